@@ -1,0 +1,35 @@
+// hvagentd's configuration: defaults, then the TOML file, then command-line
+// flags, each layer overriding the one before.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "hvagent/common/status.h"
+
+namespace hvagent::daemon {
+
+struct Config {
+  // gRPC on a unix socket (mode 0600): the local endpoint hvctl uses.
+  std::string unix_socket = "/run/hvagent/hvagent.sock";
+  std::string log_level = "info";
+  std::string libvirt_uri = "qemu:///system";
+  std::string ovsdb_endpoint = "unix:/run/openvswitch/db.sock";
+  std::string state_dir = "/var/lib/hvagent";
+  // Seconds in-flight calls get to finish on SIGTERM.
+  int shutdown_grace_seconds = 10;
+};
+
+inline constexpr const char* kDefaultConfigPath = "/etc/hvagent/hvagent.toml";
+
+// Parses TOML text over `base`. Unknown keys, wrong types and bad values are
+// INVALID_ARGUMENT naming the key; `origin` names the file in messages.
+StatusOr<Config> ParseConfigToml(std::string_view toml, std::string_view origin, Config base = {});
+
+// Reads `path`; a missing file is fine only when `required` is false.
+StatusOr<Config> LoadConfigFile(const std::string& path, bool required, Config base = {});
+
+// Checks values that no single key can check alone.
+Status ValidateConfig(const Config& config);
+
+}  // namespace hvagent::daemon

@@ -1,0 +1,43 @@
+// One libvirt connection. virConnectPtr is thread-safe, so one Connection may be
+// shared by the agent's workers.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "hvagent/common/status.h"
+#include "hvagent/libvirt/domain.h"
+#include "hvagent/libvirt/handles.h"
+
+namespace hvagent::libvirt {
+
+class Connection {
+ public:
+  // Opens `uri` read-write, e.g. "qemu:///system" or "test:///default".
+  // UNAVAILABLE when libvirtd cannot be reached.
+  static StatusOr<std::unique_ptr<Connection>> Open(const std::string& uri);
+
+  const std::string& uri() const { return uri_; }
+  bool IsAlive() const;
+
+  // libvirt's version as major.minor.release.
+  StatusOr<std::string> LibvirtVersion() const;
+  StatusOr<std::string> Hostname() const;
+  StatusOr<std::string> CapabilitiesXml() const;
+
+  // Persistently defines a domain from its XML description.
+  StatusOr<Domain> DefineDomain(std::string_view xml);
+  StatusOr<Domain> LookupDomainByName(const std::string& name);
+
+  virConnectPtr raw() const { return handle_.get(); }
+
+ private:
+  Connection(std::string uri, ConnectHandle handle)
+      : uri_(std::move(uri)), handle_(std::move(handle)) {}
+
+  std::string uri_;
+  ConnectHandle handle_;
+};
+
+}  // namespace hvagent::libvirt

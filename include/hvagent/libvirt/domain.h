@@ -1,0 +1,48 @@
+// A libvirt domain handle with the operations the agent uses, each returning
+// a Status that carries libvirt's own error.
+#pragma once
+
+#include <string>
+
+#include "hvagent/common/status.h"
+#include "hvagent/libvirt/handles.h"
+
+namespace hvagent::libvirt {
+
+// libvirt's virDomainState, named.
+enum class DomainState {
+  kNoState,
+  kRunning,
+  kBlocked,
+  kPaused,
+  kShuttingDown,
+  kShutOff,
+  kCrashed,
+  kSuspended,
+};
+
+std::string_view DomainStateName(DomainState state);
+
+class Domain {
+ public:
+  explicit Domain(DomainHandle handle);
+
+  // Cached at construction: error paths must not call into libvirt before the
+  // last error is read, and every libvirt call resets it.
+  const std::string& Name() const { return name_; }
+  StatusOr<std::string> Uuid() const;
+  StatusOr<DomainState> State() const;
+  StatusOr<std::string> XmlDesc(unsigned int flags = 0) const;
+
+  Status Start();
+  Status Destroy();
+  Status Undefine();
+
+  virDomainPtr raw() const { return handle_.get(); }
+
+ private:
+  DomainHandle handle_;
+  std::string name_;
+};
+
+}  // namespace hvagent::libvirt

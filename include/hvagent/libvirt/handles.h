@@ -1,0 +1,28 @@
+// RAII owners for libvirt's C handles. Raw vir*Free calls live here only:
+// every handle is owned by one of these from the moment libvirt returns it.
+#pragma once
+
+#include <libvirt/libvirt.h>
+
+#include <cstdlib>
+#include <memory>
+
+namespace hvagent::libvirt {
+
+struct ConnectCloser {
+  void operator()(virConnectPtr conn) const noexcept { virConnectClose(conn); }
+};
+struct DomainFreer {
+  // Frees the handle only; the VM keeps running.
+  void operator()(virDomainPtr dom) const noexcept { virDomainFree(dom); }
+};
+struct MallocFreer {
+  void operator()(void* p) const noexcept { std::free(p); }  // NOLINT(cppcoreguidelines-no-malloc)
+};
+
+using ConnectHandle = std::unique_ptr<virConnect, ConnectCloser>;
+using DomainHandle = std::unique_ptr<virDomain, DomainFreer>;
+// A string libvirt allocated for the caller (XML descriptions, hostnames…).
+using OwnedCString = std::unique_ptr<char, MallocFreer>;
+
+}  // namespace hvagent::libvirt

@@ -1,0 +1,21 @@
+// libvirt errors as the project's Status, with libvirt's code and message kept.
+#pragma once
+
+#include <string_view>
+
+#include "hvagent/common/status.h"
+
+namespace hvagent::libvirt {
+
+// The Status for libvirt's error code `vir_error_code` (a virErrorNumber).
+absl::StatusCode StatusCodeForLibvirtError(int vir_error_code);
+
+// Reads libvirt's thread-local last error. Call it right after the failing
+// call: freeing any handle (e.g. a DomainHandle going out of scope) resets it.
+Status LastLibvirtError(std::string_view context);
+
+// Makes libvirt log its errors through spdlog instead of printing them to
+// stderr. Idempotent; called by Connection::Open.
+void InstallErrorHandler();
+
+}  // namespace hvagent::libvirt

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs every build, test and run-time dependency of hvagent from Debian's
+# package registry. Idempotent: re-running it installs only what is missing.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git clang-format clang-tidy
+  # libraries the agent links
+  libvirt-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  libabsl-dev libspdlog-dev libfmt-dev libsystemd-dev libpugixml-dev nlohmann-json3-dev
+  libtomlplusplus-dev libcli11-dev libsqlite3-dev prometheus-cpp-dev libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # the host services the agent drives, and what the testbed uses around them
+  libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
+  openvswitch-switch openvswitch-common iproute2 iputils-ping procps psmisc openssl
+  # the tiny test guest: kernel and initramfs made from Debian packages
+  busybox-static cpio zstd kmod
+  # a second-language gRPC client for the interoperability test
+  python3-grpcio python3-protobuf
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps: missing packages (${missing[*]}); run as root" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,14 @@
+#include "hvagent/api/grpc_status.h"
+
+#include <string>
+
+namespace hvagent::api {
+
+grpc::Status ToGrpcStatus(const Status& status) {
+  if (status.ok()) {
+    return grpc::Status::OK;
+  }
+  return {static_cast<grpc::StatusCode>(status.code()), std::string(status.message())};
+}
+
+}  // namespace hvagent::api

@@ -1,0 +1,175 @@
+#include "hvagent/daemon/config.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "hvagent/common/logging.h"
+
+namespace hvagent::daemon {
+
+namespace {
+
+// Copies the string at `key` of `table` into `out`, if present.
+Status ReadString(const toml::table& table, std::string_view section, std::string_view key,
+                  std::string& out) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) {
+    return absl::OkStatus();
+  }
+  const auto* value = node->as_string();
+  if (value == nullptr) {
+    return absl::InvalidArgumentError(
+        fmt::format("config key '{}.{}' must be a string", section, key));
+  }
+  out = value->get();
+  return absl::OkStatus();
+}
+
+Status ReadInt(const toml::table& table, std::string_view section, std::string_view key, int min,
+               int max, int& out) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) {
+    return absl::OkStatus();
+  }
+  const auto* value = node->as_integer();
+  if (value == nullptr || value->get() < min || value->get() > max) {
+    return absl::InvalidArgumentError(
+        fmt::format("config key '{}.{}' must be an integer from {} to {}", section, key, min, max));
+  }
+  out = static_cast<int>(value->get());
+  return absl::OkStatus();
+}
+
+// Rejects keys of `table` outside `known`, naming the first one found.
+Status RejectUnknownKeys(const toml::table& table, std::string_view section,
+                         std::initializer_list<std::string_view> known) {
+  for (const auto& [key, node] : table) {
+    if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
+      return absl::InvalidArgumentError(
+          section.empty() ? fmt::format("unknown config key '{}'", key.str())
+                          : fmt::format("unknown config key '{}.{}'", section, key.str()));
+    }
+    if (section.empty() && !node.is_table()) {
+      return absl::InvalidArgumentError(
+          fmt::format("config key '{}' must be a table ([{}])", key.str(), key.str()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+const toml::table* Section(const toml::table& root, std::string_view name) {
+  const toml::node* node = root.get(name);
+  return node != nullptr ? node->as_table() : nullptr;
+}
+
+}  // namespace
+
+StatusOr<Config> ParseConfigToml(std::string_view toml_text, std::string_view origin, Config base) {
+  // Debian's toml++ is built with exceptions: parse errors arrive as one.
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, origin);
+  } catch (const toml::parse_error& err) {
+    return absl::InvalidArgumentError(fmt::format("{}:{}:{}: {}", origin, err.source().begin.line,
+                                                  err.source().begin.column, err.description()));
+  }
+  Config config = std::move(base);
+  auto annotate = [&](const Status& s) { return Annotate(s, origin); };
+
+  if (Status s = RejectUnknownKeys(root, "", {"api", "log", "libvirt", "ovsdb", "agent"});
+      !s.ok()) {
+    return annotate(s);
+  }
+  struct Key {
+    const char* section;
+    std::initializer_list<std::string_view> keys;
+  };
+  for (const Key& k :
+       {Key{"api", {"unix_socket"}}, Key{"log", {"level"}}, Key{"libvirt", {"uri"}},
+        Key{"ovsdb", {"endpoint"}}, Key{"agent", {"state_dir", "shutdown_grace_seconds"}}}) {
+    if (const toml::table* t = Section(root, k.section)) {
+      if (Status s = RejectUnknownKeys(*t, k.section, k.keys); !s.ok()) {
+        return annotate(s);
+      }
+    }
+  }
+
+  Status status;
+  if (const auto* t = Section(root, "api")) {
+    status.Update(ReadString(*t, "api", "unix_socket", config.unix_socket));
+  }
+  if (const auto* t = Section(root, "log")) {
+    status.Update(ReadString(*t, "log", "level", config.log_level));
+  }
+  if (const auto* t = Section(root, "libvirt")) {
+    status.Update(ReadString(*t, "libvirt", "uri", config.libvirt_uri));
+  }
+  if (const auto* t = Section(root, "ovsdb")) {
+    status.Update(ReadString(*t, "ovsdb", "endpoint", config.ovsdb_endpoint));
+  }
+  if (const auto* t = Section(root, "agent")) {
+    status.Update(ReadString(*t, "agent", "state_dir", config.state_dir));
+    status.Update(
+        ReadInt(*t, "agent", "shutdown_grace_seconds", 0, 3600, config.shutdown_grace_seconds));
+  }
+  if (!status.ok()) {
+    return annotate(status);
+  }
+  if (Status s = ValidateConfig(config); !s.ok()) {
+    return annotate(s);
+  }
+  return config;
+}
+
+StatusOr<Config> LoadConfigFile(const std::string& path, bool required, Config base) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    if (required) {
+      return absl::NotFoundError(fmt::format("config file '{}' does not exist", path));
+    }
+    return base;
+  }
+  std::ifstream in(path);
+  if (!in) {
+    return absl::PermissionDeniedError(fmt::format("cannot read config file '{}'", path));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseConfigToml(text.str(), path, std::move(base));
+}
+
+Status ValidateConfig(const Config& config) {
+  if (!ParseLogLevel(config.log_level).ok()) {
+    return absl::InvalidArgumentError(
+        fmt::format("log.level '{}' is not one of trace, debug, info, warn, error, critical, off",
+                    config.log_level));
+  }
+  if (config.unix_socket.empty() || config.unix_socket.front() != '/') {
+    return absl::InvalidArgumentError(
+        fmt::format("api.unix_socket '{}' must be an absolute path", config.unix_socket));
+  }
+  // sockaddr_un.sun_path holds 108 bytes including the terminating NUL.
+  if (config.unix_socket.size() > 107) {
+    return absl::InvalidArgumentError(
+        fmt::format("api.unix_socket is {} characters long; a unix socket path is at most 107",
+                    config.unix_socket.size()));
+  }
+  if (config.libvirt_uri.empty()) {
+    return absl::InvalidArgumentError("libvirt.uri must not be empty");
+  }
+  if (!config.ovsdb_endpoint.starts_with("unix:") && !config.ovsdb_endpoint.starts_with("tcp:")) {
+    return absl::InvalidArgumentError(
+        fmt::format("ovsdb.endpoint '{}' must start with unix: or tcp:", config.ovsdb_endpoint));
+  }
+  if (config.state_dir.empty() || config.state_dir.front() != '/') {
+    return absl::InvalidArgumentError(
+        fmt::format("agent.state_dir '{}' must be an absolute path", config.state_dir));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace hvagent::daemon

@@ -1,0 +1,65 @@
+#include "hvagent/libvirt/connection.h"
+
+#include "hvagent/libvirt/libvirt_error.h"
+
+namespace hvagent::libvirt {
+
+StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& uri) {
+  InstallErrorHandler();
+  ConnectHandle handle(virConnectOpen(uri.c_str()));
+  if (!handle) {
+    Status error = LastLibvirtError(fmt::format("connect to libvirt at '{}'", uri));
+    // Whatever the cause (no socket, refused, daemon gone), the caller may
+    // retry: only a refusal by policy is not transient.
+    if (error.code() != absl::StatusCode::kPermissionDenied) {
+      return absl::UnavailableError(error.message());
+    }
+    return error;
+  }
+  return std::unique_ptr<Connection>(new Connection(uri, std::move(handle)));
+}
+
+bool Connection::IsAlive() const { return virConnectIsAlive(handle_.get()) == 1; }
+
+StatusOr<std::string> Connection::LibvirtVersion() const {
+  unsigned long version = 0;  // NOLINT(google-runtime-int): libvirt's type
+  if (virConnectGetLibVersion(handle_.get(), &version) < 0) {
+    return LastLibvirtError("virConnectGetLibVersion");
+  }
+  return fmt::format("{}.{}.{}", version / 1000000, (version / 1000) % 1000, version % 1000);
+}
+
+StatusOr<std::string> Connection::Hostname() const {
+  OwnedCString name(virConnectGetHostname(handle_.get()));
+  if (!name) {
+    return LastLibvirtError("virConnectGetHostname");
+  }
+  return std::string(name.get());
+}
+
+StatusOr<std::string> Connection::CapabilitiesXml() const {
+  OwnedCString xml(virConnectGetCapabilities(handle_.get()));
+  if (!xml) {
+    return LastLibvirtError("virConnectGetCapabilities");
+  }
+  return std::string(xml.get());
+}
+
+StatusOr<Domain> Connection::DefineDomain(std::string_view xml) {
+  const std::string copy(xml);
+  DomainHandle dom(virDomainDefineXML(handle_.get(), copy.c_str()));
+  if (!dom) {
+    return LastLibvirtError("define domain");
+  }
+  return Domain(std::move(dom));
+}
+
+StatusOr<Domain> Connection::LookupDomainByName(const std::string& name) {
+  DomainHandle dom(virDomainLookupByName(handle_.get(), name.c_str()));
+  if (!dom) {
+    return LastLibvirtError(fmt::format("look up domain '{}'", name));
+  }
+  return Domain(std::move(dom));
+}
+
+}  // namespace hvagent::libvirt

@@ -1,0 +1,83 @@
+#include "hvagent/libvirt/domain.h"
+
+#include <array>
+
+#include "hvagent/libvirt/libvirt_error.h"
+
+namespace hvagent::libvirt {
+
+std::string_view DomainStateName(DomainState state) {
+  switch (state) {
+    case DomainState::kNoState: return "nostate";
+    case DomainState::kRunning: return "running";
+    case DomainState::kBlocked: return "blocked";
+    case DomainState::kPaused: return "paused";
+    case DomainState::kShuttingDown: return "shutting-down";
+    case DomainState::kShutOff: return "shut-off";
+    case DomainState::kCrashed: return "crashed";
+    case DomainState::kSuspended: return "pm-suspended";
+  }
+  return "unknown";
+}
+
+Domain::Domain(DomainHandle handle) : handle_(std::move(handle)) {
+  const char* name = virDomainGetName(handle_.get());
+  name_ = name != nullptr ? name : "";
+}
+
+StatusOr<std::string> Domain::Uuid() const {
+  std::array<char, VIR_UUID_STRING_BUFLEN> buf{};
+  if (virDomainGetUUIDString(handle_.get(), buf.data()) < 0) {
+    return LastLibvirtError("virDomainGetUUIDString");
+  }
+  return std::string(buf.data());
+}
+
+StatusOr<DomainState> Domain::State() const {
+  int state = 0;
+  int reason = 0;
+  if (virDomainGetState(handle_.get(), &state, &reason, 0) < 0) {
+    return LastLibvirtError(fmt::format("state of domain '{}'", Name()));
+  }
+  switch (state) {
+    case VIR_DOMAIN_RUNNING: return DomainState::kRunning;
+    case VIR_DOMAIN_BLOCKED: return DomainState::kBlocked;
+    case VIR_DOMAIN_PAUSED: return DomainState::kPaused;
+    case VIR_DOMAIN_SHUTDOWN: return DomainState::kShuttingDown;
+    case VIR_DOMAIN_SHUTOFF: return DomainState::kShutOff;
+    case VIR_DOMAIN_CRASHED: return DomainState::kCrashed;
+    case VIR_DOMAIN_PMSUSPENDED: return DomainState::kSuspended;
+    default: return DomainState::kNoState;
+  }
+}
+
+StatusOr<std::string> Domain::XmlDesc(unsigned int flags) const {
+  OwnedCString xml(virDomainGetXMLDesc(handle_.get(), flags));
+  if (!xml) {
+    return LastLibvirtError(fmt::format("XML of domain '{}'", Name()));
+  }
+  return std::string(xml.get());
+}
+
+Status Domain::Start() {
+  if (virDomainCreate(handle_.get()) < 0) {
+    return LastLibvirtError(fmt::format("start domain '{}'", Name()));
+  }
+  return absl::OkStatus();
+}
+
+Status Domain::Destroy() {
+  if (virDomainDestroy(handle_.get()) < 0) {
+    return LastLibvirtError(fmt::format("destroy domain '{}'", Name()));
+  }
+  return absl::OkStatus();
+}
+
+Status Domain::Undefine() {
+  if (virDomainUndefineFlags(handle_.get(), 0) < 0) {
+    return LastLibvirtError(fmt::format("undefine domain '{}'", Name()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace hvagent::libvirt

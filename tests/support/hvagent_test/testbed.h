@@ -1,0 +1,52 @@
+// The host testbed (scripts/testbed) from C++ tests: real ovsdb-server,
+// ovs-vswitchd, virtlogd and libvirtd in a private network namespace.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hvagent_test/subprocess.h"
+
+namespace hvagent::testing {
+
+// The source tree and build tree, compiled in by CMake.
+std::string SourceDir();
+std::string BuildDir();
+
+class Testbed {
+ public:
+  // Brings a testbed up in a fresh state directory. Returns null, with the
+  // reason in `error`, if it cannot.
+  static std::unique_ptr<Testbed> Start(std::string* error);
+  // Takes everything down: daemons, domains, taps, the namespaces.
+  ~Testbed();
+  Testbed(const Testbed&) = delete;
+  Testbed& operator=(const Testbed&) = delete;
+
+  const std::string& state_dir() const { return state_dir_; }
+  const std::string& netns() const { return netns_; }
+  const std::string& ovsdb_socket() const { return ovsdb_socket_; }
+  const std::string& libvirt_uri() const { return libvirt_uri_; }
+
+  // Runs argv inside the testbed's network namespace.
+  ProcessResult Exec(const std::vector<std::string>& argv);
+  // ovs-vsctl against the testbed's database (tests only; never the agent).
+  ProcessResult Vsctl(const std::vector<std::string>& args);
+  // Creates a namespace "<netns>-<suffix>" holding `ifname` with `cidr`, whose
+  // veth peer `port` sits in the testbed namespace, up. Removed by the destructor.
+  bool AddHostNamespace(const std::string& suffix, const std::string& ifname,
+                        const std::string& cidr, const std::string& port, std::string* error);
+  // Runs argv inside the namespace made by AddHostNamespace(suffix).
+  ProcessResult ExecIn(const std::string& suffix, const std::vector<std::string>& argv);
+
+ private:
+  Testbed() = default;
+
+  std::string state_dir_;
+  std::string netns_;
+  std::string ovsdb_socket_;
+  std::string libvirt_uri_;
+};
+
+}  // namespace hvagent::testing

@@ -1,0 +1,105 @@
+#include "hvagent_test/testbed.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+namespace hvagent::testing {
+
+std::string SourceDir() { return HVAGENT_SOURCE_DIR; }
+std::string BuildDir() { return HVAGENT_BINARY_DIR; }
+
+namespace {
+std::string TestbedScript() { return SourceDir() + "/scripts/testbed"; }
+
+std::map<std::string, std::string> ReadEnvFile(const std::string& path) {
+  std::map<std::string, std::string> vars;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto eq = line.find('=');
+    if (eq != std::string::npos) vars[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return vars;
+}
+}  // namespace
+
+std::unique_ptr<Testbed> Testbed::Start(std::string* error) {
+  // Short paths: unix socket paths are limited to 107 bytes.
+  std::string templ = "/tmp/hvtb.XXXXXX";
+  if (mkdtemp(templ.data()) == nullptr) {
+    *error = "mkdtemp failed";
+    return nullptr;
+  }
+  std::unique_ptr<Testbed> bed(new Testbed());
+  bed->state_dir_ = templ;
+  const ProcessResult up =
+      RunProcess({TestbedScript(), "up", bed->state_dir_}, std::chrono::seconds(120));
+  if (!up.ok()) {
+    *error = "testbed up failed (exit " + std::to_string(up.exit_code) + "): " + up.err;
+    bed->state_dir_.clear();  // the script already tore down what it started
+    return nullptr;
+  }
+  auto vars = ReadEnvFile(bed->state_dir_ + "/env");
+  bed->netns_ = vars["HVTB_NETNS"];
+  bed->ovsdb_socket_ = vars["HVTB_OVSDB_SOCK"];
+  bed->libvirt_uri_ = vars["HVTB_LIBVIRT_URI"];
+  return bed;
+}
+
+Testbed::~Testbed() {
+  if (state_dir_.empty()) return;
+  const ProcessResult down =
+      RunProcess({TestbedScript(), "down", state_dir_}, std::chrono::seconds(120));
+  if (down.ok()) {
+    std::error_code ec;
+    std::filesystem::remove_all(state_dir_, ec);
+  } else {
+    fprintf(stderr, "testbed down failed: %s\n", down.err.c_str());
+  }
+}
+
+ProcessResult Testbed::Exec(const std::vector<std::string>& argv) {
+  std::vector<std::string> full{"ip", "netns", "exec", netns_};
+  full.insert(full.end(), argv.begin(), argv.end());
+  return RunProcess(full);
+}
+
+ProcessResult Testbed::Vsctl(const std::vector<std::string>& args) {
+  std::vector<std::string> full{"ovs-vsctl", "--db=unix:" + ovsdb_socket_, "--timeout=20"};
+  full.insert(full.end(), args.begin(), args.end());
+  return RunProcess(full);
+}
+
+bool Testbed::AddHostNamespace(const std::string& suffix, const std::string& ifname,
+                               const std::string& cidr, const std::string& port,
+                               std::string* error) {
+  const std::string ns = netns_ + "-" + suffix;
+  const std::vector<std::vector<std::string>> steps = {
+      {"ip", "netns", "add", ns},
+      {"ip", "link", "add", port, "netns", netns_, "type", "veth", "peer", "name", ifname, "netns",
+       ns},
+      {"ip", "-n", netns_, "link", "set", port, "up"},
+      {"ip", "-n", ns, "link", "set", "lo", "up"},
+      {"ip", "-n", ns, "addr", "add", cidr, "dev", ifname},
+      {"ip", "-n", ns, "link", "set", ifname, "up"},
+  };
+  for (const auto& step : steps) {
+    const ProcessResult r = RunProcess(step);
+    if (!r.ok()) {
+      *error = step[0] + " " + step[1] + " " + step[2] + "… failed: " + r.err;
+      return false;
+    }
+  }
+  return true;
+}
+
+ProcessResult Testbed::ExecIn(const std::string& suffix, const std::vector<std::string>& argv) {
+  std::vector<std::string> full{"ip", "netns", "exec", netns_ + "-" + suffix};
+  full.insert(full.end(), argv.begin(), argv.end());
+  return RunProcess(full);
+}
+
+}  // namespace hvagent::testing
