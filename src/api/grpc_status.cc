@@ -8,7 +8,7 @@ grpc::Status ToGrpcStatus(const Status& status) {
   if (status.ok()) {
     return grpc::Status::OK;
   }
-  return {static_cast<grpc::StatusCode>(status.code()), std::string(status.message())};
+  return {static_cast<grpc::StatusCode>(status.code()), MessageOf(status)};
 }
 
 }  // namespace hvagent::api

@@ -1,5 +1,5 @@
 // hvctl: the operator's CLI for hvagentd, in acli's OBJECT.VERB grammar.
-// This first cut knows host.get and health; later commands join kCommands.
+// This first cut knows host.get and health; later commands join Commands().
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
@@ -72,11 +72,19 @@ int Health(const Context& ctx) {
   return response.status() == grpc::health::v1::HealthCheckResponse::SERVING ? 0 : 3;
 }
 
-const std::map<std::string, std::pair<std::string, std::function<int(const Context&)>>> kCommands =
-    {
-        {"host.get", {"Show the host and the state of the agent's backends", HostGet}},
-        {"health", {"Overall health (SERVING / NOT_SERVING); exit 3 when not serving", Health}},
+struct Command {
+  std::string help;
+  std::function<int(const Context&)> run;
 };
+
+// OBJECT.VERB -> command. A function-local static: built on first use.
+const std::map<std::string, Command>& Commands() {
+  static const auto* commands = new std::map<std::string, Command>{
+      {"host.get", {"Show the host and the state of the agent's backends", HostGet}},
+      {"health", {"Overall health (SERVING / NOT_SERVING); exit 3 when not serving", Health}},
+  };
+  return *commands;
+}
 
 }  // namespace
 
@@ -90,15 +98,15 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   std::string commands_help = "Command:";
-  for (const auto& [name, entry] : kCommands) commands_help += "\n  " + name + "  " + entry.first;
+  for (const auto& [name, entry] : Commands()) commands_help += "\n  " + name + "  " + entry.help;
   app.add_option("command", command, commands_help)->required();
   CLI11_PARSE(app, argc, argv);
 
-  const auto found = kCommands.find(command);
-  if (found == kCommands.end()) {
+  const auto found = Commands().find(command);
+  if (found == Commands().end()) {
     std::cerr << "hvctl: unknown command '" << command << "' (try --help)\n";
     return 2;
   }
   Context ctx{grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials()), output == "json"};
-  return found->second.second(ctx);
+  return found->second.run(ctx);
 }

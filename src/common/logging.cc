@@ -24,7 +24,8 @@ void ConfigureLogging(int level) {
   // systemd sets JOURNAL_STREAM when stderr is the journal: log to it natively
   // so levels become journal priorities.
   std::shared_ptr<spdlog::logger> logger;
-  if (std::getenv("JOURNAL_STREAM") != nullptr) {
+  // Read once at start-up, before any thread that could change the environment.
+  if (std::getenv("JOURNAL_STREAM") != nullptr) {  // NOLINT(concurrency-mt-unsafe)
     logger = std::make_shared<spdlog::logger>(
         "hvagent", std::make_shared<spdlog::sinks::systemd_sink_mt>("hvagentd"));
     logger->set_pattern("%v");

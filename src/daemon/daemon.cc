@@ -175,8 +175,8 @@ Status Daemon::Run() {
       Reload();
       continue;
     }
-    spdlog::info("{}: shutting down (in-flight calls get {} s)", strsignal(sig),
-                 config_.shutdown_grace_seconds);
+    spdlog::info("{}: shutting down (in-flight calls get {} s)",
+                 sig == SIGINT ? "SIGINT" : "SIGTERM", config_.shutdown_grace_seconds);
     break;
   }
   sd_notify(0, "STOPPING=1");

@@ -74,7 +74,7 @@ bool BackendMonitor::Probe() {
     if (opened.ok()) {
       connection_ = *std::move(opened);
     } else {
-      status.last_error = std::string(opened.status().message());
+      status.last_error = MessageOf(opened.status());
     }
   }
   std::string hostname;
@@ -85,7 +85,7 @@ bool BackendMonitor::Probe() {
       status.version = *version;
       hostname = connection_->Hostname().value_or("");
     } else {
-      status.last_error = std::string(version.status().message());
+      status.last_error = MessageOf(version.status());
       connection_.reset();
     }
   }

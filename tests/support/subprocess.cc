@@ -107,7 +107,8 @@ BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv,
     // Tests block no signals, but the agent's children must not inherit a mask.
     sigset_t none;
     sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
+    pthread_sigmask(SIG_SETMASK, &none, nullptr);
+    setpgid(0, 0);  // its own group, as a shell job: SignalGroup reaches all of it
     execvp(ptrs[0], ptrs.data());
     _exit(127);
   }
@@ -131,6 +132,10 @@ bool BackgroundProcess::Running() {
 
 void BackgroundProcess::Signal(int sig) {
   if (!reaped_) kill(pid_, sig);
+}
+
+void BackgroundProcess::SignalGroup(int sig) {
+  if (!reaped_) kill(-pid_, sig);
 }
 
 int BackgroundProcess::Wait(std::chrono::milliseconds timeout) {

@@ -57,7 +57,7 @@ Testbed::~Testbed() {
     std::error_code ec;
     std::filesystem::remove_all(state_dir_, ec);
   } else {
-    fprintf(stderr, "testbed down failed: %s\n", down.err.c_str());
+    (void)fprintf(stderr, "testbed down failed: %s\n", down.err.c_str());
   }
 }
 

@@ -2,6 +2,7 @@
 // defined to match google.rpc.Code, so the API edge maps them to gRPC 1:1.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -14,6 +15,12 @@ namespace hvagent {
 using Status = absl::Status;
 template <typename T>
 using StatusOr = absl::StatusOr<T>;
+
+// The status's message as a std::string (Debian's Abseil has its own
+// string_view type, which does not convert implicitly).
+inline std::string MessageOf(const Status& status) {
+  return {status.message().data(), status.message().size()};
+}
 
 // Prefixes the message with what was being done, keeping the code.
 Status Annotate(const Status& status, std::string_view context);
@@ -49,9 +56,12 @@ struct fmt::formatter<absl::Status> : fmt::formatter<std::string_view> {
 // Declares `lhs` from a StatusOr, or returns its status if it is not OK.
 #define HVAGENT_ASSIGN_OR_RETURN(lhs, expr) \
   HVAGENT_ASSIGN_OR_RETURN_IMPL_(HVAGENT_CONCAT_(hvagent_or_, __LINE__), lhs, expr)
+// `tmp` and `lhs` name or declare variables: they cannot be parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define HVAGENT_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                                   \
   if (!tmp.ok()) {                                     \
     return std::move(tmp).status();                    \
   }                                                    \
   lhs = *std::move(tmp)
+// NOLINTEND(bugprone-macro-parentheses)

@@ -17,7 +17,7 @@ struct DomainFreer {
   void operator()(virDomainPtr dom) const noexcept { virDomainFree(dom); }
 };
 struct MallocFreer {
-  void operator()(void* p) const noexcept { std::free(p); }  // NOLINT(cppcoreguidelines-no-malloc)
+  void operator()(void* p) const noexcept { std::free(p); }  // NOLINT(cppcoreguidelines-*)
 };
 
 using ConnectHandle = std::unique_ptr<virConnect, ConnectCloser>;

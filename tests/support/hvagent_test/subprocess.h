@@ -36,6 +36,8 @@ class BackgroundProcess {
   int pid() const { return pid_; }
   bool Running();
   void Signal(int sig);
+  // Signals its whole process group, as Ctrl-C in a terminal does.
+  void SignalGroup(int sig);
   // Waits for exit; returns the exit code, or -1 on a signal or the timeout.
   int Wait(std::chrono::milliseconds timeout);
 
