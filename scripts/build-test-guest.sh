@@ -27,7 +27,12 @@ file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-kpkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+resolve_kernel() { apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}'; }
+kpkg=$(resolve_kernel)
+if [[ -z $kpkg ]]; then
+  apt-get update -qq # package lists absent or stale on this machine
+  kpkg=$(resolve_kernel)
+fi
 [[ -n $kpkg ]] || { echo "build-test-guest: cannot resolve linux-image-cloud-amd64 (apt-get update?)" >&2; exit 1; }
 (cd "$work" && apt-get download -o APT::Sandbox::User=root "$kpkg" >/dev/null)
 dpkg-deb -x "$work"/"$kpkg"_*.deb "$work/kernel"

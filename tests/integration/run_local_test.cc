@@ -37,6 +37,7 @@ TEST(RunLocalTest, ServesHvctlAndCtrlCLeavesNothingBehind) {
   const std::string state = SourceDir() + "/var/run-testbed";
   const std::string log = BuildDir() + "/run-local-test.log";
   std::filesystem::remove(log);
+  setenv("HVAGENT_USE_TESTBED", "1", 1);  // never the host's own services
   BackgroundProcess run({SourceDir() + "/scripts/run-local.sh", BuildDir()}, log);
 
   bool serving = false;
