@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include <toml++/toml.h>
 
@@ -80,7 +81,7 @@ StatusOr<Config> ParseConfigToml(std::string_view toml_text, std::string_view or
   Config config = std::move(base);
   auto annotate = [&](const Status& s) { return Annotate(s, origin); };
 
-  if (Status s = RejectUnknownKeys(root, "", {"api", "log", "libvirt", "ovsdb", "agent"});
+  if (Status s = RejectUnknownKeys(root, "", {"api", "log", "libvirt", "ovsdb", "agent", "limits"});
       !s.ok()) {
     return annotate(s);
   }
@@ -89,8 +90,10 @@ StatusOr<Config> ParseConfigToml(std::string_view toml_text, std::string_view or
     std::initializer_list<std::string_view> keys;
   };
   for (const Key& k :
-       {Key{"api", {"unix_socket"}}, Key{"log", {"level"}}, Key{"libvirt", {"uri"}},
-        Key{"ovsdb", {"endpoint"}}, Key{"agent", {"state_dir", "shutdown_grace_seconds"}}}) {
+       {Key{"api", {"unix_socket", "tcp_listen", "tls_cert", "tls_key", "tls_client_ca"}},
+        Key{"log", {"level"}}, Key{"libvirt", {"uri"}}, Key{"ovsdb", {"endpoint"}},
+        Key{"agent", {"state_dir", "shutdown_grace_seconds", "workers", "max_queued_calls"}},
+        Key{"limits", {"max_networks"}}}) {
     if (const toml::table* t = Section(root, k.section)) {
       if (Status s = RejectUnknownKeys(*t, k.section, k.keys); !s.ok()) {
         return annotate(s);
@@ -101,6 +104,10 @@ StatusOr<Config> ParseConfigToml(std::string_view toml_text, std::string_view or
   Status status;
   if (const auto* t = Section(root, "api")) {
     status.Update(ReadString(*t, "api", "unix_socket", config.unix_socket));
+    status.Update(ReadString(*t, "api", "tcp_listen", config.tcp_listen));
+    status.Update(ReadString(*t, "api", "tls_cert", config.tls_cert));
+    status.Update(ReadString(*t, "api", "tls_key", config.tls_key));
+    status.Update(ReadString(*t, "api", "tls_client_ca", config.tls_client_ca));
   }
   if (const auto* t = Section(root, "log")) {
     status.Update(ReadString(*t, "log", "level", config.log_level));
@@ -115,6 +122,11 @@ StatusOr<Config> ParseConfigToml(std::string_view toml_text, std::string_view or
     status.Update(ReadString(*t, "agent", "state_dir", config.state_dir));
     status.Update(
         ReadInt(*t, "agent", "shutdown_grace_seconds", 0, 3600, config.shutdown_grace_seconds));
+    status.Update(ReadInt(*t, "agent", "workers", 1, 256, config.workers));
+    status.Update(ReadInt(*t, "agent", "max_queued_calls", 1, 1000000, config.max_queued_calls));
+  }
+  if (const auto* t = Section(root, "limits")) {
+    status.Update(ReadInt(*t, "limits", "max_networks", 1, 1000000, config.max_networks));
   }
   if (!status.ok()) {
     return annotate(status);
@@ -164,6 +176,21 @@ Status ValidateConfig(const Config& config) {
   if (!config.ovsdb_endpoint.starts_with("unix:") && !config.ovsdb_endpoint.starts_with("tcp:")) {
     return absl::InvalidArgumentError(
         fmt::format("ovsdb.endpoint '{}' must start with unix: or tcp:", config.ovsdb_endpoint));
+  }
+  if (!config.tcp_listen.empty()) {
+    // An agent on the network without mutual TLS would let anyone drive the host.
+    for (const auto& [key, value] :
+         {std::pair{"api.tls_cert", &config.tls_cert}, std::pair{"api.tls_key", &config.tls_key},
+          std::pair{"api.tls_client_ca", &config.tls_client_ca}}) {
+      if (value->empty()) {
+        return absl::InvalidArgumentError(
+            fmt::format("{} is required when api.tcp_listen is set (mutual TLS)", key));
+      }
+    }
+    if (config.tcp_listen.rfind(':') == std::string::npos) {
+      return absl::InvalidArgumentError(
+          fmt::format("api.tcp_listen '{}' must be HOST:PORT", config.tcp_listen));
+    }
   }
   if (config.state_dir.empty() || config.state_dir.front() != '/') {
     return absl::InvalidArgumentError(

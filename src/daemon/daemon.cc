@@ -12,23 +12,48 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
 #include <thread>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
+#include "hvagent/api/event_service.h"
 #include "hvagent/api/host_service.h"
+#include "hvagent/api/logging_interceptor.h"
+#include "hvagent/api/network_service.h"
+#include "hvagent/api/request_replay.h"
 #include "hvagent/common/logging.h"
 #include "hvagent/common/version.h"
+#include "hvagent/common/worker_pool.h"
 #include "hvagent/host/backend_monitor.h"
+#include "hvagent/host/host_facts.h"
+#include "hvagent/ovsdb/session.h"
+#include "hvagent/store/database.h"
+#include "hvagent/store/network_store.h"
+#include "hvagent/store/request_log.h"
+#include "hvagent/v1/vm.grpc.pb.h"
 #include "spdlog/spdlog.h"
 
 namespace hvagent::daemon {
 
 namespace {
 
-constexpr const char* kHostServiceName = "hvagent.v1.HostService";
+// Health per service: what each needs to do its work. The overall ("")
+// status is SERVING only while every backend is reachable.
+void UpdateHealth(grpc::HealthCheckServiceInterface& health, const host::BackendMonitor& monitor) {
+  const bool libvirt = monitor.Status("libvirt").connected;
+  const bool ovsdb = monitor.Status("ovsdb").connected;
+  health.SetServingStatus(libvirt && ovsdb);
+  health.SetServingStatus("hvagent.v1.HostService", true);
+  health.SetServingStatus("hvagent.v1.EventService", true);
+  health.SetServingStatus("hvagent.v1.VmService", libvirt);
+  health.SetServingStatus("hvagent.v1.NetworkService", ovsdb);
+}
 
 sigset_t ShutdownSignals() {
   sigset_t set;
@@ -127,50 +152,127 @@ void Daemon::Reload() {
   spdlog::info("SIGHUP: log level is now {}", config_.log_level);
 }
 
+namespace {
+
+StatusOr<std::string> ReadPem(const char* key, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::FailedPreconditionError(fmt::format("{}: cannot read '{}'", key, path));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Mutual TLS: the client must present a certificate signed by the CA.
+StatusOr<std::shared_ptr<grpc::ServerCredentials>> MutualTlsCredentials(const Config& config) {
+  HVAGENT_ASSIGN_OR_RETURN(std::string cert, ReadPem("api.tls_cert", config.tls_cert));
+  HVAGENT_ASSIGN_OR_RETURN(std::string key, ReadPem("api.tls_key", config.tls_key));
+  HVAGENT_ASSIGN_OR_RETURN(std::string ca, ReadPem("api.tls_client_ca", config.tls_client_ca));
+  grpc::SslServerCredentialsOptions options(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  options.pem_root_certs = std::move(ca);
+  options.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
+  return grpc::SslServerCredentials(options);
+}
+
+}  // namespace
+
 Status Daemon::Run() {
   HVAGENT_RETURN_IF_ERROR(ValidateConfig(config_));
+  // First, so that a second agent on the same socket changes nothing.
   HVAGENT_RETURN_IF_ERROR(PrepareUnixSocket(config_.unix_socket));
+  HVAGENT_ASSIGN_OR_RETURN(const host::HostFacts facts, host::ReadHostFacts("/"));
+  HVAGENT_ASSIGN_OR_RETURN(auto database, store::Database::Open(config_.state_dir + "/hvagent.db"));
+  store::NetworkStore networks(*database);
+  store::RequestLog request_log(*database);
+  // Kept request ids: a day's worth, at most 100k.
+  const int64_t day_ago_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          (std::chrono::system_clock::now() - std::chrono::hours(24)).time_since_epoch())
+          .count();
+  if (auto pruned = request_log.Prune(day_ago_ms, 100000); !pruned.ok()) {
+    spdlog::warn("cannot prune old request ids: {}", pruned.status());
+  }
+  std::shared_ptr<grpc::ServerCredentials> tls;
+  if (!config_.tcp_listen.empty()) {
+    HVAGENT_ASSIGN_OR_RETURN(tls, MutualTlsCredentials(config_));
+  }
 
-  std::unique_ptr<grpc::Server> server;
-  host::BackendMonitor monitor(
-      {.libvirt_uri = config_.libvirt_uri}, [&server](const host::HostSnapshot& snapshot) {
-        if (server) {
-          server->GetHealthCheckService()->SetServingStatus(snapshot.libvirt.connected);
-        }
-      });
+  api::EventHub events;
+  std::mutex health_mu;
+  grpc::Server* live_server = nullptr;  // set once serving, under health_mu
+  std::vector<std::unique_ptr<host::BackendProbe>> probes;
+  probes.push_back(host::MakeLibvirtProbe(config_.libvirt_uri));
+  probes.push_back(host::MakeOvsdbProbe(config_.ovsdb_endpoint));
+  host::BackendMonitor monitor(std::move(probes), {}, [&](const host::BackendStatus& status) {
+    v1::Event event;
+    event.set_kind(v1::EVENT_KIND_BACKEND);
+    event.set_object_name(status.name);
+    event.mutable_backend()->set_backend(status.name);
+    api::BackendToProto(status, event.mutable_backend()->mutable_state());
+    events.Publish(std::move(event));
+    std::lock_guard lock(health_mu);
+    if (live_server != nullptr) UpdateHealth(*live_server->GetHealthCheckService(), monitor);
+  });
   monitor.Start();
 
-  api::HostServiceImpl host_service(monitor);
+  WorkerPool pool(static_cast<size_t>(config_.workers),
+                  static_cast<size_t>(config_.max_queued_calls));
+  ovsdb::Session ovsdb(config_.ovsdb_endpoint);
+  api::RequestReplay replay(request_log);
+  api::HostServiceImpl host_service(monitor, facts,
+                                    host::ComputeMaximums(facts, config_.max_networks));
+  api::NetworkServiceImpl network_service(pool, networks, replay, events, ovsdb,
+                                          {.max_networks = config_.max_networks});
+  api::EventServiceImpl event_service(events);
+  // Registered with no methods overridden: every call answers UNIMPLEMENTED
+  // until VM lifecycle lands, but reflection already describes it.
+  v1::VmService::CallbackService vm_service;
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort("unix:" + config_.unix_socket, grpc::InsecureServerCredentials());
+  int tcp_port = 0;
+  if (tls) builder.AddListeningPort(config_.tcp_listen, tls, &tcp_port);
   builder.RegisterService(&host_service);
+  builder.RegisterService(&network_service);
+  builder.RegisterService(&event_service);
+  builder.RegisterService(&vm_service);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<api::LoggingInterceptorFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  std::unique_ptr<grpc::Server> server;
   {
     // The socket is created 0600 (owner only) from the start, not chmod-ed later.
     const mode_t old_umask = umask(0177);
     server = builder.BuildAndStart();
     umask(old_umask);
   }
-  if (!server) {
+  if (!server || (tls && tcp_port == 0)) {
     return absl::UnavailableError(
-        fmt::format("cannot listen on api.unix_socket '{}'", config_.unix_socket));
+        fmt::format("cannot listen on api.unix_socket '{}'{}", config_.unix_socket,
+                    tls ? fmt::format(" or api.tcp_listen '{}'", config_.tcp_listen) : ""));
   }
-  const bool serving = monitor.Snapshot().libvirt.connected;
-  server->GetHealthCheckService()->SetServingStatus(serving);
-  server->GetHealthCheckService()->SetServingStatus(kHostServiceName, true);
+  {
+    std::lock_guard lock(health_mu);
+    live_server = server.get();
+    UpdateHealth(*server->GetHealthCheckService(), monitor);
+  }
 
-  spdlog::info("hvagentd {} serving on unix:{} (libvirt {})", kAgentVersion, config_.unix_socket,
-               serving ? "connected" : "unreachable");
+  spdlog::info(
+      "hvagentd {} serving on unix:{}{} (libvirt {}, ovsdb {})", kAgentVersion, config_.unix_socket,
+      tls ? fmt::format(" and {} (mutual TLS, port {})", config_.tcp_listen, tcp_port) : "",
+      monitor.Status("libvirt").connected ? "connected" : "unreachable",
+      monitor.Status("ovsdb").connected ? "connected" : "unreachable");
   sd_notify(0, "READY=1");
   WatchdogPinger watchdog;
 
   const sigset_t signals = ShutdownSignals();
   while (true) {
     int sig = 0;
-    if (sigwait(&signals, &sig) != 0) {
-      continue;
-    }
+    if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
       Reload();
       continue;
@@ -180,7 +282,11 @@ Status Daemon::Run() {
     break;
   }
   sd_notify(0, "STOPPING=1");
-  server->GetHealthCheckService()->Shutdown();
+  {
+    std::lock_guard lock(health_mu);
+    server->GetHealthCheckService()->Shutdown();
+    live_server = nullptr;
+  }
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::seconds(config_.shutdown_grace_seconds));
   server->Wait();

@@ -1,7 +1,10 @@
 // hvagentd: the per-host hypervisor agent daemon.
 #include <filesystem>
 #include <iostream>
+#include <optional>
+#include <sstream>
 
+#include <toml++/toml.h>
 #include <CLI/CLI.hpp>
 
 #include "hvagent/common/logging.h"
@@ -10,6 +13,36 @@
 #include "hvagent/daemon/daemon.h"
 #include "spdlog/spdlog.h"
 
+namespace {
+
+// Every config key has a flag; flags override the file.
+struct Flag {
+  const char* flag;
+  const char* section;
+  const char* key;
+  bool integer;
+  const char* help;
+};
+
+constexpr Flag kFlags[] = {
+    {"--unix-socket", "api", "unix_socket", false, "local gRPC endpoint (unix socket path)"},
+    {"--tcp-listen", "api", "tcp_listen", false, "HOST:PORT for gRPC over mutual TLS"},
+    {"--tls-cert", "api", "tls_cert", false, "server certificate (PEM) for --tcp-listen"},
+    {"--tls-key", "api", "tls_key", false, "server private key (PEM)"},
+    {"--tls-client-ca", "api", "tls_client_ca", false, "CA (PEM) that signs client certificates"},
+    {"--log-level", "log", "level", false, "trace|debug|info|warn|error|critical|off"},
+    {"--libvirt-uri", "libvirt", "uri", false, "libvirt connection URI"},
+    {"--ovsdb", "ovsdb", "endpoint", false, "ovsdb-server endpoint (unix:PATH or tcp:HOST:PORT)"},
+    {"--state-dir", "agent", "state_dir", false, "directory of the agent's local store"},
+    {"--shutdown-grace-seconds", "agent", "shutdown_grace_seconds", true,
+     "seconds in-flight calls get on SIGTERM"},
+    {"--workers", "agent", "workers", true, "threads for blocking backend calls"},
+    {"--max-queued-calls", "agent", "max_queued_calls", true, "calls that may wait for a worker"},
+    {"--max-networks", "limits", "max_networks", true, "networks per host"},
+};
+
+}  // namespace
+
 int main(int argc, char** argv) {
   hvagent::daemon::BlockShutdownSignals();
 
@@ -17,13 +50,11 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(hvagent::kAgentVersion));
   std::string config_path = hvagent::daemon::kDefaultConfigPath;
   auto* config_opt = app.add_option("-c,--config", config_path, "TOML configuration file");
-  // Flags override the file; they are applied after it is read.
-  std::string unix_socket, log_level, libvirt_uri, ovsdb_endpoint, state_dir;
-  app.add_option("--unix-socket", unix_socket, "api.unix_socket: local gRPC endpoint");
-  app.add_option("--log-level", log_level, "log.level: trace|debug|info|warn|error|critical|off");
-  app.add_option("--libvirt-uri", libvirt_uri, "libvirt.uri, e.g. qemu:///system");
-  app.add_option("--ovsdb", ovsdb_endpoint, "ovsdb.endpoint, e.g. unix:/run/openvswitch/db.sock");
-  app.add_option("--state-dir", state_dir, "agent.state_dir: the agent's local store");
+  std::vector<std::optional<std::string>> values(std::size(kFlags));
+  for (size_t i = 0; i < std::size(kFlags); ++i) {
+    app.add_option(kFlags[i].flag, values[i],
+                   fmt::format("{}.{}: {}", kFlags[i].section, kFlags[i].key, kFlags[i].help));
+  }
   CLI11_PARSE(app, argc, argv);
 
   // The default file may be absent; one named on the command line must exist.
@@ -32,13 +63,30 @@ int main(int argc, char** argv) {
     std::cerr << "hvagentd: " << config.status().message() << "\n";
     return 2;
   }
-  if (!unix_socket.empty()) config->unix_socket = unix_socket;
-  if (!log_level.empty()) config->log_level = log_level;
-  if (!libvirt_uri.empty()) config->libvirt_uri = libvirt_uri;
-  if (!ovsdb_endpoint.empty()) config->ovsdb_endpoint = ovsdb_endpoint;
-  if (!state_dir.empty()) config->state_dir = state_dir;
-  if (auto valid = hvagent::daemon::ValidateConfig(*config); !valid.ok()) {
-    std::cerr << "hvagentd: " << valid.message() << "\n";
+  // Flags become one more TOML layer, so they get the same checks as the file.
+  toml::table overrides;
+  for (size_t i = 0; i < std::size(kFlags); ++i) {
+    if (!values[i].has_value()) continue;
+    const Flag& f = kFlags[i];
+    if (!overrides.contains(f.section)) overrides.insert(f.section, toml::table{});
+    auto* section = overrides[f.section].as_table();
+    if (f.integer) {
+      try {
+        section->insert(f.key, std::stoll(*values[i]));
+      } catch (const std::exception&) {
+        std::cerr << "hvagentd: " << f.flag << " (" << f.section << "." << f.key
+                  << ") must be an integer, not '" << *values[i] << "'\n";
+        return 2;
+      }
+    } else {
+      section->insert(f.key, *values[i]);
+    }
+  }
+  std::ostringstream overrides_toml;
+  overrides_toml << overrides;
+  config = hvagent::daemon::ParseConfigToml(overrides_toml.str(), "command line", *config);
+  if (!config.ok()) {
+    std::cerr << "hvagentd: " << config.status().message() << "\n";
     return 2;
   }
 

@@ -1,35 +1,27 @@
 #include "hvagent/host/backend_monitor.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <array>
 
 #include "spdlog/spdlog.h"
 
 namespace hvagent::host {
 
-namespace {
-std::string KernelHostname() {
-  std::array<char, 256> buf{};
-  if (gethostname(buf.data(), buf.size() - 1) != 0) {
-    return "";
+BackendMonitor::BackendMonitor(std::vector<std::unique_ptr<BackendProbe>> probes, Options options,
+                               ChangeCallback on_change)
+    : probes_(std::move(probes)), options_(options), on_change_(std::move(on_change)) {
+  const auto now = std::chrono::system_clock::now();
+  for (const auto& probe : probes_) {
+    status_[probe->name()] = {.name = probe->name(),
+                              .endpoint = probe->endpoint(),
+                              .last_error = "not probed yet",
+                              .since = now};
   }
-  return std::string(buf.data());
-}
-}  // namespace
-
-BackendMonitor::BackendMonitor(Options options, ChangeCallback on_change)
-    : options_(std::move(options)), on_change_(std::move(on_change)) {
-  snapshot_.hostname = KernelHostname();
-  snapshot_.libvirt.endpoint = options_.libvirt_uri;
-  snapshot_.libvirt.last_error = "not probed yet";
 }
 
 BackendMonitor::~BackendMonitor() { Stop(); }
 
 void BackendMonitor::Start() {
-  Probe();
+  ProbeAll();
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -39,14 +31,19 @@ void BackendMonitor::Stop() {
     stopping_ = true;
   }
   wake_.notify_all();
-  if (thread_.joinable()) {
-    thread_.join();
-  }
+  if (thread_.joinable()) thread_.join();
 }
 
-HostSnapshot BackendMonitor::Snapshot() const {
+BackendStatus BackendMonitor::Status(const std::string& name) const {
   std::lock_guard lock(mu_);
-  return snapshot_;
+  const auto it = status_.find(name);
+  return it != status_.end() ? it->second : BackendStatus{.name = name};
+}
+
+bool BackendMonitor::AllConnected() const {
+  std::lock_guard lock(mu_);
+  return std::all_of(status_.begin(), status_.end(),
+                     [](const auto& entry) { return entry.second.connected; });
 }
 
 void BackendMonitor::Run() {
@@ -54,64 +51,40 @@ void BackendMonitor::Run() {
   while (true) {
     {
       std::unique_lock lock(mu_);
-      if (wake_.wait_for(lock, wait, [this] { return stopping_; })) {
-        return;
-      }
+      if (wake_.wait_for(lock, wait, [this] { return stopping_; })) return;
     }
-    // Back off while libvirtd stays away; probe at the normal pace once back.
-    wait = Probe() ? options_.probe_interval : std::min(wait * 2, options_.max_backoff);
+    // Back off while a backend stays away; probe at the normal pace once back.
+    wait = ProbeAll() ? options_.probe_interval : std::min(wait * 2, options_.max_backoff);
   }
 }
 
-bool BackendMonitor::Probe() {
-  BackendStatus status;
-  status.endpoint = options_.libvirt_uri;
-  if (connection_ && !connection_->IsAlive()) {
-    connection_.reset();
-  }
-  if (!connection_) {
-    auto opened = libvirt::Connection::Open(options_.libvirt_uri);
-    if (opened.ok()) {
-      connection_ = *std::move(opened);
+bool BackendMonitor::ProbeAll() {
+  bool all = true;
+  for (const auto& probe : probes_) {
+    auto version = probe->Probe();
+    BackendStatus changed;
+    bool did_change = false;
+    {
+      std::lock_guard lock(mu_);
+      BackendStatus& status = status_[probe->name()];
+      did_change = status.connected != version.ok();
+      status.connected = version.ok();
+      status.version = version.ok() ? *version : "";
+      status.last_error = version.ok() ? "" : MessageOf(version.status());
+      if (did_change) status.since = std::chrono::system_clock::now();
+      changed = status;
+    }
+    all = all && changed.connected;
+    if (!did_change) continue;
+    if (changed.connected) {
+      spdlog::info("{} at {} connected (version {})", changed.name, changed.endpoint,
+                   changed.version);
     } else {
-      status.last_error = MessageOf(opened.status());
+      spdlog::warn("{} at {} unreachable: {}", changed.name, changed.endpoint, changed.last_error);
     }
+    if (on_change_) on_change_(changed);
   }
-  std::string hostname;
-  if (connection_) {
-    auto version = connection_->LibvirtVersion();
-    if (version.ok()) {
-      status.connected = true;
-      status.version = *version;
-      hostname = connection_->Hostname().value_or("");
-    } else {
-      status.last_error = MessageOf(version.status());
-      connection_.reset();
-    }
-  }
-
-  HostSnapshot changed;
-  bool did_change = false;
-  {
-    std::lock_guard lock(mu_);
-    did_change = snapshot_.libvirt.connected != status.connected;
-    if (!hostname.empty()) {
-      snapshot_.hostname = hostname;
-    }
-    snapshot_.libvirt = status;
-    changed = snapshot_;
-  }
-  if (did_change) {
-    if (status.connected) {
-      spdlog::info("libvirt at {} connected (libvirt {})", status.endpoint, status.version);
-    } else {
-      spdlog::warn("libvirt at {} unreachable: {}", status.endpoint, status.last_error);
-    }
-  }
-  if (did_change && on_change_) {
-    on_change_(changed);
-  }
-  return status.connected;
+  return all;
 }
 
 }  // namespace hvagent::host

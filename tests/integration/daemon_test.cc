@@ -10,6 +10,7 @@
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "hvagent/v1/host.grpc.pb.h"
+#include "hvagent_test/ovsdb_server.h"
 #include "hvagent_test/subprocess.h"
 #include "hvagent_test/test_guest.h"
 #include "hvagent_test/testbed.h"
@@ -29,15 +30,19 @@ class DaemonTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
     socket_ = (dir_ / "agent.sock").string();
+    std::string error;
+    ovsdb_ = OvsdbServer::Start(&error);
+    ASSERT_NE(ovsdb_, nullptr) << error;
     log_ = (dir_ / "agent.log").string();
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::unique_ptr<BackgroundProcess> StartAgent(
       const std::string& libvirt_uri = "test:///default") {
-    std::vector<std::string> argv{Agent(),         "--config",    (dir_ / "none.toml").string(),
-                                  "--unix-socket", socket_,       "--libvirt-uri",
-                                  libvirt_uri,     "--state-dir", (dir_ / "state").string()};
+    std::vector<std::string> argv{Agent(),         "--config",        (dir_ / "none.toml").string(),
+                                  "--unix-socket", socket_,           "--libvirt-uri",
+                                  libvirt_uri,     "--state-dir",     (dir_ / "state").string(),
+                                  "--ovsdb",       ovsdb_->endpoint()};
     // The named config file must exist: an empty one.
     std::ofstream(dir_ / "none.toml").close();
     auto agent = std::make_unique<BackgroundProcess>(argv, log_);
@@ -63,6 +68,7 @@ class DaemonTest : public ::testing::Test {
     return resp.status();
   }
 
+  std::unique_ptr<OvsdbServer> ovsdb_;
   std::filesystem::path dir_;
   std::string socket_;
   std::string log_;
@@ -128,8 +134,11 @@ TEST_F(DaemonTest, RefusesTheSocketOfAnotherRunningAgent) {
   ASSERT_TRUE(first->Running());
   const ProcessResult second =
       RunProcess({Agent(), "--config", (dir_ / "none.toml").string(), "--unix-socket", socket_,
-                  "--libvirt-uri", "test:///default"});
+                  "--libvirt-uri", "test:///default", "--ovsdb", ovsdb_->endpoint(), "--state-dir",
+                  (dir_ / "state2").string()});
   EXPECT_NE(second.exit_code, 0);
+  // Refused before it touched anything: not even its local store exists.
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "state2"));
   EXPECT_NE(second.err.find("another process already serves api.unix_socket"), std::string::npos)
       << second.err;
   EXPECT_EQ(Health(), HealthCheckResponse::SERVING);  // the first one is untouched

@@ -1,21 +1,38 @@
-// HostService: the host's identity and its backends' state.
+// HostService: the host's identity, its backends' state and its maximums.
+// CPU baseline and CVM/PCI methods answer UNIMPLEMENTED until their issues land.
 #pragma once
 
+#include <chrono>
+
 #include "hvagent/host/backend_monitor.h"
+#include "hvagent/host/configuration_maximums.h"
 #include "hvagent/v1/host.grpc.pb.h"
 
 namespace hvagent::api {
 
-class HostServiceImpl final : public hvagent::v1::HostService::CallbackService {
+class HostServiceImpl final : public v1::HostService::CallbackService {
  public:
-  explicit HostServiceImpl(const host::BackendMonitor& monitor) : monitor_(monitor) {}
+  HostServiceImpl(const host::BackendMonitor& monitor, host::HostFacts facts,
+                  host::ConfigurationMaximums maximums)
+      : monitor_(monitor),
+        facts_(facts),
+        maximums_(std::move(maximums)),
+        started_(std::chrono::system_clock::now()) {}
 
   grpc::ServerUnaryReactor* GetHost(grpc::CallbackServerContext* context,
-                                    const hvagent::v1::GetHostRequest* request,
-                                    hvagent::v1::Host* response) override;
+                                    const v1::GetHostRequest* request, v1::Host* response) override;
+  grpc::ServerUnaryReactor* GetConfigurationMaximums(
+      grpc::CallbackServerContext* context, const v1::GetConfigurationMaximumsRequest* request,
+      v1::ConfigurationMaximums* response) override;
 
  private:
   const host::BackendMonitor& monitor_;
+  const host::HostFacts facts_;
+  const host::ConfigurationMaximums maximums_;
+  const std::chrono::system_clock::time_point started_;
 };
+
+// Fills a v1.Backend from the monitor's status (shared with EventService).
+void BackendToProto(const host::BackendStatus& status, v1::Backend* out);
 
 }  // namespace hvagent::api

@@ -12,12 +12,23 @@ namespace hvagent::daemon {
 struct Config {
   // gRPC on a unix socket (mode 0600): the local endpoint hvctl uses.
   std::string unix_socket = "/run/hvagent/hvagent.sock";
+  // Optional gRPC over TCP, e.g. "0.0.0.0:7443"; mutual TLS is then required:
+  // the server's certificate and key, and the CA that signs client certificates.
+  std::string tcp_listen;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
   std::string log_level = "info";
   std::string libvirt_uri = "qemu:///system";
   std::string ovsdb_endpoint = "unix:/run/openvswitch/db.sock";
   std::string state_dir = "/var/lib/hvagent";
   // Seconds in-flight calls get to finish on SIGTERM.
   int shutdown_grace_seconds = 10;
+  // Threads for blocking backend calls, and how many calls may wait for one.
+  int workers = 8;
+  int max_queued_calls = 1024;
+  // Networks per host.
+  int max_networks = 4096;
 };
 
 inline constexpr const char* kDefaultConfigPath = "/etc/hvagent/hvagent.toml";

@@ -1,43 +1,42 @@
 // Keeps the agent's view of its backends current without blocking callers:
-// a thread (re)connects to libvirtd with backoff and probes it, and readers
-// take the latest snapshot.
+// a thread (re)connects to each backend with backoff and probes it, and
+// readers take the latest snapshot.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
-#include "hvagent/libvirt/connection.h"
+#include "hvagent/host/backend_probe.h"
 
 namespace hvagent::host {
 
 struct BackendStatus {
+  std::string name;
   std::string endpoint;
   bool connected = false;
-  std::string version;     // set while connected
-  std::string last_error;  // set while not connected
-};
-
-struct HostSnapshot {
-  std::string hostname;
-  BackendStatus libvirt;
+  std::string version;                          // set while connected
+  std::string last_error;                       // set while not connected
+  std::chrono::system_clock::time_point since;  // when `connected` last changed
 };
 
 class BackendMonitor {
  public:
   struct Options {
-    std::string libvirt_uri;
     std::chrono::milliseconds probe_interval{2000};
     std::chrono::milliseconds max_backoff{10000};
   };
   // Called on the monitor's thread whenever a backend's connectivity changes.
-  using ChangeCallback = std::function<void(const HostSnapshot&)>;
+  using ChangeCallback = std::function<void(const BackendStatus&)>;
 
-  BackendMonitor(Options options, ChangeCallback on_change);
+  BackendMonitor(std::vector<std::unique_ptr<BackendProbe>> probes, Options options,
+                 ChangeCallback on_change);
   ~BackendMonitor();
   BackendMonitor(const BackendMonitor&) = delete;
   BackendMonitor& operator=(const BackendMonitor&) = delete;
@@ -46,22 +45,23 @@ class BackendMonitor {
   void Start();
   void Stop();
 
-  HostSnapshot Snapshot() const;
+  // The status of backend `name` ("libvirt", "ovsdb").
+  BackendStatus Status(const std::string& name) const;
+  bool AllConnected() const;
 
  private:
   void Run();
-  // One probe: connect if needed, check liveness, refresh the snapshot.
-  // Returns whether libvirtd is reachable.
-  bool Probe();
+  // Probes every backend; returns whether all are reachable.
+  bool ProbeAll();
 
+  std::vector<std::unique_ptr<BackendProbe>> probes_;  // monitor thread only
   const Options options_;
   const ChangeCallback on_change_;
-  std::unique_ptr<libvirt::Connection> connection_;  // monitor thread only
 
   mutable std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;
-  HostSnapshot snapshot_;
+  std::map<std::string, BackendStatus> status_;
   std::thread thread_;
 };
 

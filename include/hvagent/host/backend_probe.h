@@ -1,0 +1,26 @@
+// A backend the agent depends on (libvirtd, ovsdb-server), as the monitor sees
+// it: something to (re)connect to and probe, answering with its version.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "hvagent/common/status.h"
+
+namespace hvagent::host {
+
+class BackendProbe {
+ public:
+  virtual ~BackendProbe() = default;
+  // "libvirt" or "ovsdb".
+  virtual std::string name() const = 0;
+  virtual std::string endpoint() const = 0;
+  // Connects if needed and checks the backend answers; returns its version.
+  // Called from the monitor thread only.
+  virtual StatusOr<std::string> Probe() = 0;
+};
+
+std::unique_ptr<BackendProbe> MakeLibvirtProbe(std::string uri);
+std::unique_ptr<BackendProbe> MakeOvsdbProbe(std::string endpoint);
+
+}  // namespace hvagent::host

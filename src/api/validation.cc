@@ -1,0 +1,71 @@
+#include "hvagent/api/validation.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace hvagent::api {
+
+namespace {
+
+bool AllOf(std::string_view value, std::string_view extra) {
+  return std::all_of(value.begin(), value.end(), [extra](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+           extra.find(c) != std::string_view::npos;
+  });
+}
+
+Status Invalid(std::string_view field, std::string_view rule) {
+  return absl::InvalidArgumentError(fmt::format("{}: {}", field, rule));
+}
+
+}  // namespace
+
+Status ValidateResourceName(std::string_view field, std::string_view value) {
+  if (value.empty()) return Invalid(field, "is required");
+  if (value.size() > 64) {
+    return Invalid(field, fmt::format("must be at most 64 characters (has {})", value.size()));
+  }
+  if (!AllOf(value, "_.-") || std::isalnum(static_cast<unsigned char>(value.front())) == 0) {
+    return Invalid(
+        field, "must use only letters, digits, '_', '.' and '-', starting with a letter or digit");
+  }
+  return absl::OkStatus();
+}
+
+Status ValidateInterfaceName(std::string_view field, std::string_view value) {
+  if (value.empty()) return Invalid(field, "is required");
+  if (value.size() > 15) {
+    return Invalid(field,
+                   fmt::format("must be at most 15 characters, a Linux interface name (has {})",
+                               value.size()));
+  }
+  if (!AllOf(value, "_.-") || value == "." || value == "..") {
+    return Invalid(field, "must use only letters, digits, '_', '.' and '-'");
+  }
+  return absl::OkStatus();
+}
+
+Status ValidateVlanId(std::string_view field, uint32_t value, bool allow_untagged) {
+  if (value == 0 && allow_untagged) return absl::OkStatus();
+  if (value < 1 || value > 4094) {
+    return Invalid(field, allow_untagged
+                              ? fmt::format("must be 0 (untagged) or 1–4094 (is {})", value)
+                              : fmt::format("must be 1–4094 (is {})", value));
+  }
+  return absl::OkStatus();
+}
+
+Status ValidateRequestId(std::string_view value) {
+  if (value.empty()) return absl::OkStatus();
+  if (value.size() > 128 || !AllOf(value, "_.:-")) {
+    return Invalid("request_id", "must be 1–128 characters [A-Za-z0-9_.:-]");
+  }
+  return absl::OkStatus();
+}
+
+Status ValidatePageSize(uint32_t value) {
+  if (value > 1000) return Invalid("page.page_size", fmt::format("must be 0–1000 (is {})", value));
+  return absl::OkStatus();
+}
+
+}  // namespace hvagent::api

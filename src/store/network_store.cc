@@ -1,0 +1,127 @@
+#include "hvagent/store/network_store.h"
+
+namespace hvagent::store {
+
+namespace {
+
+// The column order ReadNetwork expects.
+constexpr std::string_view kSelectNetworks =
+    "SELECT name, uuid, bridge, vlan_id, created_unix_ms, generation FROM networks";
+
+NetworkRecord ReadNetwork(const Statement& row) {
+  return NetworkRecord{
+      .name = row.ColumnText(0),
+      .uuid = row.ColumnText(1),
+      .bridge = row.ColumnText(2),
+      .vlan_id = static_cast<uint32_t>(row.ColumnInt64(3)),
+      .created_unix_ms = row.ColumnInt64(4),
+      .generation = row.ColumnInt64(5),
+  };
+}
+
+// The schema checks these too; checking here gives the caller a clear error.
+Status Validate(const NetworkRecord& network) {
+  if (network.name.empty()) {
+    return absl::InvalidArgumentError("a network needs a name");
+  }
+  if (network.vlan_id > kMaxVlanId) {
+    return absl::InvalidArgumentError(fmt::format("network '{}': VLAN id {} is not in 0..{}",
+                                                  network.name, network.vlan_id, kMaxVlanId));
+  }
+  return absl::OkStatus();
+}
+
+Status NotFound(std::string_view name) {
+  return absl::NotFoundError(fmt::format("network '{}' does not exist", name));
+}
+
+}  // namespace
+
+Status NetworkStore::Insert(const NetworkRecord& network) {
+  HVAGENT_RETURN_IF_ERROR(Validate(network));
+  // A taken name is the expected conflict: detect it without an error, and
+  // leave the uuid's UNIQUE constraint to report the unexpected one.
+  HVAGENT_ASSIGN_OR_RETURN(Statement insert,
+                           db_->Prepare("INSERT INTO networks (name, uuid, bridge, vlan_id, "
+                                        "created_unix_ms, generation) VALUES (?1, ?2, ?3, ?4, ?5, "
+                                        "1) ON CONFLICT (name) DO NOTHING"));
+  insert.Bind(1, network.name)
+      .Bind(2, network.uuid)
+      .Bind(3, network.bridge)
+      .Bind(4, int64_t{network.vlan_id})
+      .Bind(5, network.created_unix_ms);
+  HVAGENT_RETURN_IF_ERROR(Annotate(insert.Run(), fmt::format("insert network '{}'", network.name)));
+  if (insert.Changes() == 0) {
+    return absl::AlreadyExistsError(fmt::format("network '{}' already exists", network.name));
+  }
+  return absl::OkStatus();
+}
+
+StatusOr<NetworkRecord> NetworkStore::Get(std::string_view name) {
+  HVAGENT_ASSIGN_OR_RETURN(Statement select,
+                           db_->Prepare(fmt::format("{} WHERE name = ?1", kSelectNetworks)));
+  select.Bind(1, name);
+  StatusOr<bool> row = select.Step();
+  if (!row.ok()) {
+    return Annotate(row.status(), fmt::format("get network '{}'", name));
+  }
+  if (!*row) {
+    return NotFound(name);
+  }
+  return ReadNetwork(select);
+}
+
+StatusOr<std::vector<NetworkRecord>> NetworkStore::List() {
+  HVAGENT_ASSIGN_OR_RETURN(Statement select,
+                           db_->Prepare(fmt::format("{} ORDER BY name", kSelectNetworks)));
+  std::vector<NetworkRecord> networks;
+  while (true) {
+    StatusOr<bool> row = select.Step();
+    if (!row.ok()) {
+      return Annotate(row.status(), "list networks");
+    }
+    if (!*row) {
+      return networks;
+    }
+    networks.push_back(ReadNetwork(select));
+  }
+}
+
+Status NetworkStore::Delete(std::string_view name) {
+  HVAGENT_ASSIGN_OR_RETURN(Statement del, db_->Prepare("DELETE FROM networks WHERE name = ?1"));
+  del.Bind(1, name);
+  HVAGENT_RETURN_IF_ERROR(Annotate(del.Run(), fmt::format("delete network '{}'", name)));
+  if (del.Changes() == 0) {
+    return NotFound(name);
+  }
+  return absl::OkStatus();
+}
+
+Status NetworkStore::Update(const NetworkRecord& network, int64_t expected_generation) {
+  HVAGENT_RETURN_IF_ERROR(Validate(network));
+  // Read and write in one transaction, so the generation checked is the one replaced.
+  return db_->Transaction([&]() -> Status {
+    HVAGENT_ASSIGN_OR_RETURN(const NetworkRecord current, Get(network.name));
+    if (current.generation != expected_generation) {
+      return absl::AbortedError(
+          fmt::format("network '{}' changed concurrently: generation is {}, expected {}",
+                      network.name, current.generation, expected_generation));
+    }
+    HVAGENT_ASSIGN_OR_RETURN(Statement update,
+                             db_->Prepare("UPDATE networks SET bridge = ?2, vlan_id = ?3, "
+                                          "generation = generation + 1 WHERE name = ?1"));
+    update.Bind(1, network.name).Bind(2, network.bridge).Bind(3, int64_t{network.vlan_id});
+    return Annotate(update.Run(), fmt::format("update network '{}'", network.name));
+  });
+}
+
+StatusOr<int64_t> NetworkStore::Count() {
+  HVAGENT_ASSIGN_OR_RETURN(Statement count, db_->Prepare("SELECT COUNT(*) FROM networks"));
+  StatusOr<bool> row = count.Step();
+  if (!row.ok()) {
+    return Annotate(row.status(), "count networks");
+  }
+  return *row ? count.ColumnInt64(0) : 0;
+}
+
+}  // namespace hvagent::store

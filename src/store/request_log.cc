@@ -1,0 +1,80 @@
+#include "hvagent/store/request_log.h"
+
+namespace hvagent::store {
+
+StatusOr<std::optional<RequestRecord>> RequestLog::Find(std::string_view request_id) {
+  HVAGENT_ASSIGN_OR_RETURN(
+      Statement select,
+      db_->Prepare("SELECT request_id, method, fingerprint, status_code, status_message, "
+                   "response, created_unix_ms FROM requests WHERE request_id = ?1"));
+  select.Bind(1, request_id);
+  StatusOr<bool> row = select.Step();
+  if (!row.ok()) {
+    return Annotate(row.status(), fmt::format("find request '{}'", request_id));
+  }
+  if (!*row) {
+    return std::nullopt;
+  }
+  return RequestRecord{
+      .request_id = select.ColumnText(0),
+      .method = select.ColumnText(1),
+      .fingerprint = select.ColumnText(2),
+      .status_code = static_cast<int>(select.ColumnInt64(3)),
+      .status_message = select.ColumnText(4),
+      .response = select.ColumnBlob(5),
+      .created_unix_ms = select.ColumnInt64(6),
+  };
+}
+
+Status RequestLog::Save(const RequestRecord& record) {
+  if (record.request_id.empty()) {
+    return absl::InvalidArgumentError("a request record needs a request_id");
+  }
+  HVAGENT_ASSIGN_OR_RETURN(
+      Statement insert,
+      db_->Prepare("INSERT INTO requests (request_id, method, fingerprint, status_code, "
+                   "status_message, response, created_unix_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                   "?7) ON CONFLICT (request_id) DO NOTHING"));
+  insert.Bind(1, record.request_id)
+      .Bind(2, record.method)
+      .Bind(3, record.fingerprint)
+      .Bind(4, int64_t{record.status_code})
+      .Bind(5, record.status_message)
+      .BindBlob(6, record.response)
+      .Bind(7, record.created_unix_ms);
+  HVAGENT_RETURN_IF_ERROR(
+      Annotate(insert.Run(), fmt::format("save request '{}'", record.request_id)));
+  if (insert.Changes() == 0) {
+    return absl::AlreadyExistsError(
+        fmt::format("request '{}' is already recorded", record.request_id));
+  }
+  return absl::OkStatus();
+}
+
+StatusOr<int64_t> RequestLog::Prune(int64_t older_than_unix_ms, int64_t keep_at_most) {
+  if (keep_at_most < 0) {
+    return absl::InvalidArgumentError(
+        fmt::format("prune requests: keep_at_most is {}, below 0", keep_at_most));
+  }
+  int64_t deleted = 0;
+  const Status status = db_->Transaction([&]() -> Status {
+    HVAGENT_ASSIGN_OR_RETURN(Statement by_age,
+                             db_->Prepare("DELETE FROM requests WHERE created_unix_ms < ?1"));
+    by_age.Bind(1, older_than_unix_ms);
+    HVAGENT_RETURN_IF_ERROR(by_age.Run());
+    deleted += by_age.Changes();
+    // Ties on the time are broken by id so that the rows kept are well defined.
+    HVAGENT_ASSIGN_OR_RETURN(
+        Statement by_count,
+        db_->Prepare("DELETE FROM requests WHERE request_id NOT IN (SELECT request_id FROM "
+                     "requests ORDER BY created_unix_ms DESC, request_id DESC LIMIT ?1)"));
+    by_count.Bind(1, keep_at_most);
+    HVAGENT_RETURN_IF_ERROR(by_count.Run());
+    deleted += by_count.Changes();
+    return absl::OkStatus();
+  });
+  HVAGENT_RETURN_IF_ERROR(Annotate(status, "prune requests"));
+  return deleted;
+}
+
+}  // namespace hvagent::store

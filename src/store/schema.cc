@@ -1,0 +1,39 @@
+#include "hvagent/store/schema.h"
+
+#include <array>
+
+namespace hvagent::store {
+
+namespace {
+// STRICT tables: a value of the wrong type is an error, not silently kept.
+constexpr std::array<std::string_view, 2> kMigrations = {
+    // 1: networks, named VLANs on a bridge.
+    R"sql(
+CREATE TABLE networks (
+  name TEXT NOT NULL PRIMARY KEY CHECK (name <> ''),
+  uuid TEXT NOT NULL UNIQUE,
+  bridge TEXT NOT NULL,
+  vlan_id INTEGER NOT NULL CHECK (vlan_id BETWEEN 0 AND 4094),
+  created_unix_ms INTEGER NOT NULL,
+  generation INTEGER NOT NULL
+) STRICT;
+)sql",
+    // 2: outcomes of mutating API calls by request_id, pruned by age.
+    R"sql(
+CREATE TABLE requests (
+  request_id TEXT NOT NULL PRIMARY KEY CHECK (request_id <> ''),
+  method TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  status_code INTEGER NOT NULL,
+  status_message TEXT NOT NULL,
+  response BLOB NOT NULL,
+  created_unix_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX requests_by_age ON requests (created_unix_ms);
+)sql",
+};
+}  // namespace
+
+std::span<const std::string_view> SchemaMigrations() { return kMigrations; }
+
+}  // namespace hvagent::store

@@ -1,0 +1,76 @@
+#include "hvagent_test/agent_process.h"
+
+#include <signal.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "hvagent_test/test_guest.h"
+#include "hvagent_test/testbed.h"
+
+namespace hvagent::testing {
+
+AgentProcess::AgentProcess(AgentOptions options) : options_(std::move(options)) {
+  std::string templ = "/tmp/hvagent.XXXXXX";
+  dir_ = mkdtemp(templ.data()) != nullptr ? templ : "/tmp";
+  socket_ = dir_ + "/agent.sock";
+  if (options_.state_dir.empty()) {
+    options_.state_dir = dir_ + "/state";
+    own_state_dir_ = true;
+  }
+}
+
+AgentProcess::~AgentProcess() {
+  process_.reset();  // SIGKILL if still running
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+bool AgentProcess::Start() {
+  std::vector<std::string> argv{BuildDir() + "/src/daemon/hvagentd",
+                                "--config",
+                                dir_ + "/none.toml",
+                                "--unix-socket",
+                                socket_,
+                                "--libvirt-uri",
+                                options_.libvirt_uri,
+                                "--ovsdb",
+                                options_.ovsdb_endpoint,
+                                "--state-dir",
+                                options_.state_dir,
+                                "--log-level",
+                                "debug"};
+  argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
+  if (!std::filesystem::exists(dir_ + "/none.toml")) {
+    std::ofstream(dir_ + "/none.toml").close();
+  }
+  process_ = std::make_unique<BackgroundProcess>(argv, dir_ + "/agent.log");
+  for (int i = 0; i < 200; ++i) {
+    if (!process_->Running()) return false;
+    if (log().find("serving on") != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return false;
+}
+
+int AgentProcess::Stop() {
+  if (!process_) return -1;
+  process_->Signal(SIGTERM);
+  return process_->Wait(std::chrono::seconds(30));
+}
+
+void AgentProcess::Kill() {
+  if (!process_) return;
+  process_->Signal(SIGKILL);
+  process_->Wait(std::chrono::seconds(10));
+}
+
+std::string AgentProcess::log() const { return ReadFile(dir_ + "/agent.log"); }
+
+std::shared_ptr<grpc::Channel> AgentProcess::Channel() const {
+  return grpc::CreateChannel("unix:" + socket_, grpc::InsecureChannelCredentials());
+}
+
+}  // namespace hvagent::testing

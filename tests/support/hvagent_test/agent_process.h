@@ -1,0 +1,50 @@
+// hvagentd started as a process for a test, on its own socket and state
+// directory, killed when the object goes.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hvagent_test/subprocess.h"
+
+namespace hvagent::testing {
+
+struct AgentOptions {
+  std::string libvirt_uri = "test:///default";
+  std::string ovsdb_endpoint;  // required
+  // Kept across restarts of the same AgentProcess: the local store lives here.
+  std::string state_dir;  // empty: a fresh temp directory
+  std::vector<std::string> extra_args;
+};
+
+class AgentProcess {
+ public:
+  explicit AgentProcess(AgentOptions options);
+  ~AgentProcess();
+  AgentProcess(const AgentProcess&) = delete;
+  AgentProcess& operator=(const AgentProcess&) = delete;
+
+  // Starts hvagentd and waits for its socket; false (see log()) if it exits.
+  bool Start();
+  // SIGTERM and wait; returns the exit code.
+  int Stop();
+  // SIGKILL, as a crash.
+  void Kill();
+
+  const std::string& socket() const { return socket_; }
+  const std::string& state_dir() const { return options_.state_dir; }
+  std::string log() const;
+  std::shared_ptr<grpc::Channel> Channel() const;
+
+ private:
+  AgentOptions options_;
+  std::string dir_;
+  std::string socket_;
+  bool own_state_dir_ = false;
+  std::unique_ptr<BackgroundProcess> process_;
+};
+
+}  // namespace hvagent::testing
