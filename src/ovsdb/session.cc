@@ -3,6 +3,9 @@
 namespace hvagent::ovsdb {
 
 StatusOr<nlohmann::json> Session::Transact(const nlohmann::json& operations) {
+  if (!operations.is_array()) {
+    return absl::InvalidArgumentError("ovsdb transact takes an array of operations");
+  }
   std::shared_ptr<JsonRpcConnection> conn;
   {
     std::lock_guard lock(mu_);
@@ -38,7 +41,8 @@ StatusOr<bool> Session::RowExists(const std::string& table, const std::string& c
                                  {"table", table},
                                  {"where", {{column, "==", value}}},
                                  {"columns", {column}}};
-  HVAGENT_ASSIGN_OR_RETURN(nlohmann::json results, Transact({select}));
+  // json::array(): a braced {select} would be a copy of the object itself.
+  HVAGENT_ASSIGN_OR_RETURN(nlohmann::json results, Transact(nlohmann::json::array({select})));
   return !results.at(0).at("rows").empty();
 }
 

@@ -67,6 +67,14 @@ ProcessResult Testbed::Exec(const std::vector<std::string>& argv) {
   return RunProcess(full);
 }
 
+bool Testbed::StopDaemon(const std::string& which) {
+  return RunProcess({TestbedScript(), "stop", state_dir_, which}).ok();
+}
+
+bool Testbed::StartDaemon(const std::string& which) {
+  return RunProcess({TestbedScript(), "start", state_dir_, which}, std::chrono::seconds(60)).ok();
+}
+
 ProcessResult Testbed::Vsctl(const std::vector<std::string>& args) {
   std::vector<std::string> full{"ovs-vsctl", "--db=unix:" + ovsdb_socket_, "--timeout=20"};
   full.insert(full.end(), args.begin(), args.end());

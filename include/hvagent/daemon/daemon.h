@@ -9,7 +9,7 @@
 
 namespace hvagent::daemon {
 
-// Blocks SIGTERM, SIGINT and SIGHUP in the calling thread (and so in every
+// Ignores SIGPIPE; blocks SIGTERM, SIGINT and SIGHUP in the calling thread (and so in every
 // thread started after): Daemon::Run takes them with sigwait. Call first thing
 // in main().
 void BlockShutdownSignals();

@@ -31,6 +31,9 @@ class Testbed {
 
   // Runs argv inside the testbed's network namespace.
   ProcessResult Exec(const std::vector<std::string>& argv);
+  // Stops or restarts one of the testbed's daemons: "ovsdb" or "libvirt".
+  bool StopDaemon(const std::string& which);
+  bool StartDaemon(const std::string& which);
   // ovs-vsctl against the testbed's database (tests only; never the agent).
   ProcessResult Vsctl(const std::vector<std::string>& args);
   // Creates a namespace "<netns>-<suffix>" holding `ifname` with `cidr`, whose

@@ -1,0 +1,324 @@
+// The API against the real testbed daemons: networks and every error status,
+// request_id replay across an agent crash, health following ovsdb-server and
+// libvirtd, and the event stream with resume.
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "hvagent/v1/events.grpc.pb.h"
+#include "hvagent/v1/network.grpc.pb.h"
+#include "hvagent/v1/vm.grpc.pb.h"
+#include "hvagent_test/agent_process.h"
+#include "hvagent_test/testbed.h"
+
+namespace hvagent::testing {
+namespace {
+
+using grpc::health::v1::HealthCheckResponse;
+using ::testing::HasSubstr;
+
+std::unique_ptr<grpc::ClientContext> Ctx(int seconds = 10) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+  return ctx;
+}
+
+class ApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::string error;
+    bed_ = Testbed::Start(&error).release();
+    ASSERT_NE(bed_, nullptr) << error;
+    ASSERT_TRUE(
+        bed_->Vsctl({"add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev"}).ok());
+  }
+  static void TearDownTestSuite() {
+    delete bed_;
+    bed_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(bed_, nullptr);
+    agent_ = StartAgent();
+    ASSERT_NE(agent_, nullptr);
+  }
+
+  std::unique_ptr<AgentProcess> StartAgent(std::vector<std::string> extra = {},
+                                           const std::string& state_dir = "") {
+    auto agent = std::make_unique<AgentProcess>(
+        AgentOptions{.libvirt_uri = bed_->libvirt_uri(),
+                     .ovsdb_endpoint = "unix:" + bed_->ovsdb_socket(),
+                     .state_dir = state_dir,
+                     .extra_args = std::move(extra)});
+    EXPECT_TRUE(agent->Start()) << agent->log();
+    return agent;
+  }
+
+  grpc::Status Create(const std::string& name, uint32_t vlan, v1::Network* out,
+                      const std::string& request_id = "", const std::string& bridge = "") {
+    v1::CreateNetworkRequest req;
+    req.set_name(name);
+    req.set_vlan_id(vlan);
+    req.set_request_id(request_id);
+    req.set_bridge(bridge);
+    return v1::NetworkService::NewStub(agent_->Channel())->CreateNetwork(Ctx().get(), req, out);
+  }
+
+  std::vector<std::string> ListNames() {
+    v1::ListNetworksResponse resp;
+    EXPECT_TRUE(
+        v1::NetworkService::NewStub(agent_->Channel())->ListNetworks(Ctx().get(), {}, &resp).ok());
+    std::vector<std::string> names;
+    for (const auto& n : resp.networks()) names.push_back(n.name());
+    return names;
+  }
+
+  HealthCheckResponse::ServingStatus Health(const std::string& service = "") {
+    grpc::health::v1::HealthCheckRequest req;
+    req.set_service(service);
+    HealthCheckResponse resp;
+    grpc::health::v1::Health::NewStub(agent_->Channel())->Check(Ctx().get(), req, &resp);
+    return resp.status();
+  }
+
+  bool WaitForHealth(HealthCheckResponse::ServingStatus want, const std::string& service = "") {
+    for (int i = 0; i < 300; ++i) {
+      if (Health(service) == want) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+
+  static Testbed* bed_;
+  std::unique_ptr<AgentProcess> agent_;
+};
+
+Testbed* ApiTest::bed_ = nullptr;
+
+TEST_F(ApiTest, NetworkLifecycleAndEveryRejectionLeavesStateUntouched) {
+  v1::Network created;
+  const grpc::Status made = Create("vlan.10", 10, &created);
+  ASSERT_TRUE(made.ok()) << made.error_message() << agent_->log();
+  EXPECT_EQ(created.bridge(), "br0");
+  EXPECT_EQ(created.vlan_id(), 10u);
+  EXPECT_EQ(created.generation(), 1);
+  EXPECT_EQ(created.uuid().size(), 36u);
+
+  struct Rejection {
+    std::string name;
+    uint32_t vlan;
+    std::string request_id;
+    std::string bridge;
+    grpc::StatusCode code;
+    std::string says;
+  };
+  const std::vector<Rejection> rejections = {
+      {"a'><devices>", 10, "", "", grpc::INVALID_ARGUMENT, "name: must use only"},
+      {"", 10, "", "", grpc::INVALID_ARGUMENT, "name: is required"},
+      {std::string(65, 'n'), 10, "", "", grpc::INVALID_ARGUMENT, "at most 64"},
+      {"vlan.x", 5000, "", "", grpc::INVALID_ARGUMENT, "vlan_id: must be 0 (untagged) or 1–4094"},
+      {"vlan.y", 11, "bad id", "", grpc::INVALID_ARGUMENT, "request_id"},
+      {"vlan.z", 12, "", "a-bridge-name-too-long", grpc::INVALID_ARGUMENT,
+       "bridge: must be at most 15"},
+      {"vlan.10", 10, "", "", grpc::ALREADY_EXISTS, "network 'vlan.10' already exists"},
+      {"vlan.30", 30, "", "br9", grpc::FAILED_PRECONDITION, "bridge: 'br9' does not exist"},
+  };
+  for (const Rejection& r : rejections) {
+    v1::Network out;
+    const grpc::Status s = Create(r.name, r.vlan, &out, r.request_id, r.bridge);
+    EXPECT_EQ(s.error_code(), r.code) << r.name << ": " << s.error_message();
+    EXPECT_THAT(s.error_message(), HasSubstr(r.says)) << r.name;
+  }
+
+  auto stub = v1::NetworkService::NewStub(agent_->Channel());
+  v1::GetNetworkRequest get;
+  get.set_name("nope");
+  v1::Network out;
+  EXPECT_EQ(stub->GetNetwork(Ctx().get(), get, &out).error_code(), grpc::NOT_FOUND);
+  v1::DeleteNetworkRequest del;
+  del.set_name("nope");
+  v1::DeleteNetworkResponse del_resp;
+  EXPECT_EQ(stub->DeleteNetwork(Ctx().get(), del, &del_resp).error_code(), grpc::NOT_FOUND);
+
+  // A stale generation is a conflicting concurrent change: ABORTED.
+  v1::UpdateNetworkRequest update;
+  update.set_name("vlan.10");
+  update.set_vlan_id(11);
+  update.set_expected_generation(7);
+  const grpc::Status stale = stub->UpdateNetwork(Ctx().get(), update, &out);
+  EXPECT_EQ(stale.error_code(), grpc::ABORTED) << stale.error_message();
+
+  // Nothing any rejection touched changed.
+  EXPECT_EQ(ListNames(), std::vector<std::string>{"vlan.10"});
+  get.set_name("vlan.10");
+  ASSERT_TRUE(stub->GetNetwork(Ctx().get(), get, &out).ok());
+  EXPECT_EQ(out.uuid(), created.uuid());
+  EXPECT_EQ(out.vlan_id(), 10u);
+  EXPECT_EQ(out.generation(), 1);
+
+  update.set_expected_generation(1);
+  ASSERT_TRUE(stub->UpdateNetwork(Ctx().get(), update, &out).ok());
+  EXPECT_EQ(out.vlan_id(), 11u);
+  EXPECT_EQ(out.generation(), 2);
+  del.set_name("vlan.10");
+  ASSERT_TRUE(stub->DeleteNetwork(Ctx().get(), del, &del_resp).ok());
+  EXPECT_TRUE(ListNames().empty());
+}
+
+TEST_F(ApiTest, ResourceExhaustedAtTheNetworkLimit) {
+  agent_.reset();
+  agent_ = StartAgent({"--max-networks", "2"});
+  v1::Network out;
+  ASSERT_TRUE(Create("net.a", 1, &out).ok());
+  ASSERT_TRUE(Create("net.b", 2, &out).ok());
+  const grpc::Status third = Create("net.c", 3, &out);
+  EXPECT_EQ(third.error_code(), grpc::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(third.error_message(), HasSubstr("at most 2 (limits.max_networks)"));
+  EXPECT_EQ(ListNames(), (std::vector<std::string>{"net.a", "net.b"}));
+}
+
+TEST_F(ApiTest, RequestIdReplaySurvivesAnAgentCrash) {
+  const std::string state = agent_->state_dir();
+  v1::Network first;
+  ASSERT_TRUE(Create("vlan.40", 40, &first, "req-40").ok());
+
+  // A crash (SIGKILL), then a new agent on the same local store.
+  agent_->Kill();
+  auto restarted = StartAgent({}, state);
+  std::swap(agent_, restarted);
+  restarted.reset();
+
+  v1::Network again;
+  const grpc::Status retry = Create("vlan.40", 40, &again, "req-40");
+  ASSERT_TRUE(retry.ok()) << retry.error_message();  // not ALREADY_EXISTS: the first result
+  EXPECT_EQ(again.uuid(), first.uuid());
+  EXPECT_EQ(ListNames(), std::vector<std::string>{"vlan.40"});
+
+  const grpc::Status reused = Create("vlan.41", 41, &again, "req-40");
+  EXPECT_EQ(reused.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(reused.error_message(), HasSubstr("already used for a different request"));
+  EXPECT_EQ(ListNames(), std::vector<std::string>{"vlan.40"});
+}
+
+TEST_F(ApiTest, HealthFollowsOvsdbServerAndLibvirtd) {
+  ASSERT_TRUE(WaitForHealth(HealthCheckResponse::SERVING));
+
+  ASSERT_TRUE(bed_->StopDaemon("ovsdb"));
+  EXPECT_TRUE(WaitForHealth(HealthCheckResponse::NOT_SERVING));
+  EXPECT_EQ(Health("hvagent.v1.NetworkService"), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(Health("hvagent.v1.VmService"), HealthCheckResponse::SERVING);
+  v1::Network out;
+  const grpc::Status down = Create("vlan.50", 50, &out);
+  EXPECT_EQ(down.error_code(), grpc::UNAVAILABLE) << down.error_message();
+  ASSERT_TRUE(bed_->StartDaemon("ovsdb"));
+  EXPECT_TRUE(WaitForHealth(HealthCheckResponse::SERVING));
+  EXPECT_TRUE(ListNames().empty());  // the refused create left nothing
+
+  ASSERT_TRUE(bed_->StopDaemon("libvirt"));
+  EXPECT_TRUE(WaitForHealth(HealthCheckResponse::NOT_SERVING));
+  EXPECT_EQ(Health("hvagent.v1.VmService"), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(Health("hvagent.v1.NetworkService"), HealthCheckResponse::SERVING);
+  ASSERT_TRUE(bed_->StartDaemon("libvirt"));
+  EXPECT_TRUE(WaitForHealth(HealthCheckResponse::SERVING));
+}
+
+// Reads events until `n` arrive or the deadline passes.
+std::vector<v1::Event> ReadEvents(grpc::ClientReader<v1::Event>& reader, size_t n) {
+  std::vector<v1::Event> events;
+  v1::Event event;
+  while (events.size() < n && reader.Read(&event)) events.push_back(event);
+  return events;
+}
+
+TEST_F(ApiTest, EventsStreamFilterAndResumeAfterDisconnect) {
+  auto stub = v1::EventService::NewStub(agent_->Channel());
+  v1::WatchRequest watch;
+  watch.add_kinds(v1::EVENT_KIND_NETWORK);
+  auto ctx = Ctx(20);
+  auto reader = stub->Watch(ctx.get(), watch);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the stream is set up
+  v1::Network out;
+  ASSERT_TRUE(Create("vlan.60", 60, &out).ok());
+  auto first = ReadEvents(*reader, 1);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].kind(), v1::EVENT_KIND_NETWORK);
+  EXPECT_EQ(first[0].network().network(), "vlan.60");
+  EXPECT_EQ(first[0].network().change(), "created");
+  ctx->TryCancel();
+  reader->Finish();
+
+  // While the client is away: two more changes.
+  ASSERT_TRUE(Create("vlan.61", 61, &out).ok());
+  ASSERT_TRUE(Create("vlan.62", 62, &out).ok());
+
+  watch.set_resume_token(first[0].resume_token());
+  auto ctx2 = Ctx(20);
+  auto resumed = stub->Watch(ctx2.get(), watch);
+  auto missed = ReadEvents(*resumed, 2);
+  ASSERT_EQ(missed.size(), 2u);
+  EXPECT_EQ(missed[0].network().network(), "vlan.61");
+  EXPECT_EQ(missed[1].network().network(), "vlan.62");
+  EXPECT_LT(first[0].sequence(), missed[0].sequence());
+  EXPECT_LT(missed[0].sequence(), missed[1].sequence());
+  ctx2->TryCancel();
+  resumed->Finish();
+
+  // A token from before an agent restart: the ring is gone, so resync.
+  const std::string old_token = missed[1].resume_token();
+  const std::string state = agent_->state_dir();
+  agent_->Stop();
+  agent_ = StartAgent({}, state);
+  auto stub2 = v1::EventService::NewStub(agent_->Channel());
+  watch.set_resume_token(old_token);
+  auto ctx3 = Ctx(20);
+  auto after_restart = stub2->Watch(ctx3.get(), watch);
+  auto resync = ReadEvents(*after_restart, 1);
+  ASSERT_EQ(resync.size(), 1u);
+  EXPECT_EQ(resync[0].kind(), v1::EVENT_KIND_RESYNC_REQUIRED);
+  EXPECT_THAT(resync[0].resync_required().reason(), HasSubstr("earlier agent run"));
+  ctx3->TryCancel();
+  after_restart->Finish();
+
+  // A malformed token is the client's mistake.
+  watch.set_resume_token("garbage");
+  auto ctx4 = Ctx(5);
+  auto bad = stub2->Watch(ctx4.get(), watch);
+  v1::Event ignored;
+  EXPECT_FALSE(bad->Read(&ignored));
+  const grpc::Status bad_status = bad->Finish();
+  EXPECT_EQ(bad_status.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(bad_status.error_message(), HasSubstr("resume_token"));
+}
+
+TEST_F(ApiTest, BackendOutagesAreEvents) {
+  auto stub = v1::EventService::NewStub(agent_->Channel());
+  v1::WatchRequest watch;
+  watch.add_kinds(v1::EVENT_KIND_BACKEND);
+  watch.set_object_name("ovsdb");
+  auto ctx = Ctx(60);
+  auto reader = stub->Watch(ctx.get(), watch);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_TRUE(bed_->StopDaemon("ovsdb"));
+  auto down = ReadEvents(*reader, 1);
+  ASSERT_TRUE(bed_->StartDaemon("ovsdb"));
+  auto up = ReadEvents(*reader, 1);
+  ctx->TryCancel();
+  reader->Finish();
+  ASSERT_EQ(down.size(), 1u);
+  EXPECT_EQ(down[0].backend().backend(), "ovsdb");
+  EXPECT_EQ(down[0].backend().state().state(), v1::BACKEND_STATE_UNREACHABLE);
+  ASSERT_EQ(up.size(), 1u);
+  EXPECT_EQ(up[0].backend().state().state(), v1::BACKEND_STATE_CONNECTED);
+}
+
+TEST_F(ApiTest, VmServiceAnswersUnimplementedUntilItLands) {
+  v1::ListVmsResponse resp;
+  const grpc::Status s = v1::VmService::NewStub(agent_->Channel())->ListVms(Ctx().get(), {}, &resp);
+  EXPECT_EQ(s.error_code(), grpc::UNIMPLEMENTED);
+}
+
+}  // namespace
+}  // namespace hvagent::testing
