@@ -92,7 +92,9 @@ StatusOr<Config> ParseConfigToml(std::string_view toml_text, std::string_view or
   for (const Key& k :
        {Key{"api", {"unix_socket", "tcp_listen", "tls_cert", "tls_key", "tls_client_ca"}},
         Key{"log", {"level"}}, Key{"libvirt", {"uri"}}, Key{"ovsdb", {"endpoint"}},
-        Key{"agent", {"state_dir", "shutdown_grace_seconds", "workers", "max_queued_calls"}},
+        Key{"agent",
+            {"state_dir", "shutdown_grace_seconds", "workers", "max_queued_calls",
+             "event_ring_capacity"}},
         Key{"limits", {"max_networks"}}}) {
     if (const toml::table* t = Section(root, k.section)) {
       if (Status s = RejectUnknownKeys(*t, k.section, k.keys); !s.ok()) {
@@ -124,6 +126,8 @@ StatusOr<Config> ParseConfigToml(std::string_view toml_text, std::string_view or
         ReadInt(*t, "agent", "shutdown_grace_seconds", 0, 3600, config.shutdown_grace_seconds));
     status.Update(ReadInt(*t, "agent", "workers", 1, 256, config.workers));
     status.Update(ReadInt(*t, "agent", "max_queued_calls", 1, 1000000, config.max_queued_calls));
+    status.Update(
+        ReadInt(*t, "agent", "event_ring_capacity", 16, 1000000, config.event_ring_capacity));
   }
   if (const auto* t = Section(root, "limits")) {
     status.Update(ReadInt(*t, "limits", "max_networks", 1, 1000000, config.max_networks));

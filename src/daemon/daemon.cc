@@ -202,7 +202,7 @@ Status Daemon::Run() {
     HVAGENT_ASSIGN_OR_RETURN(tls, MutualTlsCredentials(config_));
   }
 
-  api::EventHub events;
+  api::EventHub events(static_cast<size_t>(config_.event_ring_capacity));
   std::mutex health_mu;
   grpc::Server* live_server = nullptr;  // set once serving, under health_mu
   std::vector<std::unique_ptr<host::BackendProbe>> probes;

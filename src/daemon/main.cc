@@ -38,6 +38,8 @@ constexpr Flag kFlags[] = {
      "seconds in-flight calls get on SIGTERM"},
     {"--workers", "agent", "workers", true, "threads for blocking backend calls"},
     {"--max-queued-calls", "agent", "max_queued_calls", true, "calls that may wait for a worker"},
+    {"--event-ring-capacity", "agent", "event_ring_capacity", true,
+     "events kept for Watch clients that reconnect or lag"},
     {"--max-networks", "limits", "max_networks", true, "networks per host"},
 };
 

@@ -5,7 +5,11 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <future>
+#include <random>
 #include <thread>
+
+#include <grpcpp/generic/generic_stub.h>
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "hvagent/v1/events.grpc.pb.h"
@@ -153,6 +157,9 @@ TEST_F(ApiTest, NetworkLifecycleAndEveryRejectionLeavesStateUntouched) {
 
   // Nothing any rejection touched changed.
   EXPECT_EQ(ListNames(), std::vector<std::string>{"vlan.10"});
+  // One log line per call, with method, peer, duration and status.
+  EXPECT_THAT(agent_->log(), HasSubstr("rpc /hvagent.v1.NetworkService/CreateNetwork peer=unix"));
+  EXPECT_THAT(agent_->log(), HasSubstr("status=6 network 'vlan.10' already exists"));
   get.set_name("vlan.10");
   ASSERT_TRUE(stub->GetNetwork(Ctx().get(), get, &out).ok());
   EXPECT_EQ(out.uuid(), created.uuid());
@@ -312,6 +319,78 @@ TEST_F(ApiTest, BackendOutagesAreEvents) {
   EXPECT_EQ(down[0].backend().state().state(), v1::BACKEND_STATE_UNREACHABLE);
   ASSERT_EQ(up.size(), 1u);
   EXPECT_EQ(up[0].backend().state().state(), v1::BACKEND_STATE_CONNECTED);
+}
+
+TEST_F(ApiTest, SlowWatcherNeverSlowsTheAgentAndIsToldToResync) {
+  agent_.reset();
+  agent_ = StartAgent({"--event-ring-capacity", "16"});
+  // A client that advertises a tiny receive window and does not read: the
+  // agent's writes to it stall after a few events.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 1024);
+  auto slow_channel = grpc::CreateCustomChannel("unix:" + agent_->socket(),
+                                                grpc::InsecureChannelCredentials(), args);
+  auto ctx = Ctx(120);
+  v1::WatchRequest all;
+  auto slow = v1::EventService::NewStub(slow_channel)->Watch(ctx.get(), all);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+
+  // Meanwhile the agent keeps answering: 150 changes, 300 events.
+  auto stub = v1::NetworkService::NewStub(agent_->Channel());
+  for (int i = 0; i < 150; ++i) {
+    v1::Network out;
+    ASSERT_TRUE(Create("slow." + std::to_string(i), 100, &out).ok()) << i;
+    v1::DeleteNetworkRequest del;
+    del.set_name(out.name());
+    v1::DeleteNetworkResponse del_resp;
+    ASSERT_TRUE(stub->DeleteNetwork(Ctx().get(), del, &del_resp).ok()) << i;
+  }
+
+  // When the slow client finally reads, it learns that it missed events.
+  bool told_to_resync = false;
+  v1::Event event;
+  for (int i = 0; i < 400 && !told_to_resync && slow->Read(&event); ++i) {
+    told_to_resync = event.kind() == v1::EVENT_KIND_RESYNC_REQUIRED;
+  }
+  EXPECT_TRUE(told_to_resync);
+  ctx->TryCancel();
+  slow->Finish();
+}
+
+TEST_F(ApiTest, GarbageRequestsGetErrorsAndTheAgentLivesOn) {
+  grpc::GenericStub generic(agent_->Channel());
+  std::mt19937 rng(42);
+  const std::vector<std::string> methods = {
+      "/hvagent.v1.NetworkService/CreateNetwork", "/hvagent.v1.NetworkService/UpdateNetwork",
+      "/hvagent.v1.NetworkService/DeleteNetwork", "/hvagent.v1.NetworkService/ListNetworks",
+      "/hvagent.v1.HostService/GetHost",          "/hvagent.v1.VmService/CreateVm"};
+  for (const std::string& method : methods) {
+    for (int round = 0; round < 20; ++round) {
+      std::string bytes(static_cast<size_t>(rng() % 200), '\0');
+      for (char& c : bytes) c = static_cast<char>(rng());
+      grpc::Slice slice(bytes);
+      grpc::ByteBuffer request(&slice, 1);
+      grpc::ByteBuffer response;
+      auto ctx = Ctx(5);
+      std::promise<grpc::Status> done;
+      generic.UnaryCall(ctx.get(), method, grpc::StubOptions(), &request, &response,
+                        [&done](grpc::Status s) { done.set_value(std::move(s)); });
+      const grpc::Status status = done.get_future().get();
+      // Undecodable bytes are refused; decodable ones are validated like any call.
+      EXPECT_NE(status.error_code(), grpc::UNKNOWN) << method << ": " << status.error_message();
+    }
+  }
+  grpc::health::v1::HealthCheckRequest req;
+  HealthCheckResponse resp;
+  EXPECT_TRUE(
+      grpc::health::v1::Health::NewStub(agent_->Channel())->Check(Ctx().get(), req, &resp).ok());
+  // Whatever random bytes decoded to, no network with an invalid name exists.
+  for (const std::string& name : ListNames()) {
+    EXPECT_TRUE(std::all_of(name.begin(), name.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+    })) << name;
+  }
 }
 
 TEST_F(ApiTest, VmServiceAnswersUnimplementedUntilItLands) {

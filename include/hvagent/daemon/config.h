@@ -27,6 +27,8 @@ struct Config {
   // Threads for blocking backend calls, and how many calls may wait for one.
   int workers = 8;
   int max_queued_calls = 1024;
+  // Events kept for EventService.Watch clients that reconnect or lag.
+  int event_ring_capacity = 4096;
   // Networks per host.
   int max_networks = 4096;
 };
