@@ -18,6 +18,7 @@ packages=(
   busybox-static cpio zstd kmod
   # a second-language gRPC client for the interoperability test
   python3-grpcio python3-protobuf
+  python3-grpc-tools
 )
 
 missing=()

@@ -28,6 +28,22 @@ Status RequestReplay::Run(const std::string& method, const std::string& request_
                           const google::protobuf::Message& request,
                           google::protobuf::Message* response, const std::function<Status()>& act) {
   if (request_id.empty()) return act();
+  {
+    std::unique_lock lock(mu_);
+    released_.wait(lock, [&] { return !in_flight_.contains(request_id); });
+    in_flight_.insert(request_id);
+  }
+  struct Release {
+    RequestReplay* self;
+    const std::string& id;
+    ~Release() {
+      {
+        std::lock_guard lock(self->mu_);
+        self->in_flight_.erase(id);
+      }
+      self->released_.notify_all();
+    }
+  } release{this, request_id};
   const std::string fingerprint = Fingerprint(request);
   HVAGENT_ASSIGN_OR_RETURN(auto kept, log_.Find(request_id));
   if (kept.has_value()) {

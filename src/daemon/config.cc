@@ -62,6 +62,19 @@ Status RejectUnknownKeys(const toml::table& table, std::string_view section,
   return absl::OkStatus();
 }
 
+// HOST:PORT or [IPv6]:PORT with a port of 1–65535.
+bool IsHostPort(const std::string& value) {
+  const auto colon = value.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == value.size()) return false;
+  const std::string host = value.substr(0, colon);
+  const std::string port = value.substr(colon + 1);
+  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
+  const int number = std::stoi(port);
+  if (number < 1 || number > 65535) return false;
+  if (host.front() == '[') return host.size() > 2 && host.back() == ']';
+  return host.find(':') == std::string::npos;  // a bare IPv6 address needs brackets
+}
+
 const toml::table* Section(const toml::table& root, std::string_view name) {
   const toml::node* node = root.get(name);
   return node != nullptr ? node->as_table() : nullptr;
@@ -135,7 +148,7 @@ StatusOr<Config> ParseConfigToml(std::string_view toml_text, std::string_view or
   if (!status.ok()) {
     return annotate(status);
   }
-  if (Status s = ValidateConfig(config); !s.ok()) {
+  if (Status s = ValidateValues(config); !s.ok()) {
     return annotate(s);
   }
   return config;
@@ -158,7 +171,7 @@ StatusOr<Config> LoadConfigFile(const std::string& path, bool required, Config b
   return ParseConfigToml(text.str(), path, std::move(base));
 }
 
-Status ValidateConfig(const Config& config) {
+Status ValidateValues(const Config& config) {
   if (!ParseLogLevel(config.log_level).ok()) {
     return absl::InvalidArgumentError(
         fmt::format("log.level '{}' is not one of trace, debug, info, warn, error, critical, off",
@@ -181,6 +194,15 @@ Status ValidateConfig(const Config& config) {
     return absl::InvalidArgumentError(
         fmt::format("ovsdb.endpoint '{}' must start with unix: or tcp:", config.ovsdb_endpoint));
   }
+  if (config.state_dir.empty() || config.state_dir.front() != '/') {
+    return absl::InvalidArgumentError(
+        fmt::format("agent.state_dir '{}' must be an absolute path", config.state_dir));
+  }
+  return absl::OkStatus();
+}
+
+Status ValidateConfig(const Config& config) {
+  HVAGENT_RETURN_IF_ERROR(ValidateValues(config));
   if (!config.tcp_listen.empty()) {
     // An agent on the network without mutual TLS would let anyone drive the host.
     for (const auto& [key, value] :
@@ -191,14 +213,11 @@ Status ValidateConfig(const Config& config) {
             fmt::format("{} is required when api.tcp_listen is set (mutual TLS)", key));
       }
     }
-    if (config.tcp_listen.rfind(':') == std::string::npos) {
+    if (!IsHostPort(config.tcp_listen)) {
       return absl::InvalidArgumentError(
-          fmt::format("api.tcp_listen '{}' must be HOST:PORT", config.tcp_listen));
+          fmt::format("api.tcp_listen '{}' must be HOST:PORT (IPv6 as [ADDR]:PORT, port 1–65535)",
+                      config.tcp_listen));
     }
-  }
-  if (config.state_dir.empty() || config.state_dir.front() != '/') {
-    return absl::InvalidArgumentError(
-        fmt::format("agent.state_dir '{}' must be an absolute path", config.state_dir));
   }
   return absl::OkStatus();
 }

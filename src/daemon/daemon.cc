@@ -158,12 +158,16 @@ void Daemon::Reload() {
 namespace {
 
 StatusOr<std::string> ReadPem(const char* key, const std::string& path) {
+  std::error_code ec;
   std::ifstream in(path);
-  if (!in) {
+  if (!in || !std::filesystem::is_regular_file(path, ec)) {
     return absl::FailedPreconditionError(fmt::format("{}: cannot read '{}'", key, path));
   }
   std::stringstream text;
   text << in.rdbuf();
+  if (text.str().find("-----BEGIN ") == std::string::npos) {
+    return absl::FailedPreconditionError(fmt::format("{}: '{}' is not a PEM file", key, path));
+  }
   return text.str();
 }
 
@@ -183,7 +187,12 @@ StatusOr<std::shared_ptr<grpc::ServerCredentials>> MutualTlsCredentials(const Co
 
 Status Daemon::Run() {
   HVAGENT_RETURN_IF_ERROR(ValidateConfig(config_));
-  // First, so that a second agent on the same socket changes nothing.
+  std::shared_ptr<grpc::ServerCredentials> tls;
+  if (!config_.tcp_listen.empty()) {
+    HVAGENT_ASSIGN_OR_RETURN(tls, MutualTlsCredentials(config_));
+  }
+  // Before anything changes on disk, so that a second agent on the same socket
+  // changes nothing.
   HVAGENT_RETURN_IF_ERROR(PrepareUnixSocket(config_.unix_socket));
   HVAGENT_ASSIGN_OR_RETURN(const host::HostFacts facts, host::ReadHostFacts("/"));
   HVAGENT_ASSIGN_OR_RETURN(auto database, store::Database::Open(config_.state_dir + "/hvagent.db"));
@@ -197,11 +206,6 @@ Status Daemon::Run() {
   if (auto pruned = request_log.Prune(day_ago_ms, 100000); !pruned.ok()) {
     spdlog::warn("cannot prune old request ids: {}", pruned.status());
   }
-  std::shared_ptr<grpc::ServerCredentials> tls;
-  if (!config_.tcp_listen.empty()) {
-    HVAGENT_ASSIGN_OR_RETURN(tls, MutualTlsCredentials(config_));
-  }
-
   api::EventHub events(static_cast<size_t>(config_.event_ring_capacity));
   std::mutex health_mu;
   grpc::Server* live_server = nullptr;  // set once serving, under health_mu
@@ -256,7 +260,10 @@ Status Daemon::Run() {
   if (!server || (tls && tcp_port == 0)) {
     return absl::UnavailableError(
         fmt::format("cannot listen on api.unix_socket '{}'{}", config_.unix_socket,
-                    tls ? fmt::format(" or api.tcp_listen '{}'", config_.tcp_listen) : ""));
+                    tls ? fmt::format(" or api.tcp_listen '{}' (address in use, or api.tls_cert "
+                                      "and api.tls_key are not a valid key pair)",
+                                      config_.tcp_listen)
+                        : ""));
   }
   {
     std::lock_guard lock(health_mu);

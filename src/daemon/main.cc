@@ -91,6 +91,10 @@ int main(int argc, char** argv) {
     std::cerr << "hvagentd: " << config.status().message() << "\n";
     return 2;
   }
+  if (auto valid = hvagent::daemon::ValidateConfig(*config); !valid.ok()) {
+    std::cerr << "hvagentd: " << valid.message() << "\n";
+    return 2;
+  }
 
   hvagent::ConfigureLogging(*hvagent::ParseLogLevel(config->log_level));
   std::error_code ec;
@@ -98,7 +102,10 @@ int main(int argc, char** argv) {
   hvagent::daemon::Daemon daemon(*config, config_exists ? config_path : "");
   if (auto status = daemon.Run(); !status.ok()) {
     spdlog::critical("{}", status.ToString());
-    return 1;
+    // 2: the configuration or the host refuses to start; 1: anything else.
+    const bool config_problem = status.code() == absl::StatusCode::kInvalidArgument ||
+                                status.code() == absl::StatusCode::kFailedPrecondition;
+    return config_problem ? 2 : 1;
   }
   return 0;
 }

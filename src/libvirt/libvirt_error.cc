@@ -43,9 +43,12 @@ Status LastLibvirtError(std::string_view context) {
   if (err == nullptr || err->code == VIR_ERR_OK) {
     return absl::InternalError(fmt::format("{}: libvirt failed without an error", context));
   }
-  return Status(StatusCodeForLibvirtError(err->code),
-                fmt::format("{}: {} (libvirt error {})", context,
-                            err->message != nullptr ? err->message : "", err->code));
+  // Errors of libvirt's RPC layer ("client socket is closed", "End of file
+  // while reading data") mean the daemon went away: retryable.
+  const absl::StatusCode code = err->domain == VIR_FROM_RPC ? absl::StatusCode::kUnavailable
+                                                            : StatusCodeForLibvirtError(err->code);
+  return Status(code, fmt::format("{}: {} (libvirt error {})", context,
+                                  err->message != nullptr ? err->message : "", err->code));
 }
 
 namespace {

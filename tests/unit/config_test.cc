@@ -88,3 +88,92 @@ TEST(ConfigTest, MissingOptionalFileGivesBase) {
 
 }  // namespace
 }  // namespace hvagent::daemon
+
+// The keys added with the TCP endpoint, the worker pool and the limits.
+#include <gmock/gmock.h>
+
+namespace hvagent::daemon {
+namespace {
+
+// A config with api.tcp_listen and every TLS file set.
+constexpr char kTlsConfig[] = R"(
+[api]
+tcp_listen = "0.0.0.0:7443"
+tls_cert = "/etc/hvagent/server.pem"
+tls_key = "/etc/hvagent/server.key"
+tls_client_ca = "/etc/hvagent/clients-ca.pem"
+)";
+
+TEST(ConfigTest, TcpTlsWorkerAndLimitKeysAreRead) {
+  auto config = ParseConfigToml(std::string(kTlsConfig) + R"(
+[agent]
+workers = 3
+max_queued_calls = 77
+[limits]
+max_networks = 12
+)",
+                                "test.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->tcp_listen, "0.0.0.0:7443");
+  EXPECT_EQ(config->tls_cert, "/etc/hvagent/server.pem");
+  EXPECT_EQ(config->tls_key, "/etc/hvagent/server.key");
+  EXPECT_EQ(config->tls_client_ca, "/etc/hvagent/clients-ca.pem");
+  EXPECT_EQ(config->workers, 3);
+  EXPECT_EQ(config->max_queued_calls, 77);
+  EXPECT_EQ(config->max_networks, 12);
+}
+
+// A final configuration with api.tcp_listen and every TLS file set.
+Config TlsConfig() {
+  Config config;
+  config.tcp_listen = "0.0.0.0:7443";
+  config.tls_cert = "/etc/hvagent/server.pem";
+  config.tls_key = "/etc/hvagent/server.key";
+  config.tls_client_ca = "/etc/hvagent/clients-ca.pem";
+  return config;
+}
+
+TEST(ConfigTest, TcpListenWithoutEachTlsFileIsRefused) {
+  ASSERT_TRUE(ValidateConfig(TlsConfig()).ok()) << ValidateConfig(TlsConfig());
+  for (const auto& [key, field] :
+       {std::pair{"api.tls_cert", &Config::tls_cert}, std::pair{"api.tls_key", &Config::tls_key},
+        std::pair{"api.tls_client_ca", &Config::tls_client_ca}}) {
+    Config config = TlsConfig();
+    config.*field = "";
+    const Status status = ValidateConfig(config);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << key << ": " << status;
+    EXPECT_THAT(MessageOf(status), ::testing::HasSubstr(key));
+    EXPECT_THAT(MessageOf(status), ::testing::HasSubstr("mutual TLS"));
+  }
+}
+
+TEST(ConfigTest, NoTlsFilesNeededWithoutTcpListen) {
+  auto config = ParseConfigToml("[api]\ntls_cert = \"/etc/hvagent/server.pem\"\n", "test.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->tcp_listen.empty());
+}
+
+class TcpListenWithoutPortTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(TcpListenWithoutPortTest, IsRefused) {
+  Config config = TlsConfig();
+  config.tcp_listen = GetParam();
+  const Status status = ValidateConfig(config);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(MessageOf(status), ::testing::HasSubstr("api.tcp_listen"));
+}
+
+// An empty port after the colon, or an IPv6 literal's own colons, are no port
+// either.
+INSTANTIATE_TEST_SUITE_P(Cases, TcpListenWithoutPortTest,
+                         ::testing::Values("0.0.0.0", "localhost", "0.0.0.0:", "[::1]", "[::]"));
+
+TEST(ConfigTest, ZeroWorkersIsRefused) {
+  auto config = ParseConfigToml("[agent]\nworkers = 0\n", "test.toml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument) << config.status();
+  EXPECT_THAT(MessageOf(config.status()), ::testing::HasSubstr("agent.workers"));
+}
+
+}  // namespace
+}  // namespace hvagent::daemon

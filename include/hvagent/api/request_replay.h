@@ -6,7 +6,10 @@
 
 #include <google/protobuf/message.h>
 
+#include <condition_variable>
 #include <functional>
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "hvagent/common/status.h"
@@ -21,6 +24,8 @@ class RequestReplay {
   // Runs `act` (which fills `response`) unless `request_id` was already
   // answered, in which case `response` is filled from the kept result.
   // Reusing a request_id for a different method or request is INVALID_ARGUMENT.
+  // Two calls with one request_id at once run one after the other, so the
+  // second replays the first instead of acting too.
   Status Run(const std::string& method, const std::string& request_id,
              const google::protobuf::Message& request, google::protobuf::Message* response,
              const std::function<Status()>& act);
@@ -30,6 +35,9 @@ class RequestReplay {
 
  private:
   store::RequestLog& log_;
+  std::mutex mu_;
+  std::condition_variable released_;
+  std::set<std::string> in_flight_;  // request_ids being acted on now
 };
 
 }  // namespace hvagent::api

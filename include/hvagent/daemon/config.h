@@ -36,13 +36,18 @@ struct Config {
 inline constexpr const char* kDefaultConfigPath = "/etc/hvagent/hvagent.toml";
 
 // Parses TOML text over `base`. Unknown keys, wrong types and bad values are
-// INVALID_ARGUMENT naming the key; `origin` names the file in messages.
+// INVALID_ARGUMENT naming the key; `origin` names the file in messages. Rules
+// between keys wait for ValidateConfig: a later layer may complete them.
 StatusOr<Config> ParseConfigToml(std::string_view toml, std::string_view origin, Config base = {});
 
 // Reads `path`; a missing file is fine only when `required` is false.
 StatusOr<Config> LoadConfigFile(const std::string& path, bool required, Config base = {});
 
-// Checks values that no single key can check alone.
+// Checks each value on its own (ParseConfigToml does, for every layer).
+Status ValidateValues(const Config& config);
+
+// ValidateValues plus the rules between keys (api.tcp_listen needs the TLS
+// files), for the final configuration once every layer is applied.
 Status ValidateConfig(const Config& config);
 
 }  // namespace hvagent::daemon

@@ -1,0 +1,64 @@
+// The agent's one libvirt connection, shared by its workers. Keep-alives
+// (driven by the EventLoop) notice a dead libvirtd; the next Get reconnects,
+// no more often than the backoff allows, so calls while libvirtd is down fail
+// fast with UNAVAILABLE and calls after it is back succeed. Domain lifecycle
+// events of every (re)connection go to one listener.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "hvagent/libvirt/connection.h"
+
+namespace hvagent::libvirt {
+
+struct LifecycleEvent {
+  std::string domain_name;
+  std::string domain_uuid;
+  int event = 0;   // virDomainEventType
+  int detail = 0;  // its virDomainEvent*DetailType
+};
+
+class ConnectionManager {
+ public:
+  struct Options {
+    std::string uri;
+    std::chrono::milliseconds min_backoff{250};
+    std::chrono::milliseconds max_backoff{10000};
+    // libvirt closes the connection after `keepalive_count` unanswered probes
+    // sent every `keepalive_interval_seconds`.
+    int keepalive_interval_seconds = 2;
+    unsigned keepalive_count = 3;
+  };
+  // Called on the event loop thread: must not block.
+  using LifecycleListener = std::function<void(const LifecycleEvent&)>;
+
+  // Needs a running EventLoop for keep-alives and events.
+  ConnectionManager(Options options, LifecycleListener listener);
+  ~ConnectionManager();
+  ConnectionManager(const ConnectionManager&) = delete;
+  ConnectionManager& operator=(const ConnectionManager&) = delete;
+
+  // The live connection, reconnecting if it is gone and the backoff allows.
+  StatusOr<std::shared_ptr<Connection>> Get();
+
+  const std::string& uri() const { return options_.uri; }
+
+ private:
+  void DropLocked();
+  static int OnLifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void* opaque);
+
+  const Options options_;
+  const LifecycleListener listener_;
+  std::mutex mu_;
+  std::shared_ptr<Connection> conn_;
+  int lifecycle_callback_ = -1;
+  std::chrono::milliseconds backoff_{0};
+  std::chrono::steady_clock::time_point next_attempt_{};
+  std::string last_error_;
+};
+
+}  // namespace hvagent::libvirt

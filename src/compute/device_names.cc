@@ -1,0 +1,52 @@
+#include "hvagent/compute/device_names.h"
+
+#include <algorithm>
+#include <cstdint>
+
+#include "fmt/format.h"
+
+namespace hvagent::compute {
+
+namespace {
+
+// 64-bit FNV-1a: tiny, stable across builds and platforms (std::hash is
+// neither), and spreads short inputs well enough for 48 bits of it.
+constexpr uint64_t kFnvOffsetBasis = 0xcbf29ce484222325ULL;
+constexpr uint64_t kFnvPrime = 0x100000001b3ULL;
+
+uint64_t Fnv1a(uint64_t hash, std::string_view bytes) {
+  for (const char c : bytes) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= kFnvPrime;
+  }
+  return hash;
+}
+
+// The letters after "sd" for disk index `index`: a, b, … z, aa, ab, … as
+// libvirt's virDiskNameToIndex counts (bijective base 26).
+std::string DiskSuffix(size_t index) {
+  std::string suffix;
+  for (size_t n = index + 1; n > 0; n = (n - 1) / 26) {
+    suffix.insert(suffix.begin(), static_cast<char>('a' + (n - 1) % 26));
+  }
+  return suffix;
+}
+
+}  // namespace
+
+std::string TapNameFor(std::string_view vm_uuid, std::string_view mac) {
+  const uint64_t hash = Fnv1a(Fnv1a(kFnvOffsetBasis, vm_uuid), mac);
+  return fmt::format("hvt{:012x}", hash >> 16);
+}
+
+std::string NextDiskTarget(const std::vector<DiskConfig>& disks) {
+  // At most disks.size() names are taken, so one of the first size() + 1 is free.
+  for (size_t index = 0;; ++index) {
+    std::string target = "sd" + DiskSuffix(index);
+    const bool taken = std::any_of(disks.begin(), disks.end(),
+                                   [&target](const DiskConfig& d) { return d.target == target; });
+    if (!taken) return target;
+  }
+}
+
+}  // namespace hvagent::compute

@@ -1,0 +1,224 @@
+// BuildDomainXml: VmConfig → libvirt domain XML. Elements and attributes are
+// written in a fixed order (libvirt's own where it has one) so that golden
+// files stay byte-stable.
+#include <algorithm>
+#include <sstream>
+#include <string>
+
+#include <pugixml.hpp>
+
+#include "cpu_model.h"
+#include "domain_xml_names.h"
+#include "hvagent/compute/domain_xml.h"
+
+namespace hvagent::compute {
+
+namespace {
+
+using internal::NameOf;
+
+// pugixml copies the string: temporaries are fine.
+void SetText(pugi::xml_node node, const std::string& text) { node.text() = text.c_str(); }
+
+void AddAttribute(pugi::xml_node node, const char* name, const std::string& value) {
+  node.append_attribute(name) = value.c_str();
+}
+
+pugi::xml_node AddTextChild(pugi::xml_node parent, const char* name, const std::string& text) {
+  pugi::xml_node child = parent.append_child(name);
+  SetText(child, text);
+  return child;
+}
+
+std::string JoinVlans(const std::vector<uint32_t>& vlans) {
+  std::string out;
+  for (const uint32_t vlan : vlans) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(vlan);
+  }
+  return out;
+}
+
+// <hvagent:vm>: what libvirt has no place for. Optional attributes are left
+// out when they hold their default, which the parser restores. Every disk and
+// NIC is listed, in config order: libvirt sorts disks by bus and index when
+// it defines a domain, and this list restores the caller's order.
+void AddMetadata(const VmConfig& c, pugi::xml_node domain) {
+  const std::string p = std::string(internal::kMetadataPrefix) + ":";
+  const auto name = [&p](const char* local) { return p + local; };
+  pugi::xml_node vm = domain.append_child("metadata").append_child(name("vm").c_str());
+  AddAttribute(vm, ("xmlns:" + std::string(internal::kMetadataPrefix)).c_str(),
+               std::string(kMetadataNamespace));
+  AddTextChild(vm, name("owner").c_str(), std::string(internal::kOwner));
+  AddTextChild(vm, name("generation").c_str(), std::to_string(c.generation));
+  // libvirt replaces an alias such as "q35" by the machine it stands for
+  // ("pc-q35-7.2"): keep what was asked for.
+  AddTextChild(vm, name("machine").c_str(), c.machine);
+  if (!c.labels.empty()) {
+    pugi::xml_node labels = vm.append_child(name("labels").c_str());
+    for (const auto& [key, value] : c.labels) {  // std::map: sorted, so stable
+      pugi::xml_node label = labels.append_child(name("label").c_str());
+      AddAttribute(label, "key", key);
+      AddAttribute(label, "value", value);
+    }
+  }
+  for (const NicConfig& nic : c.nics) {
+    pugi::xml_node node = vm.append_child(name("nic").c_str());
+    AddAttribute(node, "mac", nic.mac);
+    if (!nic.network.empty()) AddAttribute(node, "network", nic.network);
+    AddAttribute(node, "vlan-mode", std::string(NameOf(internal::kVlanModeNames, nic.vlan_mode)));
+    if (nic.vlan_id != 0) AddAttribute(node, "vlan", std::to_string(nic.vlan_id));
+    if (!nic.trunked_vlans.empty()) AddAttribute(node, "trunks", JoinVlans(nic.trunked_vlans));
+    if (!nic.bridge.empty()) AddAttribute(node, "bridge", nic.bridge);
+  }
+  for (const DiskConfig& disk : c.disks) {
+    pugi::xml_node node = vm.append_child(name("disk").c_str());
+    AddAttribute(node, "target", disk.target);
+    if (disk.agent_created) AddAttribute(node, "created", "yes");
+    if (disk.size_bytes != 0) AddAttribute(node, "size", std::to_string(disk.size_bytes));
+  }
+}
+
+void AddOs(const VmConfig& c, pugi::xml_node domain) {
+  pugi::xml_node os = domain.append_child("os");
+  pugi::xml_node type = AddTextChild(os, "type", "hvm");
+  AddAttribute(type, "arch", "x86_64");
+  AddAttribute(type, "machine", c.machine);
+  if (c.boot == BootDevice::kKernel) {
+    AddTextChild(os, "kernel", c.kernel_path);
+    if (!c.initrd_path.empty()) AddTextChild(os, "initrd", c.initrd_path);
+    if (!c.kernel_cmdline.empty()) AddTextChild(os, "cmdline", c.kernel_cmdline);
+  } else {
+    AddAttribute(os.append_child("boot"), "dev",
+                 std::string(NameOf(internal::kBootDeviceNames, c.boot)));
+  }
+}
+
+Status AddCpu(const VmConfig& c, pugi::xml_node domain) {
+  pugi::xml_node cpu = domain.append_child("cpu");
+  internal::CpuModel model;
+  if (c.cpu_baseline_xml.empty()) {
+    AddAttribute(cpu, "mode", "host-model");
+  } else {
+    // Validated already; parsed again here for the model's parts.
+    pugi::xml_document baseline;
+    baseline.load_buffer(c.cpu_baseline_xml.data(), c.cpu_baseline_xml.size());
+    HVAGENT_ASSIGN_OR_RETURN(model,
+                             internal::ReadCpuModel(baseline.document_element(), "cpu_baseline_xml"));
+    AddAttribute(cpu, "mode", "custom");
+    AddAttribute(cpu, "match", "exact");
+    AddAttribute(cpu, "check", "partial");
+    internal::AppendCpuModelAndVendor(model, cpu);
+  }
+  pugi::xml_node topology = cpu.append_child("topology");
+  AddAttribute(topology, "sockets",
+               std::to_string(c.vcpus / (c.cores_per_socket * c.threads_per_core)));
+  AddAttribute(topology, "dies", "1");
+  AddAttribute(topology, "cores", std::to_string(c.cores_per_socket));
+  AddAttribute(topology, "threads", std::to_string(c.threads_per_core));
+  internal::AppendCpuFeatures(model, cpu);
+  return absl::OkStatus();
+}
+
+void AddDisk(const DiskConfig& d, pugi::xml_node devices) {
+  pugi::xml_node disk = devices.append_child("disk");
+  AddAttribute(disk, "type", std::string(NameOf(internal::kDiskSourceTypeNames, d.source_type)));
+  AddAttribute(disk, "device", d.cdrom ? "cdrom" : "disk");
+  pugi::xml_node driver = disk.append_child("driver");
+  AddAttribute(driver, "name", "qemu");
+  AddAttribute(driver, "type", std::string(NameOf(internal::kDiskFormatNames, d.format)));
+  if (!d.cdrom) {
+    // O_DIRECT and native AIO: no host page cache between the guest and the
+    // volume, so a host crash loses nothing the guest believed written.
+    AddAttribute(driver, "cache", "none");
+    AddAttribute(driver, "io", "native");
+  }
+  if (!d.path.empty()) {
+    AddAttribute(disk.append_child("source"), d.source_type == DiskSourceType::kBlock ? "dev" : "file",
+                 d.path);
+  }
+  pugi::xml_node target = disk.append_child("target");
+  AddAttribute(target, "dev", d.target);
+  AddAttribute(target, "bus", std::string(NameOf(internal::kDiskBusNames, d.bus)));
+  if (d.read_only) disk.append_child("readonly");
+}
+
+// type='ethernet' with managed='no': the agent creates the tap and plugs it
+// into its OVS port (access or trunked); libvirt only opens it, so neither
+// libvirt nor QEMU ever touches the switch.
+void AddInterface(const NicConfig& nic, pugi::xml_node devices) {
+  pugi::xml_node iface = devices.append_child("interface");
+  AddAttribute(iface, "type", "ethernet");
+  AddAttribute(iface.append_child("mac"), "address", nic.mac);
+  pugi::xml_node target = iface.append_child("target");
+  AddAttribute(target, "dev", nic.tap);
+  AddAttribute(target, "managed", "no");
+  AddAttribute(iface.append_child("model"), "type", nic.model);
+}
+
+void AddDevices(const VmConfig& c, pugi::xml_node domain) {
+  pugi::xml_node devices = domain.append_child("devices");
+  for (const DiskConfig& disk : c.disks) AddDisk(disk, devices);
+  const bool any_scsi =
+      std::any_of(c.disks.begin(), c.disks.end(), [](const DiskConfig& d) { return d.bus == DiskBus::kScsi; });
+  if (any_scsi) {
+    pugi::xml_node controller = devices.append_child("controller");
+    AddAttribute(controller, "type", "scsi");
+    AddAttribute(controller, "index", "0");
+    AddAttribute(controller, "model", "virtio-scsi");
+  }
+  for (const NicConfig& nic : c.nics) AddInterface(nic, devices);
+  // One serial port, which libvirt also presents as the console.
+  pugi::xml_node serial = devices.append_child("serial");
+  if (c.console_log_path.empty()) {
+    AddAttribute(serial, "type", "pty");
+  } else {
+    AddAttribute(serial, "type", "file");
+    pugi::xml_node source = serial.append_child("source");
+    AddAttribute(source, "path", c.console_log_path);
+    // The log outlives power cycles: a crash's last words stay readable.
+    AddAttribute(source, "append", "on");
+  }
+  AddAttribute(serial.append_child("target"), "port", "0");
+  AddAttribute(devices.append_child("memballoon"), "model", "virtio");
+  pugi::xml_node rng = devices.append_child("rng");
+  AddAttribute(rng, "model", "virtio");
+  pugi::xml_node backend = AddTextChild(rng, "backend", "/dev/urandom");
+  AddAttribute(backend, "model", "random");
+}
+
+}  // namespace
+
+StatusOr<std::string> BuildDomainXml(const VmConfig& c) {
+  HVAGENT_RETURN_IF_ERROR(ValidateVmConfig(c));
+  pugi::xml_document doc;
+  pugi::xml_node domain = doc.append_child("domain");
+  AddAttribute(domain, "type", std::string(NameOf(internal::kDomainTypeNames, c.domain_type)));
+  AddTextChild(domain, "name", c.name);
+  AddTextChild(domain, "uuid", c.uuid);
+  AddMetadata(c, domain);
+  // Validation guarantees a whole number of MiB, so KiB is exact.
+  const std::string kib = std::to_string(c.memory_bytes / 1024);
+  AddAttribute(AddTextChild(domain, "memory", kib), "unit", "KiB");
+  AddAttribute(AddTextChild(domain, "currentMemory", kib), "unit", "KiB");
+  AddAttribute(AddTextChild(domain, "vcpu", std::to_string(c.vcpus)), "placement", "static");
+  AddOs(c, domain);
+  pugi::xml_node features = domain.append_child("features");
+  features.append_child("acpi");
+  features.append_child("apic");
+  HVAGENT_RETURN_IF_ERROR(AddCpu(c, domain));
+  AddAttribute(domain.append_child("clock"), "offset", "utc");
+  AddTextChild(domain, "on_poweroff", "destroy");
+  AddTextChild(domain, "on_reboot", "restart");
+  AddTextChild(domain, "on_crash", "destroy");
+  // No guest suspend: a suspended VM looks running yet answers nothing.
+  pugi::xml_node pm = domain.append_child("pm");
+  AddAttribute(pm.append_child("suspend-to-mem"), "enabled", "no");
+  AddAttribute(pm.append_child("suspend-to-disk"), "enabled", "no");
+  AddDevices(c, domain);
+  std::ostringstream out;
+  doc.save(out, "  ", internal::kXmlFormat);
+  return out.str();
+}
+
+}  // namespace hvagent::compute

@@ -1,0 +1,320 @@
+// hvagentd's TCP endpoint: mutual TLS only, with certificates made here by the
+// openssl CLI. A client is served only with a certificate from the client CA;
+// the unix socket keeps working without TLS beside it.
+#include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "hvagent/v1/host.grpc.pb.h"
+#include "hvagent_test/agent_process.h"
+#include "hvagent_test/ovsdb_server.h"
+#include "hvagent_test/subprocess.h"
+#include "hvagent_test/test_guest.h"
+#include "hvagent_test/testbed.h"
+
+namespace hvagent::testing {
+namespace {
+
+constexpr auto kDeadline = std::chrono::seconds(5);
+
+// Extensions for the CA, server and client certificates. The subject comes from
+// -subj; [dn] only keeps `openssl req` from prompting.
+constexpr const char* kOpensslConfig = R"(
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = unused
+[ca_ext]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[server_ext]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost,IP:127.0.0.1
+authorityKeyIdentifier = keyid
+[client_ext]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth
+authorityKeyIdentifier = keyid
+)";
+
+// A TCP port on 127.0.0.1 that nothing listens on now (the kernel's choice for
+// port 0); 0 if none could be had.
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+struct KeyPair {
+  std::string cert;  // PEM
+  std::string key;   // PEM
+};
+
+class TlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string templ = "/tmp/hvtls.XXXXXX";
+    ASSERT_NE(mkdtemp(templ.data()), nullptr);
+    dir_ = templ;
+    std::ofstream(dir_ + "/openssl.cnf") << kOpensslConfig;
+    std::string error;
+    ovsdb_ = OvsdbServer::Start(&error);
+    ASSERT_NE(ovsdb_, nullptr) << error;
+
+    ASSERT_NO_FATAL_FAILURE(MakeCa("ca", "hvagent test client CA"));
+    ASSERT_NO_FATAL_FAILURE(MakeCert("server", "localhost", "ca", "server_ext"));
+    ASSERT_NO_FATAL_FAILURE(MakeCert("client", "hvagent test controller", "ca", "client_ext"));
+    ASSERT_NO_FATAL_FAILURE(MakeCa("other-ca", "some other CA"));
+    ASSERT_NO_FATAL_FAILURE(
+        MakeCert("other-client", "hvagent test controller", "other-ca", "client_ext"));
+  }
+
+  void TearDown() override {
+    agent_.reset();
+    ovsdb_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
+  KeyPair Pair(const std::string& name) const {
+    return {ReadFile(Path(name + ".pem")), ReadFile(Path(name + ".key"))};
+  }
+
+  void MakeCa(const std::string& name, const std::string& cn) {
+    RunOrFail({"openssl",
+               "req",
+               "-x509",
+               "-config",
+               Path("openssl.cnf"),
+               "-extensions",
+               "ca_ext",
+               "-newkey",
+               "ec",
+               "-pkeyopt",
+               "ec_paramgen_curve:prime256v1",
+               "-nodes",
+               "-keyout",
+               Path(name + ".key"),
+               "-out",
+               Path(name + ".pem"),
+               "-days",
+               "2",
+               "-subj",
+               "/CN=" + cn});
+    ASSERT_FALSE(::testing::Test::HasFailure());
+  }
+
+  void MakeCert(const std::string& name, const std::string& cn, const std::string& ca,
+                const std::string& extensions) {
+    RunOrFail({"openssl", "req", "-new", "-config", Path("openssl.cnf"), "-newkey", "ec",
+               "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", Path(name + ".key"),
+               "-out", Path(name + ".csr"), "-subj", "/CN=" + cn});
+    RunOrFail({"openssl", "x509", "-req", "-in", Path(name + ".csr"), "-CA", Path(ca + ".pem"),
+               "-CAkey", Path(ca + ".key"), "-set_serial", std::to_string(++serial_), "-days", "2",
+               "-extfile", Path("openssl.cnf"), "-extensions", extensions, "-out",
+               Path(name + ".pem")});
+    ASSERT_FALSE(::testing::Test::HasFailure());
+  }
+
+  std::vector<std::string> TlsArgs(int port) const {
+    return {"--tcp-listen",    "127.0.0.1:" + std::to_string(port),
+            "--tls-cert",      Path("server.pem"),
+            "--tls-key",       Path("server.key"),
+            "--tls-client-ca", Path("ca.pem")};
+  }
+
+  // Starts the agent with the TCP endpoint on a free port. Another process
+  // may take the port between FreePort and the agent's bind: then try again.
+  void StartAgent() {
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      port_ = FreePort();
+      ASSERT_NE(port_, 0);
+      agent_ = std::make_unique<AgentProcess>(
+          AgentOptions{.ovsdb_endpoint = ovsdb_->endpoint(), .extra_args = TlsArgs(port_)});
+      if (agent_->Start()) return;
+      if (agent_->log().find("cannot listen") == std::string::npos) break;
+    }
+    FAIL() << "hvagentd did not start:\n" << agent_->log();
+  }
+
+  std::shared_ptr<grpc::Channel> TcpChannel(const std::shared_ptr<grpc::ChannelCredentials>& creds,
+                                            const std::string& host = "127.0.0.1") const {
+    // A channel of its own per client: no subchannel (and so no TLS session)
+    // is shared between clients with different credentials.
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    return grpc::CreateCustomChannel(host + ":" + std::to_string(port_), creds, args);
+  }
+
+  static std::shared_ptr<grpc::ChannelCredentials> Tls(const std::string& root_ca,
+                                                       const KeyPair* client) {
+    grpc::SslCredentialsOptions options;
+    options.pem_root_certs = root_ca;
+    if (client != nullptr) {
+      options.pem_private_key = client->key;
+      options.pem_cert_chain = client->cert;
+    }
+    return grpc::SslCredentials(options);
+  }
+
+  static grpc::Status GetHost(const std::shared_ptr<grpc::Channel>& channel, v1::Host* host) {
+    auto stub = v1::HostService::NewStub(channel);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + kDeadline);
+    return stub->GetHost(&ctx, {}, host);
+  }
+
+  // The agent's log lines for GetHost calls that reached the service (the
+  // logging interceptor writes one per call, with the peer).
+  std::vector<std::string> GetHostCallsLogged() const {
+    std::vector<std::string> lines;
+    std::istringstream log(agent_->log());
+    for (std::string line; std::getline(log, line);) {
+      if (line.find("rpc /hvagent.v1.HostService/GetHost") != std::string::npos) {
+        lines.push_back(line);
+      }
+    }
+    return lines;
+  }
+
+  // A refused client: its call fails and never reaches the service, while a
+  // call on the unix socket right after it is served.
+  void ExpectRefused(const std::shared_ptr<grpc::ChannelCredentials>& creds) {
+    v1::Host host;
+    const grpc::Status status = GetHost(TcpChannel(creds), &host);
+    EXPECT_FALSE(status.ok());
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+    EXPECT_TRUE(host.hostname().empty());
+
+    v1::Host local;
+    const grpc::Status unix_status = GetHost(agent_->Channel(), &local);
+    ASSERT_TRUE(unix_status.ok()) << unix_status.error_message();
+    // Only the unix call reached the service: the interceptor logs it before
+    // the client gets its answer, so it is in the log by now.
+    const std::vector<std::string> calls = GetHostCallsLogged();
+    ASSERT_EQ(calls.size(), 1u) << agent_->log();
+    EXPECT_NE(calls[0].find("peer=unix:"), std::string::npos) << calls[0];
+  }
+
+  std::string dir_;
+  int serial_ = 1;
+  int port_ = 0;
+  std::unique_ptr<OvsdbServer> ovsdb_;
+  std::unique_ptr<AgentProcess> agent_;
+};
+
+TEST_F(TlsTest, ClientWithACertificateFromTheClientCaIsServedOverTcp) {
+  ASSERT_NO_FATAL_FAILURE(StartAgent());
+  const KeyPair client = Pair("client");
+  v1::Host host;
+  const grpc::Status status = GetHost(TcpChannel(Tls(Pair("ca").cert, &client)), &host);
+  ASSERT_TRUE(status.ok()) << status.error_message() << "\n" << agent_->log();
+  EXPECT_FALSE(host.hostname().empty());
+  EXPECT_FALSE(host.agent_version().empty());
+  EXPECT_EQ(host.libvirt().state(), v1::BACKEND_STATE_CONNECTED);
+
+  // The server certificate names localhost too (DNS subjectAltName).
+  v1::Host by_name;
+  const grpc::Status named =
+      GetHost(TcpChannel(Tls(Pair("ca").cert, &client), "localhost"), &by_name);
+  EXPECT_TRUE(named.ok()) << named.error_message();
+  EXPECT_EQ(by_name.hostname(), host.hostname());
+
+  // The unix socket serves at the same time, without TLS.
+  v1::Host local;
+  const grpc::Status unix_status = GetHost(agent_->Channel(), &local);
+  ASSERT_TRUE(unix_status.ok()) << unix_status.error_message();
+  EXPECT_EQ(local.hostname(), host.hostname());
+
+  // The interceptor saw the TCP calls with their TCP peers.
+  const std::vector<std::string> calls = GetHostCallsLogged();
+  ASSERT_EQ(calls.size(), 3u) << agent_->log();
+  EXPECT_NE(calls[0].find("peer=ipv4:127.0.0.1:"), std::string::npos) << calls[0];
+  EXPECT_NE(calls[2].find("peer=unix:"), std::string::npos) << calls[2];
+}
+
+TEST_F(TlsTest, ClientWithoutACertificateIsRefused) {
+  ASSERT_NO_FATAL_FAILURE(StartAgent());
+  ExpectRefused(Tls(Pair("ca").cert, nullptr));
+}
+
+TEST_F(TlsTest, ClientWithACertificateFromAnotherCaIsRefused) {
+  ASSERT_NO_FATAL_FAILURE(StartAgent());
+  const KeyPair other = Pair("other-client");
+  // The client trusts the server; the server does not trust the client.
+  ExpectRefused(Tls(Pair("ca").cert, &other));
+}
+
+TEST_F(TlsTest, PlaintextClientIsRefused) {
+  ASSERT_NO_FATAL_FAILURE(StartAgent());
+  ExpectRefused(grpc::InsecureChannelCredentials());
+}
+
+TEST_F(TlsTest, ClientThatDoesNotTrustTheServerCertificateGetsNoAnswer) {
+  ASSERT_NO_FATAL_FAILURE(StartAgent());
+  const KeyPair client = Pair("client");
+  // A valid client certificate, but the client checks the server against the
+  // other CA, which did not sign it.
+  ExpectRefused(Tls(Pair("other-ca").cert, &client));
+}
+
+TEST_F(TlsTest, TcpWithoutAClientCaIsAConfigError) {
+  std::ofstream(Path("none.toml")).close();
+  const int port = FreePort();
+  const ProcessResult r = RunProcess(
+      {BuildDir() + "/src/daemon/hvagentd", "--config", Path("none.toml"), "--unix-socket",
+       Path("agent.sock"), "--libvirt-uri", "test:///default", "--ovsdb", ovsdb_->endpoint(),
+       "--state-dir", Path("state"), "--tcp-listen", "127.0.0.1:" + std::to_string(port),
+       "--tls-cert", Path("server.pem"), "--tls-key", Path("server.key")});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("api.tls_client_ca"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(Path("agent.sock")));
+  EXPECT_FALSE(std::filesystem::exists(Path("state")));
+}
+
+TEST_F(TlsTest, UnreadableServerCertificateIsAStartupError) {
+  std::ofstream(Path("none.toml")).close();
+  const int port = FreePort();
+  const ProcessResult r =
+      RunProcess({BuildDir() + "/src/daemon/hvagentd", "--config", Path("none.toml"),
+                  "--unix-socket", Path("agent.sock"), "--libvirt-uri", "test:///default",
+                  "--ovsdb", ovsdb_->endpoint(), "--state-dir", Path("state"), "--tcp-listen",
+                  "127.0.0.1:" + std::to_string(port), "--tls-cert", Path("missing/server.pem"),
+                  "--tls-key", Path("server.key"), "--tls-client-ca", Path("ca.pem")});
+  EXPECT_NE(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_NE(r.err.find("api.tls_cert"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(Path("agent.sock")));
+}
+
+}  // namespace
+}  // namespace hvagent::testing

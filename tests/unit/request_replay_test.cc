@@ -1,0 +1,222 @@
+// RequestReplay over a real SQLite store in a private temporary directory.
+#include "hvagent/api/request_replay.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "hvagent/store/database.h"
+#include "hvagent/store/request_log.h"
+#include "hvagent/v1/network.pb.h"
+
+namespace hvagent::api {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kCreate[] = "/hvagent.v1.NetworkService/CreateNetwork";
+
+v1::CreateNetworkRequest CreateRequest(const std::string& request_id, const std::string& name,
+                                       uint32_t vlan_id) {
+  v1::CreateNetworkRequest request;
+  request.set_request_id(request_id);
+  request.set_name(name);
+  request.set_bridge("br0");
+  request.set_vlan_id(vlan_id);
+  return request;
+}
+
+class RequestReplayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = "/tmp/hvagent-replay-test.XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    Reopen();
+  }
+  void TearDown() override {
+    log_.reset();
+    db_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  // Closes the store (if open) and opens it again from the same file.
+  void Reopen() {
+    log_.reset();
+    db_.reset();
+    auto db = store::Database::Open((dir_ / "agent.db").string());
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *std::move(db);
+    log_ = std::make_unique<store::RequestLog>(*db_);
+  }
+
+  // Runs a CreateNetwork through the replay; the action counts its runs and
+  // answers a Network named after the request, with `uuid`.
+  Status Create(const v1::CreateNetworkRequest& request, v1::Network* response,
+                const std::string& uuid = "uuid-1", Status outcome = absl::OkStatus()) {
+    RequestReplay replay(*log_);
+    return replay.Run(kCreate, request.request_id(), request, response, [&]() -> Status {
+      ++runs_;
+      if (!outcome.ok()) return outcome;
+      response->set_name(request.name());
+      response->set_uuid(uuid);
+      response->set_bridge(request.bridge());
+      response->set_vlan_id(request.vlan_id());
+      response->set_generation(1);
+      return absl::OkStatus();
+    });
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<store::RequestLog> log_;
+  int runs_ = 0;
+};
+
+TEST_F(RequestReplayTest, EmptyRequestIdAlwaysRuns) {
+  const auto request = CreateRequest("", "vlan.10", 10);
+  v1::Network first;
+  v1::Network second;
+  ASSERT_TRUE(Create(request, &first).ok());
+  ASSERT_TRUE(Create(request, &second, "uuid-2").ok());
+  EXPECT_EQ(runs_, 2);
+  EXPECT_EQ(second.uuid(), "uuid-2");
+}
+
+TEST_F(RequestReplayTest, RetryWithTheSameIdReturnsTheFirstResponseWithoutRunning) {
+  const auto request = CreateRequest("req-1", "vlan.10", 10);
+  v1::Network first;
+  ASSERT_TRUE(Create(request, &first, "uuid-1").ok());
+  EXPECT_EQ(runs_, 1);
+
+  v1::Network second;
+  // Were the action to run again, it would answer uuid-2.
+  const Status status = Create(request, &second, "uuid-2");
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(runs_, 1);
+  EXPECT_EQ(second.SerializeAsString(), first.SerializeAsString());
+  EXPECT_EQ(second.uuid(), "uuid-1");
+  EXPECT_EQ(second.name(), "vlan.10");
+  EXPECT_EQ(second.vlan_id(), 10u);
+}
+
+TEST_F(RequestReplayTest, SameIdForADifferentRequestIsInvalidArgument) {
+  v1::Network first;
+  ASSERT_TRUE(Create(CreateRequest("req-1", "vlan.10", 10), &first).ok());
+  v1::Network second;
+  const Status status = Create(CreateRequest("req-1", "vlan.20", 20), &second);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(MessageOf(status), HasSubstr("request_id"));
+  EXPECT_EQ(runs_, 1);
+}
+
+TEST_F(RequestReplayTest, SameIdForADifferentMethodIsInvalidArgument) {
+  const auto request = CreateRequest("req-1", "vlan.10", 10);
+  v1::Network first;
+  ASSERT_TRUE(Create(request, &first).ok());
+  RequestReplay replay(*log_);
+  v1::Network second;
+  const Status status =
+      replay.Run("/hvagent.v1.NetworkService/UpdateNetwork", "req-1", request, &second, [&] {
+        ++runs_;
+        return absl::OkStatus();
+      });
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(MessageOf(status), HasSubstr("request_id"));
+  EXPECT_EQ(runs_, 1);
+}
+
+TEST_F(RequestReplayTest, AFailedActionIsNotKeptAndItsRetryRuns) {
+  const auto request = CreateRequest("req-1", "vlan.10", 10);
+  v1::Network failed;
+  const Status status = Create(request, &failed, "uuid-1", absl::UnavailableError("ovsdb down"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_EQ(runs_, 1);
+  auto kept = log_->Find("req-1");
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_FALSE(kept->has_value());
+
+  v1::Network retried;
+  ASSERT_TRUE(Create(request, &retried, "uuid-2").ok());
+  EXPECT_EQ(runs_, 2);
+  EXPECT_EQ(retried.uuid(), "uuid-2");
+}
+
+TEST_F(RequestReplayTest, KeptResultSurvivesReopeningTheStore) {
+  const auto request = CreateRequest("req-1", "vlan.10", 10);
+  v1::Network first;
+  ASSERT_TRUE(Create(request, &first, "uuid-1").ok());
+  Reopen();
+  v1::Network second;
+  ASSERT_TRUE(Create(request, &second, "uuid-2").ok());
+  EXPECT_EQ(runs_, 1);
+  EXPECT_EQ(second.uuid(), "uuid-1");
+}
+
+TEST(RequestReplayFingerprintTest, StableForEqualMessagesAndDifferentOtherwise) {
+  const auto a = CreateRequest("req-1", "vlan.10", 10);
+  // Equal content, fields set in another order.
+  v1::CreateNetworkRequest b;
+  b.set_vlan_id(10);
+  b.set_bridge("br0");
+  b.set_name("vlan.10");
+  b.set_request_id("req-1");
+  const std::string fingerprint = RequestReplay::Fingerprint(a);
+  EXPECT_FALSE(fingerprint.empty());
+  EXPECT_EQ(RequestReplay::Fingerprint(a), fingerprint);
+  EXPECT_EQ(RequestReplay::Fingerprint(b), fingerprint);
+  EXPECT_NE(RequestReplay::Fingerprint(CreateRequest("req-1", "vlan.10", 11)), fingerprint);
+  EXPECT_NE(RequestReplay::Fingerprint(CreateRequest("req-1", "vlan.11", 10)), fingerprint);
+  EXPECT_NE(RequestReplay::Fingerprint(v1::CreateNetworkRequest()), fingerprint);
+}
+
+}  // namespace
+}  // namespace hvagent::api
+
+namespace hvagent::api {
+namespace {
+
+// Two calls with one request_id at the same time: one acts, the other
+// replays its result (they are not both run).
+TEST(RequestReplayConcurrencyTest, SimultaneousRetriesActOnce) {
+  std::string tmpl = "/tmp/hvagent-replay-race.XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+  auto db = store::Database::Open(tmpl + "/agent.db");
+  ASSERT_TRUE(db.ok());
+  store::RequestLog log(**db);
+  RequestReplay replay(log);
+  std::atomic<int> runs{0};
+  v1::CreateNetworkRequest request;
+  request.set_request_id("same-id");
+  request.set_name("vlan.10");
+  auto call = [&](v1::Network* out) {
+    return replay.Run("/m", "same-id", request, out, [&]() -> Status {
+      const int n = ++runs;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      out->set_uuid("run-" + std::to_string(n));
+      return absl::OkStatus();
+    });
+  };
+  v1::Network a;
+  v1::Network b;
+  Status sa;
+  Status sb;
+  std::thread t1([&] { sa = call(&a); });
+  std::thread t2([&] { sb = call(&b); });
+  t1.join();
+  t2.join();
+  EXPECT_TRUE(sa.ok() && sb.ok());
+  EXPECT_EQ(runs.load(), 1);
+  EXPECT_EQ(a.uuid(), b.uuid());
+  std::filesystem::remove_all(tmpl);
+}
+
+}  // namespace
+}  // namespace hvagent::api
