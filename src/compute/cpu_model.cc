@@ -53,12 +53,13 @@ StatusOr<CpuModel> ReadCpuModel(pugi::xml_node cpu, std::string_view field) {
   }
   model.fallback = model_node.attribute("fallback").as_string("allow");
   if (!OneOf(model.fallback, kFallbacks)) {
-    return Invalid(field, fmt::format("<model fallback='{}'> must be allow or forbid",
-                                      model.fallback));
+    return Invalid(field,
+                   fmt::format("<model fallback='{}'> must be allow or forbid", model.fallback));
   }
   model.vendor_id = model_node.attribute("vendor_id").value();
   if (!model.vendor_id.empty() && !IsCpuWord(model.vendor_id)) {
-    return Invalid(field, fmt::format("<model vendor_id='{}'> is not a vendor id", model.vendor_id));
+    return Invalid(field,
+                   fmt::format("<model vendor_id='{}'> is not a vendor id", model.vendor_id));
   }
   if (const pugi::xml_node vendor = cpu.child("vendor")) {
     if (vendor.next_sibling("vendor")) return Invalid(field, "has more than one <vendor>");
@@ -103,17 +104,36 @@ void AppendCpuFeatures(const CpuModel& model, pugi::xml_node cpu) {
   }
 }
 
-std::string CanonicalCpuXml(const CpuModel& model) {
-  pugi::xml_document doc;
-  pugi::xml_node cpu = doc.append_child("cpu");
+void AppendCanonicalCpu(const CpuModel& model, pugi::xml_node parent) {
+  pugi::xml_node cpu = parent.append_child("cpu");
   cpu.append_attribute("mode") = "custom";
   cpu.append_attribute("match") = "exact";
   AppendCpuModelAndVendor(model, cpu);
   AppendCpuFeatures(model, cpu);
+}
+
+std::string CanonicalCpuXml(const CpuModel& model) {
+  pugi::xml_document doc;
+  AppendCanonicalCpu(model, doc.root());
   std::ostringstream out;
-  doc.save(out, "", pugi::format_raw | pugi::format_attribute_single_quote |
-                        pugi::format_no_declaration);
+  doc.save(out, "",
+           pugi::format_raw | pugi::format_attribute_single_quote | pugi::format_no_declaration);
   return out.str();
+}
+
+StatusOr<CpuModel> ParseCpuBaseline(std::string_view xml, std::string_view field) {
+  pugi::xml_document doc;
+  const pugi::xml_parse_result parsed = doc.load_buffer(xml.data(), xml.size());
+  if (!parsed) {
+    return absl::InvalidArgumentError(fmt::format("{}: malformed XML at offset {}: {}", field,
+                                                  parsed.offset, parsed.description()));
+  }
+  const pugi::xml_node cpu = doc.document_element();
+  if (std::string_view(cpu.name()) != "cpu") {
+    return absl::InvalidArgumentError(
+        fmt::format("{}: the root element must be <cpu> (is <{}>)", field, cpu.name()));
+  }
+  return ReadCpuModel(cpu, field);
 }
 
 }  // namespace hvagent::compute::internal
@@ -121,19 +141,8 @@ std::string CanonicalCpuXml(const CpuModel& model) {
 namespace hvagent::compute {
 
 StatusOr<std::string> CanonicalCpuBaselineXml(std::string_view xml) {
-  constexpr std::string_view kField = "cpu_baseline_xml";
-  pugi::xml_document doc;
-  const pugi::xml_parse_result parsed = doc.load_buffer(xml.data(), xml.size());
-  if (!parsed) {
-    return absl::InvalidArgumentError(fmt::format("{}: malformed XML at offset {}: {}", kField,
-                                                  parsed.offset, parsed.description()));
-  }
-  const pugi::xml_node cpu = doc.document_element();
-  if (std::string_view(cpu.name()) != "cpu") {
-    return absl::InvalidArgumentError(
-        fmt::format("{}: the root element must be <cpu> (is <{}>)", kField, cpu.name()));
-  }
-  HVAGENT_ASSIGN_OR_RETURN(const internal::CpuModel model, internal::ReadCpuModel(cpu, kField));
+  HVAGENT_ASSIGN_OR_RETURN(const internal::CpuModel model,
+                           internal::ParseCpuBaseline(xml, "cpu_baseline_xml"));
   return internal::CanonicalCpuXml(model);
 }
 

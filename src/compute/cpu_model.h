@@ -37,7 +37,14 @@ void AppendCpuModelAndVendor(const CpuModel& model, pugi::xml_node cpu);
 // Appends the <feature>s to `cpu`: libvirt prints them after <topology>.
 void AppendCpuFeatures(const CpuModel& model, pugi::xml_node cpu);
 
-// The canonical one-line text of `model` (see CanonicalCpuBaselineXml).
+// Appends the canonical <cpu mode='custom' match='exact'> element of `model`
+// to `parent` (see CanonicalCpuBaselineXml).
+void AppendCanonicalCpu(const CpuModel& model, pugi::xml_node parent);
+
+// The canonical one-line text of `model`.
 std::string CanonicalCpuXml(const CpuModel& model);
+
+// Parses `xml` (a cpu baseline) into a model; errors name `field`.
+StatusOr<CpuModel> ParseCpuBaseline(std::string_view xml, std::string_view field);
 
 }  // namespace hvagent::compute::internal

@@ -1,7 +1,7 @@
 #include "hvagent/compute/device_names.h"
 
-#include <algorithm>
 #include <cstdint>
+#include <set>
 
 #include "fmt/format.h"
 
@@ -40,12 +40,12 @@ std::string TapNameFor(std::string_view vm_uuid, std::string_view mac) {
 }
 
 std::string NextDiskTarget(const std::vector<DiskConfig>& disks) {
+  std::set<std::string_view> taken;
+  for (const DiskConfig& disk : disks) taken.insert(disk.target);
   // At most disks.size() names are taken, so one of the first size() + 1 is free.
   for (size_t index = 0;; ++index) {
     std::string target = "sd" + DiskSuffix(index);
-    const bool taken = std::any_of(disks.begin(), disks.end(),
-                                   [&target](const DiskConfig& d) { return d.target == target; });
-    if (!taken) return target;
+    if (!taken.contains(target)) return target;
   }
 }
 

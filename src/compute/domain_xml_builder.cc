@@ -2,8 +2,11 @@
 // written in a fixed order (libvirt's own where it has one) so that golden
 // files stay byte-stable.
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <pugixml.hpp>
 
@@ -17,7 +20,7 @@ namespace {
 
 using internal::NameOf;
 
-// pugixml copies the string: temporaries are fine.
+// pugixml copies the value, so temporaries are fine.
 void SetText(pugi::xml_node node, const std::string& text) { node.text() = text.c_str(); }
 
 void AddAttribute(pugi::xml_node node, const char* name, const std::string& value) {
@@ -43,7 +46,8 @@ std::string JoinVlans(const std::vector<uint32_t>& vlans) {
 // out when they hold their default, which the parser restores. Every disk and
 // NIC is listed, in config order: libvirt sorts disks by bus and index when
 // it defines a domain, and this list restores the caller's order.
-void AddMetadata(const VmConfig& c, pugi::xml_node domain) {
+void AddMetadata(const VmConfig& c, const std::optional<internal::CpuModel>& baseline,
+                 pugi::xml_node domain) {
   const std::string p = std::string(internal::kMetadataPrefix) + ":";
   const auto name = [&p](const char* local) { return p + local; };
   pugi::xml_node vm = domain.append_child("metadata").append_child(name("vm").c_str());
@@ -54,6 +58,12 @@ void AddMetadata(const VmConfig& c, pugi::xml_node domain) {
   // libvirt replaces an alias such as "q35" by the machine it stands for
   // ("pc-q35-7.2"): keep what was asked for.
   AddTextChild(vm, name("machine").c_str(), c.machine);
+  // A running domain's live XML shows the CPU QEMU really got (check='full',
+  // more features; a host-model CPU expanded into a custom one): keep the
+  // baseline that was asked for. Absent: host-model.
+  if (baseline) {
+    internal::AppendCanonicalCpu(*baseline, vm.append_child(name("cpu-baseline").c_str()));
+  }
   if (!c.labels.empty()) {
     pugi::xml_node labels = vm.append_child(name("labels").c_str());
     for (const auto& [key, value] : c.labels) {  // std::map: sorted, so stable
@@ -94,21 +104,16 @@ void AddOs(const VmConfig& c, pugi::xml_node domain) {
   }
 }
 
-Status AddCpu(const VmConfig& c, pugi::xml_node domain) {
+void AddCpu(const VmConfig& c, const std::optional<internal::CpuModel>& baseline,
+            pugi::xml_node domain) {
   pugi::xml_node cpu = domain.append_child("cpu");
-  internal::CpuModel model;
-  if (c.cpu_baseline_xml.empty()) {
+  if (!baseline) {
     AddAttribute(cpu, "mode", "host-model");
   } else {
-    // Validated already; parsed again here for the model's parts.
-    pugi::xml_document baseline;
-    baseline.load_buffer(c.cpu_baseline_xml.data(), c.cpu_baseline_xml.size());
-    HVAGENT_ASSIGN_OR_RETURN(model,
-                             internal::ReadCpuModel(baseline.document_element(), "cpu_baseline_xml"));
     AddAttribute(cpu, "mode", "custom");
     AddAttribute(cpu, "match", "exact");
     AddAttribute(cpu, "check", "partial");
-    internal::AppendCpuModelAndVendor(model, cpu);
+    internal::AppendCpuModelAndVendor(*baseline, cpu);
   }
   pugi::xml_node topology = cpu.append_child("topology");
   AddAttribute(topology, "sockets",
@@ -116,8 +121,7 @@ Status AddCpu(const VmConfig& c, pugi::xml_node domain) {
   AddAttribute(topology, "dies", "1");
   AddAttribute(topology, "cores", std::to_string(c.cores_per_socket));
   AddAttribute(topology, "threads", std::to_string(c.threads_per_core));
-  internal::AppendCpuFeatures(model, cpu);
-  return absl::OkStatus();
+  if (baseline) internal::AppendCpuFeatures(*baseline, cpu);
 }
 
 void AddDisk(const DiskConfig& d, pugi::xml_node devices) {
@@ -129,13 +133,15 @@ void AddDisk(const DiskConfig& d, pugi::xml_node devices) {
   AddAttribute(driver, "type", std::string(NameOf(internal::kDiskFormatNames, d.format)));
   if (!d.cdrom) {
     // O_DIRECT and native AIO: no host page cache between the guest and the
-    // volume, so a host crash loses nothing the guest believed written.
+    // volume, so guest flushes reach the storage and the host's memory is not
+    // spent caching what the guest caches already. (O_DIRECT needs a
+    // filesystem that supports it: not tmpfs.)
     AddAttribute(driver, "cache", "none");
     AddAttribute(driver, "io", "native");
   }
   if (!d.path.empty()) {
-    AddAttribute(disk.append_child("source"), d.source_type == DiskSourceType::kBlock ? "dev" : "file",
-                 d.path);
+    AddAttribute(disk.append_child("source"),
+                 d.source_type == DiskSourceType::kBlock ? "dev" : "file", d.path);
   }
   pugi::xml_node target = disk.append_child("target");
   AddAttribute(target, "dev", d.target);
@@ -159,8 +165,8 @@ void AddInterface(const NicConfig& nic, pugi::xml_node devices) {
 void AddDevices(const VmConfig& c, pugi::xml_node domain) {
   pugi::xml_node devices = domain.append_child("devices");
   for (const DiskConfig& disk : c.disks) AddDisk(disk, devices);
-  const bool any_scsi =
-      std::any_of(c.disks.begin(), c.disks.end(), [](const DiskConfig& d) { return d.bus == DiskBus::kScsi; });
+  const bool any_scsi = std::any_of(c.disks.begin(), c.disks.end(),
+                                    [](const DiskConfig& d) { return d.bus == DiskBus::kScsi; });
   if (any_scsi) {
     pugi::xml_node controller = devices.append_child("controller");
     AddAttribute(controller, "type", "scsi");
@@ -191,12 +197,17 @@ void AddDevices(const VmConfig& c, pugi::xml_node domain) {
 
 StatusOr<std::string> BuildDomainXml(const VmConfig& c) {
   HVAGENT_RETURN_IF_ERROR(ValidateVmConfig(c));
+  std::optional<internal::CpuModel> baseline;
+  if (!c.cpu_baseline_xml.empty()) {
+    HVAGENT_ASSIGN_OR_RETURN(baseline,
+                             internal::ParseCpuBaseline(c.cpu_baseline_xml, "cpu_baseline_xml"));
+  }
   pugi::xml_document doc;
   pugi::xml_node domain = doc.append_child("domain");
   AddAttribute(domain, "type", std::string(NameOf(internal::kDomainTypeNames, c.domain_type)));
   AddTextChild(domain, "name", c.name);
   AddTextChild(domain, "uuid", c.uuid);
-  AddMetadata(c, domain);
+  AddMetadata(c, baseline, domain);
   // Validation guarantees a whole number of MiB, so KiB is exact.
   const std::string kib = std::to_string(c.memory_bytes / 1024);
   AddAttribute(AddTextChild(domain, "memory", kib), "unit", "KiB");
@@ -206,7 +217,7 @@ StatusOr<std::string> BuildDomainXml(const VmConfig& c) {
   pugi::xml_node features = domain.append_child("features");
   features.append_child("acpi");
   features.append_child("apic");
-  HVAGENT_RETURN_IF_ERROR(AddCpu(c, domain));
+  AddCpu(c, baseline, domain);
   AddAttribute(domain.append_child("clock"), "offset", "utc");
   AddTextChild(domain, "on_poweroff", "destroy");
   AddTextChild(domain, "on_reboot", "restart");

@@ -35,9 +35,8 @@ struct EnumName {
 inline constexpr EnumName<DomainType> kDomainTypeNames[] = {{DomainType::kKvm, "kvm"},
                                                             {DomainType::kQemu, "qemu"}};
 // <os><boot dev=…>; kKernel has no <boot> element but <kernel>.
-inline constexpr EnumName<BootDevice> kBootDeviceNames[] = {{BootDevice::kDisk, "hd"},
-                                                            {BootDevice::kCdrom, "cdrom"},
-                                                            {BootDevice::kNetwork, "network"}};
+inline constexpr EnumName<BootDevice> kBootDeviceNames[] = {
+    {BootDevice::kDisk, "hd"}, {BootDevice::kCdrom, "cdrom"}, {BootDevice::kNetwork, "network"}};
 // <hvagent:nic vlan-mode=…>.
 inline constexpr EnumName<VlanMode> kVlanModeNames[] = {{VlanMode::kAccess, "access"},
                                                         {VlanMode::kTrunked, "trunked"}};

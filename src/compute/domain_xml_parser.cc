@@ -7,6 +7,8 @@
 // than dropped, because a silently missing disk would let the agent hand its
 // target out twice. Domains the agent does not own (external) are read as far
 // as they can be, skipping devices a VmConfig cannot describe.
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -33,10 +35,11 @@ std::string_view Text(pugi::xml_node node) { return node.child_value(); }
 // libvirt's memory units (docs/formatdomain: "memory allocation").
 std::optional<uint64_t> MemoryUnitBytes(std::string_view unit) {
   static const std::map<std::string_view, uint64_t> kUnits = {
-      {"b", 1},           {"bytes", 1},         {"KB", 1000ULL},       {"k", 1ULL << 10},
-      {"KiB", 1ULL << 10}, {"MB", 1000'000ULL},  {"M", 1ULL << 20},     {"MiB", 1ULL << 20},
-      {"GB", 1000'000'000ULL}, {"G", 1ULL << 30}, {"GiB", 1ULL << 30},  {"TB", 1000'000'000'000ULL},
-      {"T", 1ULL << 40},  {"TiB", 1ULL << 40}};
+      {"b", 1},          {"bytes", 1},        {"KB", 1000ULL},
+      {"k", 1ULL << 10}, {"KiB", 1ULL << 10}, {"MB", 1000'000ULL},
+      {"M", 1ULL << 20}, {"MiB", 1ULL << 20}, {"GB", 1000'000'000ULL},
+      {"G", 1ULL << 30}, {"GiB", 1ULL << 30}, {"TB", 1000'000'000'000ULL},
+      {"T", 1ULL << 40}, {"TiB", 1ULL << 40}};
   const auto it = kUnits.find(unit);
   if (it == kUnits.end()) return std::nullopt;
   return it->second;
@@ -96,8 +99,8 @@ class DomainParser {
     if (c_.name.empty()) return Error("has no <name>");
     c_.uuid = Text(domain_.child("uuid"));
     const std::optional<Metadata> metadata = FindMetadata(domain_);
-    managed_ = metadata && Text(metadata->vm.child((metadata->prefix + "owner").c_str())) ==
-                               internal::kOwner;
+    managed_ = metadata &&
+               Text(metadata->vm.child((metadata->prefix + "owner").c_str())) == internal::kOwner;
     c_.external = !managed_;
     HVAGENT_RETURN_IF_ERROR(ParseDomainType());
     HVAGENT_RETURN_IF_ERROR(ParseMemoryAndVcpus());
@@ -110,9 +113,9 @@ class DomainParser {
 
  private:
   Status Error(std::string_view what) const {
-    return absl::InvalidArgumentError(
-        c_.name.empty() ? fmt::format("domain XML: {}", what)
-                        : fmt::format("domain XML of '{}': {}", c_.name, what));
+    return absl::InvalidArgumentError(c_.name.empty()
+                                          ? fmt::format("domain XML: {}", what)
+                                          : fmt::format("domain XML of '{}': {}", c_.name, what));
   }
 
   // A part a VmConfig cannot describe: an error in a domain the agent owns,
@@ -181,29 +184,29 @@ class DomainParser {
     const pugi::xml_node cpu = domain_.child("cpu");
     if (!cpu) return absl::OkStatus();
     if (const pugi::xml_node topology = cpu.child("topology")) {
-      HVAGENT_ASSIGN_OR_RETURN(c_.cores_per_socket,
-                               Number<uint32_t>(Value(topology.attribute("cores")), "topology cores"));
+      HVAGENT_ASSIGN_OR_RETURN(
+          c_.cores_per_socket,
+          Number<uint32_t>(Value(topology.attribute("cores")), "topology cores"));
       HVAGENT_ASSIGN_OR_RETURN(
           c_.threads_per_core,
           Number<uint32_t>(Value(topology.attribute("threads")), "topology threads"));
     }
+    // The agent's own domains keep the baseline asked for in the metadata:
+    // the live <cpu> is what QEMU got, not what was asked for.
+    if (managed_) return absl::OkStatus();
     const std::string_view mode = cpu.attribute("mode").as_string("custom");
-    if (mode == "host-model") return absl::OkStatus();
-    if (mode == "custom") {
-      // <cpu> with only a topology is libvirt's default CPU, not a baseline.
-      if (!cpu.child("model")) return absl::OkStatus();
-      HVAGENT_ASSIGN_OR_RETURN(const internal::CpuModel model,
-                               internal::ReadCpuModel(cpu, "domain XML <cpu>"));
-      c_.cpu_baseline_xml = internal::CanonicalCpuXml(model);
-      return absl::OkStatus();
-    }
-    return Unsupported(fmt::format("<cpu mode='{}'>", mode)).status();
+    // <cpu> with only a topology is libvirt's default CPU, not a baseline;
+    // host-model and host-passthrough have none either.
+    if (mode != "custom" || !cpu.child("model")) return absl::OkStatus();
+    HVAGENT_ASSIGN_OR_RETURN(const internal::CpuModel model,
+                             internal::ReadCpuModel(cpu, "domain XML <cpu>"));
+    c_.cpu_baseline_xml = internal::CanonicalCpuXml(model);
+    return absl::OkStatus();
   }
 
   StatusOr<bool> ParseDisk(pugi::xml_node node, DiskConfig& disk) const {
     const std::string_view type = Value(node.attribute("type"));
-    const std::optional<DiskSourceType> source_type =
-        ValueOf(internal::kDiskSourceTypeNames, type);
+    const std::optional<DiskSourceType> source_type = ValueOf(internal::kDiskSourceTypeNames, type);
     if (!source_type) return Unsupported(fmt::format("a <disk type='{}'>", type));
     disk.source_type = *source_type;
     const std::string_view device = node.attribute("device").as_string("disk");
@@ -225,7 +228,8 @@ class DomainParser {
     }
     disk.format = *format_value;
     const pugi::xml_node source = node.child("source");
-    disk.path = Value(source.attribute(disk.source_type == DiskSourceType::kBlock ? "dev" : "file"));
+    disk.path =
+        Value(source.attribute(disk.source_type == DiskSourceType::kBlock ? "dev" : "file"));
     disk.read_only = static_cast<bool>(node.child("readonly"));
     return true;
   }
@@ -235,8 +239,8 @@ class DomainParser {
     nic.mac = Value(node.child("mac").attribute("address"));
     if (type != "ethernet") {
       if (managed_) {
-        return Error(fmt::format("NIC {} is an <interface type='{}'>, which the agent does not write",
-                                 nic.mac, type));
+        return Error(fmt::format(
+            "NIC {} is an <interface type='{}'>, which the agent does not write", nic.mac, type));
       }
       // An external domain's NIC is still worth listing: its MAC, its tap,
       // and the bridge when libvirt plugs it into one.
@@ -287,7 +291,9 @@ class DomainParser {
     m.network = Value(node.attribute("network"));
     const std::string_view mode = node.attribute("vlan-mode").as_string("access");
     const std::optional<VlanMode> mode_value = ValueOf(internal::kVlanModeNames, mode);
-    if (!mode_value) return Error(fmt::format("vlan-mode '{}' is neither access nor trunked", mode));
+    if (!mode_value) {
+      return Error(fmt::format("vlan-mode '{}' is neither access nor trunked", mode));
+    }
     m.vlan_mode = *mode_value;
     if (const pugi::xml_attribute vlan = node.attribute("vlan")) {
       HVAGENT_ASSIGN_OR_RETURN(m.vlan_id, Number<uint32_t>(vlan.value(), "the NIC's vlan"));
@@ -313,7 +319,8 @@ class DomainParser {
   // Puts `items` in the order `keys` lists them (the config's order), those
   // the metadata does not know after them in document order.
   template <typename Item, typename KeyOf>
-  static void Reorder(std::vector<Item>& items, const std::vector<std::string>& keys, KeyOf key_of) {
+  static void Reorder(std::vector<Item>& items, const std::vector<std::string>& keys,
+                      KeyOf key_of) {
     std::vector<Item> ordered;
     ordered.reserve(items.size());
     std::vector<bool> taken(items.size(), false);
@@ -333,24 +340,40 @@ class DomainParser {
   }
 
   Status ApplyMetadata(const Metadata& m) {
-    const auto child = [&m](const char* local) { return m.vm.child((m.prefix + local).c_str()); };
-    const auto children = [&m](const char* local) { return m.vm.children((m.prefix + local).c_str()); };
-    HVAGENT_ASSIGN_OR_RETURN(c_.generation,
-                             Number<int64_t>(Text(child("generation")), "<generation>"));
-    if (const pugi::xml_node machine = child("machine")) c_.machine = Text(machine);
-    for (const pugi::xml_node label : child("labels").children((m.prefix + "label").c_str())) {
+    // pugixml's children(name) keeps the name pointer while iterating: the
+    // qualified names must outlive the loops.
+    const std::string generation_name = m.prefix + "generation";
+    const std::string machine_name = m.prefix + "machine";
+    const std::string labels_name = m.prefix + "labels";
+    const std::string label_name = m.prefix + "label";
+    const std::string nic_name = m.prefix + "nic";
+    const std::string disk_name = m.prefix + "disk";
+    const std::string cpu_name = m.prefix + "cpu-baseline";
+    HVAGENT_ASSIGN_OR_RETURN(
+        c_.generation, Number<int64_t>(Text(m.vm.child(generation_name.c_str())), "<generation>"));
+    if (const pugi::xml_node machine = m.vm.child(machine_name.c_str())) {
+      c_.machine = Text(machine);
+    }
+    if (const pugi::xml_node baseline = m.vm.child(cpu_name.c_str())) {
+      HVAGENT_ASSIGN_OR_RETURN(
+          const internal::CpuModel model,
+          internal::ReadCpuModel(baseline.child("cpu"), "domain XML <hvagent:cpu-baseline>"));
+      c_.cpu_baseline_xml = internal::CanonicalCpuXml(model);
+    }
+    for (const pugi::xml_node label :
+         m.vm.child(labels_name.c_str()).children(label_name.c_str())) {
       c_.labels[label.attribute("key").value()] = label.attribute("value").value();
     }
     std::map<std::string, NicMetadata, std::less<>> nics;
     std::vector<std::string> nic_order;
-    for (const pugi::xml_node node : children("nic")) {
+    for (const pugi::xml_node node : m.vm.children(nic_name.c_str())) {
       HVAGENT_ASSIGN_OR_RETURN(NicMetadata nic, ParseNicMetadata(node));
       nic_order.emplace_back(Value(node.attribute("mac")));
       nics.emplace(nic_order.back(), std::move(nic));
     }
     std::map<std::string, DiskMetadata, std::less<>> disks;
     std::vector<std::string> disk_order;
-    for (const pugi::xml_node node : children("disk")) {
+    for (const pugi::xml_node node : m.vm.children(disk_name.c_str())) {
       HVAGENT_ASSIGN_OR_RETURN(const DiskMetadata disk, ParseDiskMetadata(node));
       disk_order.emplace_back(Value(node.attribute("target")));
       disks.emplace(disk_order.back(), disk);
@@ -389,8 +412,8 @@ StatusOr<VmConfig> ParseDomainXml(std::string_view xml) {
   pugi::xml_document doc;
   const pugi::xml_parse_result parsed = doc.load_buffer(xml.data(), xml.size());
   if (!parsed) {
-    return absl::InvalidArgumentError(fmt::format("domain XML: malformed at offset {}: {}",
-                                                  parsed.offset, parsed.description()));
+    return absl::InvalidArgumentError(
+        fmt::format("domain XML: malformed at offset {}: {}", parsed.offset, parsed.description()));
   }
   const pugi::xml_node domain = doc.document_element();
   if (std::string_view(domain.name()) != "domain") {

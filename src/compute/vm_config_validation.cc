@@ -159,8 +159,9 @@ Status CheckMemory(uint64_t bytes) {
 
 Status CheckMachine(std::string_view value) {
   constexpr std::string_view kField = "spec.machine_type";
-  if (value.empty() || value.size() > 64 ||
-      !AllOf(value, [](char c) { return IsLower(c) || IsDigit(c) || c == '.' || c == '_' || c == '-'; })) {
+  if (value.empty() || value.size() > 64 || !AllOf(value, [](char c) {
+        return IsLower(c) || IsDigit(c) || c == '.' || c == '_' || c == '-';
+      })) {
     return Invalid(kField, fmt::format("must be 1–64 characters [a-z0-9._-] (is '{}')", value));
   }
   return absl::OkStatus();
@@ -221,7 +222,8 @@ Status CheckNic(const NicConfig& nic, size_t i) {
   const std::string out = fmt::format("nics[{}]", i);
   HVAGENT_RETURN_IF_ERROR(CheckMac(spec + ".mac", nic.mac));
   // A NIC may be left off any network; when it names one, it is a resource name.
-  if (!nic.network.empty()) HVAGENT_RETURN_IF_ERROR(CheckResourceName(spec + ".network", nic.network));
+  if (!nic.network.empty())
+    HVAGENT_RETURN_IF_ERROR(CheckResourceName(spec + ".network", nic.network));
   if (std::find(kNicModels.begin(), kNicModels.end(), nic.model) == kNicModels.end()) {
     return Invalid(spec + ".model",
                    fmt::format("must be virtio, e1000 or rtl8139 (is '{}')", nic.model));
@@ -266,20 +268,20 @@ Status CheckNics(const std::vector<NicConfig>& nics) {
 
 // "sd", "vd" or "hd" and 1–3 letters: the names libvirt maps to a disk index.
 bool IsDiskTarget(std::string_view t) {
-  return t.size() >= 3 && t.size() <= 5 && (t.starts_with("sd") || t.starts_with("vd") || t.starts_with("hd")) &&
+  return t.size() >= 3 && t.size() <= 5 &&
+         (t.starts_with("sd") || t.starts_with("vd") || t.starts_with("hd")) &&
          AllOf(t.substr(2), IsLower);
 }
 
 Status CheckDisk(const DiskConfig& disk, size_t i, std::string_view machine) {
   const std::string spec = fmt::format("spec.disks[{}]", i);
   if (!IsDiskTarget(disk.target)) {
-    return Invalid(fmt::format("disks[{}].target", i),
-                   fmt::format("must be sd, vd or hd and 1–3 letters, e.g. 'sdb' (is '{}')",
-                               disk.target));
+    return Invalid(
+        fmt::format("disks[{}].target", i),
+        fmt::format("must be sd, vd or hd and 1–3 letters, e.g. 'sdb' (is '{}')", disk.target));
   }
-  const std::string path_field = spec + (disk.source_type == DiskSourceType::kBlock
-                                             ? ".block_device"
-                                             : ".file_path");
+  const std::string path_field =
+      spec + (disk.source_type == DiskSourceType::kBlock ? ".block_device" : ".file_path");
   // An empty cdrom drive has no medium, so no path.
   if (!(disk.cdrom && disk.path.empty())) {
     HVAGENT_RETURN_IF_ERROR(CheckAbsolutePath(path_field, disk.path));
@@ -308,16 +310,17 @@ Status CheckDisk(const DiskConfig& disk, size_t i, std::string_view machine) {
 Status CheckLabels(const std::map<std::string, std::string>& labels) {
   constexpr std::string_view kField = "spec.labels";
   for (const auto& [key, value] : labels) {
-    if (key.empty() || key.size() > 63 ||
-        !AllOf(key, [](char c) { return IsLower(c) || IsDigit(c) || c == '_' || c == '.' || c == '-'; })) {
+    if (key.empty() || key.size() > 63 || !AllOf(key, [](char c) {
+          return IsLower(c) || IsDigit(c) || c == '_' || c == '.' || c == '-';
+        })) {
       return Invalid(kField, fmt::format("key '{}' must be 1–63 characters [a-z0-9_.-]", key));
     }
     if (value.size() > 255) {
       return Invalid(kField, fmt::format("the value of '{}' must be at most 255 characters", key));
     }
     if (!IsXmlSafe(value)) {
-      return Invalid(kField,
-                     fmt::format("the value of '{}' must be UTF-8 without control characters", key));
+      return Invalid(
+          kField, fmt::format("the value of '{}' must be UTF-8 without control characters", key));
     }
   }
   return absl::OkStatus();

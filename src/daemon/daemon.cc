@@ -27,6 +27,12 @@
 #include "hvagent/api/logging_interceptor.h"
 #include "hvagent/api/network_service.h"
 #include "hvagent/api/request_replay.h"
+#include "hvagent/api/vm_service.h"
+#include "hvagent/compute/vm_manager.h"
+#include "hvagent/daemon/ovs_nic_backend.h"
+#include "hvagent/libvirt/connection_manager.h"
+#include "hvagent/libvirt/event_loop.h"
+#include "hvagent/network/port_plugger.h"
 #include "hvagent/common/logging.h"
 #include "hvagent/common/version.h"
 #include "hvagent/common/worker_pool.h"
@@ -42,6 +48,19 @@
 namespace hvagent::daemon {
 
 namespace {
+
+// Domain lifecycle events from libvirt become VmLifecycleEvents.
+void PublishLifecycle(api::EventHub& events, const libvirt::LifecycleEvent& e) {
+  v1::Event event;
+  event.set_kind(v1::EVENT_KIND_VM_LIFECYCLE);
+  event.set_object_name(e.domain_name);
+  auto* vm = event.mutable_vm_lifecycle();
+  vm->set_vm_name(e.domain_name);
+  vm->set_vm_uuid(e.domain_uuid);
+  vm->set_power_state(api::ToPowerState(e.state));
+  vm->set_reason(e.reason);
+  events.Publish(std::move(event));
+}
 
 // Health per service: what each needs to do its work. The overall ("")
 // status is SERVING only while every backend is reachable.
@@ -209,8 +228,15 @@ Status Daemon::Run() {
   api::EventHub events(static_cast<size_t>(config_.event_ring_capacity));
   std::mutex health_mu;
   grpc::Server* live_server = nullptr;  // set once serving, under health_mu
+  // libvirt's event loop first: the connection's keep-alives and domain
+  // events run on it.
+  HVAGENT_ASSIGN_OR_RETURN(auto libvirt_events, libvirt::EventLoop::Start());
+  libvirt::ConnectionManager libvirt({.uri = config_.libvirt_uri},
+                                     [&events](const libvirt::LifecycleEvent& e) {
+                                       PublishLifecycle(events, e);
+                                     });
   std::vector<std::unique_ptr<host::BackendProbe>> probes;
-  probes.push_back(host::MakeLibvirtProbe(config_.libvirt_uri));
+  probes.push_back(host::MakeLibvirtProbe(libvirt));
   probes.push_back(host::MakeOvsdbProbe(config_.ovsdb_endpoint));
   host::BackendMonitor monitor(std::move(probes), {}, [&](const host::BackendStatus& status) {
     v1::Event event;
@@ -233,9 +259,18 @@ Status Daemon::Run() {
   api::NetworkServiceImpl network_service(pool, networks, replay, events, ovsdb,
                                           {.max_networks = config_.max_networks});
   api::EventServiceImpl event_service(events);
-  // Registered with no methods overridden: every call answers UNIMPLEMENTED
-  // until VM lifecycle lands, but reflection already describes it.
-  v1::VmService::CallbackService vm_service;
+  network::OvsdbPortPlugger plugger(ovsdb);
+  OvsNicBackend nic_backend(plugger);
+  StoreNetworkResolver network_resolver(networks);
+  const host::ConfigurationMaximums maximums = host::ComputeMaximums(facts, config_.max_networks);
+  compute::VmManager vms({.state_dir = config_.state_dir,
+                          .limits = {.max_vcpus = maximums.vcpus_per_vm,
+                                     .max_memory_bytes = maximums.memory_bytes_per_vm,
+                                     .max_disk_bytes = maximums.disk_bytes,
+                                     .max_nics = maximums.nics_per_vm,
+                                     .max_disks = maximums.disks_per_vm}},
+                         libvirt, nic_backend, network_resolver);
+  api::VmServiceImpl vm_service(pool, vms, replay);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -11,23 +11,17 @@ constexpr auto kOvsdbTimeout = std::chrono::seconds(3);
 
 class LibvirtProbe final : public BackendProbe {
  public:
-  explicit LibvirtProbe(std::string uri) : uri_(std::move(uri)) {}
+  explicit LibvirtProbe(libvirt::ConnectionManager& libvirt) : libvirt_(libvirt) {}
   std::string name() const override { return "libvirt"; }
-  std::string endpoint() const override { return uri_; }
+  std::string endpoint() const override { return libvirt_.uri(); }
 
   StatusOr<std::string> Probe() override {
-    if (conn_ && !conn_->IsAlive()) conn_.reset();
-    if (!conn_) {
-      HVAGENT_ASSIGN_OR_RETURN(conn_, libvirt::Connection::Open(uri_));
-    }
-    auto version = conn_->LibvirtVersion();
-    if (!version.ok()) conn_.reset();
-    return version;
+    HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
+    return conn->LibvirtVersion();
   }
 
  private:
-  std::string uri_;
-  std::unique_ptr<libvirt::Connection> conn_;
+  libvirt::ConnectionManager& libvirt_;
 };
 
 class OvsdbProbe final : public BackendProbe {
@@ -64,8 +58,8 @@ class OvsdbProbe final : public BackendProbe {
 
 }  // namespace
 
-std::unique_ptr<BackendProbe> MakeLibvirtProbe(std::string uri) {
-  return std::make_unique<LibvirtProbe>(std::move(uri));
+std::unique_ptr<BackendProbe> MakeLibvirtProbe(libvirt::ConnectionManager& libvirt) {
+  return std::make_unique<LibvirtProbe>(libvirt);
 }
 
 std::unique_ptr<BackendProbe> MakeOvsdbProbe(std::string endpoint) {

@@ -54,6 +54,25 @@ StatusOr<Domain> Connection::DefineDomain(std::string_view xml) {
   return Domain(std::move(dom));
 }
 
+StatusOr<Domain> Connection::CreateTransientDomain(std::string_view xml) {
+  const std::string copy(xml);
+  DomainHandle dom(virDomainCreateXML(handle_.get(), copy.c_str(), 0));
+  if (!dom) return LastLibvirtError("start transient domain");
+  return Domain(std::move(dom));
+}
+
+StatusOr<std::vector<Domain>> Connection::ListAllDomains() {
+  virDomainPtr* raw = nullptr;
+  const int count = virConnectListAllDomains(handle_.get(), &raw, 0);
+  if (count < 0) return LastLibvirtError("list domains");
+  // Own every handle first, then the array itself.
+  std::vector<Domain> domains;
+  domains.reserve(static_cast<size_t>(count));
+  for (int i = 0; i < count; ++i) domains.emplace_back(DomainHandle(raw[i]));
+  OwnedCString array(reinterpret_cast<char*>(raw));
+  return domains;
+}
+
 StatusOr<Domain> Connection::LookupDomainByName(const std::string& name) {
   DomainHandle dom(virDomainLookupByName(handle_.get(), name.c_str()));
   if (!dom) {

@@ -24,10 +24,39 @@ void ConnectionManager::DropLocked() {
   conn_.reset();
 }
 
+namespace {
+
+// The state a lifecycle event leaves the domain in, and why.
+std::pair<DomainState, std::string> Describe(int event, int detail) {
+  switch (event) {
+    case VIR_DOMAIN_EVENT_DEFINED: return {DomainState::kShutOff, "defined"};
+    case VIR_DOMAIN_EVENT_UNDEFINED: return {DomainState::kNoState, "undefined"};
+    case VIR_DOMAIN_EVENT_STARTED: return {DomainState::kRunning, "started"};
+    case VIR_DOMAIN_EVENT_SUSPENDED: return {DomainState::kPaused, "paused"};
+    case VIR_DOMAIN_EVENT_RESUMED: return {DomainState::kRunning, "resumed"};
+    case VIR_DOMAIN_EVENT_SHUTDOWN: return {DomainState::kShuttingDown, "shutting down"};
+    case VIR_DOMAIN_EVENT_PMSUSPENDED: return {DomainState::kSuspended, "suspended by the guest"};
+    case VIR_DOMAIN_EVENT_CRASHED: return {DomainState::kCrashed, "crashed"};
+    case VIR_DOMAIN_EVENT_STOPPED:
+      switch (detail) {
+        case VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN: return {DomainState::kShutOff, "shut down"};
+        case VIR_DOMAIN_EVENT_STOPPED_DESTROYED: return {DomainState::kShutOff, "powered off"};
+        case VIR_DOMAIN_EVENT_STOPPED_CRASHED: return {DomainState::kCrashed, "crashed"};
+        case VIR_DOMAIN_EVENT_STOPPED_MIGRATED: return {DomainState::kShutOff, "migrated away"};
+        case VIR_DOMAIN_EVENT_STOPPED_FAILED: return {DomainState::kShutOff, "QEMU failed"};
+        default: return {DomainState::kShutOff, "stopped"};
+      }
+    default: return {DomainState::kNoState, "changed"};
+  }
+}
+
+}  // namespace
+
 int ConnectionManager::OnLifecycle(virConnectPtr /*conn*/, virDomainPtr dom, int event, int detail,
                                    void* opaque) {
   auto* self = static_cast<ConnectionManager*>(opaque);
-  LifecycleEvent e{.event = event, .detail = detail};
+  auto [state, reason] = Describe(event, detail);
+  LifecycleEvent e{.event = event, .detail = detail, .state = state, .reason = std::move(reason)};
   if (const char* name = virDomainGetName(dom)) e.domain_name = name;
   std::array<char, VIR_UUID_STRING_BUFLEN> uuid{};
   if (virDomainGetUUIDString(dom, uuid.data()) == 0) e.domain_uuid = uuid.data();

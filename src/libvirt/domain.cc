@@ -73,6 +73,45 @@ Status Domain::Destroy() {
   return absl::OkStatus();
 }
 
+StatusOr<Domain::Info> Domain::GetInfo() const {
+  virDomainInfo info{};
+  if (virDomainGetInfo(handle_.get(), &info) < 0) {
+    return LastLibvirtError(fmt::format("info of domain '{}'", Name()));
+  }
+  return Info{.cpu_time_ns = info.cpuTime, .memory_kib = info.memory, .vcpus = info.nrVirtCpu};
+}
+
+namespace {
+// Runs one of libvirt's simple domain calls, naming it and the domain on failure.
+template <typename Fn>
+Status Call(Fn fn, virDomainPtr dom, std::string_view what, const std::string& name) {
+  if (fn(dom) < 0) return LastLibvirtError(fmt::format("{} domain '{}'", what, name));
+  return absl::OkStatus();
+}
+}  // namespace
+
+Status Domain::Shutdown() {
+  return Call([](virDomainPtr d) { return virDomainShutdown(d); }, handle_.get(), "shut down",
+              Name());
+}
+
+Status Domain::Reboot() {
+  return Call([](virDomainPtr d) { return virDomainReboot(d, 0); }, handle_.get(), "reboot",
+              Name());
+}
+
+Status Domain::Reset() {
+  return Call([](virDomainPtr d) { return virDomainReset(d, 0); }, handle_.get(), "reset", Name());
+}
+
+Status Domain::Suspend() {
+  return Call([](virDomainPtr d) { return virDomainSuspend(d); }, handle_.get(), "pause", Name());
+}
+
+Status Domain::Resume() {
+  return Call([](virDomainPtr d) { return virDomainResume(d); }, handle_.get(), "resume", Name());
+}
+
 Status Domain::Undefine() {
   if (virDomainUndefineFlags(handle_.get(), 0) < 0) {
     return LastLibvirtError(fmt::format("undefine domain '{}'", Name()));

@@ -393,10 +393,19 @@ TEST_F(ApiTest, GarbageRequestsGetErrorsAndTheAgentLivesOn) {
   }
 }
 
-TEST_F(ApiTest, VmServiceAnswersUnimplementedUntilItLands) {
-  v1::ListVmsResponse resp;
-  const grpc::Status s = v1::VmService::NewStub(agent_->Channel())->ListVms(Ctx().get(), {}, &resp);
-  EXPECT_EQ(s.error_code(), grpc::UNIMPLEMENTED);
+TEST_F(ApiTest, MethodsNotYetLandedAnswerUnimplemented) {
+  v1::MigrateVmRequest migrate;
+  migrate.set_name("x");
+  v1::Migration migration;
+  EXPECT_EQ(v1::VmService::NewStub(agent_->Channel())
+                ->MigrateVm(Ctx().get(), migrate, &migration)
+                .error_code(),
+            grpc::UNIMPLEMENTED);
+  v1::Bond bond;
+  EXPECT_EQ(v1::NetworkService::NewStub(agent_->Channel())
+                ->CreateBond(Ctx().get(), {}, &bond)
+                .error_code(),
+            grpc::UNIMPLEMENTED);
 }
 
 }  // namespace

@@ -43,6 +43,9 @@ bool AgentProcess::Start() {
                                 "--log-level",
                                 "debug"};
   argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
+  if (!options_.netns.empty()) {
+    argv.insert(argv.begin(), {"ip", "netns", "exec", options_.netns});
+  }
   if (!std::filesystem::exists(dir_ + "/none.toml")) {
     std::ofstream(dir_ + "/none.toml").close();
   }

@@ -1,6 +1,9 @@
 #include "hvagent_test/testbed.h"
 
+#include <fcntl.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -50,6 +53,11 @@ std::unique_ptr<Testbed> Testbed::Start(std::string* error) {
 }
 
 Testbed::~Testbed() {
+  // `down` kills every process in the namespace: leave it first.
+  if (original_netns_ >= 0) {
+    setns(original_netns_, CLONE_NEWNET);
+    close(original_netns_);
+  }
   if (state_dir_.empty()) return;
   const ProcessResult down =
       RunProcess({TestbedScript(), "down", state_dir_}, std::chrono::seconds(120));
@@ -65,6 +73,15 @@ ProcessResult Testbed::Exec(const std::vector<std::string>& argv) {
   std::vector<std::string> full{"ip", "netns", "exec", netns_};
   full.insert(full.end(), argv.begin(), argv.end());
   return RunProcess(full);
+}
+
+bool Testbed::EnterNetns() {
+  if (original_netns_ < 0) original_netns_ = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  const int fd = open(("/var/run/netns/" + netns_).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool ok = setns(fd, CLONE_NEWNET) == 0;
+  close(fd);
+  return ok;
 }
 
 bool Testbed::StopDaemon(const std::string& which) {

@@ -1,11 +1,14 @@
 // VmConfig ⇄ libvirt domain XML, both ways, with pugixml (never string
 // concatenation: pugixml escapes every text and attribute).
 //
-// The agent's own data (owner, generation, labels, NIC networks and VLAN
-// modes, which disks it created, the requested machine type and the order of
-// disks and NICs) goes into <metadata> under https://hvagent.dev/xmlns/vm/1,
-// so that ParseDomainXml rebuilds the exact VmConfig from libvirt alone after
-// an agent restart. Golden files: tests/unit/testdata/domain_xml/.
+// The agent's own data goes into <metadata> under
+// https://hvagent.dev/xmlns/vm/1, so that ParseDomainXml rebuilds the exact
+// VmConfig from libvirt alone after an agent restart: owner, generation,
+// labels, NIC networks and VLAN modes, which disks it created, and what
+// libvirt itself rewrites: the machine type asked for (libvirt replaces "q35"
+// by "pc-q35-7.2"), the CPU baseline asked for (a running domain's <cpu> is
+// the CPU QEMU got, with more features) and the order of disks and NICs
+// (libvirt sorts disks by bus). Golden files: tests/unit/testdata/domain_xml/.
 #pragma once
 
 #include <string>
@@ -28,12 +31,11 @@ Status ValidateVmConfig(const VmConfig& config);
 // the same config always gives the same bytes.
 StatusOr<std::string> BuildDomainXml(const VmConfig& config);
 
-// Reads a domain XML as libvirt returns it (ignoring what libvirt adds:
-// addresses, aliases, controllers, seclabels…). Without hvagent metadata the
-// result has external = true and what could be read. Parse the persistent
-// definition (VIR_DOMAIN_XML_INACTIVE): a running domain's live XML shows a
-// host-model CPU expanded into a custom one. Malformed XML, or a device the
-// agent cannot describe in a domain it owns, is INVALID_ARGUMENT.
+// Reads a domain XML as libvirt returns it, live or persistent (ignoring what
+// libvirt adds: addresses, aliases, controllers, seclabels…). Without hvagent
+// metadata the result has external = true and what could be read (devices a
+// VmConfig cannot describe are skipped). Malformed XML, or a device the agent
+// cannot describe in a domain it owns, is INVALID_ARGUMENT.
 StatusOr<VmConfig> ParseDomainXml(std::string_view xml);
 
 // The canonical form of a CPU baseline (a <cpu> element with one <model>, an

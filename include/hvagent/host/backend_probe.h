@@ -6,6 +6,7 @@
 #include <string>
 
 #include "hvagent/common/status.h"
+#include "hvagent/libvirt/connection_manager.h"
 
 namespace hvagent::host {
 
@@ -20,7 +21,9 @@ class BackendProbe {
   virtual StatusOr<std::string> Probe() = 0;
 };
 
-std::unique_ptr<BackendProbe> MakeLibvirtProbe(std::string uri);
+// Probes through the agent's shared connection, so health reports the
+// connection the agent's calls use.
+std::unique_ptr<BackendProbe> MakeLibvirtProbe(libvirt::ConnectionManager& libvirt);
 std::unique_ptr<BackendProbe> MakeOvsdbProbe(std::string endpoint);
 
 }  // namespace hvagent::host

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "hvagent/common/status.h"
 #include "hvagent/libvirt/domain.h"
@@ -29,6 +30,10 @@ class Connection {
   // Persistently defines a domain from its XML description.
   StatusOr<Domain> DefineDomain(std::string_view xml);
   StatusOr<Domain> LookupDomainByName(const std::string& name);
+  // Starts a domain that leaves no definition behind when it stops.
+  StatusOr<Domain> CreateTransientDomain(std::string_view xml);
+  // Every domain, defined or running.
+  StatusOr<std::vector<Domain>> ListAllDomains();
 
   virConnectPtr raw() const { return handle_.get(); }
 

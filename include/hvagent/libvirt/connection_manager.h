@@ -20,6 +20,10 @@ struct LifecycleEvent {
   std::string domain_uuid;
   int event = 0;   // virDomainEventType
   int detail = 0;  // its virDomainEvent*DetailType
+  // What the event leaves the domain in, and why, in words ("started",
+  // "shut down by the guest", "destroyed", "crashed", "defined"…).
+  DomainState state = DomainState::kNoState;
+  std::string reason;
 };
 
 class ConnectionManager {

@@ -33,10 +33,26 @@ class Domain {
   StatusOr<std::string> Uuid() const;
   StatusOr<DomainState> State() const;
   StatusOr<std::string> XmlDesc(unsigned int flags = 0) const;
+  // The persistent definition (what the next boot uses), not the live state.
+  StatusOr<std::string> PersistentXml() const { return XmlDesc(VIR_DOMAIN_XML_INACTIVE); }
+
+  struct Info {
+    uint64_t cpu_time_ns = 0;
+    uint64_t memory_kib = 0;  // in use now
+    uint32_t vcpus = 0;
+  };
+  StatusOr<Info> GetInfo() const;
 
   Status Start();
   Status Destroy();
   Status Undefine();
+  // ACPI power button / reboot request: the guest decides.
+  Status Shutdown();
+  Status Reboot();
+  // Hard reset, as the reset button.
+  Status Reset();
+  Status Suspend();
+  Status Resume();
 
   virDomainPtr raw() const { return handle_.get(); }
 

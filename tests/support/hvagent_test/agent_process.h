@@ -18,6 +18,9 @@ struct AgentOptions {
   // Kept across restarts of the same AgentProcess: the local store lives here.
   std::string state_dir;  // empty: a fresh temp directory
   std::vector<std::string> extra_args;
+  // Run inside this network namespace (the testbed's): the taps the agent
+  // makes must be where OVS and QEMU are.
+  std::string netns;
 };
 
 class AgentProcess {

@@ -31,6 +31,10 @@ class Testbed {
 
   // Runs argv inside the testbed's network namespace.
   ProcessResult Exec(const std::vector<std::string>& argv);
+  // Moves the calling thread into the testbed's network namespace (call it
+  // before starting threads: they inherit it). For code under test that makes
+  // interfaces itself, as the agent does.
+  bool EnterNetns();
   // Stops or restarts one of the testbed's daemons: "ovsdb" or "libvirt".
   bool StopDaemon(const std::string& which);
   bool StartDaemon(const std::string& which);
@@ -50,6 +54,7 @@ class Testbed {
   std::string netns_;
   std::string ovsdb_socket_;
   std::string libvirt_uri_;
+  int original_netns_ = -1;  // set by EnterNetns, restored before teardown
 };
 
 }  // namespace hvagent::testing

@@ -1,0 +1,59 @@
+// VmService: VM lifecycle over compute::VmManager. NIC/disk hot-plug, updates
+// and migration answer UNIMPLEMENTED until they land (docs/api.md).
+#pragma once
+
+#include "hvagent/api/request_replay.h"
+#include "hvagent/common/worker_pool.h"
+#include "hvagent/compute/vm_manager.h"
+#include "hvagent/v1/vm.grpc.pb.h"
+
+namespace hvagent::api {
+
+class VmServiceImpl final : public v1::VmService::CallbackService {
+ public:
+  VmServiceImpl(WorkerPool& pool, compute::VmManager& vms, RequestReplay& replay)
+      : pool_(pool), vms_(vms), replay_(replay) {}
+
+  grpc::ServerUnaryReactor* CreateVm(grpc::CallbackServerContext* context,
+                                     const v1::CreateVmRequest* request, v1::Vm* response) override;
+  grpc::ServerUnaryReactor* GetVm(grpc::CallbackServerContext* context,
+                                  const v1::GetVmRequest* request, v1::Vm* response) override;
+  grpc::ServerUnaryReactor* ListVms(grpc::CallbackServerContext* context,
+                                    const v1::ListVmsRequest* request,
+                                    v1::ListVmsResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteVm(grpc::CallbackServerContext* context,
+                                     const v1::DeleteVmRequest* request,
+                                     v1::DeleteVmResponse* response) override;
+  grpc::ServerUnaryReactor* PowerOn(grpc::CallbackServerContext* context,
+                                    const v1::VmPowerRequest* request, v1::Vm* response) override;
+  grpc::ServerUnaryReactor* PowerOff(grpc::CallbackServerContext* context,
+                                     const v1::VmPowerRequest* request, v1::Vm* response) override;
+  grpc::ServerUnaryReactor* Shutdown(grpc::CallbackServerContext* context,
+                                     const v1::ShutdownVmRequest* request,
+                                     v1::Vm* response) override;
+  grpc::ServerUnaryReactor* Reboot(grpc::CallbackServerContext* context,
+                                   const v1::VmPowerRequest* request, v1::Vm* response) override;
+  grpc::ServerUnaryReactor* Reset(grpc::CallbackServerContext* context,
+                                  const v1::VmPowerRequest* request, v1::Vm* response) override;
+  grpc::ServerUnaryReactor* Pause(grpc::CallbackServerContext* context,
+                                  const v1::VmPowerRequest* request, v1::Vm* response) override;
+  grpc::ServerUnaryReactor* Resume(grpc::CallbackServerContext* context,
+                                   const v1::VmPowerRequest* request, v1::Vm* response) override;
+
+ private:
+  using PowerOp = StatusOr<compute::VmStatus> (compute::VmManager::*)(const std::string&);
+  grpc::ServerUnaryReactor* RunPower(grpc::CallbackServerContext* context,
+                                     const v1::VmPowerRequest* request, v1::Vm* response,
+                                     const char* method, PowerOp op);
+
+  WorkerPool& pool_;
+  compute::VmManager& vms_;
+  RequestReplay& replay_;
+};
+
+// Conversions, public for tests.
+StatusOr<compute::VmConfig> VmConfigFromSpec(const v1::VmSpec& spec);
+void VmStatusToProto(const compute::VmStatus& status, v1::Vm* out);
+v1::PowerState ToPowerState(libvirt::DomainState state);
+
+}  // namespace hvagent::api

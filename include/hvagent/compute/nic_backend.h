@@ -1,0 +1,35 @@
+// The host side of a VM NIC (its tap device and switch port), behind a narrow
+// interface: VM lifecycle decides when, the network side decides how.
+#pragma once
+
+#include <string>
+
+#include "hvagent/common/status.h"
+#include "hvagent/compute/vm_config.h"
+
+namespace hvagent::compute {
+
+class NicBackend {
+ public:
+  virtual ~NicBackend() = default;
+  // Creates the NIC's tap (nic.tap) and plugs it into nic.bridge on its VLANs,
+  // tagged as the VM's. Idempotent: re-attaching an attached NIC updates it.
+  virtual Status Attach(const std::string& vm_uuid, const NicConfig& nic) = 0;
+  // Unplugs and removes the tap. OK if already gone.
+  virtual Status Detach(const NicConfig& nic) = 0;
+};
+
+// A network as VM NICs need it: where it is and on which VLAN.
+struct ResolvedNetwork {
+  std::string bridge;
+  uint32_t vlan_id = 0;
+};
+
+class NetworkResolver {
+ public:
+  virtual ~NetworkResolver() = default;
+  // NOT_FOUND for an unknown network.
+  virtual StatusOr<ResolvedNetwork> Resolve(const std::string& network) = 0;
+};
+
+}  // namespace hvagent::compute

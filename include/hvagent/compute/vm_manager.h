@@ -1,0 +1,90 @@
+// A VM's whole life on libvirt: define from a spec, read back, power
+// operations, delete with everything the agent made for it. Blocking: callers
+// run it on worker threads, one VM's operations in order.
+#pragma once
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hvagent/compute/nic_backend.h"
+#include "hvagent/compute/vm_config.h"
+#include "hvagent/libvirt/connection_manager.h"
+
+namespace hvagent::compute {
+
+struct VmLimits {
+  uint32_t max_vcpus = 0;
+  uint64_t max_memory_bytes = 0;
+  uint64_t max_disk_bytes = 0;
+  uint32_t max_nics = 0;
+  uint32_t max_disks = 0;
+};
+
+struct VmStatus {
+  VmConfig config;
+  libvirt::DomainState state = libvirt::DomainState::kNoState;
+  uint64_t cpu_time_ns = 0;
+  uint64_t memory_used_bytes = 0;
+};
+
+class VmManager {
+ public:
+  struct Options {
+    // Disk images the agent creates and console logs live under here.
+    std::string state_dir;
+    // Unset: found out on first use (DetectDomainType).
+    std::optional<DomainType> domain_type;
+    VmLimits limits;
+  };
+
+  VmManager(Options options, libvirt::ConnectionManager& libvirt, NicBackend& nics,
+            NetworkResolver& networks)
+      : options_(std::move(options)), libvirt_(libvirt), nics_(nics), networks_(networks) {}
+
+  // Completes `config` (uuid, MACs, taps, bridges, disk files, console log)
+  // and defines the domain, persistently and powered off. Disks with
+  // agent_created and no path are created as sparse raw files. On any error
+  // nothing is left behind.
+  StatusOr<VmStatus> Create(VmConfig config);
+  StatusOr<VmStatus> Get(const std::string& name);
+  StatusOr<std::vector<VmStatus>> List(bool include_external);
+  // Refused while running unless `force` (then powered off first). Removes the
+  // NICs' taps and ports and, unless `keep_disks`, the disk files it created.
+  Status Delete(const std::string& name, bool force, bool keep_disks);
+
+  // Attaches the NICs (tap + port) before starting, so the guest's first
+  // frame already finds the switch.
+  StatusOr<VmStatus> PowerOn(const std::string& name);
+  StatusOr<VmStatus> PowerOff(const std::string& name);
+  // ACPI shutdown; waits up to `timeout`, then powers off when
+  // `power_off_on_timeout`, else DEADLINE_EXCEEDED.
+  StatusOr<VmStatus> Shutdown(const std::string& name, std::chrono::seconds timeout,
+                              bool power_off_on_timeout);
+  StatusOr<VmStatus> Reboot(const std::string& name);
+  StatusOr<VmStatus> Reset(const std::string& name);
+  StatusOr<VmStatus> Pause(const std::string& name);
+  StatusOr<VmStatus> Resume(const std::string& name);
+
+ private:
+  // The domain, and its config, refusing domains the agent did not create.
+  struct Owned {
+    libvirt::Domain domain;
+    VmConfig config;
+  };
+  StatusOr<Owned> LookupOwned(const std::string& name);
+  StatusOr<VmStatus> StatusOf(libvirt::Domain& domain);
+  Status CheckLimits(const VmConfig& config) const;
+  StatusOr<DomainType> GuestDomainType();
+
+  const Options options_;
+  std::mutex domain_type_mu_;
+  std::optional<DomainType> domain_type_;
+  libvirt::ConnectionManager& libvirt_;
+  NicBackend& nics_;
+  NetworkResolver& networks_;
+};
+
+}  // namespace hvagent::compute

@@ -1,0 +1,30 @@
+// Wiring between VM lifecycle and the switch: a VM NIC's host side is an
+// agent-made tap plugged into OVS by OVSDB; its network comes from the store.
+#pragma once
+
+#include "hvagent/compute/nic_backend.h"
+#include "hvagent/network/port_plugger.h"
+#include "hvagent/store/network_store.h"
+
+namespace hvagent::daemon {
+
+class OvsNicBackend final : public compute::NicBackend {
+ public:
+  explicit OvsNicBackend(network::PortPlugger& plugger) : plugger_(plugger) {}
+  Status Attach(const std::string& vm_uuid, const compute::NicConfig& nic) override;
+  Status Detach(const compute::NicConfig& nic) override;
+
+ private:
+  network::PortPlugger& plugger_;
+};
+
+class StoreNetworkResolver final : public compute::NetworkResolver {
+ public:
+  explicit StoreNetworkResolver(store::NetworkStore& networks) : networks_(networks) {}
+  StatusOr<compute::ResolvedNetwork> Resolve(const std::string& network) override;
+
+ private:
+  store::NetworkStore& networks_;
+};
+
+}  // namespace hvagent::daemon

@@ -1,0 +1,347 @@
+#include "hvagent/compute/vm_manager.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "hvagent/common/uuid.h"
+#include "hvagent/compute/device_names.h"
+#include "hvagent/compute/domain_type_probe.h"
+#include "hvagent/compute/domain_xml.h"
+#include "spdlog/spdlog.h"
+
+namespace hvagent::compute {
+
+namespace {
+
+using libvirt::DomainState;
+
+std::string RandomMac() {
+  static std::mutex mu;
+  static std::mt19937 gen{std::random_device{}()};
+  std::lock_guard lock(mu);
+  // 52:54:00 is QEMU/KVM's locally administered prefix.
+  return fmt::format("52:54:00:{:02x}:{:02x}:{:02x}", gen() & 0xff, gen() & 0xff, gen() & 0xff);
+}
+
+// A sparse raw image of `size` bytes; never overwrites an existing file.
+Status CreateRawImage(const std::string& path, uint64_t size) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::InternalError(fmt::format("create disk image '{}': {}", path, strerror(errno)));
+  }
+  const int rc = ftruncate(fd, static_cast<off_t>(size));
+  const int err = errno;
+  close(fd);
+  if (rc != 0) {
+    std::filesystem::remove(path, ec);
+    if (err == EFBIG || err == EINVAL) {
+      return absl::ResourceExhaustedError(fmt::format(
+          "disk of {} bytes exceeds what the host's filesystem holds in one file", size));
+    }
+    return absl::InternalError(fmt::format("size disk image '{}': {}", path, strerror(err)));
+  }
+  return absl::OkStatus();
+}
+
+bool IsActive(DomainState state) {
+  return state != DomainState::kShutOff && state != DomainState::kNoState &&
+         state != DomainState::kCrashed;
+}
+
+}  // namespace
+
+Status VmManager::CheckLimits(const VmConfig& config) const {
+  const VmLimits& max = options_.limits;
+  if (config.vcpus > max.max_vcpus) {
+    return absl::ResourceExhaustedError(
+        fmt::format("spec.num_vcpus: {} exceeds vcpus_per_vm {} (the host's physical cores)",
+                    config.vcpus, max.max_vcpus));
+  }
+  if (config.memory_bytes > max.max_memory_bytes) {
+    return absl::ResourceExhaustedError(fmt::format(
+        "spec.memory_bytes: {} exceeds memory_bytes_per_vm {} (min(4.5 TiB, host memory))",
+        config.memory_bytes, max.max_memory_bytes));
+  }
+  if (config.nics.size() > max.max_nics) {
+    return absl::ResourceExhaustedError(
+        fmt::format("spec.nics: {} exceeds nics_per_vm {}", config.nics.size(), max.max_nics));
+  }
+  if (config.disks.size() > max.max_disks) {
+    return absl::ResourceExhaustedError(
+        fmt::format("spec.disks: {} exceeds disks_per_vm {}", config.disks.size(), max.max_disks));
+  }
+  for (size_t i = 0; i < config.disks.size(); ++i) {
+    if (config.disks[i].size_bytes > max.max_disk_bytes) {
+      return absl::ResourceExhaustedError(
+          fmt::format("spec.disks[{}].create_size_bytes: {} exceeds disk_bytes {} (9 EB)", i,
+                      config.disks[i].size_bytes, max.max_disk_bytes));
+    }
+  }
+  return absl::OkStatus();
+}
+
+StatusOr<VmStatus> VmManager::StatusOf(libvirt::Domain& domain) {
+  HVAGENT_ASSIGN_OR_RETURN(const std::string xml, domain.PersistentXml());
+  HVAGENT_ASSIGN_OR_RETURN(VmConfig config, ParseDomainXml(xml));
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, domain.State());
+  VmStatus status{.config = std::move(config), .state = state};
+  if (IsActive(state)) {
+    if (auto info = domain.GetInfo(); info.ok()) {
+      status.cpu_time_ns = info->cpu_time_ns;
+      status.memory_used_bytes = info->memory_kib * 1024;
+    }
+  }
+  return status;
+}
+
+StatusOr<VmManager::Owned> VmManager::LookupOwned(const std::string& name) {
+  HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
+  auto domain = conn->LookupDomainByName(name);
+  if (!domain.ok()) {
+    if (domain.status().code() == absl::StatusCode::kNotFound) {
+      return absl::NotFoundError(fmt::format("VM '{}' does not exist", name));
+    }
+    return domain.status();
+  }
+  HVAGENT_ASSIGN_OR_RETURN(const std::string xml, domain->PersistentXml());
+  HVAGENT_ASSIGN_OR_RETURN(VmConfig config, ParseDomainXml(xml));
+  if (config.external) {
+    return absl::FailedPreconditionError(
+        fmt::format("VM '{}' was not created by hvagent: it is listed, never changed", name));
+  }
+  return Owned{std::move(*domain), std::move(config)};
+}
+
+StatusOr<DomainType> VmManager::GuestDomainType() {
+  std::lock_guard lock(domain_type_mu_);
+  if (!domain_type_) domain_type_ = options_.domain_type;
+  if (!domain_type_) {
+    HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
+    domain_type_ = DetectDomainType(*conn);
+  }
+  return *domain_type_;
+}
+
+StatusOr<VmStatus> VmManager::Create(VmConfig config) {
+  config.uuid = NewUuid();
+  HVAGENT_ASSIGN_OR_RETURN(config.domain_type, GuestDomainType());
+  config.external = false;
+  config.generation = 1;
+  config.console_log_path = fmt::format("{}/console/{}.log", options_.state_dir, config.uuid);
+  for (NicConfig& nic : config.nics) {
+    if (nic.mac.empty()) nic.mac = RandomMac();
+    nic.tap = TapNameFor(config.uuid, nic.mac);
+  }
+  std::vector<DiskConfig> placed;
+  for (DiskConfig& disk : config.disks) {
+    disk.target = NextDiskTarget(placed);
+    if (disk.agent_created && disk.path.empty()) {
+      disk.path = fmt::format("{}/disks/{}-{}.raw", options_.state_dir, config.uuid, disk.target);
+    }
+    placed.push_back(disk);
+  }
+  // The host's limits first (a size over a maximum is RESOURCE_EXHAUSTED, not
+  // a malformed request), then the rules, then what exists: each refusal
+  // leaves nothing behind.
+  HVAGENT_RETURN_IF_ERROR(CheckLimits(config));
+  HVAGENT_RETURN_IF_ERROR(ValidateVmConfig(config));
+  for (size_t i = 0; i < config.nics.size(); ++i) {
+    auto network = networks_.Resolve(config.nics[i].network);
+    if (!network.ok()) {
+      return Status(network.status().code(),
+                    fmt::format("spec.nics[{}].network: {}", i, MessageOf(network.status())));
+    }
+    config.nics[i].bridge = network->bridge;
+    config.nics[i].vlan_id = network->vlan_id;
+  }
+  HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
+  if (conn->LookupDomainByName(config.name).ok()) {
+    return absl::AlreadyExistsError(fmt::format("VM '{}' already exists", config.name));
+  }
+  HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
+
+  std::vector<std::string> created;
+  auto undo = [&created] {
+    std::error_code ec;
+    for (const auto& path : created) std::filesystem::remove(path, ec);
+  };
+  for (const DiskConfig& disk : config.disks) {
+    if (!disk.agent_created) continue;
+    if (Status made = CreateRawImage(disk.path, disk.size_bytes); !made.ok()) {
+      undo();
+      return made;
+    }
+    created.push_back(disk.path);
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options_.state_dir + "/console", ec);
+  auto domain = conn->DefineDomain(xml);
+  if (!domain.ok()) {
+    undo();
+    return domain.status();
+  }
+  spdlog::info("VM '{}' ({}) defined", config.name, config.uuid);
+  return StatusOf(*domain);
+}
+
+StatusOr<VmStatus> VmManager::Get(const std::string& name) {
+  HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
+  auto domain = conn->LookupDomainByName(name);
+  if (!domain.ok()) {
+    if (domain.status().code() == absl::StatusCode::kNotFound) {
+      return absl::NotFoundError(fmt::format("VM '{}' does not exist", name));
+    }
+    return domain.status();
+  }
+  return StatusOf(*domain);
+}
+
+StatusOr<std::vector<VmStatus>> VmManager::List(bool include_external) {
+  HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
+  HVAGENT_ASSIGN_OR_RETURN(auto domains, conn->ListAllDomains());
+  std::vector<VmStatus> vms;
+  for (libvirt::Domain& domain : domains) {
+    auto status = StatusOf(domain);
+    if (!status.ok()) {
+      // A domain that vanished meanwhile, or one we cannot describe: skip it,
+      // never fail the whole list (and never conclude anything from it).
+      spdlog::debug("list: skipping domain '{}': {}", domain.Name(), status.status());
+      continue;
+    }
+    if (status->config.external && !include_external) continue;
+    vms.push_back(*std::move(status));
+  }
+  std::sort(vms.begin(), vms.end(),
+            [](const VmStatus& a, const VmStatus& b) { return a.config.name < b.config.name; });
+  return vms;
+}
+
+Status VmManager::Delete(const std::string& name, bool force, bool keep_disks) {
+  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
+  if (IsActive(state)) {
+    if (!force) {
+      return absl::FailedPreconditionError(
+          fmt::format("VM '{}' is {}: power it off first, or delete with force", name,
+                      libvirt::DomainStateName(state)));
+    }
+    HVAGENT_RETURN_IF_ERROR(vm.domain.Destroy());
+  }
+  HVAGENT_RETURN_IF_ERROR(vm.domain.Undefine());
+  // The domain is gone; what follows is its leftovers. Keep going on errors
+  // and report the first.
+  Status cleanup;
+  for (const NicConfig& nic : vm.config.nics) cleanup.Update(nics_.Detach(nic));
+  if (!keep_disks) {
+    for (const DiskConfig& disk : vm.config.disks) {
+      std::error_code ec;
+      if (disk.agent_created && !std::filesystem::remove(disk.path, ec) && ec) {
+        cleanup.Update(
+            absl::InternalError(fmt::format("remove '{}': {}", disk.path, ec.message())));
+      }
+    }
+  }
+  std::error_code ec;
+  std::filesystem::remove(vm.config.console_log_path, ec);
+  spdlog::info("VM '{}' ({}) deleted", name, vm.config.uuid);
+  return Annotate(cleanup, fmt::format("VM '{}' deleted, but cleaning up after it failed", name));
+}
+
+StatusOr<VmStatus> VmManager::PowerOn(const std::string& name) {
+  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
+  if (state == DomainState::kPaused) {
+    return absl::FailedPreconditionError(fmt::format("VM '{}' is paused: resume it", name));
+  }
+  if (!IsActive(state)) {
+    for (const NicConfig& nic : vm.config.nics) {
+      HVAGENT_RETURN_IF_ERROR(nics_.Attach(vm.config.uuid, nic));
+    }
+    HVAGENT_RETURN_IF_ERROR(vm.domain.Start());
+  }
+  return StatusOf(vm.domain);
+}
+
+StatusOr<VmStatus> VmManager::PowerOff(const std::string& name) {
+  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
+  if (IsActive(state)) HVAGENT_RETURN_IF_ERROR(vm.domain.Destroy());
+  return StatusOf(vm.domain);
+}
+
+StatusOr<VmStatus> VmManager::Shutdown(const std::string& name, std::chrono::seconds timeout,
+                                       bool power_off_on_timeout) {
+  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+  HVAGENT_ASSIGN_OR_RETURN(DomainState state, vm.domain.State());
+  if (!IsActive(state)) return StatusOf(vm.domain);
+  HVAGENT_RETURN_IF_ERROR(vm.domain.Shutdown());
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    HVAGENT_ASSIGN_OR_RETURN(state, vm.domain.State());
+    if (!IsActive(state)) return StatusOf(vm.domain);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  if (!power_off_on_timeout) {
+    return absl::DeadlineExceededError(
+        fmt::format("VM '{}' did not shut down within {} s (it ignores ACPI, or is busy)", name,
+                    timeout.count()));
+  }
+  spdlog::info("VM '{}' ignored ACPI shutdown for {} s: powering it off", name, timeout.count());
+  HVAGENT_RETURN_IF_ERROR(vm.domain.Destroy());
+  return StatusOf(vm.domain);
+}
+
+namespace {
+// A power operation that needs the VM in one of `allowed` states.
+Status RequireState(const std::string& name, DomainState state,
+                    std::initializer_list<DomainState> allowed, std::string_view op) {
+  if (std::find(allowed.begin(), allowed.end(), state) != allowed.end()) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      fmt::format("cannot {} VM '{}': it is {}", op, name, libvirt::DomainStateName(state)));
+}
+}  // namespace
+
+StatusOr<VmStatus> VmManager::Reboot(const std::string& name) {
+  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
+  HVAGENT_RETURN_IF_ERROR(RequireState(name, state, {DomainState::kRunning}, "reboot"));
+  HVAGENT_RETURN_IF_ERROR(vm.domain.Reboot());
+  return StatusOf(vm.domain);
+}
+
+StatusOr<VmStatus> VmManager::Reset(const std::string& name) {
+  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
+  HVAGENT_RETURN_IF_ERROR(
+      RequireState(name, state, {DomainState::kRunning, DomainState::kPaused}, "reset"));
+  HVAGENT_RETURN_IF_ERROR(vm.domain.Reset());
+  return StatusOf(vm.domain);
+}
+
+StatusOr<VmStatus> VmManager::Pause(const std::string& name) {
+  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
+  if (state == DomainState::kPaused) return StatusOf(vm.domain);
+  HVAGENT_RETURN_IF_ERROR(RequireState(name, state, {DomainState::kRunning}, "pause"));
+  HVAGENT_RETURN_IF_ERROR(vm.domain.Suspend());
+  return StatusOf(vm.domain);
+}
+
+StatusOr<VmStatus> VmManager::Resume(const std::string& name) {
+  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
+  if (state == DomainState::kRunning) return StatusOf(vm.domain);
+  HVAGENT_RETURN_IF_ERROR(RequireState(name, state, {DomainState::kPaused}, "resume"));
+  HVAGENT_RETURN_IF_ERROR(vm.domain.Resume());
+  return StatusOf(vm.domain);
+}
+
+}  // namespace hvagent::compute

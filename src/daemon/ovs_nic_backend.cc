@@ -1,0 +1,34 @@
+#include "hvagent/daemon/ovs_nic_backend.h"
+
+#include "hvagent/network/tap_device.h"
+
+namespace hvagent::daemon {
+
+Status OvsNicBackend::Attach(const std::string& vm_uuid, const compute::NicConfig& nic) {
+  HVAGENT_RETURN_IF_ERROR(network::TapDevice::Create(nic.tap));
+  network::PortSpec port{
+      .bridge = nic.bridge,
+      .name = nic.tap,
+      .vlan_id = nic.vlan_id,
+      .trunked = nic.vlan_mode == compute::VlanMode::kTrunked,
+      .trunks = nic.trunked_vlans,
+      // What OpenStack and peers tag: a restarted agent knows its own rows.
+      .external_ids = {{"owner", "hvagent"},
+                       {"vm-uuid", vm_uuid},
+                       {"attached-mac", nic.mac},
+                       {"network", nic.network}},
+  };
+  return plugger_.Plug(port);
+}
+
+Status OvsNicBackend::Detach(const compute::NicConfig& nic) {
+  HVAGENT_RETURN_IF_ERROR(plugger_.Unplug(nic.tap));
+  return network::TapDevice::Delete(nic.tap);
+}
+
+StatusOr<compute::ResolvedNetwork> StoreNetworkResolver::Resolve(const std::string& network) {
+  HVAGENT_ASSIGN_OR_RETURN(const store::NetworkRecord record, networks_.Get(network));
+  return compute::ResolvedNetwork{.bridge = record.bridge, .vlan_id = record.vlan_id};
+}
+
+}  // namespace hvagent::daemon

@@ -1,0 +1,80 @@
+// Taps and their switch ports against the testbed's real OVS: created by the
+// agent's own code (ioctls, OVSDB), checked with the OVS tools.
+#include <gtest/gtest.h>
+
+#include "hvagent/network/port_plugger.h"
+#include "hvagent/network/tap_device.h"
+#include "hvagent_test/testbed.h"
+
+namespace hvagent::testing {
+namespace {
+
+class PortPluggerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    bed_ = Testbed::Start(&error);
+    ASSERT_NE(bed_, nullptr) << error;
+    ASSERT_TRUE(bed_->EnterNetns());
+    ASSERT_TRUE(
+        bed_->Vsctl({"add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev"}).ok());
+    session_ = std::make_unique<ovsdb::Session>("unix:" + bed_->ovsdb_socket());
+    plugger_ = std::make_unique<network::OvsdbPortPlugger>(*session_);
+  }
+
+  std::string Get(const std::string& column) {
+    auto r = bed_->Vsctl({"get", "Port", "hvttest0", column});
+    std::string out = r.out;
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return r.ok() ? out : "(error: " + r.err + ")";
+  }
+
+  std::unique_ptr<Testbed> bed_;
+  std::unique_ptr<ovsdb::Session> session_;
+  std::unique_ptr<network::OvsdbPortPlugger> plugger_;
+};
+
+TEST_F(PortPluggerTest, TapPlugRepluggedTrunkedAndUnplugged) {
+  ASSERT_TRUE(network::TapDevice::Create("hvttest0").ok());
+  EXPECT_TRUE(network::TapDevice::Exists("hvttest0"));
+  EXPECT_TRUE(network::TapDevice::Create("hvttest0").ok());  // adopting is idempotent
+  EXPECT_EQ(network::TapDevice::Create("lo").code(), absl::StatusCode::kAlreadyExists);
+
+  network::PortSpec spec{
+      .bridge = "br0",
+      .name = "hvttest0",
+      .vlan_id = 10,
+      .external_ids = {{"owner", "hvagent"}, {"attached-mac", "52:54:00:aa:bb:cc"}}};
+  ASSERT_TRUE(plugger_->Plug(spec).ok());
+  EXPECT_EQ(Get("tag"), "10");
+  EXPECT_EQ(Get("vlan_mode"), "access");
+  EXPECT_EQ(Get("external_ids:owner"), "hvagent");
+  const std::string uuid = Get("_uuid");
+  // ovs-vswitchd took the tap as a port of the bridge.
+  EXPECT_NE(bed_->Vsctl({"list-ports", "br0"}).out.find("hvttest0"), std::string::npos);
+
+  // The seed's trunked NIC: native vlan.10 untagged, 10,20,30 tagged; in place.
+  spec.trunked = true;
+  spec.trunks = {10, 20, 30};
+  ASSERT_TRUE(plugger_->Plug(spec).ok());
+  EXPECT_EQ(Get("vlan_mode"), "native-untagged");
+  EXPECT_EQ(Get("tag"), "10");
+  EXPECT_EQ(Get("trunks"), "[10, 20, 30]");
+  EXPECT_EQ(Get("_uuid"), uuid);  // the same row: no port flap
+
+  ASSERT_TRUE(plugger_->Unplug("hvttest0").ok());
+  EXPECT_EQ(bed_->Vsctl({"list-ports", "br0"}).out.find("hvttest0"), std::string::npos);
+  EXPECT_TRUE(plugger_->Unplug("hvttest0").ok());  // already gone is fine
+  ASSERT_TRUE(network::TapDevice::Delete("hvttest0").ok());
+  EXPECT_FALSE(network::TapDevice::Exists("hvttest0"));
+}
+
+TEST_F(PortPluggerTest, MissingBridgeIsAPreconditionAndChangesNothing) {
+  const Status s = plugger_->Plug({.bridge = "br9", .name = "hvttest1", .vlan_id = 5});
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_NE(std::string(s.message()).find("br9"), std::string::npos) << s;
+  EXPECT_FALSE(bed_->Vsctl({"get", "Port", "hvttest1", "name"}).ok());
+}
+
+}  // namespace
+}  // namespace hvagent::testing

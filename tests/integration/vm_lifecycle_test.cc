@@ -1,0 +1,325 @@
+// A VM's whole life through the API against the testbed's libvirtd, QEMU and
+// OVS: a real guest boots, reaches the network through the agent's own tap
+// and port, and every power operation, refusal and crash-restart is checked.
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "hvagent/libvirt/connection.h"
+#include "hvagent/v1/network.grpc.pb.h"
+#include "hvagent/v1/vm.grpc.pb.h"
+#include "hvagent_test/agent_process.h"
+#include "hvagent_test/test_guest.h"
+#include "hvagent_test/testbed.h"
+
+namespace hvagent::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::unique_ptr<grpc::ClientContext> Ctx(int seconds = 60) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+  return ctx;
+}
+
+class VmLifecycleTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::string error;
+    bed_ = Testbed::Start(&error).release();
+    ASSERT_NE(bed_, nullptr) << error;
+    ASSERT_TRUE(
+        bed_->Vsctl({"add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev"}).ok());
+    ASSERT_TRUE(bed_->AddHostNamespace("peer", "eth0", "10.88.0.1/24", "hvpeer", &error)) << error;
+    ASSERT_TRUE(bed_->Vsctl({"add-port", "br0", "hvpeer", "tag=10"}).ok());
+  }
+  static void TearDownTestSuite() {
+    delete bed_;
+    bed_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(bed_, nullptr);
+    state_dir_ = "/tmp/hvagent-vmtest." + std::to_string(getpid());
+    StartAgent();
+    v1::CreateNetworkRequest net;
+    net.set_name("vlan.10");
+    net.set_vlan_id(10);
+    v1::Network out;
+    const grpc::Status s = networks()->CreateNetwork(Ctx().get(), net, &out);
+    ASSERT_TRUE(s.ok() || s.error_code() == grpc::ALREADY_EXISTS) << s.error_message();
+  }
+
+  void TearDown() override {
+    // Whatever a test left: power off and delete through the agent.
+    v1::ListVmsResponse list;
+    if (vms()->ListVms(Ctx().get(), {}, &list).ok()) {
+      for (const auto& vm : list.vms()) {
+        v1::DeleteVmRequest del;
+        del.set_name(vm.spec().name());
+        del.set_force(true);
+        v1::DeleteVmResponse ignored;
+        vms()->DeleteVm(Ctx().get(), del, &ignored);
+      }
+    }
+    agent_.reset();
+    std::filesystem::remove_all(state_dir_);
+  }
+
+  void StartAgent() {
+    agent_ = std::make_unique<AgentProcess>(AgentOptions{
+        .libvirt_uri = bed_->libvirt_uri(),
+        .ovsdb_endpoint = "unix:" + bed_->ovsdb_socket(),
+        .state_dir = state_dir_,
+        .netns = bed_->netns(),
+    });
+    ASSERT_TRUE(agent_->Start()) << agent_->log();
+  }
+
+  std::unique_ptr<v1::VmService::Stub> vms() { return v1::VmService::NewStub(agent_->Channel()); }
+  std::unique_ptr<v1::NetworkService::Stub> networks() {
+    return v1::NetworkService::NewStub(agent_->Channel());
+  }
+
+  // A VM booting the test guest with one access NIC on vlan.10.
+  v1::CreateVmRequest GuestVm(const std::string& name, const std::string& script) {
+    v1::CreateVmRequest req;
+    v1::VmSpec* spec = req.mutable_spec();
+    spec->set_name(name);
+    spec->set_num_vcpus(1);
+    spec->set_memory_bytes(256ULL << 20);
+    spec->set_machine_type("pc");
+    const TestGuestImage image = DefaultTestGuest();
+    spec->mutable_boot()->set_device(v1::BOOT_DEVICE_KERNEL);
+    spec->mutable_boot()->set_kernel_path(image.kernel);
+    spec->mutable_boot()->set_initrd_path(image.initrd);
+    spec->mutable_boot()->set_kernel_cmdline(GuestCmdline(script));
+    spec->add_nics()->set_network("vlan.10");
+    return req;
+  }
+
+  grpc::Status Power(grpc::Status (v1::VmService::Stub::*op)(grpc::ClientContext*,
+                                                             const v1::VmPowerRequest&, v1::Vm*),
+                     const std::string& name, v1::Vm* out) {
+    v1::VmPowerRequest req;
+    req.set_name(name);
+    auto stub = vms();
+    return ((*stub).*op)(Ctx().get(), req, out);
+  }
+
+  bool WaitForConsole(const std::string& path, const std::string& text, int seconds = 120) {
+    for (int i = 0; i < seconds * 10; ++i) {
+      if (ReadFile(path).find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+
+  std::string PortColumn(const std::string& port, const std::string& column) {
+    auto r = bed_->Vsctl({"get", "Port", port, column});
+    std::string out = r.out;
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return r.ok() ? out : "(missing)";
+  }
+
+  static Testbed* bed_;
+  std::string state_dir_;
+  std::unique_ptr<AgentProcess> agent_;
+};
+
+Testbed* VmLifecycleTest::bed_ = nullptr;
+
+TEST_F(VmLifecycleTest, WholeLifeOfARealGuest) {
+  v1::Vm vm;
+  const grpc::Status created = vms()->CreateVm(
+      Ctx().get(),
+      GuestVm(
+          "web-1",
+          "ip link set eth0 up\nip addr add 10.88.0.2/24 dev eth0\n"
+          "if ping -c 3 -W 3 10.88.0.1; then echo NET=ok; else echo NET=down; fi\nsleep 3600\n"),
+      &vm);
+  ASSERT_TRUE(created.ok()) << created.error_message() << agent_->log();
+  EXPECT_EQ(vm.power_state(), v1::POWER_STATE_OFF);
+  ASSERT_EQ(vm.nics_size(), 1);
+  const std::string tap = vm.nics(0).tap();
+  EXPECT_LE(tap.size(), 15u);
+  EXPECT_EQ(vm.nics(0).bridge(), "br0");
+
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "web-1", &vm).ok());
+  EXPECT_EQ(vm.power_state(), v1::POWER_STATE_ON);
+  // The agent's tap is an access port of VLAN 10, tagged as the VM's.
+  EXPECT_EQ(PortColumn(tap, "tag"), "10");
+  EXPECT_EQ(PortColumn(tap, "external_ids:vm-uuid"), "\"" + vm.uuid() + "\"");
+  const std::string console = vm.console_log_path();
+  EXPECT_TRUE(WaitForConsole(console, "NET=")) << ReadFile(console);
+  EXPECT_THAT(ReadFile(console), HasSubstr("NET=ok"));
+
+  ASSERT_TRUE(Power(&v1::VmService::Stub::Pause, "web-1", &vm).ok());
+  EXPECT_EQ(vm.power_state(), v1::POWER_STATE_PAUSED);
+  ASSERT_TRUE(Power(&v1::VmService::Stub::Resume, "web-1", &vm).ok());
+  EXPECT_EQ(vm.power_state(), v1::POWER_STATE_ON);
+
+  // Deleting a running VM is refused, and changes nothing.
+  v1::DeleteVmRequest del;
+  del.set_name("web-1");
+  v1::DeleteVmResponse deleted;
+  const grpc::Status refused = vms()->DeleteVm(Ctx().get(), del, &deleted);
+  EXPECT_EQ(refused.error_code(), grpc::FAILED_PRECONDITION) << refused.error_message();
+  ASSERT_TRUE(vms()
+                  ->GetVm(
+                      Ctx().get(),
+                      [] {
+                        v1::GetVmRequest r;
+                        r.set_name("web-1");
+                        return r;
+                      }(),
+                      &vm)
+                  .ok());
+  EXPECT_EQ(vm.power_state(), v1::POWER_STATE_ON);
+
+  // Reset reboots the guest: it prints its banner again.
+  const size_t boots = [&] {
+    const std::string text = ReadFile(console);
+    size_t n = 0;
+    for (size_t pos = text.find("hvtest: up"); pos != std::string::npos;
+         pos = text.find("hvtest: up", pos + 1)) {
+      ++n;
+    }
+    return n;
+  }();
+  EXPECT_EQ(boots, 1u);
+  ASSERT_TRUE(Power(&v1::VmService::Stub::Reset, "web-1", &vm).ok());
+  bool rebooted = false;
+  for (int i = 0; i < 1200 && !rebooted; ++i) {
+    const std::string text = ReadFile(console);
+    rebooted = text.find("hvtest: up") != text.rfind("hvtest: up");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(rebooted) << ReadFile(console);
+
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOff, "web-1", &vm).ok());
+  EXPECT_EQ(vm.power_state(), v1::POWER_STATE_OFF);
+  ASSERT_TRUE(vms()->DeleteVm(Ctx().get(), del, &deleted).ok());
+  // Gone, with its port and tap.
+  v1::Vm gone;
+  v1::GetVmRequest get;
+  get.set_name("web-1");
+  EXPECT_EQ(vms()->GetVm(Ctx().get(), get, &gone).error_code(), grpc::NOT_FOUND);
+  EXPECT_EQ(PortColumn(tap, "name"), "(missing)");
+  EXPECT_NE(bed_->Exec({"ip", "link", "show", tap}).exit_code, 0);
+}
+
+TEST_F(VmLifecycleTest, AcpiShutdownHonouredAndTimeoutFallback) {
+  // This guest powers off when the ACPI power button is pressed.
+  const std::string honours =
+      "for e in /sys/class/input/event*; do grep -q 'Power Button' $e/device/name && "
+      "dev=/dev/input/${e##*/}; done\necho ACPI-WATCH=$dev\n"
+      "dd if=$dev bs=24 count=1 >/dev/null 2>&1\necho ACPI-PRESSED\n";
+  v1::Vm vm;
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("polite", honours), &vm).ok());
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "polite", &vm).ok());
+  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "ACPI-WATCH=/dev/input/"))
+      << ReadFile(vm.console_log_path());
+  v1::ShutdownVmRequest shutdown;
+  shutdown.set_name("polite");
+  shutdown.set_timeout_seconds(60);
+  ASSERT_TRUE(vms()->Shutdown(Ctx(90).get(), shutdown, &vm).ok());
+  EXPECT_EQ(vm.power_state(), v1::POWER_STATE_OFF);
+  EXPECT_THAT(ReadFile(vm.console_log_path()), HasSubstr("ACPI-PRESSED"));
+
+  // This one ignores the button: without fallback the call times out and the
+  // VM still runs; with fallback it is powered off.
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("deaf", "sleep 3600\n"), &vm).ok());
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "deaf", &vm).ok());
+  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "hvtest: up"));
+  shutdown.set_name("deaf");
+  shutdown.set_timeout_seconds(3);
+  const grpc::Status timed_out = vms()->Shutdown(Ctx().get(), shutdown, &vm);
+  EXPECT_EQ(timed_out.error_code(), grpc::DEADLINE_EXCEEDED) << timed_out.error_message();
+  v1::GetVmRequest get;
+  get.set_name("deaf");
+  ASSERT_TRUE(vms()->GetVm(Ctx().get(), get, &vm).ok());
+  EXPECT_EQ(vm.power_state(), v1::POWER_STATE_ON);
+  shutdown.set_power_off_on_timeout(true);
+  ASSERT_TRUE(vms()->Shutdown(Ctx().get(), shutdown, &vm).ok());
+  EXPECT_EQ(vm.power_state(), v1::POWER_STATE_OFF);
+}
+
+TEST_F(VmLifecycleTest, RefusalsNameTheProblemAndChangeNothing) {
+  struct Case {
+    std::function<void(v1::CreateVmRequest&)> mutate;
+    grpc::StatusCode code;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {[](auto& r) { r.mutable_spec()->set_name("a'><devices>"); }, grpc::INVALID_ARGUMENT,
+       "spec.name"},
+      {[](auto& r) { r.mutable_spec()->set_num_vcpus(0); }, grpc::INVALID_ARGUMENT,
+       "spec.num_vcpus"},
+      {[](auto& r) { r.mutable_spec()->set_num_vcpus(4096); }, grpc::RESOURCE_EXHAUSTED,
+       "vcpus_per_vm"},
+      {[](auto& r) { r.mutable_spec()->set_memory_bytes(8ULL << 40); }, grpc::RESOURCE_EXHAUSTED,
+       "memory_bytes_per_vm"},
+      {[](auto& r) {
+         r.mutable_spec()->add_disks()->set_create_size_bytes(10'000'000'000'000'000'000ULL);
+       },
+       grpc::RESOURCE_EXHAUSTED, "9 EB"},
+      {[](auto& r) { r.mutable_spec()->mutable_nics(0)->set_network("vlan.99"); }, grpc::NOT_FOUND,
+       "spec.nics[0].network"},
+      {[](auto& r) { r.mutable_spec()->mutable_nics(0)->set_mac("ff:ff:ff:ff:ff:ff"); },
+       grpc::INVALID_ARGUMENT, "mac"},
+  };
+  for (const Case& c : cases) {
+    v1::CreateVmRequest req = GuestVm("bad", "true\n");
+    c.mutate(req);
+    v1::Vm out;
+    const grpc::Status s = vms()->CreateVm(Ctx().get(), req, &out);
+    EXPECT_EQ(s.error_code(), c.code) << c.says << ": " << s.error_message();
+    EXPECT_THAT(s.error_message(), HasSubstr(c.says));
+  }
+  v1::ListVmsRequest all;
+  all.set_include_external(true);
+  v1::ListVmsResponse list;
+  ASSERT_TRUE(vms()->ListVms(Ctx().get(), all, &list).ok());
+  EXPECT_EQ(list.vms_size(), 0);
+  EXPECT_TRUE(!std::filesystem::exists(state_dir_ + "/disks") ||
+              std::filesystem::is_empty(state_dir_ + "/disks"));
+
+  v1::Vm vm;
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("dup", "true\n"), &vm).ok());
+  const grpc::Status dup = vms()->CreateVm(Ctx().get(), GuestVm("dup", "true\n"), &vm);
+  EXPECT_EQ(dup.error_code(), grpc::ALREADY_EXISTS);
+}
+
+TEST_F(VmLifecycleTest, AgentCrashLeavesVmsRunningAndTheRestartSeesTheSameState) {
+  v1::Vm before;
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("survivor", "sleep 3600\n"), &before).ok());
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "survivor", &before).ok());
+  const std::string port_uuid = PortColumn(before.nics(0).tap(), "_uuid");
+
+  agent_->Kill();  // SIGKILL
+  auto conn = libvirt::Connection::Open(bed_->libvirt_uri());
+  ASSERT_TRUE(conn.ok());
+  auto dom = (*conn)->LookupDomainByName("survivor");
+  ASSERT_TRUE(dom.ok());
+  EXPECT_EQ(*dom->State(), libvirt::DomainState::kRunning);
+
+  StartAgent();
+  v1::Vm after;
+  v1::GetVmRequest get;
+  get.set_name("survivor");
+  ASSERT_TRUE(vms()->GetVm(Ctx().get(), get, &after).ok());
+  EXPECT_EQ(after.uuid(), before.uuid());
+  EXPECT_EQ(after.power_state(), v1::POWER_STATE_ON);
+  EXPECT_EQ(after.nics(0).tap(), before.nics(0).tap());
+  EXPECT_FALSE(after.external());
+  // The switch was not touched: the same port row.
+  EXPECT_EQ(PortColumn(before.nics(0).tap(), "_uuid"), port_uuid);
+}
+
+}  // namespace
+}  // namespace hvagent::testing
