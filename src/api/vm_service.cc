@@ -26,6 +26,24 @@ v1::PowerState ToPowerState(libvirt::DomainState state) {
   return v1::POWER_STATE_UNSPECIFIED;
 }
 
+StatusOr<compute::NicConfig> NicConfigFromSpec(const std::string& field, const v1::NicSpec& nic) {
+  if (nic.type() == v1::NIC_TYPE_DIRECT || nic.type() == v1::NIC_TYPE_NETWORK_FUNCTION) {
+    return absl::UnimplementedError(
+        fmt::format("{}.type: only normal NICs are supported yet", field));
+  }
+  HVAGENT_RETURN_IF_ERROR(ValidateResourceName(field + ".network", nic.network()));
+  compute::NicConfig out{.mac = nic.mac(), .network = nic.network()};
+  if (!nic.model().empty()) out.model = nic.model();
+  if (nic.vlan_mode() == v1::VLAN_MODE_TRUNKED) {
+    out.vlan_mode = compute::VlanMode::kTrunked;
+    out.trunked_vlans.assign(nic.trunked_vlans().begin(), nic.trunked_vlans().end());
+  } else if (nic.trunked_vlans_size() > 0) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}.trunked_vlans: only a VLAN_MODE_TRUNKED NIC carries trunked VLANs", field));
+  }
+  return out;
+}
+
 StatusOr<compute::VmConfig> VmConfigFromSpec(const v1::VmSpec& spec) {
   HVAGENT_RETURN_IF_ERROR(ValidateResourceName("spec.name", spec.name()));
   if (spec.num_vcpus() == 0) {
@@ -48,23 +66,9 @@ StatusOr<compute::VmConfig> VmConfigFromSpec(const v1::VmSpec& spec) {
   config.initrd_path = spec.boot().initrd_path();
   config.kernel_cmdline = spec.boot().kernel_cmdline();
   for (int i = 0; i < spec.nics_size(); ++i) {
-    const v1::NicSpec& nic = spec.nics(i);
-    if (nic.type() == v1::NIC_TYPE_DIRECT || nic.type() == v1::NIC_TYPE_NETWORK_FUNCTION) {
-      return absl::UnimplementedError(
-          fmt::format("spec.nics[{}].type: only normal NICs are supported yet", i));
-    }
-    HVAGENT_RETURN_IF_ERROR(
-        ValidateResourceName(fmt::format("spec.nics[{}].network", i), nic.network()));
-    compute::NicConfig out{.mac = nic.mac(), .network = nic.network()};
-    if (!nic.model().empty()) out.model = nic.model();
-    if (nic.vlan_mode() == v1::VLAN_MODE_TRUNKED) {
-      out.vlan_mode = compute::VlanMode::kTrunked;
-      out.trunked_vlans.assign(nic.trunked_vlans().begin(), nic.trunked_vlans().end());
-    } else if (nic.trunked_vlans_size() > 0) {
-      return absl::InvalidArgumentError(fmt::format(
-          "spec.nics[{}].trunked_vlans: only a VLAN_MODE_TRUNKED NIC carries trunked VLANs", i));
-    }
-    config.nics.push_back(std::move(out));
+    HVAGENT_ASSIGN_OR_RETURN(compute::NicConfig nic,
+                             NicConfigFromSpec(fmt::format("spec.nics[{}]", i), spec.nics(i)));
+    config.nics.push_back(std::move(nic));
   }
   for (int i = 0; i < spec.disks_size(); ++i) {
     const v1::DiskSpec& disk = spec.disks(i);
@@ -253,6 +257,70 @@ grpc::ServerUnaryReactor* VmServiceImpl::Pause(grpc::CallbackServerContext* c,
 grpc::ServerUnaryReactor* VmServiceImpl::Resume(grpc::CallbackServerContext* c,
                                                 const v1::VmPowerRequest* r, v1::Vm* out) {
   return RunPower(c, r, out, "/hvagent.v1.VmService/Resume", &compute::VmManager::Resume);
+}
+
+namespace {
+// The NIC with `mac` of a VM, as the API shows it.
+Status FindNic(const v1::Vm& vm, const std::string& mac, v1::Nic* out) {
+  for (const v1::Nic& nic : vm.nics()) {
+    if (nic.mac() == mac) {
+      *out = nic;
+      return absl::OkStatus();
+    }
+  }
+  return absl::NotFoundError(fmt::format("VM '{}' has no NIC {}", vm.spec().name(), mac));
+}
+}  // namespace
+
+grpc::ServerUnaryReactor* VmServiceImpl::CreateNic(grpc::CallbackServerContext* context,
+                                                   const v1::CreateNicRequest* request,
+                                                   v1::Nic* response) {
+  auto nic = NicConfigFromSpec("spec", request->spec());
+  Status valid = ValidateRequestId(request->request_id());
+  valid.Update(ValidateResourceName("vm_name", request->vm_name()));
+  if (valid.ok()) valid = nic.status();
+  if (!valid.ok()) return FinishNow(context, valid);
+  return RunOnWorker(context, pool_, VmKey(request->vm_name()),
+                     [this, request, response, nic = *std::move(nic)] {
+                       return replay_.Run("/hvagent.v1.VmService/CreateNic", request->request_id(),
+                                          *request, response, [&]() -> Status {
+                                            HVAGENT_ASSIGN_OR_RETURN(
+                                                auto vm, vms_.AddNic(request->vm_name(), nic));
+                                            v1::Vm shown;
+                                            VmStatusToProto(vm, &shown);
+                                            // The new NIC is the last one.
+                                            *response = shown.nics(shown.nics_size() - 1);
+                                            return absl::OkStatus();
+                                          });
+                     });
+}
+
+grpc::ServerUnaryReactor* VmServiceImpl::GetNic(grpc::CallbackServerContext* context,
+                                                const v1::GetNicRequest* request,
+                                                v1::Nic* response) {
+  if (Status valid = ValidateResourceName("vm_name", request->vm_name()); !valid.ok()) {
+    return FinishNow(context, valid);
+  }
+  return RunOnWorker(context, pool_, "", [this, request, response]() -> Status {
+    HVAGENT_ASSIGN_OR_RETURN(auto vm, vms_.Get(request->vm_name()));
+    v1::Vm shown;
+    VmStatusToProto(vm, &shown);
+    return FindNic(shown, request->mac(), response);
+  });
+}
+
+grpc::ServerUnaryReactor* VmServiceImpl::DeleteNic(grpc::CallbackServerContext* context,
+                                                   const v1::DeleteNicRequest* request,
+                                                   v1::DeleteNicResponse* response) {
+  Status valid = ValidateRequestId(request->request_id());
+  valid.Update(ValidateResourceName("vm_name", request->vm_name()));
+  if (request->mac().empty()) valid.Update(absl::InvalidArgumentError("mac: is required"));
+  if (!valid.ok()) return FinishNow(context, valid);
+  return RunOnWorker(context, pool_, VmKey(request->vm_name()), [this, request, response] {
+    return replay_.Run(
+        "/hvagent.v1.VmService/DeleteNic", request->request_id(), *request, response,
+        [&]() -> Status { return vms_.RemoveNic(request->vm_name(), request->mac()).status(); });
+  });
 }
 
 grpc::ServerUnaryReactor* VmServiceImpl::Shutdown(grpc::CallbackServerContext* context,

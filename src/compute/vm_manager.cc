@@ -11,6 +11,7 @@
 
 #include "hvagent/common/uuid.h"
 #include "hvagent/compute/device_names.h"
+#include "hvagent/compute/device_xml.h"
 #include "hvagent/compute/domain_type_probe.h"
 #include "hvagent/compute/domain_xml.h"
 #include "spdlog/spdlog.h"
@@ -342,6 +343,75 @@ StatusOr<VmStatus> VmManager::Resume(const std::string& name) {
   HVAGENT_RETURN_IF_ERROR(RequireState(name, state, {DomainState::kPaused}, "resume"));
   HVAGENT_RETURN_IF_ERROR(vm.domain.Resume());
   return StatusOf(vm.domain);
+}
+
+StatusOr<VmStatus> VmManager::AddNic(const std::string& name, NicConfig nic) {
+  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+  VmConfig config = vm.config;
+  if (config.nics.size() + 1 > options_.limits.max_nics) {
+    return absl::ResourceExhaustedError(fmt::format("VM '{}' has {} NICs: nics_per_vm is {}", name,
+                                                    config.nics.size(), options_.limits.max_nics));
+  }
+  if (nic.mac.empty()) nic.mac = RandomMac();
+  for (const NicConfig& existing : config.nics) {
+    if (existing.mac == nic.mac) {
+      return absl::AlreadyExistsError(fmt::format("VM '{}' already has NIC {}", name, nic.mac));
+    }
+  }
+  auto network = networks_.Resolve(nic.network);
+  if (!network.ok()) {
+    return Status(network.status().code(),
+                  fmt::format("spec.network: {}", MessageOf(network.status())));
+  }
+  nic.bridge = network->bridge;
+  nic.vlan_id = network->vlan_id;
+  nic.tap = TapNameFor(config.uuid, nic.mac);
+  config.nics.push_back(nic);
+  config.generation += 1;
+  HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
+  const bool live = IsActive(state);
+  if (live) {
+    // The port first: the guest's first frame on the new NIC finds the switch.
+    HVAGENT_RETURN_IF_ERROR(nics_.Attach(config.uuid, nic));
+    HVAGENT_ASSIGN_OR_RETURN(const std::string device, NicDeviceXml(config, nic.mac));
+    if (Status plugged = vm.domain.AttachLiveDevice(device); !plugged.ok()) {
+      (void)nics_.Detach(nic);
+      return plugged;
+    }
+  }
+  HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
+  auto defined = conn->DefineDomain(xml);
+  if (!defined.ok()) {
+    if (live) {
+      HVAGENT_ASSIGN_OR_RETURN(const std::string device, NicDeviceXml(config, nic.mac));
+      (void)vm.domain.DetachLiveDevice(device);
+      (void)nics_.Detach(nic);
+    }
+    return defined.status();
+  }
+  return StatusOf(*defined);
+}
+
+StatusOr<VmStatus> VmManager::RemoveNic(const std::string& name, const std::string& mac) {
+  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+  VmConfig config = vm.config;
+  const auto it = std::find_if(config.nics.begin(), config.nics.end(),
+                               [&](const NicConfig& n) { return n.mac == mac; });
+  if (it == config.nics.end()) {
+    return absl::NotFoundError(fmt::format("VM '{}' has no NIC {}", name, mac));
+  }
+  const NicConfig nic = *it;
+  HVAGENT_ASSIGN_OR_RETURN(const std::string device, NicDeviceXml(config, mac));
+  config.nics.erase(it);
+  config.generation += 1;
+  HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
+  if (IsActive(state)) HVAGENT_RETURN_IF_ERROR(vm.domain.DetachLiveDevice(device));
+  HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
+  HVAGENT_ASSIGN_OR_RETURN(auto defined, conn->DefineDomain(xml));
+  HVAGENT_RETURN_IF_ERROR(Annotate(nics_.Detach(nic), fmt::format("NIC {} removed", mac)));
+  return StatusOf(defined);
 }
 
 }  // namespace hvagent::compute

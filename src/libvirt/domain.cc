@@ -112,6 +112,22 @@ Status Domain::Resume() {
   return Call([](virDomainPtr d) { return virDomainResume(d); }, handle_.get(), "resume", Name());
 }
 
+Status Domain::AttachLiveDevice(std::string_view device_xml) {
+  const std::string xml(device_xml);
+  if (virDomainAttachDeviceFlags(handle_.get(), xml.c_str(), VIR_DOMAIN_AFFECT_LIVE) < 0) {
+    return LastLibvirtError(fmt::format("hot-plug a device into domain '{}'", Name()));
+  }
+  return absl::OkStatus();
+}
+
+Status Domain::DetachLiveDevice(std::string_view device_xml) {
+  const std::string xml(device_xml);
+  if (virDomainDetachDeviceFlags(handle_.get(), xml.c_str(), VIR_DOMAIN_AFFECT_LIVE) < 0) {
+    return LastLibvirtError(fmt::format("unplug a device from domain '{}'", Name()));
+  }
+  return absl::OkStatus();
+}
+
 Status Domain::Undefine() {
   if (virDomainUndefineFlags(handle_.get(), 0) < 0) {
     return LastLibvirtError(fmt::format("undefine domain '{}'", Name()));

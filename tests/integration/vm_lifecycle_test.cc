@@ -36,6 +36,9 @@ class VmLifecycleTest : public ::testing::Test {
         bed_->Vsctl({"add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev"}).ok());
     ASSERT_TRUE(bed_->AddHostNamespace("peer", "eth0", "10.88.0.1/24", "hvpeer", &error)) << error;
     ASSERT_TRUE(bed_->Vsctl({"add-port", "br0", "hvpeer", "tag=10"}).ok());
+    ASSERT_TRUE(bed_->AddHostNamespace("peer20", "eth0", "10.89.0.1/24", "hvpeer20", &error))
+        << error;
+    ASSERT_TRUE(bed_->Vsctl({"add-port", "br0", "hvpeer20", "tag=20"}).ok());
   }
   static void TearDownTestSuite() {
     delete bed_;
@@ -319,6 +322,105 @@ TEST_F(VmLifecycleTest, AgentCrashLeavesVmsRunningAndTheRestartSeesTheSameState)
   EXPECT_FALSE(after.external());
   // The switch was not touched: the same port row.
   EXPECT_EQ(PortColumn(before.nics(0).tap(), "_uuid"), port_uuid);
+}
+
+TEST_F(VmLifecycleTest, NicHotPlugIsSeenInsideTheGuestAndUnplugCleansUp) {
+  v1::CreateNetworkRequest net;
+  net.set_name("vlan.20");
+  net.set_vlan_id(20);
+  v1::Network network;
+  ASSERT_TRUE(networks()->CreateNetwork(Ctx().get(), net, &network).ok());
+  const std::string script =
+      "echo WAITING-ETH1\n"
+      "while [ ! -e /sys/class/net/eth1 ]; do sleep 0.2; done\n"
+      "echo ETH1-APPEARED\n"
+      "ip link set eth1 up\nip addr add 10.89.0.2/24 dev eth1\n"
+      "if ping -c 3 -W 3 10.89.0.1; then echo NET20=ok; else echo NET20=down; fi\n"
+      "sleep 3600\n";
+  v1::Vm vm;
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("plug", script), &vm).ok());
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "plug", &vm).ok());
+  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "WAITING-ETH1"))
+      << ReadFile(vm.console_log_path());
+
+  v1::CreateNicRequest add;
+  add.set_vm_name("plug");
+  add.mutable_spec()->set_network("vlan.20");
+  v1::Nic nic;
+  const grpc::Status plugged = vms()->CreateNic(Ctx().get(), add, &nic);
+  ASSERT_TRUE(plugged.ok()) << plugged.error_message() << agent_->log();
+  EXPECT_EQ(PortColumn(nic.tap(), "tag"), "20");
+  // The guest sees the new NIC and reaches VLAN 20 through it.
+  EXPECT_TRUE(WaitForConsole(vm.console_log_path(), "NET20=")) << ReadFile(vm.console_log_path());
+  EXPECT_THAT(ReadFile(vm.console_log_path()), HasSubstr("NET20=ok"));
+  v1::GetVmRequest get;
+  get.set_name("plug");
+  ASSERT_TRUE(vms()->GetVm(Ctx().get(), get, &vm).ok());
+  EXPECT_EQ(vm.nics_size(), 2);  // kept in the definition
+
+  v1::DeleteNicRequest del;
+  del.set_vm_name("plug");
+  del.set_mac(nic.mac());
+  v1::DeleteNicResponse deleted;
+  const grpc::Status unplugged = vms()->DeleteNic(Ctx().get(), del, &deleted);
+  EXPECT_TRUE(unplugged.ok()) << unplugged.error_message();
+  ASSERT_TRUE(vms()->GetVm(Ctx().get(), get, &vm).ok());
+  EXPECT_EQ(vm.nics_size(), 1);
+  EXPECT_EQ(PortColumn(nic.tap(), "name"), "(missing)");
+  EXPECT_EQ(vms()->DeleteNic(Ctx().get(), del, &deleted).error_code(), grpc::NOT_FOUND);
+}
+
+TEST_F(VmLifecycleTest, ConcurrentPowerOperationsOnManyVms) {
+  constexpr int kVms = 4;
+  for (int i = 0; i < kVms; ++i) {
+    v1::Vm vm;
+    ASSERT_TRUE(
+        vms()
+            ->CreateVm(Ctx().get(), GuestVm("many-" + std::to_string(i), "sleep 3600\n"), &vm)
+            .ok());
+  }
+  auto all = [&](grpc::Status (v1::VmService::Stub::*op)(grpc::ClientContext*,
+                                                         const v1::VmPowerRequest&, v1::Vm*),
+                 v1::PowerState want) {
+    std::vector<std::thread> threads;
+    std::vector<grpc::Status> results(kVms);
+    std::vector<v1::Vm> vms_out(kVms);
+    for (int i = 0; i < kVms; ++i) {
+      threads.emplace_back(
+          [&, i] { results[i] = Power(op, "many-" + std::to_string(i), &vms_out[i]); });
+    }
+    for (auto& t : threads) t.join();
+    for (int i = 0; i < kVms; ++i) {
+      EXPECT_TRUE(results[i].ok()) << i << ": " << results[i].error_message();
+      EXPECT_EQ(vms_out[i].power_state(), want) << i;
+    }
+  };
+  all(&v1::VmService::Stub::PowerOn, v1::POWER_STATE_ON);
+  all(&v1::VmService::Stub::Pause, v1::POWER_STATE_PAUSED);
+  all(&v1::VmService::Stub::Resume, v1::POWER_STATE_ON);
+  all(&v1::VmService::Stub::PowerOff, v1::POWER_STATE_OFF);
+}
+
+TEST_F(VmLifecycleTest, LibvirtdRestartUnderTheAgent) {
+  v1::Vm vm;
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("steady", "sleep 3600\n"), &vm).ok());
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "steady", &vm).ok());
+  ASSERT_TRUE(bed_->StopDaemon("libvirt"));
+  v1::GetVmRequest get;
+  get.set_name("steady");
+  const grpc::Status down = vms()->GetVm(Ctx().get(), get, &vm);
+  EXPECT_EQ(down.error_code(), grpc::UNAVAILABLE) << down.error_message();
+  ASSERT_TRUE(bed_->StartDaemon("libvirt"));
+  grpc::Status back = down;
+  for (int i = 0; i < 300 && !back.ok(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    back = vms()->GetVm(Ctx().get(), get, &vm);
+  }
+  ASSERT_TRUE(back.ok()) << back.error_message();
+  // QEMU kept running while libvirtd was away; nothing was restarted.
+  EXPECT_EQ(vm.power_state(), v1::POWER_STATE_ON);
+  const std::string console = ReadFile(vm.console_log_path());
+  EXPECT_EQ(console.find("hvtest: up"), console.rfind("hvtest: up")) << console;
 }
 
 }  // namespace

@@ -39,6 +39,14 @@ class VmServiceImpl final : public v1::VmService::CallbackService {
                                   const v1::VmPowerRequest* request, v1::Vm* response) override;
   grpc::ServerUnaryReactor* Resume(grpc::CallbackServerContext* context,
                                    const v1::VmPowerRequest* request, v1::Vm* response) override;
+  grpc::ServerUnaryReactor* CreateNic(grpc::CallbackServerContext* context,
+                                      const v1::CreateNicRequest* request,
+                                      v1::Nic* response) override;
+  grpc::ServerUnaryReactor* GetNic(grpc::CallbackServerContext* context,
+                                   const v1::GetNicRequest* request, v1::Nic* response) override;
+  grpc::ServerUnaryReactor* DeleteNic(grpc::CallbackServerContext* context,
+                                      const v1::DeleteNicRequest* request,
+                                      v1::DeleteNicResponse* response) override;
 
  private:
   using PowerOp = StatusOr<compute::VmStatus> (compute::VmManager::*)(const std::string&);
@@ -53,6 +61,8 @@ class VmServiceImpl final : public v1::VmService::CallbackService {
 
 // Conversions, public for tests.
 StatusOr<compute::VmConfig> VmConfigFromSpec(const v1::VmSpec& spec);
+// `field` prefixes error messages, e.g. "spec.nics[2]".
+StatusOr<compute::NicConfig> NicConfigFromSpec(const std::string& field, const v1::NicSpec& nic);
 void VmStatusToProto(const compute::VmStatus& status, v1::Vm* out);
 v1::PowerState ToPowerState(libvirt::DomainState state);
 

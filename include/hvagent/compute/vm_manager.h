@@ -68,6 +68,13 @@ class VmManager {
   StatusOr<VmStatus> Pause(const std::string& name);
   StatusOr<VmStatus> Resume(const std::string& name);
 
+  // Adds a NIC (network, and optionally mac, model, VLAN mode): hot-plugged
+  // into a running VM after its tap is plugged, and kept in the definition.
+  StatusOr<VmStatus> AddNic(const std::string& name, NicConfig nic);
+  // Removes the NIC with `mac`: unplugged from a running VM, then its port
+  // and tap go.
+  StatusOr<VmStatus> RemoveNic(const std::string& name, const std::string& mac);
+
  private:
   // The domain, and its config, refusing domains the agent did not create.
   struct Owned {

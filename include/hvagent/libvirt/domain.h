@@ -53,6 +53,10 @@ class Domain {
   Status Reset();
   Status Suspend();
   Status Resume();
+  // Hot-plugs / unplugs a device (its XML) in the running domain only; the
+  // persistent definition is the caller's to update.
+  Status AttachLiveDevice(std::string_view device_xml);
+  Status DetachLiveDevice(std::string_view device_xml);
 
   virDomainPtr raw() const { return handle_.get(); }
 
