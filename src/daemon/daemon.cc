@@ -28,16 +28,16 @@
 #include "hvagent/api/network_service.h"
 #include "hvagent/api/request_replay.h"
 #include "hvagent/api/vm_service.h"
-#include "hvagent/compute/vm_manager.h"
-#include "hvagent/daemon/ovs_nic_backend.h"
-#include "hvagent/libvirt/connection_manager.h"
-#include "hvagent/libvirt/event_loop.h"
-#include "hvagent/network/port_plugger.h"
 #include "hvagent/common/logging.h"
 #include "hvagent/common/version.h"
 #include "hvagent/common/worker_pool.h"
+#include "hvagent/compute/vm_manager.h"
+#include "hvagent/daemon/ovs_nic_backend.h"
 #include "hvagent/host/backend_monitor.h"
 #include "hvagent/host/host_facts.h"
+#include "hvagent/libvirt/connection_manager.h"
+#include "hvagent/libvirt/event_loop.h"
+#include "hvagent/network/port_plugger.h"
 #include "hvagent/ovsdb/session.h"
 #include "hvagent/store/database.h"
 #include "hvagent/store/network_store.h"
@@ -231,10 +231,9 @@ Status Daemon::Run() {
   // libvirt's event loop first: the connection's keep-alives and domain
   // events run on it.
   HVAGENT_ASSIGN_OR_RETURN(auto libvirt_events, libvirt::EventLoop::Start());
-  libvirt::ConnectionManager libvirt({.uri = config_.libvirt_uri},
-                                     [&events](const libvirt::LifecycleEvent& e) {
-                                       PublishLifecycle(events, e);
-                                     });
+  libvirt::ConnectionManager libvirt(
+      {.uri = config_.libvirt_uri},
+      [&events](const libvirt::LifecycleEvent& e) { PublishLifecycle(events, e); });
   std::vector<std::unique_ptr<host::BackendProbe>> probes;
   probes.push_back(host::MakeLibvirtProbe(libvirt));
   probes.push_back(host::MakeOvsdbProbe(config_.ovsdb_endpoint));

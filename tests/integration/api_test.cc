@@ -24,20 +24,13 @@ namespace {
 using grpc::health::v1::HealthCheckResponse;
 using ::testing::HasSubstr;
 
-std::unique_ptr<grpc::ClientContext> Ctx(int seconds = 10) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
-  return ctx;
-}
-
 class ApiTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     std::string error;
     bed_ = Testbed::Start(&error).release();
     ASSERT_NE(bed_, nullptr) << error;
-    ASSERT_TRUE(
-        bed_->Vsctl({"add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev"}).ok());
+    ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
   }
   static void TearDownTestSuite() {
     delete bed_;

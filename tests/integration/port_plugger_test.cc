@@ -16,8 +16,7 @@ class PortPluggerTest : public ::testing::Test {
     bed_ = Testbed::Start(&error);
     ASSERT_NE(bed_, nullptr) << error;
     ASSERT_TRUE(bed_->EnterNetns());
-    ASSERT_TRUE(
-        bed_->Vsctl({"add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev"}).ok());
+    ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
     session_ = std::make_unique<ovsdb::Session>("unix:" + bed_->ovsdb_socket());
     plugger_ = std::make_unique<network::OvsdbPortPlugger>(*session_);
   }

@@ -20,20 +20,13 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::unique_ptr<grpc::ClientContext> Ctx(int seconds = 60) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
-  return ctx;
-}
-
 class VmLifecycleTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     std::string error;
     bed_ = Testbed::Start(&error).release();
     ASSERT_NE(bed_, nullptr) << error;
-    ASSERT_TRUE(
-        bed_->Vsctl({"add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev"}).ok());
+    ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
     ASSERT_TRUE(bed_->AddHostNamespace("peer", "eth0", "10.88.0.1/24", "hvpeer", &error)) << error;
     ASSERT_TRUE(bed_->Vsctl({"add-port", "br0", "hvpeer", "tag=10"}).ok());
     ASSERT_TRUE(bed_->AddHostNamespace("peer20", "eth0", "10.89.0.1/24", "hvpeer20", &error))

@@ -12,6 +12,12 @@
 
 namespace hvagent::testing {
 
+std::unique_ptr<grpc::ClientContext> Ctx(int seconds) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+  return ctx;
+}
+
 AgentProcess::AgentProcess(AgentOptions options) : options_(std::move(options)) {
   std::string templ = "/tmp/hvagent.XXXXXX";
   dir_ = mkdtemp(templ.data()) != nullptr ? templ : "/tmp";

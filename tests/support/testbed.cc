@@ -92,6 +92,10 @@ bool Testbed::StartDaemon(const std::string& which) {
   return RunProcess({TestbedScript(), "start", state_dir_, which}, std::chrono::seconds(60)).ok();
 }
 
+bool Testbed::AddNetdevBridge(const std::string& name) {
+  return Vsctl({"add-br", name, "--", "set", "bridge", name, "datapath_type=netdev"}).ok();
+}
+
 ProcessResult Testbed::Vsctl(const std::vector<std::string>& args) {
   std::vector<std::string> full{"ovs-vsctl", "--db=unix:" + ovsdb_socket_, "--timeout=20"};
   full.insert(full.end(), args.begin(), args.end());

@@ -23,6 +23,9 @@ struct AgentOptions {
   std::string netns;
 };
 
+// A client context whose call gives up after `seconds`.
+std::unique_ptr<grpc::ClientContext> Ctx(int seconds = 30);
+
 class AgentProcess {
  public:
   explicit AgentProcess(AgentOptions options);

@@ -38,6 +38,8 @@ class Testbed {
   // Stops or restarts one of the testbed's daemons: "ovsdb" or "libvirt".
   bool StopDaemon(const std::string& which);
   bool StartDaemon(const std::string& which);
+  // Adds an OVS bridge on the userspace datapath (there is no kernel module).
+  bool AddNetdevBridge(const std::string& name);
   // ovs-vsctl against the testbed's database (tests only; never the agent).
   ProcessResult Vsctl(const std::vector<std::string>& args);
   // Creates a namespace "<netns>-<suffix>" holding `ifname` with `cidr`, whose
