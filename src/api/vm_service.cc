@@ -259,6 +259,33 @@ grpc::ServerUnaryReactor* VmServiceImpl::Resume(grpc::CallbackServerContext* c,
   return RunPower(c, r, out, "/hvagent.v1.VmService/Resume", &compute::VmManager::Resume);
 }
 
+grpc::ServerUnaryReactor* VmServiceImpl::UpdateVm(grpc::CallbackServerContext* context,
+                                                  const v1::UpdateVmRequest* request,
+                                                  v1::Vm* response) {
+  Status valid = ValidateRequestId(request->request_id());
+  valid.Update(ValidateResourceName("name", request->name()));
+  if (request->expected_generation() < 0) {
+    valid.Update(
+        absl::InvalidArgumentError("expected_generation: must be 0 (no check) or positive"));
+  }
+  if (!valid.ok()) return FinishNow(context, valid);
+  compute::VmUpdate update{.expected_generation = request->expected_generation()};
+  if (request->num_vcpus() != 0) update.vcpus = request->num_vcpus();
+  if (request->num_cores_per_vcpu() != 0) update.cores_per_socket = request->num_cores_per_vcpu();
+  if (request->memory_bytes() != 0) update.memory_bytes = request->memory_bytes();
+  if (request->has_labels()) {
+    update.labels.emplace(request->labels().entries().begin(), request->labels().entries().end());
+  }
+  return RunOnWorker(context, pool_, VmKey(request->name()), [this, request, response, update] {
+    return replay_.Run("/hvagent.v1.VmService/UpdateVm", request->request_id(), *request, response,
+                       [&]() -> Status {
+                         HVAGENT_ASSIGN_OR_RETURN(auto vm, vms_.Update(request->name(), update));
+                         VmStatusToProto(vm, response);
+                         return absl::OkStatus();
+                       });
+  });
+}
+
 namespace {
 // The NIC with `mac` of a VM, as the API shows it.
 Status FindNic(const v1::Vm& vm, const std::string& mac, v1::Nic* out) {

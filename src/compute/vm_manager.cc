@@ -345,6 +345,35 @@ StatusOr<VmStatus> VmManager::Resume(const std::string& name) {
   return StatusOf(vm.domain);
 }
 
+StatusOr<VmStatus> VmManager::Update(const std::string& name, const VmUpdate& update) {
+  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+  VmConfig config = vm.config;
+  if (update.expected_generation != 0 && update.expected_generation != config.generation) {
+    return absl::AbortedError(
+        fmt::format("VM '{}' changed concurrently: generation is {}, expected {}", name,
+                    config.generation, update.expected_generation));
+  }
+  const bool resizes = update.vcpus || update.cores_per_socket || update.memory_bytes;
+  if (resizes) {
+    HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
+    if (IsActive(state)) {
+      return absl::FailedPreconditionError(
+          fmt::format("VM '{}' is {}: vCPUs and memory change while it is off", name,
+                      libvirt::DomainStateName(state)));
+    }
+  }
+  if (update.vcpus) config.vcpus = *update.vcpus;
+  if (update.cores_per_socket) config.cores_per_socket = *update.cores_per_socket;
+  if (update.memory_bytes) config.memory_bytes = *update.memory_bytes;
+  if (update.labels) config.labels = *update.labels;
+  config.generation += 1;
+  HVAGENT_RETURN_IF_ERROR(CheckLimits(config));
+  HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
+  HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
+  HVAGENT_ASSIGN_OR_RETURN(auto defined, conn->DefineDomain(xml));
+  return StatusOf(defined);
+}
+
 StatusOr<VmStatus> VmManager::AddNic(const std::string& name, NicConfig nic) {
   HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
   VmConfig config = vm.config;

@@ -363,6 +363,41 @@ TEST_F(VmLifecycleTest, NicHotPlugIsSeenInsideTheGuestAndUnplugCleansUp) {
   EXPECT_EQ(vms()->DeleteNic(Ctx().get(), del, &deleted).error_code(), grpc::NOT_FOUND);
 }
 
+TEST_F(VmLifecycleTest, UpdateResizesWhileOffAndRefusesWhileOn) {
+  v1::Vm vm;
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("grow", "sleep 3600\n"), &vm).ok());
+  v1::UpdateVmRequest update;
+  update.set_name("grow");
+  update.set_memory_bytes(384ULL << 20);
+  (*update.mutable_labels()->mutable_entries())["owner"] = "team-a";
+  update.set_expected_generation(vm.generation());
+  ASSERT_TRUE(vms()->UpdateVm(Ctx().get(), update, &vm).ok());
+  EXPECT_EQ(vm.spec().memory_bytes(), 384ULL << 20);
+  EXPECT_EQ(vm.spec().labels().entries().at("owner"), "team-a");
+  EXPECT_EQ(vm.generation(), 2);
+
+  // A stale generation is a concurrent change.
+  update.set_expected_generation(1);
+  EXPECT_EQ(vms()->UpdateVm(Ctx().get(), update, &vm).error_code(), grpc::ABORTED);
+  // Over the host's maximum: RESOURCE_EXHAUSTED, nothing changes.
+  v1::UpdateVmRequest huge;
+  huge.set_name("grow");
+  huge.set_num_vcpus(100000);
+  EXPECT_EQ(vms()->UpdateVm(Ctx().get(), huge, &vm).error_code(), grpc::RESOURCE_EXHAUSTED);
+
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "grow", &vm).ok());
+  v1::UpdateVmRequest live;
+  live.set_name("grow");
+  live.set_memory_bytes(512ULL << 20);
+  const grpc::Status refused = vms()->UpdateVm(Ctx().get(), live, &vm);
+  EXPECT_EQ(refused.error_code(), grpc::FAILED_PRECONDITION) << refused.error_message();
+  v1::GetVmRequest get;
+  get.set_name("grow");
+  ASSERT_TRUE(vms()->GetVm(Ctx().get(), get, &vm).ok());
+  EXPECT_EQ(vm.spec().memory_bytes(), 384ULL << 20);
+  EXPECT_EQ(vm.generation(), 2);
+}
+
 TEST_F(VmLifecycleTest, ConcurrentPowerOperationsOnManyVms) {
   constexpr int kVms = 4;
   for (int i = 0; i < kVms; ++i) {

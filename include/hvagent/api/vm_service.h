@@ -39,6 +39,8 @@ class VmServiceImpl final : public v1::VmService::CallbackService {
                                   const v1::VmPowerRequest* request, v1::Vm* response) override;
   grpc::ServerUnaryReactor* Resume(grpc::CallbackServerContext* context,
                                    const v1::VmPowerRequest* request, v1::Vm* response) override;
+  grpc::ServerUnaryReactor* UpdateVm(grpc::CallbackServerContext* context,
+                                     const v1::UpdateVmRequest* request, v1::Vm* response) override;
   grpc::ServerUnaryReactor* CreateNic(grpc::CallbackServerContext* context,
                                       const v1::CreateNicRequest* request,
                                       v1::Nic* response) override;

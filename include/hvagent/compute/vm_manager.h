@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -21,6 +22,16 @@ struct VmLimits {
   uint64_t max_disk_bytes = 0;
   uint32_t max_nics = 0;
   uint32_t max_disks = 0;
+};
+
+// What UpdateVm changes; unset fields keep their value.
+struct VmUpdate {
+  std::optional<uint32_t> vcpus;
+  std::optional<uint32_t> cores_per_socket;
+  std::optional<uint64_t> memory_bytes;
+  std::optional<std::map<std::string, std::string>> labels;
+  // 0: no check; else ABORTED unless it is the VM's generation.
+  int64_t expected_generation = 0;
 };
 
 struct VmStatus {
@@ -67,6 +78,10 @@ class VmManager {
   StatusOr<VmStatus> Reset(const std::string& name);
   StatusOr<VmStatus> Pause(const std::string& name);
   StatusOr<VmStatus> Resume(const std::string& name);
+
+  // vCPUs and memory change while the VM is off (FAILED_PRECONDITION while it
+  // runs); labels change at any time. Bumps the generation.
+  StatusOr<VmStatus> Update(const std::string& name, const VmUpdate& update);
 
   // Adds a NIC (network, and optionally mac, model, VLAN mode): hot-plugged
   // into a running VM after its tap is plugged, and kept in the definition.
