@@ -300,49 +300,38 @@ StatusOr<VmStatus> VmManager::Shutdown(const std::string& name, std::chrono::sec
   return StatusOf(vm.domain);
 }
 
-namespace {
-// A power operation that needs the VM in one of `allowed` states.
-Status RequireState(const std::string& name, DomainState state,
-                    std::initializer_list<DomainState> allowed, std::string_view op) {
-  if (std::find(allowed.begin(), allowed.end(), state) != allowed.end()) return absl::OkStatus();
-  return absl::FailedPreconditionError(
-      fmt::format("cannot {} VM '{}': it is {}", op, name, libvirt::DomainStateName(state)));
-}
-}  // namespace
-
-StatusOr<VmStatus> VmManager::Reboot(const std::string& name) {
+StatusOr<VmStatus> VmManager::ChangePower(const std::string& name, PowerChange change) {
   HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
   HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
-  HVAGENT_RETURN_IF_ERROR(RequireState(name, state, {DomainState::kRunning}, "reboot"));
-  HVAGENT_RETURN_IF_ERROR(vm.domain.Reboot());
+  if (change.already && state == *change.already) return StatusOf(vm.domain);
+  if (std::find(change.allowed.begin(), change.allowed.end(), state) == change.allowed.end()) {
+    return absl::FailedPreconditionError(fmt::format("cannot {} VM '{}': it is {}", change.verb,
+                                                     name, libvirt::DomainStateName(state)));
+  }
+  HVAGENT_RETURN_IF_ERROR((vm.domain.*change.operation)());
   return StatusOf(vm.domain);
+}
+
+StatusOr<VmStatus> VmManager::Reboot(const std::string& name) {
+  return ChangePower(name,
+                     {"reboot", {DomainState::kRunning}, std::nullopt, &libvirt::Domain::Reboot});
 }
 
 StatusOr<VmStatus> VmManager::Reset(const std::string& name) {
-  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
-  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
-  HVAGENT_RETURN_IF_ERROR(
-      RequireState(name, state, {DomainState::kRunning, DomainState::kPaused}, "reset"));
-  HVAGENT_RETURN_IF_ERROR(vm.domain.Reset());
-  return StatusOf(vm.domain);
+  return ChangePower(name, {"reset",
+                            {DomainState::kRunning, DomainState::kPaused},
+                            std::nullopt,
+                            &libvirt::Domain::Reset});
 }
 
 StatusOr<VmStatus> VmManager::Pause(const std::string& name) {
-  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
-  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
-  if (state == DomainState::kPaused) return StatusOf(vm.domain);
-  HVAGENT_RETURN_IF_ERROR(RequireState(name, state, {DomainState::kRunning}, "pause"));
-  HVAGENT_RETURN_IF_ERROR(vm.domain.Suspend());
-  return StatusOf(vm.domain);
+  return ChangePower(
+      name, {"pause", {DomainState::kRunning}, DomainState::kPaused, &libvirt::Domain::Suspend});
 }
 
 StatusOr<VmStatus> VmManager::Resume(const std::string& name) {
-  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
-  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
-  if (state == DomainState::kRunning) return StatusOf(vm.domain);
-  HVAGENT_RETURN_IF_ERROR(RequireState(name, state, {DomainState::kPaused}, "resume"));
-  HVAGENT_RETURN_IF_ERROR(vm.domain.Resume());
-  return StatusOf(vm.domain);
+  return ChangePower(
+      name, {"resume", {DomainState::kPaused}, DomainState::kRunning, &libvirt::Domain::Resume});
 }
 
 StatusOr<VmStatus> VmManager::Update(const std::string& name, const VmUpdate& update) {

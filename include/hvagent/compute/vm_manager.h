@@ -97,6 +97,15 @@ class VmManager {
     VmConfig config;
   };
   StatusOr<Owned> LookupOwned(const std::string& name);
+  // A power operation allowed in some states; asking for `already` (the
+  // state it leads to) succeeds without acting.
+  struct PowerChange {
+    const char* verb;
+    std::vector<libvirt::DomainState> allowed;
+    std::optional<libvirt::DomainState> already;
+    Status (libvirt::Domain::*operation)();
+  };
+  StatusOr<VmStatus> ChangePower(const std::string& name, PowerChange change);
   StatusOr<VmStatus> StatusOf(libvirt::Domain& domain);
   Status CheckLimits(const VmConfig& config) const;
   StatusOr<DomainType> GuestDomainType();
