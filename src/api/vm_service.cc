@@ -7,7 +7,7 @@ namespace hvagent::api {
 
 namespace {
 
-std::string VmKey(const std::string& name) { return "vm/" + name; }
+std::string VmKey(const std::string& name) { return compute::VmOrderKey(name); }
 
 }  // namespace
 

@@ -334,6 +334,26 @@ StatusOr<VmStatus> VmManager::Resume(const std::string& name) {
       name, {"resume", {DomainState::kPaused}, DomainState::kRunning, &libvirt::Domain::Resume});
 }
 
+StatusOr<std::vector<std::string>> VmManager::RunningVmNames() {
+  HVAGENT_ASSIGN_OR_RETURN(const std::vector<VmStatus> vms, List(/*include_external=*/false));
+  std::vector<std::string> names;
+  for (const VmStatus& vm : vms) {
+    if (IsActive(vm.state)) names.push_back(vm.config.name);
+  }
+  return names;
+}
+
+Status VmManager::ReconcileVm(const std::string& name) {
+  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
+  if (!IsActive(state)) return absl::OkStatus();  // deleted or stopped meanwhile
+  for (const NicConfig& nic : vm.config.nics) {
+    HVAGENT_RETURN_IF_ERROR(
+        Annotate(nics_.Attach(vm.config.uuid, nic), fmt::format("NIC {}", nic.mac)));
+  }
+  return absl::OkStatus();
+}
+
 StatusOr<VmStatus> VmManager::Update(const std::string& name, const VmUpdate& update) {
   HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
   VmConfig config = vm.config;

@@ -234,30 +234,7 @@ Status Daemon::Run() {
   libvirt::ConnectionManager libvirt(
       {.uri = config_.libvirt_uri},
       [&events](const libvirt::LifecycleEvent& e) { PublishLifecycle(events, e); });
-  std::vector<std::unique_ptr<host::BackendProbe>> probes;
-  probes.push_back(host::MakeLibvirtProbe(libvirt));
-  probes.push_back(host::MakeOvsdbProbe(config_.ovsdb_endpoint));
-  host::BackendMonitor monitor(std::move(probes), {}, [&](const host::BackendStatus& status) {
-    v1::Event event;
-    event.set_kind(v1::EVENT_KIND_BACKEND);
-    event.set_object_name(status.name);
-    event.mutable_backend()->set_backend(status.name);
-    api::BackendToProto(status, event.mutable_backend()->mutable_state());
-    events.Publish(std::move(event));
-    std::lock_guard lock(health_mu);
-    if (live_server != nullptr) UpdateHealth(*live_server->GetHealthCheckService(), monitor);
-  });
-  monitor.Start();
-
-  WorkerPool pool(static_cast<size_t>(config_.workers),
-                  static_cast<size_t>(config_.max_queued_calls));
   ovsdb::Session ovsdb(config_.ovsdb_endpoint);
-  api::RequestReplay replay(request_log);
-  api::HostServiceImpl host_service(monitor, facts,
-                                    host::ComputeMaximums(facts, config_.max_networks));
-  api::NetworkServiceImpl network_service(pool, networks, replay, events, ovsdb,
-                                          {.max_networks = config_.max_networks});
-  api::EventServiceImpl event_service(events);
   network::OvsdbPortPlugger plugger(ovsdb);
   OvsNicBackend nic_backend(plugger);
   StoreNetworkResolver network_resolver(networks);
@@ -269,6 +246,47 @@ Status Daemon::Run() {
                                      .max_nics = maximums.nics_per_vm,
                                      .max_disks = maximums.disks_per_vm}},
                          libvirt, nic_backend, network_resolver);
+  // Declared after what its tasks use, so it finishes them first on the way out.
+  WorkerPool pool(static_cast<size_t>(config_.workers),
+                  static_cast<size_t>(config_.max_queued_calls));
+  // Each time a backend comes (back), running VMs get their ports checked:
+  // after an agent restart, or an ovsdb-server that lost its configuration.
+  auto reconcile = [&vms, &pool] {
+    auto names = vms.RunningVmNames();
+    if (!names.ok()) {
+      spdlog::warn("reconcile: {}", names.status());
+      return;
+    }
+    for (const std::string& name : *names) {
+      (void)pool.Submit(compute::VmOrderKey(name), [&vms, name] {
+        if (Status s = vms.ReconcileVm(name); !s.ok()) {
+          spdlog::warn("reconcile VM '{}': {}", name, s);
+        }
+      });
+    }
+    spdlog::info("reconcile: {} running VMs to check", names->size());
+  };
+  std::vector<std::unique_ptr<host::BackendProbe>> probes;
+  probes.push_back(host::MakeLibvirtProbe(libvirt));
+  probes.push_back(host::MakeOvsdbProbe(config_.ovsdb_endpoint));
+  host::BackendMonitor monitor(std::move(probes), {}, [&](const host::BackendStatus& status) {
+    v1::Event event;
+    event.set_kind(v1::EVENT_KIND_BACKEND);
+    event.set_object_name(status.name);
+    event.mutable_backend()->set_backend(status.name);
+    api::BackendToProto(status, event.mutable_backend()->mutable_state());
+    events.Publish(std::move(event));
+    if (status.connected) (void)pool.Submit("reconcile", reconcile);
+    std::lock_guard lock(health_mu);
+    if (live_server != nullptr) UpdateHealth(*live_server->GetHealthCheckService(), monitor);
+  });
+  monitor.Start();
+
+  api::RequestReplay replay(request_log);
+  api::HostServiceImpl host_service(monitor, facts, maximums);
+  api::NetworkServiceImpl network_service(pool, networks, replay, events, ovsdb,
+                                          {.max_networks = config_.max_networks});
+  api::EventServiceImpl event_service(events);
   api::VmServiceImpl vm_service(pool, vms, replay);
 
   grpc::EnableDefaultHealthCheckService(true);

@@ -87,11 +87,15 @@ Status TapDevice::Create(const std::string& name) {
     return absl::AlreadyExistsError(
         fmt::format("interface '{}' exists and is not a tap device", name));
   }
-  HVAGENT_ASSIGN_OR_RETURN(const int raw, OpenTap(name));
-  Fd tap(raw);
-  // Persistent: the device outlives this descriptor until Delete, so it can be
-  // plugged into the switch before QEMU opens it.
-  if (ioctl(tap.get(), TUNSETPERSIST, 1) < 0) return Errno("make persistent", name);
+  // An existing tap is adopted as it is: a running QEMU holds it, and a
+  // second attach would fail (EBUSY) or disturb it.
+  if (!Exists(name)) {
+    HVAGENT_ASSIGN_OR_RETURN(const int raw, OpenTap(name));
+    Fd tap(raw);
+    // Persistent: the device outlives this descriptor until Delete, so it can
+    // be plugged into the switch before QEMU opens it.
+    if (ioctl(tap.get(), TUNSETPERSIST, 1) < 0) return Errno("make persistent", name);
+  }
   Fd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   ifreq ifr{};
   std::memcpy(ifr.ifr_name, name.data(), name.size());

@@ -317,6 +317,26 @@ TEST_F(VmLifecycleTest, AgentCrashLeavesVmsRunningAndTheRestartSeesTheSameState)
   EXPECT_EQ(PortColumn(before.nics(0).tap(), "_uuid"), port_uuid);
 }
 
+TEST_F(VmLifecycleTest, RestartedAgentReplugsARunningVmsLostPort) {
+  v1::Vm vm;
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("replug", "sleep 3600\n"), &vm).ok());
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "replug", &vm).ok());
+  const std::string tap = vm.nics(0).tap();
+  agent_->Kill();
+  // The switch loses the port while the agent is away (an ovsdb reset, a
+  // careless operator): the VM runs on, cut off.
+  ASSERT_TRUE(bed_->Vsctl({"del-port", "br0", tap}).ok());
+  ASSERT_EQ(PortColumn(tap, "name"), "(missing)");
+  StartAgent();
+  std::string tag = "(missing)";
+  for (int i = 0; i < 100 && tag == "(missing)"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    tag = PortColumn(tap, "tag");
+  }
+  EXPECT_EQ(tag, "10") << agent_->log();
+  EXPECT_EQ(PortColumn(tap, "external_ids:vm-uuid"), "\"" + vm.uuid() + "\"");
+}
+
 TEST_F(VmLifecycleTest, NicHotPlugIsSeenInsideTheGuestAndUnplugCleansUp) {
   v1::CreateNetworkRequest net;
   net.set_name("vlan.20");

@@ -16,6 +16,10 @@
 
 namespace hvagent::compute {
 
+// The worker-pool key under which every change to VM `name` runs, so changes
+// to one VM are serialised and changes to different VMs run in parallel.
+inline std::string VmOrderKey(const std::string& name) { return "vm/" + name; }
+
 struct VmLimits {
   uint32_t max_vcpus = 0;
   uint64_t max_memory_bytes = 0;
@@ -82,6 +86,13 @@ class VmManager {
   // vCPUs and memory change while the VM is off (FAILED_PRECONDITION while it
   // runs); labels change at any time. Bumps the generation.
   StatusOr<VmStatus> Update(const std::string& name, const VmUpdate& update);
+
+  // After the agent or a backend restarts: the running VMs the agent owns…
+  StatusOr<std::vector<std::string>> RunningVmNames();
+  // …each of which (if still running) gets its taps and ports made sure of.
+  // Re-plugging is idempotent: ports that are right stay untouched. Deletes
+  // nothing. Run it in the VM's order, like any change to it.
+  Status ReconcileVm(const std::string& name);
 
   // Adds a NIC (network, and optionally mac, model, VLAN mode): hot-plugged
   // into a running VM after its tap is plugged, and kept in the definition.
