@@ -139,6 +139,8 @@ grpc::ServerWriteReactor<v1::Event>* EventServiceImpl::Watch(
   } else {
     return new RejectedWatch(resolved.status());
   }
+  // gRPC owns reactors: WatchReactor deletes itself in OnDone.
+  // NOLINTNEXTLINE(cppcoreguidelines-owning-memory)
   auto* reactor = new WatchReactor(hub_, *request, after);
   reactor->Begin(resync_reason);
   return reactor;

@@ -159,15 +159,15 @@ grpc::ServerUnaryReactor* VmServiceImpl::CreateVm(grpc::CallbackServerContext* c
   Status valid = ValidateRequestId(request->request_id());
   if (valid.ok()) valid = config.status();
   if (!valid.ok()) return FinishNow(context, valid);
-  return RunOnWorker(context, pool_, VmKey(config->name),
-                     [this, request, response, config = *std::move(config)] {
-                       return replay_.Run("/hvagent.v1.VmService/CreateVm", request->request_id(),
-                                          *request, response, [&]() -> Status {
-                                            HVAGENT_ASSIGN_OR_RETURN(auto vm, vms_.Create(config));
-                                            VmStatusToProto(vm, response);
-                                            return absl::OkStatus();
-                                          });
-                     });
+  const std::string key = VmKey(config->name);  // before config moves into the task
+  return RunOnWorker(context, pool_, key, [this, request, response, config = *std::move(config)] {
+    return replay_.Run("/hvagent.v1.VmService/CreateVm", request->request_id(), *request, response,
+                       [&]() -> Status {
+                         HVAGENT_ASSIGN_OR_RETURN(auto vm, vms_.Create(config));
+                         VmStatusToProto(vm, response);
+                         return absl::OkStatus();
+                       });
+  });
 }
 
 grpc::ServerUnaryReactor* VmServiceImpl::GetVm(grpc::CallbackServerContext* context,
@@ -234,29 +234,41 @@ grpc::ServerUnaryReactor* VmServiceImpl::RunPower(grpc::CallbackServerContext* c
   });
 }
 
-grpc::ServerUnaryReactor* VmServiceImpl::PowerOn(grpc::CallbackServerContext* c,
-                                                 const v1::VmPowerRequest* r, v1::Vm* out) {
-  return RunPower(c, r, out, "/hvagent.v1.VmService/PowerOn", &compute::VmManager::PowerOn);
+grpc::ServerUnaryReactor* VmServiceImpl::PowerOn(grpc::CallbackServerContext* context,
+                                                 const v1::VmPowerRequest* request,
+                                                 v1::Vm* response) {
+  return RunPower(context, request, response, "/hvagent.v1.VmService/PowerOn",
+                  &compute::VmManager::PowerOn);
 }
-grpc::ServerUnaryReactor* VmServiceImpl::PowerOff(grpc::CallbackServerContext* c,
-                                                  const v1::VmPowerRequest* r, v1::Vm* out) {
-  return RunPower(c, r, out, "/hvagent.v1.VmService/PowerOff", &compute::VmManager::PowerOff);
+grpc::ServerUnaryReactor* VmServiceImpl::PowerOff(grpc::CallbackServerContext* context,
+                                                  const v1::VmPowerRequest* request,
+                                                  v1::Vm* response) {
+  return RunPower(context, request, response, "/hvagent.v1.VmService/PowerOff",
+                  &compute::VmManager::PowerOff);
 }
-grpc::ServerUnaryReactor* VmServiceImpl::Reboot(grpc::CallbackServerContext* c,
-                                                const v1::VmPowerRequest* r, v1::Vm* out) {
-  return RunPower(c, r, out, "/hvagent.v1.VmService/Reboot", &compute::VmManager::Reboot);
+grpc::ServerUnaryReactor* VmServiceImpl::Reboot(grpc::CallbackServerContext* context,
+                                                const v1::VmPowerRequest* request,
+                                                v1::Vm* response) {
+  return RunPower(context, request, response, "/hvagent.v1.VmService/Reboot",
+                  &compute::VmManager::Reboot);
 }
-grpc::ServerUnaryReactor* VmServiceImpl::Reset(grpc::CallbackServerContext* c,
-                                               const v1::VmPowerRequest* r, v1::Vm* out) {
-  return RunPower(c, r, out, "/hvagent.v1.VmService/Reset", &compute::VmManager::Reset);
+grpc::ServerUnaryReactor* VmServiceImpl::Reset(grpc::CallbackServerContext* context,
+                                               const v1::VmPowerRequest* request,
+                                               v1::Vm* response) {
+  return RunPower(context, request, response, "/hvagent.v1.VmService/Reset",
+                  &compute::VmManager::Reset);
 }
-grpc::ServerUnaryReactor* VmServiceImpl::Pause(grpc::CallbackServerContext* c,
-                                               const v1::VmPowerRequest* r, v1::Vm* out) {
-  return RunPower(c, r, out, "/hvagent.v1.VmService/Pause", &compute::VmManager::Pause);
+grpc::ServerUnaryReactor* VmServiceImpl::Pause(grpc::CallbackServerContext* context,
+                                               const v1::VmPowerRequest* request,
+                                               v1::Vm* response) {
+  return RunPower(context, request, response, "/hvagent.v1.VmService/Pause",
+                  &compute::VmManager::Pause);
 }
-grpc::ServerUnaryReactor* VmServiceImpl::Resume(grpc::CallbackServerContext* c,
-                                                const v1::VmPowerRequest* r, v1::Vm* out) {
-  return RunPower(c, r, out, "/hvagent.v1.VmService/Resume", &compute::VmManager::Resume);
+grpc::ServerUnaryReactor* VmServiceImpl::Resume(grpc::CallbackServerContext* context,
+                                                const v1::VmPowerRequest* request,
+                                                v1::Vm* response) {
+  return RunPower(context, request, response, "/hvagent.v1.VmService/Resume",
+                  &compute::VmManager::Resume);
 }
 
 grpc::ServerUnaryReactor* VmServiceImpl::UpdateVm(grpc::CallbackServerContext* context,

@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "hvagent/common/errno_message.h"
 #include "hvagent/common/uuid.h"
 #include "hvagent/compute/device_names.h"
 #include "hvagent/compute/device_xml.h"
@@ -36,7 +37,8 @@ Status CreateRawImage(const std::string& path, uint64_t size) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return absl::InternalError(fmt::format("create disk image '{}': {}", path, strerror(errno)));
+    return absl::InternalError(
+        fmt::format("create disk image '{}': {}", path, ErrnoMessage(errno)));
   }
   const int rc = ftruncate(fd, static_cast<off_t>(size));
   const int err = errno;
@@ -47,7 +49,7 @@ Status CreateRawImage(const std::string& path, uint64_t size) {
       return absl::ResourceExhaustedError(fmt::format(
           "disk of {} bytes exceeds what the host's filesystem holds in one file", size));
     }
-    return absl::InternalError(fmt::format("size disk image '{}': {}", path, strerror(err)));
+    return absl::InternalError(fmt::format("size disk image '{}': {}", path, ErrnoMessage(err)));
   }
   return absl::OkStatus();
 }

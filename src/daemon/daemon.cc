@@ -155,7 +155,7 @@ void BlockShutdownSignals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   // A backend that dies mid-write (libvirtd, ovsdb-server) must cost an error
   // value, not the agent: without this SIGPIPE kills the process.
-  signal(SIGPIPE, SIG_IGN);
+  (void)signal(SIGPIPE, SIG_IGN);
 }
 
 void Daemon::Reload() {

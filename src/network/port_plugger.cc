@@ -83,7 +83,7 @@ Status OvsdbPortPlugger::Plug(const PortSpec& spec) {
   }
   Status status = session_.Transact(PlugOperations(spec)).status();
   if (status.code() == absl::StatusCode::kFailedPrecondition &&
-      std::string(status.message()).find("timed out") != std::string::npos) {
+      MessageOf(status).find("timed out") != std::string::npos) {
     return absl::FailedPreconditionError(
         fmt::format("bridge '{}' does not exist on this host", spec.bridge));
   }

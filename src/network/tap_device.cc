@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "hvagent/common/errno_message.h"
+
 namespace hvagent::network {
 
 namespace {
@@ -44,7 +46,7 @@ Status Errno(const std::string& what, const std::string& name) {
   const absl::StatusCode code = err == EPERM || err == EACCES ? absl::StatusCode::kPermissionDenied
                                 : err == EBUSY ? absl::StatusCode::kFailedPrecondition
                                                : absl::StatusCode::kInternal;
-  return Status(code, fmt::format("{} tap '{}': {}", what, name, strerror(err)));
+  return Status(code, fmt::format("{} tap '{}': {}", what, name, ErrnoMessage(err)));
 }
 
 // Attaches to (or creates) the tap through /dev/net/tun.

@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "hvagent/common/errno_message.h"
+
 namespace hvagent::ovsdb {
 
 namespace {
@@ -27,12 +29,12 @@ StatusOr<int> ConnectSocket(int family, const sockaddr* addr, socklen_t len,
                             const std::string& endpoint, Clock::time_point deadline) {
   const int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) {
-    return absl::UnavailableError(fmt::format("socket for {}: {}", endpoint, strerror(errno)));
+    return absl::UnavailableError(fmt::format("socket for {}: {}", endpoint, ErrnoMessage(errno)));
   }
   if (connect(fd, addr, len) != 0 && errno != EINPROGRESS) {
     const int err = errno;
     close(fd);
-    return absl::UnavailableError(fmt::format("connect to {}: {}", endpoint, strerror(err)));
+    return absl::UnavailableError(fmt::format("connect to {}: {}", endpoint, ErrnoMessage(err)));
   }
   pollfd pfd{fd, POLLOUT, 0};
   if (poll(&pfd, 1, MillisLeft(deadline)) != 1) {
@@ -44,7 +46,7 @@ StatusOr<int> ConnectSocket(int family, const sockaddr* addr, socklen_t len,
   getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len);
   if (err != 0) {
     close(fd);
-    return absl::UnavailableError(fmt::format("connect to {}: {}", endpoint, strerror(err)));
+    return absl::UnavailableError(fmt::format("connect to {}: {}", endpoint, ErrnoMessage(err)));
   }
   return fd;
 }
@@ -116,7 +118,7 @@ Status JsonRpcConnection::SendLocked(const nlohmann::json& message, Clock::time_
       continue;
     }
     if (n < 0 && errno != EAGAIN && errno != EINTR) {
-      return FailLocked(absl::UnavailableError(fmt::format("ovsdb send: {}", strerror(errno))));
+      return FailLocked(absl::UnavailableError(fmt::format("ovsdb send: {}", ErrnoMessage(errno))));
     }
     pollfd pfd{fd_, POLLOUT, 0};
     if (poll(&pfd, 1, MillisLeft(deadline)) != 1) {
@@ -150,8 +152,9 @@ StatusOr<nlohmann::json> JsonRpcConnection::ReceiveLocked(Clock::time_point dead
       } else if (c == '{' || c == '[') {
         ++depth;
       } else if ((c == '}' || c == ']') && --depth == 0) {
-        nlohmann::json value = nlohmann::json::parse(buffer_.begin(), buffer_.begin() + i + 1,
-                                                     nullptr, /*allow_exceptions=*/false);
+        nlohmann::json value = nlohmann::json::parse(
+            buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(i + 1), nullptr,
+            /*allow_exceptions=*/false);
         buffer_.erase(0, i + 1);
         if (value.is_discarded()) {
           return FailLocked(absl::InternalError("ovsdb sent malformed JSON"));
@@ -169,7 +172,7 @@ StatusOr<nlohmann::json> JsonRpcConnection::ReceiveLocked(Clock::time_point dead
       return FailLocked(absl::UnavailableError("ovsdb closed the connection"));
     }
     if (n < 0 && errno != EAGAIN && errno != EINTR) {
-      return FailLocked(absl::UnavailableError(fmt::format("ovsdb recv: {}", strerror(errno))));
+      return FailLocked(absl::UnavailableError(fmt::format("ovsdb recv: {}", ErrnoMessage(errno))));
     }
     if (n > 0) buffer_.append(chunk, static_cast<size_t>(n));
   }
