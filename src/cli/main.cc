@@ -56,6 +56,11 @@ int HostGet(const Context& ctx) {
   fields["libvirt_endpoint"] = host.libvirt().endpoint();
   fields["libvirt_state"] = hvagent::v1::BackendState_Name(host.libvirt().state());
   fields["libvirt_version"] = host.libvirt().version();
+  fields["ovsdb_endpoint"] = host.ovsdb().endpoint();
+  fields["ovsdb_state"] = hvagent::v1::BackendState_Name(host.ovsdb().state());
+  fields["ovsdb_version"] = host.ovsdb().version();
+  fields["physical_cores"] = host.physical_cores();
+  fields["memory_bytes"] = host.memory_bytes();
   PrintFields(ctx, fields);
   return 0;
 }

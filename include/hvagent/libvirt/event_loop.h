@@ -4,6 +4,8 @@
 #pragma once
 
 #include <atomic>
+#include <future>
+#include <memory>
 #include <thread>
 
 #include "hvagent/common/status.h"
@@ -21,10 +23,13 @@ class EventLoop {
 
  private:
   EventLoop() = default;
-  void Run();
 
-  std::atomic<bool> stopping_{false};
-  int wake_timer_ = -1;
+  // Shared with the thread, which may outlive this object (see ~EventLoop).
+  std::shared_ptr<std::atomic<bool>> stopping_ = std::make_shared<std::atomic<bool>>(false);
+  std::shared_ptr<std::promise<void>> done_ = std::make_shared<std::promise<void>>();
+  std::future<void> done_future_ = done_->get_future();
+  int wake_pipe_[2] = {-1, -1};
+  int wake_watch_ = -1;
   std::thread thread_;
 };
 
