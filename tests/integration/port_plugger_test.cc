@@ -4,6 +4,7 @@
 
 #include "hvagent/network/port_plugger.h"
 #include "hvagent/network/tap_device.h"
+#include "hvagent/ovsdb/session.h"
 #include "hvagent_test/testbed.h"
 
 namespace hvagent::testing {

@@ -6,7 +6,7 @@
 #include "hvagent/api/event_hub.h"
 #include "hvagent/api/request_replay.h"
 #include "hvagent/common/worker_pool.h"
-#include "hvagent/ovsdb/session.h"
+#include "hvagent/ovsdb/transactor.h"
 #include "hvagent/store/network_store.h"
 #include "hvagent/v1/network.grpc.pb.h"
 
@@ -20,7 +20,7 @@ class NetworkServiceImpl final : public v1::NetworkService::CallbackService {
   };
 
   NetworkServiceImpl(WorkerPool& pool, store::NetworkStore& networks, RequestReplay& replay,
-                     EventHub& events, ovsdb::Session& ovsdb, Limits limits)
+                     EventHub& events, ovsdb::Transactor& ovsdb, Limits limits)
       : pool_(pool),
         networks_(networks),
         replay_(replay),
@@ -51,7 +51,7 @@ class NetworkServiceImpl final : public v1::NetworkService::CallbackService {
   store::NetworkStore& networks_;
   RequestReplay& replay_;
   EventHub& events_;
-  ovsdb::Session& ovsdb_;
+  ovsdb::Transactor& ovsdb_;
   const Limits limits_;
 };
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "hvagent/common/status.h"
-#include "hvagent/ovsdb/session.h"
+#include "hvagent/ovsdb/transactor.h"
 
 namespace hvagent::network {
 
@@ -41,12 +41,12 @@ nlohmann::json PlugOperations(const PortSpec& spec);
 
 class OvsdbPortPlugger final : public PortPlugger {
  public:
-  explicit OvsdbPortPlugger(ovsdb::Session& session) : session_(session) {}
+  explicit OvsdbPortPlugger(ovsdb::Transactor& session) : session_(session) {}
   Status Plug(const PortSpec& spec) override;
   Status Unplug(const std::string& name) override;
 
  private:
-  ovsdb::Session& session_;
+  ovsdb::Transactor& session_;
 };
 
 }  // namespace hvagent::network

@@ -1,0 +1,29 @@
+// The narrow seam every OVSDB user goes through: run RFC 7047 operations on
+// Open_vSwitch in one transaction. Session is the simple implementation; the
+// monitoring client (cache, batching, nb_cfg acknowledgement) is another.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "hvagent/common/status.h"
+
+namespace hvagent::ovsdb {
+
+inline constexpr const char* kDatabase = "Open_vSwitch";
+
+class Transactor {
+ public:
+  virtual ~Transactor() = default;
+
+  // Runs `operations` (a JSON array of RFC 7047 operations) on Open_vSwitch in
+  // one transaction and returns the per-operation results. UNAVAILABLE when
+  // ovsdb-server cannot be reached; FAILED_PRECONDITION with the server's
+  // error when an operation fails (and then nothing was committed).
+  virtual StatusOr<nlohmann::json> Transact(const nlohmann::json& operations) = 0;
+
+  // Whether `table` has a row whose string `column` equals `value`.
+  StatusOr<bool> RowExists(const std::string& table, const std::string& column,
+                           const std::string& value);
+};
+
+}  // namespace hvagent::ovsdb
