@@ -1,0 +1,145 @@
+#include "hvagent/ovsdb/batch.h"
+
+namespace hvagent::ovsdb {
+
+namespace {
+
+using nlohmann::json;
+
+json RenameValue(const json& value, const std::string& prefix) {
+  if (value.is_array()) {
+    if (value.size() == 2 && value[0] == "named-uuid" && value[1].is_string()) {
+      return json::array({"named-uuid", prefix + value[1].get<std::string>()});
+    }
+    json out = json::array();
+    for (const json& item : value) out.push_back(RenameValue(item, prefix));
+    return out;
+  }
+  if (value.is_object()) {
+    json out = json::object();
+    for (const auto& [key, item] : value.items()) out[key] = RenameValue(item, prefix);
+    return out;
+  }
+  return value;
+}
+
+Status OperationError(const json& result) {
+  const std::string error =
+      result["error"].is_string() ? result["error"].get<std::string>() : result["error"].dump();
+  const std::string details = result.contains("details") && result["details"].is_string()
+                                  ? result["details"].get<std::string>()
+                                  : "";
+  return absl::FailedPreconditionError(
+      fmt::format("ovsdb transaction failed: {}: {}", error, details));
+}
+
+bool IsError(const json& result) { return result.is_object() && result.contains("error"); }
+
+}  // namespace
+
+json RenameUuidNames(const json& operations, const std::string& prefix) {
+  json out = json::array();
+  for (const json& op : operations) {
+    json renamed = RenameValue(op, prefix);
+    if (renamed.is_object() && renamed.contains("uuid-name") && renamed["uuid-name"].is_string()) {
+      renamed["uuid-name"] = prefix + renamed["uuid-name"].get<std::string>();
+    }
+    out.push_back(std::move(renamed));
+  }
+  return out;
+}
+
+bool ChangesDatabase(const json& operations) {
+  for (const json& op : operations) {
+    const std::string name = op.is_object() ? op.value("op", "") : "";
+    if (name == "insert" || name == "update" || name == "mutate" || name == "delete") return true;
+  }
+  return false;
+}
+
+bool MustRunAlone(const json& operations) {
+  for (const json& op : operations) {
+    if (op.is_object() && op.value("op", "") == "wait") {
+      const json timeout = op.value("timeout", json());
+      if (!timeout.is_number() || timeout.get<double>() != 0) return true;
+    }
+  }
+  return false;
+}
+
+json NbCfgBumpOperations() {
+  return json::array({{{"op", "mutate"},
+                       {"table", "Open_vSwitch"},
+                       {"where", json::array()},
+                       {"mutations", json::array({json::array({"nb_cfg", "+=", 1})})}},
+                      {{"op", "select"},
+                       {"table", "Open_vSwitch"},
+                       {"where", json::array()},
+                       {"columns", json::array({"nb_cfg"})}}});
+}
+
+Batch Batch::Merge(const std::vector<json>& member_operations, bool bump_nb_cfg) {
+  Batch batch;
+  const bool alone = member_operations.size() == 1;
+  for (size_t i = 0; i < member_operations.size(); ++i) {
+    const json& ops = member_operations[i];
+    batch.members.push_back({batch.operations.size(), ops.size()});
+    // A lone member keeps its names: the server's errors then quote them as sent.
+    const json renamed = alone ? ops : RenameUuidNames(ops, fmt::format("m{}_", i));
+    for (const json& op : renamed) batch.operations.push_back(op);
+  }
+  if (bump_nb_cfg) {
+    for (const json& op : NbCfgBumpOperations()) batch.operations.push_back(op);
+    batch.bumps_nb_cfg = true;
+  }
+  return batch;
+}
+
+StatusOr<BatchReply> BatchReply::Split(const Batch& batch, const json& results) {
+  if (!results.is_array()) {
+    return absl::InternalError(fmt::format("ovsdb transact answered {}", results.dump()));
+  }
+  BatchReply reply;
+  // An operation's error: the server stops there and commits nothing.
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (!IsError(results[i])) continue;
+    reply.error = OperationError(results[i]);
+    for (size_t m = 0; m < batch.members.size(); ++m) {
+      const Batch::Member& member = batch.members[m];
+      if (i >= member.first_op && i < member.first_op + member.op_count) reply.guilty = m;
+    }
+    if (!reply.guilty && batch.members.size() == 1) reply.guilty = 0;
+    if (reply.guilty && batch.members.size() > 1) {
+      // The caller sees its own uuid-names in the error, not the batch's renaming.
+      std::string text = MessageOf(reply.error);
+      const std::string prefix = fmt::format("m{}_", *reply.guilty);
+      for (size_t at = text.find(prefix); at != std::string::npos; at = text.find(prefix, at)) {
+        text.erase(at, prefix.size());
+      }
+      reply.error = absl::FailedPreconditionError(text);
+    }
+    return reply;
+  }
+  if (results.size() < batch.operations.size()) {
+    return absl::InternalError(fmt::format("ovsdb transact answered {} results for {} operations",
+                                           results.size(), batch.operations.size()));
+  }
+  reply.committed = true;
+  for (const Batch::Member& member : batch.members) {
+    json own = json::array();
+    for (size_t i = member.first_op; i < member.first_op + member.op_count; ++i) {
+      own.push_back(results[i]);
+    }
+    reply.member_results.push_back(std::move(own));
+  }
+  if (batch.bumps_nb_cfg) {
+    const json& select = results[batch.operations.size() - 1];
+    if (select.is_object() && select.contains("rows") && !select["rows"].empty() &&
+        select["rows"][0].contains("nb_cfg") && select["rows"][0]["nb_cfg"].is_number_integer()) {
+      reply.nb_cfg = select["rows"][0]["nb_cfg"].get<int64_t>();
+    }
+  }
+  return reply;
+}
+
+}  // namespace hvagent::ovsdb

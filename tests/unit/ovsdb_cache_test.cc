@@ -1,0 +1,208 @@
+// Cache update rules: update (monitor) and update2 (monitor_cond) notifications,
+// with update2's diff semantics for atoms, sets and maps.
+#include <gtest/gtest.h>
+
+#include "hvagent/ovsdb/cache.h"
+
+namespace hvagent::ovsdb {
+namespace {
+
+using nlohmann::json;
+
+// A slice of vswitch.ovsschema: atom, optional (set of 0..1), set, map columns.
+DatabaseSchema TestSchema() {
+  const json schema = json::parse(R"({
+    "name": "Open_vSwitch", "version": "8.3.0",
+    "tables": {
+      "Port": {"columns": {
+        "name": {"type": "string"},
+        "tag": {"type": {"key": {"type": "integer", "minInteger": 0, "maxInteger": 4095},
+                         "min": 0, "max": 1}},
+        "trunks": {"type": {"key": "integer", "min": 0, "max": 4096}},
+        "interfaces": {"type": {"key": {"type": "uuid", "refTable": "Interface"},
+                                "min": 1, "max": "unlimited"}},
+        "external_ids": {"type": {"key": "string", "value": "string",
+                                  "min": 0, "max": "unlimited"}},
+        "bond_fake_link_state": {"type": "boolean"}}}}})");
+  auto parsed = DatabaseSchema::Parse(schema);
+  EXPECT_TRUE(parsed.ok()) << parsed.status();
+  return *parsed;
+}
+
+const std::string kRow = "6d5d3bb2-3f1c-4a4b-9d9e-000000000001";
+
+TEST(OvsdbSchemaTest, ColumnKindsAndDefaults) {
+  const DatabaseSchema schema = TestSchema();
+  const auto& columns = schema.tables.at("Port").columns;
+  EXPECT_EQ(schema.version, "8.3.0");
+  EXPECT_EQ(columns.at("name").kind, ColumnType::Kind::kAtom);
+  EXPECT_EQ(columns.at("tag").kind, ColumnType::Kind::kSet);
+  EXPECT_EQ(columns.at("trunks").kind, ColumnType::Kind::kSet);
+  EXPECT_EQ(columns.at("external_ids").kind, ColumnType::Kind::kMap);
+  EXPECT_EQ(columns.at("name").DefaultValue(), "");
+  EXPECT_EQ(columns.at("bond_fake_link_state").DefaultValue(), false);
+  EXPECT_EQ(columns.at("tag").DefaultValue(), json::parse(R"(["set", []])"));
+  EXPECT_EQ(columns.at("external_ids").DefaultValue(), json::parse(R"(["map", []])"));
+}
+
+TEST(OvsdbSchemaTest, MalformedSchemaIsInvalidArgument) {
+  EXPECT_EQ(DatabaseSchema::Parse(json::parse(R"({"name": "x"})")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(DatabaseSchema::Parse(json::parse(R"({"tables": {"T": {"columns": {"c": {}}}}})"))
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(OvsdbCacheTest, NormalizeSortsSetsAndMapsAndUnwrapsSingletons) {
+  EXPECT_EQ(NormalizeDatum(json::parse(R"(["set", [30, 10, 20]])")),
+            json::parse(R"(["set", [10, 20, 30]])"));
+  EXPECT_EQ(NormalizeDatum(json::parse(R"(["set", [7]])")), 7);
+  EXPECT_EQ(NormalizeDatum(json::parse(R"(["map", [["b", "2"], ["a", "1"]]])")),
+            json::parse(R"(["map", [["a", "1"], ["b", "2"]]])"));
+  // A uuid atom is a two-element array but not a set.
+  EXPECT_EQ(NormalizeDatum(json::parse(R"(["uuid", "x"])")), json::parse(R"(["uuid", "x"])"));
+}
+
+TEST(OvsdbCacheTest, InitialRowGetsDefaultsForOmittedColumns) {
+  Cache cache;
+  auto changes = cache.ApplyUpdate2(
+      json::parse(R"({"Port": {")" + kRow +
+                  R"(": {"initial": {"name": "p1", "trunks": ["set", [20, 10]]}}}})"),
+      TestSchema());
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  EXPECT_EQ(*changes, (std::vector<RowChange>{{"Port", kRow, RowChange::Kind::kInsert}}));
+  const Row& row = cache.table("Port").at(kRow);
+  EXPECT_EQ(row["name"], "p1");
+  EXPECT_EQ(row["trunks"], json::parse(R"(["set", [10, 20]])"));
+  EXPECT_EQ(row["tag"], json::parse(R"(["set", []])"));
+  EXPECT_EQ(row["external_ids"], json::parse(R"(["map", []])"));
+  EXPECT_EQ(row["bond_fake_link_state"], false);
+}
+
+TEST(OvsdbCacheTest, Update2ModifyAppliesDiffsPerColumnKind) {
+  const DatabaseSchema schema = TestSchema();
+  Cache cache;
+  ASSERT_TRUE(cache
+                  .ApplyUpdate2(json::parse(R"({"Port": {")" + kRow + R"(": {"insert": {
+                      "name": "p1", "tag": 10, "trunks": ["set", [10, 20]],
+                      "external_ids": ["map", [["owner", "hvagent"], ["vm", "a"]]]}}}})"),
+                                schema)
+                  .ok());
+  // name: replaced; tag (optional): 10 toggled off and 20 on; trunks: 20 off, 30 on;
+  // external_ids: vm changed, owner deleted (same value), mac inserted.
+  auto changes = cache.ApplyUpdate2(json::parse(R"({"Port": {")" + kRow + R"(": {"modify": {
+      "name": "p2", "tag": ["set", [10, 20]], "trunks": ["set", [20, 30]],
+      "external_ids": ["map", [["vm", "b"], ["owner", "hvagent"], ["mac", "52:54"]]]}}}})"),
+                                    schema);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  EXPECT_EQ(*changes, (std::vector<RowChange>{{"Port", kRow, RowChange::Kind::kModify}}));
+  const Row& row = cache.table("Port").at(kRow);
+  EXPECT_EQ(row["name"], "p2");
+  EXPECT_EQ(row["tag"], 20);
+  EXPECT_EQ(row["trunks"], json::parse(R"(["set", [10, 30]])"));
+  EXPECT_EQ(row["external_ids"], json::parse(R"(["map", [["mac", "52:54"], ["vm", "b"]]])"));
+
+  // An optional column emptied: its one value toggled off.
+  ASSERT_TRUE(
+      cache
+          .ApplyUpdate2(json::parse(R"({"Port": {")" + kRow + R"(": {"modify": {"tag": 20}}}})"),
+                        schema)
+          .ok());
+  EXPECT_EQ(cache.table("Port").at(kRow)["tag"], json::parse(R"(["set", []])"));
+}
+
+TEST(OvsdbCacheTest, Update2DeleteAndUnknownRows) {
+  const DatabaseSchema schema = TestSchema();
+  Cache cache;
+  ASSERT_TRUE(
+      cache
+          .ApplyUpdate2(json::parse(R"({"Port": {")" + kRow + R"(": {"insert": {"name": "p"}}}})"),
+                        schema)
+          .ok());
+  auto deleted =
+      cache.ApplyUpdate2(json::parse(R"({"Port": {")" + kRow + R"(": {"delete": null}}})"), schema);
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(*deleted, (std::vector<RowChange>{{"Port", kRow, RowChange::Kind::kDelete}}));
+  EXPECT_TRUE(cache.table("Port").empty());
+  // A modify of a row the cache never saw is a protocol error (the client resyncs).
+  EXPECT_EQ(
+      cache
+          .ApplyUpdate2(json::parse(R"({"Port": {")" + kRow + R"(": {"modify": {"name": "x"}}}})"),
+                        schema)
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      cache.ApplyUpdate2(json::parse(R"({"Port": {")" + kRow + R"(": {"bogus": {}}}})"), schema)
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+}
+
+TEST(OvsdbCacheTest, ResentInsertReplacesTheRowNeverDuplicates) {
+  const DatabaseSchema schema = TestSchema();
+  Cache cache;
+  const json insert =
+      json::parse(R"({"Port": {")" + kRow + R"(": {"insert": {"name": "p", "tag": 5}}}})");
+  ASSERT_TRUE(cache.ApplyUpdate2(insert, schema).ok());
+  auto again = cache.ApplyUpdate2(
+      json::parse(R"({"Port": {")" + kRow + R"(": {"insert": {"name": "p"}}}})"), schema);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(cache.table("Port").size(), 1U);
+  EXPECT_EQ(cache.table("Port").at(kRow)["tag"], json::parse(R"(["set", []])"));
+}
+
+TEST(OvsdbCacheTest, Update1NewOldSemantics) {
+  const DatabaseSchema schema = TestSchema();
+  Cache cache;
+  auto inserted = cache.ApplyUpdate(
+      json::parse(R"({"Port": {")" + kRow + R"(": {"new": {"name": "p", "tag": 3}}}})"), schema);
+  ASSERT_TRUE(inserted.ok());
+  EXPECT_EQ(inserted->at(0).kind, RowChange::Kind::kInsert);
+  // "modify" in update1 carries full new values, not diffs.
+  auto modified =
+      cache.ApplyUpdate(json::parse(R"({"Port": {")" + kRow +
+                                    R"(": {"old": {"tag": 3}, "new": {"name": "p", "tag": 4}}}})"),
+                        schema);
+  ASSERT_TRUE(modified.ok());
+  EXPECT_EQ(modified->at(0).kind, RowChange::Kind::kModify);
+  EXPECT_EQ(cache.table("Port").at(kRow)["tag"], 4);
+  auto deleted = cache.ApplyUpdate(
+      json::parse(R"({"Port": {")" + kRow + R"(": {"old": {"name": "p"}}}})"), schema);
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(deleted->at(0).kind, RowChange::Kind::kDelete);
+  EXPECT_TRUE(cache.table("Port").empty());
+}
+
+TEST(OvsdbCacheTest, DiffOfTwoCachesNamesEveryChange) {
+  const DatabaseSchema schema = TestSchema();
+  Cache before;
+  Cache after;
+  const std::string kept = "00000000-0000-0000-0000-00000000000a";
+  const std::string gone = "00000000-0000-0000-0000-00000000000b";
+  const std::string fresh = "00000000-0000-0000-0000-00000000000c";
+  const std::string changed = "00000000-0000-0000-0000-00000000000d";
+  ASSERT_TRUE(before
+                  .ApplyUpdate2(json{{"Port",
+                                      {{kept, {{"initial", {{"name", "k"}}}}},
+                                       {gone, {{"initial", {{"name", "g"}}}}},
+                                       {changed, {{"initial", {{"name", "c"}}}}}}}},
+                                schema)
+                  .ok());
+  ASSERT_TRUE(after
+                  .ApplyUpdate2(json{{"Port",
+                                      {{kept, {{"initial", {{"name", "k"}}}}},
+                                       {fresh, {{"initial", {{"name", "f"}}}}},
+                                       {changed, {{"initial", {{"name", "c2"}}}}}}}},
+                                schema)
+                  .ok());
+  EXPECT_EQ(Cache::Diff(before, after),
+            (std::vector<RowChange>{{"Port", gone, RowChange::Kind::kDelete},
+                                    {"Port", changed, RowChange::Kind::kModify},
+                                    {"Port", fresh, RowChange::Kind::kInsert}}));
+  EXPECT_TRUE(Cache::Diff(after, after).empty());
+}
+
+}  // namespace
+}  // namespace hvagent::ovsdb
