@@ -6,6 +6,9 @@
 #include <sstream>
 #include <utility>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <toml++/toml.h>
 
 #include "hvagent/common/logging.h"
@@ -25,6 +28,21 @@ Status ReadString(const toml::table& table, std::string_view section, std::strin
   if (value == nullptr) {
     return absl::InvalidArgumentError(
         fmt::format("config key '{}.{}' must be a string", section, key));
+  }
+  out = value->get();
+  return absl::OkStatus();
+}
+
+Status ReadBool(const toml::table& table, std::string_view section, std::string_view key,
+                bool& out) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) {
+    return absl::OkStatus();
+  }
+  const auto* value = node->as_boolean();
+  if (value == nullptr) {
+    return absl::InvalidArgumentError(
+        fmt::format("config key '{}.{}' must be true or false", section, key));
   }
   out = value->get();
   return absl::OkStatus();
@@ -62,17 +80,30 @@ Status RejectUnknownKeys(const toml::table& table, std::string_view section,
   return absl::OkStatus();
 }
 
-// HOST:PORT or [IPv6]:PORT with a port of 1–65535.
-bool IsHostPort(const std::string& value) {
+// HOST:PORT or [IPv6]:PORT with a port of 1–65535 (0–65535 with `allow_zero`).
+bool IsHostPort(const std::string& value, bool allow_zero = false) {
   const auto colon = value.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == value.size()) return false;
   const std::string host = value.substr(0, colon);
   const std::string port = value.substr(colon + 1);
   if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
   const int number = std::stoi(port);
-  if (number < 1 || number > 65535) return false;
+  if (number < (allow_zero ? 0 : 1) || number > 65535) return false;
   if (host.front() == '[') return host.size() > 2 && host.back() == ']';
   return host.find(':') == std::string::npos;  // a bare IPv6 address needs brackets
+}
+
+// 127.0.0.0/8, ::1 or "localhost": the host part of a HOST:PORT.
+bool IsLoopbackHost(const std::string& host_port) {
+  std::string host = host_port.substr(0, host_port.rfind(':'));
+  if (host == "localhost") return true;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    in6_addr v6{};
+    return inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &v6) == 1 &&
+           IN6_IS_ADDR_LOOPBACK(&v6);
+  }
+  in_addr v4{};
+  return inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
 }
 
 const toml::table* Section(const toml::table& root, std::string_view name) {
@@ -94,7 +125,8 @@ StatusOr<Config> ParseConfigToml(std::string_view toml_text, std::string_view or
   Config config = std::move(base);
   auto annotate = [&](const Status& s) { return Annotate(s, origin); };
 
-  if (Status s = RejectUnknownKeys(root, "", {"api", "log", "libvirt", "ovsdb", "agent", "limits"});
+  if (Status s = RejectUnknownKeys(
+          root, "", {"api", "log", "libvirt", "ovsdb", "agent", "limits", "metrics"});
       !s.ok()) {
     return annotate(s);
   }
@@ -108,7 +140,7 @@ StatusOr<Config> ParseConfigToml(std::string_view toml_text, std::string_view or
         Key{"agent",
             {"state_dir", "shutdown_grace_seconds", "workers", "max_queued_calls",
              "event_ring_capacity"}},
-        Key{"limits", {"max_networks"}}}) {
+        Key{"limits", {"max_networks"}}, Key{"metrics", {"listen", "allow_remote"}}}) {
     if (const toml::table* t = Section(root, k.section)) {
       if (Status s = RejectUnknownKeys(*t, k.section, k.keys); !s.ok()) {
         return annotate(s);
@@ -144,6 +176,10 @@ StatusOr<Config> ParseConfigToml(std::string_view toml_text, std::string_view or
   }
   if (const auto* t = Section(root, "limits")) {
     status.Update(ReadInt(*t, "limits", "max_networks", 1, 1000000, config.max_networks));
+  }
+  if (const auto* t = Section(root, "metrics")) {
+    status.Update(ReadString(*t, "metrics", "listen", config.metrics_listen));
+    status.Update(ReadBool(*t, "metrics", "allow_remote", config.metrics_allow_remote));
   }
   if (!status.ok()) {
     return annotate(status);
@@ -217,6 +253,20 @@ Status ValidateConfig(const Config& config) {
       return absl::InvalidArgumentError(
           fmt::format("api.tcp_listen '{}' must be HOST:PORT (IPv6 as [ADDR]:PORT, port 1–65535)",
                       config.tcp_listen));
+    }
+  }
+  if (!config.metrics_listen.empty()) {
+    if (!IsHostPort(config.metrics_listen, /*allow_zero=*/true)) {
+      return absl::InvalidArgumentError(fmt::format(
+          "metrics.listen '{}' must be HOST:PORT (IPv6 as [ADDR]:PORT, port 0–65535) or empty",
+          config.metrics_listen));
+    }
+    // Plain HTTP without authentication: on the network only when asked for.
+    if (!config.metrics_allow_remote && !IsLoopbackHost(config.metrics_listen)) {
+      return absl::InvalidArgumentError(fmt::format(
+          "metrics.listen '{}' is not a loopback address; set metrics.allow_remote = true to "
+          "serve unauthenticated metrics beyond this host",
+          config.metrics_listen));
     }
   }
   return absl::OkStatus();

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -25,6 +26,7 @@
 #include "hvagent/api/event_service.h"
 #include "hvagent/api/host_service.h"
 #include "hvagent/api/logging_interceptor.h"
+#include "hvagent/api/metrics_interceptor.h"
 #include "hvagent/api/network_service.h"
 #include "hvagent/api/request_replay.h"
 #include "hvagent/api/vm_service.h"
@@ -37,6 +39,11 @@
 #include "hvagent/host/host_facts.h"
 #include "hvagent/libvirt/connection_manager.h"
 #include "hvagent/libvirt/event_loop.h"
+#include "hvagent/metrics/metrics.h"
+#include "hvagent/metrics/metrics_server.h"
+#include "hvagent/metrics/switch_gauges.h"
+#include "hvagent/metrics/timed_backend_probe.h"
+#include "hvagent/metrics/timed_transactor.h"
 #include "hvagent/network/port_plugger.h"
 #include "hvagent/ovsdb/session.h"
 #include "hvagent/store/database.h"
@@ -72,6 +79,45 @@ void UpdateHealth(grpc::HealthCheckServiceInterface& health, const host::Backend
   health.SetServingStatus("hvagent.v1.EventService", true);
   health.SetServingStatus("hvagent.v1.VmService", libvirt);
   health.SetServingStatus("hvagent.v1.NetworkService", ovsdb);
+}
+
+// hvagent_vms{state}: the agent's VMs by libvirt state, every state present.
+metrics::GaugeSource VmStateGauges(compute::VmManager& vms, metrics::LibvirtObserver& observer) {
+  return [&vms, &observer]() -> StatusOr<std::vector<metrics::GaugeFamily>> {
+    const auto start = std::chrono::steady_clock::now();
+    auto list = vms.List(/*include_external=*/false);
+    observer.ObserveLibvirtCall("list_domains", std::chrono::steady_clock::now() - start,
+                                list.ok());
+    HVAGENT_RETURN_IF_ERROR(list.status());
+    std::map<std::string, double> by_state;
+    for (auto state : {libvirt::DomainState::kNoState, libvirt::DomainState::kRunning,
+                       libvirt::DomainState::kBlocked, libvirt::DomainState::kPaused,
+                       libvirt::DomainState::kShuttingDown, libvirt::DomainState::kShutOff,
+                       libvirt::DomainState::kCrashed, libvirt::DomainState::kSuspended}) {
+      by_state[std::string(libvirt::DomainStateName(state))] = 0;
+    }
+    for (const auto& vm : *list) ++by_state[std::string(libvirt::DomainStateName(vm.state))];
+    metrics::GaugeFamily family{
+        .name = "hvagent_vms", .help = "The agent's VMs by libvirt state.", .samples = {}};
+    for (const auto& [state, count] : by_state) {
+      family.samples.push_back({.labels = {{"state", state}}, .value = count});
+    }
+    return std::vector<metrics::GaugeFamily>{std::move(family)};
+  };
+}
+
+// hvagent_backend_up{backend}: the monitor's view, as health reports it.
+metrics::GaugeSource BackendGauges(const host::BackendMonitor& monitor) {
+  return [&monitor]() -> StatusOr<std::vector<metrics::GaugeFamily>> {
+    metrics::GaugeFamily family{.name = "hvagent_backend_up",
+                                .help = "1 while the agent reaches the backend, else 0.",
+                                .samples = {}};
+    for (const char* name : {"libvirt", "ovsdb"}) {
+      family.samples.push_back(
+          {.labels = {{"backend", name}}, .value = monitor.Status(name).connected ? 1.0 : 0.0});
+    }
+    return std::vector<metrics::GaugeFamily>{std::move(family)};
+  };
 }
 
 sigset_t ShutdownSignals() {
@@ -226,6 +272,8 @@ Status Daemon::Run() {
     spdlog::warn("cannot prune old request ids: {}", pruned.status());
   }
   api::EventHub events(static_cast<size_t>(config_.event_ring_capacity));
+  // Outlives everything that reports to it; its endpoint starts last.
+  metrics::Metrics metrics;
   std::mutex health_mu;
   grpc::Server* live_server = nullptr;  // set once serving, under health_mu
   // libvirt's event loop first: the connection's keep-alives and domain
@@ -234,7 +282,9 @@ Status Daemon::Run() {
   libvirt::ConnectionManager libvirt(
       {.uri = config_.libvirt_uri},
       [&events](const libvirt::LifecycleEvent& e) { PublishLifecycle(events, e); });
-  ovsdb::Session ovsdb(config_.ovsdb_endpoint);
+  ovsdb::Session ovsdb_session(config_.ovsdb_endpoint);
+  // Every OVSDB user goes through the timed decorator (latency, batch sizes).
+  metrics::TimedTransactor ovsdb(ovsdb_session, metrics);
   network::OvsdbPortPlugger plugger(ovsdb);
   OvsNicBackend nic_backend(plugger);
   StoreNetworkResolver network_resolver(networks);
@@ -267,7 +317,7 @@ Status Daemon::Run() {
     spdlog::info("reconcile: {} running VMs to check", names->size());
   };
   std::vector<std::unique_ptr<host::BackendProbe>> probes;
-  probes.push_back(host::MakeLibvirtProbe(libvirt));
+  probes.push_back(metrics::TimeLibvirtProbe(host::MakeLibvirtProbe(libvirt), metrics));
   probes.push_back(host::MakeOvsdbProbe(config_.ovsdb_endpoint));
   host::BackendMonitor monitor(std::move(probes), {}, [&](const host::BackendStatus& status) {
     v1::Event event;
@@ -301,6 +351,7 @@ Status Daemon::Run() {
   builder.RegisterService(&vm_service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<api::LoggingInterceptorFactory>());
+  interceptors.push_back(std::make_unique<api::MetricsInterceptorFactory>(metrics));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server;
   {
@@ -328,6 +379,24 @@ Status Daemon::Run() {
       tls ? fmt::format(" and {} (mutual TLS, port {})", config_.tcp_listen, tcp_port) : "",
       monitor.Status("libvirt").connected ? "connected" : "unreachable",
       monitor.Status("ovsdb").connected ? "connected" : "unreachable");
+  // Metrics are not worth refusing to manage VMs for: a port in use costs a
+  // logged error, not the agent.
+  std::unique_ptr<metrics::MetricsServer> metrics_server;
+  if (!config_.metrics_listen.empty()) {
+    metrics.AddGaugeSource("vms", VmStateGauges(vms, metrics));
+    metrics.AddGaugeSource("backends", BackendGauges(monitor));
+    // The untimed session: scrapes are not the agent's switch work.
+    metrics.AddGaugeSource("ovs", metrics::SwitchGaugeSource(ovsdb_session));
+    auto started = metrics::MetricsServer::Start(config_.metrics_listen, metrics);
+    if (started.ok()) {
+      metrics_server = std::move(*started);
+      spdlog::info("metrics on http://{}:{}/metrics",
+                   config_.metrics_listen.substr(0, config_.metrics_listen.rfind(':')),
+                   metrics_server->port());
+    } else {
+      spdlog::error("{}; serving without metrics", started.status().message());
+    }
+  }
   sd_notify(0, "READY=1");
   WatchdogPinger watchdog;
 

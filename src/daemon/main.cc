@@ -22,6 +22,7 @@ struct Flag {
   const char* key;
   bool integer;
   const char* help;
+  bool boolean = false;  // takes true or false
 };
 
 constexpr Flag kFlags[] = {
@@ -41,6 +42,10 @@ constexpr Flag kFlags[] = {
     {"--event-ring-capacity", "agent", "event_ring_capacity", true,
      "events kept for Watch clients that reconnect or lag"},
     {"--max-networks", "limits", "max_networks", true, "networks per host"},
+    {"--metrics-listen", "metrics", "listen", false,
+     "HOST:PORT of the Prometheus endpoint (loopback unless allowed; empty disables)"},
+    {"--metrics-allow-remote", "metrics", "allow_remote", false,
+     "true to let --metrics-listen be a non-loopback address", true},
 };
 
 }  // namespace
@@ -72,7 +77,14 @@ int main(int argc, char** argv) {
     const Flag& f = kFlags[i];
     if (!overrides.contains(f.section)) overrides.insert(f.section, toml::table{});
     auto* section = overrides[f.section].as_table();
-    if (f.integer) {
+    if (f.boolean) {
+      if (*values[i] != "true" && *values[i] != "false") {
+        std::cerr << "hvagentd: " << f.flag << " (" << f.section << "." << f.key
+                  << ") must be true or false, not '" << *values[i] << "'\n";
+        return 2;
+      }
+      section->insert(f.key, *values[i] == "true");
+    } else if (f.integer) {
       try {
         section->insert(f.key, std::stoll(*values[i]));
       } catch (const std::exception&) {

@@ -31,6 +31,12 @@ struct Config {
   int event_ring_capacity = 4096;
   // Networks per host.
   int max_networks = 4096;
+  // Prometheus endpoint (plain HTTP GET /metrics), HOST:PORT; empty disables
+  // it; port 0 picks a free one. 9464 is the port OpenTelemetry's Prometheus
+  // exporters use. Loopback only unless metrics_allow_remote: the endpoint has
+  // no authentication.
+  std::string metrics_listen = "127.0.0.1:9464";
+  bool metrics_allow_remote = false;
 };
 
 inline constexpr const char* kDefaultConfigPath = "/etc/hvagent/hvagent.toml";

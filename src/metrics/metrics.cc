@@ -1,0 +1,183 @@
+#include "hvagent/metrics/metrics.h"
+
+#include <mutex>
+#include <utility>
+
+#include <prometheus/text_serializer.h>
+
+#include "hvagent/common/version.h"
+
+namespace hvagent::metrics {
+
+namespace {
+
+using prometheus::Histogram;
+
+double Seconds(std::chrono::nanoseconds took) {
+  return std::chrono::duration<double>(took).count();
+}
+
+// Calls to the agent and to libvirt: a millisecond to a minute.
+const Histogram::BucketBoundaries& CallBuckets() {
+  static const Histogram::BucketBoundaries kBuckets{
+      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+  return kBuckets;
+}
+
+// OVSDB transactions: a local unix socket, usually well under a millisecond.
+const Histogram::BucketBoundaries& OvsdbBuckets() {
+  static const Histogram::BucketBoundaries kBuckets{
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+  return kBuckets;
+}
+
+const Histogram::BucketBoundaries& CountBuckets() {
+  static const Histogram::BucketBoundaries kBuckets{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
+  return kBuckets;
+}
+
+const char* Result(bool ok) { return ok ? "ok" : "error"; }
+
+}  // namespace
+
+// The scrape-time families, plus hvagent_metrics_source_up and build info.
+class Metrics::GaugeCollector final : public prometheus::Collectable {
+ public:
+  void Add(std::string source, GaugeSource gauges) {
+    std::lock_guard lock(mu_);
+    sources_.emplace_back(std::move(source), std::move(gauges));
+  }
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    std::vector<std::pair<std::string, GaugeSource>> sources;
+    {
+      std::lock_guard lock(mu_);
+      sources = sources_;
+    }
+    std::vector<prometheus::MetricFamily> out;
+    prometheus::MetricFamily build{.name = "hvagent_build_info",
+                                   .help = "The agent's version; always 1.",
+                                   .type = prometheus::MetricType::Gauge,
+                                   .metric = {}};
+    prometheus::ClientMetric info;
+    info.label.push_back({"version", std::string(kAgentVersion)});
+    info.gauge.value = 1;
+    build.metric.push_back(std::move(info));
+    out.push_back(std::move(build));
+
+    prometheus::MetricFamily up{
+        .name = "hvagent_metrics_source_up",
+        .help =
+            "1 if the scrape-time source answered on this scrape, else 0 (its families are "
+            "then missing).",
+        .type = prometheus::MetricType::Gauge,
+        .metric = {}};
+    for (const auto& [name, source] : sources) {
+      StatusOr<std::vector<GaugeFamily>> families = source();
+      prometheus::ClientMetric m;
+      m.label.push_back({"source", name});
+      m.gauge.value = families.ok() ? 1 : 0;
+      up.metric.push_back(std::move(m));
+      if (!families.ok()) continue;
+      for (GaugeFamily& family : *families) {
+        prometheus::MetricFamily f{.name = std::move(family.name),
+                                   .help = std::move(family.help),
+                                   .type = prometheus::MetricType::Gauge,
+                                   .metric = {}};
+        for (Sample& sample : family.samples) {
+          prometheus::ClientMetric metric;
+          for (auto& [key, value] : sample.labels) metric.label.push_back({key, value});
+          metric.gauge.value = sample.value;
+          f.metric.push_back(std::move(metric));
+        }
+        out.push_back(std::move(f));
+      }
+    }
+    out.push_back(std::move(up));
+    return out;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::pair<std::string, GaugeSource>> sources_;
+};
+
+Metrics::Metrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      gauges_(std::make_shared<GaugeCollector>()),
+      rpc_total_(prometheus::BuildCounter()
+                     .Name("hvagent_rpc_requests_total")
+                     .Help("gRPC calls finished, by method and status code.")
+                     .Register(*registry_)),
+      rpc_seconds_(prometheus::BuildHistogram()
+                       .Name("hvagent_rpc_duration_seconds")
+                       .Help("gRPC call latency (streams: their whole life), by method and code.")
+                       .Register(*registry_)),
+      ovsdb_total_(prometheus::BuildCounter()
+                       .Name("hvagent_ovsdb_transactions_total")
+                       .Help("OVSDB transactions the agent ran, by result (ok, error).")
+                       .Register(*registry_)),
+      ovsdb_seconds_(prometheus::BuildHistogram()
+                         .Name("hvagent_ovsdb_transaction_duration_seconds")
+                         .Help("OVSDB transaction latency as its caller sees it, by result.")
+                         .Register(*registry_)),
+      ovsdb_operations_(prometheus::BuildHistogram()
+                            .Name("hvagent_ovsdb_transaction_operations")
+                            .Help("Operations per OVSDB transaction (a caller's batch size).")
+                            .Register(*registry_)),
+      ovsdb_batch_callers_(prometheus::BuildHistogram()
+                               .Name("hvagent_ovsdb_batch_callers")
+                               .Help("Callers merged into one OVSDB transact on the wire.")
+                               .Register(*registry_)),
+      ovsdb_batch_operations_(prometheus::BuildHistogram()
+                                  .Name("hvagent_ovsdb_batch_operations")
+                                  .Help("Operations in one OVSDB transact on the wire.")
+                                  .Register(*registry_)),
+      libvirt_seconds_(prometheus::BuildHistogram()
+                           .Name("hvagent_libvirt_call_duration_seconds")
+                           .Help("libvirt call latency, by call and result (ok, error).")
+                           .Register(*registry_)) {}
+
+Metrics::~Metrics() = default;
+
+void Metrics::ObserveRpc(std::string_view method, std::string_view code,
+                         std::chrono::nanoseconds took) {
+  const prometheus::Labels labels{{"method", std::string(method)}, {"code", std::string(code)}};
+  rpc_total_.Add(labels).Increment();
+  rpc_seconds_.Add(labels, CallBuckets()).Observe(Seconds(took));
+}
+
+void Metrics::ObserveTransaction(std::chrono::nanoseconds took, size_t operations, bool ok) {
+  const prometheus::Labels labels{{"result", Result(ok)}};
+  ovsdb_total_.Add(labels).Increment();
+  ovsdb_seconds_.Add(labels, OvsdbBuckets()).Observe(Seconds(took));
+  ovsdb_operations_.Add({}, CountBuckets()).Observe(static_cast<double>(operations));
+}
+
+void Metrics::ObserveBatch(size_t callers, size_t operations) {
+  ovsdb_batch_callers_.Add({}, CountBuckets()).Observe(static_cast<double>(callers));
+  ovsdb_batch_operations_.Add({}, CountBuckets()).Observe(static_cast<double>(operations));
+}
+
+void Metrics::ObserveLibvirtCall(std::string_view call, std::chrono::nanoseconds took, bool ok) {
+  libvirt_seconds_.Add({{"call", std::string(call)}, {"result", Result(ok)}}, CallBuckets())
+      .Observe(Seconds(took));
+}
+
+void Metrics::AddGaugeSource(std::string source, GaugeSource gauges) {
+  gauges_->Add(std::move(source), std::move(gauges));
+}
+
+std::vector<std::weak_ptr<prometheus::Collectable>> Metrics::Collectables() const {
+  return {registry_, gauges_};
+}
+
+std::string Metrics::Serialize() const {
+  std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  std::vector<prometheus::MetricFamily> gauges = gauges_->Collect();
+  families.insert(families.end(), std::make_move_iterator(gauges.begin()),
+                  std::make_move_iterator(gauges.end()));
+  return prometheus::TextSerializer().Serialize(families);
+}
+
+}  // namespace hvagent::metrics
