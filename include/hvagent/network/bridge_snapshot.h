@@ -1,0 +1,103 @@
+// One consistent view of the switch (Bridge, Port and Interface rows read in one
+// transaction), decoded from RFC 7047 values into plain structs, and the
+// ownership tags every row the agent creates carries. Bridge and bond managers
+// decide from a snapshot, then guard their change with `wait` operations so a
+// row that moved since the read fails the transaction instead of being clobbered.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hvagent/common/status.h"
+#include "hvagent/ovsdb/transactor.h"
+
+namespace hvagent::network {
+
+using ExternalIds = std::map<std::string, std::string>;
+
+// external_ids keys and values of the agent's rows: owner=hvagent marks the row
+// as the agent's; kind says what it is (as the other network rows, owned_rows.h).
+inline constexpr const char* kOwnerKey = "owner";
+inline constexpr const char* kOwnerValue = "hvagent";
+inline constexpr const char* kKindKey = "kind";
+inline constexpr const char* kKindBridge = "bridge";
+inline constexpr const char* kKindBridgeInternalPort = "bridge-internal-port";
+inline constexpr const char* kKindBond = "bond";
+inline constexpr const char* kKindBondMember = "bond-member";
+// What VM NIC ports carry (daemon/ovs_nic_backend): the VM they belong to.
+inline constexpr const char* kVmUuidKey = "vm-uuid";
+
+// The tags of a row the agent creates: owner, kind, and `extra` (e.g. the bridge).
+ExternalIds OwnedIds(const std::string& kind, ExternalIds extra = {});
+bool IsAgentOwned(const ExternalIds& ids);
+
+struct OvsInterfaceRow {
+  std::string uuid;
+  std::string name;
+  std::string type;  // "" (a system device), "internal", "vxlan", "patch", ...
+  ExternalIds external_ids;
+  std::string admin_state;  // "up", "down" or "" before ovs-vswitchd reported
+  std::string link_state;
+  std::string mac_in_use;
+  std::optional<bool> lacp_current;  // unset while LACP does not run
+};
+
+struct OvsPortRow {
+  std::string uuid;
+  std::string name;
+  std::vector<std::string> interfaces;  // Interface uuids
+  std::optional<uint32_t> tag;
+  std::vector<uint32_t> trunks;
+  std::string vlan_mode;
+  std::string bond_mode;
+  std::string lacp;
+  std::string bond_active_slave;  // the active member's MAC, as ovs-vswitchd reports it
+  ExternalIds other_config;
+  ExternalIds external_ids;
+};
+
+struct OvsBridgeRow {
+  std::string uuid;
+  std::string name;
+  std::string datapath_type;
+  std::vector<std::string> ports;  // Port uuids
+  ExternalIds external_ids;
+};
+
+struct SwitchSnapshot {
+  std::vector<OvsBridgeRow> bridges;                  // sorted by name
+  std::map<std::string, OvsPortRow> ports;            // by uuid
+  std::map<std::string, OvsInterfaceRow> interfaces;  // by uuid
+
+  const OvsBridgeRow* FindBridge(const std::string& name) const;
+  const OvsPortRow* FindPort(const std::string& name) const;
+  const OvsInterfaceRow* FindInterface(const std::string& name) const;
+  // The bridge holding port `port_uuid`, the port holding interface `iface_uuid`.
+  const OvsBridgeRow* BridgeOfPort(const std::string& port_uuid) const;
+  const OvsPortRow* PortOfInterface(const std::string& iface_uuid) const;
+  // Interface names of `port`, sorted.
+  std::vector<std::string> InterfaceNames(const OvsPortRow& port) const;
+};
+
+// The three selects of a snapshot, and their results decoded (pure).
+nlohmann::json SnapshotOperations();
+StatusOr<SwitchSnapshot> ParseSnapshot(const nlohmann::json& results);
+// Runs SnapshotOperations in one transaction.
+StatusOr<SwitchSnapshot> ReadSnapshot(ovsdb::Transactor& ovsdb);
+
+// RFC 7047 value helpers shared by the managers' operation builders.
+nlohmann::json OvsdbMap(const ExternalIds& values);
+nlohmann::json OvsdbUuid(const std::string& uuid);
+nlohmann::json OvsdbUuidSet(const std::vector<nlohmann::json>& refs);
+// A `wait` that holds when `where` matches exactly `rows` (restricted to `columns`).
+nlohmann::json WaitRows(const std::string& table, nlohmann::json where, nlohmann::json columns,
+                        nlohmann::json rows);
+// A `wait` that holds when no row of `table` has `name`.
+nlohmann::json WaitNameAbsent(const std::string& table, const std::string& name);
+
+}  // namespace hvagent::network

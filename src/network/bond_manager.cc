@@ -1,0 +1,187 @@
+#include "hvagent/network/bond_manager.h"
+
+#include <net/if.h>
+
+#include <algorithm>
+
+namespace hvagent::network {
+
+namespace {
+
+// A guard `wait` failed: something changed between the read and the write.
+Status Guarded(Status status, const std::string& what) {
+  if (status.code() == absl::StatusCode::kFailedPrecondition &&
+      MessageOf(status).find("timed out") != std::string::npos) {
+    return absl::AbortedError(fmt::format(
+        "{} changed on the switch while this request ran; nothing was changed, retry", what));
+  }
+  return status;
+}
+
+uint32_t ParseUint(const std::string& text) {
+  try {
+    return static_cast<uint32_t>(std::stoul(text));
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+}  // namespace
+
+bool LinuxInterfaceExists(const std::string& name) {
+  // if_nametoindex asks the kernel through a socket of the calling thread's
+  // network namespace; /sys/class/net shows the namespace sysfs was mounted in.
+  return if_nametoindex(name.c_str()) != 0;
+}
+
+bool IsBondPort(const OvsPortRow& port) {
+  return port.interfaces.size() > 1 || !port.bond_mode.empty() ||
+         (port.external_ids.contains(kKindKey) && port.external_ids.at(kKindKey) == kKindBond);
+}
+
+BondStatus DescribeBond(const SwitchSnapshot& snap, const OvsPortRow& port) {
+  BondStatus out{.name = port.name, .agent_owned = IsAgentOwned(port.external_ids)};
+  if (const OvsBridgeRow* bridge = snap.BridgeOfPort(port.uuid)) out.bridge = bridge->name;
+  BondSpec& spec = out.spec;
+  spec.members = snap.InterfaceNames(port);
+  if (port.bond_mode == "balance-slb") spec.mode = BondMode::kBalanceSlb;
+  if (port.bond_mode == "balance-tcp") spec.mode = BondMode::kBalanceTcp;
+  if (port.lacp == "active") spec.lacp = LacpMode::kActive;
+  if (port.lacp == "passive") spec.lacp = LacpMode::kPassive;
+  const auto config = [&](const char* key) {
+    const auto it = port.other_config.find(key);
+    return it == port.other_config.end() ? std::string() : it->second;
+  };
+  if (config("lacp-time") == "fast") spec.lacp_time = LacpTime::kFast;
+  spec.lacp_fallback_active_backup = config("lacp-fallback-ab") == "true";
+  spec.rebalance_interval_ms = ParseUint(config("bond-rebalance-interval"));
+
+  const bool lacp_on = spec.lacp != LacpMode::kOff;
+  bool negotiated = false;
+  std::vector<bool> admin_up;
+  for (const std::string& uuid : port.interfaces) {
+    const auto it = snap.interfaces.find(uuid);
+    if (it == snap.interfaces.end()) continue;
+    const OvsInterfaceRow& iface = it->second;
+    BondMemberStatus member{.name = iface.name, .carrier = iface.link_state == "up"};
+    member.active = !port.bond_active_slave.empty() && iface.mac_in_use == port.bond_active_slave;
+    if (lacp_on) {
+      const bool current = iface.lacp_current.value_or(false);
+      negotiated = negotiated || current;
+      member.lacp_state = current ? "current" : "not-current";
+    }
+    out.members.push_back(std::move(member));
+    admin_up.push_back(iface.admin_state == "up");
+  }
+  out.lacp_status = !lacp_on ? "off" : (negotiated ? "negotiated" : "configured");
+  for (size_t i = 0; i < out.members.size(); ++i) {
+    BondMemberStatus& member = out.members[i];
+    // With LACP negotiated, a member whose partner information lapsed leaves
+    // the aggregate; otherwise (off, or fallback) carrier decides.
+    member.enabled = admin_up[i] && member.carrier &&
+                     (out.lacp_status != "negotiated" || member.lacp_state == "current");
+    if (member.active) out.active_member = member.name;
+  }
+  std::sort(out.members.begin(), out.members.end(),
+            [](const BondMemberStatus& a, const BondMemberStatus& b) { return a.name < b.name; });
+  return out;
+}
+
+Status BondManager::CheckMembers(const SwitchSnapshot& snap, const BondSpec& spec,
+                                 const OvsPortRow* own_port) const {
+  for (const std::string& member : spec.members) {
+    if (const OvsInterfaceRow* iface = snap.FindInterface(member)) {
+      const OvsPortRow* port = snap.PortOfInterface(iface->uuid);
+      if (own_port != nullptr && port != nullptr && port->uuid == own_port->uuid) continue;
+      const OvsBridgeRow* bridge = port != nullptr ? snap.BridgeOfPort(port->uuid) : nullptr;
+      std::string where;
+      if (port != nullptr && IsBondPort(*port)) {
+        where = fmt::format("bond '{}'", port->name);
+      } else if (port != nullptr) {
+        where = fmt::format("port '{}'", port->name);
+      } else {
+        where = "an interface row";
+      }
+      if (bridge != nullptr) where += fmt::format(" on bridge '{}'", bridge->name);
+      return absl::FailedPreconditionError(fmt::format(
+          "spec.members: NIC '{}' is already in {}; a NIC can be in one bond or bridge only",
+          member, where));
+    }
+    if (!nic_exists_(member)) {
+      return absl::FailedPreconditionError(
+          fmt::format("spec.members: '{}' is not a network interface on this host", member));
+    }
+  }
+  return absl::OkStatus();
+}
+
+StatusOr<const OvsPortRow*> BondManager::OwnedBond(const SwitchSnapshot& snap,
+                                                   const std::string& name) {
+  const OvsPortRow* port = snap.FindPort(name);
+  if (port == nullptr || !IsBondPort(*port)) {
+    return absl::NotFoundError(fmt::format("bond '{}' does not exist", name));
+  }
+  if (!IsAgentOwned(port->external_ids)) {
+    return absl::FailedPreconditionError(fmt::format(
+        "name: bond '{}' was not created by hvagent (no external_ids:owner=hvagent); the agent "
+        "changes only its own bonds",
+        name));
+  }
+  return port;
+}
+
+StatusOr<BondStatus> BondManager::Create(const std::string& name, const std::string& bridge,
+                                         const BondSpec& spec) {
+  HVAGENT_RETURN_IF_ERROR(ValidateBondSpec(spec));
+  HVAGENT_ASSIGN_OR_RETURN(const SwitchSnapshot snap, ReadSnapshot(ovsdb_));
+  if (snap.FindBridge(bridge) == nullptr) {
+    return absl::FailedPreconditionError(
+        fmt::format("bridge: '{}' does not exist on this host", bridge));
+  }
+  if (snap.FindPort(name) != nullptr) {
+    return absl::AlreadyExistsError(
+        fmt::format("name: a port or bond '{}' already exists on the switch", name));
+  }
+  HVAGENT_RETURN_IF_ERROR(CheckMembers(snap, spec, nullptr));
+  HVAGENT_RETURN_IF_ERROR(Guarded(
+      ovsdb_.Transact(CreateBondOperations(name, bridge, spec)).status(), "the bridge or a NIC"));
+  return Get(name);
+}
+
+StatusOr<BondStatus> BondManager::Get(const std::string& name) {
+  HVAGENT_ASSIGN_OR_RETURN(const SwitchSnapshot snap, ReadSnapshot(ovsdb_));
+  const OvsPortRow* port = snap.FindPort(name);
+  if (port == nullptr || !IsBondPort(*port)) {
+    return absl::NotFoundError(fmt::format("bond '{}' does not exist", name));
+  }
+  return DescribeBond(snap, *port);
+}
+
+StatusOr<std::vector<BondStatus>> BondManager::List() {
+  HVAGENT_ASSIGN_OR_RETURN(const SwitchSnapshot snap, ReadSnapshot(ovsdb_));
+  std::vector<BondStatus> out;
+  for (const auto& [uuid, port] : snap.ports) {
+    if (IsBondPort(port)) out.push_back(DescribeBond(snap, port));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const BondStatus& a, const BondStatus& b) { return a.name < b.name; });
+  return out;
+}
+
+StatusOr<BondStatus> BondManager::Update(const std::string& name, const BondSpec& spec) {
+  HVAGENT_RETURN_IF_ERROR(ValidateBondSpec(spec));
+  HVAGENT_ASSIGN_OR_RETURN(const SwitchSnapshot snap, ReadSnapshot(ovsdb_));
+  HVAGENT_ASSIGN_OR_RETURN(const OvsPortRow* port, OwnedBond(snap, name));
+  HVAGENT_RETURN_IF_ERROR(CheckMembers(snap, spec, port));
+  HVAGENT_RETURN_IF_ERROR(Guarded(ovsdb_.Transact(UpdateBondOperations(snap, *port, spec)).status(),
+                                  "the bond or a NIC"));
+  return Get(name);
+}
+
+Status BondManager::Delete(const std::string& name) {
+  HVAGENT_ASSIGN_OR_RETURN(const SwitchSnapshot snap, ReadSnapshot(ovsdb_));
+  HVAGENT_ASSIGN_OR_RETURN(const OvsPortRow* port, OwnedBond(snap, name));
+  return ovsdb_.Transact(DeleteBondOperations(*port)).status();
+}
+
+}  // namespace hvagent::network

@@ -1,0 +1,203 @@
+#include "hvagent/network/bridge_manager.h"
+
+#include <algorithm>
+
+#include <fmt/ranges.h>
+
+namespace hvagent::network {
+
+namespace {
+
+using nlohmann::json;
+
+json UuidIs(const std::string& uuid) {
+  return json::array({json::array({"_uuid", "==", OvsdbUuid(uuid)})});
+}
+
+bool IsVmNic(const OvsPortRow& port) { return port.external_ids.contains(kVmUuidKey); }
+
+}  // namespace
+
+Status ValidateDatapathType(const std::string& field, const std::string& value) {
+  if (value == "system" || value == "netdev") return absl::OkStatus();
+  return absl::InvalidArgumentError(fmt::format(
+      "{}: must be 'system' (kernel datapath) or 'netdev' (userspace), not '{}'", field, value));
+}
+
+json CreateBridgeOperations(const std::string& name, const std::string& datapath_type) {
+  // The internal port is the host's interface on the bridge; it shares the name.
+  const ExternalIds port_ids = OwnedIds(kKindBridgeInternalPort, {{"bridge", name}});
+  return json::array({
+      WaitNameAbsent("Bridge", name),
+      WaitNameAbsent("Port", name),
+      WaitNameAbsent("Interface", name),
+      {{"op", "insert"},
+       {"table", "Interface"},
+       {"uuid-name", "iface"},
+       {"row", {{"name", name}, {"type", "internal"}, {"external_ids", OvsdbMap(port_ids)}}}},
+      {{"op", "insert"},
+       {"table", "Port"},
+       {"uuid-name", "port"},
+       {"row",
+        {{"name", name},
+         {"interfaces", json::array({"named-uuid", "iface"})},
+         {"external_ids", OvsdbMap(port_ids)}}}},
+      {{"op", "insert"},
+       {"table", "Bridge"},
+       {"uuid-name", "bridge"},
+       {"row",
+        {{"name", name},
+         {"datapath_type", datapath_type},
+         {"ports", OvsdbUuidSet({json::array({"named-uuid", "port"})})},
+         {"external_ids", OvsdbMap(OwnedIds(kKindBridge))}}}},
+      {{"op", "mutate"},
+       {"table", "Open_vSwitch"},
+       {"where", json::array()},
+       {"mutations",
+        json::array({json::array(
+            {"bridges", "insert", OvsdbUuidSet({json::array({"named-uuid", "bridge"})})})})}},
+  });
+}
+
+json DeleteBridgeOperations(const OvsBridgeRow& bridge) {
+  std::vector<json> ports;
+  for (const std::string& uuid : bridge.ports) ports.push_back(OvsdbUuid(uuid));
+  return json::array({
+      // Nothing plugged in since the checks were made on what was read.
+      WaitRows("Bridge", UuidIs(bridge.uuid), json::array({"ports"}),
+               json::array({{{"ports", OvsdbUuidSet(ports)}}})),
+      {{"op", "mutate"},
+       {"table", "Open_vSwitch"},
+       {"where", json::array()},
+       {"mutations",
+        json::array({json::array({"bridges", "delete", OvsdbUuidSet({OvsdbUuid(bridge.uuid)})})})}},
+  });
+}
+
+BridgePortInfo DescribePort(const SwitchSnapshot& snap, const OvsPortRow& port) {
+  BridgePortInfo info{.name = port.name,
+                      .tag = port.tag.value_or(0),
+                      .trunks = port.trunks,
+                      .agent_owned = IsAgentOwned(port.external_ids)};
+  std::string type;
+  if (port.interfaces.size() == 1) {
+    if (const auto it = snap.interfaces.find(port.interfaces.front());
+        it != snap.interfaces.end()) {
+      type = it->second.type;
+    }
+  }
+  if (port.interfaces.size() > 1 || !port.bond_mode.empty()) {
+    info.kind = PortKind::kBond;
+  } else if (type == "internal") {
+    info.kind = PortKind::kInternal;
+  } else if (type == "vxlan") {
+    info.kind = PortKind::kVxlan;
+  } else if (type == "patch") {
+    info.kind = PortKind::kPatch;
+  } else if (type == "tap" || IsVmNic(port)) {
+    info.kind = PortKind::kTap;
+  }
+  return info;
+}
+
+BridgeInfo DescribeBridge(const SwitchSnapshot& snap, const OvsBridgeRow& bridge) {
+  BridgeInfo info{.name = bridge.name,
+                  .datapath_type = bridge.datapath_type.empty() ? "system" : bridge.datapath_type,
+                  .agent_owned = IsAgentOwned(bridge.external_ids)};
+  for (const std::string& uuid : bridge.ports) {
+    if (const auto it = snap.ports.find(uuid); it != snap.ports.end()) {
+      info.ports.push_back(DescribePort(snap, it->second));
+    }
+  }
+  std::sort(info.ports.begin(), info.ports.end(),
+            [](const BridgePortInfo& a, const BridgePortInfo& b) { return a.name < b.name; });
+  return info;
+}
+
+StatusOr<BridgeInfo> BridgeManager::Create(const std::string& name,
+                                           const std::string& datapath_type) {
+  const std::string type = datapath_type.empty() ? default_datapath_type_ : datapath_type;
+  HVAGENT_RETURN_IF_ERROR(ValidateDatapathType("datapath_type", type));
+  HVAGENT_ASSIGN_OR_RETURN(const SwitchSnapshot snap, ReadSnapshot(ovsdb_));
+  if (snap.FindBridge(name) != nullptr) {
+    return absl::AlreadyExistsError(fmt::format("name: bridge '{}' already exists", name));
+  }
+  if (snap.FindPort(name) != nullptr || snap.FindInterface(name) != nullptr) {
+    return absl::AlreadyExistsError(fmt::format(
+        "name: '{}' is already a port or interface on this host's switch; a bridge needs its "
+        "name for its internal port",
+        name));
+  }
+  HVAGENT_RETURN_IF_ERROR(ovsdb_.Transact(CreateBridgeOperations(name, type)).status());
+  return Get(name);
+}
+
+StatusOr<BridgeInfo> BridgeManager::Get(const std::string& name) {
+  HVAGENT_ASSIGN_OR_RETURN(const SwitchSnapshot snap, ReadSnapshot(ovsdb_));
+  const OvsBridgeRow* bridge = snap.FindBridge(name);
+  if (bridge == nullptr) {
+    return absl::NotFoundError(fmt::format("bridge '{}' does not exist", name));
+  }
+  return DescribeBridge(snap, *bridge);
+}
+
+StatusOr<std::vector<BridgeInfo>> BridgeManager::List() {
+  HVAGENT_ASSIGN_OR_RETURN(const SwitchSnapshot snap, ReadSnapshot(ovsdb_));
+  std::vector<BridgeInfo> out;
+  for (const OvsBridgeRow& bridge : snap.bridges) out.push_back(DescribeBridge(snap, bridge));
+  return out;
+}
+
+Status BridgeManager::Delete(const std::string& name) {
+  HVAGENT_ASSIGN_OR_RETURN(const SwitchSnapshot snap, ReadSnapshot(ovsdb_));
+  const OvsBridgeRow* bridge = snap.FindBridge(name);
+  if (bridge == nullptr) {
+    return absl::NotFoundError(fmt::format("bridge '{}' does not exist", name));
+  }
+  if (!IsAgentOwned(bridge->external_ids)) {
+    return absl::FailedPreconditionError(fmt::format(
+        "name: bridge '{}' was not created by hvagent (no external_ids:owner=hvagent); the agent "
+        "deletes only its own bridges",
+        name));
+  }
+  std::vector<std::string> vm_nics;
+  std::vector<std::string> foreign;
+  for (const std::string& uuid : bridge->ports) {
+    const auto it = snap.ports.find(uuid);
+    if (it == snap.ports.end()) continue;
+    if (IsVmNic(it->second)) {
+      vm_nics.push_back(it->second.name);
+    } else if (!IsAgentOwned(it->second.external_ids)) {
+      foreign.push_back(it->second.name);
+    }
+  }
+  if (!vm_nics.empty()) {
+    return absl::FailedPreconditionError(
+        fmt::format("name: bridge '{}' still carries VM NIC ports ({}); unplug them first", name,
+                    fmt::join(vm_nics, ", ")));
+  }
+  if (!foreign.empty()) {
+    return absl::FailedPreconditionError(
+        fmt::format("name: bridge '{}' carries ports hvagent does not own ({}); remove them first",
+                    name, fmt::join(foreign, ", ")));
+  }
+  Status deleted = ovsdb_.Transact(DeleteBridgeOperations(*bridge)).status();
+  if (deleted.code() == absl::StatusCode::kFailedPrecondition &&
+      MessageOf(deleted).find("timed out") != std::string::npos) {
+    return absl::AbortedError(
+        fmt::format("bridge '{}' changed while it was being deleted; nothing was deleted", name));
+  }
+  return deleted;
+}
+
+StatusOr<bool> BridgeManager::Ensure(const std::string& name) {
+  HVAGENT_ASSIGN_OR_RETURN(const bool exists, ovsdb_.RowExists("Bridge", "name", name));
+  if (exists) return false;
+  auto created = Create(name);
+  // Someone else made it between the check and the create: it exists, fine.
+  if (created.status().code() == absl::StatusCode::kAlreadyExists) return false;
+  HVAGENT_RETURN_IF_ERROR(created.status());
+  return true;
+}
+
+}  // namespace hvagent::network

@@ -1,0 +1,100 @@
+// Bridges: the OVSDB operations of create and delete (golden JSON), and how
+// ports are described; pure, no server.
+#include <gtest/gtest.h>
+
+#include "hvagent/network/bridge_manager.h"
+
+namespace hvagent::network {
+namespace {
+
+using nlohmann::json;
+
+TEST(BridgeOperationsTest, CreateMakesTheBridgeWithItsInternalPortInOneTransaction) {
+  const json ops = CreateBridgeOperations("br1", "netdev");
+  const json golden = json::parse(R"([
+    {"op": "wait", "table": "Bridge", "timeout": 0, "where": [["name", "==", "br1"]],
+     "columns": ["name"], "until": "==", "rows": []},
+    {"op": "wait", "table": "Port", "timeout": 0, "where": [["name", "==", "br1"]],
+     "columns": ["name"], "until": "==", "rows": []},
+    {"op": "wait", "table": "Interface", "timeout": 0, "where": [["name", "==", "br1"]],
+     "columns": ["name"], "until": "==", "rows": []},
+    {"op": "insert", "table": "Interface", "uuid-name": "iface",
+     "row": {"name": "br1", "type": "internal", "external_ids": ["map", [["bridge", "br1"],
+             ["kind", "bridge-internal-port"], ["owner", "hvagent"]]]}},
+    {"op": "insert", "table": "Port", "uuid-name": "port",
+     "row": {"name": "br1", "interfaces": ["named-uuid", "iface"],
+             "external_ids": ["map", [["bridge", "br1"],
+             ["kind", "bridge-internal-port"], ["owner", "hvagent"]]]}},
+    {"op": "insert", "table": "Bridge", "uuid-name": "bridge",
+     "row": {"name": "br1", "datapath_type": "netdev",
+             "ports": ["set", [["named-uuid", "port"]]],
+             "external_ids": ["map", [["kind", "bridge"], ["owner", "hvagent"]]]}},
+    {"op": "mutate", "table": "Open_vSwitch", "where": [],
+     "mutations": [["bridges", "insert", ["set", [["named-uuid", "bridge"]]]]]}
+  ])");
+  EXPECT_EQ(ops, golden) << ops.dump(2);
+}
+
+TEST(BridgeOperationsTest, DeleteIsGuardedByThePortsRead) {
+  const json ops = DeleteBridgeOperations({.uuid = "b-1", .name = "br1", .ports = {"p-1", "p-2"}});
+  const json golden = json::parse(R"([
+    {"op": "wait", "table": "Bridge", "timeout": 0, "where": [["_uuid", "==", ["uuid", "b-1"]]],
+     "columns": ["ports"], "until": "==",
+     "rows": [{"ports": ["set", [["uuid", "p-1"], ["uuid", "p-2"]]]}]},
+    {"op": "mutate", "table": "Open_vSwitch", "where": [],
+     "mutations": [["bridges", "delete", ["set", [["uuid", "b-1"]]]]]}
+  ])");
+  EXPECT_EQ(ops, golden) << ops.dump(2);
+}
+
+TEST(BridgeOperationsTest, DatapathTypes) {
+  EXPECT_TRUE(ValidateDatapathType("datapath_type", "system").ok());
+  EXPECT_TRUE(ValidateDatapathType("datapath_type", "netdev").ok());
+  const Status s = ValidateDatapathType("ovs.datapath_type", "dpdk");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(MessageOf(s).find("ovs.datapath_type"), std::string::npos) << s;
+}
+
+TEST(BridgeDescribeTest, PortKindsOwnershipAndVlans) {
+  SwitchSnapshot snap;
+  snap.bridges.push_back({.uuid = "b-1",
+                          .name = "br0",
+                          .datapath_type = "",
+                          .ports = {"p-int", "p-tap", "p-bond", "p-vx", "p-other"},
+                          .external_ids = OwnedIds(kKindBridge)});
+  snap.ports["p-int"] = {.uuid = "p-int",
+                         .name = "br0",
+                         .interfaces = {"i-int"},
+                         .external_ids = OwnedIds(kKindBridgeInternalPort)};
+  snap.ports["p-tap"] = {.uuid = "p-tap",
+                         .name = "hvt1",
+                         .interfaces = {"i-tap"},
+                         .tag = 10,
+                         .trunks = {20, 30},
+                         .external_ids = {{"owner", "hvagent"}, {"vm-uuid", "u-1"}}};
+  snap.ports["p-bond"] = {.uuid = "p-bond", .name = "br0-up", .interfaces = {"i-a", "i-b"}};
+  snap.ports["p-vx"] = {.uuid = "p-vx", .name = "vx1", .interfaces = {"i-vx"}};
+  snap.ports["p-other"] = {.uuid = "p-other", .name = "eth9", .interfaces = {"i-other"}};
+  snap.interfaces["i-int"] = {.uuid = "i-int", .name = "br0", .type = "internal"};
+  snap.interfaces["i-tap"] = {.uuid = "i-tap", .name = "hvt1", .type = ""};
+  snap.interfaces["i-vx"] = {.uuid = "i-vx", .name = "vx1", .type = "vxlan"};
+  snap.interfaces["i-other"] = {.uuid = "i-other", .name = "eth9", .type = ""};
+
+  const BridgeInfo info = DescribeBridge(snap, snap.bridges[0]);
+  EXPECT_EQ(info.datapath_type, "system");  // "" in OVSDB is the kernel datapath
+  EXPECT_TRUE(info.agent_owned);
+  ASSERT_EQ(info.ports.size(), 5u);
+  // Sorted by name: br0, br0-up, eth9, hvt1, vx1.
+  EXPECT_EQ(info.ports[0].kind, PortKind::kInternal);
+  EXPECT_TRUE(info.ports[0].agent_owned);
+  EXPECT_EQ(info.ports[1].kind, PortKind::kBond);
+  EXPECT_FALSE(info.ports[1].agent_owned);
+  EXPECT_EQ(info.ports[2].kind, PortKind::kOther);
+  EXPECT_EQ(info.ports[3].kind, PortKind::kTap);
+  EXPECT_EQ(info.ports[3].tag, 10u);
+  EXPECT_EQ(info.ports[3].trunks, (std::vector<uint32_t>{20, 30}));
+  EXPECT_EQ(info.ports[4].kind, PortKind::kVxlan);
+}
+
+}  // namespace
+}  // namespace hvagent::network
