@@ -1,0 +1,60 @@
+// Per-NIC QoS on a switch port: ingress policing (what the guest may send,
+// Interface.ingress_policing_rate/burst) and an egress rate limit (what the
+// switch sends to the guest) through a QoS row: linux-htb with a Queue on the
+// kernel datapath, egress-policer on the userspace (netdev) datapath, which
+// has no htb. QoS and Queue rows carry external_ids owner=hvagent, kind=nic-qos.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hvagent/common/status.h"
+#include "hvagent/ovsdb/transactor.h"
+
+namespace hvagent::network {
+
+inline constexpr const char* kNicQosKind = "nic-qos";
+
+struct NicQos {
+  uint64_t ingress_rate_kbps = 0;  // 0 = no policing
+  uint64_t ingress_burst_kb = 0;   // 0 = OVS's default
+  uint64_t egress_rate_kbps = 0;   // 0 = no limit
+  bool operator==(const NicQos&) const = default;
+};
+
+enum class EgressShaper { kLinuxHtb, kEgressPolicer };
+
+// What the port has now, read before the change.
+struct CurrentQos {
+  nlohmann::json port_qos = nlohmann::json::array({"set", nlohmann::json::array()});
+  std::string owned_qos_uuid;  // "" = none to delete
+  std::vector<std::string> owned_queue_uuids;
+};
+
+// INVALID_ARGUMENT naming the field and the rule (rates fit OVS's columns).
+Status ValidateNicQos(const NicQos& qos);
+
+// The one transaction that applies `qos` to `port` (and its interface of the
+// same name), replacing the agent's previous QoS rows: pure, for unit tests.
+// It fails, changing nothing, if the port's qos column moved since `current`.
+nlohmann::json ApplyNicQosOperations(const std::string& port, const NicQos& qos,
+                                     EgressShaper shaper, const CurrentQos& current);
+
+class NicQosApplier {
+ public:
+  explicit NicQosApplier(ovsdb::Transactor& ovsdb) : ovsdb_(ovsdb) {}
+  // Applies `qos` to an existing port in one transaction; all zero clears it.
+  // NOT_FOUND if there is no such port; FAILED_PRECONDITION if its QoS row is
+  // not the agent's. The shaper follows the port's bridge's datapath type.
+  Status ApplyNicQos(const std::string& port_name, const NicQos& qos);
+  // What is applied now, read back from OVSDB.
+  StatusOr<NicQos> ReadNicQos(const std::string& port_name);
+
+ private:
+  ovsdb::Transactor& ovsdb_;
+};
+
+}  // namespace hvagent::network

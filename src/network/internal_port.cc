@@ -1,0 +1,104 @@
+#include "hvagent/network/internal_port.h"
+
+#include <thread>
+
+#include "hvagent/network/netlink.h"
+#include "owned_rows.h"
+
+namespace hvagent::network {
+
+using nlohmann::json;
+
+namespace {
+
+InternalPortSpec FromRow(const rows::OwnedPort& port) {
+  const auto get = [&](const char* key) {
+    const auto it = port.external_ids.find(key);
+    return it == port.external_ids.end() ? std::string() : it->second;
+  };
+  return {.name = port.name,
+          .bridge = port.bridge,
+          .vlan_id = port.tag,
+          .network = get("network"),
+          .address = get("address")};
+}
+
+}  // namespace
+
+Status ValidateInternalPortSpec(const InternalPortSpec& spec) {
+  Status status = rows::ValidateInterfaceName("name", spec.name);
+  status.Update(rows::ValidateInterfaceName("bridge", spec.bridge));
+  if (spec.vlan_id > 4094) {
+    status.Update(absl::InvalidArgumentError(
+        fmt::format("vlan_id: {} must be 0 (untagged) or 1–4094", spec.vlan_id)));
+  }
+  if (!spec.address.empty()) status.Update(ParseIpv4Prefix("address", spec.address).status());
+  return status;
+}
+
+json CreateInternalPortOperations(const InternalPortSpec& spec) {
+  std::map<std::string, std::string> extra{{"network", spec.network}};
+  if (!spec.address.empty()) extra["address"] = spec.address;
+  json port = {{"vlan_mode", "access"}, {"tag", spec.vlan_id}};
+  return rows::AddPortOperations(spec.bridge, spec.name, {{"type", "internal"}}, std::move(port),
+                                 rows::OwnerTags(kInternalPortKind, spec.name, extra));
+}
+
+Status InternalPortManager::Create(const InternalPortSpec& spec) {
+  HVAGENT_RETURN_IF_ERROR(ValidateInternalPortSpec(spec));
+  HVAGENT_ASSIGN_OR_RETURN(const auto existing, rows::FindPort(ovsdb_, spec.name));
+  if (existing) {
+    if (!rows::IsOwned(existing->external_ids, kInternalPortKind)) {
+      return absl::AlreadyExistsError(fmt::format(
+          "name: a port '{}' exists that the agent did not make as an internal port", spec.name));
+    }
+    if (FromRow(*existing) != spec) {
+      return absl::AlreadyExistsError(
+          fmt::format("name: internal port '{}' exists with another bridge, VLAN or address "
+                      "(delete it first)",
+                      spec.name));
+    }
+    return SetAddress(spec);  // a retry: make sure of the address too
+  }
+  HVAGENT_RETURN_IF_ERROR(rows::ExplainBridgeWait(
+      ovsdb_.Transact(CreateInternalPortOperations(spec)).status(), spec.bridge));
+  if (Status address = SetAddress(spec); !address.ok()) {
+    // All or nothing: a port without its requested address is not what was asked.
+    (void)rows::DeleteOwnedPort(ovsdb_, kInternalPortKind, spec.name);
+    return address;
+  }
+  return absl::OkStatus();
+}
+
+Status InternalPortManager::SetAddress(const InternalPortSpec& spec) {
+  if (spec.address.empty()) return absl::OkStatus();
+  HVAGENT_ASSIGN_OR_RETURN(const Ipv4Prefix prefix, ParseIpv4Prefix("address", spec.address));
+  HVAGENT_ASSIGN_OR_RETURN(NetlinkSocket nl, NetlinkSocket::Open());
+  // ovs-vswitchd makes the kernel interface after the commit: wait for it.
+  const auto deadline = std::chrono::steady_clock::now() + interface_timeout_;
+  while (!nl.IndexOf(spec.name).ok()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return absl::UnavailableError(
+          fmt::format("ovs-vswitchd did not create the interface '{}' within {} ms", spec.name,
+                      interface_timeout_.count()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  HVAGENT_RETURN_IF_ERROR(nl.AddIpv4Address(spec.name, prefix));
+  return nl.SetUp(spec.name);
+}
+
+StatusOr<std::vector<InternalPortSpec>> InternalPortManager::List() {
+  HVAGENT_ASSIGN_OR_RETURN(const auto ports, rows::ListOwnedPorts(ovsdb_, kInternalPortKind));
+  std::vector<InternalPortSpec> out;
+  out.reserve(ports.size());
+  for (const auto& port : ports) out.push_back(FromRow(port));
+  return out;
+}
+
+Status InternalPortManager::Delete(const std::string& name) {
+  HVAGENT_RETURN_IF_ERROR(rows::ValidateInterfaceName("name", name));
+  return rows::DeleteOwnedPort(ovsdb_, kInternalPortKind, name);
+}
+
+}  // namespace hvagent::network

@@ -1,0 +1,94 @@
+// OVSDB value and operation builders shared by the agent's port, tunnel,
+// mirror and QoS code, and the ownership tags every row it creates carries.
+// Private to the network module.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hvagent/common/status.h"
+
+namespace hvagent::network::rows {
+
+inline constexpr const char* kOwner = "hvagent";
+
+// {owner=hvagent, kind, name} plus `extra`: how a restarted agent recognises
+// its rows, and the only rows it changes or deletes.
+std::map<std::string, std::string> OwnerTags(const std::string& kind, const std::string& name,
+                                             std::map<std::string, std::string> extra = {});
+
+nlohmann::json Map(const std::map<std::string, std::string>& values);
+nlohmann::json IntSet(const std::vector<uint32_t>& values);
+nlohmann::json UuidSet(const std::vector<std::string>& uuids);
+nlohmann::json Uuid(const std::string& uuid);
+nlohmann::json EmptySet();
+
+// [[column, "==", value]]
+nlohmann::json WhereEq(const std::string& column, const nlohmann::json& value);
+// Rows whose external_ids carry owner=hvagent and kind.
+nlohmann::json WhereOwned(const std::string& kind);
+
+// Fails the transaction unless the bridge exists (checked by the server, so a
+// concurrent delete cannot slip between a check and the change).
+nlohmann::json BridgeMustExist(const std::string& bridge);
+nlohmann::json Select(const std::string& table, const nlohmann::json& where,
+                      const std::vector<std::string>& columns);
+// Adds a Port (by uuid-name or uuid) to a bridge's ports / mirrors.
+nlohmann::json AddToBridge(const std::string& bridge, const std::string& column,
+                           const nlohmann::json& ref);
+nlohmann::json RemoveFromBridges(const std::string& column, const std::string& uuid);
+
+// Reading values back from select results.
+std::map<std::string, std::string> ParseMap(const nlohmann::json& value);
+std::vector<nlohmann::json> ParseSet(const nlohmann::json& value);
+std::string ParseUuid(const nlohmann::json& value);  // "" for an empty set
+
+// Linux interface names: 1–15 characters [A-Za-z0-9_.-], not "." or "..".
+Status ValidateInterfaceName(std::string_view field, const std::string& name);
+
+bool IsOwned(const std::map<std::string, std::string>& external_ids, const std::string& kind);
+
+// A timed-out bridge wait means the bridge is missing: say so.
+Status ExplainBridgeWait(const Status& status, const std::string& bridge);
+
+}  // namespace hvagent::network::rows
+
+// Ports the agent made (internal ports, tunnels): found, listed and deleted
+// the same way whatever their kind.
+namespace hvagent::ovsdb {
+class Transactor;
+}  // namespace hvagent::ovsdb
+
+namespace hvagent::network::rows {
+
+struct OwnedPort {
+  std::string uuid;
+  std::string name;
+  std::string bridge;  // "" if no bridge holds it (being deleted)
+  uint32_t tag = 0;
+  std::map<std::string, std::string> external_ids;
+  // Of its Interface row of the same name.
+  std::string interface_type;
+  std::map<std::string, std::string> options;
+};
+
+// The port named `name`, whoever owns it; nullopt if there is none.
+StatusOr<std::optional<OwnedPort>> FindPort(ovsdb::Transactor& ovsdb, const std::string& name);
+// Every port tagged owner=hvagent, kind=`kind`, sorted by name.
+StatusOr<std::vector<OwnedPort>> ListOwnedPorts(ovsdb::Transactor& ovsdb, const std::string& kind);
+// NOT_FOUND if there is no such port, FAILED_PRECONDITION if it is not the
+// agent's `kind`; otherwise removes it from its bridge (OVSDB then collects
+// the Port and Interface rows).
+Status DeleteOwnedPort(ovsdb::Transactor& ovsdb, const std::string& kind, const std::string& name);
+// The Interface and Port rows of a new port plus the bridge's reference, in
+// one transaction guarded by the bridge's existence.
+nlohmann::json AddPortOperations(const std::string& bridge, const std::string& name,
+                                 nlohmann::json interface_row, nlohmann::json port_row,
+                                 const std::map<std::string, std::string>& external_ids);
+
+}  // namespace hvagent::network::rows

@@ -1,0 +1,116 @@
+#include "hvagent/network/tunnel.h"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+
+#include "owned_rows.h"
+
+namespace hvagent::network {
+
+using nlohmann::json;
+
+namespace {
+
+// AF_INET or AF_INET6 for a literal address, 0 if it is neither.
+int FamilyOf(const std::string& ip) {
+  unsigned char buf[sizeof(in6_addr)];
+  if (inet_pton(AF_INET, ip.c_str(), buf) == 1) return AF_INET;
+  if (inet_pton(AF_INET6, ip.c_str(), buf) == 1) return AF_INET6;
+  return 0;
+}
+
+uint32_t ParseUint(const std::string& text) {
+  uint32_t v = 0;
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
+}
+
+TunnelSpec FromRow(const rows::OwnedPort& port) {
+  const auto opt = [&](const char* key) {
+    const auto it = port.options.find(key);
+    return it == port.options.end() ? std::string() : it->second;
+  };
+  return {.name = port.name,
+          .bridge = port.bridge,
+          .remote_ip = opt("remote_ip"),
+          .vni = ParseUint(opt("key")),
+          .local_ip = opt("local_ip"),
+          .dst_port = ParseUint(opt("dst_port"))};
+}
+
+}  // namespace
+
+Status ValidateTunnelSpec(const TunnelSpec& spec) {
+  Status status = rows::ValidateInterfaceName("name", spec.name);
+  status.Update(rows::ValidateInterfaceName("bridge", spec.bridge));
+  const int remote = FamilyOf(spec.remote_ip);
+  if (remote == 0) {
+    status.Update(absl::InvalidArgumentError(
+        fmt::format("remote_ip: '{}' must be an IPv4 or IPv6 address literal", spec.remote_ip)));
+  }
+  if (!spec.local_ip.empty()) {
+    const int local = FamilyOf(spec.local_ip);
+    if (local == 0) {
+      status.Update(absl::InvalidArgumentError(fmt::format(
+          "local_ip: '{}' must be empty or an IPv4 or IPv6 address literal", spec.local_ip)));
+    } else if (remote != 0 && local != remote) {
+      status.Update(absl::InvalidArgumentError(
+          fmt::format("local_ip: '{}' must be of the same family as remote_ip '{}'", spec.local_ip,
+                      spec.remote_ip)));
+    }
+  }
+  if (spec.vni > kMaxVni) {
+    status.Update(absl::InvalidArgumentError(
+        fmt::format("vni: {} must be 0–{} (24 bits)", spec.vni, kMaxVni)));
+  }
+  if (spec.dst_port > 65535) {
+    status.Update(absl::InvalidArgumentError(
+        fmt::format("dst_port: {} must be 0 (4789) or 1–65535", spec.dst_port)));
+  }
+  return status;
+}
+
+json CreateTunnelOperations(const TunnelSpec& spec) {
+  std::map<std::string, std::string> options{{"remote_ip", spec.remote_ip},
+                                             {"key", std::to_string(spec.vni)}};
+  if (!spec.local_ip.empty()) options["local_ip"] = spec.local_ip;
+  if (spec.dst_port != 0) options["dst_port"] = std::to_string(spec.dst_port);
+  return rows::AddPortOperations(spec.bridge, spec.name,
+                                 {{"type", "vxlan"}, {"options", rows::Map(options)}},
+                                 json::object(), rows::OwnerTags(kTunnelKind, spec.name));
+}
+
+Status TunnelManager::Create(const TunnelSpec& spec) {
+  HVAGENT_RETURN_IF_ERROR(ValidateTunnelSpec(spec));
+  HVAGENT_ASSIGN_OR_RETURN(const auto existing, rows::FindPort(ovsdb_, spec.name));
+  if (existing) {
+    if (!rows::IsOwned(existing->external_ids, kTunnelKind)) {
+      return absl::AlreadyExistsError(fmt::format(
+          "name: a port '{}' exists that the agent did not make as a tunnel", spec.name));
+    }
+    if (FromRow(*existing) != spec) {
+      return absl::AlreadyExistsError(fmt::format(
+          "name: tunnel '{}' exists with another bridge, remote, VNI or port (delete it first)",
+          spec.name));
+    }
+    return absl::OkStatus();
+  }
+  return rows::ExplainBridgeWait(ovsdb_.Transact(CreateTunnelOperations(spec)).status(),
+                                 spec.bridge);
+}
+
+StatusOr<std::vector<TunnelSpec>> TunnelManager::List() {
+  HVAGENT_ASSIGN_OR_RETURN(const auto ports, rows::ListOwnedPorts(ovsdb_, kTunnelKind));
+  std::vector<TunnelSpec> out;
+  out.reserve(ports.size());
+  for (const auto& port : ports) out.push_back(FromRow(port));
+  return out;
+}
+
+Status TunnelManager::Delete(const std::string& name) {
+  HVAGENT_RETURN_IF_ERROR(rows::ValidateInterfaceName("name", name));
+  return rows::DeleteOwnedPort(ovsdb_, kTunnelKind, name);
+}
+
+}  // namespace hvagent::network
