@@ -13,7 +13,7 @@ set -euo pipefail
 out=$(realpath -m "$1")
 src_dir=$(cd "$(dirname "$0")" && pwd)
 # Modules the guest needs; their dependencies are added from modules.dep.
-wanted=(virtio_pci virtio_net virtio_scsi 8021q button evdev)
+wanted=(virtio_pci virtio_net virtio_scsi sd_mod 8021q button evdev)
 
 if [[ -s $out/vmlinuz && -s $out/initrd.img && $out/initrd.img -nt $0 && $out/initrd.img -nt $src_dir/test-guest-init ]]; then
   exit 0 # cached in the build tree

@@ -44,6 +44,43 @@ StatusOr<compute::NicConfig> NicConfigFromSpec(const std::string& field, const v
   return out;
 }
 
+StatusOr<compute::DiskConfig> DiskConfigFromSpec(const std::string& field,
+                                                 const v1::DiskSpec& disk) {
+  compute::DiskConfig out;
+  switch (disk.bus()) {
+    case v1::DISK_BUS_VIRTIO: out.bus = compute::DiskBus::kVirtio; break;
+    case v1::DISK_BUS_SATA: out.bus = compute::DiskBus::kSata; break;
+    case v1::DISK_BUS_IDE: out.bus = compute::DiskBus::kIde; break;
+    default: out.bus = compute::DiskBus::kScsi; break;
+  }
+  out.cdrom = disk.cdrom();
+  out.read_only = disk.read_only() || disk.cdrom();
+  if (disk.format() == v1::DISK_FORMAT_QCOW2) out.format = compute::DiskFormat::kQcow2;
+  switch (disk.source_case()) {
+    case v1::DiskSpec::kCreateSizeBytes:
+      if (disk.create_size_bytes() < (1ULL << 20)) {
+        return absl::InvalidArgumentError(
+            fmt::format("{}.create_size_bytes: must be at least 1 MiB", field));
+      }
+      if (disk.cdrom()) {
+        return absl::InvalidArgumentError(fmt::format(
+            "{}.create_size_bytes: a cdrom takes an existing image (file_path)", field));
+      }
+      out.agent_created = true;
+      out.size_bytes = disk.create_size_bytes();
+      break;
+    case v1::DiskSpec::kFilePath: out.path = disk.file_path(); break;
+    case v1::DiskSpec::kBlockDevice:
+      out.source_type = compute::DiskSourceType::kBlock;
+      out.path = disk.block_device();
+      break;
+    default:
+      return absl::InvalidArgumentError(
+          fmt::format("{}: one of create_size_bytes, file_path, block_device is required", field));
+  }
+  return out;
+}
+
 StatusOr<compute::VmConfig> VmConfigFromSpec(const v1::VmSpec& spec) {
   HVAGENT_RETURN_IF_ERROR(ValidateResourceName("spec.name", spec.name()));
   if (spec.num_vcpus() == 0) {
@@ -71,43 +108,37 @@ StatusOr<compute::VmConfig> VmConfigFromSpec(const v1::VmSpec& spec) {
     config.nics.push_back(std::move(nic));
   }
   for (int i = 0; i < spec.disks_size(); ++i) {
-    const v1::DiskSpec& disk = spec.disks(i);
-    compute::DiskConfig out;
-    switch (disk.bus()) {
-      case v1::DISK_BUS_VIRTIO: out.bus = compute::DiskBus::kVirtio; break;
-      case v1::DISK_BUS_SATA: out.bus = compute::DiskBus::kSata; break;
-      case v1::DISK_BUS_IDE: out.bus = compute::DiskBus::kIde; break;
-      default: out.bus = compute::DiskBus::kScsi; break;
-    }
-    out.cdrom = disk.cdrom();
-    out.read_only = disk.read_only() || disk.cdrom();
-    if (disk.format() == v1::DISK_FORMAT_QCOW2) out.format = compute::DiskFormat::kQcow2;
-    switch (disk.source_case()) {
-      case v1::DiskSpec::kCreateSizeBytes:
-        if (out.format == compute::DiskFormat::kQcow2) {
-          return absl::UnimplementedError(
-              fmt::format("spec.disks[{}].format: new disks are raw for now", i));
-        }
-        if (disk.create_size_bytes() < (1ULL << 20)) {
-          return absl::InvalidArgumentError(
-              fmt::format("spec.disks[{}].create_size_bytes: must be at least 1 MiB", i));
-        }
-        out.agent_created = true;
-        out.size_bytes = disk.create_size_bytes();
-        break;
-      case v1::DiskSpec::kFilePath: out.path = disk.file_path(); break;
-      case v1::DiskSpec::kBlockDevice:
-        out.source_type = compute::DiskSourceType::kBlock;
-        out.path = disk.block_device();
-        break;
-      default:
-        return absl::InvalidArgumentError(fmt::format(
-            "spec.disks[{}]: one of create_size_bytes, file_path, block_device is required", i));
-    }
-    config.disks.push_back(std::move(out));
+    HVAGENT_ASSIGN_OR_RETURN(compute::DiskConfig disk,
+                             DiskConfigFromSpec(fmt::format("spec.disks[{}]", i), spec.disks(i)));
+    config.disks.push_back(std::move(disk));
   }
   for (const auto& [key, value] : spec.labels().entries()) config.labels[key] = value;
   return config;
+}
+
+void DiskToProto(const compute::DiskConfig& disk, v1::Disk* out) {
+  out->set_device_id(disk.target);
+  out->set_path(disk.path);
+  out->set_size_bytes(disk.size_bytes);
+  out->set_agent_created(disk.agent_created);
+  v1::DiskSpec* spec = out->mutable_spec();
+  switch (disk.bus) {
+    case compute::DiskBus::kScsi: spec->set_bus(v1::DISK_BUS_SCSI); break;
+    case compute::DiskBus::kVirtio: spec->set_bus(v1::DISK_BUS_VIRTIO); break;
+    case compute::DiskBus::kSata: spec->set_bus(v1::DISK_BUS_SATA); break;
+    case compute::DiskBus::kIde: spec->set_bus(v1::DISK_BUS_IDE); break;
+  }
+  spec->set_format(disk.format == compute::DiskFormat::kQcow2 ? v1::DISK_FORMAT_QCOW2
+                                                              : v1::DISK_FORMAT_RAW);
+  spec->set_cdrom(disk.cdrom);
+  spec->set_read_only(disk.read_only);
+  if (disk.agent_created) {
+    spec->set_create_size_bytes(disk.size_bytes);
+  } else if (disk.source_type == compute::DiskSourceType::kBlock) {
+    spec->set_block_device(disk.path);
+  } else {
+    spec->set_file_path(disk.path);
+  }
 }
 
 void VmStatusToProto(const compute::VmStatus& status, v1::Vm* out) {
@@ -144,11 +175,7 @@ void VmStatusToProto(const compute::VmStatus& status, v1::Vm* out) {
     *spec->add_nics() = *s;
   }
   for (const compute::DiskConfig& disk : c.disks) {
-    v1::Disk* d = out->add_disks();
-    d->set_device_id(disk.target);
-    d->set_path(disk.path);
-    d->set_size_bytes(disk.size_bytes);
-    d->set_agent_created(disk.agent_created);
+    DiskToProto(disk, out->add_disks());
   }
 }
 
@@ -383,6 +410,71 @@ grpc::ServerUnaryReactor* VmServiceImpl::Shutdown(grpc::CallbackServerContext* c
                          VmStatusToProto(vm, response);
                          return absl::OkStatus();
                        });
+  });
+}
+
+grpc::ServerUnaryReactor* VmServiceImpl::UpdateNic(grpc::CallbackServerContext* context,
+                                                   const v1::UpdateNicRequest* request,
+                                                   v1::Nic* response) {
+  auto nic = NicConfigFromSpec("spec", request->spec());
+  Status valid = ValidateRequestId(request->request_id());
+  valid.Update(ValidateResourceName("vm_name", request->vm_name()));
+  if (request->mac().empty()) valid.Update(absl::InvalidArgumentError("mac: is required"));
+  if (!request->spec().mac().empty() && request->spec().mac() != request->mac()) {
+    valid.Update(absl::InvalidArgumentError("spec.mac: a NIC's MAC cannot change"));
+  }
+  if (valid.ok()) valid = nic.status();
+  if (!valid.ok()) return FinishNow(context, valid);
+  return RunOnWorker(
+      context, pool_, VmKey(request->vm_name()), [this, request, response, nic = *std::move(nic)] {
+        return replay_.Run("/hvagent.v1.VmService/UpdateNic", request->request_id(), *request,
+                           response, [&]() -> Status {
+                             HVAGENT_ASSIGN_OR_RETURN(
+                                 auto vm, vms_.UpdateNic(request->vm_name(), request->mac(), nic));
+                             v1::Vm shown;
+                             VmStatusToProto(vm, &shown);
+                             return FindNic(shown, request->mac(), response);
+                           });
+      });
+}
+
+grpc::ServerUnaryReactor* VmServiceImpl::CreateDisk(grpc::CallbackServerContext* context,
+                                                    const v1::CreateDiskRequest* request,
+                                                    v1::Disk* response) {
+  auto disk = DiskConfigFromSpec("spec", request->spec());
+  Status valid = ValidateRequestId(request->request_id());
+  valid.Update(ValidateResourceName("vm_name", request->vm_name()));
+  if (valid.ok()) valid = disk.status();
+  if (!valid.ok()) return FinishNow(context, valid);
+  return RunOnWorker(context, pool_, VmKey(request->vm_name()),
+                     [this, request, response, disk = *std::move(disk)] {
+                       return replay_.Run("/hvagent.v1.VmService/CreateDisk", request->request_id(),
+                                          *request, response, [&]() -> Status {
+                                            HVAGENT_ASSIGN_OR_RETURN(
+                                                auto vm, vms_.AddDisk(request->vm_name(), disk));
+                                            // The new disk is the last one.
+                                            DiskToProto(vm.config.disks.back(), response);
+                                            return absl::OkStatus();
+                                          });
+                     });
+}
+
+grpc::ServerUnaryReactor* VmServiceImpl::DeleteDisk(grpc::CallbackServerContext* context,
+                                                    const v1::DeleteDiskRequest* request,
+                                                    v1::DeleteDiskResponse* response) {
+  Status valid = ValidateRequestId(request->request_id());
+  valid.Update(ValidateResourceName("vm_name", request->vm_name()));
+  if (request->device_id().empty()) {
+    valid.Update(absl::InvalidArgumentError("device_id: is required (e.g. \"sdb\")"));
+  }
+  if (!valid.ok()) return FinishNow(context, valid);
+  return RunOnWorker(context, pool_, VmKey(request->vm_name()), [this, request, response] {
+    return replay_.Run(
+        "/hvagent.v1.VmService/DeleteDisk", request->request_id(), *request, response,
+        [&]() -> Status {
+          return vms_.RemoveDisk(request->vm_name(), request->device_id(), request->keep_volume())
+              .status();
+        });
   });
 }
 

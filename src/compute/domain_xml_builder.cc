@@ -165,14 +165,12 @@ void AddInterface(const NicConfig& nic, pugi::xml_node devices) {
 void AddDevices(const VmConfig& c, pugi::xml_node domain) {
   pugi::xml_node devices = domain.append_child("devices");
   for (const DiskConfig& disk : c.disks) AddDisk(disk, devices);
-  const bool any_scsi = std::any_of(c.disks.begin(), c.disks.end(),
-                                    [](const DiskConfig& d) { return d.bus == DiskBus::kScsi; });
-  if (any_scsi) {
-    pugi::xml_node controller = devices.append_child("controller");
-    AddAttribute(controller, "type", "scsi");
-    AddAttribute(controller, "index", "0");
-    AddAttribute(controller, "model", "virtio-scsi");
-  }
+  // Always there, like on an AHV VM: a SCSI disk hot-plugged later finds
+  // its virtio-scsi controller (libvirt would otherwise add an LSI one).
+  pugi::xml_node controller = devices.append_child("controller");
+  AddAttribute(controller, "type", "scsi");
+  AddAttribute(controller, "index", "0");
+  AddAttribute(controller, "model", "virtio-scsi");
   for (const NicConfig& nic : c.nics) AddInterface(nic, devices);
   // One serial port, which libvirt also presents as the console.
   pugi::xml_node serial = devices.append_child("serial");

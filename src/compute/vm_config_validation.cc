@@ -273,11 +273,14 @@ bool IsDiskTarget(std::string_view t) {
          AllOf(t.substr(2), IsLower);
 }
 
-Status CheckDisk(const DiskConfig& disk, size_t i, std::string_view machine) {
-  const std::string spec = fmt::format("spec.disks[{}]", i);
+}  // namespace
+
+Status ValidateDiskConfig(const DiskConfig& disk, std::string_view field,
+                          std::string_view machine) {
+  const std::string spec(field);
   if (!IsDiskTarget(disk.target)) {
     return Invalid(
-        fmt::format("disks[{}].target", i),
+        spec + ".target",
         fmt::format("must be sd, vd or hd and 1–3 letters, e.g. 'sdb' (is '{}')", disk.target));
   }
   const std::string path_field =
@@ -306,6 +309,8 @@ Status CheckDisk(const DiskConfig& disk, size_t i, std::string_view machine) {
   }
   return absl::OkStatus();
 }
+
+namespace {
 
 Status CheckLabels(const std::map<std::string, std::string>& labels) {
   constexpr std::string_view kField = "spec.labels";
@@ -341,9 +346,10 @@ Status ValidateVmConfig(const VmConfig& c) {
   HVAGENT_RETURN_IF_ERROR(CheckNics(c.nics));
   std::set<std::string_view> targets;
   for (size_t i = 0; i < c.disks.size(); ++i) {
-    HVAGENT_RETURN_IF_ERROR(CheckDisk(c.disks[i], i, c.machine));
+    HVAGENT_RETURN_IF_ERROR(
+        ValidateDiskConfig(c.disks[i], fmt::format("spec.disks[{}]", i), c.machine));
     if (!targets.insert(c.disks[i].target).second) {
-      return Invalid(fmt::format("disks[{}].target", i),
+      return Invalid(fmt::format("spec.disks[{}].target", i),
                      fmt::format("'{}' is used by another disk", c.disks[i].target));
     }
   }

@@ -1,18 +1,13 @@
 #include "hvagent/compute/vm_manager.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <random>
 #include <thread>
 
-#include "hvagent/common/errno_message.h"
 #include "hvagent/common/uuid.h"
 #include "hvagent/compute/device_names.h"
 #include "hvagent/compute/device_xml.h"
+#include "hvagent/compute/disk_image.h"
 #include "hvagent/compute/domain_type_probe.h"
 #include "hvagent/compute/domain_xml.h"
 #include "spdlog/spdlog.h"
@@ -29,29 +24,6 @@ std::string RandomMac() {
   std::lock_guard lock(mu);
   // 52:54:00 is QEMU/KVM's locally administered prefix.
   return fmt::format("52:54:00:{:02x}:{:02x}:{:02x}", gen() & 0xff, gen() & 0xff, gen() & 0xff);
-}
-
-// A sparse raw image of `size` bytes; never overwrites an existing file.
-Status CreateRawImage(const std::string& path, uint64_t size) {
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return absl::InternalError(
-        fmt::format("create disk image '{}': {}", path, ErrnoMessage(errno)));
-  }
-  const int rc = ftruncate(fd, static_cast<off_t>(size));
-  const int err = errno;
-  close(fd);
-  if (rc != 0) {
-    std::filesystem::remove(path, ec);
-    if (err == EFBIG || err == EINVAL) {
-      return absl::ResourceExhaustedError(fmt::format(
-          "disk of {} bytes exceeds what the host's filesystem holds in one file", size));
-    }
-    return absl::InternalError(fmt::format("size disk image '{}': {}", path, ErrnoMessage(err)));
-  }
-  return absl::OkStatus();
 }
 
 bool IsActive(DomainState state) {
@@ -147,7 +119,7 @@ StatusOr<VmStatus> VmManager::Create(VmConfig config) {
   for (DiskConfig& disk : config.disks) {
     disk.target = NextDiskTarget(placed);
     if (disk.agent_created && disk.path.empty()) {
-      disk.path = fmt::format("{}/disks/{}-{}.raw", options_.state_dir, config.uuid, disk.target);
+      disk.path = CreatedDiskPath(options_.state_dir + "/disks", config.uuid, disk);
     }
     placed.push_back(disk);
   }
@@ -178,7 +150,7 @@ StatusOr<VmStatus> VmManager::Create(VmConfig config) {
   };
   for (const DiskConfig& disk : config.disks) {
     if (!disk.agent_created) continue;
-    if (Status made = CreateRawImage(disk.path, disk.size_bytes); !made.ok()) {
+    if (Status made = images_.Create(disk); !made.ok()) {
       undo();
       return made;
     }
@@ -451,6 +423,132 @@ StatusOr<VmStatus> VmManager::RemoveNic(const std::string& name, const std::stri
   HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
   HVAGENT_ASSIGN_OR_RETURN(auto defined, conn->DefineDomain(xml));
   HVAGENT_RETURN_IF_ERROR(Annotate(nics_.Detach(nic), fmt::format("NIC {} removed", mac)));
+  return StatusOf(defined);
+}
+
+StatusOr<VmStatus> VmManager::UpdateNic(const std::string& name, const std::string& mac,
+                                        const NicConfig& nic) {
+  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+  VmConfig config = vm.config;
+  const auto it = std::find_if(config.nics.begin(), config.nics.end(),
+                               [&](const NicConfig& n) { return n.mac == mac; });
+  if (it == config.nics.end()) {
+    return absl::NotFoundError(fmt::format("VM '{}' has no NIC {}", name, mac));
+  }
+  if (!nic.model.empty() && nic.model != it->model) {
+    return absl::InvalidArgumentError(fmt::format(
+        "spec.model: a NIC's model cannot change ('{}' to '{}'); delete and re-create the NIC",
+        it->model, nic.model));
+  }
+  auto network = networks_.Resolve(nic.network);
+  if (!network.ok()) {
+    return Status(network.status().code(),
+                  fmt::format("spec.network: {}", MessageOf(network.status())));
+  }
+  if (network->bridge != it->bridge) {
+    return absl::FailedPreconditionError(fmt::format(
+        "spec.network: '{}' is on bridge '{}', the NIC's port is on '{}'; a NIC moves between "
+        "networks of its own bridge only",
+        nic.network, network->bridge, it->bridge));
+  }
+  const NicConfig before = *it;
+  it->network = nic.network;
+  it->vlan_id = network->vlan_id;
+  it->vlan_mode = nic.vlan_mode;
+  it->trunked_vlans = nic.trunked_vlans;
+  config.generation += 1;
+  HVAGENT_RETURN_IF_ERROR(ValidateVmConfig(config));
+  HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
+  const bool live = IsActive(state);
+  // The switch port is the NIC's VLAN configuration: on a running VM it is
+  // changed in place (one transaction); the guest's link never drops.
+  if (live) HVAGENT_RETURN_IF_ERROR(nics_.Attach(config.uuid, *it));
+  HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
+  auto defined = conn->DefineDomain(xml);
+  if (!defined.ok()) {
+    if (live) (void)nics_.Attach(config.uuid, before);
+    return defined.status();
+  }
+  return StatusOf(*defined);
+}
+
+StatusOr<VmStatus> VmManager::AddDisk(const std::string& name, DiskConfig disk) {
+  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+  VmConfig config = vm.config;
+  if (config.disks.size() + 1 > options_.limits.max_disks) {
+    return absl::ResourceExhaustedError(fmt::format("VM '{}' has {} disks: disks_per_vm is {}",
+                                                    name, config.disks.size(),
+                                                    options_.limits.max_disks));
+  }
+  if (disk.size_bytes > options_.limits.max_disk_bytes) {
+    return absl::ResourceExhaustedError(
+        fmt::format("spec.create_size_bytes: {} exceeds disk_bytes {} (9 EB)", disk.size_bytes,
+                    options_.limits.max_disk_bytes));
+  }
+  disk.target = NextDiskTarget(config.disks);
+  if (disk.agent_created) {
+    disk.path = CreatedDiskPath(options_.state_dir + "/disks", config.uuid, disk);
+  }
+  HVAGENT_RETURN_IF_ERROR(ValidateDiskConfig(disk, "spec", config.machine));
+  config.disks.push_back(disk);
+  config.generation += 1;
+  HVAGENT_RETURN_IF_ERROR(ValidateVmConfig(config));
+  HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
+  HVAGENT_ASSIGN_OR_RETURN(const std::string device, DiskDeviceXml(config, disk.target));
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
+  const bool live = IsActive(state);
+
+  auto remove_image = [&] {
+    std::error_code ec;
+    if (disk.agent_created) std::filesystem::remove(disk.path, ec);
+  };
+  if (disk.agent_created) HVAGENT_RETURN_IF_ERROR(images_.Create(disk));
+  if (live) {
+    if (Status plugged = vm.domain.AttachLiveDevice(device); !plugged.ok()) {
+      remove_image();
+      return plugged;
+    }
+  }
+  auto conn = libvirt_.Get();
+  auto defined = conn.ok() ? (*conn)->DefineDomain(xml) : StatusOr<libvirt::Domain>(conn.status());
+  if (!defined.ok()) {
+    if (live) (void)vm.domain.DetachLiveDevice(device);
+    remove_image();
+    return defined.status();
+  }
+  spdlog::info("VM '{}': disk {} added ({})", name, disk.target, disk.path);
+  return StatusOf(*defined);
+}
+
+StatusOr<VmStatus> VmManager::RemoveDisk(const std::string& name, const std::string& target,
+                                         bool keep_volume) {
+  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+  VmConfig config = vm.config;
+  const auto it = std::find_if(config.disks.begin(), config.disks.end(),
+                               [&](const DiskConfig& d) { return d.target == target; });
+  if (it == config.disks.end()) {
+    return absl::NotFoundError(fmt::format("VM '{}' has no disk {}", name, target));
+  }
+  const DiskConfig disk = *it;
+  HVAGENT_ASSIGN_OR_RETURN(const std::string device, DiskDeviceXml(config, target));
+  config.disks.erase(it);
+  config.generation += 1;
+  HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
+  if (IsActive(state)) HVAGENT_RETURN_IF_ERROR(vm.domain.DetachLiveDevice(device));
+  HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
+  HVAGENT_ASSIGN_OR_RETURN(auto defined, conn->DefineDomain(xml));
+  // The image goes last: only once no definition names it.
+  if (disk.agent_created && !keep_volume) {
+    std::error_code ec;
+    if (!std::filesystem::remove(disk.path, ec) && ec) {
+      return absl::InternalError(
+          fmt::format("VM '{}': disk {} removed, but its image '{}' stays: {}", name, target,
+                      disk.path, ec.message()));
+    }
+  }
+  spdlog::info("VM '{}': disk {} removed", name, target);
   return StatusOf(defined);
 }
 

@@ -20,7 +20,22 @@ StatusOr<nlohmann::json> Session::Transact(const nlohmann::json& operations) {
     conn = conn_;
   }
   nlohmann::json params = nlohmann::json::array({kDatabase});
-  for (const auto& op : operations) params.push_back(op);
+  bool writes = false;
+  for (const auto& op : operations) {
+    params.push_back(op);
+    const std::string name = op.value("op", "");
+    writes =
+        writes || (name != "select" && name != "wait" && name != "comment" && name != "assert");
+  }
+  // ovs-vswitchd (3.1, measured) does not always reconfigure on a changed
+  // Port row alone, but always when next_cfg moves: so every write bumps it,
+  // as ovs-vsctl does.
+  if (writes) {
+    params.push_back({{"op", "mutate"},
+                      {"table", "Open_vSwitch"},
+                      {"where", nlohmann::json::array()},
+                      {"mutations", nlohmann::json::array({{"next_cfg", "+=", 1}})}});
+  }
   HVAGENT_ASSIGN_OR_RETURN(nlohmann::json results, conn->Call("transact", params, timeout_));
   if (!results.is_array()) {
     return absl::InternalError(fmt::format("ovsdb transact answered {}", results.dump()));
@@ -32,6 +47,7 @@ StatusOr<nlohmann::json> Session::Transact(const nlohmann::json& operations) {
                                                        result.value("details", "")));
     }
   }
+  if (writes) results.erase(results.end() - 1);  // the next_cfg bump is ours
   return results;
 }
 

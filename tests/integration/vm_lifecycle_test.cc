@@ -11,123 +11,14 @@
 #include "hvagent/libvirt/connection.h"
 #include "hvagent/v1/network.grpc.pb.h"
 #include "hvagent/v1/vm.grpc.pb.h"
-#include "hvagent_test/agent_process.h"
-#include "hvagent_test/test_guest.h"
-#include "hvagent_test/testbed.h"
+#include "vm_api_test_fixture.h"
 
 namespace hvagent::testing {
 namespace {
 
 using ::testing::HasSubstr;
 
-class VmLifecycleTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    std::string error;
-    bed_ = Testbed::Start(&error).release();
-    ASSERT_NE(bed_, nullptr) << error;
-    ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
-    ASSERT_TRUE(bed_->AddHostNamespace("peer", "eth0", "10.88.0.1/24", "hvpeer", &error)) << error;
-    ASSERT_TRUE(bed_->Vsctl({"add-port", "br0", "hvpeer", "tag=10"}).ok());
-    ASSERT_TRUE(bed_->AddHostNamespace("peer20", "eth0", "10.89.0.1/24", "hvpeer20", &error))
-        << error;
-    ASSERT_TRUE(bed_->Vsctl({"add-port", "br0", "hvpeer20", "tag=20"}).ok());
-  }
-  static void TearDownTestSuite() {
-    delete bed_;
-    bed_ = nullptr;
-  }
-
-  void SetUp() override {
-    ASSERT_NE(bed_, nullptr);
-    state_dir_ = "/tmp/hvagent-vmtest." + std::to_string(getpid());
-    StartAgent();
-    v1::CreateNetworkRequest net;
-    net.set_name("vlan.10");
-    net.set_vlan_id(10);
-    v1::Network out;
-    const grpc::Status s = networks()->CreateNetwork(Ctx().get(), net, &out);
-    ASSERT_TRUE(s.ok() || s.error_code() == grpc::ALREADY_EXISTS) << s.error_message();
-  }
-
-  void TearDown() override {
-    // Whatever a test left: power off and delete through the agent.
-    v1::ListVmsResponse list;
-    if (vms()->ListVms(Ctx().get(), {}, &list).ok()) {
-      for (const auto& vm : list.vms()) {
-        v1::DeleteVmRequest del;
-        del.set_name(vm.spec().name());
-        del.set_force(true);
-        v1::DeleteVmResponse ignored;
-        vms()->DeleteVm(Ctx().get(), del, &ignored);
-      }
-    }
-    agent_.reset();
-    std::filesystem::remove_all(state_dir_);
-  }
-
-  void StartAgent() {
-    agent_ = std::make_unique<AgentProcess>(AgentOptions{
-        .libvirt_uri = bed_->libvirt_uri(),
-        .ovsdb_endpoint = "unix:" + bed_->ovsdb_socket(),
-        .state_dir = state_dir_,
-        .netns = bed_->netns(),
-    });
-    ASSERT_TRUE(agent_->Start()) << agent_->log();
-  }
-
-  std::unique_ptr<v1::VmService::Stub> vms() { return v1::VmService::NewStub(agent_->Channel()); }
-  std::unique_ptr<v1::NetworkService::Stub> networks() {
-    return v1::NetworkService::NewStub(agent_->Channel());
-  }
-
-  // A VM booting the test guest with one access NIC on vlan.10.
-  v1::CreateVmRequest GuestVm(const std::string& name, const std::string& script) {
-    v1::CreateVmRequest req;
-    v1::VmSpec* spec = req.mutable_spec();
-    spec->set_name(name);
-    spec->set_num_vcpus(1);
-    spec->set_memory_bytes(256ULL << 20);
-    spec->set_machine_type("pc");
-    const TestGuestImage image = DefaultTestGuest();
-    spec->mutable_boot()->set_device(v1::BOOT_DEVICE_KERNEL);
-    spec->mutable_boot()->set_kernel_path(image.kernel);
-    spec->mutable_boot()->set_initrd_path(image.initrd);
-    spec->mutable_boot()->set_kernel_cmdline(GuestCmdline(script));
-    spec->add_nics()->set_network("vlan.10");
-    return req;
-  }
-
-  grpc::Status Power(grpc::Status (v1::VmService::Stub::*op)(grpc::ClientContext*,
-                                                             const v1::VmPowerRequest&, v1::Vm*),
-                     const std::string& name, v1::Vm* out) {
-    v1::VmPowerRequest req;
-    req.set_name(name);
-    auto stub = vms();
-    return ((*stub).*op)(Ctx().get(), req, out);
-  }
-
-  bool WaitForConsole(const std::string& path, const std::string& text, int seconds = 120) {
-    for (int i = 0; i < seconds * 10; ++i) {
-      if (ReadFile(path).find(text) != std::string::npos) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return false;
-  }
-
-  std::string PortColumn(const std::string& port, const std::string& column) {
-    auto r = bed_->Vsctl({"get", "Port", port, column});
-    std::string out = r.out;
-    while (!out.empty() && out.back() == '\n') out.pop_back();
-    return r.ok() ? out : "(missing)";
-  }
-
-  static Testbed* bed_;
-  std::string state_dir_;
-  std::unique_ptr<AgentProcess> agent_;
-};
-
-Testbed* VmLifecycleTest::bed_ = nullptr;
+class VmLifecycleTest : public VmApiTest {};
 
 TEST_F(VmLifecycleTest, WholeLifeOfARealGuest) {
   v1::Vm vm;

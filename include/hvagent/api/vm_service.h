@@ -1,5 +1,5 @@
-// VmService: VM lifecycle over compute::VmManager. NIC/disk hot-plug, updates
-// and migration answer UNIMPLEMENTED until they land (docs/api.md).
+// VmService: VM lifecycle over compute::VmManager. Migration answers
+// UNIMPLEMENTED until it lands (docs/api.md).
 #pragma once
 
 #include "hvagent/api/request_replay.h"
@@ -49,6 +49,15 @@ class VmServiceImpl final : public v1::VmService::CallbackService {
   grpc::ServerUnaryReactor* DeleteNic(grpc::CallbackServerContext* context,
                                       const v1::DeleteNicRequest* request,
                                       v1::DeleteNicResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateNic(grpc::CallbackServerContext* context,
+                                      const v1::UpdateNicRequest* request,
+                                      v1::Nic* response) override;
+  grpc::ServerUnaryReactor* CreateDisk(grpc::CallbackServerContext* context,
+                                       const v1::CreateDiskRequest* request,
+                                       v1::Disk* response) override;
+  grpc::ServerUnaryReactor* DeleteDisk(grpc::CallbackServerContext* context,
+                                       const v1::DeleteDiskRequest* request,
+                                       v1::DeleteDiskResponse* response) override;
 
  private:
   using PowerOp = StatusOr<compute::VmStatus> (compute::VmManager::*)(const std::string&);
@@ -65,7 +74,11 @@ class VmServiceImpl final : public v1::VmService::CallbackService {
 StatusOr<compute::VmConfig> VmConfigFromSpec(const v1::VmSpec& spec);
 // `field` prefixes error messages, e.g. "spec.nics[2]".
 StatusOr<compute::NicConfig> NicConfigFromSpec(const std::string& field, const v1::NicSpec& nic);
+// `field` prefixes error messages, e.g. "spec.disks[1]".
+StatusOr<compute::DiskConfig> DiskConfigFromSpec(const std::string& field,
+                                                 const v1::DiskSpec& disk);
 void VmStatusToProto(const compute::VmStatus& status, v1::Vm* out);
+void DiskToProto(const compute::DiskConfig& disk, v1::Disk* out);
 v1::PowerState ToPowerState(libvirt::DomainState state);
 
 }  // namespace hvagent::api

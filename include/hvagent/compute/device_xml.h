@@ -12,4 +12,7 @@ namespace hvagent::compute {
 // The <interface> element of the NIC with `mac` in BuildDomainXml(config).
 StatusOr<std::string> NicDeviceXml(const VmConfig& config, const std::string& mac);
 
+// The <disk> element of the disk at `target` in BuildDomainXml(config).
+StatusOr<std::string> DiskDeviceXml(const VmConfig& config, const std::string& target);
+
 }  // namespace hvagent::compute

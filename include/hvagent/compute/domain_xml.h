@@ -26,6 +26,9 @@ inline constexpr std::string_view kMetadataNamespace = "https://hvagent.dev/xmln
 // error is INVALID_ARGUMENT naming the field as hvagent.v1 does (for example
 // "spec.num_vcpus", "spec.nics[1].mac", "nics[0].tap").
 Status ValidateVmConfig(const VmConfig& config);
+// The rules of one disk, its fields named under `field` ("spec.disks[2]", or
+// "spec" for a disk added on its own).
+Status ValidateDiskConfig(const DiskConfig& disk, std::string_view field, std::string_view machine);
 
 // The domain XML for `config` (validated first). The output is deterministic:
 // the same config always gives the same bytes.

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "hvagent/compute/disk_image.h"
 #include "hvagent/compute/nic_backend.h"
 #include "hvagent/compute/vm_config.h"
 #include "hvagent/libvirt/connection_manager.h"
@@ -53,16 +54,22 @@ class VmManager {
     // Unset: found out on first use (DetectDomainType).
     std::optional<DomainType> domain_type;
     VmLimits limits;
+    // Makes qcow2 images.
+    std::string qemu_img = "/usr/bin/qemu-img";
   };
 
   VmManager(Options options, libvirt::ConnectionManager& libvirt, NicBackend& nics,
             NetworkResolver& networks)
-      : options_(std::move(options)), libvirt_(libvirt), nics_(nics), networks_(networks) {}
+      : options_(std::move(options)),
+        images_(options_.qemu_img),
+        libvirt_(libvirt),
+        nics_(nics),
+        networks_(networks) {}
 
   // Completes `config` (uuid, MACs, taps, bridges, disk files, console log)
   // and defines the domain, persistently and powered off. Disks with
-  // agent_created and no path are created as sparse raw files. On any error
-  // nothing is left behind.
+  // agent_created and no path are created (sparse raw, or qcow2). On any
+  // error nothing is left behind.
   StatusOr<VmStatus> Create(VmConfig config);
   StatusOr<VmStatus> Get(const std::string& name);
   StatusOr<std::vector<VmStatus>> List(bool include_external);
@@ -100,6 +107,20 @@ class VmManager {
   // Removes the NIC with `mac`: unplugged from a running VM, then its port
   // and tap go.
   StatusOr<VmStatus> RemoveNic(const std::string& name, const std::string& mac);
+  // Changes a NIC's network, VLAN mode or trunked VLANs (mac, model and type
+  // stay): on a running VM its port changes in one transaction, never
+  // unplugged. Bumps the generation.
+  StatusOr<VmStatus> UpdateNic(const std::string& name, const std::string& mac,
+                               const NicConfig& nic);
+
+  // Adds a disk (an agent-created image when disk.agent_created, else the
+  // given file or block device) at the next free target: hot-plugged into a
+  // running VM and kept in the definition. On any error nothing is left.
+  StatusOr<VmStatus> AddDisk(const std::string& name, DiskConfig disk);
+  // Removes the disk at `target` ("sdb"): unplugged from a running VM, then,
+  // unless `keep_volume`, its image goes if the agent created it.
+  StatusOr<VmStatus> RemoveDisk(const std::string& name, const std::string& target,
+                                bool keep_volume);
 
  private:
   // The domain, and its config, refusing domains the agent did not create.
@@ -122,6 +143,7 @@ class VmManager {
   StatusOr<DomainType> GuestDomainType();
 
   const Options options_;
+  const DiskImageCreator images_;
   std::mutex domain_type_mu_;
   std::optional<DomainType> domain_type_;
   libvirt::ConnectionManager& libvirt_;

@@ -1,0 +1,247 @@
+// Devices of a running VM through the API, against the testbed's libvirtd,
+// QEMU and OVS: disks hot-plugged and unplugged as the guest sees them, images
+// created in both formats and removed with their disk, and a NIC changed from
+// access to trunked in place while the guest uses it.
+#include <fstream>
+
+#include "hvagent_test/subprocess.h"
+#include "vm_api_test_fixture.h"
+
+namespace hvagent::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class VmDevicesTest : public VmApiTest {
+ protected:
+  v1::Disk AddDisk(const std::string& vm, uint64_t size, v1::DiskFormat format,
+                   grpc::Status* status) {
+    v1::CreateDiskRequest req;
+    req.set_vm_name(vm);
+    req.mutable_spec()->set_create_size_bytes(size);
+    req.mutable_spec()->set_format(format);
+    v1::Disk disk;
+    *status = vms()->CreateDisk(Ctx().get(), req, &disk);
+    return disk;
+  }
+
+  v1::Vm GetVm(const std::string& name) {
+    v1::GetVmRequest get;
+    get.set_name(name);
+    v1::Vm vm;
+    EXPECT_TRUE(vms()->GetVm(Ctx().get(), get, &vm).ok());
+    return vm;
+  }
+
+  std::vector<std::string> DiskImages() {
+    std::vector<std::string> files;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(state_dir_ + "/disks", ec)) {
+      files.push_back(entry.path().filename());
+    }
+    return files;
+  }
+};
+
+std::string ImageFormat(const std::string& path) {
+  const auto info = RunProcess({"/usr/bin/qemu-img", "info", "-U", "--output=json", path});
+  const auto at = info.out.find("\"format\": \"");
+  if (at == std::string::npos) return "(none)";
+  const auto from = at + 11;
+  return info.out.substr(from, info.out.find('"', from) - from);
+}
+
+TEST_F(VmDevicesTest, DiskHotPlugAndUnplugAreSeenInsideTheGuest) {
+  // The guest writes a marker onto its boot-time disk, then reports each
+  // disk that comes and goes.
+  const std::string script =
+      "echo HVMARK-0123 | dd of=/dev/sda conv=fsync 2>/dev/null && echo SDA-WRITTEN\n"
+      "while [ ! -e /sys/block/sdb ]; do sleep 0.2; done\n"
+      "echo SDB-SECTORS=$(cat /sys/block/sdb/size)\n"
+      "while [ -e /sys/block/sdb ]; do sleep 0.2; done\n"
+      "echo SDB-GONE\nsleep 3600\n";
+  v1::CreateVmRequest req = GuestVm("disky", script);
+  req.mutable_spec()->add_disks()->set_create_size_bytes(8ULL << 20);
+  v1::Vm vm;
+  const grpc::Status created = vms()->CreateVm(Ctx().get(), req, &vm);
+  ASSERT_TRUE(created.ok()) << created.error_message();
+  ASSERT_EQ(vm.disks_size(), 1);
+  const std::string boot_disk = vm.disks(0).path();
+  EXPECT_EQ(vm.disks(0).device_id(), "sda");
+  EXPECT_EQ(ImageFormat(boot_disk), "raw");
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "disky", &vm).ok());
+  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "SDA-WRITTEN"))
+      << ReadFile(vm.console_log_path());
+
+  grpc::Status plugged;
+  const v1::Disk disk = AddDisk("disky", 1ULL << 30, v1::DISK_FORMAT_QCOW2, &plugged);
+  ASSERT_TRUE(plugged.ok()) << plugged.error_message() << agent_->log();
+  EXPECT_EQ(disk.device_id(), "sdb");
+  EXPECT_TRUE(disk.agent_created());
+  EXPECT_EQ(disk.spec().format(), v1::DISK_FORMAT_QCOW2);
+  EXPECT_EQ(ImageFormat(disk.path()), "qcow2");
+  // 1 GiB in 512-byte sectors, as the guest's kernel sizes the new SCSI disk.
+  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "SDB-SECTORS="))
+      << ReadFile(vm.console_log_path());
+  EXPECT_THAT(ReadFile(vm.console_log_path()), HasSubstr("SDB-SECTORS=2097152"));
+  EXPECT_EQ(GetVm("disky").disks_size(), 2);  // kept in the definition
+
+  v1::DeleteDiskRequest del;
+  del.set_vm_name("disky");
+  del.set_device_id("sdb");
+  v1::DeleteDiskResponse deleted;
+  const grpc::Status unplugged = vms()->DeleteDisk(Ctx().get(), del, &deleted);
+  ASSERT_TRUE(unplugged.ok()) << unplugged.error_message();
+  EXPECT_TRUE(WaitForConsole(vm.console_log_path(), "SDB-GONE")) << ReadFile(vm.console_log_path());
+  EXPECT_FALSE(std::filesystem::exists(disk.path()));
+  EXPECT_EQ(GetVm("disky").disks_size(), 1);
+  EXPECT_EQ(vms()->DeleteDisk(Ctx().get(), del, &deleted).error_code(), grpc::NOT_FOUND);
+
+  // What the guest wrote is on the host's image: a real disk, not a scratch one.
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOff, "disky", &vm).ok());
+  std::ifstream image(boot_disk, std::ios::binary);
+  std::string head(11, '\0');
+  image.read(head.data(), static_cast<std::streamsize>(head.size()));
+  EXPECT_EQ(head, "HVMARK-0123");
+
+  // Deleting the VM deletes the images it created.
+  v1::DeleteVmRequest del_vm;
+  del_vm.set_name("disky");
+  v1::DeleteVmResponse gone;
+  ASSERT_TRUE(vms()->DeleteVm(Ctx().get(), del_vm, &gone).ok());
+  EXPECT_FALSE(std::filesystem::exists(boot_disk));
+  EXPECT_THAT(DiskImages(), ::testing::IsEmpty());
+}
+
+TEST_F(VmDevicesTest, DiskRefusalsNameTheProblemAndLeaveNothing) {
+  v1::Vm vm;
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("plain", "true\n"), &vm).ok());
+  grpc::Status s;
+  AddDisk("plain", 1000, v1::DISK_FORMAT_RAW, &s);
+  EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("spec.create_size_bytes"));
+  AddDisk("plain", 10'000'000'000'000'000'000ULL, v1::DISK_FORMAT_RAW, &s);
+  EXPECT_EQ(s.error_code(), grpc::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(s.error_message(), HasSubstr("9 EB"));
+  // Within the 9 EB maximum but beyond what a qcow2 image can address.
+  AddDisk("plain", 8'000'000'000'000'000'000ULL, v1::DISK_FORMAT_QCOW2, &s);
+  EXPECT_EQ(s.error_code(), grpc::RESOURCE_EXHAUSTED) << s.error_message();
+  AddDisk("nosuchvm", 1ULL << 20, v1::DISK_FORMAT_RAW, &s);
+  EXPECT_EQ(s.error_code(), grpc::NOT_FOUND);
+  v1::CreateDiskRequest neither;
+  neither.set_vm_name("plain");
+  v1::Disk out;
+  s = vms()->CreateDisk(Ctx().get(), neither, &out);
+  EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("create_size_bytes, file_path, block_device"));
+  v1::CreateDiskRequest relative;
+  relative.set_vm_name("plain");
+  relative.mutable_spec()->set_file_path("images/../../etc/shadow");
+  s = vms()->CreateDisk(Ctx().get(), relative, &out);
+  EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("spec.file_path"));
+
+  EXPECT_EQ(GetVm("plain").disks_size(), 0);
+  EXPECT_EQ(GetVm("plain").generation(), vm.generation());
+  EXPECT_THAT(DiskImages(), ::testing::IsEmpty());
+
+  // An existing image is attached, and never deleted with the disk.
+  const std::string mine = state_dir_ + "/operator-image.raw";
+  ASSERT_EQ(RunProcess({"/usr/bin/truncate", "-s", "4M", mine}).exit_code, 0);
+  v1::CreateDiskRequest existing;
+  existing.set_vm_name("plain");
+  existing.mutable_spec()->set_file_path(mine);
+  s = vms()->CreateDisk(Ctx().get(), existing, &out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(out.agent_created());
+  v1::DeleteDiskRequest del;
+  del.set_vm_name("plain");
+  del.set_device_id(out.device_id());
+  v1::DeleteDiskResponse deleted;
+  ASSERT_TRUE(vms()->DeleteDisk(Ctx().get(), del, &deleted).ok());
+  EXPECT_TRUE(std::filesystem::exists(mine));
+}
+
+TEST_F(VmDevicesTest, NicChangesFromAccessToTrunkedInPlaceOnARunningGuest) {
+  v1::CreateNetworkRequest net;
+  net.set_name("vlan.20");
+  net.set_vlan_id(20);
+  v1::Network network;
+  ASSERT_TRUE(networks()->CreateNetwork(Ctx().get(), net, &network).ok());
+  // Untagged traffic reaches VLAN 10's peer; tagged VLAN 20 (eth0.20) only
+  // once the port trunks it. The guest keeps trying until it gets through.
+  const std::string script =
+      "ip link set eth0 up\nip addr add 10.88.0.2/24 dev eth0\n"
+      "ip link add link eth0 name eth0.20 type vlan id 20\n"
+      "ip link set eth0.20 up\nip addr add 10.89.0.2/24 dev eth0.20\n"
+      "ping -c 2 -W 2 10.88.0.1 >/dev/null && echo NATIVE=ok\n"
+      "ping -c 1 -W 2 10.89.0.1 >/dev/null && echo EARLY-TAGGED=ok\n"
+      "echo TAGGED-WAIT\n"
+      "until ping -c 1 -W 1 10.89.0.1 >/dev/null; do sleep 0.3; done\n"
+      "echo TAGGED=ok\n"
+      "ping -c 2 -W 2 10.88.0.1 >/dev/null && echo NATIVE-AFTER=ok\nsleep 3600\n";
+  v1::Vm vm;
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("trunky", script), &vm).ok());
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "trunky", &vm).ok());
+  const std::string tap = vm.nics(0).tap();
+  const std::string mac = vm.nics(0).mac();
+  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "TAGGED-WAIT"))
+      << ReadFile(vm.console_log_path());
+  EXPECT_THAT(ReadFile(vm.console_log_path()), HasSubstr("NATIVE=ok"));
+  EXPECT_THAT(ReadFile(vm.console_log_path()), ::testing::Not(HasSubstr("EARLY-TAGGED=ok")));
+  const std::string port_uuid = PortColumn(tap, "_uuid");
+
+  // Refusals first: each names its field and leaves the port as it was.
+  auto update = [&](const std::function<void(v1::UpdateNicRequest&)>& mutate, v1::Nic* out) {
+    v1::UpdateNicRequest req;
+    req.set_vm_name("trunky");
+    req.set_mac(mac);
+    req.mutable_spec()->set_network("vlan.10");
+    req.mutable_spec()->set_vlan_mode(v1::VLAN_MODE_TRUNKED);
+    req.mutable_spec()->add_trunked_vlans(20);
+    mutate(req);
+    return vms()->UpdateNic(Ctx().get(), req, out);
+  };
+  v1::Nic nic;
+  grpc::Status s = update([](auto& r) { r.mutable_spec()->add_trunked_vlans(4095); }, &nic);
+  EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("trunked_vlans"));
+  s = update([](auto& r) { r.mutable_spec()->set_network("vlan.99"); }, &nic);
+  EXPECT_EQ(s.error_code(), grpc::NOT_FOUND);
+  EXPECT_THAT(s.error_message(), HasSubstr("spec.network"));
+  s = update([](auto& r) { r.mutable_spec()->set_mac("52:54:00:00:00:01"); }, &nic);
+  EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("spec.mac"));
+  s = update([](auto& r) { r.set_mac("52:54:00:00:00:02"); }, &nic);
+  EXPECT_EQ(s.error_code(), grpc::NOT_FOUND);
+  EXPECT_EQ(PortColumn(tap, "vlan_mode"), "access");
+  EXPECT_EQ(PortColumn(tap, "tag"), "10");
+
+  s = update([](auto&) {}, &nic);
+  ASSERT_TRUE(s.ok()) << s.error_message() << agent_->log();
+  EXPECT_EQ(nic.spec().vlan_mode(), v1::VLAN_MODE_TRUNKED);
+  EXPECT_EQ(PortColumn(tap, "vlan_mode"), "native-untagged");
+  EXPECT_EQ(PortColumn(tap, "tag"), "10");
+  EXPECT_EQ(PortColumn(tap, "trunks"), "[20]");
+  EXPECT_EQ(PortColumn(tap, "_uuid"), port_uuid);  // changed in place, never re-created
+  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "NATIVE-AFTER="))
+      << ReadFile(vm.console_log_path());
+  EXPECT_THAT(ReadFile(vm.console_log_path()), HasSubstr("TAGGED=ok"));
+  EXPECT_THAT(ReadFile(vm.console_log_path()), HasSubstr("NATIVE-AFTER=ok"));
+  EXPECT_EQ(GetVm("trunky").nics(0).spec().trunked_vlans_size(), 1);  // kept in the definition
+
+  // And back to access: the trunk goes in the same single change.
+  s = update(
+      [](auto& r) {
+        r.mutable_spec()->set_vlan_mode(v1::VLAN_MODE_ACCESS);
+        r.mutable_spec()->clear_trunked_vlans();
+      },
+      &nic);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(PortColumn(tap, "vlan_mode"), "access");
+  EXPECT_EQ(PortColumn(tap, "trunks"), "[]");
+  EXPECT_EQ(PortColumn(tap, "_uuid"), port_uuid);
+}
+
+}  // namespace
+}  // namespace hvagent::testing
