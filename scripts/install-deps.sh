@@ -19,6 +19,8 @@ packages=(
   # a second-language gRPC client for the interoperability test
   python3-grpcio python3-protobuf
   python3-grpc-tools
+  # hvctl's interactive shell (line editing, history, completion)
+  libedit-dev
 )
 
 missing=()

@@ -1,0 +1,74 @@
+// Small pieces shared by the command groups: the common shapes of a command
+// (get, list with paging, delete) so each group declares only what differs.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "hvagent/cli/invocation.h"
+
+namespace hvagent::cli {
+
+inline PositionalSpec NameArg(const std::string& what) {
+  return {"NAME", "the " + what + "'s name"};
+}
+
+// Runs a unary call and prints the reply as an object.
+template <typename Stub, typename Request, typename Response>
+int CallAndShow(Invocation& inv,
+                grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+                const Request& request, int extra_seconds = 0) {
+  Response response;
+  const grpc::Status status = inv.Call(method, request, &response, extra_seconds);
+  if (!status.ok()) return inv.Fail(status);
+  inv.out().Object(response);
+  return kExitOk;
+}
+
+// Runs a unary call whose reply is empty and prints `done` (text mode).
+template <typename Stub, typename Request, typename Response>
+int CallAndConfirm(Invocation& inv,
+                   grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+                   const Request& request, const std::string& done) {
+  Response response;
+  const grpc::Status status = inv.Call(method, request, &response);
+  if (!status.ok()) return inv.Fail(status);
+  inv.out().Done(response, done);
+  return kExitOk;
+}
+
+// Runs a unary list call and prints a table of `field`.
+template <typename Stub, typename Request, typename Response>
+int CallAndList(Invocation& inv,
+                grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+                const Request& request, const std::string& field,
+                const std::vector<Column>& columns) {
+  Response response;
+  const grpc::Status status = inv.Call(method, request, &response);
+  if (!status.ok()) return inv.Fail(status);
+  inv.out().Table(response, field, columns);
+  return kExitOk;
+}
+
+// Like CallAndList for calls with paging: follows next_page_token to the end
+// and prints every item as one list.
+template <typename Stub, typename Request, typename Response>
+int CallAndListAllPages(
+    Invocation& inv, grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+    Request request, const std::string& field, const std::vector<Column>& columns) {
+  Response all;
+  request.mutable_page()->set_page_size(1000);
+  while (true) {
+    Response page;
+    const grpc::Status status = inv.Call(method, request, &page);
+    if (!status.ok()) return inv.Fail(status);
+    all.MergeFrom(page);  // appends the repeated items
+    if (page.page().next_page_token().empty()) break;
+    request.mutable_page()->set_page_token(page.page().next_page_token());
+  }
+  all.clear_page();
+  inv.out().Table(all, field, columns);
+  return kExitOk;
+}
+
+}  // namespace hvagent::cli

@@ -1,0 +1,82 @@
+// net.*: networks, acli's named VLANs ("net.create vlan.10 vlan=10").
+#include "hvagent/cli/command_helpers.h"
+#include "hvagent/cli/commands.h"
+#include "hvagent/v1/network.grpc.pb.h"
+
+namespace hvagent::cli {
+namespace {
+
+using Stub = v1::NetworkService::Stub;
+
+const std::vector<Column> kNetworkColumns = {{"NAME", "name"},     {"VLAN", "vlan_id"},
+                                             {"BRIDGE", "bridge"}, {"NICS", "nic_count"},
+                                             {"UUID", "uuid"},     {"GENERATION", "generation"}};
+
+int Create(Invocation& inv) {
+  v1::CreateNetworkRequest request;
+  request.set_request_id(inv.NewRequestId());
+  request.set_name(inv.positional(0));
+  request.set_bridge(inv.args().String("bridge"));
+  request.set_vlan_id(static_cast<uint32_t>(inv.args().Int("vlan")));
+  return CallAndShow(inv, &Stub::CreateNetwork, request);
+}
+
+int Get(Invocation& inv) {
+  v1::GetNetworkRequest request;
+  request.set_name(inv.positional(0));
+  return CallAndShow(inv, &Stub::GetNetwork, request);
+}
+
+int List(Invocation& inv) {
+  return CallAndListAllPages(inv, &Stub::ListNetworks, v1::ListNetworksRequest{}, "networks",
+                             kNetworkColumns);
+}
+
+int Update(Invocation& inv) {
+  v1::UpdateNetworkRequest request;
+  request.set_request_id(inv.NewRequestId());
+  request.set_name(inv.positional(0));
+  request.set_vlan_id(static_cast<uint32_t>(inv.args().Int("vlan")));
+  request.set_expected_generation(inv.args().Int("expected_generation"));
+  return CallAndShow(inv, &Stub::UpdateNetwork, request);
+}
+
+int Delete(Invocation& inv) {
+  v1::DeleteNetworkRequest request;
+  request.set_request_id(inv.NewRequestId());
+  request.set_name(inv.positional(0));
+  return CallAndConfirm(inv, &Stub::DeleteNetwork, request,
+                        "network " + inv.positional(0) + " deleted");
+}
+
+}  // namespace
+
+void AddNetCommands(CommandTable& table) {
+  const KeySpec vlan = KeySpec::Int("vlan", "VLAN id; 0 = untagged", 0, 4094);
+  table.Add({.name = "net.create",
+             .summary = "Create a network: a named VLAN on a bridge",
+             .positionals = {NameArg("network")},
+             .keys = {KeySpec(vlan).Required(),
+                      KeySpec::String("bridge", "the OVS bridge (default br0)")},
+             .details = "Networks are conventionally named vlan.<id>: net.create vlan.10 vlan=10",
+             .run = Create});
+  table.Add({.name = "net.get",
+             .summary = "Show one network",
+             .positionals = {NameArg("network")},
+             .run = Get});
+  table.Add({.name = "net.list", .summary = "List the networks", .run = List});
+  table.Add({.name = "net.update",
+             .summary = "Change a network's VLAN (every port on it follows)",
+             .positionals = {NameArg("network")},
+             .keys = {KeySpec(vlan).Required(),
+                      KeySpec::Int("expected_generation",
+                                   "refuse (ABORTED) unless the network is at this generation", 1,
+                                   std::numeric_limits<int64_t>::max())},
+             .run = Update});
+  table.Add({.name = "net.delete",
+             .summary = "Delete a network (refused while NICs use it)",
+             .positionals = {NameArg("network")},
+             .run = Delete});
+}
+
+}  // namespace hvagent::cli
