@@ -67,18 +67,18 @@ bool MustRunAlone(const json& operations) {
   return false;
 }
 
-json NbCfgBumpOperations() {
+json NextCfgBumpOperations() {
   return json::array({{{"op", "mutate"},
                        {"table", "Open_vSwitch"},
                        {"where", json::array()},
-                       {"mutations", json::array({json::array({"nb_cfg", "+=", 1})})}},
+                       {"mutations", json::array({json::array({"next_cfg", "+=", 1})})}},
                       {{"op", "select"},
                        {"table", "Open_vSwitch"},
                        {"where", json::array()},
-                       {"columns", json::array({"nb_cfg"})}}});
+                       {"columns", json::array({"next_cfg"})}}});
 }
 
-Batch Batch::Merge(const std::vector<json>& member_operations, bool bump_nb_cfg) {
+Batch Batch::Merge(const std::vector<json>& member_operations, bool bump_next_cfg) {
   Batch batch;
   const bool alone = member_operations.size() == 1;
   for (size_t i = 0; i < member_operations.size(); ++i) {
@@ -88,9 +88,9 @@ Batch Batch::Merge(const std::vector<json>& member_operations, bool bump_nb_cfg)
     const json renamed = alone ? ops : RenameUuidNames(ops, fmt::format("m{}_", i));
     for (const json& op : renamed) batch.operations.push_back(op);
   }
-  if (bump_nb_cfg) {
-    for (const json& op : NbCfgBumpOperations()) batch.operations.push_back(op);
-    batch.bumps_nb_cfg = true;
+  if (bump_next_cfg) {
+    for (const json& op : NextCfgBumpOperations()) batch.operations.push_back(op);
+    batch.bumps_next_cfg = true;
   }
   return batch;
 }
@@ -132,11 +132,12 @@ StatusOr<BatchReply> BatchReply::Split(const Batch& batch, const json& results) 
     }
     reply.member_results.push_back(std::move(own));
   }
-  if (batch.bumps_nb_cfg) {
+  if (batch.bumps_next_cfg) {
     const json& select = results[batch.operations.size() - 1];
     if (select.is_object() && select.contains("rows") && !select["rows"].empty() &&
-        select["rows"][0].contains("nb_cfg") && select["rows"][0]["nb_cfg"].is_number_integer()) {
-      reply.nb_cfg = select["rows"][0]["nb_cfg"].get<int64_t>();
+        select["rows"][0].contains("next_cfg") &&
+        select["rows"][0]["next_cfg"].is_number_integer()) {
+      reply.next_cfg = select["rows"][0]["next_cfg"].get<int64_t>();
     }
   }
   return reply;

@@ -85,7 +85,7 @@ json NormalizeDatum(const json& datum) {
 
 StatusOr<json> ApplyDatumDiff(const ColumnType& type, const json& old, const json& diff) {
   switch (type.kind) {
-    case ColumnType::Kind::kAtom: return diff;
+    case ColumnType::Kind::kAtom: return NormalizeDatum(diff);
     case ColumnType::Kind::kSet: {
       std::vector<json> elements = Elements(old);
       for (const json& e : Elements(diff)) {

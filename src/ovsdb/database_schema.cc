@@ -31,14 +31,13 @@ StatusOr<ColumnType> ParseColumnType(const json& type, const std::string& where)
   }
   HVAGENT_ASSIGN_OR_RETURN(column.key_type, BaseType(type.value("key", json()), where));
   column.min = type.value("min", 1);
+  column.has_value = type.contains("value");
   const json max = type.value("max", json(1));
   const bool single = max.is_number() && max.get<int>() == 1;
-  if (type.contains("value")) {
-    column.kind = ColumnType::Kind::kMap;
-  } else if (column.min == 1 && single) {
-    column.kind = ColumnType::Kind::kAtom;
+  if (single) {
+    column.kind = ColumnType::Kind::kAtom;  // ovsdb_type_is_composite() is false
   } else {
-    column.kind = ColumnType::Kind::kSet;
+    column.kind = column.has_value ? ColumnType::Kind::kMap : ColumnType::Kind::kSet;
   }
   return column;
 }
@@ -46,11 +45,8 @@ StatusOr<ColumnType> ParseColumnType(const json& type, const std::string& where)
 }  // namespace
 
 json ColumnType::DefaultValue() const {
-  switch (kind) {
-    case Kind::kMap: return json::array({"map", json::array()});
-    case Kind::kSet: return min == 0 ? json::array({"set", json::array()}) : DefaultAtom(key_type);
-    case Kind::kAtom: break;
-  }
+  if (has_value && min == 0) return json::array({"map", json::array()});
+  if (min == 0) return json::array({"set", json::array()});
   return DefaultAtom(key_type);
 }
 

@@ -1,17 +1,14 @@
 #include "hvagent/ovsdb/jsonrpc_connection.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "hvagent/common/errno_message.h"
+#include "hvagent/ovsdb/socket_fd.h"
 
 namespace hvagent::ovsdb {
 
@@ -24,74 +21,12 @@ int MillisLeft(Clock::time_point deadline) {
   return left.count() < 0 ? 0 : static_cast<int>(left.count());
 }
 
-// Connects a non-blocking socket within the deadline.
-StatusOr<int> ConnectSocket(int family, const sockaddr* addr, socklen_t len,
-                            const std::string& endpoint, Clock::time_point deadline) {
-  const int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) {
-    return absl::UnavailableError(fmt::format("socket for {}: {}", endpoint, ErrnoMessage(errno)));
-  }
-  if (connect(fd, addr, len) != 0 && errno != EINPROGRESS) {
-    const int err = errno;
-    close(fd);
-    return absl::UnavailableError(fmt::format("connect to {}: {}", endpoint, ErrnoMessage(err)));
-  }
-  pollfd pfd{fd, POLLOUT, 0};
-  if (poll(&pfd, 1, MillisLeft(deadline)) != 1) {
-    close(fd);
-    return absl::UnavailableError(fmt::format("connect to {}: timed out", endpoint));
-  }
-  int err = 0;
-  socklen_t err_len = sizeof(err);
-  getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len);
-  if (err != 0) {
-    close(fd);
-    return absl::UnavailableError(fmt::format("connect to {}: {}", endpoint, ErrnoMessage(err)));
-  }
-  return fd;
-}
-
 }  // namespace
 
 StatusOr<std::unique_ptr<JsonRpcConnection>> JsonRpcConnection::Connect(
     const std::string& endpoint, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  int fd = -1;
-  if (endpoint.starts_with("unix:")) {
-    const std::string path = endpoint.substr(5);
-    sockaddr_un addr{};
-    if (path.empty() || path.size() >= sizeof(addr.sun_path)) {
-      return absl::InvalidArgumentError(
-          fmt::format("ovsdb endpoint '{}': the socket path must be 1–107 bytes", endpoint));
-    }
-    addr.sun_family = AF_UNIX;
-    std::memcpy(addr.sun_path, path.data(), path.size());
-    HVAGENT_ASSIGN_OR_RETURN(fd, ConnectSocket(AF_UNIX, reinterpret_cast<sockaddr*>(&addr),
-                                               sizeof(addr), endpoint, deadline));
-  } else if (endpoint.starts_with("tcp:")) {
-    const std::string rest = endpoint.substr(4);
-    const auto colon = rest.rfind(':');
-    if (colon == std::string::npos || colon == 0 || colon + 1 == rest.size()) {
-      return absl::InvalidArgumentError(
-          fmt::format("ovsdb endpoint '{}' must be tcp:HOST:PORT", endpoint));
-    }
-    std::string host = rest.substr(0, colon);
-    if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    addrinfo hints{};
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* found = nullptr;
-    if (getaddrinfo(host.c_str(), rest.substr(colon + 1).c_str(), &hints, &found) != 0 ||
-        found == nullptr) {
-      return absl::UnavailableError(fmt::format("ovsdb endpoint '{}': cannot resolve", endpoint));
-    }
-    std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> owned(found, &freeaddrinfo);
-    HVAGENT_ASSIGN_OR_RETURN(
-        fd, ConnectSocket(found->ai_family, found->ai_addr, found->ai_addrlen, endpoint, deadline));
-  } else {
-    return absl::InvalidArgumentError(
-        fmt::format("ovsdb endpoint '{}' must start with unix: or tcp:", endpoint));
-  }
-  return std::unique_ptr<JsonRpcConnection>(new JsonRpcConnection(fd));
+  HVAGENT_ASSIGN_OR_RETURN(SocketFd fd, SocketFd::Connect(endpoint, timeout));
+  return std::unique_ptr<JsonRpcConnection>(new JsonRpcConnection(fd.release()));
 }
 
 JsonRpcConnection::~JsonRpcConnection() {

@@ -60,7 +60,7 @@ TEST(OvsdbBatchTest, ClassifiesOperations) {
   EXPECT_TRUE(MustRunAlone(wait_forever));
 }
 
-TEST(OvsdbBatchTest, MergeKeepsEachMembersNamesApartAndBumpsNbCfg) {
+TEST(OvsdbBatchTest, MergeKeepsEachMembersNamesApartAndBumpsNextCfg) {
   const Batch batch = Batch::Merge({PlugOps("a"), Select(), PlugOps("b")}, true);
   ASSERT_EQ(batch.members.size(), 3U);
   EXPECT_EQ(batch.members[0].first_op, 0U);
@@ -71,20 +71,20 @@ TEST(OvsdbBatchTest, MergeKeepsEachMembersNamesApartAndBumpsNbCfg) {
   EXPECT_EQ(batch.operations[1]["uuid-name"], "m0_port");
   EXPECT_EQ(batch.operations[5]["uuid-name"], "m2_port");
   EXPECT_EQ(batch.operations[5]["row"]["interfaces"][1], "m2_iface");
-  EXPECT_EQ(batch.operations[7], NbCfgBumpOperations()[0]);
-  EXPECT_EQ(batch.operations[8], NbCfgBumpOperations()[1]);
+  EXPECT_EQ(batch.operations[7], NextCfgBumpOperations()[0]);
+  EXPECT_EQ(batch.operations[8], NextCfgBumpOperations()[1]);
   // A lone member is sent as written.
   const Batch alone = Batch::Merge({PlugOps("a")}, false);
   EXPECT_EQ(alone.operations, PlugOps("a"));
-  EXPECT_FALSE(alone.bumps_nb_cfg);
+  EXPECT_FALSE(alone.bumps_next_cfg);
 }
 
-TEST(OvsdbBatchTest, SplitGivesEachMemberItsSliceAndTheNewNbCfg) {
+TEST(OvsdbBatchTest, SplitGivesEachMemberItsSliceAndTheNewNextCfg) {
   const Batch batch = Batch::Merge({PlugOps("a"), Select()}, true);
   const json results = json::parse(R"([
       {"uuid": ["uuid", "i-a"]}, {"uuid": ["uuid", "p-a"]}, {"count": 1},
       {"rows": [{"name": "x"}]},
-      {"count": 1}, {"rows": [{"nb_cfg": 42}]}])");
+      {"count": 1}, {"rows": [{"next_cfg": 42}]}])");
   auto reply = BatchReply::Split(batch, results);
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_TRUE(reply->committed);
@@ -92,7 +92,7 @@ TEST(OvsdbBatchTest, SplitGivesEachMemberItsSliceAndTheNewNbCfg) {
   EXPECT_EQ(reply->member_results[0],
             json::parse(R"([{"uuid": ["uuid", "i-a"]}, {"uuid": ["uuid", "p-a"]}, {"count": 1}])"));
   EXPECT_EQ(reply->member_results[1], json::parse(R"([{"rows": [{"name": "x"}]}])"));
-  EXPECT_EQ(reply->nb_cfg, 42);
+  EXPECT_EQ(reply->next_cfg, 42);
 }
 
 TEST(OvsdbBatchTest, FailedOperationNamesTheGuiltyMemberWithItsOwnNames) {

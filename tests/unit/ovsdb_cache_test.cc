@@ -36,7 +36,8 @@ TEST(OvsdbSchemaTest, ColumnKindsAndDefaults) {
   const auto& columns = schema.tables.at("Port").columns;
   EXPECT_EQ(schema.version, "8.3.0");
   EXPECT_EQ(columns.at("name").kind, ColumnType::Kind::kAtom);
-  EXPECT_EQ(columns.at("tag").kind, ColumnType::Kind::kSet);
+  // Optional (0..1): replaced whole in a diff, as ovsdb-server's ovsdb_datum_diff does.
+  EXPECT_EQ(columns.at("tag").kind, ColumnType::Kind::kAtom);
   EXPECT_EQ(columns.at("trunks").kind, ColumnType::Kind::kSet);
   EXPECT_EQ(columns.at("external_ids").kind, ColumnType::Kind::kMap);
   EXPECT_EQ(columns.at("name").DefaultValue(), "");
@@ -89,10 +90,10 @@ TEST(OvsdbCacheTest, Update2ModifyAppliesDiffsPerColumnKind) {
                       "external_ids": ["map", [["owner", "hvagent"], ["vm", "a"]]]}}}})"),
                                 schema)
                   .ok());
-  // name: replaced; tag (optional): 10 toggled off and 20 on; trunks: 20 off, 30 on;
+  // name and tag (optional, one value at most): replaced; trunks: 20 off, 30 on;
   // external_ids: vm changed, owner deleted (same value), mac inserted.
   auto changes = cache.ApplyUpdate2(json::parse(R"({"Port": {")" + kRow + R"(": {"modify": {
-      "name": "p2", "tag": ["set", [10, 20]], "trunks": ["set", [20, 30]],
+      "name": "p2", "tag": 20, "trunks": ["set", [20, 30]],
       "external_ids": ["map", [["vm", "b"], ["owner", "hvagent"], ["mac", "52:54"]]]}}}})"),
                                     schema);
   ASSERT_TRUE(changes.ok()) << changes.status();
@@ -103,12 +104,12 @@ TEST(OvsdbCacheTest, Update2ModifyAppliesDiffsPerColumnKind) {
   EXPECT_EQ(row["trunks"], json::parse(R"(["set", [10, 30]])"));
   EXPECT_EQ(row["external_ids"], json::parse(R"(["map", [["mac", "52:54"], ["vm", "b"]]])"));
 
-  // An optional column emptied: its one value toggled off.
-  ASSERT_TRUE(
-      cache
-          .ApplyUpdate2(json::parse(R"({"Port": {")" + kRow + R"(": {"modify": {"tag": 20}}}})"),
-                        schema)
-          .ok());
+  // An optional column emptied: the diff is its new (empty) value.
+  ASSERT_TRUE(cache
+                  .ApplyUpdate2(json::parse(R"({"Port": {")" + kRow +
+                                            R"(": {"modify": {"tag": ["set", []]}}}})"),
+                                schema)
+                  .ok());
   EXPECT_EQ(cache.table("Port").at(kRow)["tag"], json::parse(R"(["set", []])"));
 }
 

@@ -2,8 +2,8 @@
 // splitting the reply back: pure, so the rules are unit-tested.
 // - Each member's uuid-names get a per-member prefix, so two callers that both
 //   name a row "port" cannot collide or reference each other's rows.
-// - A transaction that changes something ends with nb_cfg += 1 and a select of
-//   nb_cfg, so the caller can wait until ovs-vswitchd applied it (cur_cfg).
+// - A transaction that changes something ends with next_cfg += 1 and a select of
+//   next_cfg, so the caller can wait until ovs-vswitchd applied it (cur_cfg).
 // - OVSDB is atomic: when a merged transaction fails nothing is committed; the
 //   reply says which member's operation failed (if any), so only that member
 //   gets the error and the others are run again.
@@ -30,8 +30,8 @@ bool ChangesDatabase(const nlohmann::json& operations);
 // non-zero timeout would hold every other member until it is satisfied.
 bool MustRunAlone(const nlohmann::json& operations);
 
-// The operations that bump Open_vSwitch.nb_cfg and read its new value back.
-nlohmann::json NbCfgBumpOperations();
+// The operations that bump Open_vSwitch.next_cfg and read its new value back.
+nlohmann::json NextCfgBumpOperations();
 
 struct Batch {
   struct Member {
@@ -40,16 +40,16 @@ struct Batch {
   };
   nlohmann::json operations = nlohmann::json::array();  // the "transact" params after the db name
   std::vector<Member> members;
-  bool bumps_nb_cfg = false;  // the last two operations are NbCfgBumpOperations()
+  bool bumps_next_cfg = false;  // the last two operations are NextCfgBumpOperations()
 
   // Merges the members' operation arrays (each an array of RFC 7047 operations).
-  static Batch Merge(const std::vector<nlohmann::json>& member_operations, bool bump_nb_cfg);
+  static Batch Merge(const std::vector<nlohmann::json>& member_operations, bool bump_next_cfg);
 };
 
 struct BatchReply {
   bool committed = false;
   std::vector<nlohmann::json> member_results;  // committed: each member's own results
-  std::optional<int64_t> nb_cfg;               // committed and bumped: the new nb_cfg
+  std::optional<int64_t> next_cfg;             // committed and bumped: the new next_cfg
   // Not committed: the member whose operation failed (none for an error of the
   // commit itself, e.g. a constraint, unless the batch has one member) and the
   // error as FAILED_PRECONDITION with the server's text.
