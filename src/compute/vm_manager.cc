@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "hvagent/common/uuid.h"
@@ -128,6 +129,7 @@ StatusOr<VmStatus> VmManager::Create(VmConfig config) {
   // leaves nothing behind.
   HVAGENT_RETURN_IF_ERROR(CheckLimits(config));
   HVAGENT_RETURN_IF_ERROR(ValidateVmConfig(config));
+  std::shared_lock network_use(network_use_mu_);
   for (size_t i = 0; i < config.nics.size(); ++i) {
     auto network = networks_.Resolve(config.nics[i].network);
     if (!network.ok()) {
@@ -328,6 +330,40 @@ Status VmManager::ReconcileVm(const std::string& name) {
   return absl::OkStatus();
 }
 
+StatusOr<std::vector<std::string>> VmManager::RemoveLeftovers() {
+  HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
+  HVAGENT_ASSIGN_OR_RETURN(auto domains, conn->ListAllDomains());
+  std::set<std::string> alive;
+  for (const libvirt::Domain& domain : domains) {
+    // A domain whose UUID cannot be read might own anything: stop here.
+    HVAGENT_ASSIGN_OR_RETURN(std::string uuid, domain.Uuid());
+    alive.insert(std::move(uuid));
+  }
+  HVAGENT_ASSIGN_OR_RETURN(const auto attached, nics_.ListAttached());
+  std::vector<std::string> removed;
+  Status first_error;
+  for (const auto& [vm_uuid, nic] : attached) {
+    if (alive.contains(vm_uuid)) continue;
+    if (Status gone = nics_.Detach(nic); !gone.ok()) {
+      first_error.Update(Annotate(gone, fmt::format("leftover NIC {}", nic.tap)));
+      continue;
+    }
+    spdlog::info("removed leftover NIC {} ({}) of vanished VM {}", nic.tap, nic.mac, vm_uuid);
+    removed.push_back(nic.tap);
+  }
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(options_.state_dir + "/disks", ec)) {
+    const std::string file = entry.path().filename();
+    // <uuid>-<target>.<format>: a UUID is 36 characters.
+    if (file.size() > 37 && file[36] == '-' && !alive.contains(file.substr(0, 36))) {
+      spdlog::warn("disk image {} belongs to no VM; kept (delete it by hand if unwanted)",
+                   entry.path().string());
+    }
+  }
+  HVAGENT_RETURN_IF_ERROR(first_error);
+  return removed;
+}
+
 StatusOr<VmStatus> VmManager::Update(const std::string& name, const VmUpdate& update) {
   HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
   VmConfig config = vm.config;
@@ -365,6 +401,7 @@ StatusOr<VmStatus> VmManager::AddNic(const std::string& name, NicConfig nic) {
                                                     config.nics.size(), options_.limits.max_nics));
   }
   if (nic.mac.empty()) nic.mac = RandomMac();
+  std::shared_lock network_use(network_use_mu_);
   for (const NicConfig& existing : config.nics) {
     if (existing.mac == nic.mac) {
       return absl::AlreadyExistsError(fmt::format("VM '{}' already has NIC {}", name, nic.mac));
@@ -440,6 +477,7 @@ StatusOr<VmStatus> VmManager::UpdateNic(const std::string& name, const std::stri
         "spec.model: a NIC's model cannot change ('{}' to '{}'); delete and re-create the NIC",
         it->model, nic.model));
   }
+  std::shared_lock network_use(network_use_mu_);
   auto network = networks_.Resolve(nic.network);
   if (!network.ok()) {
     return Status(network.status().code(),
@@ -550,6 +588,41 @@ StatusOr<VmStatus> VmManager::RemoveDisk(const std::string& name, const std::str
   }
   spdlog::info("VM '{}': disk {} removed", name, target);
   return StatusOf(defined);
+}
+
+StatusOr<std::vector<std::string>> VmManager::VmsOn(const std::string& network) {
+  HVAGENT_ASSIGN_OR_RETURN(const std::vector<VmStatus> vms, List(/*include_external=*/false));
+  std::vector<std::string> names;
+  for (const VmStatus& vm : vms) {
+    for (const NicConfig& nic : vm.config.nics) {
+      if (nic.network == network) names.push_back(vm.config.name);
+    }
+  }
+  return names;
+}
+
+StatusOr<std::map<std::string, uint32_t>> VmManager::NicCounts() {
+  HVAGENT_ASSIGN_OR_RETURN(const std::vector<VmStatus> vms, List(/*include_external=*/false));
+  std::map<std::string, uint32_t> counts;
+  for (const VmStatus& vm : vms) {
+    for (const NicConfig& nic : vm.config.nics) ++counts[nic.network];
+  }
+  return counts;
+}
+
+Status VmManager::ChangeIfUnused(const std::string& network, const std::string& what,
+                                 const std::function<Status()>& change) {
+  std::unique_lock network_use(network_use_mu_);
+  HVAGENT_ASSIGN_OR_RETURN(std::vector<std::string> vms, VmsOn(network));
+  if (!vms.empty()) {
+    vms.erase(std::unique(vms.begin(), vms.end()), vms.end());
+    std::string names;
+    for (const std::string& vm : vms) names += (names.empty() ? "" : ", ") + vm;
+    return absl::FailedPreconditionError(
+        fmt::format("network '{}' cannot {}: NICs of VM(s) {} use it; delete or move them first",
+                    network, what, names));
+  }
+  return change();
 }
 
 }  // namespace hvagent::compute

@@ -26,6 +26,25 @@ Status OvsNicBackend::Detach(const compute::NicConfig& nic) {
   return network::TapDevice::Delete(nic.tap);
 }
 
+StatusOr<std::multimap<std::string, compute::NicConfig>> OvsNicBackend::ListAttached() {
+  HVAGENT_ASSIGN_OR_RETURN(const std::vector<network::OwnedPort> ports, plugger_.ListOwned());
+  std::multimap<std::string, compute::NicConfig> nics;
+  for (const network::OwnedPort& port : ports) {
+    const auto vm = port.external_ids.find("vm-uuid");
+    if (vm == port.external_ids.end()) continue;  // the agent's, but not a VM NIC
+    compute::NicConfig nic;
+    nic.tap = port.name;
+    if (auto it = port.external_ids.find("attached-mac"); it != port.external_ids.end()) {
+      nic.mac = it->second;
+    }
+    if (auto it = port.external_ids.find("network"); it != port.external_ids.end()) {
+      nic.network = it->second;
+    }
+    nics.emplace(vm->second, std::move(nic));
+  }
+  return nics;
+}
+
 StatusOr<compute::ResolvedNetwork> StoreNetworkResolver::Resolve(const std::string& network) {
   HVAGENT_ASSIGN_OR_RETURN(const store::NetworkRecord record, networks_.Get(network));
   return compute::ResolvedNetwork{.bridge = record.bridge, .vlan_id = record.vlan_id};

@@ -112,4 +112,24 @@ Status OvsdbPortPlugger::Unplug(const std::string& name) {
       .status();
 }
 
+StatusOr<std::vector<OwnedPort>> OvsdbPortPlugger::ListOwned() {
+  const json owned = json::array(
+      {"external_ids", "includes", json::array({"map", json::array({{"owner", "hvagent"}})})});
+  HVAGENT_ASSIGN_OR_RETURN(
+      json found, session_.Transact(json::array({{{"op", "select"},
+                                                  {"table", "Port"},
+                                                  {"where", json::array({owned})},
+                                                  {"columns", {"name", "external_ids"}}}})));
+  std::vector<OwnedPort> ports;
+  for (const json& row : found.at(0).at("rows")) {
+    OwnedPort port{.name = row.at("name").get<std::string>(), .external_ids = {}};
+    // An OVSDB map is ["map", [[key, value], …]].
+    for (const json& pair : row.at("external_ids").at(1)) {
+      port.external_ids[pair.at(0).get<std::string>()] = pair.at(1).get<std::string>();
+    }
+    ports.push_back(std::move(port));
+  }
+  return ports;
+}
+
 }  // namespace hvagent::network

@@ -4,6 +4,8 @@
 // access to trunked in place while the guest uses it.
 #include <fstream>
 
+#include "hvagent/libvirt/connection.h"
+
 #include "hvagent_test/subprocess.h"
 #include "vm_api_test_fixture.h"
 
@@ -241,6 +243,79 @@ TEST_F(VmDevicesTest, NicChangesFromAccessToTrunkedInPlaceOnARunningGuest) {
   EXPECT_EQ(PortColumn(tap, "vlan_mode"), "access");
   EXPECT_EQ(PortColumn(tap, "trunks"), "[]");
   EXPECT_EQ(PortColumn(tap, "_uuid"), port_uuid);
+}
+
+TEST_F(VmDevicesTest, NetworkInUseIsNeitherDeletedNorRetagged) {
+  v1::Vm vm;
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("user-1", "true\n"), &vm).ok());
+  v1::GetNetworkRequest get;
+  get.set_name("vlan.10");
+  v1::Network network;
+  ASSERT_TRUE(networks()->GetNetwork(Ctx().get(), get, &network).ok());
+  EXPECT_EQ(network.nic_count(), 1u);
+  v1::ListNetworksResponse list;
+  ASSERT_TRUE(networks()->ListNetworks(Ctx().get(), {}, &list).ok());
+  ASSERT_EQ(list.networks_size(), 1);
+  EXPECT_EQ(list.networks(0).nic_count(), 1u);
+
+  v1::DeleteNetworkRequest del;
+  del.set_name("vlan.10");
+  v1::DeleteNetworkResponse deleted;
+  grpc::Status s = networks()->DeleteNetwork(Ctx().get(), del, &deleted);
+  EXPECT_EQ(s.error_code(), grpc::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("user-1"));
+  v1::UpdateNetworkRequest retag;
+  retag.set_name("vlan.10");
+  retag.set_vlan_id(11);
+  s = networks()->UpdateNetwork(Ctx().get(), retag, &network);
+  EXPECT_EQ(s.error_code(), grpc::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("user-1"));
+  ASSERT_TRUE(networks()->GetNetwork(Ctx().get(), get, &network).ok());
+  EXPECT_EQ(network.vlan_id(), 10u);  // unchanged
+
+  v1::DeleteVmRequest del_vm;
+  del_vm.set_name("user-1");
+  v1::DeleteVmResponse gone;
+  ASSERT_TRUE(vms()->DeleteVm(Ctx().get(), del_vm, &gone).ok());
+  ASSERT_TRUE(networks()->UpdateNetwork(Ctx().get(), retag, &network).ok());
+  EXPECT_EQ(network.vlan_id(), 11u);
+  EXPECT_TRUE(networks()->DeleteNetwork(Ctx().get(), del, &deleted).ok());
+}
+
+TEST_F(VmDevicesTest, RestartRemovesOnlyProvableLeftovers) {
+  // Two running VMs; the agent dies, and one VM vanishes behind its back
+  // (as when the agent is killed between undefining a VM and unplugging it).
+  v1::Vm kept;
+  v1::Vm lost;
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("kept", "sleep 3600\n"), &kept).ok());
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("lost", "sleep 3600\n"), &lost).ok());
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "kept", &kept).ok());
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "lost", &lost).ok());
+  const std::string kept_port = PortColumn(kept.nics(0).tap(), "_uuid");
+  const std::string peer_port = PortColumn("hvpeer", "_uuid");
+  agent_->Kill();
+
+  auto conn = libvirt::Connection::Open(bed_->libvirt_uri());
+  ASSERT_TRUE(conn.ok());
+  auto dom = (*conn)->LookupDomainByName("lost");
+  ASSERT_TRUE(dom.ok());
+  ASSERT_TRUE(dom->Destroy().ok());
+  ASSERT_TRUE(dom->Undefine().ok());
+  const std::string lost_tap = lost.nics(0).tap();
+  ASSERT_NE(PortColumn(lost_tap, "_uuid"), "(missing)");
+
+  StartAgent();
+  bool removed = false;
+  for (int i = 0; i < 300 && !removed; ++i) {
+    removed = PortColumn(lost_tap, "_uuid") == "(missing)";
+    if (!removed) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(removed) << agent_->log();
+  EXPECT_FALSE(bed_->Exec({"ip", "link", "show", lost_tap}).ok()) << "the tap went too";
+  // What is not provably a leftover stays, row for row.
+  EXPECT_EQ(PortColumn(kept.nics(0).tap(), "_uuid"), kept_port);
+  EXPECT_EQ(PortColumn("hvpeer", "_uuid"), peer_port);
+  EXPECT_TRUE(bed_->Exec({"ip", "link", "show", kept.nics(0).tap()}).ok());
 }
 
 }  // namespace

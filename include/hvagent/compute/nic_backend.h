@@ -2,6 +2,7 @@
 // interface: VM lifecycle decides when, the network side decides how.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "hvagent/common/status.h"
@@ -17,6 +18,9 @@ class NicBackend {
   virtual Status Attach(const std::string& vm_uuid, const NicConfig& nic) = 0;
   // Unplugs and removes the tap. OK if already gone.
   virtual Status Detach(const NicConfig& nic) = 0;
+  // Every NIC attached and tagged as a VM's (nic.mac, nic.tap, nic.network
+  // and nic.bridge filled), by VM UUID.
+  virtual StatusOr<std::multimap<std::string, NicConfig>> ListAttached() = 0;
 };
 
 // A network as VM NICs need it: where it is and on which VLAN.

@@ -7,10 +7,12 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
 #include "hvagent/compute/disk_image.h"
+#include "hvagent/compute/network_usage.h"
 #include "hvagent/compute/nic_backend.h"
 #include "hvagent/compute/vm_config.h"
 #include "hvagent/libvirt/connection_manager.h"
@@ -46,7 +48,7 @@ struct VmStatus {
   uint64_t memory_used_bytes = 0;
 };
 
-class VmManager {
+class VmManager final : public NetworkUsage {
  public:
   struct Options {
     // Disk images the agent creates and console logs live under here.
@@ -100,6 +102,13 @@ class VmManager {
   // Re-plugging is idempotent: ports that are right stay untouched. Deletes
   // nothing. Run it in the VM's order, like any change to it.
   Status ReconcileVm(const std::string& name);
+  // Removes what is provably the agent's own leftover: NICs (ports tagged
+  // owner=hvagent, and their taps) of VMs that no longer exist — say, after
+  // an agent killed between undefining a VM and unplugging its ports.
+  // Disk images of vanished VMs are kept and logged (data is never guessed
+  // away). Returns the taps removed; removes nothing when the domain list
+  // cannot be read.
+  StatusOr<std::vector<std::string>> RemoveLeftovers();
 
   // Adds a NIC (network, and optionally mac, model, VLAN mode): hot-plugged
   // into a running VM after its tap is plugged, and kept in the definition.
@@ -122,6 +131,11 @@ class VmManager {
   StatusOr<VmStatus> RemoveDisk(const std::string& name, const std::string& target,
                                 bool keep_volume);
 
+  // NetworkUsage.
+  StatusOr<std::map<std::string, uint32_t>> NicCounts() override;
+  Status ChangeIfUnused(const std::string& network, const std::string& what,
+                        const std::function<Status()>& change) override;
+
  private:
   // The domain, and its config, refusing domains the agent did not create.
   struct Owned {
@@ -142,8 +156,14 @@ class VmManager {
   Status CheckLimits(const VmConfig& config) const;
   StatusOr<DomainType> GuestDomainType();
 
+  // The VMs (by name) with a NIC on `network`.
+  StatusOr<std::vector<std::string>> VmsOn(const std::string& network);
+
   const Options options_;
   const DiskImageCreator images_;
+  // Shared while a NIC joins a network (resolve … define); exclusive while a
+  // network changes only if unused, so no NIC joins it meanwhile.
+  std::shared_mutex network_use_mu_;
   std::mutex domain_type_mu_;
   std::optional<DomainType> domain_type_;
   libvirt::ConnectionManager& libvirt_;

@@ -13,6 +13,7 @@ class OvsNicBackend final : public compute::NicBackend {
   explicit OvsNicBackend(network::PortPlugger& plugger) : plugger_(plugger) {}
   Status Attach(const std::string& vm_uuid, const compute::NicConfig& nic) override;
   Status Detach(const compute::NicConfig& nic) override;
+  StatusOr<std::multimap<std::string, compute::NicConfig>> ListAttached() override;
 
  private:
   network::PortPlugger& plugger_;

@@ -26,6 +26,12 @@ struct PortSpec {
   std::map<std::string, std::string> external_ids;
 };
 
+// A port the agent plugged, as OVSDB has it.
+struct OwnedPort {
+  std::string name;
+  std::map<std::string, std::string> external_ids;
+};
+
 class PortPlugger {
  public:
   virtual ~PortPlugger() = default;
@@ -33,6 +39,8 @@ class PortPlugger {
   virtual Status Plug(const PortSpec& spec) = 0;
   // Removes the port; OK if it is not there.
   virtual Status Unplug(const std::string& name) = 0;
+  // The ports whose external_ids say owner=hvagent.
+  virtual StatusOr<std::vector<OwnedPort>> ListOwned() = 0;
 };
 
 // Builds the OVSDB operations for Plug when the port does not exist yet:
@@ -44,6 +52,7 @@ class OvsdbPortPlugger final : public PortPlugger {
   explicit OvsdbPortPlugger(ovsdb::Transactor& session) : session_(session) {}
   Status Plug(const PortSpec& spec) override;
   Status Unplug(const std::string& name) override;
+  StatusOr<std::vector<OwnedPort>> ListOwned() override;
 
  private:
   ovsdb::Transactor& session_;
