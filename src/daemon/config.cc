@@ -126,7 +126,7 @@ StatusOr<Config> ParseConfigToml(std::string_view toml_text, std::string_view or
   auto annotate = [&](const Status& s) { return Annotate(s, origin); };
 
   if (Status s = RejectUnknownKeys(
-          root, "", {"api", "log", "libvirt", "ovsdb", "agent", "limits", "metrics"});
+          root, "", {"api", "log", "libvirt", "ovsdb", "ovs", "agent", "limits", "metrics"});
       !s.ok()) {
     return annotate(s);
   }
@@ -137,6 +137,7 @@ StatusOr<Config> ParseConfigToml(std::string_view toml_text, std::string_view or
   for (const Key& k :
        {Key{"api", {"unix_socket", "tcp_listen", "tls_cert", "tls_key", "tls_client_ca"}},
         Key{"log", {"level"}}, Key{"libvirt", {"uri"}}, Key{"ovsdb", {"endpoint"}},
+        Key{"ovs", {"datapath_type"}},
         Key{"agent",
             {"state_dir", "shutdown_grace_seconds", "workers", "max_queued_calls",
              "event_ring_capacity"}},
@@ -164,6 +165,9 @@ StatusOr<Config> ParseConfigToml(std::string_view toml_text, std::string_view or
   }
   if (const auto* t = Section(root, "ovsdb")) {
     status.Update(ReadString(*t, "ovsdb", "endpoint", config.ovsdb_endpoint));
+  }
+  if (const auto* t = Section(root, "ovs")) {
+    status.Update(ReadString(*t, "ovs", "datapath_type", config.datapath_type));
   }
   if (const auto* t = Section(root, "agent")) {
     status.Update(ReadString(*t, "agent", "state_dir", config.state_dir));
@@ -229,6 +233,11 @@ Status ValidateValues(const Config& config) {
   if (!config.ovsdb_endpoint.starts_with("unix:") && !config.ovsdb_endpoint.starts_with("tcp:")) {
     return absl::InvalidArgumentError(
         fmt::format("ovsdb.endpoint '{}' must start with unix: or tcp:", config.ovsdb_endpoint));
+  }
+  if (config.datapath_type != "system" && config.datapath_type != "netdev") {
+    return absl::InvalidArgumentError(fmt::format(
+        "ovs.datapath_type '{}' must be system (kernel datapath) or netdev (userspace)",
+        config.datapath_type));
   }
   if (config.state_dir.empty() || config.state_dir.front() != '/') {
     return absl::InvalidArgumentError(

@@ -34,6 +34,8 @@ constexpr Flag kFlags[] = {
     {"--log-level", "log", "level", false, "trace|debug|info|warn|error|critical|off"},
     {"--libvirt-uri", "libvirt", "uri", false, "libvirt connection URI"},
     {"--ovsdb", "ovsdb", "endpoint", false, "ovsdb-server endpoint (unix:PATH or tcp:HOST:PORT)"},
+    {"--datapath-type", "ovs", "datapath_type", false,
+     "datapath of bridges the agent creates: system or netdev"},
     {"--state-dir", "agent", "state_dir", false, "directory of the agent's local store"},
     {"--shutdown-grace-seconds", "agent", "shutdown_grace_seconds", true,
      "seconds in-flight calls get on SIGTERM"},

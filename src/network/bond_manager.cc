@@ -76,10 +76,12 @@ BondStatus DescribeBond(const SwitchSnapshot& snap, const OvsPortRow& port) {
   out.lacp_status = !lacp_on ? "off" : (negotiated ? "negotiated" : "configured");
   for (size_t i = 0; i < out.members.size(); ++i) {
     BondMemberStatus& member = out.members[i];
-    // With LACP negotiated, a member whose partner information lapsed leaves
-    // the aggregate; otherwise (off, or fallback) carrier decides.
-    member.enabled = admin_up[i] && member.carrier &&
-                     (out.lacp_status != "negotiated" || member.lacp_state == "current");
+    // With LACP, a member carries traffic once its partner information is
+    // current; when no partner answers at all, only with fallback to
+    // active-backup (OVS then treats the bond as if LACP were off).
+    const bool lacp_ok = !lacp_on || member.lacp_state == "current" ||
+                         (!negotiated && spec.lacp_fallback_active_backup);
+    member.enabled = admin_up[i] && member.carrier && lacp_ok;
     if (member.active) out.active_member = member.name;
   }
   std::sort(out.members.begin(), out.members.end(),

@@ -12,6 +12,7 @@ TEST(ConfigTest, EmptyFileKeepsDefaults) {
   EXPECT_EQ(config->libvirt_uri, "qemu:///system");
   EXPECT_EQ(config->ovsdb_endpoint, "unix:/run/openvswitch/db.sock");
   EXPECT_EQ(config->log_level, "info");
+  EXPECT_EQ(config->datapath_type, "system");
 }
 
 TEST(ConfigTest, EveryKeyIsRead) {
@@ -24,6 +25,8 @@ level = "debug"
 uri = "test:///default"
 [ovsdb]
 endpoint = "tcp:127.0.0.1:6640"
+[ovs]
+datapath_type = "netdev"
 [agent]
 state_dir = "/tmp/state"
 shutdown_grace_seconds = 3
@@ -34,6 +37,7 @@ shutdown_grace_seconds = 3
   EXPECT_EQ(config->log_level, "debug");
   EXPECT_EQ(config->libvirt_uri, "test:///default");
   EXPECT_EQ(config->ovsdb_endpoint, "tcp:127.0.0.1:6640");
+  EXPECT_EQ(config->datapath_type, "netdev");
   EXPECT_EQ(config->state_dir, "/tmp/state");
   EXPECT_EQ(config->shutdown_grace_seconds, 3);
 }
@@ -64,6 +68,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"[log]\nlevel = \"loud\"\n", "log.level 'loud'"},
         BadConfig{"[api]\nunix_socket = \"relative.sock\"\n", "must be an absolute path"},
         BadConfig{"[ovsdb]\nendpoint = \"/run/db.sock\"\n", "must start with unix: or tcp:"},
+        BadConfig{"[ovs]\ndatapath_type = \"dpdk\"\n", "ovs.datapath_type 'dpdk' must be"},
         BadConfig{"[agent]\nshutdown_grace_seconds = -1\n",
                   "'agent.shutdown_grace_seconds' must be an integer from 0 to 3600"},
         BadConfig{"[log\nlevel = 1\n", "bad.toml:1:"}));

@@ -161,6 +161,12 @@ TEST(BondStatusTest, ActiveMemberCarrierAndLacpFromTheRows) {
   EXPECT_FALSE(status.members[1].carrier);
   EXPECT_FALSE(status.members[1].enabled);
 
+  // Without fallback, a bond whose partner does not answer carries nothing.
+  snap.ports["p-1"].other_config["lacp-fallback-ab"] = "false";
+  status = DescribeBond(snap, snap.ports.at("p-1"));
+  EXPECT_FALSE(status.members[0].enabled);
+  snap.ports["p-1"].other_config["lacp-fallback-ab"] = "true";
+
   // The partner answers on eth0 only: negotiated, and eth1 is out of the aggregate.
   snap.interfaces["i-1"].lacp_current = true;
   snap.interfaces["i-2"].link_state = "up";

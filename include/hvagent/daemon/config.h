@@ -21,6 +21,10 @@ struct Config {
   std::string log_level = "info";
   std::string libvirt_uri = "qemu:///system";
   std::string ovsdb_endpoint = "unix:/run/openvswitch/db.sock";
+  // The datapath of the bridges the agent creates (br0 at start, CreateBridge
+  // without one): "system" (the kernel module, a real host) or "netdev" (the
+  // userspace datapath, e.g. the testbed).
+  std::string datapath_type = "system";
   std::string state_dir = "/var/lib/hvagent";
   // Seconds in-flight calls get to finish on SIGTERM.
   int shutdown_grace_seconds = 10;
