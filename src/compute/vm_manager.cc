@@ -145,6 +145,9 @@ StatusOr<VmStatus> VmManager::Create(VmConfig config) {
   }
   HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
 
+  // A sweep for leftover images must not take these for an interrupted
+  // create's: they belong to a domain from the define on.
+  std::shared_lock images_in_flight(images_mu_);
   std::vector<std::string> created;
   auto undo = [&created] {
     std::error_code ec;
@@ -212,18 +215,19 @@ Status VmManager::Delete(const std::string& name, bool force, bool keep_disks) {
     }
     HVAGENT_RETURN_IF_ERROR(vm.domain.Destroy());
   }
+  // Kept images get a second name under disks/kept/ before the domain goes,
+  // so an agent killed midway never leaves a kept image looking like a
+  // leftover (RemoveLeftovers deletes images of vanished VMs).
+  if (keep_disks) HVAGENT_RETURN_IF_ERROR(KeepImages(vm.config));
   HVAGENT_RETURN_IF_ERROR(vm.domain.Undefine());
   // The domain is gone; what follows is its leftovers. Keep going on errors
   // and report the first.
   Status cleanup;
   for (const NicConfig& nic : vm.config.nics) cleanup.Update(nics_.Detach(nic));
-  if (!keep_disks) {
-    for (const DiskConfig& disk : vm.config.disks) {
-      std::error_code ec;
-      if (disk.agent_created && !std::filesystem::remove(disk.path, ec) && ec) {
-        cleanup.Update(
-            absl::InternalError(fmt::format("remove '{}': {}", disk.path, ec.message())));
-      }
+  for (const DiskConfig& disk : vm.config.disks) {
+    std::error_code ec;
+    if (disk.agent_created && !std::filesystem::remove(disk.path, ec) && ec) {
+      cleanup.Update(absl::InternalError(fmt::format("remove '{}': {}", disk.path, ec.message())));
     }
   }
   std::error_code ec;
@@ -330,7 +334,24 @@ Status VmManager::ReconcileVm(const std::string& name) {
   return absl::OkStatus();
 }
 
+Status VmManager::KeepImages(const VmConfig& config) {
+  const std::filesystem::path kept = options_.state_dir + "/disks/kept";
+  std::error_code ec;
+  std::filesystem::create_directories(kept, ec);
+  for (const DiskConfig& disk : config.disks) {
+    if (!disk.agent_created) continue;
+    const std::filesystem::path path(disk.path);
+    std::filesystem::create_hard_link(path, kept / path.filename(), ec);
+    if (ec && ec != std::errc::file_exists) {
+      return absl::InternalError(fmt::format("keep disk image '{}' under '{}': {}", disk.path,
+                                             kept.string(), ec.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 StatusOr<std::vector<std::string>> VmManager::RemoveLeftovers() {
+  std::unique_lock no_images_in_flight(images_mu_);
   HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
   HVAGENT_ASSIGN_OR_RETURN(auto domains, conn->ListAllDomains());
   std::set<std::string> alive;
@@ -351,14 +372,25 @@ StatusOr<std::vector<std::string>> VmManager::RemoveLeftovers() {
     spdlog::info("removed leftover NIC {} ({}) of vanished VM {}", nic.tap, nic.mac, vm_uuid);
     removed.push_back(nic.tap);
   }
+  // Images named for a VM that does not exist: an interrupted create or
+  // delete (kept images live on under kept/, which this never reads).
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(options_.state_dir + "/disks", ec)) {
     const std::string file = entry.path().filename();
     // <uuid>-<target>.<format>: a UUID is 36 characters.
-    if (file.size() > 37 && file[36] == '-' && !alive.contains(file.substr(0, 36))) {
-      spdlog::warn("disk image {} belongs to no VM; kept (delete it by hand if unwanted)",
-                   entry.path().string());
+    if (!entry.is_regular_file() || file.size() <= 37 || file[36] != '-' ||
+        alive.contains(file.substr(0, 36))) {
+      continue;
     }
+    std::error_code removal;
+    if (!std::filesystem::remove(entry.path(), removal) && removal) {
+      first_error.Update(absl::InternalError(
+          fmt::format("leftover image '{}': {}", entry.path().string(), removal.message())));
+      continue;
+    }
+    spdlog::info("removed leftover image {} of vanished VM {}", entry.path().string(),
+                 file.substr(0, 36));
+    removed.push_back(entry.path().string());
   }
   HVAGENT_RETURN_IF_ERROR(first_error);
   return removed;
@@ -537,6 +569,7 @@ StatusOr<VmStatus> VmManager::AddDisk(const std::string& name, DiskConfig disk) 
   HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
   const bool live = IsActive(state);
 
+  std::shared_lock images_in_flight(images_mu_);
   auto remove_image = [&] {
     std::error_code ec;
     if (disk.agent_created) std::filesystem::remove(disk.path, ec);

@@ -287,8 +287,25 @@ TEST_F(VmDevicesTest, RestartRemovesOnlyProvableLeftovers) {
   // (as when the agent is killed between undefining a VM and unplugging it).
   v1::Vm kept;
   v1::Vm lost;
-  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("kept", "sleep 3600\n"), &kept).ok());
-  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("lost", "sleep 3600\n"), &lost).ok());
+  v1::CreateVmRequest with_disk = GuestVm("kept", "sleep 3600\n");
+  with_disk.mutable_spec()->add_disks()->set_create_size_bytes(4ULL << 20);
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), with_disk, &kept).ok());
+  with_disk.mutable_spec()->set_name("lost");
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), with_disk, &lost).ok());
+  // A VM deleted with keep_disks: its image lives on under disks/kept/.
+  v1::Vm archived;
+  with_disk.mutable_spec()->set_name("archived");
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), with_disk, &archived).ok());
+  v1::DeleteVmRequest keep;
+  keep.set_name("archived");
+  keep.set_keep_disks(true);
+  v1::DeleteVmResponse gone;
+  ASSERT_TRUE(vms()->DeleteVm(Ctx().get(), keep, &gone).ok());
+  const std::string archived_image =
+      state_dir_ + "/disks/kept/" +
+      std::filesystem::path(archived.disks(0).path()).filename().string();
+  EXPECT_TRUE(std::filesystem::exists(archived_image));
+  EXPECT_FALSE(std::filesystem::exists(archived.disks(0).path()));
   ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "kept", &kept).ok());
   ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "lost", &lost).ok());
   const std::string kept_port = PortColumn(kept.nics(0).tap(), "_uuid");
@@ -303,6 +320,11 @@ TEST_F(VmDevicesTest, RestartRemovesOnlyProvableLeftovers) {
   ASSERT_TRUE(dom->Undefine().ok());
   const std::string lost_tap = lost.nics(0).tap();
   ASSERT_NE(PortColumn(lost_tap, "_uuid"), "(missing)");
+  ASSERT_TRUE(std::filesystem::exists(lost.disks(0).path()));
+  // And the image of a create interrupted before its define.
+  const std::string interrupted =
+      state_dir_ + "/disks/0b0e2c1a-5f7d-4c7e-9a57-3c2e8d1f0a11-sda.raw";
+  { std::ofstream(interrupted) << "partial"; }
 
   StartAgent();
   bool removed = false;
@@ -316,6 +338,10 @@ TEST_F(VmDevicesTest, RestartRemovesOnlyProvableLeftovers) {
   EXPECT_EQ(PortColumn(kept.nics(0).tap(), "_uuid"), kept_port);
   EXPECT_EQ(PortColumn("hvpeer", "_uuid"), peer_port);
   EXPECT_TRUE(bed_->Exec({"ip", "link", "show", kept.nics(0).tap()}).ok());
+  EXPECT_FALSE(std::filesystem::exists(lost.disks(0).path()));
+  EXPECT_FALSE(std::filesystem::exists(interrupted));
+  EXPECT_TRUE(std::filesystem::exists(kept.disks(0).path()));
+  EXPECT_TRUE(std::filesystem::exists(archived_image));
 }
 
 }  // namespace

@@ -76,7 +76,8 @@ class VmManager final : public NetworkUsage {
   StatusOr<VmStatus> Get(const std::string& name);
   StatusOr<std::vector<VmStatus>> List(bool include_external);
   // Refused while running unless `force` (then powered off first). Removes the
-  // NICs' taps and ports and, unless `keep_disks`, the disk files it created.
+  // NICs' taps and ports and the disk files it created — with `keep_disks`,
+  // those stay under state_dir/disks/kept/ (same file name).
   Status Delete(const std::string& name, bool force, bool keep_disks);
 
   // Attaches the NICs (tap + port) before starting, so the guest's first
@@ -102,11 +103,12 @@ class VmManager final : public NetworkUsage {
   // Re-plugging is idempotent: ports that are right stay untouched. Deletes
   // nothing. Run it in the VM's order, like any change to it.
   Status ReconcileVm(const std::string& name);
-  // Removes what is provably the agent's own leftover: NICs (ports tagged
-  // owner=hvagent, and their taps) of VMs that no longer exist — say, after
-  // an agent killed between undefining a VM and unplugging its ports.
-  // Disk images of vanished VMs are kept and logged (data is never guessed
-  // away). Returns the taps removed; removes nothing when the domain list
+  // Removes what is provably the agent's own leftover, of VMs that no longer
+  // exist — say, after an agent killed between undefining a VM and unplugging
+  // its ports, or between creating a VM's images and defining it: NICs (ports
+  // tagged owner=hvagent, and their taps) and images under disks/ named for
+  // the VM's UUID (images kept by Delete live under disks/kept/ and are never
+  // touched). Returns what it removed; removes nothing when the domain list
   // cannot be read.
   StatusOr<std::vector<std::string>> RemoveLeftovers();
 
@@ -156,6 +158,8 @@ class VmManager final : public NetworkUsage {
   Status CheckLimits(const VmConfig& config) const;
   StatusOr<DomainType> GuestDomainType();
 
+  // Links the agent-created images of `config` under disks/kept/.
+  Status KeepImages(const VmConfig& config);
   // The VMs (by name) with a NIC on `network`.
   StatusOr<std::vector<std::string>> VmsOn(const std::string& network);
 
@@ -164,6 +168,9 @@ class VmManager final : public NetworkUsage {
   // Shared while a NIC joins a network (resolve … define); exclusive while a
   // network changes only if unused, so no NIC joins it meanwhile.
   std::shared_mutex network_use_mu_;
+  // Shared from creating an image until a domain names it; exclusive while
+  // RemoveLeftovers decides which images belong to no domain.
+  std::shared_mutex images_mu_;
   std::mutex domain_type_mu_;
   std::optional<DomainType> domain_type_;
   libvirt::ConnectionManager& libvirt_;
