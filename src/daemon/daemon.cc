@@ -44,6 +44,8 @@
 #include "hvagent/metrics/switch_gauges.h"
 #include "hvagent/metrics/timed_backend_probe.h"
 #include "hvagent/metrics/timed_transactor.h"
+#include "hvagent/network/bond_manager.h"
+#include "hvagent/network/bridge_manager.h"
 #include "hvagent/network/port_plugger.h"
 #include "hvagent/ovsdb/session.h"
 #include "hvagent/store/database.h"
@@ -286,6 +288,8 @@ Status Daemon::Run() {
   // Every OVSDB user goes through the timed decorator (latency, batch sizes).
   metrics::TimedTransactor ovsdb(ovsdb_session, metrics);
   network::OvsdbPortPlugger plugger(ovsdb);
+  network::BridgeManager bridges(ovsdb, config_.datapath_type);
+  network::BondManager bonds(ovsdb);
   OvsNicBackend nic_backend(plugger);
   StoreNetworkResolver network_resolver(networks);
   const host::ConfigurationMaximums maximums = host::ComputeMaximums(facts, config_.max_networks);
@@ -327,6 +331,21 @@ Status Daemon::Run() {
     api::BackendToProto(status, event.mutable_backend()->mutable_state());
     events.Publish(std::move(event));
     if (status.connected) (void)pool.Submit("reconcile", reconcile);
+    // br0 exists by default: made (with its internal port) whenever OVSDB
+    // comes and it is missing; an existing br0 is left as it is. Under the
+    // key the bridge RPCs use, so it never races a CreateBridge.
+    if (status.connected && status.name == "ovsdb") {
+      (void)pool.Submit("switch", [&bridges] {
+        auto created = bridges.Ensure(network::kDefaultBridgeName);
+        if (!created.ok()) {
+          spdlog::warn("cannot make sure of bridge {}: {}", network::kDefaultBridgeName,
+                       created.status());
+        } else if (*created) {
+          spdlog::info("created bridge {} (datapath {})", network::kDefaultBridgeName,
+                       bridges.default_datapath_type());
+        }
+      });
+    }
     std::lock_guard lock(health_mu);
     if (live_server != nullptr) UpdateHealth(*live_server->GetHealthCheckService(), monitor);
   });
@@ -336,6 +355,7 @@ Status Daemon::Run() {
   api::HostServiceImpl host_service(monitor, facts, maximums);
   api::NetworkServiceImpl network_service(pool, networks, replay, events, ovsdb,
                                           {.max_networks = config_.max_networks});
+  network_service.AttachSwitchManagers(bridges, bonds);
   api::EventServiceImpl event_service(events);
   api::VmServiceImpl vm_service(pool, vms, replay);
 

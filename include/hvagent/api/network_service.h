@@ -6,6 +6,8 @@
 #include "hvagent/api/event_hub.h"
 #include "hvagent/api/request_replay.h"
 #include "hvagent/common/worker_pool.h"
+#include "hvagent/network/bond_manager.h"
+#include "hvagent/network/bridge_manager.h"
 #include "hvagent/ovsdb/transactor.h"
 #include "hvagent/store/network_store.h"
 #include "hvagent/v1/network.grpc.pb.h"
@@ -44,6 +46,39 @@ class NetworkServiceImpl final : public v1::NetworkService::CallbackService {
                                           const v1::DeleteNetworkRequest* request,
                                           v1::DeleteNetworkResponse* response) override;
 
+  // Bridges and bonds (network_service_bridges.cc). Until the managers are
+  // attached (the daemon does, before serving), these answer UNAVAILABLE.
+  void AttachSwitchManagers(network::BridgeManager& bridges, network::BondManager& bonds) {
+    bridges_ = &bridges;
+    bonds_ = &bonds;
+  }
+  grpc::ServerUnaryReactor* CreateBridge(grpc::CallbackServerContext* context,
+                                         const v1::CreateBridgeRequest* request,
+                                         v1::Bridge* response) override;
+  grpc::ServerUnaryReactor* GetBridge(grpc::CallbackServerContext* context,
+                                      const v1::GetBridgeRequest* request,
+                                      v1::Bridge* response) override;
+  grpc::ServerUnaryReactor* ListBridges(grpc::CallbackServerContext* context,
+                                        const v1::ListBridgesRequest* request,
+                                        v1::ListBridgesResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteBridge(grpc::CallbackServerContext* context,
+                                         const v1::DeleteBridgeRequest* request,
+                                         v1::DeleteBridgeResponse* response) override;
+  grpc::ServerUnaryReactor* CreateBond(grpc::CallbackServerContext* context,
+                                       const v1::CreateBondRequest* request,
+                                       v1::Bond* response) override;
+  grpc::ServerUnaryReactor* GetBond(grpc::CallbackServerContext* context,
+                                    const v1::GetBondRequest* request, v1::Bond* response) override;
+  grpc::ServerUnaryReactor* ListBonds(grpc::CallbackServerContext* context,
+                                      const v1::ListBondsRequest* request,
+                                      v1::ListBondsResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateBond(grpc::CallbackServerContext* context,
+                                       const v1::UpdateBondRequest* request,
+                                       v1::Bond* response) override;
+  grpc::ServerUnaryReactor* DeleteBond(grpc::CallbackServerContext* context,
+                                       const v1::DeleteBondRequest* request,
+                                       v1::DeleteBondResponse* response) override;
+
  private:
   void PublishChange(const std::string& name, const std::string& change, uint32_t vlan_id);
 
@@ -53,6 +88,11 @@ class NetworkServiceImpl final : public v1::NetworkService::CallbackService {
   EventHub& events_;
   ovsdb::Transactor& ovsdb_;
   const Limits limits_;
+  // Bridges and bonds: set by AttachSwitchManagers.
+  network::BridgeManager* bridges_ = nullptr;
+  network::BondManager* bonds_ = nullptr;
+  void PublishPortChange(const std::string& bridge, const std::string& port,
+                         const std::string& change);
 };
 
 }  // namespace hvagent::api

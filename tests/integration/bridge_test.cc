@@ -1,0 +1,336 @@
+// Bridges and bonds through the gRPC API of a real hvagentd on the testbed:
+// br0 made at start (and left alone by a restarted agent), every bridge and
+// bond RPC, request_id replay, and the error codes of the refusals.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <thread>
+
+#include "hvagent/v1/network.grpc.pb.h"
+#include "hvagent_test/agent_process.h"
+#include "hvagent_test/testbed.h"
+
+namespace hvagent::testing {
+namespace {
+
+bool Eventually(const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  return done();
+}
+
+class BridgeApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    bed_ = Testbed::Start(&error);
+    ASSERT_NE(bed_, nullptr) << error;
+    for (const char* pair : {"0", "1", "2"}) {
+      const std::string up = std::string("up") + pair;
+      const std::string sw = std::string("sw") + pair;
+      ASSERT_TRUE(bed_->Exec({"ip", "link", "add", up, "type", "veth", "peer", "name", sw}).ok());
+      ASSERT_TRUE(bed_->Exec({"ip", "link", "set", up, "up"}).ok());
+      ASSERT_TRUE(bed_->Exec({"ip", "link", "set", sw, "up"}).ok());
+    }
+    agent_ = StartAgent();
+    ASSERT_NE(agent_, nullptr);
+  }
+
+  std::unique_ptr<AgentProcess> StartAgent(const std::string& state_dir = "") {
+    auto agent = std::make_unique<AgentProcess>(
+        AgentOptions{.libvirt_uri = bed_->libvirt_uri(),
+                     .ovsdb_endpoint = "unix:" + bed_->ovsdb_socket(),
+                     .state_dir = state_dir,
+                     .extra_args = {"--datapath-type", "netdev"},
+                     // NICs are looked up where OVS sees them.
+                     .netns = bed_->netns()});
+    if (!agent->Start()) {
+      ADD_FAILURE() << agent->log();
+      return nullptr;
+    }
+    stub_ = v1::NetworkService::NewStub(agent->Channel());
+    return agent;
+  }
+
+  std::string Vsctl(const std::vector<std::string>& args) {
+    const ProcessResult r = bed_->Vsctl(args);
+    return r.ok() ? r.out : "(error) " + r.err;
+  }
+
+  std::unique_ptr<Testbed> bed_;
+  std::unique_ptr<AgentProcess> agent_;
+  std::unique_ptr<v1::NetworkService::Stub> stub_;
+};
+
+TEST_F(BridgeApiTest, Br0IsMadeAtStartWithItsInternalPortAndLeftAloneAfterARestart) {
+  v1::Bridge br0;
+  ASSERT_TRUE(Eventually([&] {
+    br0.Clear();
+    v1::GetBridgeRequest req;
+    req.set_name("br0");
+    return stub_->GetBridge(Ctx().get(), req, &br0).ok();
+  })) << agent_->log();
+  EXPECT_TRUE(br0.agent_owned());
+  EXPECT_EQ(br0.datapath_type(), v1::DATAPATH_TYPE_NETDEV);
+  ASSERT_EQ(br0.ports_size(), 1);
+  EXPECT_EQ(br0.ports(0).name(), "br0");
+  EXPECT_EQ(br0.ports(0).kind(), v1::PORT_KIND_INTERNAL);
+  EXPECT_TRUE(br0.ports(0).agent_owned());
+  EXPECT_EQ(Vsctl({"get", "Bridge", "br0", "external_ids:owner"}), "hvagent\n");
+  EXPECT_EQ(Vsctl({"get", "Bridge", "br0", "datapath_type"}), "netdev\n");
+  // ovs-vswitchd made the host's interface on the bridge.
+  EXPECT_TRUE(Eventually([&] { return bed_->Exec({"ip", "link", "show", "br0"}).ok(); }));
+
+  // A restarted agent finds br0 and changes nothing (the same rows).
+  const std::string rows = Vsctl({"--columns=_uuid,name,ports,external_ids", "list", "Bridge"}) +
+                           Vsctl({"--columns=_uuid,name,interfaces", "list", "Port"});
+  const std::string state_dir = agent_->state_dir();
+  EXPECT_EQ(agent_->Stop(), 0);
+  agent_ = StartAgent(state_dir);
+  ASSERT_NE(agent_, nullptr);
+  ASSERT_TRUE(Eventually([&] {
+    v1::ListBridgesResponse list;
+    return stub_->ListBridges(Ctx().get(), {}, &list).ok() && list.bridges_size() == 1;
+  }));
+  EXPECT_EQ(Vsctl({"--columns=_uuid,name,ports,external_ids", "list", "Bridge"}) +
+                Vsctl({"--columns=_uuid,name,interfaces", "list", "Port"}),
+            rows);
+}
+
+TEST_F(BridgeApiTest, BondLifecycleThroughTheApi) {
+  ASSERT_TRUE(Eventually([&] { return bed_->Vsctl({"br-exists", "br0"}).ok(); }));
+  v1::CreateBondRequest create;
+  create.set_request_id("bond-create-1");
+  create.mutable_spec()->add_members("up0");
+  create.mutable_spec()->add_members("up1");
+  v1::Bond bond;
+  grpc::Status s = stub_->CreateBond(Ctx().get(), create, &bond);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  // Defaults: br0-up on br0, active-backup, LACP off.
+  EXPECT_EQ(bond.name(), "br0-up");
+  EXPECT_EQ(bond.bridge(), "br0");
+  EXPECT_EQ(bond.spec().mode(), v1::BOND_MODE_ACTIVE_BACKUP);
+  EXPECT_EQ(bond.lacp_status(), "off");
+  ASSERT_EQ(bond.members_size(), 2);
+  EXPECT_EQ(Vsctl({"get", "Port", "br0-up", "bond_mode"}), "active-backup\n");
+  EXPECT_EQ(Vsctl({"get", "Port", "br0-up", "external_ids:owner"}), "hvagent\n");
+
+  // A retry with the same request_id gets the first answer, acting once.
+  v1::Bond replayed;
+  s = stub_->CreateBond(Ctx().get(), create, &replayed);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(replayed.name(), "br0-up");
+
+  // Status: an active member once ovs-vswitchd has chosen one.
+  v1::GetBondRequest get;
+  get.set_name("br0-up");
+  ASSERT_TRUE(Eventually([&] {
+    bond.Clear();
+    return stub_->GetBond(Ctx().get(), get, &bond).ok() && !bond.active_member().empty();
+  }));
+  int active = 0;
+  for (const auto& m : bond.members()) {
+    EXPECT_TRUE(m.carrier()) << m.name();
+    active += m.active() ? 1 : 0;
+  }
+  EXPECT_EQ(active, 1);
+
+  // In place: a member swapped and the mode changed, same Port row.
+  const std::string port_uuid = Vsctl({"get", "Port", "br0-up", "_uuid"});
+  v1::UpdateBondRequest update;
+  update.set_request_id("bond-update-1");
+  update.set_name("br0-up");
+  update.mutable_spec()->add_members("up1");
+  update.mutable_spec()->add_members("up2");
+  update.mutable_spec()->set_mode(v1::BOND_MODE_BALANCE_TCP);
+  update.mutable_spec()->set_lacp(v1::LACP_MODE_ACTIVE);
+  update.mutable_spec()->set_lacp_time(v1::LACP_TIME_FAST);
+  update.mutable_spec()->set_lacp_fallback_active_backup(true);
+  s = stub_->UpdateBond(Ctx().get(), update, &bond);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(bond.spec().mode(), v1::BOND_MODE_BALANCE_TCP);
+  EXPECT_EQ(bond.spec().lacp(), v1::LACP_MODE_ACTIVE);
+  EXPECT_EQ(bond.spec().lacp_time(), v1::LACP_TIME_FAST);
+  EXPECT_TRUE(bond.spec().lacp_fallback_active_backup());
+  ASSERT_EQ(bond.spec().members_size(), 2);
+  EXPECT_EQ(bond.spec().members(0), "up1");
+  EXPECT_EQ(bond.spec().members(1), "up2");
+  EXPECT_EQ(Vsctl({"get", "Port", "br0-up", "_uuid"}), port_uuid);
+  EXPECT_EQ(Vsctl({"get", "Port", "br0-up", "lacp"}), "active\n");
+  EXPECT_EQ(Vsctl({"get", "Port", "br0-up", "other_config:lacp-fallback-ab"}), "\"true\"\n");
+
+  v1::ListBondsResponse list;
+  ASSERT_TRUE(stub_->ListBonds(Ctx().get(), {}, &list).ok());
+  ASSERT_EQ(list.bonds_size(), 1);
+  EXPECT_EQ(list.bonds(0).name(), "br0-up");
+
+  // br0 shows the bond among its ports.
+  v1::GetBridgeRequest get_bridge;
+  get_bridge.set_name("br0");
+  v1::Bridge br0;
+  ASSERT_TRUE(stub_->GetBridge(Ctx().get(), get_bridge, &br0).ok());
+  bool seen = false;
+  for (const auto& p : br0.ports()) {
+    if (p.name() == "br0-up") seen = p.kind() == v1::PORT_KIND_BOND && p.agent_owned();
+  }
+  EXPECT_TRUE(seen);
+
+  v1::DeleteBondRequest del;
+  del.set_request_id("bond-delete-1");
+  del.set_name("br0-up");
+  v1::DeleteBondResponse deleted;
+  s = stub_->DeleteBond(Ctx().get(), del, &deleted);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(bed_->Vsctl({"get", "Port", "br0-up", "name"}).ok());
+  bond.Clear();
+  EXPECT_EQ(stub_->GetBond(Ctx().get(), get, &bond).error_code(), grpc::NOT_FOUND);
+}
+
+TEST_F(BridgeApiTest, BridgesAndRefusalsMapToGrpcCodes) {
+  ASSERT_TRUE(Eventually([&] { return bed_->Vsctl({"br-exists", "br0"}).ok(); }));
+  ASSERT_TRUE(bed_->AddNetdevBridge("brx"));  // not the agent's
+
+  v1::CreateBridgeRequest create;
+  create.set_request_id("bridge-create-1");
+  create.set_name("br1");
+  v1::Bridge br1;
+  grpc::Status s = stub_->CreateBridge(Ctx().get(), create, &br1);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(br1.datapath_type(), v1::DATAPATH_TYPE_NETDEV);  // the configured default
+  EXPECT_TRUE(br1.agent_owned());
+
+  // A network on br1 keeps it.
+  v1::CreateNetworkRequest net;
+  net.set_name("vlan.10");
+  net.set_bridge("br1");
+  net.set_vlan_id(10);
+  v1::Network network;
+  ASSERT_TRUE(stub_->CreateNetwork(Ctx().get(), net, &network).ok());
+
+  struct Case {
+    const char* what;
+    std::function<grpc::Status()> call;
+    grpc::StatusCode code;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {"bond of one member",
+       [&] {
+         v1::CreateBondRequest r;
+         r.mutable_spec()->add_members("up0");
+         v1::Bond b;
+         return stub_->CreateBond(Ctx().get(), r, &b);
+       },
+       grpc::INVALID_ARGUMENT, "spec.members"},
+      {"unknown NIC",
+       [&] {
+         v1::CreateBondRequest r;
+         r.mutable_spec()->add_members("up0");
+         r.mutable_spec()->add_members("nosuchnic0");
+         v1::Bond b;
+         return stub_->CreateBond(Ctx().get(), r, &b);
+       },
+       grpc::FAILED_PRECONDITION, "'nosuchnic0' is not a network interface"},
+      {"balance-tcp without LACP",
+       [&] {
+         v1::CreateBondRequest r;
+         r.mutable_spec()->add_members("up0");
+         r.mutable_spec()->add_members("up1");
+         r.mutable_spec()->set_mode(v1::BOND_MODE_BALANCE_TCP);
+         v1::Bond b;
+         return stub_->CreateBond(Ctx().get(), r, &b);
+       },
+       grpc::INVALID_ARGUMENT, "spec.mode: balance-tcp needs LACP"},
+      {"unknown bond mode",
+       [&] {
+         v1::CreateBondRequest r;
+         r.mutable_spec()->add_members("up0");
+         r.mutable_spec()->add_members("up1");
+         r.mutable_spec()->set_mode(static_cast<v1::BondMode>(42));
+         v1::Bond b;
+         return stub_->CreateBond(Ctx().get(), r, &b);
+       },
+       grpc::INVALID_ARGUMENT, "spec.mode"},
+      {"missing bond",
+       [&] {
+         v1::GetBondRequest r;
+         r.set_name("nobond");
+         v1::Bond b;
+         return stub_->GetBond(Ctx().get(), r, &b);
+       },
+       grpc::NOT_FOUND, "nobond"},
+      {"missing bridge",
+       [&] {
+         v1::GetBridgeRequest r;
+         r.set_name("br9");
+         v1::Bridge b;
+         return stub_->GetBridge(Ctx().get(), r, &b);
+       },
+       grpc::NOT_FOUND, "br9"},
+      {"bridge name too long",
+       [&] {
+         v1::CreateBridgeRequest r;
+         r.set_name("a-very-long-bridge");
+         v1::Bridge b;
+         return stub_->CreateBridge(Ctx().get(), r, &b);
+       },
+       grpc::INVALID_ARGUMENT, "name"},
+      {"bridge exists",
+       [&] {
+         v1::CreateBridgeRequest r;
+         r.set_name("brx");
+         v1::Bridge b;
+         return stub_->CreateBridge(Ctx().get(), r, &b);
+       },
+       grpc::ALREADY_EXISTS, "brx"},
+      {"foreign bridge",
+       [&] {
+         v1::DeleteBridgeRequest r;
+         r.set_name("brx");
+         v1::DeleteBridgeResponse d;
+         return stub_->DeleteBridge(Ctx().get(), r, &d);
+       },
+       grpc::FAILED_PRECONDITION, "not created by hvagent"},
+      {"bridge used by a network",
+       [&] {
+         v1::DeleteBridgeRequest r;
+         r.set_name("br1");
+         v1::DeleteBridgeResponse d;
+         return stub_->DeleteBridge(Ctx().get(), r, &d);
+       },
+       grpc::FAILED_PRECONDITION, "used by networks (vlan.10)"},
+  };
+  for (const Case& c : cases) {
+    const grpc::Status status = c.call();
+    EXPECT_EQ(status.error_code(), c.code) << c.what << ": " << status.error_message();
+    EXPECT_NE(status.error_message().find(c.message), std::string::npos)
+        << c.what << ": " << status.error_message();
+  }
+  EXPECT_TRUE(bed_->Vsctl({"br-exists", "brx"}).ok());
+  EXPECT_TRUE(bed_->Vsctl({"br-exists", "br1"}).ok());
+
+  v1::DeleteNetworkRequest del_net;
+  del_net.set_name("vlan.10");
+  v1::DeleteNetworkResponse net_deleted;
+  ASSERT_TRUE(stub_->DeleteNetwork(Ctx().get(), del_net, &net_deleted).ok());
+  v1::DeleteBridgeRequest del;
+  del.set_name("br1");
+  v1::DeleteBridgeResponse deleted;
+  s = stub_->DeleteBridge(Ctx().get(), del, &deleted);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(bed_->Vsctl({"br-exists", "br1"}).ok());
+  v1::ListBridgesResponse list;
+  ASSERT_TRUE(stub_->ListBridges(Ctx().get(), {}, &list).ok());
+  ASSERT_EQ(list.bridges_size(), 2);
+  EXPECT_EQ(list.bridges(0).name(), "br0");
+  EXPECT_EQ(list.bridges(1).name(), "brx");
+  EXPECT_FALSE(list.bridges(1).agent_owned());
+}
+
+}  // namespace
+}  // namespace hvagent::testing
