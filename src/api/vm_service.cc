@@ -2,6 +2,7 @@
 
 #include "hvagent/api/unary_call.h"
 #include "hvagent/api/validation.h"
+#include "hvagent/network/nic_qos.h"
 
 namespace hvagent::api {
 
@@ -33,6 +34,15 @@ StatusOr<compute::NicConfig> NicConfigFromSpec(const std::string& field, const v
   }
   HVAGENT_RETURN_IF_ERROR(ValidateResourceName(field + ".network", nic.network()));
   compute::NicConfig out{.mac = nic.mac(), .network = nic.network()};
+  out.qos = {.ingress_rate_kbps = nic.qos().ingress_rate_kbps(),
+             .ingress_burst_kb = nic.qos().ingress_burst_kb(),
+             .egress_rate_kbps = nic.qos().egress_rate_kbps()};
+  if (Status qos = network::ValidateNicQos({.ingress_rate_kbps = out.qos.ingress_rate_kbps,
+                                            .ingress_burst_kb = out.qos.ingress_burst_kb,
+                                            .egress_rate_kbps = out.qos.egress_rate_kbps});
+      !qos.ok()) {
+    return Status(qos.code(), fmt::format("{}.qos.{}", field, MessageOf(qos)));
+  }
   if (!nic.model().empty()) out.model = nic.model();
   if (nic.vlan_mode() == v1::VLAN_MODE_TRUNKED) {
     out.vlan_mode = compute::VlanMode::kTrunked;
@@ -172,6 +182,9 @@ void VmStatusToProto(const compute::VmStatus& status, v1::Vm* out) {
                                                                   : v1::VLAN_MODE_ACCESS);
     for (const uint32_t vlan : nic.trunked_vlans) s->add_trunked_vlans(vlan);
     s->set_type(v1::NIC_TYPE_NORMAL);
+    s->mutable_qos()->set_ingress_rate_kbps(nic.qos.ingress_rate_kbps);
+    s->mutable_qos()->set_ingress_burst_kb(nic.qos.ingress_burst_kb);
+    s->mutable_qos()->set_egress_rate_kbps(nic.qos.egress_rate_kbps);
     *spec->add_nics() = *s;
   }
   for (const compute::DiskConfig& disk : c.disks) {

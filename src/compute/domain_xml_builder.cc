@@ -80,6 +80,12 @@ void AddMetadata(const VmConfig& c, const std::optional<internal::CpuModel>& bas
     if (nic.vlan_id != 0) AddAttribute(node, "vlan", std::to_string(nic.vlan_id));
     if (!nic.trunked_vlans.empty()) AddAttribute(node, "trunks", JoinVlans(nic.trunked_vlans));
     if (!nic.bridge.empty()) AddAttribute(node, "bridge", nic.bridge);
+    const auto add_rate = [&node](const char* attribute, uint64_t value) {
+      if (value != 0) AddAttribute(node, attribute, std::to_string(value));
+    };
+    add_rate("ingress-rate-kbps", nic.qos.ingress_rate_kbps);
+    add_rate("ingress-burst-kb", nic.qos.ingress_burst_kb);
+    add_rate("egress-rate-kbps", nic.qos.egress_rate_kbps);
   }
   for (const DiskConfig& disk : c.disks) {
     pugi::xml_node node = vm.append_child(name("disk").c_str());

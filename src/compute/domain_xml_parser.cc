@@ -84,6 +84,7 @@ struct NicMetadata {
   uint32_t vlan_id = 0;
   std::vector<uint32_t> trunked_vlans;
   std::string bridge;
+  NicQosConfig qos;
 };
 struct DiskMetadata {
   bool agent_created = false;
@@ -300,6 +301,13 @@ class DomainParser {
     }
     HVAGENT_ASSIGN_OR_RETURN(m.trunked_vlans, ParseVlanList(Value(node.attribute("trunks"))));
     m.bridge = Value(node.attribute("bridge"));
+    for (auto [attribute, value] : {std::pair{"ingress-rate-kbps", &m.qos.ingress_rate_kbps},
+                                    std::pair{"ingress-burst-kb", &m.qos.ingress_burst_kb},
+                                    std::pair{"egress-rate-kbps", &m.qos.egress_rate_kbps}}) {
+      if (const pugi::xml_attribute rate = node.attribute(attribute)) {
+        HVAGENT_ASSIGN_OR_RETURN(*value, Number<uint64_t>(rate.value(), attribute));
+      }
+    }
     return m;
   }
 
@@ -388,6 +396,7 @@ class DomainParser {
       nic.vlan_id = it->second.vlan_id;
       nic.trunked_vlans = it->second.trunked_vlans;
       nic.bridge = it->second.bridge;
+      nic.qos = it->second.qos;
     }
     for (DiskConfig& disk : c_.disks) {
       const auto it = disks.find(disk.target);

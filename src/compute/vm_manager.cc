@@ -526,6 +526,7 @@ StatusOr<VmStatus> VmManager::UpdateNic(const std::string& name, const std::stri
   it->vlan_id = network->vlan_id;
   it->vlan_mode = nic.vlan_mode;
   it->trunked_vlans = nic.trunked_vlans;
+  it->qos = nic.qos;
   config.generation += 1;
   HVAGENT_RETURN_IF_ERROR(ValidateVmConfig(config));
   HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
@@ -533,11 +534,25 @@ StatusOr<VmStatus> VmManager::UpdateNic(const std::string& name, const std::stri
   const bool live = IsActive(state);
   // The switch port is the NIC's VLAN configuration: on a running VM it is
   // changed in place (one transaction); the guest's link never drops.
-  if (live) HVAGENT_RETURN_IF_ERROR(nics_.Attach(config.uuid, *it));
+  const bool qos_changes = it->qos != before.qos;
+  auto restore = [&] {
+    (void)nics_.Attach(config.uuid, before);
+    if (qos_changes) (void)nics_.ApplyQos(before);
+  };
+  if (live) {
+    HVAGENT_RETURN_IF_ERROR(nics_.Attach(config.uuid, *it));
+    // Attach sets a QoS; clearing one is a change of its own.
+    if (qos_changes && it->qos.empty()) {
+      if (Status cleared = nics_.ApplyQos(*it); !cleared.ok()) {
+        restore();
+        return cleared;
+      }
+    }
+  }
   HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
   auto defined = conn->DefineDomain(xml);
   if (!defined.ok()) {
-    if (live) (void)nics_.Attach(config.uuid, before);
+    if (live) restore();
     return defined.status();
   }
   return StatusOf(*defined);

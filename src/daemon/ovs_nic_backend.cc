@@ -18,7 +18,15 @@ Status OvsNicBackend::Attach(const std::string& vm_uuid, const compute::NicConfi
                        {"attached-mac", nic.mac},
                        {"network", nic.network}},
   };
-  return plugger_.Plug(port);
+  HVAGENT_RETURN_IF_ERROR(plugger_.Plug(port));
+  if (nic.qos.empty()) return absl::OkStatus();
+  return ApplyQos(nic);
+}
+
+Status OvsNicBackend::ApplyQos(const compute::NicConfig& nic) {
+  return qos_.ApplyNicQos(nic.tap, {.ingress_rate_kbps = nic.qos.ingress_rate_kbps,
+                                    .ingress_burst_kb = nic.qos.ingress_burst_kb,
+                                    .egress_rate_kbps = nic.qos.egress_rate_kbps});
 }
 
 Status OvsNicBackend::Detach(const compute::NicConfig& nic) {

@@ -344,5 +344,48 @@ TEST_F(VmDevicesTest, RestartRemovesOnlyProvableLeftovers) {
   EXPECT_TRUE(std::filesystem::exists(archived_image));
 }
 
+TEST_F(VmDevicesTest, NicQosIsAppliedToThePortAndCleared) {
+  v1::Vm vm;
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("qossy", "sleep 3600\n"), &vm).ok());
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "qossy", &vm).ok());
+  const std::string tap = vm.nics(0).tap();
+  auto interface_column = [&](const std::string& column) {
+    auto r = bed_->Vsctl({"get", "Interface", tap, column});
+    std::string out = r.out;
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+  };
+  v1::UpdateNicRequest req;
+  req.set_vm_name("qossy");
+  req.set_mac(vm.nics(0).mac());
+  req.mutable_spec()->set_network("vlan.10");
+  req.mutable_spec()->mutable_qos()->set_ingress_burst_kb(100);  // a burst without a rate
+  v1::Nic nic;
+  grpc::Status s = vms()->UpdateNic(Ctx().get(), req, &nic);
+  EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("spec.qos.ingress_burst_kb"));
+  EXPECT_EQ(interface_column("ingress_policing_burst"), "0");
+
+  req.mutable_spec()->mutable_qos()->set_ingress_rate_kbps(5000);
+  req.mutable_spec()->mutable_qos()->set_egress_rate_kbps(8000);
+  s = vms()->UpdateNic(Ctx().get(), req, &nic);
+  ASSERT_TRUE(s.ok()) << s.error_message() << agent_->log();
+  EXPECT_EQ(nic.spec().qos().ingress_rate_kbps(), 5000u);
+  EXPECT_EQ(interface_column("ingress_policing_rate"), "5000");
+  EXPECT_EQ(interface_column("ingress_policing_burst"), "100");
+  EXPECT_NE(PortColumn(tap, "qos"), "[]");
+  // Kept in the definition: a restarted agent re-applies it.
+  v1::GetVmRequest get;
+  get.set_name("qossy");
+  ASSERT_TRUE(vms()->GetVm(Ctx().get(), get, &vm).ok());
+  EXPECT_EQ(vm.nics(0).spec().qos().egress_rate_kbps(), 8000u);
+
+  req.mutable_spec()->clear_qos();
+  s = vms()->UpdateNic(Ctx().get(), req, &nic);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(interface_column("ingress_policing_rate"), "0");
+  EXPECT_EQ(PortColumn(tap, "qos"), "[]");
+}
+
 }  // namespace
 }  // namespace hvagent::testing

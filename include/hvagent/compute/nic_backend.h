@@ -16,6 +16,9 @@ class NicBackend {
   // Creates the NIC's tap (nic.tap) and plugs it into nic.bridge on its VLANs,
   // tagged as the VM's. Idempotent: re-attaching an attached NIC updates it.
   virtual Status Attach(const std::string& vm_uuid, const NicConfig& nic) = 0;
+  // Sets the NIC's QoS on its port (all zero: none); Attach applies a
+  // non-empty QoS itself.
+  virtual Status ApplyQos(const NicConfig& nic) = 0;
   // Unplugs and removes the tap. OK if already gone.
   virtual Status Detach(const NicConfig& nic) = 0;
   // Every NIC attached and tagged as a VM's (nic.mac, nic.tap, nic.network

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "hvagent/compute/nic_backend.h"
+#include "hvagent/network/nic_qos.h"
 #include "hvagent/network/port_plugger.h"
 #include "hvagent/store/network_store.h"
 
@@ -10,13 +11,16 @@ namespace hvagent::daemon {
 
 class OvsNicBackend final : public compute::NicBackend {
  public:
-  explicit OvsNicBackend(network::PortPlugger& plugger) : plugger_(plugger) {}
+  OvsNicBackend(network::PortPlugger& plugger, network::NicQosApplier& qos)
+      : plugger_(plugger), qos_(qos) {}
   Status Attach(const std::string& vm_uuid, const compute::NicConfig& nic) override;
+  Status ApplyQos(const compute::NicConfig& nic) override;
   Status Detach(const compute::NicConfig& nic) override;
   StatusOr<std::multimap<std::string, compute::NicConfig>> ListAttached() override;
 
  private:
   network::PortPlugger& plugger_;
+  network::NicQosApplier& qos_;
 };
 
 class StoreNetworkResolver final : public compute::NetworkResolver {

@@ -147,6 +147,8 @@ VmConfig TrunkedNicConfig() {
   c.nics.push_back(nic);
   c.nics.push_back(Nic("52:54:00:3f:2a:92", "vlan.20", 20));
   c.nics.back().model = "e1000";
+  c.nics.back().qos = {
+      .ingress_rate_kbps = 10000, .ingress_burst_kb = 1000, .egress_rate_kbps = 20000};
   return c;
 }
 
@@ -654,9 +656,12 @@ std::vector<RuleCase> Rules() {
       {"tap_slash", [](VmConfig& c) { c.nics[1].tap = "tap/0"; }, "nics[1].tap:"},
       {"tap_duplicate", [](VmConfig& c) { c.nics[1].tap = c.nics[0].tap; }, "nics[1].tap:"},
       {"bridge_name", [](VmConfig& c) { c.nics[1].bridge = "br 0"; }, "nics[1].bridge:"},
-      {"disk_target_prefix", [](VmConfig& c) { c.disks[1].target = "xda"; }, "spec.disks[1].target:"},
-      {"disk_target_digits", [](VmConfig& c) { c.disks[1].target = "sd1"; }, "spec.disks[1].target:"},
-      {"disk_target_duplicate", [](VmConfig& c) { c.disks[1].target = "sda"; }, "spec.disks[1].target:"},
+      {"disk_target_prefix", [](VmConfig& c) { c.disks[1].target = "xda"; },
+       "spec.disks[1].target:"},
+      {"disk_target_digits", [](VmConfig& c) { c.disks[1].target = "sd1"; },
+       "spec.disks[1].target:"},
+      {"disk_target_duplicate", [](VmConfig& c) { c.disks[1].target = "sda"; },
+       "spec.disks[1].target:"},
       {"disk_file_required", [](VmConfig& c) { c.disks[1].path = ""; }, "spec.disks[1].file_path:"},
       {"disk_file_relative", [](VmConfig& c) { c.disks[1].path = "images/x.qcow2"; },
        "spec.disks[1].file_path:"},
