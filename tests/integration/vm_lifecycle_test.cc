@@ -362,5 +362,34 @@ TEST_F(VmLifecycleTest, LibvirtdRestartUnderTheAgent) {
   EXPECT_EQ(console.find("hvtest: up"), console.rfind("hvtest: up")) << console;
 }
 
+TEST_F(VmLifecycleTest, SigtermLetsACallInFlightFinish) {
+  v1::Vm vm;
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("slow", "sleep 3600\n"), &vm).ok());
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "slow", &vm).ok());
+  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "hvtest: up"));
+  // The guest ignores ACPI: the call takes its whole 4 s timeout, then powers
+  // the VM off. SIGTERM arrives in the middle of it.
+  v1::ShutdownVmRequest shutdown;
+  shutdown.set_name("slow");
+  shutdown.set_timeout_seconds(4);
+  shutdown.set_power_off_on_timeout(true);
+  auto stub = vms();
+  v1::Vm after;
+  grpc::Status in_flight;
+  std::thread call([&] { in_flight = stub->Shutdown(Ctx(60).get(), shutdown, &after); });
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const int exit_code = agent_->Stop();  // SIGTERM, then wait for the exit
+  call.join();
+  EXPECT_EQ(exit_code, 0) << agent_->log();
+  EXPECT_TRUE(in_flight.ok()) << in_flight.error_message() << agent_->log();
+  EXPECT_EQ(after.power_state(), v1::POWER_STATE_OFF);
+  auto conn = libvirt::Connection::Open(bed_->libvirt_uri());
+  ASSERT_TRUE(conn.ok());
+  auto dom = (*conn)->LookupDomainByName("slow");
+  ASSERT_TRUE(dom.ok());
+  EXPECT_EQ(*dom->State(), libvirt::DomainState::kShutOff);
+  StartAgent();  // for TearDown
+}
+
 }  // namespace
 }  // namespace hvagent::testing
