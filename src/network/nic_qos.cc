@@ -119,21 +119,16 @@ Status NicQosApplier::ApplyNicQos(const std::string& port_name, const NicQos& qo
       const json read,
       ovsdb_.Transact(
           json::array({rows::Select("Port", rows::WhereEq("name", port_name), {"_uuid", "qos"}),
-                       rows::Select("Interface", rows::WhereEq("name", port_name), {"name"}),
-                       rows::Select("Bridge", json::array(), {"ports", "datapath_type"})})));
+                       rows::Select("Interface", rows::WhereEq("name", port_name), {"type"})})));
   const json& ports = read.at(0).at("rows");
   if (ports.empty() || read.at(1).at("rows").empty()) {
     return absl::NotFoundError(fmt::format("port: no switch port '{}'", port_name));
   }
-  const std::string port_uuid = rows::ParseUuid(ports.at(0).at("_uuid"));
-  EgressShaper shaper = EgressShaper::kLinuxHtb;
-  for (const auto& bridge : read.at(2).at("rows")) {
-    for (const auto& ref : rows::ParseSet(bridge.at("ports"))) {
-      if (rows::ParseUuid(ref) == port_uuid && bridge.at("datapath_type") == "netdev") {
-        shaper = EgressShaper::kEgressPolicer;
-      }
-    }
-  }
+  // htb is a Linux qdisc: it works on every kernel-backed port, whatever the
+  // datapath; DPDK ports have their own egress policer instead.
+  const std::string type = read.at(1).at("rows").at(0).at("type").get<std::string>();
+  const EgressShaper shaper =
+      type.starts_with("dpdk") ? EgressShaper::kEgressPolicer : EgressShaper::kLinuxHtb;
   CurrentQos current{.port_qos = ports.at(0).at("qos")};
   if (const std::string qos_uuid = rows::ParseUuid(current.port_qos); !qos_uuid.empty()) {
     HVAGENT_ASSIGN_OR_RETURN(

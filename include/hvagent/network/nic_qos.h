@@ -1,8 +1,9 @@
 // Per-NIC QoS on a switch port: ingress policing (what the guest may send,
 // Interface.ingress_policing_rate/burst) and an egress rate limit (what the
-// switch sends to the guest) through a QoS row: linux-htb with a Queue on the
-// kernel datapath, egress-policer on the userspace (netdev) datapath, which
-// has no htb. QoS and Queue rows carry external_ids owner=hvagent, kind=nic-qos.
+// switch sends to the guest) through a QoS row: linux-htb with a Queue (a tc
+// qdisc, so it works on every kernel-backed port whatever the datapath), or
+// egress-policer on DPDK ports. QoS and Queue rows carry external_ids
+// owner=hvagent, kind=nic-qos.
 #pragma once
 
 #include <cstdint>
@@ -48,7 +49,7 @@ class NicQosApplier {
   explicit NicQosApplier(ovsdb::Transactor& ovsdb) : ovsdb_(ovsdb) {}
   // Applies `qos` to an existing port in one transaction; all zero clears it.
   // NOT_FOUND if there is no such port; FAILED_PRECONDITION if its QoS row is
-  // not the agent's. The shaper follows the port's bridge's datapath type.
+  // not the agent's. The shaper follows the interface type (dpdk: policer).
   Status ApplyNicQos(const std::string& port_name, const NicQos& qos);
   // What is applied now, read back from OVSDB.
   StatusOr<NicQos> ReadNicQos(const std::string& port_name);

@@ -1,0 +1,120 @@
+// Internal ports on the real OVS: the agent's code makes the port over OVSDB
+// and gives the kernel interface (made by ovs-vswitchd) its address over
+// rtnetlink; a namespace on the same VLAN reaches it, one on another VLAN
+// does not.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "hvagent/network/internal_port.h"
+#include "hvagent/network/netlink.h"
+#include "hvagent/ovsdb/session.h"
+#include "hvagent_test/testbed.h"
+
+namespace hvagent::testing {
+namespace {
+
+using std::chrono::seconds;
+using std::chrono::steady_clock;
+
+class InternalPortTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    bed_ = Testbed::Start(&error);
+    ASSERT_NE(bed_, nullptr) << error;
+    // The agent sets addresses in the namespace where ovs-vswitchd makes the
+    // interfaces: this thread's, from here on.
+    ASSERT_TRUE(bed_->EnterNetns());
+    ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
+    session_ = std::make_unique<ovsdb::Session>("unix:" + bed_->ovsdb_socket());
+    ports_ = std::make_unique<network::InternalPortManager>(*session_);
+  }
+
+  bool PingFrom(const std::string& suffix, bool reachable) {
+    const auto deadline = steady_clock::now() + seconds(60);
+    while (steady_clock::now() < deadline) {
+      if (bed_->ExecIn(suffix, {"ping", "-c", "1", "-W", "1", "10.5.0.1"}).ok() == reachable) {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return false;
+  }
+
+  std::unique_ptr<Testbed> bed_;
+  std::unique_ptr<ovsdb::Session> session_;
+  std::unique_ptr<network::InternalPortManager> ports_;
+};
+
+TEST_F(InternalPortTest, HostInterfaceOnAVlanWithItsAddress) {
+  const network::InternalPortSpec spec{.name = "hvint10",
+                                       .bridge = "br0",
+                                       .vlan_id = 10,
+                                       .network = "vlan.10",
+                                       .address = "10.5.0.1/24"};
+  ASSERT_TRUE(ports_->Create(spec).ok());
+  EXPECT_TRUE(ports_->Create(spec).ok());  // a retry is fine
+
+  EXPECT_EQ(bed_->Vsctl({"get", "Interface", "hvint10", "type"}).out, "internal\n");
+  EXPECT_EQ(bed_->Vsctl({"get", "Port", "hvint10", "tag"}).out, "10\n");
+  EXPECT_EQ(bed_->Vsctl({"get", "Port", "hvint10", "external_ids:kind"}).out, "internal-port\n");
+  auto nl = network::NetlinkSocket::Open();
+  ASSERT_TRUE(nl.ok());
+  auto addresses = nl->Ipv4Addresses("hvint10");
+  ASSERT_TRUE(addresses.ok()) << addresses.status();
+  ASSERT_EQ(addresses->size(), 1u);
+  EXPECT_EQ(addresses->front().ToString(), "10.5.0.1/24");
+  EXPECT_NE(bed_->Exec({"ip", "addr", "show", "hvint10"}).out.find("10.5.0.1/24"),
+            std::string::npos);
+
+  // Same VLAN reaches the host interface; another VLAN does not.
+  std::string error;
+  ASSERT_TRUE(bed_->AddHostNamespace("v10", "eth0", "10.5.0.2/24", "pv10", &error)) << error;
+  ASSERT_TRUE(bed_->Vsctl({"add-port", "br0", "pv10", "tag=10"}).ok());
+  ASSERT_TRUE(bed_->AddHostNamespace("v20", "eth0", "10.5.0.3/24", "pv20", &error)) << error;
+  ASSERT_TRUE(bed_->Vsctl({"add-port", "br0", "pv20", "tag=20"}).ok());
+  EXPECT_TRUE(PingFrom("v10", true));
+  EXPECT_FALSE(bed_->ExecIn("v20", {"ping", "-c", "2", "-W", "1", "10.5.0.1"}).ok());
+
+  auto listed = ports_->List();
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front(), spec);
+
+  network::InternalPortSpec other = spec;
+  other.vlan_id = 20;
+  EXPECT_EQ(ports_->Create(other).code(), absl::StatusCode::kAlreadyExists);
+
+  ASSERT_TRUE(ports_->Delete("hvint10").ok());
+  EXPECT_FALSE(bed_->Vsctl({"get", "Port", "hvint10", "name"}).ok());
+  const auto deadline = steady_clock::now() + seconds(60);
+  while (nl->IndexOf("hvint10").ok() && steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_FALSE(nl->IndexOf("hvint10").ok()) << "ovs-vswitchd kept the interface";
+  EXPECT_EQ(ports_->Delete("hvint10").code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(InternalPortTest, ForeignPortsMissingBridgesAndBadInput) {
+  ASSERT_TRUE(bed_->Vsctl({"add-port", "br0", "foreign0", "--", "set", "Interface", "foreign0",
+                           "type=internal"})
+                  .ok());
+  EXPECT_EQ(ports_->Delete("foreign0").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ports_->Create({.name = "foreign0", .bridge = "br0"}).code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(bed_->Vsctl({"get", "Port", "foreign0", "name"}).ok());
+  auto listed = ports_->List();
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty());
+
+  EXPECT_EQ(ports_->Create({.name = "hvint9", .bridge = "br9"}).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ports_->Create({.name = "hvint9", .bridge = "br0", .address = "10.5.0.1"}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(bed_->Vsctl({"get", "Port", "hvint9", "name"}).ok());
+}
+
+}  // namespace
+}  // namespace hvagent::testing

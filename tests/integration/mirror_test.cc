@@ -1,0 +1,170 @@
+// Port mirroring on the real OVS: copies of the traffic between two
+// namespaces arrive at a third on the mirror's output port, counted with a raw
+// AF_PACKET socket there, and stop when the mirror is deleted.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+#include "hvagent/network/mirror.h"
+#include "hvagent/ovsdb/session.h"
+#include "hvagent_test/testbed.h"
+#include "netns_packets.h"
+
+namespace hvagent::testing {
+namespace {
+
+using std::chrono::seconds;
+using std::chrono::steady_clock;
+
+class MirrorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    bed_ = Testbed::Start(&error);
+    ASSERT_NE(bed_, nullptr) << error;
+    ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
+    for (const auto& [suffix, ip, port] :
+         {std::tuple{"a", "10.8.0.1/24", "pa"}, std::tuple{"b", "10.8.0.2/24", "pb"},
+          std::tuple{"m", "10.8.0.3/24", "pm"}}) {
+      ASSERT_TRUE(bed_->AddHostNamespace(suffix, "eth0", ip, port, &error)) << error;
+      ASSERT_TRUE(bed_->Vsctl({"add-port", "br0", port}).ok());
+    }
+    // Idle datapath flows expire after 1 s instead of 10 (see the deletion check).
+    ASSERT_TRUE(bed_->Vsctl({"set", "Open_vSwitch", ".", "other_config:max-idle=1000"}).ok());
+    session_ = std::make_unique<ovsdb::Session>("unix:" + bed_->ovsdb_socket());
+    mirrors_ = std::make_unique<network::MirrorManager>(*session_);
+    // a and b learn each other: from now on their unicast is not flooded to m.
+    ASSERT_TRUE(PingAB(3));
+    monitor_ = std::make_unique<FrameCounter>(bed_->netns() + "-m", "eth0");
+    ASSERT_TRUE(monitor_->ok());
+  }
+
+  bool PingAB(int count) {
+    return bed_
+        ->ExecIn("a", {"ping", "-c", std::to_string(count), "-i", "0.05", "-W", "5", "10.8.0.2"})
+        .ok();
+  }
+
+  struct Copies {
+    int requests = 0;  // a -> b echo requests seen at m
+    int replies = 0;   // b -> a echo replies seen at m
+  };
+  // Pings a -> b `count` times and counts what m received meanwhile.
+  Copies PingAndCount(int count) {
+    monitor_->Read([](const Ipv4Frame&) {}, 0);  // drop what came before
+    EXPECT_TRUE(PingAB(count));
+    Copies copies;
+    const auto on = [&](const Ipv4Frame& f) {
+      if (f.protocol != IPPROTO_ICMP) return;
+      if (f.src == Ipv4("10.8.0.1") && f.dst == Ipv4("10.8.0.2") && f.icmp_type == 8) {
+        ++copies.requests;
+      }
+      if (f.src == Ipv4("10.8.0.2") && f.dst == Ipv4("10.8.0.1") && f.icmp_type == 0) {
+        ++copies.replies;
+      }
+    };
+    while (monitor_->Read(on, 500) > 0) {
+    }
+    return copies;
+  }
+
+  std::unique_ptr<Testbed> bed_;
+  std::unique_ptr<ovsdb::Session> session_;
+  std::unique_ptr<network::MirrorManager> mirrors_;
+  std::unique_ptr<FrameCounter> monitor_;
+};
+
+TEST_F(MirrorTest, CopiesOfTheSelectedTrafficArriveAtTheOutputPort) {
+  EXPECT_EQ(PingAndCount(10).requests, 0) << "m sees a's unicast without a mirror";
+
+  const network::MirrorSpec spec{.name = "span-a",
+                                 .bridge = "br0",
+                                 .select_src_ports = {"pa"},  // what a sends
+                                 .output_port = "pm"};
+  ASSERT_TRUE(mirrors_->Create(spec).ok());
+  EXPECT_TRUE(mirrors_->Create(spec).ok());  // the same spec again: nothing to do
+  EXPECT_EQ(bed_->Vsctl({"get", "Mirror", "span-a", "external_ids:owner"}).out, "hvagent\n");
+
+  // ovs-vswitchd applies the change asynchronously: wait for the first copy.
+  const auto deadline = steady_clock::now() + seconds(60);
+  int waited = 0;
+  while (PingAndCount(1).requests == 0 && steady_clock::now() < deadline) ++waited;
+  std::cerr << "rounds before the first copy: " << waited << "\n";
+  const Copies copies = PingAndCount(20);
+  EXPECT_GE(copies.requests, 20);
+  // Only packets entering from pa were selected: b's replies are not copied.
+  EXPECT_EQ(copies.replies, 0);
+
+  auto listed = mirrors_->List();
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front(), spec);  // rebuilt from OVSDB: port names, not uuids
+
+  ASSERT_TRUE(mirrors_->Delete("span-a").ok());
+  EXPECT_EQ(bed_->Vsctl({"--columns=name", "list", "Mirror"}).out, "");
+  // OVS 3.1 does not revalidate datapath flows when a mirror is deleted: a
+  // flow in constant use keeps copying until it goes idle (max-idle, set
+  // short in SetUp). So pause the traffic, then look again.
+  int left = 1;
+  const auto until = steady_clock::now() + seconds(60);
+  while (left > 0 && steady_clock::now() < until) {
+    std::this_thread::sleep_for(seconds(2));
+    left = PingAndCount(5).requests;
+  }
+  EXPECT_EQ(left, 0) << "copies still arrive after the mirror was deleted";
+  EXPECT_EQ(mirrors_->Delete("span-a").code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(MirrorTest, VlanSelectionAndRefusals) {
+  // Selecting by VLAN only (no ports) is a valid mirror, read back as asked…
+  ASSERT_TRUE(
+      mirrors_->Create({.name = "v10", .bridge = "br0", .select_vlans = {10}, .output_port = "pm"})
+          .ok());
+  auto listed = mirrors_->List();
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().select_vlans, std::vector<uint32_t>{10});
+
+  // …and refusals change nothing.
+  EXPECT_EQ(
+      mirrors_
+          ->Create(
+              {.name = "x", .bridge = "br0", .select_src_ports = {"nope"}, .output_port = "pm"})
+          .code(),
+      absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      mirrors_->Create({.name = "x", .bridge = "br9", .select_all = true, .output_port = "pm"})
+          .code(),
+      absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(bed_->AddNetdevBridge("br1"));
+  ASSERT_TRUE(
+      bed_->Vsctl({"add-port", "br1", "other", "--", "set", "Interface", "other", "type=internal"})
+          .ok());
+  EXPECT_EQ(
+      mirrors_
+          ->Create(
+              {.name = "x", .bridge = "br0", .select_src_ports = {"pa"}, .output_port = "other"})
+          .code(),
+      absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(mirrors_->Create({.name = "x", .bridge = "br0", .output_port = "pm"}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(bed_->Vsctl({"get", "Mirror", "x", "name"}).ok());
+
+  // A mirror someone else made is neither deleted nor replaced.
+  ASSERT_TRUE(bed_->Vsctl({"--", "--id=@p", "get", "Port", "other", "--", "--id=@m", "create",
+                           "Mirror", "name=foreign", "select_all=true", "output_port=@p", "--",
+                           "add", "Bridge", "br1", "mirrors", "@m"})
+                  .ok());
+  EXPECT_EQ(mirrors_->Delete("foreign").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      mirrors_
+          ->Create({.name = "foreign", .bridge = "br0", .select_all = true, .output_port = "pm"})
+          .code(),
+      absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(bed_->Vsctl({"get", "Mirror", "foreign", "name"}).ok());
+}
+
+}  // namespace
+}  // namespace hvagent::testing
