@@ -1,5 +1,7 @@
 #include "hvagent/api/vm_service.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include "hvagent/api/unary_call.h"
 #include "hvagent/api/validation.h"
 #include "hvagent/network/nic_qos.h"
@@ -160,6 +162,10 @@ void VmStatusToProto(const compute::VmStatus& status, v1::Vm* out) {
   out->set_memory_used_bytes(status.memory_used_bytes);
   out->set_generation(c.generation);
   out->set_console_log_path(c.console_log_path);
+  if (status.started_unix_ms) {
+    *out->mutable_started() =
+        google::protobuf::util::TimeUtil::MillisecondsToTimestamp(*status.started_unix_ms);
+  }
   v1::VmSpec* spec = out->mutable_spec();
   spec->set_name(c.name);
   spec->set_num_vcpus(c.vcpus);

@@ -11,6 +11,7 @@
 #include "hvagent/compute/disk_image.h"
 #include "hvagent/compute/domain_type_probe.h"
 #include "hvagent/compute/domain_xml.h"
+#include "hvagent/compute/runtime_metadata.h"
 #include "spdlog/spdlog.h"
 
 namespace hvagent::compute {
@@ -73,6 +74,12 @@ StatusOr<VmStatus> VmManager::StatusOf(libvirt::Domain& domain) {
     if (auto info = domain.GetInfo(); info.ok()) {
       status.cpu_time_ns = info->cpu_time_ns;
       status.memory_used_bytes = info->memory_kib * 1024;
+    }
+    if (auto runtime = domain.LiveMetadata(std::string(kRuntimeNamespace));
+        runtime.ok() && runtime->has_value()) {
+      if (auto parsed = ParseRuntimeMetadataXml(**runtime); parsed.ok()) {
+        status.started_unix_ms = parsed->started_unix_ms;
+      }
     }
   }
   return status;
@@ -247,6 +254,16 @@ StatusOr<VmStatus> VmManager::PowerOn(const std::string& name) {
       HVAGENT_RETURN_IF_ERROR(nics_.Attach(vm.config.uuid, nic));
     }
     HVAGENT_RETURN_IF_ERROR(vm.domain.Start());
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    // Only the uptime depends on it: a failure is logged, the VM runs on.
+    if (Status noted =
+            vm.domain.SetLiveMetadata(BuildRuntimeMetadataXml({.started_unix_ms = now_ms}),
+                                      std::string(kRuntimePrefix), std::string(kRuntimeNamespace));
+        !noted.ok()) {
+      spdlog::warn("VM '{}': start time not noted: {}", name, noted);
+    }
   }
   return StatusOf(vm.domain);
 }

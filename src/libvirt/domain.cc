@@ -1,5 +1,7 @@
 #include "hvagent/libvirt/domain.h"
 
+#include <libvirt/virterror.h>
+
 #include <array>
 
 #include "hvagent/libvirt/libvirt_error.h"
@@ -131,6 +133,29 @@ Status Domain::DetachLiveDevice(std::string_view device_xml) {
 Status Domain::Undefine() {
   if (virDomainUndefineFlags(handle_.get(), 0) < 0) {
     return LastLibvirtError(fmt::format("undefine domain '{}'", Name()));
+  }
+  return absl::OkStatus();
+}
+
+StatusOr<std::optional<std::string>> Domain::LiveMetadata(const std::string& uri) const {
+  char* xml = virDomainGetMetadata(handle_.get(), VIR_DOMAIN_METADATA_ELEMENT, uri.c_str(),
+                                   VIR_DOMAIN_AFFECT_LIVE);
+  if (xml == nullptr) {
+    const virErrorPtr error = virGetLastError();
+    if (error != nullptr && error->code == VIR_ERR_NO_DOMAIN_METADATA) {
+      return std::optional<std::string>();
+    }
+    return LastLibvirtError(fmt::format("read live metadata of domain '{}'", Name()));
+  }
+  const std::unique_ptr<char, decltype(&free)> owned(xml, &free);
+  return std::optional<std::string>(xml);
+}
+
+Status Domain::SetLiveMetadata(const std::string& element_xml, const std::string& prefix,
+                               const std::string& uri) {
+  if (virDomainSetMetadata(handle_.get(), VIR_DOMAIN_METADATA_ELEMENT, element_xml.c_str(),
+                           prefix.c_str(), uri.c_str(), VIR_DOMAIN_AFFECT_LIVE) < 0) {
+    return LastLibvirtError(fmt::format("set live metadata of domain '{}'", Name()));
   }
   return absl::OkStatus();
 }

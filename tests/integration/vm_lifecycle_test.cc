@@ -185,8 +185,17 @@ TEST_F(VmLifecycleTest, RefusalsNameTheProblemAndChangeNothing) {
 TEST_F(VmLifecycleTest, AgentCrashLeavesVmsRunningAndTheRestartSeesTheSameState) {
   v1::Vm before;
   ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("survivor", "sleep 3600\n"), &before).ok());
+  const auto powered_on_at = std::chrono::system_clock::now();
   ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "survivor", &before).ok());
   const std::string port_uuid = PortColumn(before.nics(0).tap(), "_uuid");
+  // Uptime: the start of this run, noted in the running domain itself.
+  ASSERT_TRUE(before.has_started());
+  const int64_t started_ms = before.started().seconds() * 1000 + before.started().nanos() / 1000000;
+  const int64_t asked_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(powered_on_at.time_since_epoch())
+          .count();
+  EXPECT_GE(started_ms, asked_ms);
+  EXPECT_LT(started_ms, asked_ms + 60'000);
 
   agent_->Kill();  // SIGKILL
   auto conn = libvirt::Connection::Open(bed_->libvirt_uri());
@@ -202,6 +211,7 @@ TEST_F(VmLifecycleTest, AgentCrashLeavesVmsRunningAndTheRestartSeesTheSameState)
   ASSERT_TRUE(vms()->GetVm(Ctx().get(), get, &after).ok());
   EXPECT_EQ(after.uuid(), before.uuid());
   EXPECT_EQ(after.power_state(), v1::POWER_STATE_ON);
+  EXPECT_EQ(after.started().seconds(), before.started().seconds());  // the same run
   EXPECT_EQ(after.nics(0).tap(), before.nics(0).tap());
   EXPECT_FALSE(after.external());
   // The switch was not touched: the same port row.

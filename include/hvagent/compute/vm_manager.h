@@ -46,6 +46,9 @@ struct VmStatus {
   libvirt::DomainState state = libvirt::DomainState::kNoState;
   uint64_t cpu_time_ns = 0;
   uint64_t memory_used_bytes = 0;
+  // When the agent powered on the current run (unset when off, or when the
+  // run was started outside the agent), ms since the epoch.
+  std::optional<int64_t> started_unix_ms;
 };
 
 class VmManager final : public NetworkUsage {

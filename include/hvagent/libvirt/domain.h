@@ -2,6 +2,7 @@
 // a Status that carries libvirt's own error.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "hvagent/common/status.h"
@@ -57,6 +58,12 @@ class Domain {
   // persistent definition is the caller's to update.
   Status AttachLiveDevice(std::string_view device_xml);
   Status DetachLiveDevice(std::string_view device_xml);
+
+  // The running domain's own metadata element under namespace `uri` (gone
+  // when it stops): nullopt when there is none.
+  StatusOr<std::optional<std::string>> LiveMetadata(const std::string& uri) const;
+  Status SetLiveMetadata(const std::string& element_xml, const std::string& prefix,
+                         const std::string& uri);
 
   virDomainPtr raw() const { return handle_.get(); }
 
