@@ -387,5 +387,47 @@ TEST_F(VmDevicesTest, NicQosIsAppliedToThePortAndCleared) {
   EXPECT_EQ(PortColumn(tap, "qos"), "[]");
 }
 
+// The seed's command, `vm.nic_create fooVM vlan_mode=kTrunked
+// trunked_networks=10,20,30 network=vlan.10`, checked on the wire: the guest
+// reaches VLAN 10 untagged and VLANs 20 and 30 tagged, and nothing else.
+TEST_F(VmDevicesTest, SeedTrunkedNicOnTheWire) {
+  std::string error;
+  ASSERT_TRUE(bed_->AddHostNamespace("peer30", "eth0", "10.90.0.1/24", "hvpeer30", &error))
+      << error;
+  ASSERT_TRUE(bed_->Vsctl({"add-port", "br0", "hvpeer30", "tag=30"}).ok());
+  ASSERT_TRUE(bed_->AddHostNamespace("peer40", "eth0", "10.91.0.1/24", "hvpeer40", &error))
+      << error;
+  ASSERT_TRUE(bed_->Vsctl({"add-port", "br0", "hvpeer40", "tag=40"}).ok());
+  const std::string script =
+      "ip link set eth0 up\nip addr add 10.88.0.2/24 dev eth0\n"
+      "n=89; for v in 20 30 40; do ip link add link eth0 name eth0.$v type vlan id $v; "
+      "ip link set eth0.$v up; ip addr add 10.$n.0.2/24 dev eth0.$v; n=$((n+1)); done\n"
+      "for p in 10:88 20:89 30:90 40:91; do "
+      "if ping -c 2 -W 2 10.${p#*:}.0.1 >/dev/null; then echo V${p%:*}=ok; "
+      "else echo V${p%:*}=down; fi; done\nsleep 3600\n";
+  v1::CreateVmRequest req = GuestVm("fooVM", script);
+  req.mutable_spec()->clear_nics();
+  v1::Vm vm;
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), req, &vm).ok());
+  v1::CreateNicRequest nic_req;
+  nic_req.set_vm_name("fooVM");
+  nic_req.mutable_spec()->set_network("vlan.10");
+  nic_req.mutable_spec()->set_vlan_mode(v1::VLAN_MODE_TRUNKED);
+  for (uint32_t vlan : {10, 20, 30}) nic_req.mutable_spec()->add_trunked_vlans(vlan);
+  v1::Nic nic;
+  const grpc::Status created = vms()->CreateNic(Ctx().get(), nic_req, &nic);
+  ASSERT_TRUE(created.ok()) << created.error_message();
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "fooVM", &vm).ok());
+  EXPECT_EQ(PortColumn(nic.tap(), "vlan_mode"), "native-untagged");
+  EXPECT_EQ(PortColumn(nic.tap(), "tag"), "10");
+  EXPECT_EQ(PortColumn(nic.tap(), "trunks"), "[10, 20, 30]");
+  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "V40=")) << ReadFile(vm.console_log_path());
+  const std::string console = ReadFile(vm.console_log_path());
+  EXPECT_THAT(console, HasSubstr("V10=ok"));
+  EXPECT_THAT(console, HasSubstr("V20=ok"));
+  EXPECT_THAT(console, HasSubstr("V30=ok"));
+  EXPECT_THAT(console, HasSubstr("V40=down"));  // not trunked: isolated
+}
+
 }  // namespace
 }  // namespace hvagent::testing
