@@ -21,6 +21,8 @@ using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
 constexpr const char* kMonitorId = "hvagent";
+// ovs-vswitchd takes this OVSDB lock (vswitchd/bridge.c) so that only one runs.
+constexpr const char* kVswitchdLock = "ovs_vswitchd";
 
 int MillisLeft(Clock::time_point deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -80,6 +82,7 @@ struct Client::Member {
   bool done = false;
   StatusOr<json> result = absl::UnknownError("not run");
   std::optional<int64_t> next_cfg;  // committed with this next_cfg: wait for cur_cfg
+  bool no_vswitchd = false;         // and no ovs-vswitchd was connected to apply it
 };
 
 struct Client::PendingCall {
@@ -384,39 +387,60 @@ void Client::Disconnect(const Status& why) {
 }
 
 StatusOr<json> Client::Call(const std::string& method, const json& params) {
-  auto call = std::make_shared<PendingCall>();
+  return std::move(CallMany({{method, params}}).front());
+}
+
+std::vector<StatusOr<json>> Client::CallMany(
+    const std::vector<std::pair<std::string, json>>& requests) {
+  std::vector<std::shared_ptr<PendingCall>> calls;
+  std::vector<uint64_t> ids;
   std::shared_ptr<Stream> stream;
-  uint64_t id = 0;
   {
     std::lock_guard lock(mu_);
     if (!stream_) {
-      return absl::UnavailableError(
-          fmt::format("ovsdb-server at {} is not connected", options_.endpoint));
+      return {requests.size(), absl::UnavailableError(fmt::format(
+                                   "ovsdb-server at {} is not connected", options_.endpoint))};
     }
     stream = stream_;
-    id = next_id_++;
-    calls_[id] = call;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      ids.push_back(next_id_++);
+      calls.push_back(std::make_shared<PendingCall>());
+      calls_[ids.back()] = calls.back();
+    }
   }
+  // Sent back to back: the server answers in order, so N requests cost one round trip.
   const auto deadline = Clock::now() + options_.call_timeout;
-  if (Status sent = stream->Send({{"method", method}, {"params", params}, {"id", id}}, deadline);
-      !sent.ok()) {
-    std::lock_guard lock(mu_);
-    calls_.erase(id);
-    return absl::UnavailableError(fmt::format("ovsdb {}: {}", method, MessageOf(sent)));
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const auto& [method, params] = requests[i];
+    if (Status sent =
+            stream->Send({{"method", method}, {"params", params}, {"id", ids[i]}}, deadline);
+        !sent.ok()) {
+      std::lock_guard lock(mu_);
+      for (const uint64_t id : ids) calls_.erase(id);
+      return {requests.size(),
+              absl::UnavailableError(fmt::format("ovsdb {}: {}", method, MessageOf(sent)))};
+    }
   }
+  std::vector<StatusOr<json>> results;
   std::unique_lock lock(mu_);
-  if (!state_cv_.wait_until(lock, deadline, [&] { return call->done; })) {
-    calls_.erase(id);
-    return absl::UnavailableError(
-        fmt::format("ovsdb-server did not answer {} within {}ms: its outcome is unknown", method,
-                    options_.call_timeout.count()));
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const std::string& method = requests[i].first;
+    const auto& call = calls[i];
+    if (!state_cv_.wait_until(lock, deadline, [&] { return call->done; })) {
+      calls_.erase(ids[i]);
+      results.emplace_back(absl::UnavailableError(
+          fmt::format("ovsdb-server did not answer {} within {}ms: its outcome is unknown", method,
+                      options_.call_timeout.count())));
+    } else if (!call->status.ok()) {
+      results.emplace_back(call->status);
+    } else if (HasError(call->reply)) {
+      results.emplace_back(absl::InternalError(
+          fmt::format("ovsdb {} failed: {}", method, call->reply["error"].dump())));
+    } else {
+      results.emplace_back(call->reply.value("result", json()));
+    }
   }
-  if (!call->status.ok()) return call->status;
-  if (HasError(call->reply)) {
-    return absl::InternalError(
-        fmt::format("ovsdb {} failed: {}", method, call->reply["error"].dump()));
-  }
-  return call->reply.value("result", json());
+  return results;
 }
 
 StatusOr<json> Client::Transact(const json& operations) {
@@ -445,6 +469,12 @@ StatusOr<json> Client::Transact(const json& operations) {
 
   // Acknowledged only once ovs-vswitchd applied it, as ovs-vsctl does.
   const int64_t target = *member->next_cfg;
+  if (member->no_vswitchd && CurCfgLocked() < target) {
+    return absl::UnavailableError(fmt::format(
+        "the change was committed to ovsdb-server but not applied: no ovs-vswitchd is connected "
+        "to it (next_cfg {}, cur_cfg {})",
+        target, CurCfgLocked()));
+  }
   state_cv_.wait_for(lock, options_.apply_timeout,
                      [&] { return CurCfgLocked() >= target || !stream_ || stop_; });
   if (CurCfgLocked() >= target) return member->result;
@@ -525,7 +555,19 @@ void Client::RunBatch(std::vector<std::shared_ptr<Member>> members) {
       std::lock_guard lock(mu_);
       stats_.in_flight = group.size();
     }
-    auto results = Call("transact", params);
+    // With the write: is an ovs-vswitchd there to apply it? It holds the
+    // "ovs_vswitchd" lock while connected; if we can take it, nobody does (we
+    // give it back at once, in the same round trip).
+    const bool probe_vswitchd = options_.wait_for_apply && batch.bumps_next_cfg;
+    std::vector<std::pair<std::string, json>> requests = {{"transact", params}};
+    if (probe_vswitchd) {
+      requests.emplace_back("lock", json::array({kVswitchdLock}));
+      requests.emplace_back("unlock", json::array({kVswitchdLock}));
+    }
+    auto replies = CallMany(requests);
+    auto& results = replies.front();
+    const bool no_vswitchd =
+        probe_vswitchd && replies[1].ok() && replies[1]->value("locked", false);
     {
       std::lock_guard lock(mu_);
       stats_.in_flight = 0;
@@ -546,6 +588,7 @@ void Client::RunBatch(std::vector<std::shared_ptr<Member>> members) {
     }
     if (reply->committed) {
       for (size_t i = 0; i < group.size(); ++i) {
+        group[i]->no_vswitchd = no_vswitchd;
         finish(group[i], std::move(reply->member_results[i]),
                group[i]->changes ? reply->next_cfg : std::nullopt);
       }
@@ -585,6 +628,11 @@ void Client::Notify(const std::vector<RowChange>& changes) {
 bool Client::connected() const {
   std::lock_guard lock(mu_);
   return stream_ != nullptr;
+}
+
+std::string Client::schema_version() const {
+  std::lock_guard lock(mu_);
+  return schema_.version;
 }
 
 bool Client::WaitConnected(std::chrono::milliseconds timeout) const {

@@ -75,10 +75,13 @@ class Client final : public Transactor {
   // UNAVAILABLE at once while disconnected; FAILED_PRECONDITION with the
   // server's error when an operation fails (nothing was committed); with
   // wait_for_apply, DEADLINE_EXCEEDED (or UNAVAILABLE if the connection broke)
-  // when the change was committed but ovs-vswitchd did not apply it in time.
+  // when the change was committed but ovs-vswitchd did not apply it in time,
+  // and UNAVAILABLE at once when no ovs-vswitchd is connected to apply it.
   StatusOr<nlohmann::json> Transact(const nlohmann::json& operations) override;
 
   bool connected() const;
+  // The server's Open_vSwitch schema version (of the last connection).
+  std::string schema_version() const;
   // Waits until connected (and the cache synced) or the timeout.
   bool WaitConnected(std::chrono::milliseconds timeout) const;
 
@@ -115,6 +118,9 @@ class Client final : public Transactor {
   void RunBatches();
   void RunBatch(std::vector<std::shared_ptr<Member>> members);
   StatusOr<nlohmann::json> Call(const std::string& method, const nlohmann::json& params);
+  // Requests sent back to back, replies awaited together.
+  std::vector<StatusOr<nlohmann::json>> CallMany(
+      const std::vector<std::pair<std::string, nlohmann::json>>& requests);
   void Notify(const std::vector<RowChange>& changes);
   int64_t CurCfgLocked() const;
 
