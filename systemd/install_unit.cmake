@@ -23,13 +23,13 @@ message(STATUS "Installing: ${unit_dir}/hvagentd.service")
 file(WRITE "${unit_dir}/hvagentd.service" "${unit}")
 file(CHMOD "${unit_dir}/hvagentd.service" PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 
-set(config_dir "${destdir}${etc}/hvagent")
-file(MAKE_DIRECTORY "${config_dir}")
-if(EXISTS "${config_dir}/hvagent.toml")
-  message(STATUS "Keeping: ${config_dir}/hvagent.toml (shipped one: hvagent.toml.default)")
-  file(INSTALL "${HVAGENT_SYSTEMD_SOURCE}/hvagent.toml" DESTINATION "${config_dir}"
+# file(INSTALL) prepends DESTDIR itself; the existence check must not.
+set(config_dest "${etc}/hvagent")
+if(EXISTS "${destdir}${config_dest}/hvagent.toml")
+  message(STATUS "Keeping: ${destdir}${config_dest}/hvagent.toml (shipped one: hvagent.toml.default)")
+  file(INSTALL "${HVAGENT_SYSTEMD_SOURCE}/hvagent.toml" DESTINATION "${config_dest}"
        RENAME hvagent.toml.default PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 else()
-  file(INSTALL "${HVAGENT_SYSTEMD_SOURCE}/hvagent.toml" DESTINATION "${config_dir}"
+  file(INSTALL "${HVAGENT_SYSTEMD_SOURCE}/hvagent.toml" DESTINATION "${config_dest}"
        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 endif()

@@ -115,7 +115,7 @@ class MetricsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     std::string error;
-    bed_ = Testbed::Start(&error).release();
+    bed_ = Testbed::Start(&error);
     ASSERT_NE(bed_, nullptr) << error;
     ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
     // A bond of two veth pairs whose far ends stay in the testbed namespace.
@@ -127,10 +127,7 @@ class MetricsTest : public ::testing::Test {
     }
     ASSERT_TRUE(bed_->Vsctl({"add-bond", "br0", "mbond", "mbond0", "mbond1"}).ok());
   }
-  static void TearDownTestSuite() {
-    delete bed_;
-    bed_ = nullptr;
-  }
+  static void TearDownTestSuite() { bed_.reset(); }
 
   std::unique_ptr<AgentProcess> StartAgent(std::vector<std::string> extra) {
     return std::make_unique<AgentProcess>(
@@ -162,7 +159,7 @@ class MetricsTest : public ::testing::Test {
     return series;
   }
 
-  inline static Testbed* bed_ = nullptr;
+  inline static std::unique_ptr<Testbed> bed_;
 };
 
 TEST_F(MetricsTest, EveryFamilyAfterSomeTraffic) {

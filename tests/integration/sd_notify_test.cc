@@ -96,21 +96,26 @@ size_t Count(const std::vector<Message>& messages, const std::string& line) {
 std::vector<Message> RunWithWatchdog(std::chrono::milliseconds watchdog, size_t pings) {
   NotifySocket notify;
   EXPECT_TRUE(notify.bound()) << notify.path();
-  // The agent inherits the environment, as from systemd.
+  // The agent inherits the environment, as from systemd. The test's own
+  // threads do not read the environment meanwhile.
+  // NOLINTBEGIN(concurrency-mt-unsafe)
   setenv("NOTIFY_SOCKET", notify.path().c_str(), 1);
   setenv("WATCHDOG_USEC",
          std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(watchdog).count())
              .c_str(),
          1);
   unsetenv("WATCHDOG_PID");
+  // NOLINTEND(concurrency-mt-unsafe)
   AgentProcess agent(AgentOptions{.libvirt_uri = "test:///default",
                                   .ovsdb_endpoint = "unix:/nonexistent/db.sock",
                                   .state_dir = "",
                                   .extra_args = {"--metrics-listen", ""},
                                   .netns = ""});
   const bool started = agent.Start();
+  // NOLINTBEGIN(concurrency-mt-unsafe)
   unsetenv("NOTIFY_SOCKET");
   unsetenv("WATCHDOG_USEC");
+  // NOLINTEND(concurrency-mt-unsafe)
   EXPECT_TRUE(started) << agent.log();
   if (!started) return {};
   notify.ReceiveUntil(
