@@ -1,5 +1,7 @@
 #include "hvagent/network/port_plugger.h"
 
+#include <algorithm>
+
 namespace hvagent::network {
 
 namespace {
@@ -43,7 +45,32 @@ json BridgeMustExist(const std::string& bridge) {
           {"rows", json::array({{{"name", bridge}}})}};
 }
 
+// A column value in one canonical form: OVSDB writes a one-element set as
+// the bare atom and sets/maps in any order.
+json Canonical(const json& value) {
+  if (value.is_array() && value.size() == 2 && value[0] == "set") {
+    json items = value[1];
+    std::sort(items.begin(), items.end());
+    return items;
+  }
+  if (value.is_array() && value.size() == 2 && value[0] == "map") {
+    json pairs = value[1];
+    std::sort(pairs.begin(), pairs.end());
+    return json::array({"map", pairs});
+  }
+  return json::array({value});
+}
+
 }  // namespace
+
+bool PortMatches(const json& row, const PortSpec& spec) {
+  json wanted = VlanColumns(spec);
+  wanted["external_ids"] = OvsdbMap(spec.external_ids);
+  for (const auto& [column, value] : wanted.items()) {
+    if (!row.contains(column) || Canonical(row.at(column)) != Canonical(value)) return false;
+  }
+  return true;
+}
 
 json PlugOperations(const PortSpec& spec) {
   json port = VlanColumns(spec);
@@ -68,8 +95,17 @@ json PlugOperations(const PortSpec& spec) {
 }
 
 Status OvsdbPortPlugger::Plug(const PortSpec& spec) {
-  HVAGENT_ASSIGN_OR_RETURN(const bool exists, session_.RowExists("Port", "name", spec.name));
-  if (exists) {
+  HVAGENT_ASSIGN_OR_RETURN(const json found,
+                           session_.Transact(json::array(
+                               {{{"op", "select"},
+                                 {"table", "Port"},
+                                 {"where", json::array({json::array({"name", "==", spec.name})})},
+                                 {"columns", {"tag", "trunks", "vlan_mode", "external_ids"}}}})));
+  const json& rows = found.at(0).at("rows");
+  if (!rows.empty()) {
+    // A restarted agent re-plugs every port: one that is right is not written
+    // at all (no reconfiguration of ovs-vswitchd, no churn on a busy host).
+    if (PortMatches(rows.at(0), spec)) return absl::OkStatus();
     // Re-plug of a known port (agent restart, NIC update): one update in place.
     json row = VlanColumns(spec);
     row["external_ids"] = OvsdbMap(spec.external_ids);

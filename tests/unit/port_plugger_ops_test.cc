@@ -50,5 +50,41 @@ TEST(PlugOperationsTest, TrunkedPortOnAnUntaggedNativeNetworkHasNoTag) {
   EXPECT_EQ(ops[2]["row"]["tag"], json::parse(R"(["set", []])"));
 }
 
+TEST(PortMatchesTest, ReadsOvsdbsOwnFormsOfTheSameValues) {
+  const PortSpec trunked{.bridge = "br0",
+                         .name = "hvt0123456789ab",
+                         .vlan_id = 10,
+                         .trunked = true,
+                         .trunks = {20, 30},
+                         .external_ids = {{"owner", "hvagent"}, {"vm-uuid", "u-1"}}};
+  // As ovsdb-server returns the row: sets and maps in its own order.
+  const json row = json::parse(R"({"tag": 10, "trunks": ["set", [30, 20]],
+      "vlan_mode": "native-untagged",
+      "external_ids": ["map", [["vm-uuid", "u-1"], ["owner", "hvagent"]]]})");
+  EXPECT_TRUE(PortMatches(row, trunked));
+  PortSpec one_trunk = trunked;
+  one_trunk.trunks = {20};
+  // A one-element set comes back as the bare atom.
+  json single = row;
+  single["trunks"] = 20;
+  EXPECT_TRUE(PortMatches(single, one_trunk));
+  EXPECT_FALSE(PortMatches(row, one_trunk));
+
+  PortSpec access = trunked;
+  access.trunked = false;
+  access.trunks.clear();
+  EXPECT_FALSE(PortMatches(row, access));
+  json access_row = row;
+  access_row["vlan_mode"] = "access";
+  access_row["trunks"] = json::parse(R"(["set", []])");
+  EXPECT_TRUE(PortMatches(access_row, access));
+  access.vlan_id = 11;
+  EXPECT_FALSE(PortMatches(access_row, access));
+  json other_owner = access_row;
+  other_owner["external_ids"] = json::parse(R"(["map", [["owner", "someone"]]])");
+  access.vlan_id = 10;
+  EXPECT_FALSE(PortMatches(other_owner, access));
+}
+
 }  // namespace
 }  // namespace hvagent::network

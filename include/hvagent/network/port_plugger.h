@@ -46,6 +46,9 @@ class PortPlugger {
 // Builds the OVSDB operations for Plug when the port does not exist yet:
 // pure, so the translation is tested on its own.
 nlohmann::json PlugOperations(const PortSpec& spec);
+// Whether a Port row (as OVSDB returns it: tag, trunks, vlan_mode,
+// external_ids) already is what `spec` asks for.
+bool PortMatches(const nlohmann::json& row, const PortSpec& spec);
 
 class OvsdbPortPlugger final : public PortPlugger {
  public:
