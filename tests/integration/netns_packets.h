@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -41,7 +42,7 @@ struct Ipv4Frame {
   uint32_t dst = 0;
   uint8_t protocol = 0;
   uint8_t icmp_type = 0;  // for ICMP
-  size_t length = 0;      // the whole frame
+  size_t length = 0;      // the whole frame (several datagrams if GRO merged them)
 };
 
 inline uint32_t Ipv4(const char* text) {
@@ -88,12 +89,15 @@ class FrameCounter {
     while (true) {
       sockaddr_ll from{};
       socklen_t len = sizeof(from);
+      // MSG_TRUNC: the frame's real length, even when GRO merged several
+      // datagrams into one frame larger than the buffer.
       const ssize_t n =
-          recvfrom(fd_, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &len);
+          recvfrom(fd_, buf, sizeof(buf), MSG_TRUNC, reinterpret_cast<sockaddr*>(&from), &len);
       if (n < 0) break;
       if (from.sll_pkttype == PACKET_OUTGOING) continue;
       ++frames;
-      if (n < 14 + 20 || buf[12] != 0x08 || buf[13] != 0x00) continue;
+      const size_t got = std::min(static_cast<size_t>(n), sizeof(buf));
+      if (got < 14 + 20 || buf[12] != 0x08 || buf[13] != 0x00) continue;
       Ipv4Frame f;
       f.length = static_cast<size_t>(n);
       f.protocol = buf[14 + 9];
