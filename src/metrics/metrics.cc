@@ -1,5 +1,6 @@
 #include "hvagent/metrics/metrics.h"
 
+#include <limits>
 #include <mutex>
 #include <utility>
 
@@ -37,6 +38,34 @@ const Histogram::BucketBoundaries& CountBuckets() {
 }
 
 const char* Result(bool ok) { return ok ? "ok" : "error"; }
+
+prometheus::MetricType TypeOf(FamilyType type) {
+  switch (type) {
+    case FamilyType::kCounter: return prometheus::MetricType::Counter;
+    case FamilyType::kHistogram: return prometheus::MetricType::Histogram;
+    case FamilyType::kGauge: break;
+  }
+  return prometheus::MetricType::Gauge;
+}
+
+prometheus::ClientMetric ToClientMetric(FamilyType type, const Sample& sample) {
+  prometheus::ClientMetric metric;
+  for (const auto& [key, value] : sample.labels) metric.label.push_back({key, value});
+  switch (type) {
+    case FamilyType::kGauge: metric.gauge.value = sample.value; break;
+    case FamilyType::kCounter: metric.counter.value = sample.value; break;
+    case FamilyType::kHistogram:
+      metric.histogram.sample_count = static_cast<uint64_t>(sample.value);
+      metric.histogram.sample_sum = sample.sum;
+      for (const auto& [bound, count] : sample.buckets) {
+        metric.histogram.bucket.push_back({.cumulative_count = count, .upper_bound = bound});
+      }
+      metric.histogram.bucket.push_back({.cumulative_count = metric.histogram.sample_count,
+                                         .upper_bound = std::numeric_limits<double>::infinity()});
+      break;
+  }
+  return metric;
+}
 
 }  // namespace
 
@@ -82,13 +111,10 @@ class Metrics::GaugeCollector final : public prometheus::Collectable {
       for (GaugeFamily& family : *families) {
         prometheus::MetricFamily f{.name = std::move(family.name),
                                    .help = std::move(family.help),
-                                   .type = prometheus::MetricType::Gauge,
+                                   .type = TypeOf(family.type),
                                    .metric = {}};
         for (Sample& sample : family.samples) {
-          prometheus::ClientMetric metric;
-          for (auto& [key, value] : sample.labels) metric.label.push_back({key, value});
-          metric.gauge.value = sample.value;
-          f.metric.push_back(std::move(metric));
+          f.metric.push_back(ToClientMetric(family.type, sample));
         }
         out.push_back(std::move(f));
       }
@@ -125,14 +151,6 @@ Metrics::Metrics()
                             .Name("hvagent_ovsdb_transaction_operations")
                             .Help("Operations per OVSDB transaction (a caller's batch size).")
                             .Register(*registry_)),
-      ovsdb_batch_callers_(prometheus::BuildHistogram()
-                               .Name("hvagent_ovsdb_batch_callers")
-                               .Help("Callers merged into one OVSDB transact on the wire.")
-                               .Register(*registry_)),
-      ovsdb_batch_operations_(prometheus::BuildHistogram()
-                                  .Name("hvagent_ovsdb_batch_operations")
-                                  .Help("Operations in one OVSDB transact on the wire.")
-                                  .Register(*registry_)),
       libvirt_seconds_(prometheus::BuildHistogram()
                            .Name("hvagent_libvirt_call_duration_seconds")
                            .Help("libvirt call latency, by call and result (ok, error).")
@@ -152,11 +170,6 @@ void Metrics::ObserveTransaction(std::chrono::nanoseconds took, size_t operation
   ovsdb_total_.Add(labels).Increment();
   ovsdb_seconds_.Add(labels, OvsdbBuckets()).Observe(Seconds(took));
   ovsdb_operations_.Add({}, CountBuckets()).Observe(static_cast<double>(operations));
-}
-
-void Metrics::ObserveBatch(size_t callers, size_t operations) {
-  ovsdb_batch_callers_.Add({}, CountBuckets()).Observe(static_cast<double>(callers));
-  ovsdb_batch_operations_.Add({}, CountBuckets()).Observe(static_cast<double>(operations));
 }
 
 void Metrics::ObserveLibvirtCall(std::string_view call, std::chrono::nanoseconds took, bool ok) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "hvagent/metrics/metrics.h"
+#include "hvagent/metrics/ovsdb_client_source.h"
 #include "hvagent/metrics/switch_gauges.h"
 #include "hvagent/metrics/timed_transactor.h"
 
@@ -79,6 +80,32 @@ TEST(MetricsTest, FailingSourceLeavesItsFamiliesOutAndSaysSo) {
   text = metrics.Serialize();
   EXPECT_THAT(text, Not(HasSubstr("hvagent_things{")));
   EXPECT_THAT(text, HasSubstr("hvagent_metrics_source_up{source=\"things\"} 0"));
+}
+
+// The OVSDB client's batch sizes become a histogram, its counters counters.
+TEST(MetricsTest, OvsdbClientCountersAsFamilies) {
+  ovsdb::ClientStats stats;
+  stats.round_trips = 7;
+  stats.reruns = 2;
+  stats.connects = 1;
+  stats.queued = 3;
+  stats.batch_sizes = {{1, 3}, {5, 2}};  // three transacts of 1 caller, two of 5
+  Metrics metrics;
+  metrics.AddGaugeSource("ovsdb_client", [&stats]() -> StatusOr<std::vector<GaugeFamily>> {
+    return OvsdbClientFamilies(stats);
+  });
+  const std::string text = metrics.Serialize();
+  EXPECT_THAT(text, HasSubstr("# TYPE hvagent_ovsdb_batch_callers histogram"));
+  EXPECT_THAT(text, HasSubstr("hvagent_ovsdb_batch_callers_count 5\n"));
+  EXPECT_THAT(text, HasSubstr("hvagent_ovsdb_batch_callers_sum 13\n"));
+  EXPECT_THAT(text, HasSubstr("hvagent_ovsdb_batch_callers_bucket{le=\"1\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("hvagent_ovsdb_batch_callers_bucket{le=\"4\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("hvagent_ovsdb_batch_callers_bucket{le=\"8\"} 5\n"));
+  EXPECT_THAT(text, HasSubstr("hvagent_ovsdb_batch_callers_bucket{le=\"+Inf\"} 5\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE hvagent_ovsdb_round_trips_total counter"));
+  EXPECT_THAT(text, HasSubstr("hvagent_ovsdb_round_trips_total 7\n"));
+  EXPECT_THAT(text, HasSubstr("hvagent_ovsdb_reruns_total 2\n"));
+  EXPECT_THAT(text, HasSubstr("hvagent_ovsdb_pending_transactions{stage=\"queued\"} 3\n"));
 }
 
 // A reply to SwitchQuery as ovsdb-server gives it: br0 with three ports, one

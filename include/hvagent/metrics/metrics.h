@@ -25,17 +25,25 @@
 
 namespace hvagent::metrics {
 
-// One gauge value with its labels.
+enum class FamilyType { kGauge, kCounter, kHistogram };
+
+// One value with its labels.
 struct Sample {
   std::map<std::string, std::string> labels;
+  // A gauge's or counter's value; a histogram's count.
   double value = 0;
+  // Histograms only: cumulative counts per upper bound, ascending (+Inf is
+  // `value`), and the sum of the observations.
+  std::vector<std::pair<double, uint64_t>> buckets;
+  double sum = 0;
 };
 
-// A gauge family computed at scrape time.
+// A family computed at scrape time (a gauge unless `type` says otherwise).
 struct GaugeFamily {
   std::string name;
   std::string help;
   std::vector<Sample> samples;
+  FamilyType type = FamilyType::kGauge;
 };
 
 // Called on every scrape (on the HTTP server's thread; may block briefly on a
@@ -53,7 +61,6 @@ class Metrics final : public RpcObserver, public OvsdbObserver, public LibvirtOb
   void ObserveRpc(std::string_view method, std::string_view code,
                   std::chrono::nanoseconds took) override;
   void ObserveTransaction(std::chrono::nanoseconds took, size_t operations, bool ok) override;
-  void ObserveBatch(size_t callers, size_t operations) override;
   void ObserveLibvirtCall(std::string_view call, std::chrono::nanoseconds took, bool ok) override;
 
   // Adds a scrape-time source named `source` (a label value). Add sources
@@ -76,8 +83,6 @@ class Metrics final : public RpcObserver, public OvsdbObserver, public LibvirtOb
   prometheus::Family<prometheus::Counter>& ovsdb_total_;
   prometheus::Family<prometheus::Histogram>& ovsdb_seconds_;
   prometheus::Family<prometheus::Histogram>& ovsdb_operations_;
-  prometheus::Family<prometheus::Histogram>& ovsdb_batch_callers_;
-  prometheus::Family<prometheus::Histogram>& ovsdb_batch_operations_;
   prometheus::Family<prometheus::Histogram>& libvirt_seconds_;
 };
 

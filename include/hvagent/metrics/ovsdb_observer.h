@@ -1,5 +1,6 @@
-// What OVSDB clients report: each transaction a caller ran, and (for a client
-// that merges waiting callers' transactions) each batch it sent.
+// What OVSDB users report: each transaction a caller ran. (How a coalescing
+// client merged callers into batches comes from its own counters:
+// OvsdbClientSource.)
 #pragma once
 
 #include <chrono>
@@ -13,9 +14,6 @@ class OvsdbObserver {
   // One caller's Transact: how long it took, how many operations it held,
   // and whether it succeeded.
   virtual void ObserveTransaction(std::chrono::nanoseconds took, size_t operations, bool ok) = 0;
-  // One `transact` on the wire that carried `callers` callers' operations
-  // (`operations` in all): for a coalescing client to call.
-  virtual void ObserveBatch(size_t callers, size_t operations) = 0;
 };
 
 }  // namespace hvagent::metrics
