@@ -21,6 +21,8 @@ packages=(
   python3-grpc-tools
   # hvctl's interactive shell (line editing, history, completion)
   libedit-dev
+  # install_test: systemd-analyze verify on the unit, man for its Documentation= pages
+  systemd man-db
 )
 
 missing=()
