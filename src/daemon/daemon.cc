@@ -47,7 +47,7 @@
 #include "hvagent/network/bond_manager.h"
 #include "hvagent/network/bridge_manager.h"
 #include "hvagent/network/port_plugger.h"
-#include "hvagent/ovsdb/session.h"
+#include "hvagent/ovsdb/client.h"
 #include "hvagent/store/database.h"
 #include "hvagent/store/network_store.h"
 #include "hvagent/store/request_log.h"
@@ -284,7 +284,9 @@ Status Daemon::Run() {
   libvirt::ConnectionManager libvirt(
       {.uri = config_.libvirt_uri},
       [&events](const libvirt::LifecycleEvent& e) { PublishLifecycle(events, e); });
-  ovsdb::Session ovsdb_session(config_.ovsdb_endpoint);
+  // One monitored connection (cache, coalesced writes); a change returns once
+  // ovs-vswitchd applied it.
+  ovsdb::Client ovsdb_session({.endpoint = config_.ovsdb_endpoint, .wait_for_apply = true});
   // Every OVSDB user goes through the timed decorator (latency, batch sizes).
   metrics::TimedTransactor ovsdb(ovsdb_session, metrics);
   network::OvsdbPortPlugger plugger(ovsdb);
@@ -322,7 +324,22 @@ Status Daemon::Run() {
   };
   std::vector<std::unique_ptr<host::BackendProbe>> probes;
   probes.push_back(metrics::TimeLibvirtProbe(host::MakeLibvirtProbe(libvirt), metrics));
-  probes.push_back(host::MakeOvsdbProbe(config_.ovsdb_endpoint));
+  // Health (and the reconcile it triggers) follows the client's own connection,
+  // so "ovsdb connected" means the agent's OVSDB calls can run.
+  struct OvsdbClientProbe final : host::BackendProbe {
+    explicit OvsdbClientProbe(ovsdb::Client& c) : client(c) {}
+    std::string name() const override { return "ovsdb"; }
+    std::string endpoint() const override { return client.endpoint(); }
+    StatusOr<std::string> Probe() override {
+      if (!client.WaitConnected(std::chrono::seconds(3))) {
+        return absl::UnavailableError(
+            fmt::format("ovsdb-server at {} is not connected", client.endpoint()));
+      }
+      return client.schema_version();
+    }
+    ovsdb::Client& client;
+  };
+  probes.push_back(std::make_unique<OvsdbClientProbe>(ovsdb_session));
   host::BackendMonitor monitor(std::move(probes), {}, [&](const host::BackendStatus& status) {
     v1::Event event;
     event.set_kind(v1::EVENT_KIND_BACKEND);
