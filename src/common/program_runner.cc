@@ -11,13 +11,12 @@
 
 #include "hvagent/common/errno_message.h"
 
-extern char** environ;
 
 namespace hvagent {
 
 namespace {
 
-constexpr size_t kMaxOutput = 64 * 1024;
+constexpr size_t kMaxOutput = size_t{64} * 1024;
 
 // Owns a file descriptor.
 class Fd {
