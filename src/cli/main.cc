@@ -32,6 +32,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--request-id", options.request_id,
                  "request id for the mutating call (to retry a call safely); default: fresh");
+  app.footer(
+      "Commands: hvctl [OPTIONS] OBJECT.VERB [NAME…] [key=value …]; hvctl help lists them,\n"
+      "hvctl help OBJECT.VERB explains one. With no command: a shell on a terminal, else one\n"
+      "command per line from stdin. Exit codes: 0 ok, 1 the agent refused, 2 bad command line,\n"
+      "3 health not serving, 130 interrupted.");
   // Everything from the first word that is not an option is the command.
   app.prefix_command();
   try {

@@ -8,9 +8,10 @@ namespace {
 
 using Stub = v1::NetworkService::Stub;
 
-const std::vector<Column> kNetworkColumns = {{"NAME", "name"},     {"VLAN", "vlan_id"},
-                                             {"BRIDGE", "bridge"}, {"NICS", "nic_count"},
-                                             {"UUID", "uuid"},     {"GENERATION", "generation"}};
+std::vector<Column> NetworkColumns() {
+  return {{"NAME", "name"},      {"VLAN", "vlan_id"}, {"BRIDGE", "bridge"},
+          {"NICS", "nic_count"}, {"UUID", "uuid"},    {"GENERATION", "generation"}};
+}
 
 int Create(Invocation& inv) {
   v1::CreateNetworkRequest request;
@@ -29,7 +30,7 @@ int Get(Invocation& inv) {
 
 int List(Invocation& inv) {
   return CallAndListAllPages(inv, &Stub::ListNetworks, v1::ListNetworksRequest{}, "networks",
-                             kNetworkColumns);
+                             NetworkColumns());
 }
 
 int Update(Invocation& inv) {

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "fmt/format.h"
+
 namespace hvagent::cli {
 namespace {
 
@@ -12,7 +14,7 @@ void Flatten(const nlohmann::ordered_json& value, const std::string& prefix,
   if (value.is_object()) {
     if (value.empty() && !prefix.empty()) lines->emplace_back(prefix, "");
     for (const auto& [key, child] : value.items()) {
-      Flatten(child, prefix.empty() ? key : prefix + "." + key, lines);
+      Flatten(child, prefix.empty() ? key : fmt::format("{}.{}", prefix, key), lines);
     }
     return;
   }
@@ -69,6 +71,7 @@ std::string ScalarText(const nlohmann::ordered_json& value) {
 std::string FormatTable(const std::vector<std::string>& headers,
                         const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> widths;
+  widths.reserve(headers.size());
   for (const std::string& h : headers) widths.push_back(h.size());
   for (const auto& row : rows) {
     for (size_t i = 0; i < row.size() && i < widths.size(); ++i) {
@@ -113,6 +116,7 @@ void Output::Table(const google::protobuf::Message& response, const std::string&
     return;
   }
   std::vector<std::string> headers;
+  headers.reserve(columns.size());
   for (const Column& c : columns) headers.push_back(c.header);
   std::vector<std::vector<std::string>> rows;
   if (const auto* items = JsonAt(json, repeated_field); items != nullptr && items->is_array()) {

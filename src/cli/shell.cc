@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "hvagent/cli/command_line.h"
+#include "hvagent/cli/completion.h"
 #include "hvagent/cli/runner.h"
 
 namespace hvagent::cli {
@@ -19,41 +20,6 @@ namespace {
 // pointer: the table and the candidates of the current completion live here.
 const CommandTable* g_table = nullptr;
 std::vector<std::string> g_candidates;
-
-// Candidates for the word being completed, given the words before it.
-std::vector<std::string> Candidates(const std::vector<std::string>& before,
-                                    const std::string& word) {
-  std::vector<std::string> out;
-  auto add_if_prefix = [&](const std::string& candidate) {
-    if (candidate.starts_with(word)) out.push_back(candidate);
-  };
-  if (before.empty() || (before.size() == 1 && before[0] == "help")) {
-    for (const CommandSpec& spec : g_table->commands()) add_if_prefix(spec.name);
-    if (before.empty()) {
-      for (const char* builtin : {"help", "exit", "quit"}) add_if_prefix(builtin);
-    }
-    return out;
-  }
-  const CommandSpec* spec = g_table->Find(before[0]);
-  if (spec == nullptr) return out;
-  const size_t eq = word.find('=');
-  if (eq != std::string::npos) {
-    const KeySpec* key = spec->FindKey(word.substr(0, eq));
-    if (key == nullptr) return out;
-    if (key->type == ValueType::kBool) {
-      for (const char* v : {"true", "false"}) add_if_prefix(word.substr(0, eq + 1) + v);
-    }
-    for (const EnumChoice& c : key->choices) add_if_prefix(word.substr(0, eq + 1) + c.spelling);
-    return out;
-  }
-  for (const KeySpec& key : spec->keys) {
-    const bool given = std::any_of(before.begin(), before.end(), [&](const std::string& w) {
-      return w.starts_with(key.name + "=");
-    });
-    if (!given) add_if_prefix(key.name + "=");
-  }
-  return out;
-}
 
 char* Generate(const char* /*text*/, int state) {
   static size_t next = 0;
@@ -68,10 +34,11 @@ char** Complete(const char* text, int start, int /*end*/) {
   const std::string before_text(rl_line_buffer, static_cast<size_t>(start));
   StatusOr<std::vector<std::string>> before = SplitLine(before_text);
   if (!before.ok()) return nullptr;
-  g_candidates = Candidates(*before, text);
+  g_candidates = CompletionCandidates(*g_table, *before, text);
   // "key=" is half a word: no space after it.
-  rl_completion_append_character =
-      g_candidates.size() == 1 && g_candidates[0].ends_with("=") ? '\0' : ' ';
+  rl_completion_append_character = g_candidates.size() == 1 && g_candidates[0].ends_with("=")
+                                       ? 0
+                                       : static_cast<unsigned char>(' ');
   return rl_completion_matches(text, Generate);
 }
 
@@ -88,12 +55,13 @@ int RunShell(Runner& runner) {
   // Words break at blanks only: '.', '=' and ',' are part of hvctl's words.
   static char kBreaks[] = " \t";
   rl_completer_word_break_characters = kBreaks;
+  rl_basic_word_break_characters = kBreaks;  // libedit reads this one
   const std::string history = HistoryPath();
   using_history();
   stifle_history(1000);
   if (!history.empty()) read_history(history.c_str());
   // Ctrl-C cancels a running call (InterruptWatcher); at the prompt it is ignored.
-  signal(SIGINT, SIG_IGN);
+  (void)signal(SIGINT, SIG_IGN);
 
   std::cout << "hvctl shell: OBJECT.VERB [NAME…] [key=value …]; Tab completes; help; exit\n";
   int last = kExitOk;

@@ -50,7 +50,7 @@ StatusOr<uint64_t> ParseSize(std::string_view key, std::string_view text) {
   unsigned shift = 0;
   if (!suffix.empty()) {
     const size_t unit = kUnits.find(suffix[0]);
-    const std::string_view rest = std::string_view(suffix).substr(1);
+    const std::string_view rest{suffix.data() + 1, suffix.size() - 1};
     if (unit == std::string_view::npos || !(rest.empty() || rest == "b" || rest == "ib")) {
       return Invalid(key, text, kRule);
     }

@@ -11,25 +11,31 @@ namespace {
 using Stub = v1::VmService::Stub;
 constexpr int64_t kMaxInt = std::numeric_limits<int64_t>::max();
 
-const std::vector<Column> kVmColumns = {{"NAME", "spec.name"},
-                                        {"POWER", "power_state"},
-                                        {"VCPUS", "spec.num_vcpus"},
-                                        {"MEMORY_BYTES", "spec.memory_bytes"},
-                                        {"UUID", "uuid"},
-                                        {"EXTERNAL", "external"}};
-const std::vector<Column> kNicColumns = {{"MAC", "mac"},
-                                         {"NETWORK", "spec.network"},
-                                         {"VLAN_MODE", "spec.vlan_mode"},
-                                         {"TRUNKS", "spec.trunked_vlans"},
-                                         {"TYPE", "spec.type"},
-                                         {"TAP", "tap"},
-                                         {"BRIDGE", "bridge"},
-                                         {"LINK_UP", "link_up"}};
-const std::vector<Column> kDiskColumns = {{"DEVICE", "device_id"},
-                                          {"BUS", "spec.bus"},
-                                          {"SIZE_BYTES", "size_bytes"},
-                                          {"PATH", "path"},
-                                          {"AGENT_CREATED", "agent_created"}};
+std::vector<Column> VmColumns() {
+  return {{"NAME", "spec.name"},
+          {"POWER", "power_state"},
+          {"VCPUS", "spec.num_vcpus"},
+          {"MEMORY_BYTES", "spec.memory_bytes"},
+          {"UUID", "uuid"},
+          {"EXTERNAL", "external"}};
+}
+std::vector<Column> NicColumns() {
+  return {{"MAC", "mac"},
+          {"NETWORK", "spec.network"},
+          {"VLAN_MODE", "spec.vlan_mode"},
+          {"TRUNKS", "spec.trunked_vlans"},
+          {"TYPE", "spec.type"},
+          {"TAP", "tap"},
+          {"BRIDGE", "bridge"},
+          {"LINK_UP", "link_up"}};
+}
+std::vector<Column> DiskColumns() {
+  return {{"DEVICE", "device_id"},
+          {"BUS", "spec.bus"},
+          {"SIZE_BYTES", "size_bytes"},
+          {"PATH", "path"},
+          {"AGENT_CREATED", "agent_created"}};
+}
 
 // --- vm lifecycle -----------------------------------------------------------
 
@@ -68,7 +74,7 @@ int Get(Invocation& inv) {
 int List(Invocation& inv) {
   v1::ListVmsRequest request;
   request.set_include_external(inv.args().Bool("include_external"));
-  return CallAndListAllPages(inv, &Stub::ListVms, request, "vms", kVmColumns);
+  return CallAndListAllPages(inv, &Stub::ListVms, request, "vms", VmColumns());
 }
 
 int Update(Invocation& inv) {
@@ -225,7 +231,7 @@ int NicGet(Invocation& inv) {
 int NicList(Invocation& inv) {
   v1::GetVmRequest request;
   request.set_name(inv.positional(0));
-  return CallAndList(inv, &Stub::GetVm, request, "nics", kNicColumns);
+  return CallAndList(inv, &Stub::GetVm, request, "nics", NicColumns());
 }
 
 int NicUpdate(Invocation& inv) {
@@ -287,7 +293,7 @@ int DiskCreate(Invocation& inv) {
 int DiskList(Invocation& inv) {
   v1::GetVmRequest request;
   request.set_name(inv.positional(0));
-  return CallAndList(inv, &Stub::GetVm, request, "disks", kDiskColumns);
+  return CallAndList(inv, &Stub::GetVm, request, "disks", DiskColumns());
 }
 
 int DiskDelete(Invocation& inv) {

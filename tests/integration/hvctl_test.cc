@@ -370,6 +370,68 @@ TEST_F(HvctlTest, PipedScriptRunsEveryLineAndReportsTheFirstFailure) {
   EXPECT_THAT(r.err, HasSubstr("NOT_FOUND"));
 }
 
+// Drives hvctl's shell through a pseudo-terminal: argv[1] is HOME, the rest
+// hvctl's argv; stdin holds the keystrokes, one chunk per line, sent with a
+// pause so that completion answers before the next key; prints what the
+// terminal showed.
+constexpr const char* kPtyDriver = R"(
+import os, pty, select, sys, time
+keys = sys.stdin.read().split("\n")
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ["HOME"] = sys.argv[1]
+    os.execv(sys.argv[2], sys.argv[2:])
+out = b""
+def pump(seconds):
+    global out
+    end = time.time() + seconds
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                out += os.read(fd, 65536)
+            except OSError:
+                return
+pump(2)
+for chunk in keys:
+    if chunk:
+        os.write(fd, chunk.replace("<TAB>", "\t").replace("<RET>", "\r").encode())
+        pump(3)
+os.waitpid(pid, 0)
+pump(0.5)
+sys.stdout.write(out.decode(errors="replace"))
+)";
+
+TEST_F(HvctlTest, InteractiveShellCompletesAndKeepsHistory) {
+  const std::string home = BuildDir() + "/hvctl-test-home";
+  std::filesystem::remove_all(home);
+  std::filesystem::create_directories(home);
+  const std::string keys_path = home + "/keys";
+  {
+    std::ofstream keys(keys_path);
+    keys << "net.create shell.net vlan=51<RET>\n"
+            "net.g<TAB>\n"  // completes to "net.get "
+            "shell.net<RET>\n"
+            "vm.nic_create no-such-vm network=shell.net vlan_m<TAB>\n"  // "vlan_mode="
+            "kT<TAB>\n"                                                 // "kTrunked "
+            "trunked_networks=7<RET>\n"
+            "exit<RET>\n";
+  }
+  const ProcessResult r =
+      RunProcess({"/bin/sh", "-c", "k=$1; shift; /usr/bin/python3 -c \"$0\" \"$@\" < \"$k\"",
+                  kPtyDriver, keys_path, home, Hvctl(), "--endpoint", "unix:" + agent_->socket()},
+                 std::chrono::seconds(120));
+  ASSERT_TRUE(r.ok()) << r.err;
+  // net.get ran after completion, and printed the network.
+  EXPECT_THAT(r.out, MatchesRegex("(.|\n)*\nvlan_id +51\r?\n(.|\n)*")) << r.out;
+  // The NIC line parsed (vlan_mode=kTrunked completed): the agent answered it.
+  EXPECT_THAT(r.out, HasSubstr("hvctl: vm.nic_create no-such-vm: NOT_FOUND")) << r.out;
+  const std::string history = ReadFile(home + "/.hvctl_history");
+  EXPECT_THAT(history, HasSubstr("net.get\\040shell.net"));
+  EXPECT_THAT(history, HasSubstr("vlan_mode=kTrunked\\040trunked_networks=7"));
+  Ok({"net.delete", "shell.net"});
+}
+
 TEST_F(HvctlTest, CommandsTheAgentDoesNotImplementYetFailCleanly) {
   // Migration has not landed: the agent's UNIMPLEMENTED, on one line, exit 1.
   Ok({"vm.create", "mig-vm", "num_vcpus=1", "memory=64M"});

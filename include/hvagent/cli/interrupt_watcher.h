@@ -14,8 +14,8 @@ namespace hvagent::cli {
 class InterruptWatcher {
  public:
   // Calls `cancel` (once, from its own thread) on SIGINT, or after `limit`.
-  InterruptWatcher(std::function<void()> cancel,
-                   std::optional<std::chrono::milliseconds> limit = std::nullopt);
+  explicit InterruptWatcher(std::function<void()> cancel,
+                            std::optional<std::chrono::milliseconds> limit = std::nullopt);
   // Restores the previous SIGINT disposition.
   ~InterruptWatcher();
   InterruptWatcher(const InterruptWatcher&) = delete;
