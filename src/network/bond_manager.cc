@@ -1,8 +1,9 @@
 #include "hvagent/network/bond_manager.h"
 
-#include <net/if.h>
-
 #include <algorithm>
+#include <set>
+
+#include "hvagent/network/netlink.h"
 
 namespace hvagent::network {
 
@@ -28,10 +29,24 @@ uint32_t ParseUint(const std::string& text) {
 
 }  // namespace
 
-bool LinuxInterfaceExists(const std::string& name) {
-  // if_nametoindex asks the kernel through a socket of the calling thread's
-  // network namespace; /sys/class/net shows the namespace sysfs was mounted in.
-  return if_nametoindex(name.c_str()) != 0;
+Status CheckHostNic(const std::string& name) {
+  // rtnetlink answers for the calling thread's network namespace; /sys/class/net
+  // would show the namespace sysfs was mounted in.
+  HVAGENT_ASSIGN_OR_RETURN(NetlinkSocket netlink, NetlinkSocket::Open());
+  auto kind = netlink.LinkKind(name);
+  if (kind.status().code() == absl::StatusCode::kNotFound) {
+    return absl::FailedPreconditionError(
+        fmt::format("spec.members: '{}' is not a network interface on this host", name));
+  }
+  HVAGENT_RETURN_IF_ERROR(kind.status());
+  // Virtual devices that are never uplinks: bridges, taps (VM NICs), OVS ports,
+  // other bonds.
+  static const std::set<std::string> kNotNics = {"bridge", "tun", "openvswitch", "bond", "team"};
+  if (kNotNics.contains(*kind)) {
+    return absl::FailedPreconditionError(
+        fmt::format("spec.members: '{}' is a {} device, not a physical NIC", name, *kind));
+  }
+  return absl::OkStatus();
 }
 
 bool IsBondPort(const OvsPortRow& port) {
@@ -109,10 +124,7 @@ Status BondManager::CheckMembers(const SwitchSnapshot& snap, const BondSpec& spe
           "spec.members: NIC '{}' is already in {}; a NIC can be in one bond or bridge only",
           member, where));
     }
-    if (!nic_exists_(member)) {
-      return absl::FailedPreconditionError(
-          fmt::format("spec.members: '{}' is not a network interface on this host", member));
-    }
+    HVAGENT_RETURN_IF_ERROR(check_nic_(member));
   }
   return absl::OkStatus();
 }

@@ -394,9 +394,10 @@ TEST_F(ApiTest, MethodsNotYetLandedAnswerUnimplemented) {
                 ->MigrateVm(Ctx().get(), migrate, &migration)
                 .error_code(),
             grpc::UNIMPLEMENTED);
-  v1::Bond bond;
+  // Service chains come after the Open vSwitch issue.
+  v1::ServiceChain chain;
   EXPECT_EQ(v1::NetworkService::NewStub(agent_->Channel())
-                ->CreateBond(Ctx().get(), {}, &bond)
+                ->CreateServiceChain(Ctx().get(), {}, &chain)
                 .error_code(),
             grpc::UNIMPLEMENTED);
 }

@@ -309,6 +309,7 @@ TEST_F(BondTest, RefusalsNameTheRuleAndChangeNothing) {
   ASSERT_TRUE(Ip({"link", "add", "up5", "type", "veth", "peer", "name", "sw5"}));
   ASSERT_TRUE(bed_->Vsctl({"add-bond", "brx", "foreign-bond", "up4", "up5"}).ok());
   ASSERT_TRUE(Ip({"link", "add", "up6", "type", "veth", "peer", "name", "sw6"}));
+  ASSERT_TRUE(Ip({"link", "add", "lbr0", "type", "bridge"}));
   const std::string before = SwitchRows();
 
   struct Refusal {
@@ -325,6 +326,11 @@ TEST_F(BondTest, RefusalsNameTheRuleAndChangeNothing) {
          return bonds_->Create("b1", "br0", {.members = {"up6", "nosuchnic0"}}).status();
        },
        absl::StatusCode::kFailedPrecondition, "'nosuchnic0' is not a network interface"},
+      {"Linux bridge as a member",
+       [&] {
+         return bonds_->Create("b1", "br0", {.members = {"up6", "lbr0"}}).status();
+       },
+       absl::StatusCode::kFailedPrecondition, "'lbr0' is a bridge device, not a physical NIC"},
       {"NIC in another bridge",
        [&] {
          return bonds_->Create("b1", "br0", {.members = {"up6", "up2"}}).status();

@@ -38,10 +38,12 @@ struct BondStatus {
   bool agent_owned = false;
 };
 
-// Whether a network interface of this name exists where the agent runs (its
-// network namespace). The real one asks the kernel; tests may fake it.
-using NicLookup = std::function<bool(const std::string& name)>;
-bool LinuxInterfaceExists(const std::string& name);
+// OK when `name` can be a bond member: a network interface where the agent
+// runs (its network namespace) that is a NIC, not a bridge, tap, OVS port or
+// bond; FAILED_PRECONDITION naming the rule otherwise. The real one asks the
+// kernel over rtnetlink (veth pairs pass: they stand in for NICs in tests).
+using NicCheck = std::function<Status(const std::string& name)>;
+Status CheckHostNic(const std::string& name);
 
 // The spec and status of bond `port` as OVSDB shows it (pure).
 BondStatus DescribeBond(const SwitchSnapshot& snap, const OvsPortRow& port);
@@ -50,8 +52,8 @@ bool IsBondPort(const OvsPortRow& port);
 
 class BondManager {
  public:
-  explicit BondManager(ovsdb::Transactor& ovsdb, NicLookup nic_exists = LinuxInterfaceExists)
-      : ovsdb_(ovsdb), nic_exists_(std::move(nic_exists)) {}
+  explicit BondManager(ovsdb::Transactor& ovsdb, NicCheck check_nic = CheckHostNic)
+      : ovsdb_(ovsdb), check_nic_(std::move(check_nic)) {}
 
   // INVALID_ARGUMENT for a bad spec; FAILED_PRECONDITION for a missing bridge,
   // an unknown NIC or one already on the switch; ALREADY_EXISTS for the name.
@@ -73,7 +75,7 @@ class BondManager {
   static StatusOr<const OvsPortRow*> OwnedBond(const SwitchSnapshot& snap, const std::string& name);
 
   ovsdb::Transactor& ovsdb_;
-  const NicLookup nic_exists_;
+  const NicCheck check_nic_;
 };
 
 }  // namespace hvagent::network
