@@ -41,6 +41,7 @@
 #include "hvagent/libvirt/event_loop.h"
 #include "hvagent/metrics/metrics.h"
 #include "hvagent/metrics/metrics_server.h"
+#include "hvagent/metrics/ovsdb_client_source.h"
 #include "hvagent/metrics/switch_gauges.h"
 #include "hvagent/metrics/timed_backend_probe.h"
 #include "hvagent/metrics/timed_transactor.h"
@@ -411,19 +412,15 @@ Status Daemon::Run() {
     UpdateHealth(*server->GetHealthCheckService(), monitor);
   }
 
-  spdlog::info(
-      "hvagentd {} serving on unix:{}{} (libvirt {}, ovsdb {})", kAgentVersion, config_.unix_socket,
-      tls ? fmt::format(" and {} (mutual TLS, port {})", config_.tcp_listen, tcp_port) : "",
-      monitor.Status("libvirt").connected ? "connected" : "unreachable",
-      monitor.Status("ovsdb").connected ? "connected" : "unreachable");
   // Metrics are not worth refusing to manage VMs for: a port in use costs a
-  // logged error, not the agent.
+  // logged error, not the agent. Logged before "serving on", which callers wait for.
   std::unique_ptr<metrics::MetricsServer> metrics_server;
   if (!config_.metrics_listen.empty()) {
     metrics.AddGaugeSource("vms", VmStateGauges(vms, metrics));
     metrics.AddGaugeSource("backends", BackendGauges(monitor));
     // The untimed session: scrapes are not the agent's switch work.
     metrics.AddGaugeSource("ovs", metrics::SwitchGaugeSource(ovsdb_session));
+    metrics.AddGaugeSource("ovsdb_client", metrics::OvsdbClientSource(ovsdb_session));
     auto started = metrics::MetricsServer::Start(config_.metrics_listen, metrics);
     if (started.ok()) {
       metrics_server = std::move(*started);
@@ -433,7 +430,14 @@ Status Daemon::Run() {
     } else {
       spdlog::error("{}; serving without metrics", started.status().message());
     }
+  } else {
+    spdlog::info("metrics: disabled (metrics.listen is empty)");
   }
+  spdlog::info(
+      "hvagentd {} serving on unix:{}{} (libvirt {}, ovsdb {})", kAgentVersion, config_.unix_socket,
+      tls ? fmt::format(" and {} (mutual TLS, port {})", config_.tcp_listen, tcp_port) : "",
+      monitor.Status("libvirt").connected ? "connected" : "unreachable",
+      monitor.Status("ovsdb").connected ? "connected" : "unreachable");
   sd_notify(0, "READY=1");
   WatchdogPinger watchdog;
 

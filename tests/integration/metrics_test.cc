@@ -138,7 +138,8 @@ class MetricsTest : public ::testing::Test {
                      .netns = ""});
   }
 
-  // The port the agent logged ("metrics on http://127.0.0.1:PORT/metrics").
+  // The port the agent logged ("metrics on http://127.0.0.1:PORT/metrics",
+  // before "serving on", which Start() waits for).
   static int MetricsPort(const AgentProcess& agent) {
     static const std::regex kServing(R"(metrics on http://127\.0\.0\.1:(\d+)/metrics)");
     const std::string log = agent.log();
@@ -241,6 +242,13 @@ TEST_F(MetricsTest, EveryFamilyAfterSomeTraffic) {
   EXPECT_EQ(Find(series, "hvagent_ovsdb_transaction_duration_seconds_count", {{"result", "ok"}}),
             transactions);
   EXPECT_EQ(Find(series, "hvagent_ovsdb_transaction_operations_count", {}), transactions);
+  // The client merged callers into batches: every transaction went in one.
+  const auto batches = Find(series, "hvagent_ovsdb_batch_callers_count", {});
+  ASSERT_TRUE(batches.has_value());
+  EXPECT_GE(*batches, 1.0);
+  EXPECT_GE(Find(series, "hvagent_ovsdb_batch_callers_sum", {}).value_or(0), 1.0);
+  EXPECT_GE(Find(series, "hvagent_ovsdb_round_trips_total", {}).value_or(0), 1.0);
+  EXPECT_GE(Find(series, "hvagent_ovsdb_connects_total", {}).value_or(0), 1.0);
 
   // libvirt calls: the monitor's probes and the scrape's own domain listing.
   EXPECT_GE(Find(series, "hvagent_libvirt_call_duration_seconds_count",
@@ -255,7 +263,7 @@ TEST_F(MetricsTest, EveryFamilyAfterSomeTraffic) {
   // Backends, and every scrape-time source answered.
   EXPECT_EQ(Find(series, "hvagent_backend_up", {{"backend", "libvirt"}}), 1.0);
   EXPECT_EQ(Find(series, "hvagent_backend_up", {{"backend", "ovsdb"}}), 1.0);
-  for (const char* source : {"vms", "backends", "ovs"}) {
+  for (const char* source : {"vms", "backends", "ovs", "ovsdb_client"}) {
     EXPECT_EQ(Find(series, "hvagent_metrics_source_up", {{"source", source}}), 1.0) << source;
   }
   EXPECT_TRUE(HasFamily(series, "hvagent_build_info"));
@@ -299,6 +307,8 @@ TEST_F(MetricsTest, NonLoopbackRefusedUnlessAllowed) {
 TEST_F(MetricsTest, EmptyListenDisablesTheEndpoint) {
   auto agent = StartAgent({"--metrics-listen", ""});
   ASSERT_TRUE(agent->Start()) << agent->log();
+  // Logged before "serving on", which Start() waits for.
+  EXPECT_THAT(agent->log(), HasSubstr("metrics: disabled"));
   EXPECT_THAT(agent->log(), ::testing::Not(HasSubstr("metrics on")));
 }
 
