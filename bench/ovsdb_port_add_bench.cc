@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
   // 3. The client from `threads` concurrent callers (as the agent's workers are).
   if (!FreshBridge(*bed)) return 1;
   std::vector<std::thread> workers;
+  workers.reserve(static_cast<size_t>(threads));
   std::atomic<int> failures{0};
   start = Clock::now();
   for (int t = 0; t < threads; ++t) {

@@ -125,8 +125,10 @@ TEST_F(OvsdbClientTest, CacheFollowsChangesMadeByAnotherClient) {
   ovsdb::Client client(Options());
   ASSERT_TRUE(client.connected());
   std::atomic<int> heard{0};
-  const uint64_t listener = client.AddListener(
-      [&heard](const std::vector<ovsdb::RowChange>& changes) { heard += changes.size(); });
+  const uint64_t listener =
+      client.AddListener([&heard](const std::vector<ovsdb::RowChange>& changes) {
+        heard += static_cast<int>(changes.size());
+      });
   EXPECT_EQ(client.Find("Bridge", "name", "br0").size(), 1U);
 
   ASSERT_TRUE(server_
@@ -280,6 +282,7 @@ TEST_F(OvsdbClientTest, ConcurrentTransactionsCoalesceAndEachGetsItsOwnResult) {
   ASSERT_TRUE(client.connected());
   constexpr int kCallers = 50;
   std::vector<json> calls;
+  calls.reserve(kCallers);
   for (int i = 0; i < kCallers; ++i) {
     calls.push_back(AddPortOps("br0", fmt::format("c{}", i), i + 1));
   }

@@ -29,7 +29,11 @@ DatabaseSchema TestSchema() {
   return *parsed;
 }
 
-const std::string kRow = "6d5d3bb2-3f1c-4a4b-9d9e-000000000001";
+// A row UUID (a function: a namespace-scope std::string may throw at start-up).
+const std::string& RowUuid() {
+  static const std::string kUuid = "6d5d3bb2-3f1c-4a4b-9d9e-000000000001";
+  return kUuid;
+}
 
 TEST(OvsdbSchemaTest, ColumnKindsAndDefaults) {
   const DatabaseSchema schema = TestSchema();
@@ -68,12 +72,12 @@ TEST(OvsdbCacheTest, NormalizeSortsSetsAndMapsAndUnwrapsSingletons) {
 TEST(OvsdbCacheTest, InitialRowGetsDefaultsForOmittedColumns) {
   Cache cache;
   auto changes = cache.ApplyUpdate2(
-      json::parse(R"({"Port": {")" + kRow +
+      json::parse(R"({"Port": {")" + RowUuid() +
                   R"(": {"initial": {"name": "p1", "trunks": ["set", [20, 10]]}}}})"),
       TestSchema());
   ASSERT_TRUE(changes.ok()) << changes.status();
-  EXPECT_EQ(*changes, (std::vector<RowChange>{{"Port", kRow, RowChange::Kind::kInsert}}));
-  const Row& row = cache.table("Port").at(kRow);
+  EXPECT_EQ(*changes, (std::vector<RowChange>{{"Port", RowUuid(), RowChange::Kind::kInsert}}));
+  const Row& row = cache.table("Port").at(RowUuid());
   EXPECT_EQ(row["name"], "p1");
   EXPECT_EQ(row["trunks"], json::parse(R"(["set", [10, 20]])"));
   EXPECT_EQ(row["tag"], json::parse(R"(["set", []])"));
@@ -85,20 +89,20 @@ TEST(OvsdbCacheTest, Update2ModifyAppliesDiffsPerColumnKind) {
   const DatabaseSchema schema = TestSchema();
   Cache cache;
   ASSERT_TRUE(cache
-                  .ApplyUpdate2(json::parse(R"({"Port": {")" + kRow + R"(": {"insert": {
+                  .ApplyUpdate2(json::parse(R"({"Port": {")" + RowUuid() + R"(": {"insert": {
                       "name": "p1", "tag": 10, "trunks": ["set", [10, 20]],
                       "external_ids": ["map", [["owner", "hvagent"], ["vm", "a"]]]}}}})"),
                                 schema)
                   .ok());
   // name and tag (optional, one value at most): replaced; trunks: 20 off, 30 on;
   // external_ids: vm changed, owner deleted (same value), mac inserted.
-  auto changes = cache.ApplyUpdate2(json::parse(R"({"Port": {")" + kRow + R"(": {"modify": {
+  auto changes = cache.ApplyUpdate2(json::parse(R"({"Port": {")" + RowUuid() + R"(": {"modify": {
       "name": "p2", "tag": 20, "trunks": ["set", [20, 30]],
       "external_ids": ["map", [["vm", "b"], ["owner", "hvagent"], ["mac", "52:54"]]]}}}})"),
                                     schema);
   ASSERT_TRUE(changes.ok()) << changes.status();
-  EXPECT_EQ(*changes, (std::vector<RowChange>{{"Port", kRow, RowChange::Kind::kModify}}));
-  const Row& row = cache.table("Port").at(kRow);
+  EXPECT_EQ(*changes, (std::vector<RowChange>{{"Port", RowUuid(), RowChange::Kind::kModify}}));
+  const Row& row = cache.table("Port").at(RowUuid());
   EXPECT_EQ(row["name"], "p2");
   EXPECT_EQ(row["tag"], 20);
   EXPECT_EQ(row["trunks"], json::parse(R"(["set", [10, 30]])"));
@@ -106,36 +110,37 @@ TEST(OvsdbCacheTest, Update2ModifyAppliesDiffsPerColumnKind) {
 
   // An optional column emptied: the diff is its new (empty) value.
   ASSERT_TRUE(cache
-                  .ApplyUpdate2(json::parse(R"({"Port": {")" + kRow +
+                  .ApplyUpdate2(json::parse(R"({"Port": {")" + RowUuid() +
                                             R"(": {"modify": {"tag": ["set", []]}}}})"),
                                 schema)
                   .ok());
-  EXPECT_EQ(cache.table("Port").at(kRow)["tag"], json::parse(R"(["set", []])"));
+  EXPECT_EQ(cache.table("Port").at(RowUuid())["tag"], json::parse(R"(["set", []])"));
 }
 
 TEST(OvsdbCacheTest, Update2DeleteAndUnknownRows) {
   const DatabaseSchema schema = TestSchema();
   Cache cache;
-  ASSERT_TRUE(
-      cache
-          .ApplyUpdate2(json::parse(R"({"Port": {")" + kRow + R"(": {"insert": {"name": "p"}}}})"),
-                        schema)
-          .ok());
-  auto deleted =
-      cache.ApplyUpdate2(json::parse(R"({"Port": {")" + kRow + R"(": {"delete": null}}})"), schema);
+  ASSERT_TRUE(cache
+                  .ApplyUpdate2(json::parse(R"({"Port": {")" + RowUuid() +
+                                            R"(": {"insert": {"name": "p"}}}})"),
+                                schema)
+                  .ok());
+  auto deleted = cache.ApplyUpdate2(
+      json::parse(R"({"Port": {")" + RowUuid() + R"(": {"delete": null}}})"), schema);
   ASSERT_TRUE(deleted.ok());
-  EXPECT_EQ(*deleted, (std::vector<RowChange>{{"Port", kRow, RowChange::Kind::kDelete}}));
+  EXPECT_EQ(*deleted, (std::vector<RowChange>{{"Port", RowUuid(), RowChange::Kind::kDelete}}));
   EXPECT_TRUE(cache.table("Port").empty());
   // A modify of a row the cache never saw is a protocol error (the client resyncs).
+  EXPECT_EQ(cache
+                .ApplyUpdate2(
+                    json::parse(R"({"Port": {")" + RowUuid() + R"(": {"modify": {"name": "x"}}}})"),
+                    schema)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(
       cache
-          .ApplyUpdate2(json::parse(R"({"Port": {")" + kRow + R"(": {"modify": {"name": "x"}}}})"),
-                        schema)
-          .status()
-          .code(),
-      absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(
-      cache.ApplyUpdate2(json::parse(R"({"Port": {")" + kRow + R"(": {"bogus": {}}}})"), schema)
+          .ApplyUpdate2(json::parse(R"({"Port": {")" + RowUuid() + R"(": {"bogus": {}}}})"), schema)
           .status()
           .code(),
       absl::StatusCode::kInvalidArgument);
@@ -145,32 +150,33 @@ TEST(OvsdbCacheTest, ResentInsertReplacesTheRowNeverDuplicates) {
   const DatabaseSchema schema = TestSchema();
   Cache cache;
   const json insert =
-      json::parse(R"({"Port": {")" + kRow + R"(": {"insert": {"name": "p", "tag": 5}}}})");
+      json::parse(R"({"Port": {")" + RowUuid() + R"(": {"insert": {"name": "p", "tag": 5}}}})");
   ASSERT_TRUE(cache.ApplyUpdate2(insert, schema).ok());
   auto again = cache.ApplyUpdate2(
-      json::parse(R"({"Port": {")" + kRow + R"(": {"insert": {"name": "p"}}}})"), schema);
+      json::parse(R"({"Port": {")" + RowUuid() + R"(": {"insert": {"name": "p"}}}})"), schema);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(cache.table("Port").size(), 1U);
-  EXPECT_EQ(cache.table("Port").at(kRow)["tag"], json::parse(R"(["set", []])"));
+  EXPECT_EQ(cache.table("Port").at(RowUuid())["tag"], json::parse(R"(["set", []])"));
 }
 
 TEST(OvsdbCacheTest, Update1NewOldSemantics) {
   const DatabaseSchema schema = TestSchema();
   Cache cache;
   auto inserted = cache.ApplyUpdate(
-      json::parse(R"({"Port": {")" + kRow + R"(": {"new": {"name": "p", "tag": 3}}}})"), schema);
+      json::parse(R"({"Port": {")" + RowUuid() + R"(": {"new": {"name": "p", "tag": 3}}}})"),
+      schema);
   ASSERT_TRUE(inserted.ok());
   EXPECT_EQ(inserted->at(0).kind, RowChange::Kind::kInsert);
   // "modify" in update1 carries full new values, not diffs.
   auto modified =
-      cache.ApplyUpdate(json::parse(R"({"Port": {")" + kRow +
+      cache.ApplyUpdate(json::parse(R"({"Port": {")" + RowUuid() +
                                     R"(": {"old": {"tag": 3}, "new": {"name": "p", "tag": 4}}}})"),
                         schema);
   ASSERT_TRUE(modified.ok());
   EXPECT_EQ(modified->at(0).kind, RowChange::Kind::kModify);
-  EXPECT_EQ(cache.table("Port").at(kRow)["tag"], 4);
+  EXPECT_EQ(cache.table("Port").at(RowUuid())["tag"], 4);
   auto deleted = cache.ApplyUpdate(
-      json::parse(R"({"Port": {")" + kRow + R"(": {"old": {"name": "p"}}}})"), schema);
+      json::parse(R"({"Port": {")" + RowUuid() + R"(": {"old": {"name": "p"}}}})"), schema);
   ASSERT_TRUE(deleted.ok());
   EXPECT_EQ(deleted->at(0).kind, RowChange::Kind::kDelete);
   EXPECT_TRUE(cache.table("Port").empty());

@@ -41,7 +41,7 @@ struct ClientOptions {
   std::chrono::milliseconds call_timeout{15000};  // for a reply from the server
   std::chrono::milliseconds connect_timeout{2000};
   // Idle this long: send an echo; idle twice this long: the server is dead.
-  std::chrono::milliseconds probe_interval{1500};
+  std::chrono::milliseconds probe_interval{2000};
   std::chrono::milliseconds backoff_min{100};
   std::chrono::milliseconds backoff_max{4000};
   size_t max_batch_operations = 5000;
