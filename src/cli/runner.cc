@@ -122,6 +122,12 @@ int Runner::Run(const std::vector<std::string>& words) {
     err_ << "hvctl: " << MessageOf(parsed.status()) << "\n";
     return kExitUsage;
   }
+  // Channels connect lazily, so making one here costs nothing, and a bad
+  // endpoint or TLS file is a usage error before any command runs.
+  if (StatusOr<std::shared_ptr<grpc::Channel>> channel = Channel(); !channel.ok()) {
+    err_ << "hvctl: " << MessageOf(channel.status()) << "\n";
+    return kExitUsage;
+  }
   Output output(out_, err_, json_);
   Invocation invocation(
       *parsed, options_, [this] { return Channel(); }, output);
