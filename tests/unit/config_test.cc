@@ -180,5 +180,45 @@ TEST(ConfigTest, ZeroWorkersIsRefused) {
   EXPECT_THAT(MessageOf(config.status()), ::testing::HasSubstr("agent.workers"));
 }
 
+// metrics.listen: loopback by default and unless allowed, since the endpoint
+// has no authentication; empty disables it; port 0 picks a free port.
+TEST(ConfigTest, MetricsKeysAreRead) {
+  EXPECT_EQ(Config{}.metrics_listen, "127.0.0.1:9464");
+  auto config =
+      ParseConfigToml("[metrics]\nlisten = \"0.0.0.0:9100\"\nallow_remote = true\n", "test.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->metrics_listen, "0.0.0.0:9100");
+  EXPECT_TRUE(config->metrics_allow_remote);
+  EXPECT_TRUE(ValidateConfig(*config).ok());
+  auto wrong_type = ParseConfigToml("[metrics]\nallow_remote = \"yes\"\n", "test.toml");
+  EXPECT_THAT(MessageOf(wrong_type.status()), ::testing::HasSubstr("metrics.allow_remote"));
+}
+
+class MetricsListenTest : public ::testing::TestWithParam<std::tuple<const char*, bool, bool>> {};
+
+TEST_P(MetricsListenTest, LoopbackUnlessAllowed) {
+  const auto [listen, allow_remote, valid] = GetParam();
+  Config config;
+  config.metrics_listen = listen;
+  config.metrics_allow_remote = allow_remote;
+  const Status status = ValidateConfig(config);
+  EXPECT_EQ(status.ok(), valid) << listen << ": " << status;
+  if (!valid) {
+    EXPECT_THAT(MessageOf(status), ::testing::HasSubstr("metrics.listen"));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, MetricsListenTest,
+    ::testing::Values(std::tuple{"127.0.0.1:9464", false, true},
+                      std::tuple{"127.1.2.3:0", false, true}, std::tuple{"[::1]:9464", false, true},
+                      std::tuple{"localhost:9464", false, true}, std::tuple{"", false, true},
+                      std::tuple{"0.0.0.0:9464", false, false},
+                      std::tuple{"10.0.0.5:9464", false, false},
+                      std::tuple{"[::]:9464", false, false}, std::tuple{"0.0.0.0:9464", true, true},
+                      std::tuple{"[::]:9464", true, true}, std::tuple{"127.0.0.1", false, false},
+                      std::tuple{"127.0.0.1:70000", false, false},
+                      std::tuple{"::1:9464", false, false}));
+
 }  // namespace
 }  // namespace hvagent::daemon
