@@ -12,6 +12,7 @@
 #include <toml++/toml.h>
 
 #include "hvagent/common/logging.h"
+#include "hvagent/network/linux_bridge.h"
 
 namespace hvagent::daemon {
 
@@ -126,7 +127,7 @@ StatusOr<Config> ParseConfigToml(std::string_view toml_text, std::string_view or
   auto annotate = [&](const Status& s) { return Annotate(s, origin); };
 
   if (Status s = RejectUnknownKeys(
-          root, "", {"api", "log", "libvirt", "ovsdb", "ovs", "agent", "limits", "metrics"});
+          root, "", {"api", "log", "libvirt", "ovsdb", "ovs", "agent", "limits", "metrics", "network"});
       !s.ok()) {
     return annotate(s);
   }
@@ -137,6 +138,7 @@ StatusOr<Config> ParseConfigToml(std::string_view toml_text, std::string_view or
   for (const Key& k :
        {Key{"api", {"unix_socket", "tcp_listen", "tls_cert", "tls_key", "tls_client_ca"}},
         Key{"log", {"level"}}, Key{"libvirt", {"uri"}}, Key{"ovsdb", {"endpoint"}},
+        Key{"network", {"internal_bridge", "internal_cidr"}},
         Key{"ovs", {"datapath_type"}},
         Key{"agent",
             {"state_dir", "shutdown_grace_seconds", "workers", "max_queued_calls",
@@ -165,6 +167,10 @@ StatusOr<Config> ParseConfigToml(std::string_view toml_text, std::string_view or
   }
   if (const auto* t = Section(root, "ovsdb")) {
     status.Update(ReadString(*t, "ovsdb", "endpoint", config.ovsdb_endpoint));
+  }
+  if (const auto* t = Section(root, "network")) {
+    status.Update(ReadString(*t, "network", "internal_bridge", config.internal_bridge));
+    status.Update(ReadString(*t, "network", "internal_cidr", config.internal_cidr));
   }
   if (const auto* t = Section(root, "ovs")) {
     status.Update(ReadString(*t, "ovs", "datapath_type", config.datapath_type));
@@ -238,6 +244,19 @@ Status ValidateValues(const Config& config) {
     return absl::InvalidArgumentError(fmt::format(
         "ovs.datapath_type '{}' must be system (kernel datapath) or netdev (userspace)",
         config.datapath_type));
+  }
+  if (config.internal_bridge.size() > 15 ||
+      config.internal_bridge.find_first_not_of(
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") !=
+          std::string::npos) {
+    return absl::InvalidArgumentError(fmt::format(
+        "network.internal_bridge '{}' must be empty or 1–15 characters [A-Za-z0-9_.-]",
+        config.internal_bridge));
+  }
+  if (auto spec = network::ParseLinuxBridgeSpec("virbr0", "network.internal_cidr",
+                                                config.internal_cidr);
+      !spec.ok()) {
+    return spec.status();
   }
   if (config.state_dir.empty() || config.state_dir.front() != '/') {
     return absl::InvalidArgumentError(

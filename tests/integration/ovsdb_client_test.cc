@@ -1,7 +1,11 @@
 // The monitoring OVSDB client against real daemons: a hermetic ovsdb-server
 // (cache, resync, keep-alive, coalescing, failure isolation) and a testbed's
 // ovs-vswitchd (a change returns only once it is applied).
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <latch>
@@ -239,6 +243,39 @@ TEST_F(OvsdbClientTest, HungServerIsDetectedByEchoAndReconnected) {
   ASSERT_TRUE(PollUntil([&] { return client.connected(); }));
   EXPECT_GE(client.stats().connects, 2U);
   ASSERT_TRUE(client.Transact(AddPortOps("br0", "alive", 1)).ok());
+}
+
+// A free TCP port on the loopback (the kernel's pick, released for the server).
+int FreeTcpPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  int port = -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+TEST_F(OvsdbClientTest, TcpEndpointWorksLikeUnix) {
+  const std::string dir = server_->endpoint().substr(5, server_->endpoint().size() - 5 - 8);
+  const int port = FreeTcpPort();
+  ASSERT_GT(port, 0);
+  const ProcessResult added =
+      RunProcess({"ovs-appctl", "-t", dir + "/ovsdb-server.ctl", "ovsdb-server/add-remote",
+                  fmt::format("ptcp:{}:127.0.0.1", port)});
+  ASSERT_TRUE(added.ok()) << added.err;
+  ovsdb::ClientOptions options = Options();
+  options.endpoint = fmt::format("tcp:127.0.0.1:{}", port);
+  ovsdb::Client client(options);
+  ASSERT_TRUE(client.WaitConnected(kPatience));
+  ASSERT_TRUE(client.Transact(AddPortOps("br0", "overtcp", 9)).ok());
+  ASSERT_TRUE(PollUntil([&] { return client.Find("Port", "name", "overtcp").size() == 1; }));
+  ExpectCacheEqualsServer(client, server_->endpoint());
 }
 
 TEST_F(OvsdbClientTest, ServerNeverReachableFailsFast) {

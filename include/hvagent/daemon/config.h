@@ -35,6 +35,11 @@ struct Config {
   int event_ring_capacity = 4096;
   // Networks per host.
   int max_networks = 4096;
+  // virbr0, the Linux bridge between the CVM and the host: made at start when
+  // set (e.g. "virbr0"; empty: none), the host taking an address in
+  // internal_cidr (the subnet: its first address; or the host's address/len).
+  std::string internal_bridge;
+  std::string internal_cidr = "192.168.5.0/24";
   // Prometheus endpoint (plain HTTP GET /metrics), HOST:PORT; empty disables
   // it; port 0 picks a free one. 9464 is the port OpenTelemetry's Prometheus
   // exporters use. Loopback only unless metrics_allow_remote: the endpoint has
