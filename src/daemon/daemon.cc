@@ -15,6 +15,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -47,7 +48,11 @@
 #include "hvagent/metrics/timed_transactor.h"
 #include "hvagent/network/bond_manager.h"
 #include "hvagent/network/bridge_manager.h"
+#include "hvagent/network/internal_port.h"
+#include "hvagent/network/linux_bridge.h"
+#include "hvagent/network/mirror.h"
 #include "hvagent/network/port_plugger.h"
+#include "hvagent/network/tunnel.h"
 #include "hvagent/ovsdb/client.h"
 #include "hvagent/store/database.h"
 #include "hvagent/store/network_store.h"
@@ -291,6 +296,24 @@ Status Daemon::Run() {
   // Every OVSDB user goes through the timed decorator (latency, batch sizes).
   metrics::TimedTransactor ovsdb(ovsdb_session, metrics);
   network::OvsdbPortPlugger plugger(ovsdb);
+  network::InternalPortManager internal_ports(ovsdb);
+  network::TunnelManager tunnels(ovsdb);
+  network::MirrorManager mirrors(ovsdb);
+  // virbr0 (network.internal_bridge), made at start when configured. A failure
+  // is logged, not fatal: VMs and the switch do not depend on it.
+  std::optional<network::LinuxBridgeSpec> internal_bridge;
+  if (!config_.internal_bridge.empty()) {
+    HVAGENT_ASSIGN_OR_RETURN(internal_bridge,
+                             network::ParseLinuxBridgeSpec(config_.internal_bridge,
+                                                           "network.internal_cidr",
+                                                           config_.internal_cidr));
+    if (Status made = network::LinuxBridge::Ensure(*internal_bridge); !made.ok()) {
+      spdlog::error("cannot make the internal bridge {}: {}", internal_bridge->name, made);
+    } else {
+      spdlog::info("internal bridge {} up, host address {}", internal_bridge->name,
+                   internal_bridge->host.ToString());
+    }
+  }
   network::BridgeManager bridges(ovsdb, config_.datapath_type);
   network::BondManager bonds(ovsdb);
   OvsNicBackend nic_backend(plugger);
@@ -373,6 +396,11 @@ Status Daemon::Run() {
   api::HostServiceImpl host_service(monitor, facts, maximums);
   api::NetworkServiceImpl network_service(pool, networks, replay, events, ovsdb,
                                           {.max_networks = config_.max_networks});
+  network_service.AttachPortManagers(
+      {.internal_ports = &internal_ports,
+       .tunnels = &tunnels,
+       .mirrors = &mirrors,
+       .internal_bridge = internal_bridge ? &*internal_bridge : nullptr});
   network_service.AttachSwitchManagers(bridges, bonds);
   api::EventServiceImpl event_service(events);
   api::VmServiceImpl vm_service(pool, vms, replay);

@@ -6,6 +6,10 @@
 #include "hvagent/api/event_hub.h"
 #include "hvagent/api/request_replay.h"
 #include "hvagent/common/worker_pool.h"
+#include "hvagent/network/internal_port.h"
+#include "hvagent/network/linux_bridge.h"
+#include "hvagent/network/mirror.h"
+#include "hvagent/network/tunnel.h"
 #include "hvagent/network/bond_manager.h"
 #include "hvagent/network/bridge_manager.h"
 #include "hvagent/ovsdb/transactor.h"
@@ -79,6 +83,47 @@ class NetworkServiceImpl final : public v1::NetworkService::CallbackService {
                                        const v1::DeleteBondRequest* request,
                                        v1::DeleteBondResponse* response) override;
 
+  // Internal ports, tunnels, mirrors and virbr0 (network_service_ports.cc).
+  // Until attached (the daemon does, before serving) they answer UNAVAILABLE;
+  // GetInternalNetwork answers FAILED_PRECONDITION without a configured bridge.
+  struct PortManagers {
+    network::InternalPortManager* internal_ports = nullptr;
+    network::TunnelManager* tunnels = nullptr;
+    network::MirrorManager* mirrors = nullptr;
+    const network::LinuxBridgeSpec* internal_bridge = nullptr;
+  };
+  void AttachPortManagers(PortManagers managers) { ports_ = managers; }
+  grpc::ServerUnaryReactor* CreateInternalPort(grpc::CallbackServerContext* context,
+                                               const v1::CreateInternalPortRequest* request,
+                                               v1::InternalPort* response) override;
+  grpc::ServerUnaryReactor* ListInternalPorts(grpc::CallbackServerContext* context,
+                                              const v1::ListInternalPortsRequest* request,
+                                              v1::ListInternalPortsResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteInternalPort(grpc::CallbackServerContext* context,
+                                               const v1::DeleteInternalPortRequest* request,
+                                               v1::DeleteInternalPortResponse* response) override;
+  grpc::ServerUnaryReactor* CreateTunnel(grpc::CallbackServerContext* context,
+                                         const v1::CreateTunnelRequest* request,
+                                         v1::Tunnel* response) override;
+  grpc::ServerUnaryReactor* ListTunnels(grpc::CallbackServerContext* context,
+                                        const v1::ListTunnelsRequest* request,
+                                        v1::ListTunnelsResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteTunnel(grpc::CallbackServerContext* context,
+                                         const v1::DeleteTunnelRequest* request,
+                                         v1::DeleteTunnelResponse* response) override;
+  grpc::ServerUnaryReactor* CreateMirror(grpc::CallbackServerContext* context,
+                                         const v1::CreateMirrorRequest* request,
+                                         v1::Mirror* response) override;
+  grpc::ServerUnaryReactor* ListMirrors(grpc::CallbackServerContext* context,
+                                        const v1::ListMirrorsRequest* request,
+                                        v1::ListMirrorsResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteMirror(grpc::CallbackServerContext* context,
+                                         const v1::DeleteMirrorRequest* request,
+                                         v1::DeleteMirrorResponse* response) override;
+  grpc::ServerUnaryReactor* GetInternalNetwork(grpc::CallbackServerContext* context,
+                                               const v1::GetInternalNetworkRequest* request,
+                                               v1::InternalNetwork* response) override;
+
  private:
   void PublishChange(const std::string& name, const std::string& change, uint32_t vlan_id);
 
@@ -88,6 +133,9 @@ class NetworkServiceImpl final : public v1::NetworkService::CallbackService {
   EventHub& events_;
   ovsdb::Transactor& ovsdb_;
   const Limits limits_;
+  PortManagers ports_;  // set by AttachPortManagers
+  void PublishPortEvent(const std::string& bridge, const std::string& port,
+                        const std::string& change);
   // Bridges and bonds: set by AttachSwitchManagers.
   network::BridgeManager* bridges_ = nullptr;
   network::BondManager* bonds_ = nullptr;

@@ -1,0 +1,187 @@
+// Internal ports, tunnels, mirrors and virbr0 through the gRPC API of a real
+// hvagentd on the testbed: each RPC, request_id replay, refusals with their
+// codes, and a restarted agent listing what it made from OVSDB alone.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <thread>
+
+#include "hvagent/v1/network.grpc.pb.h"
+#include "hvagent_test/agent_process.h"
+#include "hvagent_test/testbed.h"
+
+namespace hvagent::testing {
+namespace {
+
+bool Eventually(const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  return done();
+}
+
+class PortsApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    bed_ = Testbed::Start(&error);
+    ASSERT_NE(bed_, nullptr) << error;
+    agent_ = StartAgent();
+    ASSERT_NE(agent_, nullptr);
+    // The agent makes br0 when OVSDB comes.
+    ASSERT_TRUE(Eventually([&] { return bed_->Vsctl({"br-exists", "br0"}).ok(); }));
+  }
+
+  std::unique_ptr<AgentProcess> StartAgent(const std::string& state_dir = "") {
+    auto agent = std::make_unique<AgentProcess>(
+        AgentOptions{.libvirt_uri = bed_->libvirt_uri(),
+                     .ovsdb_endpoint = "unix:" + bed_->ovsdb_socket(),
+                     .state_dir = state_dir,
+                     .extra_args = {"--datapath-type", "netdev", "--internal-bridge", "virbr0",
+                                    "--internal-cidr", "192.168.5.0/24"},
+                     // Internal ports and virbr0 are made where OVS runs.
+                     .netns = bed_->netns()});
+    if (!agent->Start()) {
+      ADD_FAILURE() << agent->log();
+      return nullptr;
+    }
+    stub_ = v1::NetworkService::NewStub(agent->Channel());
+    return agent;
+  }
+
+  std::unique_ptr<Testbed> bed_;
+  std::unique_ptr<AgentProcess> agent_;
+  std::unique_ptr<v1::NetworkService::Stub> stub_;
+};
+
+TEST_F(PortsApiTest, EveryPortRpcAndARestartedAgentRebuildsItsView) {
+  v1::CreateNetworkRequest net;
+  net.set_name("vlan.10");
+  net.set_vlan_id(10);
+  v1::Network network;
+  ASSERT_TRUE(stub_->CreateNetwork(Ctx().get(), net, &network).ok());
+
+  // Internal port on the network's VLAN, with its address, replayed by request_id.
+  v1::CreateInternalPortRequest ip;
+  ip.set_request_id("ip-1");
+  ip.set_name("hvint10");
+  ip.set_network("vlan.10");
+  ip.set_address("10.5.0.1/24");
+  v1::InternalPort port;
+  grpc::Status s = stub_->CreateInternalPort(Ctx().get(), ip, &port);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(port.bridge(), "br0");
+  EXPECT_EQ(port.vlan_id(), 10u);
+  v1::InternalPort replayed;
+  ASSERT_TRUE(stub_->CreateInternalPort(Ctx().get(), ip, &replayed).ok());
+  EXPECT_EQ(replayed.SerializeAsString(), port.SerializeAsString());
+  EXPECT_EQ(bed_->Vsctl({"get", "Port", "hvint10", "tag"}).out, "10\n");
+  EXPECT_NE(bed_->Exec({"ip", "-4", "addr", "show", "hvint10"}).out.find("10.5.0.1/24"),
+            std::string::npos);
+
+  v1::CreateInternalPortRequest bad = ip;
+  bad.set_request_id("");
+  bad.set_address("10.5.0.1");
+  EXPECT_EQ(stub_->CreateInternalPort(Ctx().get(), bad, &port).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  bad.set_address("");
+  bad.set_network("vlan.99");
+  EXPECT_EQ(stub_->CreateInternalPort(Ctx().get(), bad, &port).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  // A tunnel on br0 (the default bridge).
+  v1::CreateTunnelRequest tunnel;
+  tunnel.set_request_id("tun-1");
+  tunnel.mutable_tunnel()->set_name("vx-host2");
+  tunnel.mutable_tunnel()->set_remote_ip("172.31.0.2");
+  tunnel.mutable_tunnel()->set_vni(5000);
+  v1::Tunnel made;
+  s = stub_->CreateTunnel(Ctx().get(), tunnel, &made);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(made.bridge(), "br0");
+  EXPECT_EQ(bed_->Vsctl({"get", "Interface", "vx-host2", "options:key"}).out, "\"5000\"\n");
+  v1::CreateTunnelRequest bad_tunnel = tunnel;
+  bad_tunnel.set_request_id("");
+  bad_tunnel.mutable_tunnel()->set_name("vx-bad");
+  bad_tunnel.mutable_tunnel()->set_vni(16777216);
+  s = stub_->CreateTunnel(Ctx().get(), bad_tunnel, &made);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("vni"), std::string::npos) << s.error_message();
+
+  // A mirror of the internal port's traffic to a port made by the test.
+  ASSERT_TRUE(
+      bed_->Vsctl({"add-port", "br0", "mon0", "--", "set", "Interface", "mon0", "type=internal"})
+          .ok());
+  v1::CreateMirrorRequest mirror;
+  mirror.mutable_mirror()->set_name("span1");
+  mirror.mutable_mirror()->add_select_src_ports("hvint10");
+  mirror.mutable_mirror()->set_output_port("mon0");
+  v1::Mirror mirrored;
+  s = stub_->CreateMirror(Ctx().get(), mirror, &mirrored);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::CreateMirrorRequest empty_mirror;
+  empty_mirror.mutable_mirror()->set_name("none");
+  empty_mirror.mutable_mirror()->set_output_port("mon0");
+  EXPECT_EQ(stub_->CreateMirror(Ctx().get(), empty_mirror, &mirrored).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  // virbr0, made at start from the configuration.
+  v1::InternalNetwork internal;
+  s = stub_->GetInternalNetwork(Ctx().get(), {}, &internal);
+  ASSERT_TRUE(s.ok()) << s.error_message() << agent_->log();
+  EXPECT_EQ(internal.bridge(), "virbr0");
+  EXPECT_EQ(internal.subnet(), "192.168.5.0/24");
+  EXPECT_EQ(internal.host_address(), "192.168.5.1");
+
+  // A restarted agent lists the same from OVSDB alone.
+  const std::string state_dir = agent_->state_dir();
+  ASSERT_EQ(agent_->Stop(), 0);
+  agent_ = StartAgent(state_dir);
+  ASSERT_NE(agent_, nullptr);
+  v1::ListInternalPortsResponse ports;
+  ASSERT_TRUE(Eventually([&] {
+    ports.Clear();
+    return stub_->ListInternalPorts(Ctx().get(), {}, &ports).ok();
+  }));
+  ASSERT_EQ(ports.ports_size(), 1);
+  EXPECT_EQ(ports.ports(0).SerializeAsString(), port.SerializeAsString());
+  v1::ListTunnelsResponse tunnels;
+  ASSERT_TRUE(stub_->ListTunnels(Ctx().get(), {}, &tunnels).ok());
+  ASSERT_EQ(tunnels.tunnels_size(), 1);
+  EXPECT_EQ(tunnels.tunnels(0).remote_ip(), "172.31.0.2");
+  EXPECT_EQ(tunnels.tunnels(0).vni(), 5000u);
+  v1::ListMirrorsResponse mirrors;
+  ASSERT_TRUE(stub_->ListMirrors(Ctx().get(), {}, &mirrors).ok());
+  ASSERT_EQ(mirrors.mirrors_size(), 1);
+  EXPECT_EQ(mirrors.mirrors(0).output_port(), "mon0");
+
+  // Deletes, and what is already gone is NOT_FOUND; what is not the agent's
+  // is left alone.
+  v1::DeleteMirrorRequest del_mirror;
+  del_mirror.set_name("span1");
+  v1::DeleteMirrorResponse del_mirror_response;
+  ASSERT_TRUE(stub_->DeleteMirror(Ctx().get(), del_mirror, &del_mirror_response).ok());
+  EXPECT_EQ(stub_->DeleteMirror(Ctx().get(), del_mirror, &del_mirror_response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::DeleteTunnelRequest del_tunnel;
+  del_tunnel.set_name("vx-host2");
+  v1::DeleteTunnelResponse del_tunnel_response;
+  ASSERT_TRUE(stub_->DeleteTunnel(Ctx().get(), del_tunnel, &del_tunnel_response).ok());
+  EXPECT_FALSE(bed_->Vsctl({"get", "Port", "vx-host2", "name"}).ok());
+  v1::DeleteInternalPortRequest del_port;
+  del_port.set_name("mon0");
+  v1::DeleteInternalPortResponse del_port_response;
+  EXPECT_EQ(stub_->DeleteInternalPort(Ctx().get(), del_port, &del_port_response).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  del_port.set_name("hvint10");
+  ASSERT_TRUE(stub_->DeleteInternalPort(Ctx().get(), del_port, &del_port_response).ok());
+  EXPECT_FALSE(bed_->Vsctl({"get", "Port", "hvint10", "name"}).ok());
+  EXPECT_TRUE(bed_->Vsctl({"get", "Port", "mon0", "name"}).ok());
+}
+
+}  // namespace
+}  // namespace hvagent::testing
