@@ -250,6 +250,50 @@ TEST_F(HvctlTest, SeedsTrunkedNicLineEndsUpInOvsdb) {
   Ok({"vm.delete", "fooVM"});
 }
 
+TEST_F(HvctlTest, DisksAndNicUpdates) {
+  const ProcessResult net = Run({"net.create", "vlan.10", "vlan=10"});
+  ASSERT_TRUE(net.ok() || net.err.find("ALREADY_EXISTS") != std::string::npos) << net.err;
+  Ok(GuestVm("dev-vm", "sleep 3600\n"));
+
+  // A new 64 MiB volume: listed, and its file on the host has that size.
+  nlohmann::json disk = Json({"vm.disk_create", "dev-vm", "create_size=64M", "bus=scsi"});
+  const std::string device = disk["device_id"];
+  const std::string path = disk["path"];
+  ASSERT_FALSE(device.empty()) << disk.dump();
+  EXPECT_EQ(disk["size_bytes"], std::to_string(64ULL << 20));
+  EXPECT_EQ(std::filesystem::file_size(path), 64ULL << 20);
+  EXPECT_THAT(Ok({"vm.disk_list", "dev-vm"}),
+              MatchesRegex("DEVICE +BUS +SIZE_BYTES +PATH +AGENT_CREATED\n" + device +
+                           " +DISK_BUS_SCSI +67108864 +" + path + " +true\n"));
+  const ProcessResult two = Run({"vm.disk_create", "dev-vm", "create_size=1G", "file=/x"});
+  EXPECT_EQ(two.exit_code, 2);
+  EXPECT_THAT(two.err, HasSubstr("give exactly one of create_size=SIZE, file=PATH"));
+
+  // An access NIC becomes trunked in place on the running VM.
+  nlohmann::json nic = Json({"vm.nic_create", "dev-vm", "network=vlan.10"});
+  const std::string mac = nic["mac"];
+  const std::string tap = nic["tap"];
+  EXPECT_EQ(Json({"vm.on", "dev-vm"})["power_state"], "POWER_STATE_ON");
+  EXPECT_EQ(PortColumn(tap, "tag"), "10");
+  EXPECT_EQ(PortColumn(tap, "trunks"), "[]");
+  nlohmann::json updated =
+      Json({"vm.nic_update", "dev-vm", mac, "vlan_mode=kTrunked", "trunked_networks=20,30"});
+  EXPECT_EQ(updated["spec"]["network"], "vlan.10");  // kept
+  EXPECT_EQ(PortColumn(tap, "vlan_mode"), "native-untagged");
+  EXPECT_EQ(PortColumn(tap, "tag"), "10");
+  EXPECT_EQ(PortColumn(tap, "trunks"), "[20, 30]");
+  // Back to access: the trunks go too.
+  Json({"vm.nic_update", "dev-vm", mac, "vlan_mode=kAccess"});
+  EXPECT_EQ(PortColumn(tap, "trunks"), "[]");
+  EXPECT_EQ(PortColumn(tap, "tag"), "10");
+
+  EXPECT_EQ(Json({"vm.off", "dev-vm"})["power_state"], "POWER_STATE_OFF");
+  EXPECT_EQ(Ok({"vm.disk_delete", "dev-vm", device}), "disk " + device + " of vm dev-vm deleted\n");
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_EQ(Json({"vm.get", "dev-vm"})["disks"].size(), 0u);
+  Ok({"vm.delete", "dev-vm"});
+}
+
 // `hvctl … events.watch …` in the background, its output in `log`.
 class Watch {
  public:
