@@ -16,7 +16,9 @@ GaugeFamily Counter(const char* name, const char* help, uint64_t value) {
 std::vector<GaugeFamily> OvsdbClientFamilies(const ovsdb::ClientStats& stats) {
   // Members per transact, as a histogram over powers of two.
   Sample batches{.labels = {}, .value = 0, .buckets = {}, .sum = 0};
-  for (double bound = 1; bound <= 1024; bound *= 2) batches.buckets.emplace_back(bound, 0);
+  for (int shift = 0; shift <= 10; ++shift) {
+    batches.buckets.emplace_back(static_cast<double>(1 << shift), 0);
+  }
   for (const auto& [members, transacts] : stats.batch_sizes) {
     batches.value += static_cast<double>(transacts);
     batches.sum += static_cast<double>(members * transacts);
