@@ -26,8 +26,10 @@ else
   "$src_dir/scripts/testbed" up "$state"
   # shellcheck disable=SC1091
   . "$state/env"
+  # No openvswitch kernel module is needed: the testbed's bridges use the
+  # userspace datapath.
   args+=(--libvirt-uri "$HVTB_LIBVIRT_URI" --ovsdb "unix:$HVTB_OVSDB_SOCK"
-         --state-dir "$src_dir/var/agent-state")
+         --state-dir "$src_dir/var/agent-state" --datapath-type netdev)
   # The agent lives in the testbed's network namespace: the taps and bridges
   # it makes belong there.
   run=(ip netns exec "$HVTB_NETNS" "$agent" "${args[@]}")

@@ -195,6 +195,7 @@ void VmStatusToProto(const compute::VmStatus& status, v1::Vm* out) {
   }
   for (const compute::DiskConfig& disk : c.disks) {
     DiskToProto(disk, out->add_disks());
+    *spec->add_disks() = out->disks(out->disks_size() - 1).spec();
   }
 }
 
