@@ -329,6 +329,39 @@ Status Daemon::Run() {
   // Declared after what its tasks use, so it finishes them first on the way out.
   WorkerPool pool(static_cast<size_t>(config_.workers),
                   static_cast<size_t>(config_.max_queued_calls));
+  // br0 exists by default: made (with its internal port) when missing; an
+  // existing br0, whoever made it, is left as it is. Run under the key the
+  // bridge RPCs use, so it never races a CreateBridge.
+  auto ensure_br0 = [&bridges] {
+    auto created = bridges.Ensure(network::kDefaultBridgeName);
+    if (!created.ok()) {
+      spdlog::warn("cannot make sure of bridge {}: {}", network::kDefaultBridgeName,
+                   created.status());
+    } else if (*created) {
+      spdlog::info("created bridge {} (datapath {})", network::kDefaultBridgeName,
+                   bridges.default_datapath_type());
+    }
+  };
+  // And again whenever a Bridge row goes: a deleted br0, or an ovsdb-server
+  // back without its database after an outage shorter than a health probe.
+  struct ListenerGuard {
+    ListenerGuard(ovsdb::Client& c, uint64_t i) : client(c), id(i) {}
+    ListenerGuard(const ListenerGuard&) = delete;
+    ListenerGuard& operator=(const ListenerGuard&) = delete;
+    ~ListenerGuard() { client.RemoveListener(id); }
+    ovsdb::Client& client;
+    uint64_t id;
+  };
+  const ListenerGuard bridge_watch{
+      ovsdb_session,
+      ovsdb_session.AddListener([&pool, &ensure_br0](const std::vector<ovsdb::RowChange>& changes) {
+        for (const ovsdb::RowChange& change : changes) {
+          if (change.table == "Bridge" && change.kind == ovsdb::RowChange::Kind::kDelete) {
+            (void)pool.Submit("switch", ensure_br0);
+            return;
+          }
+        }
+      })};
   // Each time a backend comes (back), running VMs get their ports checked:
   // after an agent restart, or an ovsdb-server that lost its configuration.
   auto reconcile = [&vms, &pool] {
@@ -372,21 +405,7 @@ Status Daemon::Run() {
     api::BackendToProto(status, event.mutable_backend()->mutable_state());
     events.Publish(std::move(event));
     if (status.connected) (void)pool.Submit("reconcile", reconcile);
-    // br0 exists by default: made (with its internal port) whenever OVSDB
-    // comes and it is missing; an existing br0 is left as it is. Under the
-    // key the bridge RPCs use, so it never races a CreateBridge.
-    if (status.connected && status.name == "ovsdb") {
-      (void)pool.Submit("switch", [&bridges] {
-        auto created = bridges.Ensure(network::kDefaultBridgeName);
-        if (!created.ok()) {
-          spdlog::warn("cannot make sure of bridge {}: {}", network::kDefaultBridgeName,
-                       created.status());
-        } else if (*created) {
-          spdlog::info("created bridge {} (datapath {})", network::kDefaultBridgeName,
-                       bridges.default_datapath_type());
-        }
-      });
-    }
+    if (status.connected && status.name == "ovsdb") (void)pool.Submit("switch", ensure_br0);
     std::lock_guard lock(health_mu);
     if (live_server != nullptr) UpdateHealth(*live_server->GetHealthCheckService(), monitor);
   });

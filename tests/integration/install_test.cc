@@ -100,7 +100,7 @@ TEST_F(InstallTest, UnitDirectives) {
   for (const char* directive :
        {"Type=notify\n", "WatchdogSec=", "Restart=on-failure\n", "NotifyAccess=main\n",
         "ProtectSystem=strict\n", "PrivateTmp=yes\n", "ProtectHome=yes\n", "NoNewPrivileges=yes\n",
-        "CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW\n",
+        "CapabilityBoundingSet=CAP_NET_ADMIN\n",
         "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK\n",
         "SystemCallFilter=@system-service\n", "StateDirectory=hvagent\n",
         "RuntimeDirectory=hvagent\n", "DeviceAllow=/dev/net/tun rw\n"}) {
