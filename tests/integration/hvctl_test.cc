@@ -336,10 +336,10 @@ TEST_F(HvctlTest, EventsWatchStreamsUntilCountDurationOrCtrlC) {
       EXPECT_FALSE(e["resume_token"].get<std::string>().empty());
     }
   }
-  // Ctrl-C: a clean exit (0) once the stream runs.
+  // Ctrl-C (text mode): a clean exit (0) once the stream runs.
   {
     const std::string log = BuildDir() + "/hvctl-test-watch2.log";
-    Watch watch(Argv({"-o", "json", "events.watch", "kinds=kNetwork"}), log);
+    Watch watch(Argv({"events.watch", "kinds=kNetwork"}), log);
     bool streaming = false;
     for (int i = 1; i <= 120 && !streaming; ++i) {
       Run({"net.create", "int." + std::to_string(i), "vlan=" + std::to_string(300 + i)});
@@ -349,6 +349,10 @@ TEST_F(HvctlTest, EventsWatchStreamsUntilCountDurationOrCtrlC) {
       }
     }
     ASSERT_TRUE(streaming);
+    // Text: SEQUENCE TIME KIND OBJECT key=value…
+    EXPECT_THAT(ReadFile(log), MatchesRegex("[0-9]+ [0-9T:.Z-]+ NETWORK int\\.[0-9]+ "
+                                            "network=int\\.[0-9]+ change=created "
+                                            "vlan_id=3[0-9]+\n(.|\n)*"));
     EXPECT_TRUE(watch.process().Running());
     watch.process().Signal(SIGINT);
     EXPECT_EQ(watch.process().Wait(std::chrono::seconds(60)), 0);
