@@ -21,6 +21,7 @@ using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
 constexpr const char* kMonitorId = "hvagent";
+constexpr auto kStableConnection = std::chrono::seconds(10);
 // ovs-vswitchd takes this OVSDB lock (vswitchd/bridge.c) so that only one runs.
 constexpr const char* kVswitchdLock = "ovs_vswitchd";
 
@@ -280,17 +281,21 @@ void Client::RunIo() {
         continue;
       }
       quiet = false;
-      backoff = options_.backoff_min;
       std::lock_guard lock(mu_);
       stream = stream_;
       if (!stream) continue;
     }
+    const auto connected_at = Clock::now();
     const Status why = ReadLoop(stream);
     Disconnect(why);
     if (why.code() == absl::StatusCode::kCancelled) return;
     spdlog::warn("ovsdb: connection to {} lost: {}; reconnecting", options_.endpoint, why);
+    // Only a connection that lasted starts the backoff over: a server that
+    // accepts and then drops us at once is retried ever more slowly.
+    if (Clock::now() - connected_at > kStableConnection) backoff = options_.backoff_min;
     std::unique_lock lock(mu_);
-    state_cv_.wait_for(lock, options_.backoff_min, [this] { return stop_; });
+    state_cv_.wait_for(lock, backoff, [this] { return stop_; });
+    backoff = std::min(backoff * 2, options_.backoff_max);
   }
 }
 
