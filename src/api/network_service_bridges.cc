@@ -192,6 +192,11 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::DeleteBridge(grpc::CallbackServerC
                                                            v1::DeleteBridgeResponse* response) {
   Status valid = ValidateRequestId(request->request_id());
   valid.Update(ValidateInterfaceName("name", request->name()));
+  if (request->name() == network::kDefaultBridgeName) {
+    // The agent makes br0 again whenever it goes (daemon.cc).
+    valid.Update(absl::FailedPreconditionError(
+        fmt::format("name: '{}' is the default bridge; it always exists", request->name())));
+  }
   if (!valid.ok()) return FinishNow(context, valid);
   if (bridges_ == nullptr) return FinishNow(context, NotAttached());
 

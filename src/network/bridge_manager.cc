@@ -128,7 +128,14 @@ StatusOr<BridgeInfo> BridgeManager::Create(const std::string& name,
         "name for its internal port",
         name));
   }
-  HVAGENT_RETURN_IF_ERROR(ovsdb_.Transact(CreateBridgeOperations(name, type)).status());
+  HVAGENT_ASSIGN_OR_RETURN(const nlohmann::json results,
+                           ovsdb_.Transact(CreateBridgeOperations(name, type)));
+  // Without the root row nothing references the new bridge and OVSDB drops it
+  // at commit: a database nobody initialised (ovs-vsctl init, ovs-ctl start).
+  if (results.size() < 7 || results[6].value("count", 0) != 1) {
+    return absl::FailedPreconditionError(fmt::format(
+        "bridge '{}' not created: the OVSDB has no Open_vSwitch row (not initialised)", name));
+  }
   return Get(name);
 }
 

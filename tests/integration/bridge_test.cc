@@ -102,6 +102,38 @@ TEST_F(BridgeApiTest, Br0IsMadeAtStartWithItsInternalPortAndLeftAloneAfterAResta
             rows);
 }
 
+TEST_F(BridgeApiTest, Br0ComesBackWhenOvsdbServerRestartsWithoutItsDatabase) {
+  ASSERT_TRUE(Eventually([&] { return bed_->Vsctl({"br-exists", "br0"}).ok(); }));
+  const std::string uuid = Vsctl({"get", "Bridge", "br0", "_uuid"});
+
+  // Restarted with its database: br0 is the same row, not a second one.
+  ASSERT_TRUE(bed_->StopDaemon("ovsdb"));
+  ASSERT_TRUE(bed_->StartDaemon("ovsdb"));
+  ASSERT_TRUE(Eventually([&] {
+    v1::ListBridgesResponse list;
+    return stub_->ListBridges(Ctx().get(), {}, &list).ok() && list.bridges_size() == 1;
+  }));
+  EXPECT_EQ(Vsctl({"get", "Bridge", "br0", "_uuid"}), uuid);
+
+  // Restarted with a new, empty database (only the root row, as a host's OVS
+  // start script leaves it): the agent makes br0 again when it reconnects.
+  ASSERT_TRUE(bed_->StopDaemon("ovsdb"));
+  const std::string db = bed_->state_dir() + "/ovs/conf.db";
+  ASSERT_TRUE(RunProcess({"rm", "-f", db}).ok());
+  ASSERT_TRUE(
+      RunProcess({"ovsdb-tool", "create", db, "/usr/share/openvswitch/vswitch.ovsschema"}).ok());
+  ASSERT_TRUE(
+      RunProcess({"ovsdb-tool", "transact", db,
+                  R"(["Open_vSwitch", {"op": "insert", "table": "Open_vSwitch", "row": {}}])"})
+          .ok());
+  ASSERT_TRUE(bed_->StartDaemon("ovsdb"));
+  ASSERT_TRUE(Eventually([&] { return bed_->Vsctl({"br-exists", "br0"}).ok(); })) << agent_->log();
+  EXPECT_NE(Vsctl({"get", "Bridge", "br0", "_uuid"}), uuid);
+  EXPECT_EQ(Vsctl({"get", "Bridge", "br0", "external_ids:owner"}), "hvagent\n");
+  EXPECT_EQ(Vsctl({"get", "Bridge", "br0", "datapath_type"}), "netdev\n");
+  EXPECT_EQ(Vsctl({"get", "Interface", "br0", "type"}), "internal\n");
+}
+
 TEST_F(BridgeApiTest, BondLifecycleThroughTheApi) {
   ASSERT_TRUE(Eventually([&] { return bed_->Vsctl({"br-exists", "br0"}).ok(); }));
   v1::CreateBondRequest create;
@@ -296,6 +328,14 @@ TEST_F(BridgeApiTest, BridgesAndRefusalsMapToGrpcCodes) {
          return stub_->DeleteBridge(Ctx().get(), r, &d);
        },
        grpc::FAILED_PRECONDITION, "not created by hvagent"},
+      {"the default bridge",
+       [&] {
+         v1::DeleteBridgeRequest r;
+         r.set_name("br0");
+         v1::DeleteBridgeResponse d;
+         return stub_->DeleteBridge(Ctx().get(), r, &d);
+       },
+       grpc::FAILED_PRECONDITION, "default bridge"},
       {"bridge used by a network",
        [&] {
          v1::DeleteBridgeRequest r;
