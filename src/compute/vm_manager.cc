@@ -491,6 +491,16 @@ StatusOr<VmStatus> VmManager::AddNic(const std::string& name, NicConfig nic) {
   return StatusOf(*defined);
 }
 
+StatusOr<libvirt::Domain> VmManager::UnplugAndDefine(Owned& vm, VmConfig config,
+                                                     const std::string& device) {
+  config.generation += 1;
+  HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
+  if (IsActive(state)) HVAGENT_RETURN_IF_ERROR(vm.domain.DetachLiveDevice(device));
+  HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
+  return conn->DefineDomain(xml);
+}
+
 StatusOr<VmStatus> VmManager::RemoveNic(const std::string& name, const std::string& mac) {
   HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
   VmConfig config = vm.config;
@@ -502,12 +512,7 @@ StatusOr<VmStatus> VmManager::RemoveNic(const std::string& name, const std::stri
   const NicConfig nic = *it;
   HVAGENT_ASSIGN_OR_RETURN(const std::string device, NicDeviceXml(config, mac));
   config.nics.erase(it);
-  config.generation += 1;
-  HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
-  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
-  if (IsActive(state)) HVAGENT_RETURN_IF_ERROR(vm.domain.DetachLiveDevice(device));
-  HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
-  HVAGENT_ASSIGN_OR_RETURN(auto defined, conn->DefineDomain(xml));
+  HVAGENT_ASSIGN_OR_RETURN(auto defined, UnplugAndDefine(vm, std::move(config), device));
   HVAGENT_RETURN_IF_ERROR(Annotate(nics_.Detach(nic), fmt::format("NIC {} removed", mac)));
   return StatusOf(defined);
 }
@@ -636,12 +641,7 @@ StatusOr<VmStatus> VmManager::RemoveDisk(const std::string& name, const std::str
   const DiskConfig disk = *it;
   HVAGENT_ASSIGN_OR_RETURN(const std::string device, DiskDeviceXml(config, target));
   config.disks.erase(it);
-  config.generation += 1;
-  HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
-  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
-  if (IsActive(state)) HVAGENT_RETURN_IF_ERROR(vm.domain.DetachLiveDevice(device));
-  HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
-  HVAGENT_ASSIGN_OR_RETURN(auto defined, conn->DefineDomain(xml));
+  HVAGENT_ASSIGN_OR_RETURN(auto defined, UnplugAndDefine(vm, std::move(config), device));
   // The image goes last: only once no definition names it.
   if (disk.agent_created && !keep_volume) {
     std::error_code ec;

@@ -113,8 +113,23 @@ class VmApiTest : public ::testing::Test {
     return false;
   }
 
+  // Creates network `name` on br0 and `vlan`, asserting it worked.
+  void CreateNetwork(const std::string& name, uint32_t vlan) {
+    v1::CreateNetworkRequest net;
+    net.set_name(name);
+    net.set_vlan_id(vlan);
+    v1::Network out;
+    const grpc::Status s = networks()->CreateNetwork(Ctx().get(), net, &out);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
   std::string PortColumn(const std::string& port, const std::string& column) {
-    auto r = bed_->Vsctl({"get", "Port", port, column});
+    return Column("Port", port, column);
+  }
+
+  // A column of an OVSDB row as ovs-vsctl shows it, or "(missing)".
+  std::string Column(const std::string& table, const std::string& row, const std::string& column) {
+    auto r = bed_->Vsctl({"get", table, row, column});
     std::string out = r.out;
     while (!out.empty() && out.back() == '\n') out.pop_back();
     return r.ok() ? out : "(missing)";

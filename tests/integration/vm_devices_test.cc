@@ -165,11 +165,7 @@ TEST_F(VmDevicesTest, DiskRefusalsNameTheProblemAndLeaveNothing) {
 }
 
 TEST_F(VmDevicesTest, NicChangesFromAccessToTrunkedInPlaceOnARunningGuest) {
-  v1::CreateNetworkRequest net;
-  net.set_name("vlan.20");
-  net.set_vlan_id(20);
-  v1::Network network;
-  ASSERT_TRUE(networks()->CreateNetwork(Ctx().get(), net, &network).ok());
+  CreateNetwork("vlan.20", 20);
   // Untagged traffic reaches VLAN 10's peer; tagged VLAN 20 (eth0.20) only
   // once the port trunks it. The guest keeps trying until it gets through.
   const std::string script =
@@ -350,10 +346,7 @@ TEST_F(VmDevicesTest, NicQosIsAppliedToThePortAndCleared) {
   ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "qossy", &vm).ok());
   const std::string tap = vm.nics(0).tap();
   auto interface_column = [&](const std::string& column) {
-    auto r = bed_->Vsctl({"get", "Interface", tap, column});
-    std::string out = r.out;
-    while (!out.empty() && out.back() == '\n') out.pop_back();
-    return out;
+    return Column("Interface", tap, column);
   };
   v1::UpdateNicRequest req;
   req.set_vm_name("qossy");

@@ -239,11 +239,7 @@ TEST_F(VmLifecycleTest, RestartedAgentReplugsARunningVmsLostPort) {
 }
 
 TEST_F(VmLifecycleTest, NicHotPlugIsSeenInsideTheGuestAndUnplugCleansUp) {
-  v1::CreateNetworkRequest net;
-  net.set_name("vlan.20");
-  net.set_vlan_id(20);
-  v1::Network network;
-  ASSERT_TRUE(networks()->CreateNetwork(Ctx().get(), net, &network).ok());
+  CreateNetwork("vlan.20", 20);
   const std::string script =
       "echo WAITING-ETH1\n"
       "while [ ! -e /sys/class/net/eth1 ]; do sleep 0.2; done\n"

@@ -161,6 +161,9 @@ class VmManager final : public NetworkUsage {
   Status CheckLimits(const VmConfig& config) const;
   StatusOr<DomainType> GuestDomainType();
 
+  // Unplugs `device` from the VM if it runs, then defines `config` (the VM
+  // without that device) as its next generation.
+  StatusOr<libvirt::Domain> UnplugAndDefine(Owned& vm, VmConfig config, const std::string& device);
   // Links the agent-created images of `config` under disks/kept/.
   Status KeepImages(const VmConfig& config);
   // The VMs (by name) with a NIC on `network`.
