@@ -14,6 +14,7 @@ namespace {
 std::vector<std::string> Uuids(const std::vector<std::string>& names,
                                const std::map<std::string, std::string>& port_uuids) {
   std::vector<std::string> out;
+  out.reserve(names.size());
   for (const auto& name : names) out.push_back(port_uuids.at(name));
   return out;
 }

@@ -217,7 +217,7 @@ StatusOr<std::vector<std::vector<char>>> NetlinkSocket::Dump(std::vector<char> m
     return FromErrno(errno, what);
   }
   std::vector<std::vector<char>> answers;
-  std::vector<char> buf(64 * 1024);
+  std::vector<char> buf(size_t{64} * 1024);
   while (true) {
     const ssize_t n = recv(fd_, buf.data(), buf.size(), 0);
     if (n < 0) {

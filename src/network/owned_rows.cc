@@ -164,18 +164,19 @@ OwnedPort ToOwnedPort(const json& port, const std::map<std::string, std::string>
   return out;
 }
 
-const std::vector<std::string> kPortColumns = {"_uuid", "name", "tag", "external_ids"};
-const std::vector<std::string> kInterfaceColumns = {"name", "type", "options"};
-const std::vector<std::string> kBridgeColumns = {"name", "ports"};
+// Functions, not globals: a throwing static initializer could not be caught.
+std::vector<std::string> PortColumns() { return {"_uuid", "name", "tag", "external_ids"}; }
+std::vector<std::string> InterfaceColumns() { return {"name", "type", "options"}; }
+std::vector<std::string> BridgeColumns() { return {"name", "ports"}; }
 
 }  // namespace
 
 StatusOr<std::optional<OwnedPort>> FindPort(ovsdb::Transactor& ovsdb, const std::string& name) {
   HVAGENT_ASSIGN_OR_RETURN(
       const json results,
-      ovsdb.Transact(json::array({Select("Port", WhereEq("name", name), kPortColumns),
-                                  Select("Interface", WhereEq("name", name), kInterfaceColumns),
-                                  Select("Bridge", json::array(), kBridgeColumns)})));
+      ovsdb.Transact(json::array({Select("Port", WhereEq("name", name), PortColumns()),
+                                  Select("Interface", WhereEq("name", name), InterfaceColumns()),
+                                  Select("Bridge", json::array(), BridgeColumns())})));
   const json& ports = results.at(0).at("rows");
   if (ports.empty()) return std::nullopt;
   return ToOwnedPort(ports.at(0), BridgeOfPorts(results.at(2).at("rows")),
@@ -185,9 +186,9 @@ StatusOr<std::optional<OwnedPort>> FindPort(ovsdb::Transactor& ovsdb, const std:
 StatusOr<std::vector<OwnedPort>> ListOwnedPorts(ovsdb::Transactor& ovsdb, const std::string& kind) {
   HVAGENT_ASSIGN_OR_RETURN(
       const json results,
-      ovsdb.Transact(json::array({Select("Port", WhereOwned(kind), kPortColumns),
-                                  Select("Interface", WhereOwned(kind), kInterfaceColumns),
-                                  Select("Bridge", json::array(), kBridgeColumns)})));
+      ovsdb.Transact(json::array({Select("Port", WhereOwned(kind), PortColumns()),
+                                  Select("Interface", WhereOwned(kind), InterfaceColumns()),
+                                  Select("Bridge", json::array(), BridgeColumns())})));
   const auto bridges = BridgeOfPorts(results.at(2).at("rows"));
   std::vector<OwnedPort> out;
   for (const auto& port : results.at(0).at("rows")) {

@@ -113,7 +113,8 @@ TEST_F(QosTest, EgressRateShapesTrafficComparedWithAnUnshapedPortInTheSameRun) {
   // Bytes, not frames: the receivers' GRO may merge datagrams into one frame.
   const auto udp_from_sender = [](int64_t* bytes) {
     return [bytes](const Ipv4Frame& f) {
-      if (f.protocol == IPPROTO_UDP && f.src == Ipv4("10.6.0.1")) *bytes += f.length;
+      if (f.protocol == IPPROTO_UDP && f.src == Ipv4("10.6.0.1"))
+        *bytes += static_cast<int64_t>(f.length);
     };
   };
   // The same paced burst to one receiver at a time: on the userspace datapath
