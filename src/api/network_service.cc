@@ -90,7 +90,11 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::GetNetwork(grpc::CallbackServerCon
   }
   return RunOnWorker(context, pool_, "", [this, request, response]() -> Status {
     HVAGENT_ASSIGN_OR_RETURN(const store::NetworkRecord record, networks_.Get(request->name()));
+    HVAGENT_ASSIGN_OR_RETURN(const auto nic_counts, usage_.NicCounts());
     ToProto(record, response);
+    if (const auto it = nic_counts.find(record.name); it != nic_counts.end()) {
+      response->set_nic_count(it->second);
+    }
     return absl::OkStatus();
   });
 }
@@ -103,6 +107,7 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::ListNetworks(grpc::CallbackServerC
   }
   return RunOnWorker(context, pool_, "", [this, request, response]() -> Status {
     HVAGENT_ASSIGN_OR_RETURN(const auto records, networks_.List());
+    HVAGENT_ASSIGN_OR_RETURN(const auto nic_counts, usage_.NicCounts());
     const uint32_t page_size = request->page().page_size() == 0 ? 100 : request->page().page_size();
     // The token is the last name of the previous page: names are unique and sorted.
     const std::string& after = request->page().page_token();
@@ -113,7 +118,11 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::ListNetworks(grpc::CallbackServerC
             response->networks(response->networks_size() - 1).name());
         break;
       }
-      ToProto(record, response->add_networks());
+      v1::Network* shown = response->add_networks();
+      ToProto(record, shown);
+      if (const auto it = nic_counts.find(record.name); it != nic_counts.end()) {
+        shown->set_nic_count(it->second);
+      }
     }
     return absl::OkStatus();
   });
@@ -132,20 +141,25 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::UpdateNetwork(grpc::CallbackServer
   if (!valid.ok()) return FinishNow(context, valid);
 
   return RunOnWorker(context, pool_, kNetworksKey, [this, request, response] {
-    return replay_.Run("/hvagent.v1.NetworkService/UpdateNetwork", request->request_id(), *request,
-                       response, [&]() -> Status {
-                         HVAGENT_ASSIGN_OR_RETURN(store::NetworkRecord record,
-                                                  networks_.Get(request->name()));
-                         const int64_t expected = request->expected_generation() != 0
-                                                      ? request->expected_generation()
-                                                      : record.generation;
-                         record.vlan_id = request->vlan_id();
-                         HVAGENT_RETURN_IF_ERROR(networks_.Update(record, expected));
-                         HVAGENT_ASSIGN_OR_RETURN(record, networks_.Get(record.name));
-                         ToProto(record, response);
-                         PublishChange(record.name, "updated", record.vlan_id);
-                         return absl::OkStatus();
-                       });
+    return replay_.Run(
+        "/hvagent.v1.NetworkService/UpdateNetwork", request->request_id(), *request, response,
+        [&]() -> Status {
+          HVAGENT_ASSIGN_OR_RETURN(store::NetworkRecord record, networks_.Get(request->name()));
+          const int64_t expected = request->expected_generation() != 0
+                                       ? request->expected_generation()
+                                       : record.generation;
+          // NICs carry their VLAN in their VM's definition and
+          // port: re-tagging a network in use is refused.
+          const bool retag = record.vlan_id != request->vlan_id();
+          record.vlan_id = request->vlan_id();
+          auto update = [&] { return networks_.Update(record, expected); };
+          HVAGENT_RETURN_IF_ERROR(
+              retag ? usage_.ChangeIfUnused(record.name, "change its VLAN", update) : update());
+          HVAGENT_ASSIGN_OR_RETURN(record, networks_.Get(record.name));
+          ToProto(record, response);
+          PublishChange(record.name, "updated", record.vlan_id);
+          return absl::OkStatus();
+        });
   });
 }
 
@@ -157,14 +171,16 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::DeleteNetwork(grpc::CallbackServer
   if (!valid.ok()) return FinishNow(context, valid);
 
   return RunOnWorker(context, pool_, kNetworksKey, [this, request, response] {
-    return replay_.Run("/hvagent.v1.NetworkService/DeleteNetwork", request->request_id(), *request,
-                       response, [&]() -> Status {
-                         HVAGENT_ASSIGN_OR_RETURN(const store::NetworkRecord record,
-                                                  networks_.Get(request->name()));
-                         HVAGENT_RETURN_IF_ERROR(networks_.Delete(request->name()));
-                         PublishChange(record.name, "deleted", record.vlan_id);
-                         return absl::OkStatus();
-                       });
+    return replay_.Run(
+        "/hvagent.v1.NetworkService/DeleteNetwork", request->request_id(), *request, response,
+        [&]() -> Status {
+          HVAGENT_ASSIGN_OR_RETURN(const store::NetworkRecord record,
+                                   networks_.Get(request->name()));
+          HVAGENT_RETURN_IF_ERROR(usage_.ChangeIfUnused(
+              record.name, "be deleted", [&] { return networks_.Delete(request->name()); }));
+          PublishChange(record.name, "deleted", record.vlan_id);
+          return absl::OkStatus();
+        });
   });
 }
 

@@ -51,6 +51,7 @@
 #include "hvagent/network/internal_port.h"
 #include "hvagent/network/linux_bridge.h"
 #include "hvagent/network/mirror.h"
+#include "hvagent/network/nic_qos.h"
 #include "hvagent/network/port_plugger.h"
 #include "hvagent/network/tunnel.h"
 #include "hvagent/ovsdb/client.h"
@@ -316,7 +317,8 @@ Status Daemon::Run() {
   }
   network::BridgeManager bridges(ovsdb, config_.datapath_type);
   network::BondManager bonds(ovsdb);
-  OvsNicBackend nic_backend(plugger);
+  network::NicQosApplier nic_qos(ovsdb);
+  OvsNicBackend nic_backend(plugger, nic_qos);
   StoreNetworkResolver network_resolver(networks);
   const host::ConfigurationMaximums maximums = host::ComputeMaximums(facts, config_.max_networks);
   compute::VmManager vms({.state_dir = config_.state_dir,
@@ -378,6 +380,11 @@ Status Daemon::Run() {
       });
     }
     spdlog::info("reconcile: {} running VMs to check", names->size());
+    if (auto removed = vms.RemoveLeftovers(); !removed.ok()) {
+      spdlog::warn("reconcile: leftovers: {}", removed.status());
+    } else if (!removed->empty()) {
+      spdlog::info("reconcile: removed {} leftover NICs of vanished VMs", removed->size());
+    }
   };
   std::vector<std::unique_ptr<host::BackendProbe>> probes;
   probes.push_back(metrics::TimeLibvirtProbe(host::MakeLibvirtProbe(libvirt), metrics));
@@ -413,7 +420,7 @@ Status Daemon::Run() {
 
   api::RequestReplay replay(request_log);
   api::HostServiceImpl host_service(monitor, facts, maximums);
-  api::NetworkServiceImpl network_service(pool, networks, replay, events, ovsdb,
+  api::NetworkServiceImpl network_service(pool, networks, replay, events, ovsdb, vms,
                                           {.max_networks = config_.max_networks});
   network_service.AttachPortManagers(
       {.internal_ports = &internal_ports,

@@ -12,6 +12,7 @@
 #include "hvagent/network/tunnel.h"
 #include "hvagent/network/bond_manager.h"
 #include "hvagent/network/bridge_manager.h"
+#include "hvagent/compute/network_usage.h"
 #include "hvagent/ovsdb/transactor.h"
 #include "hvagent/store/network_store.h"
 #include "hvagent/v1/network.grpc.pb.h"
@@ -26,12 +27,14 @@ class NetworkServiceImpl final : public v1::NetworkService::CallbackService {
   };
 
   NetworkServiceImpl(WorkerPool& pool, store::NetworkStore& networks, RequestReplay& replay,
-                     EventHub& events, ovsdb::Transactor& ovsdb, Limits limits)
+                     EventHub& events, ovsdb::Transactor& ovsdb, compute::NetworkUsage& usage,
+                     Limits limits)
       : pool_(pool),
         networks_(networks),
         replay_(replay),
         events_(events),
         ovsdb_(ovsdb),
+        usage_(usage),
         limits_(limits) {}
 
   grpc::ServerUnaryReactor* CreateNetwork(grpc::CallbackServerContext* context,
@@ -132,6 +135,7 @@ class NetworkServiceImpl final : public v1::NetworkService::CallbackService {
   RequestReplay& replay_;
   EventHub& events_;
   ovsdb::Transactor& ovsdb_;
+  compute::NetworkUsage& usage_;
   const Limits limits_;
   PortManagers ports_;  // set by AttachPortManagers
   void PublishPortEvent(const std::string& bridge, const std::string& port,
