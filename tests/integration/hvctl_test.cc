@@ -34,10 +34,10 @@ class HvctlTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     std::string error;
-    bed_ = Testbed::Start(&error).release();
+    bed_ = Testbed::Start(&error);
     ASSERT_NE(bed_, nullptr) << error;
     ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
-    agent_ = new AgentProcess(AgentOptions{
+    agent_ = std::make_unique<AgentProcess>(AgentOptions{
         .libvirt_uri = bed_->libvirt_uri(),
         .ovsdb_endpoint = "unix:" + bed_->ovsdb_socket(),
         .netns = bed_->netns(),
@@ -49,10 +49,8 @@ class HvctlTest : public ::testing::Test {
       // Whatever a test left behind: its VMs go with the testbed anyway.
       RunProcess({Hvctl(), "--endpoint", "unix:" + agent_->socket(), "vm.list"});
     }
-    delete agent_;
-    agent_ = nullptr;
-    delete bed_;
-    bed_ = nullptr;
+    agent_.reset();
+    bed_.reset();
   }
   void SetUp() override {
     ASSERT_NE(bed_, nullptr);
@@ -104,8 +102,8 @@ class HvctlTest : public ::testing::Test {
             "cmdline=" + GuestCmdline(script)};
   }
 
-  inline static Testbed* bed_ = nullptr;
-  inline static AgentProcess* agent_ = nullptr;
+  inline static std::unique_ptr<Testbed> bed_;
+  inline static std::unique_ptr<AgentProcess> agent_;
 };
 
 TEST_F(HvctlTest, HostGetAndHealth) {

@@ -28,7 +28,7 @@ class CliCommandLineTest : public ::testing::Test {
     EXPECT_FALSE(parsed.ok()) << line << " parsed";
     if (parsed.ok()) return "";
     EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
-    const std::string message = MessageOf(parsed.status());
+    std::string message = MessageOf(parsed.status());
     EXPECT_EQ(message.find('\n'), std::string::npos) << "not one line: " << message;
     return message;
   }
