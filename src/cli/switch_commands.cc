@@ -131,6 +131,7 @@ int TunnelCreate(Invocation& inv) {
   t->set_remote_ip(inv.args().String("remote_ip"));
   t->set_vni(static_cast<uint32_t>(inv.args().Int("vni")));
   t->set_dst_port(static_cast<uint32_t>(inv.args().Int("dst_port")));
+  t->set_local_ip(inv.args().String("local_ip"));
   return CallAndShow(inv, &Stub::CreateTunnel, request);
 }
 
@@ -238,13 +239,15 @@ void AddSwitchCommands(CommandTable& table) {
              .positionals = {NameArg("bond")},
              .run = BondDelete});
 
-  table.Add({.name = "tunnel.create",
-             .summary = "Create a VXLAN tunnel to another host",
-             .positionals = {NameArg("tunnel")},
-             .keys = {KeySpec::String("remote_ip", "the peer host's underlay address").Required(),
-                      KeySpec::Int("vni", "VXLAN network identifier", 1, 16777215).Required(),
-                      bridge, KeySpec::Int("dst_port", "UDP port (default 4789)", 1, 65535)},
-             .run = TunnelCreate});
+  table.Add(
+      {.name = "tunnel.create",
+       .summary = "Create a VXLAN tunnel to another host",
+       .positionals = {NameArg("tunnel")},
+       .keys = {KeySpec::String("remote_ip", "the peer host's underlay address").Required(),
+                KeySpec::Int("vni", "VXLAN network identifier", 1, 16777215).Required(), bridge,
+                KeySpec::Int("dst_port", "UDP port (default 4789)", 1, 65535),
+                KeySpec::String("local_ip", "this host's underlay address (default: routed)")},
+       .run = TunnelCreate});
   table.Add({.name = "tunnel.list", .summary = "List the tunnels", .run = TunnelList});
   table.Add({.name = "tunnel.delete",
              .summary = "Delete a tunnel",
