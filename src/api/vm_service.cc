@@ -173,6 +173,16 @@ void VmStatusToProto(const compute::VmStatus& status, v1::Vm* out) {
   spec->set_num_threads_per_core(c.threads_per_core);
   spec->set_memory_bytes(c.memory_bytes);
   spec->set_machine_type(c.machine);
+  v1::BootConfig* boot = spec->mutable_boot();
+  switch (c.boot) {
+    case compute::BootDevice::kDisk: boot->set_device(v1::BOOT_DEVICE_DISK); break;
+    case compute::BootDevice::kCdrom: boot->set_device(v1::BOOT_DEVICE_CDROM); break;
+    case compute::BootDevice::kNetwork: boot->set_device(v1::BOOT_DEVICE_NETWORK); break;
+    case compute::BootDevice::kKernel: boot->set_device(v1::BOOT_DEVICE_KERNEL); break;
+  }
+  boot->set_kernel_path(c.kernel_path);
+  boot->set_initrd_path(c.initrd_path);
+  boot->set_kernel_cmdline(c.kernel_cmdline);
   for (const auto& [key, value] : c.labels)
     (*spec->mutable_labels()->mutable_entries())[key] = value;
   for (const compute::NicConfig& nic : c.nics) {

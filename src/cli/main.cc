@@ -9,6 +9,7 @@
 
 #include "hvagent/cli/commands.h"
 #include "hvagent/cli/runner.h"
+#include "hvagent/common/version.h"
 
 int main(int argc, char** argv) {
   using hvagent::cli::ClientOptions;
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   app.add_option("--timeout", options.timeout_seconds, "seconds each call may take")
       ->check(CLI::Range(1, 86400))
       ->capture_default_str();
+  app.set_version_flag("--version", std::string(hvagent::kAgentVersion));
   app.add_option("--request-id", options.request_id,
                  "request id for the mutating call (to retry a call safely); default: fresh");
   app.footer(

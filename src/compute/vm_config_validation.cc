@@ -231,6 +231,12 @@ Status CheckNic(const NicConfig& nic, size_t i) {
   if (nic.vlan_mode == VlanMode::kAccess && !nic.trunked_vlans.empty()) {
     return Invalid(spec + ".trunked_vlans", "is only for VLAN_MODE_TRUNKED");
   }
+  // OVS reads an empty trunks column as "every VLAN": a NIC is never
+  // trunked onto all VLANs by leaving the list out.
+  if (nic.vlan_mode == VlanMode::kTrunked && nic.trunked_vlans.empty()) {
+    return Invalid(spec + ".trunked_vlans",
+                   "a VLAN_MODE_TRUNKED NIC lists the VLANs it carries (at least one)");
+  }
   std::set<uint32_t> vlans;
   for (size_t k = 0; k < nic.trunked_vlans.size(); ++k) {
     const uint32_t vlan = nic.trunked_vlans[k];

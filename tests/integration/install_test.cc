@@ -87,6 +87,9 @@ TEST_F(InstallTest, PlacesEverythingAndTheUnitVerifiesClean) {
   const ProcessResult help = RunProcess({(prefix / "bin/hvctl").string(), "--help"});
   EXPECT_TRUE(help.ok()) << help.err;
   EXPECT_THAT(help.out, HasSubstr("OBJECT.VERB"));
+  const ProcessResult cli_version = RunProcess({(prefix / "bin/hvctl").string(), "--version"});
+  EXPECT_TRUE(cli_version.ok()) << cli_version.err;
+  EXPECT_EQ(cli_version.out, version.out);  // one version for the daemon and its CLI
   const ProcessResult man =
       RunProcess({"man", "-l", (prefix / "share/man/man8/hvagentd.8").string()});
   EXPECT_TRUE(man.ok()) << man.err;

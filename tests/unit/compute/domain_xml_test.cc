@@ -635,6 +635,8 @@ std::vector<RuleCase> Rules() {
       {"model_unknown", [](VmConfig& c) { c.nics[1].model = "ne2k_pci"; }, "spec.nics[1].model:"},
       {"trunks_in_access_mode", [](VmConfig& c) { c.nics[1].trunked_vlans = {30}; },
        "spec.nics[1].trunked_vlans:"},
+      {"trunked_without_vlans", [](VmConfig& c) { c.nics[0].trunked_vlans.clear(); },
+       "spec.nics[0].trunked_vlans:"},
       {"trunk_vlan_zero",
        [](VmConfig& c) {
          c.nics[0].trunked_vlans = {0, 20};
