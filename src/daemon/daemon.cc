@@ -304,10 +304,9 @@ Status Daemon::Run() {
   // is logged, not fatal: VMs and the switch do not depend on it.
   std::optional<network::LinuxBridgeSpec> internal_bridge;
   if (!config_.internal_bridge.empty()) {
-    HVAGENT_ASSIGN_OR_RETURN(internal_bridge,
-                             network::ParseLinuxBridgeSpec(config_.internal_bridge,
-                                                           "network.internal_cidr",
-                                                           config_.internal_cidr));
+    HVAGENT_ASSIGN_OR_RETURN(internal_bridge, network::ParseLinuxBridgeSpec(config_.internal_bridge,
+                                                                            "network.internal_cidr",
+                                                                            config_.internal_cidr));
     if (Status made = network::LinuxBridge::Ensure(*internal_bridge); !made.ok()) {
       spdlog::error("cannot make the internal bridge {}: {}", internal_bridge->name, made);
     } else {
@@ -328,6 +327,8 @@ Status Daemon::Run() {
                                      .max_nics = maximums.nics_per_vm,
                                      .max_disks = maximums.disks_per_vm}},
                          libvirt, nic_backend, network_resolver);
+  // Set while a reconcile asked for by a Port change waits on the pool.
+  std::atomic<bool> reconcile_queued{false};
   // Declared after what its tasks use, so it finishes them first on the way out.
   WorkerPool pool(static_cast<size_t>(config_.workers),
                   static_cast<size_t>(config_.max_queued_calls));
@@ -386,6 +387,21 @@ Status Daemon::Run() {
       spdlog::info("reconcile: removed {} leftover NICs of vanished VMs", removed->size());
     }
   };
+  // A Port row gone under the agent (deleted by hand, or an ovsdb-server
+  // restarted on a fresh database) is put back by a reconcile. Deletions come
+  // in bursts: one reconcile waiting is enough.
+  const ListenerGuard port_watch{
+      ovsdb_session, ovsdb_session.AddListener([&pool, &reconcile, &reconcile_queued](
+                                                   const std::vector<ovsdb::RowChange>& changes) {
+        const bool port_gone = std::any_of(changes.begin(), changes.end(), [](const auto& change) {
+          return change.table == "Port" && change.kind == ovsdb::RowChange::Kind::kDelete;
+        });
+        if (!port_gone || reconcile_queued.exchange(true)) return;
+        (void)pool.Submit("reconcile", [reconcile, &reconcile_queued] {
+          reconcile_queued = false;
+          reconcile();
+        });
+      })};
   std::vector<std::unique_ptr<host::BackendProbe>> probes;
   probes.push_back(metrics::TimeLibvirtProbe(host::MakeLibvirtProbe(libvirt), metrics));
   // Health (and the reconcile it triggers) follows the client's own connection,

@@ -483,5 +483,59 @@ TEST_F(VmDevicesTest, AgentRestartLeavesTheSwitchByteForByte) {
   }
 }
 
+TEST_F(VmDevicesTest, OvsdbRestartKeepsOnePortAndAPortDeletedByHandComesBack) {
+  const std::string script =
+      "ip link set eth0 up\nip addr add 10.88.0.2/24 dev eth0\n"
+      "while true; do if ping -c 1 -W 1 10.88.0.1 >/dev/null; then echo PING-OK; "
+      "else echo PING-FAIL; fi; sleep 0.5; done\n";
+  v1::Vm vm;
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("steadfast", script), &vm).ok());
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "steadfast", &vm).ok());
+  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "PING-OK")) << ReadFile(vm.console_log_path());
+  const std::string tap = vm.nics(0).tap();
+  const std::string port_uuid = PortColumn(tap, "_uuid");
+  auto port_rows = [&] {
+    const ProcessResult ports =
+        RunProcess({"/usr/bin/ovsdb-client", "dump", "--format=csv", "unix:" + bed_->ovsdb_socket(),
+                    "Open_vSwitch", "Port", "name"});
+    size_t rows = 0;
+    for (size_t at = ports.out.find(tap); at != std::string::npos;
+         at = ports.out.find(tap, at + 1)) {
+      ++rows;
+    }
+    return rows;
+  };
+  auto traffic_flows_again = [&] {
+    const size_t seen = ReadFile(vm.console_log_path()).size();
+    for (int i = 0; i < 600; ++i) {
+      if (ReadFile(vm.console_log_path()).find("PING-OK", seen) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  };
+
+  // ovsdb-server restarted under the agent, on its database: the agent
+  // reconnects and resyncs; still one row, the same one, and traffic.
+  ASSERT_TRUE(bed_->StopDaemon("ovsdb"));
+  ASSERT_TRUE(bed_->StartDaemon("ovsdb"));
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "steadfast", &vm).ok());  // agent answers
+  EXPECT_EQ(port_rows(), 1u);
+  EXPECT_EQ(PortColumn(tap, "_uuid"), port_uuid);
+  EXPECT_TRUE(traffic_flows_again());
+
+  // The port deleted behind the agent's back: the agent sees the row go and
+  // plugs it again, on its VLAN.
+  ASSERT_TRUE(bed_->Vsctl({"del-port", "br0", tap}).ok());
+  bool back = false;
+  for (int i = 0; i < 300 && !back; ++i) {
+    back = PortColumn(tap, "tag") == "10";
+    if (!back) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(back) << agent_->log();
+  EXPECT_EQ(port_rows(), 1u);
+  EXPECT_TRUE(traffic_flows_again());
+}
+
 }  // namespace
 }  // namespace hvagent::testing
