@@ -1,6 +1,6 @@
 #include "hvagent/network/port_plugger.h"
 
-#include <algorithm>
+#include "hvagent/ovsdb/cache.h"
 
 namespace hvagent::network {
 
@@ -45,29 +45,15 @@ json BridgeMustExist(const std::string& bridge) {
           {"rows", json::array({{{"name", bridge}}})}};
 }
 
-// A column value in one canonical form: OVSDB writes a one-element set as
-// the bare atom and sets/maps in any order.
-json Canonical(const json& value) {
-  if (value.is_array() && value.size() == 2 && value[0] == "set") {
-    json items = value[1];
-    std::sort(items.begin(), items.end());
-    return items;
-  }
-  if (value.is_array() && value.size() == 2 && value[0] == "map") {
-    json pairs = value[1];
-    std::sort(pairs.begin(), pairs.end());
-    return json::array({"map", pairs});
-  }
-  return json::array({value});
-}
-
 }  // namespace
 
 bool PortMatches(const json& row, const PortSpec& spec) {
   json wanted = VlanColumns(spec);
   wanted["external_ids"] = OvsdbMap(spec.external_ids);
   for (const auto& [column, value] : wanted.items()) {
-    if (!row.contains(column) || Canonical(row.at(column)) != Canonical(value)) return false;
+    if (!row.contains(column) ||
+        ovsdb::NormalizeDatum(row.at(column)) != ovsdb::NormalizeDatum(value))
+      return false;
   }
   return true;
 }
