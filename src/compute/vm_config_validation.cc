@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "hvagent/compute/domain_xml.h"
+#include "hvagent/compute/probe_domain_name.h"
 
 namespace hvagent::compute {
 
@@ -344,6 +345,10 @@ Status ValidateVmConfig(const VmConfig& c) {
     return Invalid("external", "the agent never writes a domain it does not own");
   }
   HVAGENT_RETURN_IF_ERROR(CheckResourceName("spec.name", c.name));
+  if (IsProbeDomainName(c.name)) {
+    return Invalid("spec.name", fmt::format("must not start with '{}' (the agent's probe guests)",
+                                            kProbeDomainPrefix));
+  }
   HVAGENT_RETURN_IF_ERROR(CheckUuid(c.uuid));
   HVAGENT_RETURN_IF_ERROR(CheckTopology(c));
   HVAGENT_RETURN_IF_ERROR(CheckMemory(c.memory_bytes));

@@ -9,7 +9,6 @@
 #include "hvagent/compute/device_names.h"
 #include "hvagent/compute/device_xml.h"
 #include "hvagent/compute/disk_image.h"
-#include "hvagent/compute/domain_type_probe.h"
 #include "hvagent/compute/domain_xml.h"
 #include "hvagent/compute/runtime_metadata.h"
 #include "spdlog/spdlog.h"
@@ -104,13 +103,10 @@ StatusOr<VmManager::Owned> VmManager::LookupOwned(const std::string& name) {
 }
 
 StatusOr<DomainType> VmManager::GuestDomainType() {
-  std::lock_guard lock(domain_type_mu_);
-  if (!domain_type_) domain_type_ = options_.domain_type;
-  if (!domain_type_) {
-    HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
-    domain_type_ = DetectDomainType(*conn);
-  }
-  return *domain_type_;
+  if (auto chosen = domain_types_.Current()) return chosen->type;
+  HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
+  HVAGENT_ASSIGN_OR_RETURN(const DomainTypeChoice choice, domain_types_.Choose(*conn));
+  return choice.type;
 }
 
 StatusOr<VmStatus> VmManager::Create(VmConfig config) {
@@ -196,6 +192,7 @@ StatusOr<std::vector<VmStatus>> VmManager::List(bool include_external) {
   HVAGENT_ASSIGN_OR_RETURN(auto domains, conn->ListAllDomains());
   std::vector<VmStatus> vms;
   for (libvirt::Domain& domain : domains) {
+    if (IsProbeDomainName(domain.Name())) continue;  // the agent's own, never a VM
     auto status = StatusOf(domain);
     if (!status.ok()) {
       // A domain that vanished meanwhile, or one we cannot describe: skip it,

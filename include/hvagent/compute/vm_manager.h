@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "hvagent/compute/disk_image.h"
+#include "hvagent/compute/domain_type_selector.h"
 #include "hvagent/compute/network_usage.h"
 #include "hvagent/compute/nic_backend.h"
 #include "hvagent/compute/vm_config.h"
@@ -56,18 +57,19 @@ class VmManager final : public NetworkUsage {
   struct Options {
     // Disk images the agent creates and console logs live under here.
     std::string state_dir;
-    // Unset: found out on first use (DetectDomainType).
-    std::optional<DomainType> domain_type;
     VmLimits limits;
     // Makes qcow2 images.
     std::string qemu_img = "/usr/bin/qemu-img";
   };
 
-  VmManager(Options options, libvirt::ConnectionManager& libvirt, NicBackend& nics,
-            NetworkResolver& networks)
+  // Guests get the domain type `domain_types` chose (probing on first use
+  // when the daemon could not at start).
+  VmManager(Options options, libvirt::ConnectionManager& libvirt, DomainTypeSelector& domain_types,
+            NicBackend& nics, NetworkResolver& networks)
       : options_(std::move(options)),
         images_(options_.qemu_img),
         libvirt_(libvirt),
+        domain_types_(domain_types),
         nics_(nics),
         networks_(networks) {}
 
@@ -177,9 +179,8 @@ class VmManager final : public NetworkUsage {
   // Shared from creating an image until a domain names it; exclusive while
   // RemoveLeftovers decides which images belong to no domain.
   std::shared_mutex images_mu_;
-  std::mutex domain_type_mu_;
-  std::optional<DomainType> domain_type_;
   libvirt::ConnectionManager& libvirt_;
+  DomainTypeSelector& domain_types_;
   NicBackend& nics_;
   NetworkResolver& networks_;
 };

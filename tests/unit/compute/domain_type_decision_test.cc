@@ -1,0 +1,81 @@
+// The domain-type decision on its own: every outcome of the probe guest's run
+// and every compute.domain_type spelling (the runs themselves are in
+// tests/integration/domain_type_test.cc, against a real libvirtd).
+#include <gtest/gtest.h>
+
+#include "hvagent/compute/domain_type_probe.h"
+#include "hvagent/compute/domain_type_selector.h"
+
+namespace hvagent::compute {
+namespace {
+
+using namespace std::chrono_literals;
+
+ProbeRun ProbeResult(ProbeRun::Outcome outcome, std::chrono::milliseconds elapsed,
+                     std::string error = "") {
+  return {.outcome = outcome, .elapsed = elapsed, .error = std::move(error)};
+}
+
+TEST(DomainTypeDecisionTest, NoKvmOfferedMeansQemuWithoutARun) {
+  const DomainTypeChoice c = DecideDomainType(false, std::nullopt, 3000ms);
+  EXPECT_EQ(c.type, DomainType::kQemu);
+  EXPECT_EQ(c.reason, "qemu: libvirt offers no KVM for x86_64 guests on this host");
+}
+
+TEST(DomainTypeDecisionTest, KvmOnlyWhenTheGuestFinishedItsWork) {
+  const DomainTypeChoice c =
+      DecideDomainType(true, ProbeResult(ProbeRun::Outcome::kRan, 420ms), 3000ms);
+  EXPECT_EQ(c.type, DomainType::kKvm);
+  EXPECT_EQ(c.reason, "kvm: a 64-bit guest ran under KVM in 0.42 s");
+}
+
+TEST(DomainTypeDecisionTest, LongModeAloneIsNoProof) {
+  // The nested host of the field notes: long mode is entered, then the guest crawls.
+  const DomainTypeChoice c =
+      DecideDomainType(true, ProbeResult(ProbeRun::Outcome::kLongModeOnly, 3010ms), 3000ms);
+  EXPECT_EQ(c.type, DomainType::kQemu);
+  EXPECT_EQ(c.reason,
+            "qemu: KVM offered but a 64-bit guest did not run within 3 s (it reached long mode, "
+            "then ran too slowly to finish)");
+}
+
+TEST(DomainTypeDecisionTest, SilentGuestMeansQemu) {
+  const DomainTypeChoice c =
+      DecideDomainType(true, ProbeResult(ProbeRun::Outcome::kSilent, 3000ms), 3000ms);
+  EXPECT_EQ(c.type, DomainType::kQemu);
+  EXPECT_EQ(c.reason, "qemu: KVM offered but a 64-bit guest did not run within 3 s");
+}
+
+TEST(DomainTypeDecisionTest, GuestThatDoesNotStartMeansQemuWithLibvirtsWords) {
+  const DomainTypeChoice c = DecideDomainType(
+      true, ProbeResult(ProbeRun::Outcome::kNotStarted, 5ms, "Could not access KVM kernel module"),
+      3000ms);
+  EXPECT_EQ(c.type, DomainType::kQemu);
+  EXPECT_EQ(c.reason,
+            "qemu: KVM offered but a guest does not start under it: Could not access KVM kernel "
+            "module");
+}
+
+TEST(DomainTypeSettingTest, ParsesTheThreeSpellingsAndNamesTheKeyOtherwise) {
+  EXPECT_EQ(*ParseDomainTypeSetting("auto", "k"), DomainTypeSetting::kAuto);
+  EXPECT_EQ(*ParseDomainTypeSetting("kvm", "k"), DomainTypeSetting::kKvm);
+  EXPECT_EQ(*ParseDomainTypeSetting("qemu", "k"), DomainTypeSetting::kQemu);
+  auto bad = ParseDomainTypeSetting("KVM", "compute.domain_type");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.status().message(),
+            "compute.domain_type 'KVM' must be auto (probe), kvm (require KVM) or qemu (TCG, no "
+            "probe)");
+}
+
+TEST(ProbeImageTest, IsAMultibootImageTheAgentCarries) {
+  const std::string_view image = LongModeProbeImage();
+  ASSERT_GE(image.size(), 32u);
+  EXPECT_LT(image.size(), 8192u) << "QEMU looks for the header in the first 8 KiB";
+  // Multiboot v1 magic, little-endian, at offset 0 (4-byte aligned).
+  EXPECT_EQ(image.substr(0, 4), std::string_view("\x02\xb0\xad\x1b", 4));
+  EXPECT_NE(image.find("hvagent-probe: ok"), std::string_view::npos);
+}
+
+}  // namespace
+}  // namespace hvagent::compute
