@@ -44,6 +44,10 @@ grpc::ServerUnaryReactor* HostServiceImpl::GetHost(grpc::CallbackServerContext* 
   response->set_physical_cores(facts_.physical_cores);
   response->set_memory_bytes(facts_.memory_bytes);
   *response->mutable_agent_started() = ToTimestamp(started_);
+  if (auto chosen = domain_types_.Current()) {
+    response->set_domain_type(chosen->type == compute::DomainType::kKvm ? "kvm" : "qemu");
+    response->set_domain_type_reason(chosen->reason);
+  }
   return FinishNow(context, absl::OkStatus());
 }
 

@@ -12,6 +12,7 @@
 #include <toml++/toml.h>
 
 #include "hvagent/common/logging.h"
+#include "hvagent/compute/domain_type_selector.h"
 #include "hvagent/network/linux_bridge.h"
 
 namespace hvagent::daemon {
@@ -126,8 +127,9 @@ StatusOr<Config> ParseConfigToml(std::string_view toml_text, std::string_view or
   Config config = std::move(base);
   auto annotate = [&](const Status& s) { return Annotate(s, origin); };
 
-  if (Status s = RejectUnknownKeys(
-          root, "", {"api", "log", "libvirt", "ovsdb", "ovs", "agent", "limits", "metrics", "network"});
+  if (Status s = RejectUnknownKeys(root, "",
+                                   {"api", "log", "libvirt", "ovsdb", "ovs", "agent", "limits",
+                                    "metrics", "network", "compute"});
       !s.ok()) {
     return annotate(s);
   }
@@ -138,12 +140,12 @@ StatusOr<Config> ParseConfigToml(std::string_view toml_text, std::string_view or
   for (const Key& k :
        {Key{"api", {"unix_socket", "tcp_listen", "tls_cert", "tls_key", "tls_client_ca"}},
         Key{"log", {"level"}}, Key{"libvirt", {"uri"}}, Key{"ovsdb", {"endpoint"}},
-        Key{"network", {"internal_bridge", "internal_cidr"}},
-        Key{"ovs", {"datapath_type"}},
+        Key{"network", {"internal_bridge", "internal_cidr"}}, Key{"ovs", {"datapath_type"}},
         Key{"agent",
             {"state_dir", "shutdown_grace_seconds", "workers", "max_queued_calls",
              "event_ring_capacity"}},
-        Key{"limits", {"max_networks"}}, Key{"metrics", {"listen", "allow_remote"}}}) {
+        Key{"limits", {"max_networks"}}, Key{"metrics", {"listen", "allow_remote"}},
+        Key{"compute", {"domain_type"}}}) {
     if (const toml::table* t = Section(root, k.section)) {
       if (Status s = RejectUnknownKeys(*t, k.section, k.keys); !s.ok()) {
         return annotate(s);
@@ -183,6 +185,9 @@ StatusOr<Config> ParseConfigToml(std::string_view toml_text, std::string_view or
     status.Update(ReadInt(*t, "agent", "max_queued_calls", 1, 1000000, config.max_queued_calls));
     status.Update(
         ReadInt(*t, "agent", "event_ring_capacity", 16, 1000000, config.event_ring_capacity));
+  }
+  if (const auto* t = Section(root, "compute")) {
+    status.Update(ReadString(*t, "compute", "domain_type", config.domain_type));
   }
   if (const auto* t = Section(root, "limits")) {
     status.Update(ReadInt(*t, "limits", "max_networks", 1, 1000000, config.max_networks));
@@ -241,22 +246,26 @@ Status ValidateValues(const Config& config) {
         fmt::format("ovsdb.endpoint '{}' must start with unix: or tcp:", config.ovsdb_endpoint));
   }
   if (config.datapath_type != "system" && config.datapath_type != "netdev") {
-    return absl::InvalidArgumentError(fmt::format(
-        "ovs.datapath_type '{}' must be system (kernel datapath) or netdev (userspace)",
-        config.datapath_type));
+    return absl::InvalidArgumentError(
+        fmt::format("ovs.datapath_type '{}' must be system (kernel datapath) or netdev (userspace)",
+                    config.datapath_type));
   }
   if (config.internal_bridge.size() > 15 ||
       config.internal_bridge.find_first_not_of(
           "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") !=
           std::string::npos) {
-    return absl::InvalidArgumentError(fmt::format(
-        "network.internal_bridge '{}' must be empty or 1–15 characters [A-Za-z0-9_.-]",
-        config.internal_bridge));
+    return absl::InvalidArgumentError(
+        fmt::format("network.internal_bridge '{}' must be empty or 1–15 characters [A-Za-z0-9_.-]",
+                    config.internal_bridge));
   }
-  if (auto spec = network::ParseLinuxBridgeSpec("virbr0", "network.internal_cidr",
-                                                config.internal_cidr);
+  if (auto spec =
+          network::ParseLinuxBridgeSpec("virbr0", "network.internal_cidr", config.internal_cidr);
       !spec.ok()) {
     return spec.status();
+  }
+  if (auto setting = compute::ParseDomainTypeSetting(config.domain_type, "compute.domain_type");
+      !setting.ok()) {
+    return setting.status();
   }
   if (config.state_dir.empty() || config.state_dir.front() != '/') {
     return absl::InvalidArgumentError(

@@ -67,6 +67,7 @@ namespace {
 
 // Domain lifecycle events from libvirt become VmLifecycleEvents.
 void PublishLifecycle(api::EventHub& events, const libvirt::LifecycleEvent& e) {
+  if (compute::IsProbeDomainName(e.domain_name)) return;  // the agent's own probe guest
   v1::Event event;
   event.set_kind(v1::EVENT_KIND_VM_LIFECYCLE);
   event.set_object_name(e.domain_name);
@@ -320,13 +321,27 @@ Status Daemon::Run() {
   OvsNicBackend nic_backend(plugger, nic_qos);
   StoreNetworkResolver network_resolver(networks);
   const host::ConfigurationMaximums maximums = host::ComputeMaximums(facts, config_.max_networks);
+  // The guests' domain type, chosen before the agent serves so that GetHost
+  // shows it (and "kvm" that cannot be had stops the start here). With
+  // libvirt unreachable now, it is chosen once libvirt is reached.
+  HVAGENT_ASSIGN_OR_RETURN(
+      const compute::DomainTypeSetting domain_type_setting,
+      compute::ParseDomainTypeSetting(config_.domain_type, "compute.domain_type"));
+  compute::DomainTypeSelector domain_types(domain_type_setting,
+                                           {.work_dir = config_.state_dir + "/probe"});
+  if (auto conn = libvirt.Get(); !conn.ok()) {
+    spdlog::warn("domain type: not chosen yet, libvirt is unreachable ({})", conn.status());
+  } else if (auto chosen = domain_types.Choose(**conn); !chosen.ok()) {
+    if (chosen.status().code() == absl::StatusCode::kFailedPrecondition) return chosen.status();
+    spdlog::warn("domain type: not chosen yet: {}", chosen.status());
+  }
   compute::VmManager vms({.state_dir = config_.state_dir,
                           .limits = {.max_vcpus = maximums.vcpus_per_vm,
                                      .max_memory_bytes = maximums.memory_bytes_per_vm,
                                      .max_disk_bytes = maximums.disk_bytes,
                                      .max_nics = maximums.nics_per_vm,
                                      .max_disks = maximums.disks_per_vm}},
-                         libvirt, nic_backend, network_resolver);
+                         libvirt, domain_types, nic_backend, network_resolver);
   // Set while a reconcile asked for by a Port change waits on the pool.
   std::atomic<bool> reconcile_queued{false};
   // Declared after what its tasks use, so it finishes them first on the way out.
@@ -428,6 +443,15 @@ Status Daemon::Run() {
     api::BackendToProto(status, event.mutable_backend()->mutable_state());
     events.Publish(std::move(event));
     if (status.connected) (void)pool.Submit("reconcile", reconcile);
+    if (status.connected && status.name == "libvirt" && !domain_types.Current()) {
+      (void)pool.Submit("domain-type", [&libvirt, &domain_types] {
+        auto conn = libvirt.Get();
+        if (!conn.ok()) return;
+        if (auto chosen = domain_types.Choose(**conn); !chosen.ok()) {
+          spdlog::error("domain type: {}", chosen.status());
+        }
+      });
+    }
     if (status.connected && status.name == "ovsdb") (void)pool.Submit("switch", ensure_br0);
     std::lock_guard lock(health_mu);
     if (live_server != nullptr) UpdateHealth(*live_server->GetHealthCheckService(), monitor);
@@ -435,7 +459,7 @@ Status Daemon::Run() {
   monitor.Start();
 
   api::RequestReplay replay(request_log);
-  api::HostServiceImpl host_service(monitor, facts, maximums);
+  api::HostServiceImpl host_service(monitor, domain_types, facts, maximums);
   api::NetworkServiceImpl network_service(pool, networks, replay, events, ovsdb, vms,
                                           {.max_networks = config_.max_networks});
   network_service.AttachPortManagers(

@@ -48,6 +48,8 @@ constexpr Flag kFlags[] = {
     {"--event-ring-capacity", "agent", "event_ring_capacity", true,
      "events kept for Watch clients that reconnect or lag"},
     {"--max-networks", "limits", "max_networks", true, "networks per host"},
+    {"--domain-type", "compute", "domain_type", false,
+     "auto (KVM when a 64-bit probe guest runs under it), kvm (require it) or qemu (TCG)"},
     {"--metrics-listen", "metrics", "listen", false,
      "HOST:PORT of the Prometheus endpoint (loopback unless allowed; empty disables)"},
     {"--metrics-allow-remote", "metrics", "allow_remote", false,

@@ -39,10 +39,19 @@ class DaemonTest : public ::testing::Test {
 
   std::unique_ptr<BackgroundProcess> StartAgent(
       const std::string& libvirt_uri = "test:///default") {
-    std::vector<std::string> argv{Agent(),         "--config",        (dir_ / "none.toml").string(),
-                                  "--unix-socket", socket_,           "--libvirt-uri",
-                                  libvirt_uri,     "--state-dir",     (dir_ / "state").string(),
-                                  "--ovsdb",       ovsdb_->endpoint()};
+    std::vector<std::string> argv{Agent(),
+                                  "--config",
+                                  (dir_ / "none.toml").string(),
+                                  "--unix-socket",
+                                  socket_,
+                                  "--libvirt-uri",
+                                  libvirt_uri,
+                                  "--state-dir",
+                                  (dir_ / "state").string(),
+                                  "--ovsdb",
+                                  ovsdb_->endpoint(),
+                                  "--metrics-listen",
+                                  "127.0.0.1:0"};
     // The named config file must exist: an empty one.
     std::ofstream(dir_ / "none.toml").close();
     auto agent = std::make_unique<BackgroundProcess>(argv, log_);

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -48,6 +49,12 @@ bool AgentProcess::Start() {
                                 options_.state_dir,
                                 "--log-level",
                                 "debug"};
+  // A free port unless the test names one: agents of tests that run side by
+  // side (and make run's forwarder of 127.0.0.1:9464) must not collide.
+  if (std::find(options_.extra_args.begin(), options_.extra_args.end(), "--metrics-listen") ==
+      options_.extra_args.end()) {
+    argv.insert(argv.end(), {"--metrics-listen", "127.0.0.1:0"});
+  }
   argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
   if (!options_.netns.empty()) {
     argv.insert(argv.begin(), {"ip", "netns", "exec", options_.netns});
@@ -56,12 +63,19 @@ bool AgentProcess::Start() {
     std::ofstream(dir_ + "/none.toml").close();
   }
   process_ = std::make_unique<BackgroundProcess>(argv, dir_ + "/agent.log");
-  for (int i = 0; i < 200; ++i) {
+  // Up to 30 s: the domain-type probe runs before the agent serves (up to
+  // its 3 s deadline where KVM cannot run guests), and sanitizer builds are slow.
+  for (int i = 0; i < 1200; ++i) {
     if (!process_->Running()) return false;
     if (log().find("serving on") != std::string::npos) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   return false;
+}
+
+int AgentProcess::ExitCode() {
+  if (!process_) return -1;
+  return process_->Wait(std::chrono::seconds(30));
 }
 
 int AgentProcess::Stop() {

@@ -3,11 +3,13 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <thread>
 
 #include <pugixml.hpp>
 
+#include "hvagent/compute/domain_type_probe.h"
 #include "hvagent_test/testbed.h"
 
 namespace hvagent::testing {
@@ -109,28 +111,14 @@ std::string ReadFile(const std::string& path) {
 }
 
 std::string DetectDomainType(libvirt::Connection& conn, const std::string& scratch_dir) {
-  auto caps = conn.CapabilitiesXml();
-  if (!caps.ok()) return "qemu";
-  pugi::xml_document doc;
-  doc.load_string(caps->c_str());
-  const bool offers_kvm =
-      doc.select_node("/capabilities/guest[arch/@name='x86_64']/arch/domain[@type='kvm']");
-  if (!offers_kvm) return "qemu";
-  // KVM may be offered yet fail on real guests (nested set-ups): boot one.
-  TestDomainSpec spec{.name = "hvtest-kvm-probe-" + std::to_string(getpid()),
-                      .type = "kvm",
-                      .script = "echo kvm-probe-ok",
-                      .console_log = scratch_dir + "/kvm-probe.log"};
-  auto dom = conn.DefineDomain(TestDomainXml(spec, DefaultTestGuest()));
-  if (!dom.ok()) return "qemu";
-  bool booted = false;
-  if (dom->Start().ok()) {
-    booted = WaitForShutOff(*dom, std::chrono::seconds(30)) &&
-             ReadFile(spec.console_log).find("kvm-probe-ok") != std::string::npos;
-    if (!booted) (void)dom->Destroy();
+  auto choice = compute::ProbeDomainType(conn, {.work_dir = scratch_dir + "/probe"});
+  if (!choice.ok()) {
+    std::cerr << "test guests: domain type qemu (the probe failed: " << choice.status() << ")\n";
+    return "qemu";
   }
-  (void)dom->Undefine();
-  return booted ? "kvm" : "qemu";
+  // Every test log says which domain type its guests ran under.
+  std::cerr << "test guests: domain type " << choice->reason << "\n";
+  return choice->type == compute::DomainType::kKvm ? "kvm" : "qemu";
 }
 
 }  // namespace hvagent::testing

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "hvagent/compute/domain_type_selector.h"
 #include "hvagent/host/backend_monitor.h"
 #include "hvagent/host/configuration_maximums.h"
 #include "hvagent/v1/host.grpc.pb.h"
@@ -12,9 +13,11 @@ namespace hvagent::api {
 
 class HostServiceImpl final : public v1::HostService::CallbackService {
  public:
-  HostServiceImpl(const host::BackendMonitor& monitor, host::HostFacts facts,
+  HostServiceImpl(const host::BackendMonitor& monitor,
+                  const compute::DomainTypeSelector& domain_types, host::HostFacts facts,
                   host::ConfigurationMaximums maximums)
       : monitor_(monitor),
+        domain_types_(domain_types),
         facts_(facts),
         maximums_(std::move(maximums)),
         started_(std::chrono::system_clock::now()) {}
@@ -27,6 +30,7 @@ class HostServiceImpl final : public v1::HostService::CallbackService {
 
  private:
   const host::BackendMonitor& monitor_;
+  const compute::DomainTypeSelector& domain_types_;
   const host::HostFacts facts_;
   const host::ConfigurationMaximums maximums_;
   const std::chrono::system_clock::time_point started_;

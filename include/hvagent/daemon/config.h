@@ -26,6 +26,10 @@ struct Config {
   // userspace datapath, e.g. the testbed).
   std::string datapath_type = "system";
   std::string state_dir = "/var/lib/hvagent";
+  // The domain type of guests: "auto" (KVM only when a 64-bit probe guest
+  // runs under it at start, else qemu), "kvm" (refuse to start without
+  // working KVM) or "qemu" (TCG, no probe).
+  std::string domain_type = "auto";
   // Seconds in-flight calls get to finish on SIGTERM.
   int shutdown_grace_seconds = 10;
   // Threads for blocking backend calls, and how many calls may wait for one.

@@ -37,6 +37,8 @@ class AgentProcess {
   bool Start();
   // SIGTERM and wait; returns the exit code.
   int Stop();
+  // Waits for an agent that exits by itself (a refused start); its exit code.
+  int ExitCode();
   // SIGKILL, as a crash.
   void Kill();
 

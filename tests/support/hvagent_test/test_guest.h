@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hvagent/libvirt/connection.h"
@@ -38,9 +39,14 @@ struct TestDomainSpec {
 // Domain XML for the spec, built with pugixml.
 std::string TestDomainXml(const TestDomainSpec& spec, const TestGuestImage& image);
 
-// "kvm" when the hypervisor offers KVM and a guest really boots under it,
-// else "qemu" (TCG). Boots the test guest once to find out.
+// The agent's own choice (compute::ProbeDomainType), so that the tests and
+// the agent never disagree: "kvm" when a 64-bit probe guest runs under KVM
+// in time, else "qemu" (TCG). Prints the reason to stderr.
 std::string DetectDomainType(libvirt::Connection& conn, const std::string& scratch_dir);
+
+// A probe image that halts without printing its markers (built from the same
+// source with HVAGENT_PROBE_SILENT): what a guest that never proves itself does.
+std::string_view SilentProbeImage();
 
 // Polls until the domain is shut off; false on timeout.
 bool WaitForShutOff(libvirt::Domain& domain, std::chrono::seconds timeout);
