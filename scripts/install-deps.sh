@@ -19,6 +19,8 @@ packages=(
   # a second-language gRPC client for the interoperability test
   python3-grpcio python3-protobuf
   python3-grpc-tools
+  # make run: the host-side forwarder of the metrics port; curl to try it (and its test)
+  socat curl
   # hvctl's interactive shell (line editing, history, completion)
   libedit-dev
   # install_test: systemd-analyze verify on the unit, man for its Documentation= pages
