@@ -20,31 +20,6 @@ Status Invalid(std::string_view field, std::string_view rule) {
 
 }  // namespace
 
-Status ValidateResourceName(std::string_view field, std::string_view value) {
-  if (value.empty()) return Invalid(field, "is required");
-  if (value.size() > 64) {
-    return Invalid(field, fmt::format("must be at most 64 characters (has {})", value.size()));
-  }
-  if (!AllOf(value, "_.-") || std::isalnum(static_cast<unsigned char>(value.front())) == 0) {
-    return Invalid(
-        field, "must use only letters, digits, '_', '.' and '-', starting with a letter or digit");
-  }
-  return absl::OkStatus();
-}
-
-Status ValidateInterfaceName(std::string_view field, std::string_view value) {
-  if (value.empty()) return Invalid(field, "is required");
-  if (value.size() > 15) {
-    return Invalid(field,
-                   fmt::format("must be at most 15 characters, a Linux interface name (has {})",
-                               value.size()));
-  }
-  if (!AllOf(value, "_.-") || value == "." || value == "..") {
-    return Invalid(field, "must use only letters, digits, '_', '.' and '-'");
-  }
-  return absl::OkStatus();
-}
-
 Status ValidateVlanId(std::string_view field, uint32_t value, bool allow_untagged) {
   if (value == 0 && allow_untagged) return absl::OkStatus();
   if (value < 1 || value > 4094) {

@@ -23,7 +23,7 @@ size_t WorkerPool::queued() const {
   return queued_;
 }
 
-Status WorkerPool::Submit(const std::string& key, std::function<void()> task) {
+Status WorkerPool::Submit(std::string_view key, std::function<void()> task) {
   {
     std::lock_guard lock(mu_);
     if (stopping_) {
@@ -33,7 +33,8 @@ Status WorkerPool::Submit(const std::string& key, std::function<void()> task) {
       return absl::ResourceExhaustedError(
           fmt::format("the agent's work queue is full ({} tasks waiting); retry later", queued_));
     }
-    const std::string effective = key.empty() ? fmt::format("\x01unkeyed/{}", unkeyed_++) : key;
+    const std::string effective =
+        key.empty() ? fmt::format("\x01unkeyed/{}", unkeyed_++) : std::string(key);
     auto& tasks = pending_[effective];
     const bool idle = tasks.empty();
     tasks.push_back(std::move(task));

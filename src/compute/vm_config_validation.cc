@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "hvagent/common/names.h"
 #include "hvagent/compute/domain_xml.h"
 #include "hvagent/compute/probe_domain_name.h"
 
@@ -30,9 +31,7 @@ Status Invalid(std::string_view field, std::string_view rule) {
 
 bool IsLower(char c) { return c >= 'a' && c <= 'z'; }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsAlnum(char c) { return IsLower(c) || (c >= 'A' && c <= 'Z') || IsDigit(c); }
 bool IsHexLower(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f'); }
-bool IsNameChar(char c) { return IsAlnum(c) || c == '_' || c == '.' || c == '-'; }
 
 bool AllOf(std::string_view value, bool (*pred)(char)) {
   return std::all_of(value.begin(), value.end(), pred);
@@ -78,33 +77,6 @@ bool IsXmlSafe(std::string_view s) {
     i += len;
   }
   return true;
-}
-
-// VM and network names (as api::ValidateResourceName; compute sits below api).
-Status CheckResourceName(std::string_view field, std::string_view value) {
-  if (value.empty()) return Invalid(field, "is required");
-  if (value.size() > 64) {
-    return Invalid(field, fmt::format("must be at most 64 characters (has {})", value.size()));
-  }
-  if (!AllOf(value, IsNameChar) || !IsAlnum(value.front())) {
-    return Invalid(
-        field, "must use only letters, digits, '_', '.' and '-', starting with a letter or digit");
-  }
-  return absl::OkStatus();
-}
-
-// Linux interface names: IFNAMSIZ is 16 with the NUL.
-Status CheckInterfaceName(std::string_view field, std::string_view value) {
-  if (value.empty()) return Invalid(field, "is required");
-  if (value.size() > 15) {
-    return Invalid(field,
-                   fmt::format("must be at most 15 characters, a Linux interface name (has {})",
-                               value.size()));
-  }
-  if (!AllOf(value, IsNameChar) || value == "." || value == "..") {
-    return Invalid(field, "must use only letters, digits, '_', '.' and '-'");
-  }
-  return absl::OkStatus();
 }
 
 Status CheckAbsolutePath(std::string_view field, std::string_view value) {
@@ -224,7 +196,7 @@ Status CheckNic(const NicConfig& nic, size_t i) {
   HVAGENT_RETURN_IF_ERROR(CheckMac(spec + ".mac", nic.mac));
   // A NIC may be left off any network; when it names one, it is a resource name.
   if (!nic.network.empty())
-    HVAGENT_RETURN_IF_ERROR(CheckResourceName(spec + ".network", nic.network));
+    HVAGENT_RETURN_IF_ERROR(ValidateResourceName(spec + ".network", nic.network));
   if (std::find(kNicModels.begin(), kNicModels.end(), nic.model) == kNicModels.end()) {
     return Invalid(spec + ".model",
                    fmt::format("must be virtio, e1000 or rtl8139 (is '{}')", nic.model));
@@ -251,8 +223,9 @@ Status CheckNic(const NicConfig& nic, size_t i) {
     return Invalid(out + ".vlan_id",
                    fmt::format("must be 0 (untagged) or 1–4094 (is {})", nic.vlan_id));
   }
-  HVAGENT_RETURN_IF_ERROR(CheckInterfaceName(out + ".tap", nic.tap));
-  if (!nic.bridge.empty()) HVAGENT_RETURN_IF_ERROR(CheckInterfaceName(out + ".bridge", nic.bridge));
+  HVAGENT_RETURN_IF_ERROR(ValidateInterfaceName(out + ".tap", nic.tap));
+  if (!nic.bridge.empty())
+    HVAGENT_RETURN_IF_ERROR(ValidateInterfaceName(out + ".bridge", nic.bridge));
   return absl::OkStatus();
 }
 
@@ -344,7 +317,7 @@ Status ValidateVmConfig(const VmConfig& c) {
   if (c.external) {
     return Invalid("external", "the agent never writes a domain it does not own");
   }
-  HVAGENT_RETURN_IF_ERROR(CheckResourceName("spec.name", c.name));
+  HVAGENT_RETURN_IF_ERROR(ValidateResourceName("spec.name", c.name));
   if (IsProbeDomainName(c.name)) {
     return Invalid("spec.name", fmt::format("must not start with '{}' (the agent's probe guests)",
                                             kProbeDomainPrefix));

@@ -30,11 +30,14 @@
 #include "hvagent/api/metrics_interceptor.h"
 #include "hvagent/api/network_service.h"
 #include "hvagent/api/request_replay.h"
+#include "hvagent/api/vm_convert.h"
 #include "hvagent/api/vm_service.h"
 #include "hvagent/common/logging.h"
 #include "hvagent/common/version.h"
+#include "hvagent/common/worker_keys.h"
 #include "hvagent/common/worker_pool.h"
 #include "hvagent/compute/vm_manager.h"
+#include "hvagent/compute/vm_reconciler.h"
 #include "hvagent/daemon/ovs_nic_backend.h"
 #include "hvagent/host/backend_monitor.h"
 #include "hvagent/host/host_facts.h"
@@ -342,8 +345,9 @@ Status Daemon::Run() {
                                      .max_nics = maximums.nics_per_vm,
                                      .max_disks = maximums.disks_per_vm}},
                          libvirt, domain_types, nic_backend, network_resolver);
-  // Set while a reconcile asked for by a Port change waits on the pool.
-  std::atomic<bool> reconcile_queued{false};
+  // Running VMs get their ports checked each time a backend comes (back) and
+  // whenever a Port row goes under the agent.
+  compute::VmReconciler reconciler(vms);
   // Declared after what its tasks use, so it finishes them first on the way out.
   WorkerPool pool(static_cast<size_t>(config_.workers),
                   static_cast<size_t>(config_.max_queued_calls));
@@ -375,47 +379,20 @@ Status Daemon::Run() {
       ovsdb_session.AddListener([&pool, &ensure_br0](const std::vector<ovsdb::RowChange>& changes) {
         for (const ovsdb::RowChange& change : changes) {
           if (change.table == "Bridge" && change.kind == ovsdb::RowChange::Kind::kDelete) {
-            (void)pool.Submit("switch", ensure_br0);
+            (void)pool.Submit(worker_keys::kSwitch, ensure_br0);
             return;
           }
         }
       })};
-  // Each time a backend comes (back), running VMs get their ports checked:
-  // after an agent restart, or an ovsdb-server that lost its configuration.
-  auto reconcile = [&vms, &pool] {
-    auto names = vms.RunningVmNames();
-    if (!names.ok()) {
-      spdlog::warn("reconcile: {}", names.status());
-      return;
-    }
-    for (const std::string& name : *names) {
-      (void)pool.Submit(compute::VmOrderKey(name), [&vms, name] {
-        if (Status s = vms.ReconcileVm(name); !s.ok()) {
-          spdlog::warn("reconcile VM '{}': {}", name, s);
-        }
-      });
-    }
-    spdlog::info("reconcile: {} running VMs to check", names->size());
-    if (auto removed = vms.RemoveLeftovers(); !removed.ok()) {
-      spdlog::warn("reconcile: leftovers: {}", removed.status());
-    } else if (!removed->empty()) {
-      spdlog::info("reconcile: removed {} leftover NICs of vanished VMs", removed->size());
-    }
-  };
   // A Port row gone under the agent (deleted by hand, or an ovsdb-server
-  // restarted on a fresh database) is put back by a reconcile. Deletions come
-  // in bursts: one reconcile waiting is enough.
+  // restarted on a fresh database) is put back by a reconcile.
   const ListenerGuard port_watch{
-      ovsdb_session, ovsdb_session.AddListener([&pool, &reconcile, &reconcile_queued](
-                                                   const std::vector<ovsdb::RowChange>& changes) {
+      ovsdb_session,
+      ovsdb_session.AddListener([&pool, &reconciler](const std::vector<ovsdb::RowChange>& changes) {
         const bool port_gone = std::any_of(changes.begin(), changes.end(), [](const auto& change) {
           return change.table == "Port" && change.kind == ovsdb::RowChange::Kind::kDelete;
         });
-        if (!port_gone || reconcile_queued.exchange(true)) return;
-        (void)pool.Submit("reconcile", [reconcile, &reconcile_queued] {
-          reconcile_queued = false;
-          reconcile();
-        });
+        if (port_gone) reconciler.Request(pool);
       })};
   std::vector<std::unique_ptr<host::BackendProbe>> probes;
   probes.push_back(metrics::TimeLibvirtProbe(host::MakeLibvirtProbe(libvirt), metrics));
@@ -442,9 +419,9 @@ Status Daemon::Run() {
     event.mutable_backend()->set_backend(status.name);
     api::BackendToProto(status, event.mutable_backend()->mutable_state());
     events.Publish(std::move(event));
-    if (status.connected) (void)pool.Submit("reconcile", reconcile);
+    if (status.connected) reconciler.Request(pool);
     if (status.connected && status.name == "libvirt" && !domain_types.Current()) {
-      (void)pool.Submit("domain-type", [&libvirt, &domain_types] {
+      (void)pool.Submit(worker_keys::kDomainType, [&libvirt, &domain_types] {
         auto conn = libvirt.Get();
         if (!conn.ok()) return;
         if (auto chosen = domain_types.Choose(**conn); !chosen.ok()) {
@@ -452,7 +429,8 @@ Status Daemon::Run() {
         }
       });
     }
-    if (status.connected && status.name == "ovsdb") (void)pool.Submit("switch", ensure_br0);
+    if (status.connected && status.name == "ovsdb")
+      (void)pool.Submit(worker_keys::kSwitch, ensure_br0);
     std::lock_guard lock(health_mu);
     if (live_server != nullptr) UpdateHealth(*live_server->GetHealthCheckService(), monitor);
   });
@@ -460,16 +438,17 @@ Status Daemon::Run() {
 
   api::RequestReplay replay(request_log);
   api::HostServiceImpl host_service(monitor, domain_types, facts, maximums);
-  api::NetworkServiceImpl network_service(pool, networks, replay, events, ovsdb, vms,
-                                          {.max_networks = config_.max_networks});
-  network_service.AttachPortManagers(
-      {.internal_ports = &internal_ports,
-       .tunnels = &tunnels,
-       .mirrors = &mirrors,
-       .internal_bridge = internal_bridge ? &*internal_bridge : nullptr});
-  network_service.AttachSwitchManagers(bridges, bonds);
+  api::NetworkServiceImpl network_service(
+      pool, replay, events, networks, vms,
+      {.bridges = bridges,
+       .bonds = bonds,
+       .internal_ports = internal_ports,
+       .tunnels = tunnels,
+       .mirrors = mirrors,
+       .internal_bridge = internal_bridge ? &*internal_bridge : nullptr},
+      {.max_networks = config_.max_networks});
   api::EventServiceImpl event_service(events);
-  api::VmServiceImpl vm_service(pool, vms, replay);
+  api::VmServiceImpl vm_service(pool, replay, vms);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -1,6 +1,7 @@
 // The API's input rules: what each check accepts, what it rejects, and that a
 // rejection is INVALID_ARGUMENT naming the field.
 #include "hvagent/api/validation.h"
+#include "hvagent/common/names.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,19 +1,17 @@
-// NetworkService: networks (named VLANs on a bridge) kept in the local store.
-// Bridges, bonds, ports, tunnels, mirrors and service chains answer
-// UNIMPLEMENTED until the Open vSwitch issue lands (docs/api.md).
+// NetworkService: networks (named VLANs on a bridge) kept in the local store,
+// and the switch: bridges, bonds, internal ports, tunnels, mirrors, virbr0.
+// Service chains answer UNIMPLEMENTED until their issue lands (docs/api.md).
 #pragma once
 
 #include "hvagent/api/event_hub.h"
-#include "hvagent/api/request_replay.h"
-#include "hvagent/common/worker_pool.h"
+#include "hvagent/api/rpc_runner.h"
+#include "hvagent/compute/network_usage.h"
+#include "hvagent/network/bond_manager.h"
+#include "hvagent/network/bridge_manager.h"
 #include "hvagent/network/internal_port.h"
 #include "hvagent/network/linux_bridge.h"
 #include "hvagent/network/mirror.h"
 #include "hvagent/network/tunnel.h"
-#include "hvagent/network/bond_manager.h"
-#include "hvagent/network/bridge_manager.h"
-#include "hvagent/compute/network_usage.h"
-#include "hvagent/ovsdb/transactor.h"
 #include "hvagent/store/network_store.h"
 #include "hvagent/v1/network.grpc.pb.h"
 
@@ -25,16 +23,25 @@ class NetworkServiceImpl final : public v1::NetworkService::CallbackService {
     // Networks per host (docs/limits.md).
     int64_t max_networks = 4096;
   };
+  // The switch's managers, all made before the service.
+  struct Managers {
+    network::BridgeManager& bridges;
+    network::BondManager& bonds;
+    network::InternalPortManager& internal_ports;
+    network::TunnelManager& tunnels;
+    network::MirrorManager& mirrors;
+    // virbr0 (network.internal_bridge); null when not configured.
+    const network::LinuxBridgeSpec* internal_bridge = nullptr;
+  };
 
-  NetworkServiceImpl(WorkerPool& pool, store::NetworkStore& networks, RequestReplay& replay,
-                     EventHub& events, ovsdb::Transactor& ovsdb, compute::NetworkUsage& usage,
+  NetworkServiceImpl(WorkerPool& pool, RequestReplay& replay, EventHub& events,
+                     store::NetworkStore& networks, compute::NetworkUsage& usage, Managers managers,
                      Limits limits)
-      : pool_(pool),
-        networks_(networks),
-        replay_(replay),
+      : rpc_(v1::NetworkService::service_full_name(), pool, replay),
         events_(events),
-        ovsdb_(ovsdb),
+        networks_(networks),
         usage_(usage),
+        managers_(managers),
         limits_(limits) {}
 
   grpc::ServerUnaryReactor* CreateNetwork(grpc::CallbackServerContext* context,
@@ -53,12 +60,7 @@ class NetworkServiceImpl final : public v1::NetworkService::CallbackService {
                                           const v1::DeleteNetworkRequest* request,
                                           v1::DeleteNetworkResponse* response) override;
 
-  // Bridges and bonds (network_service_bridges.cc). Until the managers are
-  // attached (the daemon does, before serving), these answer UNAVAILABLE.
-  void AttachSwitchManagers(network::BridgeManager& bridges, network::BondManager& bonds) {
-    bridges_ = &bridges;
-    bonds_ = &bonds;
-  }
+  // Bridges and bonds (network_service_bridges.cc).
   grpc::ServerUnaryReactor* CreateBridge(grpc::CallbackServerContext* context,
                                          const v1::CreateBridgeRequest* request,
                                          v1::Bridge* response) override;
@@ -87,15 +89,7 @@ class NetworkServiceImpl final : public v1::NetworkService::CallbackService {
                                        v1::DeleteBondResponse* response) override;
 
   // Internal ports, tunnels, mirrors and virbr0 (network_service_ports.cc).
-  // Until attached (the daemon does, before serving) they answer UNAVAILABLE;
   // GetInternalNetwork answers FAILED_PRECONDITION without a configured bridge.
-  struct PortManagers {
-    network::InternalPortManager* internal_ports = nullptr;
-    network::TunnelManager* tunnels = nullptr;
-    network::MirrorManager* mirrors = nullptr;
-    const network::LinuxBridgeSpec* internal_bridge = nullptr;
-  };
-  void AttachPortManagers(PortManagers managers) { ports_ = managers; }
   grpc::ServerUnaryReactor* CreateInternalPort(grpc::CallbackServerContext* context,
                                                const v1::CreateInternalPortRequest* request,
                                                v1::InternalPort* response) override;
@@ -128,23 +122,16 @@ class NetworkServiceImpl final : public v1::NetworkService::CallbackService {
                                                v1::InternalNetwork* response) override;
 
  private:
-  void PublishChange(const std::string& name, const std::string& change, uint32_t vlan_id);
-
-  WorkerPool& pool_;
-  store::NetworkStore& networks_;
-  RequestReplay& replay_;
-  EventHub& events_;
-  ovsdb::Transactor& ovsdb_;
-  compute::NetworkUsage& usage_;
-  const Limits limits_;
-  PortManagers ports_;  // set by AttachPortManagers
-  void PublishPortEvent(const std::string& bridge, const std::string& port,
-                        const std::string& change);
-  // Bridges and bonds: set by AttachSwitchManagers.
-  network::BridgeManager* bridges_ = nullptr;
-  network::BondManager* bonds_ = nullptr;
+  void PublishNetworkChange(const std::string& name, const std::string& change, uint32_t vlan_id);
   void PublishPortChange(const std::string& bridge, const std::string& port,
                          const std::string& change);
+
+  RpcRunner rpc_;
+  EventHub& events_;
+  store::NetworkStore& networks_;
+  compute::NetworkUsage& usage_;
+  const Managers managers_;
+  const Limits limits_;
 };
 
 }  // namespace hvagent::api

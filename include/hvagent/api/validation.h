@@ -1,5 +1,5 @@
 // Input rules shared by the services. Each check returns INVALID_ARGUMENT
-// naming the field and the rule, or OK.
+// naming the field and the rule, or OK. Name rules are common/names.h.
 #pragma once
 
 #include <cstdint>
@@ -8,14 +8,6 @@
 #include "hvagent/common/status.h"
 
 namespace hvagent::api {
-
-// VM, network and other resource names: 1–64 characters [A-Za-z0-9_.-],
-// starting with a letter or digit.
-Status ValidateResourceName(std::string_view field, std::string_view value);
-
-// Linux interface names (bridges, ports, bonds, taps): 1–15 characters
-// [A-Za-z0-9_.-], not "." or "..".
-Status ValidateInterfaceName(std::string_view field, std::string_view value);
 
 // A VLAN id: 1–4094, or 0 (untagged) where `allow_untagged`.
 Status ValidateVlanId(std::string_view field, uint32_t value, bool allow_untagged);

@@ -2,8 +2,7 @@
 // UNIMPLEMENTED until it lands (docs/api.md).
 #pragma once
 
-#include "hvagent/api/request_replay.h"
-#include "hvagent/common/worker_pool.h"
+#include "hvagent/api/rpc_runner.h"
 #include "hvagent/compute/vm_manager.h"
 #include "hvagent/v1/vm.grpc.pb.h"
 
@@ -11,8 +10,8 @@ namespace hvagent::api {
 
 class VmServiceImpl final : public v1::VmService::CallbackService {
  public:
-  VmServiceImpl(WorkerPool& pool, compute::VmManager& vms, RequestReplay& replay)
-      : pool_(pool), vms_(vms), replay_(replay) {}
+  VmServiceImpl(WorkerPool& pool, RequestReplay& replay, compute::VmManager& vms)
+      : rpc_(v1::VmService::service_full_name(), pool, replay), vms_(vms) {}
 
   grpc::ServerUnaryReactor* CreateVm(grpc::CallbackServerContext* context,
                                      const v1::CreateVmRequest* request, v1::Vm* response) override;
@@ -61,24 +60,12 @@ class VmServiceImpl final : public v1::VmService::CallbackService {
 
  private:
   using PowerOp = StatusOr<compute::VmStatus> (compute::VmManager::*)(const std::string&);
-  grpc::ServerUnaryReactor* RunPower(grpc::CallbackServerContext* context,
+  grpc::ServerUnaryReactor* RunPower(grpc::CallbackServerContext* context, std::string_view method,
                                      const v1::VmPowerRequest* request, v1::Vm* response,
-                                     const char* method, PowerOp op);
+                                     PowerOp op);
 
-  WorkerPool& pool_;
+  RpcRunner rpc_;
   compute::VmManager& vms_;
-  RequestReplay& replay_;
 };
-
-// Conversions, public for tests.
-StatusOr<compute::VmConfig> VmConfigFromSpec(const v1::VmSpec& spec);
-// `field` prefixes error messages, e.g. "spec.nics[2]".
-StatusOr<compute::NicConfig> NicConfigFromSpec(const std::string& field, const v1::NicSpec& nic);
-// `field` prefixes error messages, e.g. "spec.disks[1]".
-StatusOr<compute::DiskConfig> DiskConfigFromSpec(const std::string& field,
-                                                 const v1::DiskSpec& disk);
-void VmStatusToProto(const compute::VmStatus& status, v1::Vm* out);
-void DiskToProto(const compute::DiskConfig& disk, v1::Disk* out);
-v1::PowerState ToPowerState(libvirt::DomainState state);
 
 }  // namespace hvagent::api

@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -25,9 +26,9 @@ class WorkerPool {
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
-  // Queues `task` under `key` (e.g. "vm/<name>"; empty = no ordering).
+  // Queues `task` under `key` (worker_keys.h; empty = no ordering).
   // RESOURCE_EXHAUSTED when the queue is full, UNAVAILABLE once shutting down.
-  Status Submit(const std::string& key, std::function<void()> task);
+  Status Submit(std::string_view key, std::function<void()> task);
 
   size_t queued() const;
 

@@ -20,10 +20,6 @@
 
 namespace hvagent::compute {
 
-// The worker-pool key under which every change to VM `name` runs, so changes
-// to one VM are serialised and changes to different VMs run in parallel.
-inline std::string VmOrderKey(const std::string& name) { return "vm/" + name; }
-
 struct VmLimits {
   uint32_t max_vcpus = 0;
   uint64_t max_memory_bytes = 0;

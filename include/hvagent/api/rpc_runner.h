@@ -1,0 +1,85 @@
+// The one shape of every unary RPC (the model is hvctl's CallAndShow): checks
+// first, on the gRPC thread (cheap, never blocking); then the work on the
+// agent's worker pool. A change also runs under its object's worker key and
+// through request_id replay, keyed by the method's full name, which comes from
+// the generated service descriptor: a handler passes its own name (__func__).
+#pragma once
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+#include <grpcpp/support/server_callback.h>
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "hvagent/api/request_replay.h"
+#include "hvagent/api/unary_call.h"
+#include "hvagent/api/validation.h"
+#include "hvagent/common/worker_pool.h"
+
+namespace hvagent::api {
+
+class RpcRunner {
+ public:
+  // `service` is the generated service's full name (e.g.
+  // v1::VmService::service_full_name()), looked up in the generated pool.
+  RpcRunner(std::string_view service, WorkerPool& pool, RequestReplay& replay);
+
+  // A read: `valid` not OK finishes the call at once; else `read` runs on a
+  // worker, unordered.
+  grpc::ServerUnaryReactor* Read(grpc::CallbackServerContext* context, const Status& valid,
+                                 std::function<Status()> read);
+
+  // A change to the object under `key`: the request's request_id, then
+  // `valid`, are checked; `act` (which fills `response`) then runs on a
+  // worker under `key`, at most once per request_id.
+  template <typename Request>
+  grpc::ServerUnaryReactor* Change(grpc::CallbackServerContext* context, std::string_view method,
+                                   const Request& request, google::protobuf::Message* response,
+                                   std::string_view key, const Status& valid,
+                                   std::function<Status()> act) {
+    Status checked = ValidateRequestId(request.request_id());
+    checked.Update(valid);
+    return RunChange(context, method, request.request_id(), request, response, key, checked,
+                     std::move(act));
+  }
+
+  // "/hvagent.v1.VmService/CreateVm" for "CreateVm"; INTERNAL when the
+  // service has no such method (a handler passing the wrong name).
+  StatusOr<std::string> MethodPath(std::string_view method) const;
+
+ private:
+  grpc::ServerUnaryReactor* RunChange(grpc::CallbackServerContext* context, std::string_view method,
+                                      const std::string& request_id,
+                                      const google::protobuf::Message& request,
+                                      google::protobuf::Message* response, std::string_view key,
+                                      const Status& valid, std::function<Status()> act);
+
+  const std::string service_name_;
+  const google::protobuf::ServiceDescriptor* const service_;  // null: not a generated service
+  WorkerPool& pool_;
+  RequestReplay& replay_;
+};
+
+// The page of `items` after `page_token` (items sorted by their name, which
+// is unique): at most `page_size` (0: 100) items are passed to `add`, and the
+// next page's token (the last name shown) is returned when more remain.
+template <typename Item, typename NameOf, typename Add>
+std::string Paginate(const std::vector<Item>& items, uint32_t page_size,
+                     const std::string& page_token, NameOf name_of, Add add) {
+  const uint32_t limit = page_size == 0 ? 100 : page_size;
+  uint32_t shown = 0;
+  std::string last;
+  for (const Item& item : items) {
+    const std::string& name = name_of(item);
+    if (!page_token.empty() && name <= page_token) continue;
+    if (shown == limit) return last;
+    add(item);
+    last = name;
+    ++shown;
+  }
+  return "";
+}
+
+}  // namespace hvagent::api

@@ -1,0 +1,41 @@
+#include "hvagent/api/rpc_runner.h"
+
+namespace hvagent::api {
+
+RpcRunner::RpcRunner(std::string_view service, WorkerPool& pool, RequestReplay& replay)
+    : service_name_(service),
+      service_(google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+          std::string(service))),
+      pool_(pool),
+      replay_(replay) {}
+
+StatusOr<std::string> RpcRunner::MethodPath(std::string_view method) const {
+  const google::protobuf::MethodDescriptor* found =
+      service_ != nullptr ? service_->FindMethodByName(std::string(method)) : nullptr;
+  if (found == nullptr) {
+    return absl::InternalError(fmt::format("{} has no method '{}'", service_name_, method));
+  }
+  return fmt::format("/{}/{}", service_->full_name(), found->name());
+}
+
+grpc::ServerUnaryReactor* RpcRunner::Read(grpc::CallbackServerContext* context, const Status& valid,
+                                          std::function<Status()> read) {
+  if (!valid.ok()) return FinishNow(context, valid);
+  return RunOnWorker(context, pool_, "", std::move(read));
+}
+
+grpc::ServerUnaryReactor* RpcRunner::RunChange(
+    grpc::CallbackServerContext* context, std::string_view method, const std::string& request_id,
+    const google::protobuf::Message& request, google::protobuf::Message* response,
+    std::string_view key, const Status& valid, std::function<Status()> act) {
+  if (!valid.ok()) return FinishNow(context, valid);
+  auto path = MethodPath(method);
+  if (!path.ok()) return FinishNow(context, path.status());
+  return RunOnWorker(
+      context, pool_, std::string(key),
+      [this, path = *std::move(path), &request_id, &request, response, act = std::move(act)] {
+        return replay_.Run(path, request_id, request, response, act);
+      });
+}
+
+}  // namespace hvagent::api

@@ -1,0 +1,208 @@
+// VmService's conversions between hvagent.v1 messages and compute's VmConfig.
+// Input is checked here as far as the proto alone allows (field names follow
+// the request); compute::ValidateVmConfig checks the rest.
+#include "hvagent/api/vm_convert.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include "hvagent/common/names.h"
+#include "hvagent/network/nic_qos.h"
+
+namespace hvagent::api {
+
+v1::PowerState ToPowerState(libvirt::DomainState state) {
+  using libvirt::DomainState;
+  switch (state) {
+    case DomainState::kRunning:
+    case DomainState::kBlocked: return v1::POWER_STATE_ON;
+    case DomainState::kPaused: return v1::POWER_STATE_PAUSED;
+    case DomainState::kShuttingDown: return v1::POWER_STATE_SHUTTING_DOWN;
+    case DomainState::kShutOff: return v1::POWER_STATE_OFF;
+    case DomainState::kCrashed: return v1::POWER_STATE_CRASHED;
+    case DomainState::kSuspended: return v1::POWER_STATE_SUSPENDED;
+    case DomainState::kNoState: break;
+  }
+  return v1::POWER_STATE_UNSPECIFIED;
+}
+
+StatusOr<compute::NicConfig> NicConfigFromSpec(const std::string& field, const v1::NicSpec& nic) {
+  if (nic.type() == v1::NIC_TYPE_DIRECT || nic.type() == v1::NIC_TYPE_NETWORK_FUNCTION) {
+    return absl::UnimplementedError(
+        fmt::format("{}.type: only normal NICs are supported yet", field));
+  }
+  HVAGENT_RETURN_IF_ERROR(ValidateResourceName(field + ".network", nic.network()));
+  compute::NicConfig out{.mac = nic.mac(), .network = nic.network()};
+  out.qos = {.ingress_rate_kbps = nic.qos().ingress_rate_kbps(),
+             .ingress_burst_kb = nic.qos().ingress_burst_kb(),
+             .egress_rate_kbps = nic.qos().egress_rate_kbps()};
+  if (Status qos = network::ValidateNicQos({.ingress_rate_kbps = out.qos.ingress_rate_kbps,
+                                            .ingress_burst_kb = out.qos.ingress_burst_kb,
+                                            .egress_rate_kbps = out.qos.egress_rate_kbps});
+      !qos.ok()) {
+    return Status(qos.code(), fmt::format("{}.qos.{}", field, MessageOf(qos)));
+  }
+  if (!nic.model().empty()) out.model = nic.model();
+  if (nic.vlan_mode() == v1::VLAN_MODE_TRUNKED) {
+    out.vlan_mode = compute::VlanMode::kTrunked;
+    out.trunked_vlans.assign(nic.trunked_vlans().begin(), nic.trunked_vlans().end());
+  } else if (nic.trunked_vlans_size() > 0) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}.trunked_vlans: only a VLAN_MODE_TRUNKED NIC carries trunked VLANs", field));
+  }
+  return out;
+}
+
+StatusOr<compute::DiskConfig> DiskConfigFromSpec(const std::string& field,
+                                                 const v1::DiskSpec& disk) {
+  compute::DiskConfig out;
+  switch (disk.bus()) {
+    case v1::DISK_BUS_VIRTIO: out.bus = compute::DiskBus::kVirtio; break;
+    case v1::DISK_BUS_SATA: out.bus = compute::DiskBus::kSata; break;
+    case v1::DISK_BUS_IDE: out.bus = compute::DiskBus::kIde; break;
+    default: out.bus = compute::DiskBus::kScsi; break;
+  }
+  out.cdrom = disk.cdrom();
+  out.read_only = disk.read_only() || disk.cdrom();
+  if (disk.format() == v1::DISK_FORMAT_QCOW2) out.format = compute::DiskFormat::kQcow2;
+  switch (disk.source_case()) {
+    case v1::DiskSpec::kCreateSizeBytes:
+      if (disk.create_size_bytes() < (1ULL << 20)) {
+        return absl::InvalidArgumentError(
+            fmt::format("{}.create_size_bytes: must be at least 1 MiB", field));
+      }
+      if (disk.cdrom()) {
+        return absl::InvalidArgumentError(fmt::format(
+            "{}.create_size_bytes: a cdrom takes an existing image (file_path)", field));
+      }
+      out.agent_created = true;
+      out.size_bytes = disk.create_size_bytes();
+      break;
+    case v1::DiskSpec::kFilePath: out.path = disk.file_path(); break;
+    case v1::DiskSpec::kBlockDevice:
+      out.source_type = compute::DiskSourceType::kBlock;
+      out.path = disk.block_device();
+      break;
+    default:
+      return absl::InvalidArgumentError(
+          fmt::format("{}: one of create_size_bytes, file_path, block_device is required", field));
+  }
+  return out;
+}
+
+StatusOr<compute::VmConfig> VmConfigFromSpec(const v1::VmSpec& spec) {
+  HVAGENT_RETURN_IF_ERROR(ValidateResourceName("spec.name", spec.name()));
+  if (spec.num_vcpus() == 0) {
+    return absl::InvalidArgumentError("spec.num_vcpus: must be at least 1");
+  }
+  compute::VmConfig config;
+  config.name = spec.name();
+  config.vcpus = spec.num_vcpus();
+  config.cores_per_socket = spec.num_cores_per_vcpu() == 0 ? 1 : spec.num_cores_per_vcpu();
+  config.threads_per_core = spec.num_threads_per_core() == 0 ? 1 : spec.num_threads_per_core();
+  config.memory_bytes = spec.memory_bytes();
+  if (!spec.machine_type().empty()) config.machine = spec.machine_type();
+  switch (spec.boot().device()) {
+    case v1::BOOT_DEVICE_CDROM: config.boot = compute::BootDevice::kCdrom; break;
+    case v1::BOOT_DEVICE_NETWORK: config.boot = compute::BootDevice::kNetwork; break;
+    case v1::BOOT_DEVICE_KERNEL: config.boot = compute::BootDevice::kKernel; break;
+    default: config.boot = compute::BootDevice::kDisk; break;
+  }
+  config.kernel_path = spec.boot().kernel_path();
+  config.initrd_path = spec.boot().initrd_path();
+  config.kernel_cmdline = spec.boot().kernel_cmdline();
+  for (int i = 0; i < spec.nics_size(); ++i) {
+    HVAGENT_ASSIGN_OR_RETURN(compute::NicConfig nic,
+                             NicConfigFromSpec(fmt::format("spec.nics[{}]", i), spec.nics(i)));
+    config.nics.push_back(std::move(nic));
+  }
+  for (int i = 0; i < spec.disks_size(); ++i) {
+    HVAGENT_ASSIGN_OR_RETURN(compute::DiskConfig disk,
+                             DiskConfigFromSpec(fmt::format("spec.disks[{}]", i), spec.disks(i)));
+    config.disks.push_back(std::move(disk));
+  }
+  for (const auto& [key, value] : spec.labels().entries()) config.labels[key] = value;
+  return config;
+}
+
+void DiskToProto(const compute::DiskConfig& disk, v1::Disk* out) {
+  out->set_device_id(disk.target);
+  out->set_path(disk.path);
+  out->set_size_bytes(disk.size_bytes);
+  out->set_agent_created(disk.agent_created);
+  v1::DiskSpec* spec = out->mutable_spec();
+  switch (disk.bus) {
+    case compute::DiskBus::kScsi: spec->set_bus(v1::DISK_BUS_SCSI); break;
+    case compute::DiskBus::kVirtio: spec->set_bus(v1::DISK_BUS_VIRTIO); break;
+    case compute::DiskBus::kSata: spec->set_bus(v1::DISK_BUS_SATA); break;
+    case compute::DiskBus::kIde: spec->set_bus(v1::DISK_BUS_IDE); break;
+  }
+  spec->set_format(disk.format == compute::DiskFormat::kQcow2 ? v1::DISK_FORMAT_QCOW2
+                                                              : v1::DISK_FORMAT_RAW);
+  spec->set_cdrom(disk.cdrom);
+  spec->set_read_only(disk.read_only);
+  if (disk.agent_created) {
+    spec->set_create_size_bytes(disk.size_bytes);
+  } else if (disk.source_type == compute::DiskSourceType::kBlock) {
+    spec->set_block_device(disk.path);
+  } else {
+    spec->set_file_path(disk.path);
+  }
+}
+
+void VmStatusToProto(const compute::VmStatus& status, v1::Vm* out) {
+  const compute::VmConfig& c = status.config;
+  out->set_uuid(c.uuid);
+  out->set_power_state(ToPowerState(status.state));
+  out->set_external(c.external);
+  out->set_cpu_time_ns(status.cpu_time_ns);
+  out->set_memory_used_bytes(status.memory_used_bytes);
+  out->set_generation(c.generation);
+  out->set_console_log_path(c.console_log_path);
+  if (status.started_unix_ms) {
+    *out->mutable_started() =
+        google::protobuf::util::TimeUtil::MillisecondsToTimestamp(*status.started_unix_ms);
+  }
+  v1::VmSpec* spec = out->mutable_spec();
+  spec->set_name(c.name);
+  spec->set_num_vcpus(c.vcpus);
+  spec->set_num_cores_per_vcpu(c.cores_per_socket);
+  spec->set_num_threads_per_core(c.threads_per_core);
+  spec->set_memory_bytes(c.memory_bytes);
+  spec->set_machine_type(c.machine);
+  v1::BootConfig* boot = spec->mutable_boot();
+  switch (c.boot) {
+    case compute::BootDevice::kDisk: boot->set_device(v1::BOOT_DEVICE_DISK); break;
+    case compute::BootDevice::kCdrom: boot->set_device(v1::BOOT_DEVICE_CDROM); break;
+    case compute::BootDevice::kNetwork: boot->set_device(v1::BOOT_DEVICE_NETWORK); break;
+    case compute::BootDevice::kKernel: boot->set_device(v1::BOOT_DEVICE_KERNEL); break;
+  }
+  boot->set_kernel_path(c.kernel_path);
+  boot->set_initrd_path(c.initrd_path);
+  boot->set_kernel_cmdline(c.kernel_cmdline);
+  for (const auto& [key, value] : c.labels)
+    (*spec->mutable_labels()->mutable_entries())[key] = value;
+  for (const compute::NicConfig& nic : c.nics) {
+    v1::Nic* n = out->add_nics();
+    n->set_mac(nic.mac);
+    n->set_tap(nic.tap);
+    n->set_bridge(nic.bridge);
+    v1::NicSpec* s = n->mutable_spec();
+    s->set_network(nic.network);
+    s->set_mac(nic.mac);
+    s->set_model(nic.model);
+    s->set_vlan_mode(nic.vlan_mode == compute::VlanMode::kTrunked ? v1::VLAN_MODE_TRUNKED
+                                                                  : v1::VLAN_MODE_ACCESS);
+    for (const uint32_t vlan : nic.trunked_vlans) s->add_trunked_vlans(vlan);
+    s->set_type(v1::NIC_TYPE_NORMAL);
+    s->mutable_qos()->set_ingress_rate_kbps(nic.qos.ingress_rate_kbps);
+    s->mutable_qos()->set_ingress_burst_kb(nic.qos.ingress_burst_kb);
+    s->mutable_qos()->set_egress_rate_kbps(nic.qos.egress_rate_kbps);
+    *spec->add_nics() = *s;
+  }
+  for (const compute::DiskConfig& disk : c.disks) {
+    DiskToProto(disk, out->add_disks());
+    *spec->add_disks() = out->disks(out->disks_size() - 1).spec();
+  }
+}
+
+}  // namespace hvagent::api
