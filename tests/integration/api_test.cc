@@ -16,6 +16,7 @@
 #include "hvagent/v1/network.grpc.pb.h"
 #include "hvagent/v1/vm.grpc.pb.h"
 #include "hvagent_test/agent_process.h"
+#include "hvagent_test/polling.h"
 #include "hvagent_test/testbed.h"
 
 namespace hvagent::testing {
@@ -82,11 +83,8 @@ class ApiTest : public ::testing::Test {
   }
 
   bool WaitForHealth(HealthCheckResponse::ServingStatus want, const std::string& service = "") {
-    for (int i = 0; i < 300; ++i) {
-      if (Health(service) == want) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return false;
+    return Eventually([&] { return Health(service) == want; }, "the health status",
+                      std::chrono::seconds(30));
   }
 
   static Testbed* bed_;

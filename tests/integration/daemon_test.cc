@@ -11,6 +11,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "hvagent/v1/host.grpc.pb.h"
 #include "hvagent_test/ovsdb_server.h"
+#include "hvagent_test/polling.h"
 #include "hvagent_test/subprocess.h"
 #include "hvagent_test/test_guest.h"
 #include "hvagent_test/testbed.h"
@@ -129,12 +130,10 @@ TEST_F(DaemonTest, SighupReloadsTheLogLevel) {
   ASSERT_TRUE(agent->Running());
   std::ofstream(dir_ / "none.toml") << "[log]\nlevel = \"debug\"\n";
   agent->Signal(SIGHUP);
-  bool reloaded = false;
-  for (int i = 0; i < 100 && !reloaded; ++i) {
-    reloaded = ReadFile(log_).find("log level is now debug") != std::string::npos;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  EXPECT_TRUE(reloaded) << ReadFile(log_);
+  EXPECT_TRUE(
+      Eventually([&] { return ReadFile(log_).find("log level is now debug") != std::string::npos; },
+                 "the reload", std::chrono::seconds(5)))
+      << ReadFile(log_);
   EXPECT_EQ(Health(), HealthCheckResponse::SERVING);  // still serving after the reload
 }
 

@@ -20,6 +20,8 @@
 #include <nlohmann/json.hpp>
 
 #include "hvagent_test/agent_process.h"
+#include "hvagent_test/net_util.h"
+#include "hvagent_test/polling.h"
 #include "hvagent_test/subprocess.h"
 #include "hvagent_test/test_guest.h"
 #include "hvagent_test/testbed.h"
@@ -170,10 +172,9 @@ TEST_F(HvctlTest, VmLifecycleWithEveryPowerCommand) {
   };
   EXPECT_EQ(power("on"), "POWER_STATE_ON");
   const std::string console = Json({"vm.get", "cli-vm"})["console_log_path"];
-  for (int i = 0; i < 1200 && ReadFile(console).find("hvtest: up") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  EXPECT_THAT(ReadFile(console), HasSubstr("hvtest: up"));
+  EXPECT_TRUE(Eventually([&] { return ReadFile(console).find("hvtest: up") != std::string::npos; },
+                         "the guest's boot", std::chrono::seconds(120)))
+      << ReadFile(console);
   EXPECT_EQ(power("pause"), "POWER_STATE_PAUSED");
   EXPECT_EQ(power("resume"), "POWER_STATE_ON");
   EXPECT_EQ(power("reset"), "POWER_STATE_ON");
@@ -548,23 +549,6 @@ TEST_F(HvctlTest, SwitchCommandsReachOvsdb) {
   EXPECT_EQ(Ok({"bridge.delete", "br-cli"}), "bridge br-cli deleted\n");
   EXPECT_FALSE(exists("Bridge", "br-cli"));
   for (const std::string nic : {"cliup0", "cliup1"}) bed_->Exec({"ip", "link", "del", nic});
-}
-
-// A TCP port on 127.0.0.1 that nothing listens on now; 0 if none.
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
 }
 
 TEST_F(HvctlTest, TcpEndpointWithMutualTls) {

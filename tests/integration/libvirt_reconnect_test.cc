@@ -7,6 +7,7 @@
 
 #include "hvagent/libvirt/connection_manager.h"
 #include "hvagent/libvirt/event_loop.h"
+#include "hvagent_test/polling.h"
 #include "hvagent_test/testbed.h"
 
 namespace hvagent::testing {
@@ -31,10 +32,12 @@ TEST(LibvirtReconnectTest, SurvivesALibvirtdRestart) {
 
   ASSERT_TRUE(bed->StartDaemon("libvirt"));
   StatusOr<std::shared_ptr<libvirt::Connection>> after = absl::UnavailableError("not yet");
-  for (int i = 0; i < 200 && !after.ok(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    after = manager.Get();
-  }
+  Eventually(
+      [&] {
+        after = manager.Get();
+        return after.ok();
+      },
+      "the reconnect", std::chrono::seconds(20));
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_NE(after->get(), before->get());  // a new connection
   EXPECT_TRUE((*after)->LibvirtVersion().ok());

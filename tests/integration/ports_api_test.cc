@@ -10,19 +10,11 @@
 
 #include "hvagent/v1/network.grpc.pb.h"
 #include "hvagent_test/agent_process.h"
+#include "hvagent_test/polling.h"
 #include "hvagent_test/testbed.h"
 
 namespace hvagent::testing {
 namespace {
-
-bool Eventually(const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
-  return done();
-}
 
 class PortsApiTest : public ::testing::Test {
  protected:

@@ -19,6 +19,7 @@
 
 #include "hvagent/v1/host.grpc.pb.h"
 #include "hvagent_test/agent_process.h"
+#include "hvagent_test/net_util.h"
 #include "hvagent_test/ovsdb_server.h"
 #include "hvagent_test/subprocess.h"
 #include "hvagent_test/test_guest.h"
@@ -53,25 +54,6 @@ keyUsage = critical,digitalSignature
 extendedKeyUsage = clientAuth
 authorityKeyIdentifier = keyid
 )";
-
-// A TCP port on 127.0.0.1 that nothing listens on now (the kernel's choice for
-// port 0); 0 if none could be had.
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
 
 struct KeyPair {
   std::string cert;  // PEM

@@ -8,11 +8,14 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <iostream>
 #include <thread>
 
+#include "hvagent/v1/host.grpc.pb.h"
 #include "hvagent/v1/network.grpc.pb.h"
 #include "hvagent/v1/vm.grpc.pb.h"
 #include "hvagent_test/agent_process.h"
+#include "hvagent_test/polling.h"
 #include "hvagent_test/test_guest.h"
 #include "hvagent_test/testbed.h"
 
@@ -72,6 +75,14 @@ class VmApiTest : public ::testing::Test {
         .netns = bed_->netns(),
     });
     ASSERT_TRUE(agent_->Start()) << agent_->log();
+    if (!domain_type_reported_) {
+      // Once per binary: which domain type the agent chose for these guests.
+      v1::Host host;
+      if (v1::HostService::NewStub(agent_->Channel())->GetHost(Ctx().get(), {}, &host).ok()) {
+        std::cerr << "VM tests: guests run as " << host.domain_type_reason() << "\n";
+        domain_type_reported_ = true;
+      }
+    }
   }
 
   std::unique_ptr<v1::VmService::Stub> vms() { return v1::VmService::NewStub(agent_->Channel()); }
@@ -106,11 +117,8 @@ class VmApiTest : public ::testing::Test {
   }
 
   bool WaitForConsole(const std::string& path, const std::string& text, int seconds = 120) {
-    for (int i = 0; i < seconds * 10; ++i) {
-      if (ReadFile(path).find(text) != std::string::npos) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return false;
+    return Eventually([&] { return ReadFile(path).find(text) != std::string::npos; },
+                      "'" + text + "' on the console", std::chrono::seconds(seconds));
   }
 
   // Creates network `name` on br0 and `vlan`, asserting it worked.
@@ -136,6 +144,7 @@ class VmApiTest : public ::testing::Test {
   }
 
   inline static Testbed* bed_ = nullptr;
+  inline static bool domain_type_reported_ = false;
   std::string state_dir_;
   std::unique_ptr<AgentProcess> agent_;
 };

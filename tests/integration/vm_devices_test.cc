@@ -6,6 +6,7 @@
 
 #include "hvagent/libvirt/connection.h"
 
+#include "hvagent_test/polling.h"
 #include "hvagent_test/subprocess.h"
 #include "vm_api_test_fixture.h"
 
@@ -323,12 +324,9 @@ TEST_F(VmDevicesTest, RestartRemovesOnlyProvableLeftovers) {
   { std::ofstream(interrupted) << "partial"; }
 
   StartAgent();
-  bool removed = false;
-  for (int i = 0; i < 300 && !removed; ++i) {
-    removed = PortColumn(lost_tap, "_uuid") == "(missing)";
-    if (!removed) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  EXPECT_TRUE(removed) << agent_->log();
+  EXPECT_TRUE(Eventually([&] { return PortColumn(lost_tap, "_uuid") == "(missing)"; },
+                         "the leftover port's removal", std::chrono::seconds(30)))
+      << agent_->log();
   EXPECT_FALSE(bed_->Exec({"ip", "link", "show", lost_tap}).ok()) << "the tap went too";
   // What is not provably a leftover stays, row for row.
   EXPECT_EQ(PortColumn(kept.nics(0).tap(), "_uuid"), kept_port);
@@ -470,11 +468,10 @@ TEST_F(VmDevicesTest, AgentRestartLeavesTheSwitchByteForByte) {
     // The restarted agent has reconciled both VMs once a call in each VM's
     // order has run (reconcile runs there), and its leftover sweep is done
     // once it logs the reconcile.
-    for (int i = 0; i < 200 && agent_->log().find("reconcile: 2 running VMs") == std::string::npos;
-         ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    ASSERT_THAT(agent_->log(), HasSubstr("reconcile: 2 running VMs"));
+    ASSERT_TRUE(Eventually(
+        [&] { return agent_->log().find("reconcile: 2 running VMs") != std::string::npos; },
+        "the reconcile", std::chrono::seconds(20)))
+        << agent_->log();
     for (const char* name : {"steady-1", "steady-2"}) {
       ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, name, &vm).ok());
     }
@@ -507,11 +504,9 @@ TEST_F(VmDevicesTest, OvsdbRestartKeepsOnePortAndAPortDeletedByHandComesBack) {
   };
   auto traffic_flows_again = [&] {
     const size_t seen = ReadFile(vm.console_log_path()).size();
-    for (int i = 0; i < 600; ++i) {
-      if (ReadFile(vm.console_log_path()).find("PING-OK", seen) != std::string::npos) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return false;
+    return Eventually(
+        [&] { return ReadFile(vm.console_log_path()).find("PING-OK", seen) != std::string::npos; },
+        "traffic", std::chrono::seconds(60));
   };
 
   // ovsdb-server restarted under the agent, on its database: the agent
@@ -527,12 +522,9 @@ TEST_F(VmDevicesTest, OvsdbRestartKeepsOnePortAndAPortDeletedByHandComesBack) {
   // The port deleted behind the agent's back: the agent sees the row go and
   // plugs it again, on its VLAN.
   ASSERT_TRUE(bed_->Vsctl({"del-port", "br0", tap}).ok());
-  bool back = false;
-  for (int i = 0; i < 300 && !back; ++i) {
-    back = PortColumn(tap, "tag") == "10";
-    if (!back) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  EXPECT_TRUE(back) << agent_->log();
+  EXPECT_TRUE(Eventually([&] { return PortColumn(tap, "tag") == "10"; }, "the port's return",
+                         std::chrono::seconds(30)))
+      << agent_->log();
   EXPECT_EQ(port_rows(), 1u);
   EXPECT_TRUE(traffic_flows_again());
 }

@@ -80,13 +80,13 @@ TEST_F(VmLifecycleTest, WholeLifeOfARealGuest) {
   }();
   EXPECT_EQ(boots, 1u);
   ASSERT_TRUE(Power(&v1::VmService::Stub::Reset, "web-1", &vm).ok());
-  bool rebooted = false;
-  for (int i = 0; i < 1200 && !rebooted; ++i) {
-    const std::string text = ReadFile(console);
-    rebooted = text.find("hvtest: up") != text.rfind("hvtest: up");
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  EXPECT_TRUE(rebooted) << ReadFile(console);
+  EXPECT_TRUE(Eventually(
+      [&] {
+        const std::string text = ReadFile(console);
+        return text.find("hvtest: up") != text.rfind("hvtest: up");
+      },
+      "the second boot", std::chrono::seconds(120)))
+      << ReadFile(console);
 
   ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOff, "web-1", &vm).ok());
   EXPECT_EQ(vm.power_state(), v1::POWER_STATE_OFF);
@@ -230,10 +230,12 @@ TEST_F(VmLifecycleTest, RestartedAgentReplugsARunningVmsLostPort) {
   ASSERT_EQ(PortColumn(tap, "name"), "(missing)");
   StartAgent();
   std::string tag = "(missing)";
-  for (int i = 0; i < 100 && tag == "(missing)"; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    tag = PortColumn(tap, "tag");
-  }
+  Eventually(
+      [&] {
+        tag = PortColumn(tap, "tag");
+        return tag != "(missing)";
+      },
+      "the re-plugged port", std::chrono::seconds(10));
   EXPECT_EQ(tag, "10") << agent_->log();
   EXPECT_EQ(PortColumn(tap, "external_ids:vm-uuid"), "\"" + vm.uuid() + "\"");
 }
@@ -357,10 +359,12 @@ TEST_F(VmLifecycleTest, LibvirtdRestartUnderTheAgent) {
   EXPECT_EQ(down.error_code(), grpc::UNAVAILABLE) << down.error_message();
   ASSERT_TRUE(bed_->StartDaemon("libvirt"));
   grpc::Status back = down;
-  for (int i = 0; i < 300 && !back.ok(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    back = vms()->GetVm(Ctx().get(), get, &vm);
-  }
+  Eventually(
+      [&] {
+        back = vms()->GetVm(Ctx().get(), get, &vm);
+        return back.ok();
+      },
+      "libvirt's return", std::chrono::seconds(30));
   ASSERT_TRUE(back.ok()) << back.error_message();
   // QEMU kept running while libvirtd was away; nothing was restarted.
   EXPECT_EQ(vm.power_state(), v1::POWER_STATE_ON);

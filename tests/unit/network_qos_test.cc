@@ -6,18 +6,14 @@
 #include <sstream>
 
 #include "hvagent/network/nic_qos.h"
+#include "hvagent_test/golden.h"
 
 namespace hvagent::network {
 namespace {
 
-using nlohmann::json;
+using hvagent::testing::GoldenJson;
 
-json Golden(const std::string& name) {
-  std::ifstream in(std::string(HVAGENT_TESTDATA_DIR) + "/network/" + name);
-  std::stringstream text;
-  text << in.rdbuf();
-  return json::parse(text.str());
-}
+using nlohmann::json;
 
 TEST(NicQosTest, Validation) {
   EXPECT_TRUE(ValidateNicQos({}).ok());
@@ -38,7 +34,7 @@ TEST(NicQosOperationsTest, LinuxHtbWithAQueueOnAFreshPort) {
       ApplyNicQosOperations(
           "hvt1", {.ingress_rate_kbps = 1000, .ingress_burst_kb = 100, .egress_rate_kbps = 5000},
           EgressShaper::kLinuxHtb, {}),
-      Golden("qos-htb-fresh.json"));
+      GoldenJson("network/qos-htb-fresh.json"));
 }
 
 TEST(NicQosOperationsTest, EgressPolicerReplacingTheAgentsPreviousRows) {
@@ -48,7 +44,7 @@ TEST(NicQosOperationsTest, EgressPolicerReplacingTheAgentsPreviousRows) {
       .owned_queue_uuids = {"bbbbbbbb-0000-0000-0000-000000000002"}};
   EXPECT_EQ(ApplyNicQosOperations("hvt1", {.egress_rate_kbps = 8000}, EgressShaper::kEgressPolicer,
                                   current),
-            Golden("qos-policer-replace.json"));
+            GoldenJson("network/qos-policer-replace.json"));
 }
 
 TEST(NicQosOperationsTest, ClearingRemovesTheQosAndPolicing) {

@@ -5,18 +5,14 @@
 #include <sstream>
 
 #include "hvagent/network/tunnel.h"
+#include "hvagent_test/golden.h"
 
 namespace hvagent::network {
 namespace {
 
-using nlohmann::json;
+using hvagent::testing::GoldenJson;
 
-json Golden(const std::string& name) {
-  std::ifstream in(std::string(HVAGENT_TESTDATA_DIR) + "/network/" + name);
-  std::stringstream text;
-  text << in.rdbuf();
-  return json::parse(text.str());
-}
+using nlohmann::json;
 
 TunnelSpec Valid() {
   return {.name = "vx-host2", .bridge = "br0", .remote_ip = "10.1.0.2", .vni = 5000};
@@ -69,7 +65,7 @@ TEST(TunnelSpecTest, BadFieldsAreNamed) {
 }
 
 TEST(TunnelOperationsTest, MinimalTunnelMatchesGolden) {
-  EXPECT_EQ(CreateTunnelOperations(Valid()), Golden("tunnel-minimal.json"));
+  EXPECT_EQ(CreateTunnelOperations(Valid()), GoldenJson("network/tunnel-minimal.json"));
 }
 
 TEST(TunnelOperationsTest, OptionalLocalIpAndPortBecomeOptions) {

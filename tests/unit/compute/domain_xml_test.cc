@@ -22,6 +22,7 @@
 #include <pugixml.hpp>
 
 #include "hvagent/compute/device_names.h"
+#include "hvagent_test/golden.h"
 
 namespace hvagent::compute {
 
@@ -65,6 +66,9 @@ void PrintTo(const VmConfig& c, std::ostream* os) {
 
 namespace {
 
+using hvagent::testing::ReadTestData;
+using hvagent::testing::TestDataPath;
+
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -88,16 +92,8 @@ constexpr char kCanonicalBaseline[] =
     "<vendor>Intel</vendor><feature policy='require' name='ss'/>"
     "<feature policy='require' name='hypervisor'/><feature policy='disable' name='mpx'/></cpu>";
 
-std::string TestData(const std::string& name) {
-  return std::string(HVAGENT_TESTDATA_DIR) + "/domain_xml/" + name;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string TestData(const std::string& name) { return TestDataPath("domain_xml/" + name); }
+std::string Golden(const std::string& name) { return ReadTestData("domain_xml/" + name); }
 
 NicConfig Nic(const std::string& mac, const std::string& network, uint32_t vlan) {
   NicConfig nic;
@@ -206,8 +202,8 @@ TEST_P(GoldenTest, BuildsTheGoldenFileByteForByte) {
     FAIL() << "regenerated " << path
            << "; review the diff and run again without HVAGENT_REGENERATE_GOLDEN";
   }
-  EXPECT_EQ(*xml, ReadFile(path)) << "golden file " << path
-                                  << " (HVAGENT_REGENERATE_GOLDEN=1 rewrites it)";
+  EXPECT_EQ(*xml, Golden(GetParam().file))
+      << "golden file " << path << " (HVAGENT_REGENERATE_GOLDEN=1 rewrites it)";
 }
 
 TEST_P(GoldenTest, ParseReturnsTheConfigBuilt) {
@@ -222,7 +218,7 @@ TEST_P(GoldenTest, ParseReturnsTheConfigBuilt) {
 // testdata/domain_xml/libvirt/: what libvirt 9.0 returned (virsh dumpxml
 // --inactive) after defining each golden file.
 TEST_P(GoldenTest, ParsesWhatLibvirtReturnedForIt) {
-  const auto parsed = ParseDomainXml(ReadFile(TestData(std::string("libvirt/") + GetParam().file)));
+  const auto parsed = ParseDomainXml(Golden(std::string("libvirt/") + GetParam().file));
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(*parsed, GetParam().config());
 }
@@ -286,7 +282,7 @@ VmConfig LibvirtReturnedConfig() {
 }
 
 TEST(ParseDomainXmlTest, ReadsTheConfigBackFromWhatLibvirtReturns) {
-  const auto parsed = ParseDomainXml(ReadFile(TestData("libvirt-returned.xml")));
+  const auto parsed = ParseDomainXml(Golden("libvirt-returned.xml"));
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(*parsed, LibvirtReturnedConfig());
 }
@@ -300,7 +296,7 @@ TEST(ParseDomainXmlTest, LibvirtReturnedConfigRoundTrips) {
 
 TEST(ParseDomainXmlTest, ExternalCustomCpuIsReadAsABaseline) {
   // Without our metadata, the domain's own <cpu> is all there is.
-  std::string xml = ReadFile(TestData("libvirt-returned.xml"));
+  std::string xml = Golden("libvirt-returned.xml");
   const size_t begin = xml.find("<metadata>");
   xml.erase(begin, xml.find("</metadata>") + 11 - begin);
   const auto parsed = ParseDomainXml(xml);
@@ -342,7 +338,7 @@ TEST(ParseDomainXmlTest, MetadataInAnotherNamespaceIsNotOurs) {
 }
 
 TEST(ParseDomainXmlTest, ExternalDomainWithoutMetadata) {
-  const auto parsed = ParseDomainXml(ReadFile(TestData("external.xml")));
+  const auto parsed = ParseDomainXml(Golden("external.xml"));
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   const VmConfig& c = *parsed;
   EXPECT_TRUE(c.external);
