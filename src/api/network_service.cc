@@ -112,7 +112,7 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::GetNetwork(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* NetworkServiceImpl::ListNetworks(grpc::CallbackServerContext* context,
                                                            const v1::ListNetworksRequest* request,
                                                            v1::ListNetworksResponse* response) {
-  return rpc_.Read(context, ValidatePageSize(request->page().page_size()),
+  return rpc_.Read(context, ValidatePage(request->page().page_size(), request->page().page_token()),
                    [this, request, response]() -> Status {
                      HVAGENT_ASSIGN_OR_RETURN(const auto records, networks_.List());
                      HVAGENT_ASSIGN_OR_RETURN(const auto nic_counts, usage_.NicCounts());

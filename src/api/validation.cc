@@ -1,5 +1,7 @@
 #include "hvagent/api/validation.h"
 
+#include "hvagent/common/names.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -40,6 +42,16 @@ Status ValidateRequestId(std::string_view value) {
 
 Status ValidatePageSize(uint32_t value) {
   if (value > 1000) return Invalid("page.page_size", fmt::format("must be 0–1000 (is {})", value));
+  return absl::OkStatus();
+}
+
+Status ValidatePage(uint32_t page_size, std::string_view page_token) {
+  HVAGENT_RETURN_IF_ERROR(ValidatePageSize(page_size));
+  // A token is the last name of the previous page: anything else was not
+  // handed out by this agent.
+  if (!page_token.empty() && !ValidateResourceName("page.page_token", page_token).ok()) {
+    return Invalid("page.page_token", "is not a token from a previous page of this list");
+  }
   return absl::OkStatus();
 }
 

@@ -25,7 +25,21 @@ v1::PowerState ToPowerState(libvirt::DomainState state) {
   return v1::POWER_STATE_UNSPECIFIED;
 }
 
+namespace {
+
+// proto3 enums are open: a value this agent does not know is refused, never
+// read as the default.
+Status CheckKnown(const std::string& field, int value, bool (*is_valid)(int)) {
+  if (is_valid(value)) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      fmt::format("{}: {} is not a value this agent knows", field, value));
+}
+
+}  // namespace
+
 StatusOr<compute::NicConfig> NicConfigFromSpec(const std::string& field, const v1::NicSpec& nic) {
+  HVAGENT_RETURN_IF_ERROR(CheckKnown(field + ".type", nic.type(), v1::NicType_IsValid));
+  HVAGENT_RETURN_IF_ERROR(CheckKnown(field + ".vlan_mode", nic.vlan_mode(), v1::VlanMode_IsValid));
   if (nic.type() == v1::NIC_TYPE_DIRECT || nic.type() == v1::NIC_TYPE_NETWORK_FUNCTION) {
     return absl::UnimplementedError(
         fmt::format("{}.type: only normal NICs are supported yet", field));
@@ -54,6 +68,8 @@ StatusOr<compute::NicConfig> NicConfigFromSpec(const std::string& field, const v
 
 StatusOr<compute::DiskConfig> DiskConfigFromSpec(const std::string& field,
                                                  const v1::DiskSpec& disk) {
+  HVAGENT_RETURN_IF_ERROR(CheckKnown(field + ".bus", disk.bus(), v1::DiskBus_IsValid));
+  HVAGENT_RETURN_IF_ERROR(CheckKnown(field + ".format", disk.format(), v1::DiskFormat_IsValid));
   compute::DiskConfig out;
   switch (disk.bus()) {
     case v1::DISK_BUS_VIRTIO: out.bus = compute::DiskBus::kVirtio; break;
@@ -94,6 +110,8 @@ StatusOr<compute::VmConfig> VmConfigFromSpec(const v1::VmSpec& spec) {
   if (spec.num_vcpus() == 0) {
     return absl::InvalidArgumentError("spec.num_vcpus: must be at least 1");
   }
+  HVAGENT_RETURN_IF_ERROR(
+      CheckKnown("spec.boot.device", spec.boot().device(), v1::BootDevice_IsValid));
   compute::VmConfig config;
   config.name = spec.name();
   config.vcpus = spec.num_vcpus();

@@ -53,7 +53,7 @@ grpc::ServerUnaryReactor* VmServiceImpl::ListVms(grpc::CallbackServerContext* co
                                                  const v1::ListVmsRequest* request,
                                                  v1::ListVmsResponse* response) {
   return rpc_.Read(
-      context, ValidatePageSize(request->page().page_size()),
+      context, ValidatePage(request->page().page_size(), request->page().page_token()),
       [this, request, response]() -> Status {
         HVAGENT_ASSIGN_OR_RETURN(auto vms, vms_.List(request->include_external()));
         response->mutable_page()->set_next_page_token(Paginate(

@@ -133,6 +133,15 @@ metrics::GaugeSource BackendGauges(const host::BackendMonitor& monitor) {
   };
 }
 
+// The daemon's own upkeep on the pool: a full queue costs a logged line, never
+// a silent drop (the next trigger tries again).
+void SubmitOrLog(WorkerPool& pool, std::string_view key, std::string_view what,
+                 std::function<void()> task) {
+  if (Status queued = pool.Submit(key, std::move(task)); !queued.ok()) {
+    spdlog::warn("{}: not queued: {}", what, queued);
+  }
+}
+
 sigset_t ShutdownSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -379,7 +388,7 @@ Status Daemon::Run() {
       ovsdb_session.AddListener([&pool, &ensure_br0](const std::vector<ovsdb::RowChange>& changes) {
         for (const ovsdb::RowChange& change : changes) {
           if (change.table == "Bridge" && change.kind == ovsdb::RowChange::Kind::kDelete) {
-            (void)pool.Submit(worker_keys::kSwitch, ensure_br0);
+            SubmitOrLog(pool, worker_keys::kSwitch, "making sure of br0", ensure_br0);
             return;
           }
         }
@@ -421,16 +430,17 @@ Status Daemon::Run() {
     events.Publish(std::move(event));
     if (status.connected) reconciler.Request(pool);
     if (status.connected && status.name == "libvirt" && !domain_types.Current()) {
-      (void)pool.Submit(worker_keys::kDomainType, [&libvirt, &domain_types] {
-        auto conn = libvirt.Get();
-        if (!conn.ok()) return;
-        if (auto chosen = domain_types.Choose(**conn); !chosen.ok()) {
-          spdlog::error("domain type: {}", chosen.status());
-        }
-      });
+      SubmitOrLog(pool, worker_keys::kDomainType, "choosing the domain type",
+                  [&libvirt, &domain_types] {
+                    auto conn = libvirt.Get();
+                    if (!conn.ok()) return;
+                    if (auto chosen = domain_types.Choose(**conn); !chosen.ok()) {
+                      spdlog::error("domain type: {}", chosen.status());
+                    }
+                  });
     }
     if (status.connected && status.name == "ovsdb")
-      (void)pool.Submit(worker_keys::kSwitch, ensure_br0);
+      SubmitOrLog(pool, worker_keys::kSwitch, "making sure of br0", ensure_br0);
     std::lock_guard lock(health_mu);
     if (live_server != nullptr) UpdateHealth(*live_server->GetHealthCheckService(), monitor);
   });

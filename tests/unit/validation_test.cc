@@ -11,6 +11,15 @@
 namespace hvagent::api {
 namespace {
 
+TEST(ValidatePageTest, TokensAreNamesHandedOutByAPreviousPage) {
+  EXPECT_TRUE(ValidatePage(0, "").ok());
+  EXPECT_TRUE(ValidatePage(10, "vlan.10").ok());
+  const Status garbage = ValidatePage(10, "\x01garbage/../");
+  EXPECT_EQ(garbage.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(garbage.message(), "page.page_token: is not a token from a previous page of this list");
+  EXPECT_EQ(ValidatePage(1001, "").code(), absl::StatusCode::kInvalidArgument);
+}
+
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 

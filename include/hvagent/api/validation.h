@@ -17,5 +17,7 @@ Status ValidateRequestId(std::string_view value);
 
 // page_size: 0 (default) to 1000.
 Status ValidatePageSize(uint32_t value);
+// page_size as above, and page_token empty or one this agent handed out.
+Status ValidatePage(uint32_t page_size, std::string_view page_token);
 
 }  // namespace hvagent::api
