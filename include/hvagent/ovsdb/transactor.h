@@ -1,6 +1,6 @@
 // The narrow seam every OVSDB user goes through: run RFC 7047 operations on
-// Open_vSwitch in one transaction. Session is the simple implementation; the
-// monitoring client (cache, batching, nb_cfg acknowledgement) is another.
+// Open_vSwitch in one transaction. Client (client.h: cache, batching, next_cfg
+// acknowledgement) is the implementation; metrics::TimedTransactor wraps one.
 #pragma once
 
 #include <nlohmann/json.hpp>
