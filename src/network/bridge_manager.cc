@@ -5,6 +5,7 @@
 #include <fmt/ranges.h>
 
 #include "hvagent/ovsdb/datum.h"
+#include "hvagent/ovsdb/error.h"
 
 namespace hvagent::network {
 
@@ -184,8 +185,8 @@ Status BridgeManager::Delete(const std::string& name) {
                     name, fmt::join(foreign, ", ")));
   }
   Status deleted = ovsdb_.Transact(DeleteBridgeOperations(*bridge)).status();
-  if (deleted.code() == absl::StatusCode::kFailedPrecondition &&
-      MessageOf(deleted).find("timed out") != std::string::npos) {
+  // The guard `wait` (the bridge's ports are still those read) did not hold.
+  if (ovsdb::HasErrorTag(deleted, ovsdb::error_tag::kTimedOut)) {
     return absl::AbortedError(
         fmt::format("bridge '{}' changed while it was being deleted; nothing was deleted", name));
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "hvagent/ovsdb/datum.h"
+#include "hvagent/ovsdb/error.h"
 #include "hvagent/ovsdb/transactor.h"
 
 namespace hvagent::network::rows {
@@ -54,8 +55,7 @@ bool IsOwned(const std::map<std::string, std::string>& external_ids, const std::
 }
 
 Status ExplainBridgeWait(const Status& status, const std::string& bridge) {
-  if (status.code() == absl::StatusCode::kFailedPrecondition &&
-      MessageOf(status).find("timed out") != std::string::npos) {
+  if (ovsdb::HasErrorTag(status, ovsdb::error_tag::kTimedOut)) {
     return absl::FailedPreconditionError(
         fmt::format("bridge: '{}' does not exist on this host", bridge));
   }

@@ -2,6 +2,7 @@
 
 #include "hvagent/ovsdb/cache.h"
 #include "hvagent/ovsdb/datum.h"
+#include "hvagent/ovsdb/error.h"
 #include "owned_rows.h"
 
 namespace hvagent::network {
@@ -65,8 +66,8 @@ Status OvsdbPortPlugger::Plug(const PortSpec& spec) {
         .status();
   }
   Status status = session_.Transact(PlugOperations(spec)).status();
-  if (status.code() == absl::StatusCode::kFailedPrecondition &&
-      MessageOf(status).find("timed out") != std::string::npos) {
+  // The transaction's one `wait` (the bridge exists) did not hold.
+  if (ovsdb::HasErrorTag(status, ovsdb::error_tag::kTimedOut)) {
     return absl::FailedPreconditionError(
         fmt::format("bridge '{}' does not exist on this host", spec.bridge));
   }

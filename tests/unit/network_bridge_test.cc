@@ -1,8 +1,9 @@
-// Bridges: the OVSDB operations of create and delete (golden JSON), and how
-// ports are described; pure, no server.
+// Bridges: the OVSDB operations of create and delete (golden JSON), how ports
+// are described, and how the manager reads the server's answers; no server.
 #include <gtest/gtest.h>
 
 #include "hvagent/network/bridge_manager.h"
+#include "hvagent/ovsdb/error.h"
 
 namespace hvagent::network {
 namespace {
@@ -94,6 +95,54 @@ TEST(BridgeDescribeTest, PortKindsOwnershipAndVlans) {
   EXPECT_EQ(info.ports[3].tag, 10u);
   EXPECT_EQ(info.ports[3].trunks, (std::vector<uint32_t>{20, 30}));
   EXPECT_EQ(info.ports[4].kind, PortKind::kVxlan);
+}
+
+// Answers each transaction with the next scripted result, and keeps what was sent.
+class ScriptedTransactor final : public ovsdb::Transactor {
+ public:
+  explicit ScriptedTransactor(std::vector<StatusOr<json>> answers) : answers_(std::move(answers)) {}
+  StatusOr<json> Transact(const json& operations) override {
+    sent.push_back(operations);
+    if (next_ >= answers_.size()) return absl::InternalError("unscripted transaction");
+    return answers_[next_++];
+  }
+  std::vector<json> sent;
+
+ private:
+  std::vector<StatusOr<json>> answers_;
+  size_t next_ = 0;
+};
+
+// The snapshot's three selects with one bridge br1 (the agent's, no ports).
+json SnapshotWithOwnedBridge() {
+  return json::parse(R"([
+    {"rows": [{"_uuid": ["uuid", "b-1"], "name": "br1", "datapath_type": "netdev",
+               "ports": ["set", []],
+               "external_ids": ["map", [["kind", "bridge"], ["owner", "hvagent"]]]}]},
+    {"rows": []}, {"rows": []}])");
+}
+
+TEST(BridgeManagerTest, DeleteWhoseGuardWaitTimedOutIsAborted) {
+  ScriptedTransactor ovsdb(
+      {SnapshotWithOwnedBridge(), ovsdb::TransactionError(ovsdb::error_tag::kTimedOut, "")});
+  BridgeManager bridges(ovsdb, "netdev");
+  const Status s = bridges.Delete("br1");
+  EXPECT_EQ(s.code(), absl::StatusCode::kAborted) << s;
+  EXPECT_NE(MessageOf(s).find("bridge 'br1' changed while it was being deleted"), std::string::npos)
+      << s;
+  ASSERT_EQ(ovsdb.sent.size(), 2U);
+  EXPECT_EQ(ovsdb.sent[1], DeleteBridgeOperations({.uuid = "b-1", .name = "br1"}));
+}
+
+TEST(BridgeManagerTest, DeleteFailingOtherwiseKeepsTheServersError) {
+  // "timed out" in the text of another error is not a failed wait.
+  const Status refused =
+      ovsdb::TransactionError(ovsdb::error_tag::kConstraintViolation, "timed out elsewhere");
+  ScriptedTransactor ovsdb({SnapshotWithOwnedBridge(), refused});
+  BridgeManager bridges(ovsdb, "netdev");
+  const Status s = bridges.Delete("br1");
+  EXPECT_EQ(s, refused);
+  EXPECT_TRUE(ovsdb::HasErrorTag(s, ovsdb::error_tag::kConstraintViolation));
 }
 
 }  // namespace

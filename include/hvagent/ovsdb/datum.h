@@ -42,8 +42,9 @@ nlohmann::json Select(const std::string& table, const nlohmann::json& where,
                       const std::vector<std::string>& columns);
 // A `wait` (timeout 0: checked once, when the transaction runs) that holds
 // when `where` matches exactly `rows`, restricted to `columns`. When it does
-// not hold the server fails the transaction with error "timed out" and
-// commits nothing: a guard against a change between a read and a write.
+// not hold the server fails the transaction with error "timed out"
+// (error_tag::kTimedOut in error.h) and commits nothing: a guard against a
+// change between a read and a write.
 nlohmann::json WaitRows(const std::string& table, const nlohmann::json& where,
                         const nlohmann::json& columns, const nlohmann::json& rows);
 // A `wait` that holds when a row of `table` has `name`: checked by the

@@ -18,7 +18,9 @@ class Transactor {
   // Runs `operations` (a JSON array of RFC 7047 operations) on Open_vSwitch in
   // one transaction and returns the per-operation results. UNAVAILABLE when
   // ovsdb-server cannot be reached; FAILED_PRECONDITION with the server's
-  // error when an operation fails (and then nothing was committed).
+  // error when an operation fails (and then nothing was committed), carrying
+  // its RFC 7047 error tag (ErrorTag in error.h: e.g. "timed out" for a failed
+  // `wait`).
   virtual StatusOr<nlohmann::json> Transact(const nlohmann::json& operations) = 0;
 
   // Whether `table` has a row whose string `column` equals `value`.
