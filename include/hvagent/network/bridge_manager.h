@@ -50,6 +50,9 @@ nlohmann::json DeleteBridgeOperations(const OvsBridgeRow& bridge);
 BridgePortInfo DescribePort(const SwitchSnapshot& snap, const OvsPortRow& port);
 BridgeInfo DescribeBridge(const SwitchSnapshot& snap, const OvsBridgeRow& bridge);
 
+// Whether OVS has a bridge named `name` (whoever made it).
+StatusOr<bool> BridgeExists(ovsdb::Transactor& ovsdb, const std::string& name);
+
 class BridgeManager {
  public:
   // `default_datapath_type`: used when a create names none (config ovs.datapath_type).
