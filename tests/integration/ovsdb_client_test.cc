@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <latch>
 #include <thread>
 
@@ -418,6 +419,7 @@ TEST_F(OvsdbClientTest, ChangeNotAppliedInTimeIsDeadlineExceeded) {
   // A stand-in for a stuck ovs-vswitchd: it holds vswitchd's lock but never
   // moves cur_cfg.
   const std::string log = ::testing::TempDir() + "/stuck-vswitchd.log";
+  std::filesystem::remove(log);  // appended to: no "locked" of an earlier run
   BackgroundProcess stuck({"ovsdb-client", "lock", server_->endpoint(), "ovs_vswitchd"}, log);
   ASSERT_TRUE(PollUntil([&] {
     return ReadFile(log).find("{\"locked\":true}") != std::string::npos;
