@@ -1,5 +1,6 @@
 #include "hvagent/ovsdb/batch.h"
 
+#include "hvagent/ovsdb/datum.h"
 #include "hvagent/ovsdb/error.h"
 
 namespace hvagent::ovsdb {
@@ -81,10 +82,7 @@ json NextCfgBumpOperations() {
                        {"table", "Open_vSwitch"},
                        {"where", json::array()},
                        {"mutations", json::array({json::array({"next_cfg", "+=", 1})})}},
-                      {{"op", "select"},
-                       {"table", "Open_vSwitch"},
-                       {"where", json::array()},
-                       {"columns", json::array({"next_cfg"})}}});
+                      Select("Open_vSwitch", json::array(), {"next_cfg"})});
 }
 
 Batch Batch::Merge(const std::vector<json>& member_operations, bool bump_next_cfg) {
