@@ -4,10 +4,12 @@
 
 #include "hvagent/network/bridge_manager.h"
 #include "hvagent/ovsdb/error.h"
+#include "scripted_transactor.h"
 
 namespace hvagent::network {
 namespace {
 
+using hvagent::testing::ScriptedTransactor;
 using nlohmann::json;
 
 TEST(BridgeOperationsTest, CreateMakesTheBridgeWithItsInternalPortInOneTransaction) {
@@ -96,22 +98,6 @@ TEST(BridgeDescribeTest, PortKindsOwnershipAndVlans) {
   EXPECT_EQ(info.ports[3].trunks, (std::vector<uint32_t>{20, 30}));
   EXPECT_EQ(info.ports[4].kind, PortKind::kVxlan);
 }
-
-// Answers each transaction with the next scripted result, and keeps what was sent.
-class ScriptedTransactor final : public ovsdb::Transactor {
- public:
-  explicit ScriptedTransactor(std::vector<StatusOr<json>> answers) : answers_(std::move(answers)) {}
-  StatusOr<json> Transact(const json& operations) override {
-    sent.push_back(operations);
-    if (next_ >= answers_.size()) return absl::InternalError("unscripted transaction");
-    return answers_[next_++];
-  }
-  std::vector<json> sent;
-
- private:
-  std::vector<StatusOr<json>> answers_;
-  size_t next_ = 0;
-};
 
 // The snapshot's three selects with one bridge br1 (the agent's, no ports).
 json SnapshotWithOwnedBridge() {
