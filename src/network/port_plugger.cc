@@ -46,7 +46,7 @@ json PlugOperations(const PortSpec& spec) {
 
 Status OvsdbPortPlugger::Plug(const PortSpec& spec) {
   HVAGENT_ASSIGN_OR_RETURN(const json found,
-                           session_.Transact(json::array(
+                           ovsdb_.Transact(json::array(
                                {ovsdb::Select("Port", ovsdb::WhereEq("name", spec.name),
                                               {"tag", "trunks", "vlan_mode", "external_ids"})})));
   const json& rows = found.at(0).at("rows");
@@ -57,7 +57,7 @@ Status OvsdbPortPlugger::Plug(const PortSpec& spec) {
     // Re-plug of a known port (agent restart, NIC update): one update in place.
     json row = VlanColumns(spec);
     row["external_ids"] = ovsdb::Map(spec.external_ids);
-    return session_
+    return ovsdb_
         .Transact(json::array({ovsdb::WaitNamePresent("Bridge", spec.bridge),
                                {{"op", "update"},
                                 {"table", "Port"},
@@ -65,7 +65,7 @@ Status OvsdbPortPlugger::Plug(const PortSpec& spec) {
                                 {"row", row}}}))
         .status();
   }
-  Status status = session_.Transact(PlugOperations(spec)).status();
+  Status status = ovsdb_.Transact(PlugOperations(spec)).status();
   // The transaction's one `wait` (the bridge exists) did not hold.
   if (ovsdb::HasErrorTag(status, ovsdb::error_tag::kTimedOut)) {
     return absl::FailedPreconditionError(
@@ -75,13 +75,13 @@ Status OvsdbPortPlugger::Plug(const PortSpec& spec) {
 }
 
 Status OvsdbPortPlugger::Unplug(const std::string& name) {
-  HVAGENT_ASSIGN_OR_RETURN(json found, session_.Transact(json::array({ovsdb::Select(
+  HVAGENT_ASSIGN_OR_RETURN(json found, ovsdb_.Transact(json::array({ovsdb::Select(
                                            "Port", ovsdb::WhereEq("name", name), {"_uuid"})})));
   const json& ports = found.at(0).at("rows");
   if (ports.empty()) return absl::OkStatus();
   // Removing the reference is enough: OVSDB collects the unreferenced Port
   // and Interface rows.
-  return session_
+  return ovsdb_
       .Transact(
           json::array({rows::RemoveFromBridges("ports", ovsdb::UuidOf(ports.at(0).at("_uuid")))}))
       .status();
@@ -90,7 +90,7 @@ Status OvsdbPortPlugger::Unplug(const std::string& name) {
 StatusOr<std::vector<OwnedPort>> OvsdbPortPlugger::ListOwned() {
   const json owned = json::array({"external_ids", "includes", ovsdb::Map({{"owner", "hvagent"}})});
   HVAGENT_ASSIGN_OR_RETURN(
-      json found, session_.Transact(json::array(
+      json found, ovsdb_.Transact(json::array(
                       {ovsdb::Select("Port", json::array({owned}), {"name", "external_ids"})})));
   std::vector<OwnedPort> ports;
   for (const json& row : found.at(0).at("rows")) {
