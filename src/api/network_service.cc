@@ -63,7 +63,7 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::CreateNetwork(grpc::CallbackServer
                                limits_.max_networks, count));
                          }
                          HVAGENT_ASSIGN_OR_RETURN(const bool bridge_exists,
-                                                  network::BridgeExists(ovsdb_, bridge));
+                                                  ovsdb_.RowExists("Bridge", "name", bridge));
                          if (!bridge_exists) {
                            return absl::FailedPreconditionError(
                                fmt::format("bridge: '{}' does not exist on this host", bridge));

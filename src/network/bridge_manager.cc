@@ -193,12 +193,12 @@ Status BridgeManager::Delete(const std::string& name) {
   return deleted;
 }
 
-StatusOr<bool> BridgeExists(ovsdb::Transactor& ovsdb, const std::string& name) {
-  return ovsdb.RowExists("Bridge", "name", name);
+StatusOr<bool> BridgeManager::Exists(const std::string& name) {
+  return ovsdb_.RowExists("Bridge", "name", name);
 }
 
 StatusOr<bool> BridgeManager::Ensure(const std::string& name) {
-  HVAGENT_ASSIGN_OR_RETURN(const bool exists, BridgeExists(ovsdb_, name));
+  HVAGENT_ASSIGN_OR_RETURN(const bool exists, Exists(name));
   if (exists) return false;
   auto created = Create(name);
   // Someone else made it between the check and the create: it exists, fine.

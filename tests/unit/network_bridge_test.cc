@@ -131,16 +131,17 @@ TEST(BridgeManagerTest, DeleteFailingOtherwiseKeepsTheServersError) {
   EXPECT_TRUE(ovsdb::HasErrorTag(s, ovsdb::error_tag::kConstraintViolation));
 }
 
-TEST(BridgeManagerTest, BridgeExistsAsksTheServerForTheBridgeByName) {
+TEST(BridgeManagerTest, ExistsAsksTheServerForTheBridgeByName) {
   ScriptedTransactor ovsdb(
       {json::parse(R"([{"rows": [{"name": "br1"}]}])"), json::parse(R"([{"rows": []}])")});
-  auto exists = BridgeExists(ovsdb, "br1");
+  BridgeManager bridges(ovsdb, "netdev");
+  auto exists = bridges.Exists("br1");
   ASSERT_TRUE(exists.ok()) << exists.status();
   EXPECT_TRUE(*exists);
   EXPECT_EQ(ovsdb.sent[0], json::parse(R"([{"op": "select", "table": "Bridge",
                                             "where": [["name", "==", "br1"]],
                                             "columns": ["name"]}])"));
-  exists = BridgeExists(ovsdb, "br9");
+  exists = bridges.Exists("br9");
   ASSERT_TRUE(exists.ok()) << exists.status();
   EXPECT_FALSE(*exists);
 }
