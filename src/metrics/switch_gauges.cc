@@ -4,38 +4,17 @@
 #include <string>
 #include <vector>
 
+#include "hvagent/ovsdb/datum.h"
+
 namespace hvagent::metrics {
 
 namespace {
 
 using nlohmann::json;
 
-json SelectAll(const char* table, std::vector<std::string> columns) {
-  return {{"op", "select"}, {"table", table}, {"where", json::array()}, {"columns", columns}};
-}
-
-// The members of an RFC 7047 set, which a one-member set may abbreviate to the
-// member itself.
-std::vector<json> SetMembers(const json& value) {
-  if (value.is_array() && value.size() == 2 && value[0] == "set" && value[1].is_array()) {
-    return value[1].get<std::vector<json>>();
-  }
-  return {value};
-}
-
-std::string UuidOf(const json& value) {
-  if (value.is_array() && value.size() == 2 && value[0] == "uuid" && value[1].is_string()) {
-    return value[1].get<std::string>();
-  }
-  return "";
-}
-
-// An optional string column: "" when the set is empty.
+// A string column of a result row: "" when it is absent or an empty set.
 std::string OptionalString(const json& row, const char* column) {
-  const auto it = row.find(column);
-  if (it == row.end()) return "";
-  if (it->is_string()) return it->get<std::string>();
-  return "";
+  return ovsdb::StringOf(row.value(column, json()));
 }
 
 StatusOr<const json*> RowsOf(const json& results, size_t index, const char* table) {
@@ -50,9 +29,9 @@ StatusOr<const json*> RowsOf(const json& results, size_t index, const char* tabl
 
 json SwitchQuery() {
   return json::array({
-      SelectAll("Bridge", {"name", "ports"}),
-      SelectAll("Port", {"_uuid", "name", "interfaces", "bond_active_slave"}),
-      SelectAll("Interface", {"_uuid", "name", "link_state", "mac_in_use"}),
+      ovsdb::Select("Bridge", json::array(), {"name", "ports"}),
+      ovsdb::Select("Port", json::array(), {"_uuid", "name", "interfaces", "bond_active_slave"}),
+      ovsdb::Select("Interface", json::array(), {"_uuid", "name", "link_state", "mac_in_use"}),
   });
 }
 
@@ -68,9 +47,9 @@ StatusOr<std::vector<GaugeFamily>> SwitchGauges(const json& results) {
   };
   std::map<std::string, Interface> interface_by_uuid;
   for (const json& row : *interfaces) {
-    interface_by_uuid[UuidOf(row.value("_uuid", json()))] = {OptionalString(row, "name"),
-                                                             OptionalString(row, "link_state"),
-                                                             OptionalString(row, "mac_in_use")};
+    interface_by_uuid[ovsdb::UuidOf(row.value("_uuid", json()))] = {
+        OptionalString(row, "name"), OptionalString(row, "link_state"),
+        OptionalString(row, "mac_in_use")};
   }
 
   GaugeFamily port_count{.name = "hvagent_ovs_ports",
@@ -82,8 +61,8 @@ StatusOr<std::vector<GaugeFamily>> SwitchGauges(const json& results) {
   for (const json& row : *bridges) {
     const std::string bridge = OptionalString(row, "name");
     double count = 0;
-    for (const json& port : SetMembers(row.value("ports", json::array({"set", json::array()})))) {
-      const std::string uuid = UuidOf(port);
+    for (const json& port : ovsdb::SetElements(row.value("ports", ovsdb::EmptySet()))) {
+      const std::string uuid = ovsdb::UuidOf(port);
       if (uuid.empty()) continue;
       bridge_of_port[uuid] = bridge;
       ++count;
@@ -100,14 +79,14 @@ StatusOr<std::vector<GaugeFamily>> SwitchGauges(const json& results) {
       .help = "1 for the bond member that carries the traffic (active-backup), else 0.",
       .samples = {}};
   for (const json& row : *ports) {
-    const std::vector<json> members = SetMembers(row.value("interfaces", json()));
+    const std::vector<json> members = ovsdb::SetElements(row.value("interfaces", json()));
     if (members.size() < 2) continue;  // a bond is a port with two or more interfaces
     const std::string bond = OptionalString(row, "name");
     const std::string active_mac = OptionalString(row, "bond_active_slave");
-    const auto bridge = bridge_of_port.find(UuidOf(row.value("_uuid", json())));
+    const auto bridge = bridge_of_port.find(ovsdb::UuidOf(row.value("_uuid", json())));
     const std::string bridge_name = bridge != bridge_of_port.end() ? bridge->second : "";
     for (const json& member : members) {
-      const auto it = interface_by_uuid.find(UuidOf(member));
+      const auto it = interface_by_uuid.find(ovsdb::UuidOf(member));
       if (it == interface_by_uuid.end()) continue;
       const Interface& iface = it->second;
       const std::map<std::string, std::string> labels{

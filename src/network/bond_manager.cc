@@ -4,15 +4,16 @@
 #include <set>
 
 #include "hvagent/network/netlink.h"
+#include "hvagent/ovsdb/error.h"
 
 namespace hvagent::network {
 
 namespace {
 
-// A guard `wait` failed: something changed between the read and the write.
+// A guard `wait` failed (OVSDB answers a wait that does not hold "timed
+// out"): something changed between the read and the write.
 Status Guarded(Status status, const std::string& what) {
-  if (status.code() == absl::StatusCode::kFailedPrecondition &&
-      MessageOf(status).find("timed out") != std::string::npos) {
+  if (ovsdb::HasErrorTag(status, ovsdb::error_tag::kTimedOut)) {
     return absl::AbortedError(fmt::format(
         "{} changed on the switch while this request ran; nothing was changed, retry", what));
   }

@@ -2,17 +2,13 @@
 
 #include <set>
 
+#include "hvagent/ovsdb/datum.h"
+
 namespace hvagent::network {
 
 namespace {
 
 using nlohmann::json;
-
-json NameIs(const std::string& name) { return json::array({json::array({"name", "==", name})}); }
-
-json UuidIs(const std::string& uuid) {
-  return json::array({json::array({"_uuid", "==", OvsdbUuid(uuid)})});
-}
 
 // Linux interface names (as api/validation, which network must not depend on).
 bool IsInterfaceName(const std::string& name) {
@@ -27,7 +23,7 @@ bool IsInterfaceName(const std::string& name) {
 
 json MemberRow(const std::string& bond, const std::string& member) {
   return {{"name", member},
-          {"external_ids", OvsdbMap(OwnedIds(kKindBondMember, {{"bond", bond}}))}};
+          {"external_ids", ovsdb::Map(OwnedIds(kKindBondMember, {{"bond", bond}}))}};
 }
 
 }  // namespace
@@ -99,48 +95,44 @@ json BondPortColumns(const BondSpec& spec) {
   }
   return {{"bond_mode", BondModeName(spec.mode)},
           {"lacp", LacpModeName(spec.lacp)},
-          {"other_config", OvsdbMap(other_config)}};
+          {"other_config", ovsdb::Map(other_config)}};
 }
 
 json CreateBondOperations(const std::string& name, const std::string& bridge,
                           const BondSpec& spec) {
   json ops = json::array();
-  ops.push_back(
-      WaitRows("Bridge", NameIs(bridge), json::array({"name"}), json::array({{{"name", bridge}}})));
-  ops.push_back(WaitNameAbsent("Port", name));
+  ops.push_back(ovsdb::WaitNamePresent("Bridge", bridge));
+  ops.push_back(ovsdb::WaitNameAbsent("Port", name));
   std::vector<json> members;
   for (size_t i = 0; i < spec.members.size(); ++i) {
     const std::string ref = fmt::format("member{}", i);
-    ops.push_back(WaitNameAbsent("Interface", spec.members[i]));
+    ops.push_back(ovsdb::WaitNameAbsent("Interface", spec.members[i]));
     ops.push_back({{"op", "insert"},
                    {"table", "Interface"},
                    {"uuid-name", ref},
                    {"row", MemberRow(name, spec.members[i])}});
-    members.push_back(json::array({"named-uuid", ref}));
+    members.push_back(ovsdb::NamedUuid(ref));
   }
   json port = BondPortColumns(spec);
   port["name"] = name;
-  port["interfaces"] = OvsdbUuidSet(members);
-  port["external_ids"] = OvsdbMap(OwnedIds(kKindBond, {{"bridge", bridge}}));
+  port["interfaces"] = ovsdb::Set(members);
+  port["external_ids"] = ovsdb::Map(OwnedIds(kKindBond, {{"bridge", bridge}}));
   ops.push_back({{"op", "insert"}, {"table", "Port"}, {"uuid-name", "bond"}, {"row", port}});
   ops.push_back(
       {{"op", "mutate"},
        {"table", "Bridge"},
-       {"where", NameIs(bridge)},
+       {"where", ovsdb::WhereEq("name", bridge)},
        {"mutations",
-        json::array({json::array(
-            {"ports", "insert", OvsdbUuidSet({json::array({"named-uuid", "bond"})})})})}});
+        json::array({json::array({"ports", "insert", ovsdb::Set({ovsdb::NamedUuid("bond")})})})}});
   return ops;
 }
 
 json UpdateBondOperations(const SwitchSnapshot& snap, const OvsPortRow& port,
                           const BondSpec& spec) {
-  std::vector<json> current;
-  for (const std::string& uuid : port.interfaces) current.push_back(OvsdbUuid(uuid));
   json ops = json::array();
   // The members read are still the members: nobody changed the bond meanwhile.
-  ops.push_back(WaitRows("Port", UuidIs(port.uuid), json::array({"interfaces"}),
-                         json::array({{{"interfaces", OvsdbUuidSet(current)}}})));
+  ops.push_back(ovsdb::WaitRows("Port", ovsdb::WhereUuid(port.uuid), json::array({"interfaces"}),
+                                json::array({{{"interfaces", ovsdb::UuidSet(port.interfaces)}}})));
   std::vector<json> members;
   for (size_t i = 0; i < spec.members.size(); ++i) {
     const std::string& name = spec.members[i];
@@ -150,20 +142,21 @@ json UpdateBondOperations(const SwitchSnapshot& snap, const OvsPortRow& port,
       if (it != snap.interfaces.end() && it->second.name == name) existing = &it->second;
     }
     if (existing != nullptr) {
-      members.push_back(OvsdbUuid(existing->uuid));
+      members.push_back(ovsdb::Uuid(existing->uuid));
       continue;
     }
     const std::string ref = fmt::format("member{}", i);
-    ops.push_back(WaitNameAbsent("Interface", name));
+    ops.push_back(ovsdb::WaitNameAbsent("Interface", name));
     ops.push_back({{"op", "insert"},
                    {"table", "Interface"},
                    {"uuid-name", ref},
                    {"row", MemberRow(port.name, name)}});
-    members.push_back(json::array({"named-uuid", ref}));
+    members.push_back(ovsdb::NamedUuid(ref));
   }
   json row = BondPortColumns(spec);
-  row["interfaces"] = OvsdbUuidSet(members);
-  ops.push_back({{"op", "update"}, {"table", "Port"}, {"where", UuidIs(port.uuid)}, {"row", row}});
+  row["interfaces"] = ovsdb::Set(members);
+  ops.push_back(
+      {{"op", "update"}, {"table", "Port"}, {"where", ovsdb::WhereUuid(port.uuid)}, {"row", row}});
   return ops;
 }
 
@@ -171,9 +164,9 @@ json DeleteBondOperations(const OvsPortRow& port) {
   return json::array(
       {{{"op", "mutate"},
         {"table", "Bridge"},
-        {"where", json::array({json::array({"ports", "includes", OvsdbUuid(port.uuid)})})},
+        {"where", json::array({json::array({"ports", "includes", ovsdb::Uuid(port.uuid)})})},
         {"mutations",
-         json::array({json::array({"ports", "delete", OvsdbUuidSet({OvsdbUuid(port.uuid)})})})}}});
+         json::array({json::array({"ports", "delete", ovsdb::UuidSet({port.uuid})})})}}});
 }
 
 }  // namespace hvagent::network

@@ -4,15 +4,14 @@
 
 #include <fmt/ranges.h>
 
+#include "hvagent/ovsdb/datum.h"
+#include "hvagent/ovsdb/error.h"
+
 namespace hvagent::network {
 
 namespace {
 
 using nlohmann::json;
-
-json UuidIs(const std::string& uuid) {
-  return json::array({json::array({"_uuid", "==", OvsdbUuid(uuid)})});
-}
 
 bool IsVmNic(const OvsPortRow& port) { return port.external_ids.contains(kVmUuidKey); }
 
@@ -28,49 +27,46 @@ json CreateBridgeOperations(const std::string& name, const std::string& datapath
   // The internal port is the host's interface on the bridge; it shares the name.
   const ExternalIds port_ids = OwnedIds(kKindBridgeInternalPort, {{"bridge", name}});
   return json::array({
-      WaitNameAbsent("Bridge", name),
-      WaitNameAbsent("Port", name),
-      WaitNameAbsent("Interface", name),
+      ovsdb::WaitNameAbsent("Bridge", name),
+      ovsdb::WaitNameAbsent("Port", name),
+      ovsdb::WaitNameAbsent("Interface", name),
       {{"op", "insert"},
        {"table", "Interface"},
        {"uuid-name", "iface"},
-       {"row", {{"name", name}, {"type", "internal"}, {"external_ids", OvsdbMap(port_ids)}}}},
+       {"row", {{"name", name}, {"type", "internal"}, {"external_ids", ovsdb::Map(port_ids)}}}},
       {{"op", "insert"},
        {"table", "Port"},
        {"uuid-name", "port"},
        {"row",
         {{"name", name},
-         {"interfaces", json::array({"named-uuid", "iface"})},
-         {"external_ids", OvsdbMap(port_ids)}}}},
+         {"interfaces", ovsdb::NamedUuid("iface")},
+         {"external_ids", ovsdb::Map(port_ids)}}}},
       {{"op", "insert"},
        {"table", "Bridge"},
        {"uuid-name", "bridge"},
        {"row",
         {{"name", name},
          {"datapath_type", datapath_type},
-         {"ports", OvsdbUuidSet({json::array({"named-uuid", "port"})})},
-         {"external_ids", OvsdbMap(OwnedIds(kKindBridge))}}}},
+         {"ports", ovsdb::Set({ovsdb::NamedUuid("port")})},
+         {"external_ids", ovsdb::Map(OwnedIds(kKindBridge))}}}},
       {{"op", "mutate"},
        {"table", "Open_vSwitch"},
        {"where", json::array()},
-       {"mutations",
-        json::array({json::array(
-            {"bridges", "insert", OvsdbUuidSet({json::array({"named-uuid", "bridge"})})})})}},
+       {"mutations", json::array({json::array(
+                         {"bridges", "insert", ovsdb::Set({ovsdb::NamedUuid("bridge")})})})}},
   });
 }
 
 json DeleteBridgeOperations(const OvsBridgeRow& bridge) {
-  std::vector<json> ports;
-  for (const std::string& uuid : bridge.ports) ports.push_back(OvsdbUuid(uuid));
   return json::array({
       // Nothing plugged in since the checks were made on what was read.
-      WaitRows("Bridge", UuidIs(bridge.uuid), json::array({"ports"}),
-               json::array({{{"ports", OvsdbUuidSet(ports)}}})),
+      ovsdb::WaitRows("Bridge", ovsdb::WhereUuid(bridge.uuid), json::array({"ports"}),
+                      json::array({{{"ports", ovsdb::UuidSet(bridge.ports)}}})),
       {{"op", "mutate"},
        {"table", "Open_vSwitch"},
        {"where", json::array()},
        {"mutations",
-        json::array({json::array({"bridges", "delete", OvsdbUuidSet({OvsdbUuid(bridge.uuid)})})})}},
+        json::array({json::array({"bridges", "delete", ovsdb::UuidSet({bridge.uuid})})})}},
   });
 }
 
@@ -189,16 +185,20 @@ Status BridgeManager::Delete(const std::string& name) {
                     name, fmt::join(foreign, ", ")));
   }
   Status deleted = ovsdb_.Transact(DeleteBridgeOperations(*bridge)).status();
-  if (deleted.code() == absl::StatusCode::kFailedPrecondition &&
-      MessageOf(deleted).find("timed out") != std::string::npos) {
+  // The guard `wait` (the bridge's ports are still those read) did not hold.
+  if (ovsdb::HasErrorTag(deleted, ovsdb::error_tag::kTimedOut)) {
     return absl::AbortedError(
         fmt::format("bridge '{}' changed while it was being deleted; nothing was deleted", name));
   }
   return deleted;
 }
 
+StatusOr<bool> BridgeManager::Exists(const std::string& name) {
+  return ovsdb_.RowExists("Bridge", "name", name);
+}
+
 StatusOr<bool> BridgeManager::Ensure(const std::string& name) {
-  HVAGENT_ASSIGN_OR_RETURN(const bool exists, ovsdb_.RowExists("Bridge", "name", name));
+  HVAGENT_ASSIGN_OR_RETURN(const bool exists, Exists(name));
   if (exists) return false;
   auto created = Create(name);
   // Someone else made it between the check and the create: it exists, fine.

@@ -2,65 +2,24 @@
 
 #include <algorithm>
 
+#include "hvagent/ovsdb/datum.h"
+
 namespace hvagent::network {
 
 namespace {
 
 using nlohmann::json;
 
-// RFC 7047 §5.1: a set of at most one element may be sent as the bare atom;
-// otherwise it is ["set", [...]].
-std::vector<json> SetElements(const json& value) {
-  if (value.is_array() && value.size() == 2 && value[0] == "set") {
-    return value[1].get<std::vector<json>>();
-  }
-  return {value};
-}
-
-std::string UuidOf(const json& value) {
-  if (value.is_array() && value.size() == 2 && value[0] == "uuid") return value[1];
-  return {};
-}
-
-std::vector<std::string> UuidSet(const json& value) {
-  std::vector<std::string> out;
-  for (const json& e : SetElements(value)) out.push_back(UuidOf(e));
-  return out;
-}
-
-// An optional string column ([] when empty) or a plain string.
-std::string OptionalString(const json& row, const char* column) {
-  if (!row.contains(column)) return {};
-  for (const json& e : SetElements(row[column])) {
-    if (e.is_string()) return e.get<std::string>();
-  }
-  return {};
-}
-
-ExternalIds MapOf(const json& row, const char* column) {
-  ExternalIds out;
-  if (!row.contains(column)) return out;
-  const json& value = row[column];
-  if (value.is_array() && value.size() == 2 && value[0] == "map") {
-    for (const json& pair : value[1]) out[pair[0].get<std::string>()] = pair[1].get<std::string>();
-  }
-  return out;
-}
+// A column of a select result row; null when the row lacks it.
+json Column(const json& row, const char* column) { return row.value(column, json()); }
 
 std::vector<uint32_t> IntegerSet(const json& row, const char* column) {
   std::vector<uint32_t> out;
-  if (!row.contains(column)) return out;
-  for (const json& e : SetElements(row[column])) {
+  for (const json& e : ovsdb::SetElements(Column(row, column))) {
     if (e.is_number_integer()) out.push_back(e.get<uint32_t>());
   }
   std::sort(out.begin(), out.end());
   return out;
-}
-
-json Select(const char* table, std::initializer_list<const char*> columns) {
-  json cols = json::array();
-  for (const char* c : columns) cols.push_back(c);
-  return {{"op", "select"}, {"table", table}, {"where", json::array()}, {"columns", cols}};
 }
 
 }  // namespace
@@ -78,11 +37,14 @@ bool IsAgentOwned(const ExternalIds& ids) {
 
 json SnapshotOperations() {
   return json::array({
-      Select("Bridge", {"_uuid", "name", "datapath_type", "ports", "external_ids"}),
-      Select("Port", {"_uuid", "name", "interfaces", "tag", "trunks", "vlan_mode", "bond_mode",
-                      "lacp", "bond_active_slave", "other_config", "external_ids"}),
-      Select("Interface", {"_uuid", "name", "type", "external_ids", "admin_state", "link_state",
-                           "mac_in_use", "lacp_current"}),
+      ovsdb::Select("Bridge", json::array(),
+                    {"_uuid", "name", "datapath_type", "ports", "external_ids"}),
+      ovsdb::Select("Port", json::array(),
+                    {"_uuid", "name", "interfaces", "tag", "trunks", "vlan_mode", "bond_mode",
+                     "lacp", "bond_active_slave", "other_config", "external_ids"}),
+      ovsdb::Select("Interface", json::array(),
+                    {"_uuid", "name", "type", "external_ids", "admin_state", "link_state",
+                     "mac_in_use", "lacp_current"}),
   });
 }
 
@@ -90,37 +52,37 @@ StatusOr<SwitchSnapshot> ParseSnapshot(const json& results) {
   try {
     SwitchSnapshot snap;
     for (const json& row : results.at(0).at("rows")) {
-      snap.bridges.push_back({.uuid = UuidOf(row.at("_uuid")),
+      snap.bridges.push_back({.uuid = ovsdb::UuidOf(row.at("_uuid")),
                               .name = row.at("name"),
-                              .datapath_type = OptionalString(row, "datapath_type"),
-                              .ports = UuidSet(row.at("ports")),
-                              .external_ids = MapOf(row, "external_ids")});
+                              .datapath_type = ovsdb::StringOf(Column(row, "datapath_type")),
+                              .ports = ovsdb::UuidsOf(row.at("ports")),
+                              .external_ids = ovsdb::MapOf(Column(row, "external_ids"))});
     }
     std::sort(snap.bridges.begin(), snap.bridges.end(),
               [](const OvsBridgeRow& a, const OvsBridgeRow& b) { return a.name < b.name; });
     for (const json& row : results.at(1).at("rows")) {
-      OvsPortRow port{.uuid = UuidOf(row.at("_uuid")),
+      OvsPortRow port{.uuid = ovsdb::UuidOf(row.at("_uuid")),
                       .name = row.at("name"),
-                      .interfaces = UuidSet(row.at("interfaces")),
+                      .interfaces = ovsdb::UuidsOf(row.at("interfaces")),
                       .trunks = IntegerSet(row, "trunks"),
-                      .vlan_mode = OptionalString(row, "vlan_mode"),
-                      .bond_mode = OptionalString(row, "bond_mode"),
-                      .lacp = OptionalString(row, "lacp"),
-                      .bond_active_slave = OptionalString(row, "bond_active_slave"),
-                      .other_config = MapOf(row, "other_config"),
-                      .external_ids = MapOf(row, "external_ids")};
+                      .vlan_mode = ovsdb::StringOf(Column(row, "vlan_mode")),
+                      .bond_mode = ovsdb::StringOf(Column(row, "bond_mode")),
+                      .lacp = ovsdb::StringOf(Column(row, "lacp")),
+                      .bond_active_slave = ovsdb::StringOf(Column(row, "bond_active_slave")),
+                      .other_config = ovsdb::MapOf(Column(row, "other_config")),
+                      .external_ids = ovsdb::MapOf(Column(row, "external_ids"))};
       if (const auto tags = IntegerSet(row, "tag"); !tags.empty()) port.tag = tags.front();
       snap.ports[port.uuid] = std::move(port);
     }
     for (const json& row : results.at(2).at("rows")) {
-      OvsInterfaceRow iface{.uuid = UuidOf(row.at("_uuid")),
+      OvsInterfaceRow iface{.uuid = ovsdb::UuidOf(row.at("_uuid")),
                             .name = row.at("name"),
                             .type = row.at("type"),
-                            .external_ids = MapOf(row, "external_ids"),
-                            .admin_state = OptionalString(row, "admin_state"),
-                            .link_state = OptionalString(row, "link_state"),
-                            .mac_in_use = OptionalString(row, "mac_in_use")};
-      for (const json& e : SetElements(row.at("lacp_current"))) {
+                            .external_ids = ovsdb::MapOf(Column(row, "external_ids")),
+                            .admin_state = ovsdb::StringOf(Column(row, "admin_state")),
+                            .link_state = ovsdb::StringOf(Column(row, "link_state")),
+                            .mac_in_use = ovsdb::StringOf(Column(row, "mac_in_use"))};
+      for (const json& e : ovsdb::SetElements(row.at("lacp_current"))) {
         if (e.is_boolean()) iface.lacp_current = e.get<bool>();
       }
       snap.interfaces[iface.uuid] = std::move(iface);
@@ -182,30 +144,6 @@ std::vector<std::string> SwitchSnapshot::InterfaceNames(const OvsPortRow& port) 
   }
   std::sort(names.begin(), names.end());
   return names;
-}
-
-json OvsdbMap(const ExternalIds& values) {
-  json pairs = json::array();
-  for (const auto& [k, v] : values) pairs.push_back(json::array({k, v}));
-  return json::array({"map", pairs});
-}
-
-json OvsdbUuid(const std::string& uuid) { return json::array({"uuid", uuid}); }
-
-json OvsdbUuidSet(const std::vector<json>& refs) {
-  json items = json::array();
-  for (const json& r : refs) items.push_back(r);
-  return json::array({"set", items});
-}
-
-json WaitRows(const std::string& table, json where, json columns, json rows) {
-  return {{"op", "wait"},       {"table", table}, {"timeout", 0}, {"where", where},
-          {"columns", columns}, {"until", "=="},  {"rows", rows}};
-}
-
-json WaitNameAbsent(const std::string& table, const std::string& name) {
-  return WaitRows(table, json::array({json::array({"name", "==", name})}), json::array({"name"}),
-                  json::array());
 }
 
 }  // namespace hvagent::network

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "hvagent/ovsdb/datum.h"
 #include "owned_rows.h"
 
 namespace hvagent::network {
@@ -29,9 +30,9 @@ std::vector<std::string> PortNames(const MirrorSpec& spec) {
 
 std::vector<std::string> Names(const json& set, const std::map<std::string, std::string>& names) {
   std::vector<std::string> out;
-  for (const auto& ref : rows::ParseSet(set)) {
-    const auto it = names.find(rows::ParseUuid(ref));
-    out.push_back(it == names.end() ? rows::ParseUuid(ref) : it->second);
+  for (const auto& ref : ovsdb::SetElements(set)) {
+    const auto it = names.find(ovsdb::UuidOf(ref));
+    out.push_back(it == names.end() ? ovsdb::UuidOf(ref) : it->second);
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -96,16 +97,16 @@ Status ValidateMirrorSpec(const MirrorSpec& spec) {
 json CreateMirrorOperations(const MirrorSpec& spec,
                             const std::map<std::string, std::string>& port_uuids) {
   json row = {{"name", spec.name},
-              {"select_src_port", rows::UuidSet(Uuids(spec.select_src_ports, port_uuids))},
-              {"select_dst_port", rows::UuidSet(Uuids(spec.select_dst_ports, port_uuids))},
-              {"select_vlan", rows::IntSet(spec.select_vlans)},
+              {"select_src_port", ovsdb::UuidSet(Uuids(spec.select_src_ports, port_uuids))},
+              {"select_dst_port", ovsdb::UuidSet(Uuids(spec.select_dst_ports, port_uuids))},
+              {"select_vlan", ovsdb::IntSet(spec.select_vlans)},
               {"select_all", spec.select_all},
-              {"output_port", rows::Uuid(port_uuids.at(spec.output_port))},
-              {"external_ids", rows::Map(rows::OwnerTags(kMirrorKind, spec.name))}};
+              {"output_port", ovsdb::Uuid(port_uuids.at(spec.output_port))},
+              {"external_ids", ovsdb::Map(rows::OwnerTags(kMirrorKind, spec.name))}};
   return json::array({
-      rows::BridgeMustExist(spec.bridge),
+      ovsdb::WaitNamePresent("Bridge", spec.bridge),
       {{"op", "insert"}, {"table", "Mirror"}, {"uuid-name", "mirror"}, {"row", row}},
-      rows::AddToBridge(spec.bridge, "mirrors", json::array({"named-uuid", "mirror"})),
+      rows::AddToBridge(spec.bridge, "mirrors", ovsdb::NamedUuid("mirror")),
   });
 }
 
@@ -113,15 +114,15 @@ Status MirrorManager::Create(const MirrorSpec& spec) {
   HVAGENT_RETURN_IF_ERROR(ValidateMirrorSpec(spec));
   const std::vector<std::string> names = PortNames(spec);
   json reads = json::array(
-      {rows::Select("Mirror", rows::WhereEq("name", spec.name), {"_uuid", "external_ids"}),
-       rows::Select("Bridge", rows::WhereEq("name", spec.bridge), {"ports"})});
+      {ovsdb::Select("Mirror", ovsdb::WhereEq("name", spec.name), {"_uuid", "external_ids"}),
+       ovsdb::Select("Bridge", ovsdb::WhereEq("name", spec.bridge), {"ports"})});
   for (const auto& name : names) {
-    reads.push_back(rows::Select("Port", rows::WhereEq("name", name), {"_uuid"}));
+    reads.push_back(ovsdb::Select("Port", ovsdb::WhereEq("name", name), {"_uuid"}));
   }
   HVAGENT_ASSIGN_OR_RETURN(const json results, ovsdb_.Transact(reads));
   const json& mirrors = results.at(0).at("rows");
   if (!mirrors.empty()) {
-    if (!rows::IsOwned(rows::ParseMap(mirrors.at(0).at("external_ids")), kMirrorKind)) {
+    if (!rows::IsOwned(ovsdb::MapOf(mirrors.at(0).at("external_ids")), kMirrorKind)) {
       return absl::AlreadyExistsError(
           fmt::format("name: a mirror '{}' exists that the agent did not make", spec.name));
     }
@@ -138,8 +139,8 @@ Status MirrorManager::Create(const MirrorSpec& spec) {
         fmt::format("bridge: '{}' does not exist on this host", spec.bridge));
   }
   std::set<std::string> on_bridge;
-  for (const auto& ref : rows::ParseSet(bridges.at(0).at("ports"))) {
-    on_bridge.insert(rows::ParseUuid(ref));
+  for (const auto& ref : ovsdb::SetElements(bridges.at(0).at("ports"))) {
+    on_bridge.insert(ovsdb::UuidOf(ref));
   }
   std::map<std::string, std::string> port_uuids;
   for (size_t i = 0; i < names.size(); ++i) {
@@ -148,7 +149,7 @@ Status MirrorManager::Create(const MirrorSpec& spec) {
       return absl::FailedPreconditionError(
           fmt::format("port '{}' does not exist on this host", names[i]));
     }
-    const std::string uuid = rows::ParseUuid(found.at(0).at("_uuid"));
+    const std::string uuid = ovsdb::UuidOf(found.at(0).at("_uuid"));
     if (on_bridge.count(uuid) == 0) {
       return absl::FailedPreconditionError(
           fmt::format("port '{}' is not on bridge '{}'", names[i], spec.bridge));
@@ -160,21 +161,21 @@ Status MirrorManager::Create(const MirrorSpec& spec) {
 }
 
 StatusOr<std::vector<MirrorSpec>> MirrorManager::List() {
-  HVAGENT_ASSIGN_OR_RETURN(const json results,
-                           ovsdb_.Transact(json::array(
-                               {rows::Select("Mirror", rows::WhereOwned(kMirrorKind),
+  HVAGENT_ASSIGN_OR_RETURN(
+      const json results, ovsdb_.Transact(json::array(
+                              {ovsdb::Select("Mirror", rows::WhereOwned(kMirrorKind),
                                              {"_uuid", "name", "select_src_port", "select_dst_port",
                                               "select_vlan", "select_all", "output_port"}),
-                                rows::Select("Port", json::array(), {"_uuid", "name"}),
-                                rows::Select("Bridge", json::array(), {"name", "mirrors"})})));
+                               ovsdb::Select("Port", json::array(), {"_uuid", "name"}),
+                               ovsdb::Select("Bridge", json::array(), {"name", "mirrors"})})));
   std::map<std::string, std::string> port_names;
   for (const auto& port : results.at(1).at("rows")) {
-    port_names[rows::ParseUuid(port.at("_uuid"))] = port.at("name").get<std::string>();
+    port_names[ovsdb::UuidOf(port.at("_uuid"))] = port.at("name").get<std::string>();
   }
   std::map<std::string, std::string> bridge_of;
   for (const auto& bridge : results.at(2).at("rows")) {
-    for (const auto& ref : rows::ParseSet(bridge.at("mirrors"))) {
-      bridge_of[rows::ParseUuid(ref)] = bridge.at("name").get<std::string>();
+    for (const auto& ref : ovsdb::SetElements(bridge.at("mirrors"))) {
+      bridge_of[ovsdb::UuidOf(ref)] = bridge.at("name").get<std::string>();
     }
   }
   std::vector<MirrorSpec> out;
@@ -183,16 +184,16 @@ StatusOr<std::vector<MirrorSpec>> MirrorManager::List() {
                     .select_src_ports = Names(row.at("select_src_port"), port_names),
                     .select_dst_ports = Names(row.at("select_dst_port"), port_names),
                     .select_all = row.at("select_all").get<bool>()};
-    if (const auto it = bridge_of.find(rows::ParseUuid(row.at("_uuid"))); it != bridge_of.end()) {
+    if (const auto it = bridge_of.find(ovsdb::UuidOf(row.at("_uuid"))); it != bridge_of.end()) {
       spec.bridge = it->second;
     }
-    for (const auto& vlan : rows::ParseSet(row.at("select_vlan"))) {
+    for (const auto& vlan : ovsdb::SetElements(row.at("select_vlan"))) {
       spec.select_vlans.push_back(vlan.get<uint32_t>());
     }
     std::sort(spec.select_vlans.begin(), spec.select_vlans.end());
-    const auto output = rows::ParseSet(row.at("output_port"));
+    const auto output = ovsdb::SetElements(row.at("output_port"));
     if (output.size() == 1) {
-      const auto it = port_names.find(rows::ParseUuid(output[0]));
+      const auto it = port_names.find(ovsdb::UuidOf(output[0]));
       if (it != port_names.end()) spec.output_port = it->second;
     }
     out.push_back(std::move(spec));
@@ -205,18 +206,19 @@ StatusOr<std::vector<MirrorSpec>> MirrorManager::List() {
 Status MirrorManager::Delete(const std::string& name) {
   HVAGENT_RETURN_IF_ERROR(ValidateMirrorName(name));
   HVAGENT_ASSIGN_OR_RETURN(
-      const json results, ovsdb_.Transact(json::array({rows::Select(
-                              "Mirror", rows::WhereEq("name", name), {"_uuid", "external_ids"})})));
+      const json results,
+      ovsdb_.Transact(json::array(
+          {ovsdb::Select("Mirror", ovsdb::WhereEq("name", name), {"_uuid", "external_ids"})})));
   const json& found = results.at(0).at("rows");
   if (found.empty()) return absl::NotFoundError(fmt::format("name: no mirror '{}'", name));
-  if (!rows::IsOwned(rows::ParseMap(found.at(0).at("external_ids")), kMirrorKind)) {
+  if (!rows::IsOwned(ovsdb::MapOf(found.at(0).at("external_ids")), kMirrorKind)) {
     return absl::FailedPreconditionError(
         fmt::format("name: mirror '{}' was not made by the agent; it is left alone", name));
   }
   // Mirror rows are not roots: dropping the bridge's reference deletes them.
   return ovsdb_
-      .Transact(json::array(
-          {rows::RemoveFromBridges("mirrors", rows::ParseUuid(found.at(0).at("_uuid")))}))
+      .Transact(
+          json::array({rows::RemoveFromBridges("mirrors", ovsdb::UuidOf(found.at(0).at("_uuid")))}))
       .status();
 }
 

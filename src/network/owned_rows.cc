@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "hvagent/ovsdb/datum.h"
+#include "hvagent/ovsdb/error.h"
 #include "hvagent/ovsdb/transactor.h"
 
 namespace hvagent::network::rows {
@@ -16,91 +18,23 @@ std::map<std::string, std::string> OwnerTags(const std::string& kind, const std:
   return extra;
 }
 
-json Map(const std::map<std::string, std::string>& values) {
-  json pairs = json::array();
-  for (const auto& [k, v] : values) pairs.push_back(json::array({k, v}));
-  return json::array({"map", pairs});
-}
-
-json IntSet(const std::vector<uint32_t>& values) {
-  json items = json::array();
-  for (const uint32_t v : values) items.push_back(v);
-  return json::array({"set", items});
-}
-
-json Uuid(const std::string& uuid) { return json::array({"uuid", uuid}); }
-
-json UuidSet(const std::vector<std::string>& uuids) {
-  json items = json::array();
-  for (const auto& u : uuids) items.push_back(Uuid(u));
-  return json::array({"set", items});
-}
-
-json EmptySet() { return json::array({"set", json::array()}); }
-
-json WhereEq(const std::string& column, const json& value) {
-  return json::array({json::array({column, "==", value})});
-}
-
 json WhereOwned(const std::string& kind) {
   return json::array(
-      {json::array({"external_ids", "includes", Map({{"owner", kOwner}, {"kind", kind}})})});
-}
-
-json BridgeMustExist(const std::string& bridge) {
-  return {{"op", "wait"},
-          {"table", "Bridge"},
-          {"timeout", 0},
-          {"where", WhereEq("name", bridge)},
-          {"columns", json::array({"name"})},
-          {"until", "=="},
-          {"rows", json::array({{{"name", bridge}}})}};
-}
-
-json Select(const std::string& table, const json& where, const std::vector<std::string>& columns) {
-  return {{"op", "select"}, {"table", table}, {"where", where}, {"columns", columns}};
+      {json::array({"external_ids", "includes", ovsdb::Map({{"owner", kOwner}, {"kind", kind}})})});
 }
 
 json AddToBridge(const std::string& bridge, const std::string& column, const json& ref) {
-  return {
-      {"op", "mutate"},
-      {"table", "Bridge"},
-      {"where", WhereEq("name", bridge)},
-      {"mutations",
-       json::array({json::array({column, "insert", json::array({"set", json::array({ref})})})})}};
+  return {{"op", "mutate"},
+          {"table", "Bridge"},
+          {"where", ovsdb::WhereEq("name", bridge)},
+          {"mutations", json::array({json::array({column, "insert", ovsdb::Set({ref})})})}};
 }
 
 json RemoveFromBridges(const std::string& column, const std::string& uuid) {
   return {{"op", "mutate"},
           {"table", "Bridge"},
-          {"where", json::array({json::array({column, "includes", Uuid(uuid)})})},
-          {"mutations", json::array({json::array({column, "delete", UuidSet({uuid})})})}};
-}
-
-std::map<std::string, std::string> ParseMap(const json& value) {
-  std::map<std::string, std::string> out;
-  if (value.is_array() && value.size() == 2 && value[0] == "map") {
-    for (const auto& pair : value[1]) out[pair[0].get<std::string>()] = pair[1].get<std::string>();
-  }
-  return out;
-}
-
-std::vector<json> ParseSet(const json& value) {
-  // A one-element set is sent as the bare atom (RFC 7047 §5.1).
-  if (value.is_array() && value.size() == 2 && value[0] == "set") {
-    return {value[1].begin(), value[1].end()};
-  }
-  return {value};
-}
-
-std::string ParseUuid(const json& value) {
-  if (value.is_array() && value.size() == 2 && value[0] == "uuid") {
-    return value[1].get<std::string>();
-  }
-  if (value.is_array() && value.size() == 2 && value[0] == "set" && value[1].size() == 1) {
-    return ParseUuid(value[1][0]);
-  }
-  return "";
+          {"where", json::array({json::array({column, "includes", ovsdb::Uuid(uuid)})})},
+          {"mutations", json::array({json::array({column, "delete", ovsdb::UuidSet({uuid})})})}};
 }
 
 Status ValidateInterfaceName(std::string_view field, const std::string& name) {
@@ -121,8 +55,7 @@ bool IsOwned(const std::map<std::string, std::string>& external_ids, const std::
 }
 
 Status ExplainBridgeWait(const Status& status, const std::string& bridge) {
-  if (status.code() == absl::StatusCode::kFailedPrecondition &&
-      MessageOf(status).find("timed out") != std::string::npos) {
+  if (ovsdb::HasErrorTag(status, ovsdb::error_tag::kTimedOut)) {
     return absl::FailedPreconditionError(
         fmt::format("bridge: '{}' does not exist on this host", bridge));
   }
@@ -139,8 +72,8 @@ namespace {
 std::map<std::string, std::string> BridgeOfPorts(const json& bridge_rows) {
   std::map<std::string, std::string> out;
   for (const auto& bridge : bridge_rows) {
-    for (const auto& port : ParseSet(bridge.at("ports"))) {
-      out[ParseUuid(port)] = bridge.at("name").get<std::string>();
+    for (const auto& port : ovsdb::SetElements(bridge.at("ports"))) {
+      out[ovsdb::UuidOf(port)] = bridge.at("name").get<std::string>();
     }
   }
   return out;
@@ -149,16 +82,16 @@ std::map<std::string, std::string> BridgeOfPorts(const json& bridge_rows) {
 OwnedPort ToOwnedPort(const json& port, const std::map<std::string, std::string>& bridges,
                       const json& interfaces) {
   OwnedPort out;
-  out.uuid = ParseUuid(port.at("_uuid"));
+  out.uuid = ovsdb::UuidOf(port.at("_uuid"));
   out.name = port.at("name").get<std::string>();
   if (const auto it = bridges.find(out.uuid); it != bridges.end()) out.bridge = it->second;
-  const auto tag = ParseSet(port.at("tag"));
+  const auto tag = ovsdb::SetElements(port.at("tag"));
   if (tag.size() == 1 && tag[0].is_number()) out.tag = tag[0].get<uint32_t>();
-  out.external_ids = ParseMap(port.at("external_ids"));
+  out.external_ids = ovsdb::MapOf(port.at("external_ids"));
   for (const auto& iface : interfaces) {
     if (iface.at("name") == out.name) {
       out.interface_type = iface.at("type").get<std::string>();
-      out.options = ParseMap(iface.at("options"));
+      out.options = ovsdb::MapOf(iface.at("options"));
     }
   }
   return out;
@@ -174,9 +107,10 @@ std::vector<std::string> BridgeColumns() { return {"name", "ports"}; }
 StatusOr<std::optional<OwnedPort>> FindPort(ovsdb::Transactor& ovsdb, const std::string& name) {
   HVAGENT_ASSIGN_OR_RETURN(
       const json results,
-      ovsdb.Transact(json::array({Select("Port", WhereEq("name", name), PortColumns()),
-                                  Select("Interface", WhereEq("name", name), InterfaceColumns()),
-                                  Select("Bridge", json::array(), BridgeColumns())})));
+      ovsdb.Transact(
+          json::array({ovsdb::Select("Port", ovsdb::WhereEq("name", name), PortColumns()),
+                       ovsdb::Select("Interface", ovsdb::WhereEq("name", name), InterfaceColumns()),
+                       ovsdb::Select("Bridge", json::array(), BridgeColumns())})));
   const json& ports = results.at(0).at("rows");
   if (ports.empty()) return std::nullopt;
   return ToOwnedPort(ports.at(0), BridgeOfPorts(results.at(2).at("rows")),
@@ -186,9 +120,9 @@ StatusOr<std::optional<OwnedPort>> FindPort(ovsdb::Transactor& ovsdb, const std:
 StatusOr<std::vector<OwnedPort>> ListOwnedPorts(ovsdb::Transactor& ovsdb, const std::string& kind) {
   HVAGENT_ASSIGN_OR_RETURN(
       const json results,
-      ovsdb.Transact(json::array({Select("Port", WhereOwned(kind), PortColumns()),
-                                  Select("Interface", WhereOwned(kind), InterfaceColumns()),
-                                  Select("Bridge", json::array(), BridgeColumns())})));
+      ovsdb.Transact(json::array({ovsdb::Select("Port", WhereOwned(kind), PortColumns()),
+                                  ovsdb::Select("Interface", WhereOwned(kind), InterfaceColumns()),
+                                  ovsdb::Select("Bridge", json::array(), BridgeColumns())})));
   const auto bridges = BridgeOfPorts(results.at(2).at("rows"));
   std::vector<OwnedPort> out;
   for (const auto& port : results.at(0).at("rows")) {
@@ -212,15 +146,15 @@ Status DeleteOwnedPort(ovsdb::Transactor& ovsdb, const std::string& kind, const 
 json AddPortOperations(const std::string& bridge, const std::string& name, json interface_row,
                        json port_row, const std::map<std::string, std::string>& external_ids) {
   interface_row["name"] = name;
-  interface_row["external_ids"] = Map(external_ids);
+  interface_row["external_ids"] = ovsdb::Map(external_ids);
   port_row["name"] = name;
-  port_row["interfaces"] = json::array({"named-uuid", "iface"});
-  port_row["external_ids"] = Map(external_ids);
+  port_row["interfaces"] = ovsdb::NamedUuid("iface");
+  port_row["external_ids"] = ovsdb::Map(external_ids);
   return json::array({
-      BridgeMustExist(bridge),
+      ovsdb::WaitNamePresent("Bridge", bridge),
       {{"op", "insert"}, {"table", "Interface"}, {"uuid-name", "iface"}, {"row", interface_row}},
       {{"op", "insert"}, {"table", "Port"}, {"uuid-name", "port"}, {"row", port_row}},
-      AddToBridge(bridge, "ports", json::array({"named-uuid", "port"})),
+      AddToBridge(bridge, "ports", ovsdb::NamedUuid("port")),
   });
 }
 

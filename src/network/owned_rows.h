@@ -1,6 +1,6 @@
-// OVSDB value and operation builders shared by the agent's port, tunnel,
-// mirror and QoS code, and the ownership tags every row it creates carries.
-// Private to the network module.
+// The operation builders shared by the agent's port, tunnel, mirror and QoS
+// code (over ovsdb/datum.h's values), and the ownership tags every row it
+// creates carries. Private to the network module.
 #pragma once
 
 #include <cstdint>
@@ -22,31 +22,13 @@ inline constexpr const char* kOwner = "hvagent";
 std::map<std::string, std::string> OwnerTags(const std::string& kind, const std::string& name,
                                              std::map<std::string, std::string> extra = {});
 
-nlohmann::json Map(const std::map<std::string, std::string>& values);
-nlohmann::json IntSet(const std::vector<uint32_t>& values);
-nlohmann::json UuidSet(const std::vector<std::string>& uuids);
-nlohmann::json Uuid(const std::string& uuid);
-nlohmann::json EmptySet();
-
-// [[column, "==", value]]
-nlohmann::json WhereEq(const std::string& column, const nlohmann::json& value);
 // Rows whose external_ids carry owner=hvagent and kind.
 nlohmann::json WhereOwned(const std::string& kind);
 
-// Fails the transaction unless the bridge exists (checked by the server, so a
-// concurrent delete cannot slip between a check and the change).
-nlohmann::json BridgeMustExist(const std::string& bridge);
-nlohmann::json Select(const std::string& table, const nlohmann::json& where,
-                      const std::vector<std::string>& columns);
 // Adds a Port (by uuid-name or uuid) to a bridge's ports / mirrors.
 nlohmann::json AddToBridge(const std::string& bridge, const std::string& column,
                            const nlohmann::json& ref);
 nlohmann::json RemoveFromBridges(const std::string& column, const std::string& uuid);
-
-// Reading values back from select results.
-std::map<std::string, std::string> ParseMap(const nlohmann::json& value);
-std::vector<nlohmann::json> ParseSet(const nlohmann::json& value);
-std::string ParseUuid(const nlohmann::json& value);  // "" for an empty set
 
 // Linux interface names: 1–15 characters [A-Za-z0-9_.-], not "." or "..".
 Status ValidateInterfaceName(std::string_view field, const std::string& name);

@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "hvagent/ovsdb/datum.h"
 #include "owned_rows.h"
 
 namespace hvagent::network {
@@ -77,7 +78,7 @@ json CreateTunnelOperations(const TunnelSpec& spec) {
   if (!spec.local_ip.empty()) options["local_ip"] = spec.local_ip;
   if (spec.dst_port != 0) options["dst_port"] = std::to_string(spec.dst_port);
   return rows::AddPortOperations(spec.bridge, spec.name,
-                                 {{"type", "vxlan"}, {"options", rows::Map(options)}},
+                                 {{"type", "vxlan"}, {"options", ovsdb::Map(options)}},
                                  json::object(), rows::OwnerTags(kTunnelKind, spec.name));
 }
 

@@ -1,5 +1,8 @@
 #include "hvagent/ovsdb/batch.h"
 
+#include "hvagent/ovsdb/datum.h"
+#include "hvagent/ovsdb/error.h"
+
 namespace hvagent::ovsdb {
 
 namespace {
@@ -23,14 +26,21 @@ json RenameValue(const json& value, const std::string& prefix) {
   return value;
 }
 
-Status OperationError(const json& result) {
+// The error of a failed operation (or of the commit), tagged with its RFC 7047
+// error string; `prefix` (a member's uuid-name prefix) is taken out of the
+// details, so the caller sees its own uuid-names.
+Status OperationError(const json& result, const std::string& prefix) {
   const std::string error =
       result["error"].is_string() ? result["error"].get<std::string>() : result["error"].dump();
-  const std::string details = result.contains("details") && result["details"].is_string()
-                                  ? result["details"].get<std::string>()
-                                  : "";
-  return absl::FailedPreconditionError(
-      fmt::format("ovsdb transaction failed: {}: {}", error, details));
+  std::string details = result.contains("details") && result["details"].is_string()
+                            ? result["details"].get<std::string>()
+                            : "";
+  if (!prefix.empty()) {
+    for (size_t at = details.find(prefix); at != std::string::npos; at = details.find(prefix, at)) {
+      details.erase(at, prefix.size());
+    }
+  }
+  return TransactionError(error, details);
 }
 
 bool IsError(const json& result) { return result.is_object() && result.contains("error"); }
@@ -72,10 +82,7 @@ json NextCfgBumpOperations() {
                        {"table", "Open_vSwitch"},
                        {"where", json::array()},
                        {"mutations", json::array({json::array({"next_cfg", "+=", 1})})}},
-                      {{"op", "select"},
-                       {"table", "Open_vSwitch"},
-                       {"where", json::array()},
-                       {"columns", json::array({"next_cfg"})}}});
+                      Select("Open_vSwitch", json::array(), {"next_cfg"})});
 }
 
 Batch Batch::Merge(const std::vector<json>& member_operations, bool bump_next_cfg) {
@@ -103,21 +110,15 @@ StatusOr<BatchReply> BatchReply::Split(const Batch& batch, const json& results) 
   // An operation's error: the server stops there and commits nothing.
   for (size_t i = 0; i < results.size(); ++i) {
     if (!IsError(results[i])) continue;
-    reply.error = OperationError(results[i]);
     for (size_t m = 0; m < batch.members.size(); ++m) {
       const Batch::Member& member = batch.members[m];
       if (i >= member.first_op && i < member.first_op + member.op_count) reply.guilty = m;
     }
     if (!reply.guilty && batch.members.size() == 1) reply.guilty = 0;
-    if (reply.guilty && batch.members.size() > 1) {
-      // The caller sees its own uuid-names in the error, not the batch's renaming.
-      std::string text = MessageOf(reply.error);
-      const std::string prefix = fmt::format("m{}_", *reply.guilty);
-      for (size_t at = text.find(prefix); at != std::string::npos; at = text.find(prefix, at)) {
-        text.erase(at, prefix.size());
-      }
-      reply.error = absl::FailedPreconditionError(text);
-    }
+    // The caller sees its own uuid-names in the error, not the batch's renaming.
+    reply.error = OperationError(results[i], reply.guilty && batch.members.size() > 1
+                                                 ? fmt::format("m{}_", *reply.guilty)
+                                                 : "");
     return reply;
   }
   if (results.size() < batch.operations.size()) {

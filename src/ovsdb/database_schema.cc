@@ -1,5 +1,7 @@
 #include "hvagent/ovsdb/database_schema.h"
 
+#include "hvagent/ovsdb/datum.h"
+
 namespace hvagent::ovsdb {
 
 namespace {
@@ -10,7 +12,7 @@ json DefaultAtom(const std::string& type) {
   if (type == "integer") return 0;
   if (type == "real") return 0.0;
   if (type == "boolean") return false;
-  if (type == "uuid") return json::array({"uuid", "00000000-0000-0000-0000-000000000000"});
+  if (type == "uuid") return Uuid("00000000-0000-0000-0000-000000000000");
   return "";
 }
 
@@ -45,8 +47,8 @@ StatusOr<ColumnType> ParseColumnType(const json& type, const std::string& where)
 }  // namespace
 
 json ColumnType::DefaultValue() const {
-  if (has_value && min == 0) return json::array({"map", json::array()});
-  if (min == 0) return json::array({"set", json::array()});
+  if (has_value && min == 0) return Map({});
+  if (min == 0) return EmptySet();
   return DefaultAtom(key_type);
 }
 

@@ -12,7 +12,7 @@
 
 #include "hvagent/network/bond_manager.h"
 #include "hvagent/network/bridge_manager.h"
-#include "hvagent/ovsdb/session.h"
+#include "hvagent/ovsdb/client.h"
 #include "hvagent_test/testbed.h"
 
 namespace hvagent::testing {
@@ -45,9 +45,10 @@ class BondTest : public ::testing::Test {
     ASSERT_NE(bed_, nullptr) << error;
     // In the testbed's namespace: the managers look NICs up where OVS sees them.
     ASSERT_TRUE(bed_->EnterNetns());
-    session_ = std::make_unique<ovsdb::Session>("unix:" + bed_->ovsdb_socket());
-    bridges_ = std::make_unique<network::BridgeManager>(*session_, "netdev");
-    bonds_ = std::make_unique<network::BondManager>(*session_);
+    ovsdb_ = bed_->OvsdbClient();
+    ASSERT_NE(ovsdb_, nullptr) << "the OVSDB client did not connect";
+    bridges_ = std::make_unique<network::BridgeManager>(*ovsdb_, "netdev");
+    bonds_ = std::make_unique<network::BondManager>(*ovsdb_);
     auto created = bridges_->Create("br0");
     ASSERT_TRUE(created.ok()) << created.status();
     for (int i = 0; i < 3; ++i) {
@@ -127,7 +128,7 @@ class BondTest : public ::testing::Test {
   }
 
   std::unique_ptr<Testbed> bed_;
-  std::unique_ptr<ovsdb::Session> session_;
+  std::unique_ptr<ovsdb::Client> ovsdb_;
   std::unique_ptr<network::BridgeManager> bridges_;
   std::unique_ptr<network::BondManager> bonds_;
 };

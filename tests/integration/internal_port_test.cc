@@ -9,7 +9,7 @@
 
 #include "hvagent/network/internal_port.h"
 #include "hvagent/network/netlink.h"
-#include "hvagent/ovsdb/session.h"
+#include "hvagent/ovsdb/client.h"
 #include "hvagent_test/testbed.h"
 
 namespace hvagent::testing {
@@ -28,8 +28,9 @@ class InternalPortTest : public ::testing::Test {
     // interfaces: this thread's, from here on.
     ASSERT_TRUE(bed_->EnterNetns());
     ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
-    session_ = std::make_unique<ovsdb::Session>("unix:" + bed_->ovsdb_socket());
-    ports_ = std::make_unique<network::InternalPortManager>(*session_);
+    ovsdb_ = bed_->OvsdbClient();
+    ASSERT_NE(ovsdb_, nullptr) << "the OVSDB client did not connect";
+    ports_ = std::make_unique<network::InternalPortManager>(*ovsdb_);
   }
 
   bool PingFrom(const std::string& suffix, bool reachable) {
@@ -44,7 +45,7 @@ class InternalPortTest : public ::testing::Test {
   }
 
   std::unique_ptr<Testbed> bed_;
-  std::unique_ptr<ovsdb::Session> session_;
+  std::unique_ptr<ovsdb::Client> ovsdb_;
   std::unique_ptr<network::InternalPortManager> ports_;
 };
 

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "hvagent/network/mirror.h"
-#include "hvagent/ovsdb/session.h"
+#include "hvagent/ovsdb/client.h"
 #include "hvagent_test/testbed.h"
 #include "netns_packets.h"
 
@@ -33,8 +33,9 @@ class MirrorTest : public ::testing::Test {
     }
     // Idle datapath flows expire after 1 s instead of 10 (see the deletion check).
     ASSERT_TRUE(bed_->Vsctl({"set", "Open_vSwitch", ".", "other_config:max-idle=1000"}).ok());
-    session_ = std::make_unique<ovsdb::Session>("unix:" + bed_->ovsdb_socket());
-    mirrors_ = std::make_unique<network::MirrorManager>(*session_);
+    ovsdb_ = bed_->OvsdbClient();
+    ASSERT_NE(ovsdb_, nullptr) << "the OVSDB client did not connect";
+    mirrors_ = std::make_unique<network::MirrorManager>(*ovsdb_);
     // a and b learn each other: from now on their unicast is not flooded to m.
     ASSERT_TRUE(PingAB(3));
     monitor_ = std::make_unique<FrameCounter>(bed_->netns() + "-m", "eth0");
@@ -71,7 +72,7 @@ class MirrorTest : public ::testing::Test {
   }
 
   std::unique_ptr<Testbed> bed_;
-  std::unique_ptr<ovsdb::Session> session_;
+  std::unique_ptr<ovsdb::Client> ovsdb_;
   std::unique_ptr<network::MirrorManager> mirrors_;
   std::unique_ptr<FrameCounter> monitor_;
 };

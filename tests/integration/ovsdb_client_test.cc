@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <latch>
 #include <thread>
 
@@ -15,8 +16,6 @@
 #include <gtest/gtest.h>
 
 #include "hvagent/ovsdb/client.h"
-#include "hvagent/ovsdb/jsonrpc_connection.h"
-#include "hvagent/ovsdb/session.h"
 #include "hvagent_test/ovsdb_server.h"
 #include "hvagent_test/test_guest.h"
 #include "hvagent_test/testbed.h"
@@ -66,13 +65,15 @@ json AddPortOps(const std::string& bridge, const std::string& name, const json& 
               json::array({"set", json::array({json::array({"named-uuid", "port"})})})})})}}});
 }
 
-// A table as the server holds it (through a separate plain connection), in the
-// cache's notation: uuid -> normalized columns, minus the skipped ones.
+// A table as the server holds it (a select through a separate connection, not
+// a cache), in the cache's notation: uuid -> normalized columns, minus the
+// skipped ones.
 ovsdb::Table ServerTable(const std::string& endpoint, const std::string& table,
                          const std::vector<std::string>& skipped = {}) {
-  ovsdb::Session session(endpoint);
-  auto result = session.Transact(
-      json::array({{{"op", "select"}, {"table", table}, {"where", json::array()}}}));
+  ovsdb::Client other({.endpoint = endpoint, .wait_for_apply = false});
+  EXPECT_TRUE(other.WaitConnected(kPatience)) << "no connection to " << endpoint;
+  auto result =
+      other.Transact(json::array({{{"op", "select"}, {"table", table}, {"where", json::array()}}}));
   EXPECT_TRUE(result.ok()) << result.status();
   ovsdb::Table out;
   if (!result.ok()) return out;
@@ -417,10 +418,12 @@ TEST_F(OvsdbClientTest, ChangeWithoutOvsVswitchdIsReportedAsCommittedButNotAppli
 TEST_F(OvsdbClientTest, ChangeNotAppliedInTimeIsDeadlineExceeded) {
   // A stand-in for a stuck ovs-vswitchd: it holds vswitchd's lock but never
   // moves cur_cfg.
-  auto stuck = ovsdb::JsonRpcConnection::Connect(server_->endpoint(), std::chrono::seconds(10));
-  ASSERT_TRUE(stuck.ok()) << stuck.status();
-  auto locked = (*stuck)->Call("lock", json::array({"ovs_vswitchd"}), std::chrono::seconds(10));
-  ASSERT_TRUE(locked.ok() && locked->value("locked", false)) << locked.status();
+  const std::string log = ::testing::TempDir() + "/stuck-vswitchd.log";
+  std::filesystem::remove(log);  // appended to: no "locked" of an earlier run
+  BackgroundProcess stuck({"ovsdb-client", "lock", server_->endpoint(), "ovs_vswitchd"}, log);
+  ASSERT_TRUE(PollUntil([&] {
+    return ReadFile(log).find("{\"locked\":true}") != std::string::npos;
+  })) << ReadFile(log);
   ovsdb::ClientOptions options = Options();
   options.wait_for_apply = true;
   options.apply_timeout = std::chrono::milliseconds(300);

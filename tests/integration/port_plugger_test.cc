@@ -4,7 +4,7 @@
 
 #include "hvagent/network/port_plugger.h"
 #include "hvagent/network/tap_device.h"
-#include "hvagent/ovsdb/session.h"
+#include "hvagent/ovsdb/client.h"
 #include "hvagent_test/testbed.h"
 
 namespace hvagent::testing {
@@ -18,8 +18,9 @@ class PortPluggerTest : public ::testing::Test {
     ASSERT_NE(bed_, nullptr) << error;
     ASSERT_TRUE(bed_->EnterNetns());
     ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
-    session_ = std::make_unique<ovsdb::Session>("unix:" + bed_->ovsdb_socket());
-    plugger_ = std::make_unique<network::OvsdbPortPlugger>(*session_);
+    ovsdb_ = bed_->OvsdbClient();
+    ASSERT_NE(ovsdb_, nullptr) << "the OVSDB client did not connect";
+    plugger_ = std::make_unique<network::OvsdbPortPlugger>(*ovsdb_);
   }
 
   std::string Get(const std::string& column) {
@@ -30,7 +31,7 @@ class PortPluggerTest : public ::testing::Test {
   }
 
   std::unique_ptr<Testbed> bed_;
-  std::unique_ptr<ovsdb::Session> session_;
+  std::unique_ptr<ovsdb::Client> ovsdb_;
   std::unique_ptr<network::OvsdbPortPlugger> plugger_;
 };
 

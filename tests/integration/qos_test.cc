@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "hvagent/network/nic_qos.h"
-#include "hvagent/ovsdb/session.h"
+#include "hvagent/ovsdb/client.h"
 #include "hvagent_test/testbed.h"
 #include "netns_packets.h"
 
@@ -38,8 +38,9 @@ class QosTest : public ::testing::Test {
       ASSERT_TRUE(bed_->AddHostNamespace(suffix, "eth0", ip, port, &error)) << error;
       ASSERT_TRUE(bed_->Vsctl({"add-port", "br0", port}).ok());
     }
-    session_ = std::make_unique<ovsdb::Session>("unix:" + bed_->ovsdb_socket());
-    qos_ = std::make_unique<network::NicQosApplier>(*session_);
+    ovsdb_ = bed_->OvsdbClient();
+    ASSERT_NE(ovsdb_, nullptr) << "the OVSDB client did not connect";
+    qos_ = std::make_unique<network::NicQosApplier>(*ovsdb_);
   }
 
   std::string Get(const std::string& table, const std::string& row, const std::string& column) {
@@ -47,7 +48,7 @@ class QosTest : public ::testing::Test {
   }
 
   std::unique_ptr<Testbed> bed_;
-  std::unique_ptr<ovsdb::Session> session_;
+  std::unique_ptr<ovsdb::Client> ovsdb_;
   std::unique_ptr<network::NicQosApplier> qos_;
 };
 

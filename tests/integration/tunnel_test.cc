@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "hvagent/network/tunnel.h"
-#include "hvagent/ovsdb/session.h"
+#include "hvagent/ovsdb/client.h"
 #include "hvagent_test/testbed.h"
 
 namespace hvagent::testing {
@@ -31,10 +31,12 @@ class TunnelTest : public ::testing::Test {
                "ulb", "netns", b_->netns()});
     SetUpHost(*a_, "ula", "172.31.0.1/24", "10.9.0.1/24", "pa");
     SetUpHost(*b_, "ulb", "172.31.0.2/24", "10.9.0.2/24", "pb");
-    session_a_ = std::make_unique<ovsdb::Session>("unix:" + a_->ovsdb_socket());
-    session_b_ = std::make_unique<ovsdb::Session>("unix:" + b_->ovsdb_socket());
-    tunnels_a_ = std::make_unique<network::TunnelManager>(*session_a_);
-    tunnels_b_ = std::make_unique<network::TunnelManager>(*session_b_);
+    ovsdb_a_ = a_->OvsdbClient();
+    ASSERT_NE(ovsdb_a_, nullptr) << "the OVSDB client of A did not connect";
+    ovsdb_b_ = b_->OvsdbClient();
+    ASSERT_NE(ovsdb_b_, nullptr) << "the OVSDB client of B did not connect";
+    tunnels_a_ = std::make_unique<network::TunnelManager>(*ovsdb_a_);
+    tunnels_b_ = std::make_unique<network::TunnelManager>(*ovsdb_b_);
   }
 
   // Test-side plumbing of one "host": underlay bridge with the veth end and the
@@ -64,7 +66,7 @@ class TunnelTest : public ::testing::Test {
   }
 
   std::unique_ptr<Testbed> a_, b_;
-  std::unique_ptr<ovsdb::Session> session_a_, session_b_;
+  std::unique_ptr<ovsdb::Client> ovsdb_a_, ovsdb_b_;
   std::unique_ptr<network::TunnelManager> tunnels_a_, tunnels_b_;
 };
 

@@ -96,6 +96,13 @@ bool Testbed::AddNetdevBridge(const std::string& name) {
   return Vsctl({"add-br", name, "--", "set", "bridge", name, "datapath_type=netdev"}).ok();
 }
 
+std::unique_ptr<ovsdb::Client> Testbed::OvsdbClient() const {
+  auto client = std::make_unique<ovsdb::Client>(
+      ovsdb::ClientOptions{.endpoint = "unix:" + ovsdb_socket_, .wait_for_apply = true});
+  if (!client->WaitConnected(std::chrono::seconds(30))) return nullptr;
+  return client;
+}
+
 ProcessResult Testbed::Vsctl(const std::vector<std::string>& args) {
   std::vector<std::string> full{"ovs-vsctl", "--db=unix:" + ovsdb_socket_, "--timeout=20"};
   full.insert(full.end(), args.begin(), args.end());

@@ -4,10 +4,13 @@
 
 #include "hvagent/network/bond_manager.h"
 #include "hvagent/network/bond_spec.h"
+#include "hvagent/ovsdb/error.h"
+#include "scripted_transactor.h"
 
 namespace hvagent::network {
 namespace {
 
+using hvagent::testing::ScriptedTransactor;
 using nlohmann::json;
 
 BondSpec TwoMembers() { return {.members = {"eth0", "eth1"}}; }
@@ -216,6 +219,30 @@ TEST(BondStatusTest, DeleteDropsTheReferenceFromTheBridge) {
   EXPECT_EQ(DeleteBondOperations(snap.ports.at("p-1")), json::parse(R"([
     {"op": "mutate", "table": "Bridge", "where": [["ports", "includes", ["uuid", "p-1"]]],
      "mutations": [["ports", "delete", ["set", [["uuid", "p-1"]]]]]}])"));
+}
+
+TEST(BondManagerTest, CreateWhoseGuardWaitTimedOutIsAbortedAndOtherErrorsPassThrough) {
+  // The switch as read: bridge br0, no ports.
+  const json snapshot = json::parse(R"([
+    {"rows": [{"_uuid": ["uuid", "b-1"], "name": "br0", "datapath_type": "netdev",
+               "ports": ["set", []], "external_ids": ["map", []]}]},
+    {"rows": []}, {"rows": []}])");
+  const auto any_nic = [](const std::string&) { return absl::OkStatus(); };
+  const BondSpec spec{.members = {"eth0", "eth1"}};
+
+  // A NIC or the bridge changed between the read and the write.
+  ScriptedTransactor raced({snapshot, ovsdb::TransactionError(ovsdb::error_tag::kTimedOut, "")});
+  const Status aborted = BondManager(raced, any_nic).Create("bond0", "br0", spec).status();
+  EXPECT_EQ(aborted.code(), absl::StatusCode::kAborted) << aborted;
+  EXPECT_NE(MessageOf(aborted).find("the bridge or a NIC changed on the switch"), std::string::npos)
+      << aborted;
+  ASSERT_EQ(raced.sent.size(), 2U);
+  EXPECT_EQ(raced.sent[1], CreateBondOperations("bond0", "br0", spec));
+
+  const Status refused =
+      ovsdb::TransactionError(ovsdb::error_tag::kConstraintViolation, "wait timed out? no");
+  ScriptedTransactor failing({snapshot, refused});
+  EXPECT_EQ(BondManager(failing, any_nic).Create("bond0", "br0", spec).status(), refused);
 }
 
 }  // namespace

@@ -1,12 +1,15 @@
-// Bridges: the OVSDB operations of create and delete (golden JSON), and how
-// ports are described; pure, no server.
+// Bridges: the OVSDB operations of create and delete (golden JSON), how ports
+// are described, and how the manager reads the server's answers; no server.
 #include <gtest/gtest.h>
 
 #include "hvagent/network/bridge_manager.h"
+#include "hvagent/ovsdb/error.h"
+#include "scripted_transactor.h"
 
 namespace hvagent::network {
 namespace {
 
+using hvagent::testing::ScriptedTransactor;
 using nlohmann::json;
 
 TEST(BridgeOperationsTest, CreateMakesTheBridgeWithItsInternalPortInOneTransaction) {
@@ -94,6 +97,53 @@ TEST(BridgeDescribeTest, PortKindsOwnershipAndVlans) {
   EXPECT_EQ(info.ports[3].tag, 10u);
   EXPECT_EQ(info.ports[3].trunks, (std::vector<uint32_t>{20, 30}));
   EXPECT_EQ(info.ports[4].kind, PortKind::kVxlan);
+}
+
+// The snapshot's three selects with one bridge br1 (the agent's, no ports).
+json SnapshotWithOwnedBridge() {
+  return json::parse(R"([
+    {"rows": [{"_uuid": ["uuid", "b-1"], "name": "br1", "datapath_type": "netdev",
+               "ports": ["set", []],
+               "external_ids": ["map", [["kind", "bridge"], ["owner", "hvagent"]]]}]},
+    {"rows": []}, {"rows": []}])");
+}
+
+TEST(BridgeManagerTest, DeleteWhoseGuardWaitTimedOutIsAborted) {
+  ScriptedTransactor ovsdb(
+      {SnapshotWithOwnedBridge(), ovsdb::TransactionError(ovsdb::error_tag::kTimedOut, "")});
+  BridgeManager bridges(ovsdb, "netdev");
+  const Status s = bridges.Delete("br1");
+  EXPECT_EQ(s.code(), absl::StatusCode::kAborted) << s;
+  EXPECT_NE(MessageOf(s).find("bridge 'br1' changed while it was being deleted"), std::string::npos)
+      << s;
+  ASSERT_EQ(ovsdb.sent.size(), 2U);
+  EXPECT_EQ(ovsdb.sent[1], DeleteBridgeOperations({.uuid = "b-1", .name = "br1"}));
+}
+
+TEST(BridgeManagerTest, DeleteFailingOtherwiseKeepsTheServersError) {
+  // "timed out" in the text of another error is not a failed wait.
+  const Status refused =
+      ovsdb::TransactionError(ovsdb::error_tag::kConstraintViolation, "timed out elsewhere");
+  ScriptedTransactor ovsdb({SnapshotWithOwnedBridge(), refused});
+  BridgeManager bridges(ovsdb, "netdev");
+  const Status s = bridges.Delete("br1");
+  EXPECT_EQ(s, refused);
+  EXPECT_TRUE(ovsdb::HasErrorTag(s, ovsdb::error_tag::kConstraintViolation));
+}
+
+TEST(BridgeManagerTest, ExistsAsksTheServerForTheBridgeByName) {
+  ScriptedTransactor ovsdb(
+      {json::parse(R"([{"rows": [{"name": "br1"}]}])"), json::parse(R"([{"rows": []}])")});
+  BridgeManager bridges(ovsdb, "netdev");
+  auto exists = bridges.Exists("br1");
+  ASSERT_TRUE(exists.ok()) << exists.status();
+  EXPECT_TRUE(*exists);
+  EXPECT_EQ(ovsdb.sent[0], json::parse(R"([{"op": "select", "table": "Bridge",
+                                            "where": [["name", "==", "br1"]],
+                                            "columns": ["name"]}])"));
+  exists = bridges.Exists("br9");
+  ASSERT_TRUE(exists.ok()) << exists.status();
+  EXPECT_FALSE(*exists);
 }
 
 }  // namespace

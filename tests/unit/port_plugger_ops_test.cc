@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 
 #include "hvagent/network/port_plugger.h"
+#include "hvagent/ovsdb/error.h"
+#include "scripted_transactor.h"
 
 namespace hvagent::network {
 namespace {
 
+using hvagent::testing::ScriptedTransactor;
 using nlohmann::json;
 
 TEST(PlugOperationsTest, AccessPortIsOneTransactionGuardedByTheBridge) {
@@ -84,6 +87,22 @@ TEST(PortMatchesTest, ReadsOvsdbsOwnFormsOfTheSameValues) {
   other_owner["external_ids"] = json::parse(R"(["map", [["owner", "someone"]]])");
   access.vlan_id = 10;
   EXPECT_FALSE(PortMatches(other_owner, access));
+}
+
+TEST(PortPluggerTest, PlugOnAMissingBridgeSaysSoAndOtherErrorsPassThrough) {
+  const PortSpec spec{.bridge = "br9", .name = "tap0", .vlan_id = 5};
+  const json no_port = json::parse(R"([{"rows": []}])");
+  // The plug's one wait, "bridge br9 exists", did not hold.
+  ScriptedTransactor missing({no_port, ovsdb::TransactionError(ovsdb::error_tag::kTimedOut, "")});
+  const Status s = OvsdbPortPlugger(missing).Plug(spec);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_EQ(MessageOf(s), "bridge 'br9' does not exist on this host");
+  ASSERT_EQ(missing.sent.size(), 2U);
+  EXPECT_EQ(missing.sent[1], PlugOperations(spec));
+
+  const Status refused = ovsdb::TransactionError(ovsdb::error_tag::kResourcesExhausted, "");
+  ScriptedTransactor full({no_port, refused});
+  EXPECT_EQ(OvsdbPortPlugger(full).Plug(spec), refused);
 }
 
 }  // namespace

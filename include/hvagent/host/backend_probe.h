@@ -24,6 +24,5 @@ class BackendProbe {
 // Probes through the agent's shared connection, so health reports the
 // connection the agent's calls use.
 std::unique_ptr<BackendProbe> MakeLibvirtProbe(libvirt::ConnectionManager& libvirt);
-std::unique_ptr<BackendProbe> MakeOvsdbProbe(std::string endpoint);
 
 }  // namespace hvagent::host

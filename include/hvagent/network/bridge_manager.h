@@ -63,6 +63,9 @@ class BridgeManager {
   // NOT_FOUND if absent; FAILED_PRECONDITION if the agent did not create it, or
   // VM NICs or ports the agent does not own are on it.
   Status Delete(const std::string& name);
+  // Whether OVS has a bridge named `name` (whoever made it): one select, no
+  // snapshot.
+  StatusOr<bool> Exists(const std::string& name);
   // Creates `name` unless a bridge of that name exists (whoever made it, it is
   // then left as it is). Returns whether it created one.
   StatusOr<bool> Ensure(const std::string& name);

@@ -90,14 +90,4 @@ StatusOr<SwitchSnapshot> ParseSnapshot(const nlohmann::json& results);
 // Runs SnapshotOperations in one transaction.
 StatusOr<SwitchSnapshot> ReadSnapshot(ovsdb::Transactor& ovsdb);
 
-// RFC 7047 value helpers shared by the managers' operation builders.
-nlohmann::json OvsdbMap(const ExternalIds& values);
-nlohmann::json OvsdbUuid(const std::string& uuid);
-nlohmann::json OvsdbUuidSet(const std::vector<nlohmann::json>& refs);
-// A `wait` that holds when `where` matches exactly `rows` (restricted to `columns`).
-nlohmann::json WaitRows(const std::string& table, nlohmann::json where, nlohmann::json columns,
-                        nlohmann::json rows);
-// A `wait` that holds when no row of `table` has `name`.
-nlohmann::json WaitNameAbsent(const std::string& table, const std::string& name);
-
 }  // namespace hvagent::network

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hvagent/common/status.h"
+#include "hvagent/ovsdb/datum.h"
 #include "hvagent/ovsdb/transactor.h"
 
 namespace hvagent::network {
@@ -30,7 +31,7 @@ enum class EgressShaper { kLinuxHtb, kEgressPolicer };
 
 // What the port has now, read before the change.
 struct CurrentQos {
-  nlohmann::json port_qos = nlohmann::json::array({"set", nlohmann::json::array()});
+  nlohmann::json port_qos = ovsdb::EmptySet();
   std::string owned_qos_uuid;  // "" = none to delete
   std::vector<std::string> owned_queue_uuids;
 };

@@ -52,13 +52,13 @@ bool PortMatches(const nlohmann::json& row, const PortSpec& spec);
 
 class OvsdbPortPlugger final : public PortPlugger {
  public:
-  explicit OvsdbPortPlugger(ovsdb::Transactor& session) : session_(session) {}
+  explicit OvsdbPortPlugger(ovsdb::Transactor& ovsdb) : ovsdb_(ovsdb) {}
   Status Plug(const PortSpec& spec) override;
   Status Unplug(const std::string& name) override;
   StatusOr<std::vector<OwnedPort>> ListOwned() override;
 
  private:
-  ovsdb::Transactor& session_;
+  ovsdb::Transactor& ovsdb_;
 };
 
 }  // namespace hvagent::network

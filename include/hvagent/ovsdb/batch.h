@@ -52,7 +52,8 @@ struct BatchReply {
   std::optional<int64_t> next_cfg;             // committed and bumped: the new next_cfg
   // Not committed: the member whose operation failed (none for an error of the
   // commit itself, e.g. a constraint, unless the batch has one member) and the
-  // error as FAILED_PRECONDITION with the server's text.
+  // error as FAILED_PRECONDITION with the server's text, tagged with its RFC
+  // 7047 error (ErrorTag, error.h).
   std::optional<size_t> guilty;
   Status error;
 

@@ -73,7 +73,8 @@ class Client final : public Transactor {
   Client& operator=(const Client&) = delete;
 
   // UNAVAILABLE at once while disconnected; FAILED_PRECONDITION with the
-  // server's error when an operation fails (nothing was committed); with
+  // server's error, tagged (ErrorTag, error.h), when an operation fails
+  // (nothing was committed); with
   // wait_for_apply, DEADLINE_EXCEEDED (or UNAVAILABLE if the connection broke)
   // when the change was committed but ovs-vswitchd did not apply it in time,
   // and UNAVAILABLE at once when no ovs-vswitchd is connected to apply it.

@@ -1,6 +1,6 @@
 // The narrow seam every OVSDB user goes through: run RFC 7047 operations on
-// Open_vSwitch in one transaction. Session is the simple implementation; the
-// monitoring client (cache, batching, nb_cfg acknowledgement) is another.
+// Open_vSwitch in one transaction. Client (client.h: cache, batching, next_cfg
+// acknowledgement) is the implementation; metrics::TimedTransactor wraps one.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -18,7 +18,9 @@ class Transactor {
   // Runs `operations` (a JSON array of RFC 7047 operations) on Open_vSwitch in
   // one transaction and returns the per-operation results. UNAVAILABLE when
   // ovsdb-server cannot be reached; FAILED_PRECONDITION with the server's
-  // error when an operation fails (and then nothing was committed).
+  // error when an operation fails (and then nothing was committed), carrying
+  // its RFC 7047 error tag (ErrorTag in error.h: e.g. "timed out" for a failed
+  // `wait`).
   virtual StatusOr<nlohmann::json> Transact(const nlohmann::json& operations) = 0;
 
   // Whether `table` has a row whose string `column` equals `value`.

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "hvagent/ovsdb/client.h"
 #include "hvagent_test/subprocess.h"
 
 namespace hvagent::testing {
@@ -40,6 +41,10 @@ class Testbed {
   bool StartDaemon(const std::string& which);
   // Adds an OVS bridge on the userspace datapath (there is no kernel module).
   bool AddNetdevBridge(const std::string& name);
+  // The agent's OVSDB client on this testbed's database, made as the daemon
+  // makes it: a change returns once ovs-vswitchd applied it. Null if it does
+  // not connect within 30 s.
+  std::unique_ptr<ovsdb::Client> OvsdbClient() const;
   // ovs-vsctl against the testbed's database (tests only; never the agent).
   ProcessResult Vsctl(const std::vector<std::string>& args);
   // Creates a namespace "<netns>-<suffix>" holding `ifname` with `cidr`, whose
