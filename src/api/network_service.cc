@@ -69,31 +69,31 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::CreateNetwork(grpc::CallbackServer
   Status valid = ValidateResourceName("name", request->name());
   valid.Update(ValidateInterfaceName("bridge", bridge));
   valid.Update(ValidateVlanId("vlan_id", request->vlan_id(), /*allow_untagged=*/true));
-  return rpc_.Change(context, __func__, *request, response, worker_keys::kNetworks, valid,
-                     [this, request, response, bridge]() -> Status {
-                       HVAGENT_ASSIGN_OR_RETURN(const int64_t count, networks_.Count());
-                       if (count >= limits_.max_networks) {
-                         return absl::ResourceExhaustedError(fmt::format(
-                             "networks per host: at most {} (limits.max_networks); {} exist",
-                             limits_.max_networks, count));
-                       }
-                       if (auto exists = managers_.bridges.Get(bridge); !exists.ok()) {
-                         if (exists.status().code() != absl::StatusCode::kNotFound)
-                           return exists.status();
-                         return absl::FailedPreconditionError(
-                             fmt::format("bridge: '{}' does not exist on this host", bridge));
-                       }
-                       store::NetworkRecord record{.name = request->name(),
-                                                   .uuid = NewUuid(),
-                                                   .bridge = bridge,
-                                                   .vlan_id = request->vlan_id(),
-                                                   .created_unix_ms = NowMillis()};
-                       HVAGENT_RETURN_IF_ERROR(networks_.Insert(record));
-                       HVAGENT_ASSIGN_OR_RETURN(record, networks_.Get(record.name));
-                       ToProto(record, response);
-                       PublishNetworkChange(record.name, "created", record.vlan_id);
-                       return absl::OkStatus();
-                     });
+  return rpc_.Change(
+      context, __func__, *request, response, worker_keys::kNetworks, valid,
+      [this, request, response, bridge]() -> Status {
+        HVAGENT_ASSIGN_OR_RETURN(const int64_t count, networks_.Count());
+        if (count >= limits_.max_networks) {
+          return absl::ResourceExhaustedError(
+              fmt::format("networks per host: at most {} (limits.max_networks); {} exist",
+                          limits_.max_networks, count));
+        }
+        HVAGENT_ASSIGN_OR_RETURN(const bool bridge_exists, managers_.bridges.Exists(bridge));
+        if (!bridge_exists) {
+          return absl::FailedPreconditionError(
+              fmt::format("bridge: '{}' does not exist on this host", bridge));
+        }
+        store::NetworkRecord record{.name = request->name(),
+                                    .uuid = NewUuid(),
+                                    .bridge = bridge,
+                                    .vlan_id = request->vlan_id(),
+                                    .created_unix_ms = NowMillis()};
+        HVAGENT_RETURN_IF_ERROR(networks_.Insert(record));
+        HVAGENT_ASSIGN_OR_RETURN(record, networks_.Get(record.name));
+        ToProto(record, response);
+        PublishNetworkChange(record.name, "created", record.vlan_id);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* NetworkServiceImpl::GetNetwork(grpc::CallbackServerContext* context,
