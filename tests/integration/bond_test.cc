@@ -13,6 +13,7 @@
 #include "hvagent/network/bond_manager.h"
 #include "hvagent/network/bridge_manager.h"
 #include "hvagent/ovsdb/client.h"
+#include "hvagent_test/polling.h"
 #include "hvagent_test/testbed.h"
 
 namespace hvagent::testing {
@@ -23,19 +24,6 @@ using network::BondSpec;
 using network::BondStatus;
 using network::LacpMode;
 using network::LacpTime;
-
-constexpr auto kPatience = std::chrono::seconds(60);
-
-// Polls `done` until it holds or `patience` passes (the machine may be loaded).
-bool Eventually(const std::function<bool()>& done,
-                std::chrono::steady_clock::duration patience = kPatience) {
-  const auto deadline = std::chrono::steady_clock::now() + patience;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
-  return done();
-}
 
 class BondTest : public ::testing::Test {
  protected:
@@ -197,7 +185,7 @@ for i in range(16):
     for (int round = 0; round < 5 && arrived() < 400; ++round) {
       const ProcessResult r = bed_->ExecIn("vm", {"/usr/bin/python3", "-c", sender});
       ASSERT_TRUE(r.ok()) << r.err;
-      Eventually([&] { return arrived() >= 400; }, std::chrono::seconds(15));
+      Eventually([&] { return arrived() >= 400; }, "400 packets", std::chrono::seconds(15));
     }
     ASSERT_GE(arrived(), 400u) << "frames lost: vmp received " << RxPackets("vmp") << "\n"
                                << RunProcess({"ovs-appctl", "-t",

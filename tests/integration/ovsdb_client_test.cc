@@ -17,6 +17,7 @@
 
 #include "hvagent/ovsdb/client.h"
 #include "hvagent_test/ovsdb_server.h"
+#include "hvagent_test/polling.h"
 #include "hvagent_test/test_guest.h"
 #include "hvagent_test/testbed.h"
 
@@ -30,14 +31,10 @@ using ::testing::Not;
 
 constexpr auto kPatience = std::chrono::seconds(30);
 
-template <typename Pred>
-bool PollUntil(Pred pred, std::chrono::milliseconds timeout = kPatience) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return pred();
+// Client state changes within milliseconds: a tighter poll than the default.
+::testing::AssertionResult PollUntil(const std::function<bool()>& pred,
+                                     std::chrono::milliseconds timeout = kPatience) {
+  return Eventually(pred, "the client's state", timeout, std::chrono::milliseconds(20));
 }
 
 json Where(const std::string& column, const json& value) {
@@ -238,7 +235,7 @@ TEST_F(OvsdbClientTest, HungServerIsDetectedByEchoAndReconnected) {
   // The server stops answering but keeps its socket open: only the keep-alive can tell.
   const int64_t pid = ServerPid(*server_);
   ASSERT_EQ(kill(static_cast<pid_t>(pid), SIGSTOP), 0);
-  const bool noticed = PollUntil([&] { return !client.connected(); });
+  const bool noticed = static_cast<bool>(PollUntil([&] { return !client.connected(); }));
   ASSERT_EQ(kill(static_cast<pid_t>(pid), SIGCONT), 0);
   ASSERT_TRUE(noticed);
   ASSERT_TRUE(PollUntil([&] { return client.connected(); }));
@@ -296,7 +293,8 @@ std::vector<StatusOr<json>> RunConcurrently(ovsdb::Client& client, OvsdbServer& 
   std::vector<StatusOr<json>> results(calls.size(), absl::UnknownError("not run"));
   std::vector<std::thread> threads;
   threads.emplace_back([&] { results[0] = client.Transact(calls[0]); });
-  const bool first_sent = PollUntil([&] { return client.stats().in_flight == 1; });
+  const bool first_sent =
+      static_cast<bool>(PollUntil([&] { return client.stats().in_flight == 1; }));
   std::latch start(static_cast<ptrdiff_t>(calls.size() - 1));
   for (size_t i = 1; i < calls.size(); ++i) {
     threads.emplace_back([&, i] {
@@ -304,7 +302,8 @@ std::vector<StatusOr<json>> RunConcurrently(ovsdb::Client& client, OvsdbServer& 
       results[i] = client.Transact(calls[i]);
     });
   }
-  const bool queued = PollUntil([&] { return client.stats().queued == calls.size() - 1; });
+  const bool queued =
+      static_cast<bool>(PollUntil([&] { return client.stats().queued == calls.size() - 1; }));
   EXPECT_EQ(kill(pid, SIGCONT), 0);
   for (auto& t : threads) t.join();
   EXPECT_TRUE(first_sent);
