@@ -21,9 +21,9 @@ unit-test: build
 	ctest --preset $(PRESET) --output-on-failure --parallel 2 -L unit
 
 # What CI runs under AddressSanitizer + UBSan: the unit tests and the integration
-# tests labelled ovsdb (the OVSDB client and cache against a real ovsdb-server, and
-# hvagentd on top of them). Every process's sanitizer reports, hvagentd's too, go to
-# $(SAN_REPORTS); any report fails the target, even one from a test that passed.
+# tests labelled ovsdb (OVSDB session, client and cache against a real ovsdb-server,
+# directly and under hvagentd). Every process's sanitizer reports, hvagentd's too,
+# go to $(SAN_REPORTS); any report fails the target, even one from a test that passed.
 SAN_REPORTS := $(CURDIR)/build/asan/sanitizer-reports
 asan-test:
 	$(MAKE) build PRESET=asan
