@@ -21,8 +21,8 @@ unit-test: build
 	ctest --preset $(PRESET) --output-on-failure --parallel 2 -L unit
 
 # What CI runs under AddressSanitizer + UBSan: the unit tests and the integration
-# tests labelled ovsdb (OVSDB session, client and cache against a real ovsdb-server,
-# directly and under hvagentd). Every process's sanitizer reports, hvagentd's too,
+# tests labelled ovsdb (the OVSDB code against a real ovsdb-server, directly and
+# under hvagentd). Every process's sanitizer reports, hvagentd's too,
 # go to $(SAN_REPORTS); any report fails the target, even one from a test that passed.
 SAN_REPORTS := $(CURDIR)/build/asan/sanitizer-reports
 asan-test:
