@@ -22,8 +22,8 @@ unit-test: build
 
 # What CI runs under AddressSanitizer + UBSan: the unit tests and the integration
 # tests labelled ovsdb (the OVSDB code against a real ovsdb-server, directly and
-# under hvagentd). Every process's sanitizer reports, hvagentd's too,
-# go to $(SAN_REPORTS); any report fails the target, even one from a test that passed.
+# under hvagentd). Every process's sanitizer reports, hvagentd's too, go to
+# $(SAN_REPORTS); any report fails the target, even one from a test that passed.
 SAN_REPORTS := $(CURDIR)/build/asan/sanitizer-reports
 asan-test:
 	$(MAKE) build PRESET=asan
