@@ -3,7 +3,7 @@
 PRESET ?= debug
 BUILD_DIR := build/$(PRESET)
 
-.PHONY: all deps build test unit-test run format lint clean
+.PHONY: all deps build test unit-test asan-test run format lint clean
 
 all: build
 
@@ -19,6 +19,21 @@ test: build
 
 unit-test: build
 	ctest --preset $(PRESET) --output-on-failure --parallel 2 -L unit
+
+# What CI runs under AddressSanitizer + UBSan: the unit tests and the integration
+# tests labelled ovsdb (the OVSDB code against a real ovsdb-server, directly and
+# under hvagentd). Every process's sanitizer reports, hvagentd's too, go to
+# $(SAN_REPORTS); any report fails the target, even one from a test that passed.
+SAN_REPORTS := $(CURDIR)/build/asan/sanitizer-reports
+asan-test:
+	$(MAKE) build PRESET=asan
+	rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS)
+	ASAN_OPTIONS=log_path=$(SAN_REPORTS)/asan \
+	UBSAN_OPTIONS=log_path=$(SAN_REPORTS)/ubsan:print_stacktrace=1 \
+	  ctest --preset asan --output-on-failure --parallel 2 -L '^(unit|ovsdb)$$'; \
+	status=$$?; \
+	if cat $(SAN_REPORTS)/* 2>/dev/null; then echo "asan-test: sanitizer reports above" >&2; status=1; fi; \
+	exit $$status
 
 run: build
 	scripts/run-local.sh $(BUILD_DIR)

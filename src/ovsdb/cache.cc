@@ -183,7 +183,12 @@ StatusOr<std::vector<RowChange>> Cache::ApplyUpdate2(const json& table_updates2,
         return absl::InvalidArgumentError(
             fmt::format("update2 of row {} must be an object with one member", uuid));
       }
-      const auto& [kind, row] = *update.items().begin();
+      // The one member's name is the kind of update. Not a structured binding of
+      // *update.items().begin(): that binds to a temporary iteration_proxy_value
+      // which dies at the end of the declaration (stack-use-after-scope).
+      const auto member = update.begin();
+      const std::string& kind = member.key();
+      const json& row = member.value();
       const auto it = table.find(uuid);
       if (kind == "delete") {
         if (it != table.end()) {

@@ -159,6 +159,44 @@ TEST(OvsdbCacheTest, ResentInsertReplacesTheRowNeverDuplicates) {
   EXPECT_EQ(cache.table("Port").at(RowUuid())["tag"], json::parse(R"(["set", []])"));
 }
 
+// One update2 notification, as ovsdb-server sends after a transaction, with
+// an insert, a modify and a delete: each row's one member names its kind (a
+// kind read wrongly would apply the wrong change or none). Under ASan this is
+// also the regression test for reading that member through a dead temporary.
+TEST(OvsdbCacheTest, Update2InsertModifyAndDeleteInOneNotification) {
+  const DatabaseSchema schema = TestSchema();
+  const std::string modified = "00000000-0000-0000-0000-000000000001";
+  const std::string deleted = "00000000-0000-0000-0000-000000000002";
+  const std::string inserted = "00000000-0000-0000-0000-000000000003";
+  Cache cache;
+  ASSERT_TRUE(cache
+                  .ApplyUpdate2(json{{"Port",
+                                      {{modified, {{"initial", {{"name", "m"}, {"tag", 1}}}}},
+                                       {deleted, {{"initial", {{"name", "d"}}}}}}}},
+                                schema)
+                  .ok());
+  auto changes = cache.ApplyUpdate2(
+      json{{"Port",
+            {{inserted,
+              {{"insert", {{"name", "i"}, {"trunks", json::parse(R"(["set", [2, 1]])")}}}}},
+             {modified, {{"modify", {{"tag", 7}}}}},
+             {deleted, {{"delete", nullptr}}}}}},
+      schema);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  // Rows come in UUID order (a JSON object's members are sorted).
+  EXPECT_EQ(*changes, (std::vector<RowChange>{{"Port", modified, RowChange::Kind::kModify},
+                                              {"Port", deleted, RowChange::Kind::kDelete},
+                                              {"Port", inserted, RowChange::Kind::kInsert}}));
+  const Table& ports = cache.table("Port");
+  ASSERT_EQ(ports.size(), 2U);
+  EXPECT_EQ(ports.count(deleted), 0U);
+  EXPECT_EQ(ports.at(modified)["name"], "m");
+  EXPECT_EQ(ports.at(modified)["tag"], 7);
+  EXPECT_EQ(ports.at(inserted)["name"], "i");
+  EXPECT_EQ(ports.at(inserted)["trunks"], json::parse(R"(["set", [1, 2]])"));
+  EXPECT_EQ(ports.at(inserted)["tag"], json::parse(R"(["set", []])"));
+}
+
 TEST(OvsdbCacheTest, Update1NewOldSemantics) {
   const DatabaseSchema schema = TestSchema();
   Cache cache;
