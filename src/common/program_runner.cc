@@ -11,7 +11,6 @@
 
 #include "hvagent/common/errno_message.h"
 
-
 namespace hvagent {
 
 namespace {

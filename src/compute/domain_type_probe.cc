@@ -105,14 +105,14 @@ ProbeRun RunProbeGuest(libvirt::Connection& conn, DomainType type, const ProbeOp
   const std::string image = options.work_dir + "/probe-" + id + ".img";
   const std::string serial_log = options.work_dir + "/probe-" + id + ".log";
   if (Status written = WriteWhole(image, options.image); !written.ok()) {
-    run.error = std::string(written.message());
+    run.error = MessageOf(written);
     return run;
   }
   auto start = std::chrono::steady_clock::now();
   auto domain = conn.CreateTransientDomain(
       ProbeDomainXml(std::string(kProbeDomainPrefix) + id, type, image, serial_log));
   if (!domain.ok()) {
-    run.error = std::string(domain.status().message());
+    run.error = MessageOf(domain.status());
   } else {
     // The guest's own time counts, not QEMU's start-up (slower on a busy host).
     start = std::chrono::steady_clock::now();

@@ -38,11 +38,10 @@ class RpcRunner {
   grpc::ServerUnaryReactor* Change(grpc::CallbackServerContext* context, std::string_view method,
                                    const Request& request, google::protobuf::Message* response,
                                    std::string_view key, const Status& valid,
-                                   std::function<Status()> act) {
+                                   const std::function<Status()>& act) {
     Status checked = ValidateRequestId(request.request_id());
     checked.Update(valid);
-    return RunChange(context, method, request.request_id(), request, response, key, checked,
-                     std::move(act));
+    return RunChange(context, method, request.request_id(), request, response, key, checked, act);
   }
 
   // "/hvagent.v1.VmService/CreateVm" for "CreateVm"; INTERNAL when the
@@ -54,7 +53,7 @@ class RpcRunner {
                                       const std::string& request_id,
                                       const google::protobuf::Message& request,
                                       google::protobuf::Message* response, std::string_view key,
-                                      const Status& valid, std::function<Status()> act);
+                                      const Status& valid, const std::function<Status()>& act);
 
   const std::string service_name_;
   const google::protobuf::ServiceDescriptor* const service_;  // null: not a generated service

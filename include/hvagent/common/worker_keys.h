@@ -8,8 +8,6 @@
 
 namespace hvagent::worker_keys {
 
-// Reads: no ordering.
-inline constexpr std::string_view kNone = "";
 // Bridges and bonds (and the daemon's br0 upkeep): rare, and they touch each other.
 inline constexpr std::string_view kSwitch = "switch";
 // Networks: the count checked against the limit cannot race another create.
