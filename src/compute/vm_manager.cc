@@ -477,8 +477,12 @@ StatusOr<std::unique_ptr<HypervisorDomain>> VmManager::UnplugAndDefine(Owned& vm
   config.generation += 1;
   HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
   HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain->State());
-  if (IsActive(state)) HVAGENT_RETURN_IF_ERROR(vm.domain->DetachLiveDevice(device));
-  return hypervisor_.DefineDomain(xml);
+  const bool live = IsActive(state);
+  if (live) HVAGENT_RETURN_IF_ERROR(vm.domain->DetachLiveDevice(device));
+  auto defined = hypervisor_.DefineDomain(xml);
+  // The definition still has the device: the running VM gets it back.
+  if (!defined.ok() && live) (void)vm.domain->AttachLiveDevice(device);
+  return defined;
 }
 
 StatusOr<VmStatus> VmManager::RemoveNic(const std::string& name, const std::string& mac) {

@@ -158,7 +158,8 @@ class VmManager final : public NetworkUsage {
   Status CheckLimits(const VmConfig& config) const;
 
   // Unplugs `device` from the VM if it runs, then defines `config` (the VM
-  // without that device) as its next generation.
+  // without that device) as its next generation; when that fails, the device
+  // is plugged back in.
   StatusOr<std::unique_ptr<HypervisorDomain>> UnplugAndDefine(Owned& vm, VmConfig config,
                                                               const std::string& device);
   // Links the agent-created images of `config` under disks/kept/.

@@ -491,6 +491,35 @@ TEST_F(VmManagerTest, NicRemovalTheGuestRefusesChangesNothing) {
   EXPECT_THAT(nics_.calls, Not(Contains("Detach " + std::string(kMac2))));
 }
 
+TEST_F(VmManagerTest, NicRemovalThatCannotBeDefinedPlugsTheDeviceBackIn) {
+  VmConfig spec = Spec("vm1");
+  spec.nics.push_back({.mac = kMac2, .network = "vlan.20"});
+  Made("vm1", /*running=*/true, spec);
+  const VmConfig before = Defined("vm1");
+  hypervisor_.Fail("DefineDomain", absl::InternalError("disk full"));
+
+  EXPECT_EQ(vms_->RemoveNic("vm1", kMac2).status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(hypervisor_.Calls(), Contains("DetachLiveDevice vm1"));
+  EXPECT_THAT(
+      hypervisor_.Find("vm1")->live_devices,
+      UnorderedElementsAre("interface " + std::string(kMac1), "interface " + std::string(kMac2)));
+  EXPECT_EQ(nics_.plugged.size(), 2U);
+  EXPECT_EQ(Defined("vm1"), before);
+}
+
+TEST_F(VmManagerTest, DiskRemovalThatCannotBeDefinedKeepsDeviceAndImage) {
+  Made("vm1", /*running=*/true);
+  ASSERT_TRUE(vms_->AddDisk("vm1", {.agent_created = true, .size_bytes = kMiB}).ok());
+  const VmConfig before = Defined("vm1");
+  hypervisor_.Fail("DefineDomain", absl::InternalError("disk full"));
+
+  EXPECT_EQ(vms_->RemoveDisk("vm1", "sda", /*keep_volume=*/false).status().code(),
+            absl::StatusCode::kInternal);
+  EXPECT_THAT(hypervisor_.Find("vm1")->live_devices, Contains("disk sda"));
+  EXPECT_EQ(Images().size(), 1U);
+  EXPECT_EQ(Defined("vm1"), before);
+}
+
 TEST_F(VmManagerTest, NicUpdateOnARunningVmRestoresThePortWhenTheDefinitionFails) {
   const VmStatus vm = Made("vm1", /*running=*/true);
   const std::string tap = TapNameFor(vm.config.uuid, kMac1);
