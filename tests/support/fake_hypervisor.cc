@@ -10,12 +10,9 @@ namespace hvagent::testing {
 
 using compute::DomainState;
 using compute::HypervisorDomain;
+using compute::IsActive;
 
 namespace {
-
-bool IsActive(DomainState state) {
-  return state == DomainState::kRunning || state == DomainState::kPaused;
-}
 
 Status NotRunning(const FakeHypervisor::Record& record) {
   return absl::FailedPreconditionError(

@@ -19,6 +19,13 @@ namespace hvagent::compute {
 
 using libvirt::DomainState;
 
+// Whether a domain in `state` has a QEMU process (running, paused, blocked,
+// shutting down, pm-suspended): only then has it live devices and metadata.
+inline bool IsActive(DomainState state) {
+  return state != DomainState::kShutOff && state != DomainState::kNoState &&
+         state != DomainState::kCrashed;
+}
+
 // What a running domain uses now.
 struct DomainUsage {
   uint64_t cpu_time_ns = 0;

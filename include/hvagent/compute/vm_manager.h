@@ -110,6 +110,8 @@ class VmManager final : public NetworkUsage {
   // cannot be read.
   StatusOr<std::vector<std::string>> RemoveLeftovers();
 
+  // Devices (vm_manager_devices.cc).
+
   // Adds a NIC (network, and optionally mac, model, VLAN mode): hot-plugged
   // into a running VM after its tap is plugged, and kept in the definition.
   StatusOr<VmStatus> AddNic(const std::string& name, NicConfig nic);
