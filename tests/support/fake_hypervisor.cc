@@ -113,14 +113,15 @@ class FakeHypervisor::Domain final : public HypervisorDomain {
   }
   Status Shutdown() override {
     return Change("Shutdown", [this](Record& r) -> Status {
-      if (r.state != DomainState::kRunning) return NotRunning(r);
-      if (fake_.honour_acpi_) fake_.Stop(r);
+      if (!IsActive(r.state)) return NotRunning(r);
+      // A paused guest cannot answer the request.
+      if (fake_.honour_acpi_ && r.state == DomainState::kRunning) fake_.Stop(r);
       return absl::OkStatus();
     });
   }
   Status Reboot() override {
     return Change("Reboot", [](Record& r) -> Status {
-      return r.state == DomainState::kRunning ? absl::OkStatus() : NotRunning(r);
+      return IsActive(r.state) ? absl::OkStatus() : NotRunning(r);
     });
   }
   Status Reset() override {
