@@ -3,7 +3,9 @@
 // and the lookups they share are in vm_manager.cc.
 #include "hvagent/compute/vm_manager.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <utility>
 
 #include "hvagent/compute/device_names.h"
 #include "hvagent/compute/device_xml.h"
@@ -11,6 +13,31 @@
 #include "spdlog/spdlog.h"
 
 namespace hvagent::compute {
+
+namespace {
+
+// Takes the device whose `key` is `wanted` out of `config`'s `list`, with its
+// XML as `config` defines it (`device_xml`); NOT_FOUND naming it as `kind`
+// ("NIC", "disk") when the VM has none.
+template <typename Device>
+StatusOr<std::pair<Device, std::string>> TakeDevice(
+    VmConfig& config, std::vector<Device> VmConfig::*list, std::string Device::*key,
+    const std::string& wanted,
+    StatusOr<std::string> (*device_xml)(const VmConfig&, const std::string&),
+    std::string_view kind) {
+  std::vector<Device>& devices = config.*list;
+  const auto it = std::find_if(devices.begin(), devices.end(),
+                               [&](const Device& d) { return d.*key == wanted; });
+  if (it == devices.end()) {
+    return absl::NotFoundError(fmt::format("VM '{}' has no {} {}", config.name, kind, wanted));
+  }
+  HVAGENT_ASSIGN_OR_RETURN(std::string xml, device_xml(config, wanted));
+  Device device = *it;
+  devices.erase(it);
+  return std::make_pair(std::move(device), std::move(xml));
+}
+
+}  // namespace
 
 StatusOr<VmStatus> VmManager::AddNic(const std::string& name, NicConfig nic) {
   HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
@@ -76,14 +103,9 @@ StatusOr<std::unique_ptr<HypervisorDomain>> VmManager::UnplugAndDefine(Owned& vm
 StatusOr<VmStatus> VmManager::RemoveNic(const std::string& name, const std::string& mac) {
   HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
   VmConfig config = vm.config;
-  const auto it = std::find_if(config.nics.begin(), config.nics.end(),
-                               [&](const NicConfig& n) { return n.mac == mac; });
-  if (it == config.nics.end()) {
-    return absl::NotFoundError(fmt::format("VM '{}' has no NIC {}", name, mac));
-  }
-  const NicConfig nic = *it;
-  HVAGENT_ASSIGN_OR_RETURN(const std::string device, NicDeviceXml(config, mac));
-  config.nics.erase(it);
+  HVAGENT_ASSIGN_OR_RETURN(const auto taken, TakeDevice(config, &VmConfig::nics, &NicConfig::mac,
+                                                        mac, &NicDeviceXml, "NIC"));
+  const auto& [nic, device] = taken;
   HVAGENT_ASSIGN_OR_RETURN(const auto defined, UnplugAndDefine(vm, std::move(config), device));
   HVAGENT_RETURN_IF_ERROR(Annotate(nics_.Detach(nic), fmt::format("NIC {} removed", mac)));
   return StatusOf(*defined);
@@ -203,14 +225,10 @@ StatusOr<VmStatus> VmManager::RemoveDisk(const std::string& name, const std::str
                                          bool keep_volume) {
   HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
   VmConfig config = vm.config;
-  const auto it = std::find_if(config.disks.begin(), config.disks.end(),
-                               [&](const DiskConfig& d) { return d.target == target; });
-  if (it == config.disks.end()) {
-    return absl::NotFoundError(fmt::format("VM '{}' has no disk {}", name, target));
-  }
-  const DiskConfig disk = *it;
-  HVAGENT_ASSIGN_OR_RETURN(const std::string device, DiskDeviceXml(config, target));
-  config.disks.erase(it);
+  HVAGENT_ASSIGN_OR_RETURN(
+      const auto taken,
+      TakeDevice(config, &VmConfig::disks, &DiskConfig::target, target, &DiskDeviceXml, "disk"));
+  const auto& [disk, device] = taken;
   HVAGENT_ASSIGN_OR_RETURN(const auto defined, UnplugAndDefine(vm, std::move(config), device));
   // The image goes last: only once no definition names it.
   if (disk.agent_created && !keep_volume) {

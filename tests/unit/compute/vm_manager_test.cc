@@ -150,6 +150,12 @@ class VmManagerTest : public ::testing::Test {
     return *created;
   }
   VmStatus Made(const std::string& name, bool running) { return Made(name, running, Spec(name)); }
+  // A created VM with a second NIC (kMac2, on vlan.20).
+  VmStatus MadeWithTwoNics(const std::string& name, bool running) {
+    VmConfig spec = Spec(name);
+    spec.nics.push_back({.mac = kMac2, .network = "vlan.20"});
+    return Made(name, running, spec);
+  }
 
   // The VM's definition as the hypervisor keeps it.
   VmConfig Defined(const std::string& name) {
@@ -317,9 +323,7 @@ TEST_F(VmManagerTest, DeleteKeepsImagesUnderKeptWhenAsked) {
 }
 
 TEST_F(VmManagerTest, PowerOnPlugsTheNicsBeforeStartingAndNotesTheStartTime) {
-  VmConfig spec = Spec("vm1");
-  spec.nics.push_back({.mac = kMac2, .network = "vlan.20"});
-  Made("vm1", /*running=*/false, spec);
+  MadeWithTwoNics("vm1", /*running=*/false);
   hypervisor_.ClearCalls();
 
   auto on = vms_->PowerOn("vm1");
@@ -459,9 +463,7 @@ TEST_F(VmManagerTest, NicAddThatFailsMidwayUndoesWhatItDid) {
 }
 
 TEST_F(VmManagerTest, NicRemovedFromARunningVmIsUnpluggedThenDefinedThenItsPortGoes) {
-  VmConfig spec = Spec("vm1");
-  spec.nics.push_back({.mac = kMac2, .network = "vlan.20"});
-  const VmStatus vm = Made("vm1", /*running=*/true, spec);
+  const VmStatus vm = MadeWithTwoNics("vm1", /*running=*/true);
   hypervisor_.ClearCalls();
 
   auto removed = vms_->RemoveNic("vm1", kMac2);
@@ -479,9 +481,7 @@ TEST_F(VmManagerTest, NicRemovedFromARunningVmIsUnpluggedThenDefinedThenItsPortG
 }
 
 TEST_F(VmManagerTest, NicRemovalTheGuestRefusesChangesNothing) {
-  VmConfig spec = Spec("vm1");
-  spec.nics.push_back({.mac = kMac2, .network = "vlan.20"});
-  Made("vm1", /*running=*/true, spec);
+  MadeWithTwoNics("vm1", /*running=*/true);
   const VmConfig before = Defined("vm1");
   hypervisor_.Fail("DetachLiveDevice", absl::DeadlineExceededError("guest did not let go"));
 
@@ -492,9 +492,7 @@ TEST_F(VmManagerTest, NicRemovalTheGuestRefusesChangesNothing) {
 }
 
 TEST_F(VmManagerTest, NicRemovalThatCannotBeDefinedPlugsTheDeviceBackIn) {
-  VmConfig spec = Spec("vm1");
-  spec.nics.push_back({.mac = kMac2, .network = "vlan.20"});
-  Made("vm1", /*running=*/true, spec);
+  MadeWithTwoNics("vm1", /*running=*/true);
   const VmConfig before = Defined("vm1");
   hypervisor_.Fail("DefineDomain", absl::InternalError("disk full"));
 
