@@ -21,7 +21,7 @@ Status NotRunning(const FakeHypervisor::Record& record) {
 
 // A device as libvirt tells it apart from the domain's others.
 std::string DeviceIdentity(const pugi::xml_node& device) {
-  const std::string kind = device.name();
+  std::string kind = device.name();
   if (kind == "interface") {
     return fmt::format("interface {}", device.child("mac").attribute("address").as_string());
   }

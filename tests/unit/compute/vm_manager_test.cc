@@ -67,7 +67,7 @@ class FakeNics final : public NicBackend {
     return absl::OkStatus();
   }
   StatusOr<std::multimap<std::string, NicConfig>> ListAttached() override {
-    calls.push_back("ListAttached");
+    calls.emplace_back("ListAttached");
     if (auto it = failures.find("ListAttached"); it != failures.end()) return it->second;
     std::multimap<std::string, NicConfig> all;
     for (const auto& [tap, p] : plugged) all.emplace(p.vm_uuid, p.nic);
