@@ -1,6 +1,8 @@
 #include "hvagent/compute/device_names.h"
 
 #include <cstdint>
+#include <mutex>
+#include <random>
 #include <set>
 
 #include "fmt/format.h"
@@ -47,6 +49,13 @@ std::string NextDiskTarget(const std::vector<DiskConfig>& disks) {
     std::string target = "sd" + DiskSuffix(index);
     if (!taken.contains(target)) return target;
   }
+}
+
+std::string RandomMac() {
+  static std::mutex mu;
+  static std::mt19937 gen{std::random_device{}()};
+  std::lock_guard lock(mu);
+  return fmt::format("52:54:00:{:02x}:{:02x}:{:02x}", gen() & 0xff, gen() & 0xff, gen() & 0xff);
 }
 
 }  // namespace hvagent::compute

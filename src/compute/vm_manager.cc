@@ -1,38 +1,18 @@
 #include "hvagent/compute/vm_manager.h"
 
 #include <filesystem>
-#include <random>
 #include <set>
 #include <thread>
 
 #include "hvagent/common/uuid.h"
 #include "hvagent/compute/device_names.h"
-#include "hvagent/compute/device_xml.h"
 #include "hvagent/compute/disk_image.h"
 #include "hvagent/compute/domain_xml.h"
+#include "hvagent/compute/probe_domain_name.h"
 #include "hvagent/compute/runtime_metadata.h"
 #include "spdlog/spdlog.h"
 
 namespace hvagent::compute {
-
-namespace {
-
-using libvirt::DomainState;
-
-std::string RandomMac() {
-  static std::mutex mu;
-  static std::mt19937 gen{std::random_device{}()};
-  std::lock_guard lock(mu);
-  // 52:54:00 is QEMU/KVM's locally administered prefix.
-  return fmt::format("52:54:00:{:02x}:{:02x}:{:02x}", gen() & 0xff, gen() & 0xff, gen() & 0xff);
-}
-
-bool IsActive(DomainState state) {
-  return state != DomainState::kShutOff && state != DomainState::kNoState &&
-         state != DomainState::kCrashed;
-}
-
-}  // namespace
 
 Status VmManager::CheckLimits(const VmConfig& config) const {
   const VmLimits& max = options_.limits;
@@ -64,15 +44,15 @@ Status VmManager::CheckLimits(const VmConfig& config) const {
   return absl::OkStatus();
 }
 
-StatusOr<VmStatus> VmManager::StatusOf(libvirt::Domain& domain) {
+StatusOr<VmStatus> VmManager::StatusOf(HypervisorDomain& domain) {
   HVAGENT_ASSIGN_OR_RETURN(const std::string xml, domain.PersistentXml());
   HVAGENT_ASSIGN_OR_RETURN(VmConfig config, ParseDomainXml(xml));
   HVAGENT_ASSIGN_OR_RETURN(const DomainState state, domain.State());
   VmStatus status{.config = std::move(config), .state = state};
   if (IsActive(state)) {
-    if (auto info = domain.GetInfo(); info.ok()) {
-      status.cpu_time_ns = info->cpu_time_ns;
-      status.memory_used_bytes = info->memory_kib * 1024;
+    if (auto usage = domain.Usage(); usage.ok()) {
+      status.cpu_time_ns = usage->cpu_time_ns;
+      status.memory_used_bytes = usage->memory_kib * 1024;
     }
     if (auto runtime = domain.LiveMetadata(std::string(kRuntimeNamespace));
         runtime.ok() && runtime->has_value()) {
@@ -84,34 +64,28 @@ StatusOr<VmStatus> VmManager::StatusOf(libvirt::Domain& domain) {
   return status;
 }
 
-StatusOr<VmManager::Owned> VmManager::LookupOwned(const std::string& name) {
-  HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
-  auto domain = conn->LookupDomainByName(name);
-  if (!domain.ok()) {
-    if (domain.status().code() == absl::StatusCode::kNotFound) {
-      return absl::NotFoundError(fmt::format("VM '{}' does not exist", name));
-    }
-    return domain.status();
+StatusOr<std::unique_ptr<HypervisorDomain>> VmManager::Lookup(const std::string& name) {
+  auto domain = hypervisor_.LookupDomain(name);
+  if (!domain.ok() && domain.status().code() == absl::StatusCode::kNotFound) {
+    return absl::NotFoundError(fmt::format("VM '{}' does not exist", name));
   }
+  return domain;
+}
+
+StatusOr<VmManager::Owned> VmManager::LookupOwned(const std::string& name) {
+  HVAGENT_ASSIGN_OR_RETURN(std::unique_ptr<HypervisorDomain> domain, Lookup(name));
   HVAGENT_ASSIGN_OR_RETURN(const std::string xml, domain->PersistentXml());
   HVAGENT_ASSIGN_OR_RETURN(VmConfig config, ParseDomainXml(xml));
   if (config.external) {
     return absl::FailedPreconditionError(
         fmt::format("VM '{}' was not created by hvagent: it is listed, never changed", name));
   }
-  return Owned{std::move(*domain), std::move(config)};
-}
-
-StatusOr<DomainType> VmManager::GuestDomainType() {
-  if (auto chosen = domain_types_.Current()) return chosen->type;
-  HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
-  HVAGENT_ASSIGN_OR_RETURN(const DomainTypeChoice choice, domain_types_.Choose(*conn));
-  return choice.type;
+  return Owned{std::move(domain), std::move(config)};
 }
 
 StatusOr<VmStatus> VmManager::Create(VmConfig config) {
   config.uuid = NewUuid();
-  HVAGENT_ASSIGN_OR_RETURN(config.domain_type, GuestDomainType());
+  HVAGENT_ASSIGN_OR_RETURN(config.domain_type, hypervisor_.GuestDomainType());
   config.external = false;
   config.generation = 1;
   config.console_log_path = fmt::format("{}/console/{}.log", options_.state_dir, config.uuid);
@@ -142,10 +116,12 @@ StatusOr<VmStatus> VmManager::Create(VmConfig config) {
     config.nics[i].bridge = network->bridge;
     config.nics[i].vlan_id = network->vlan_id;
   }
-  HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
-  if (conn->LookupDomainByName(config.name).ok()) {
+  // Nothing is made unless the hypervisor answers that the name is free.
+  const auto existing = hypervisor_.LookupDomain(config.name);
+  if (existing.ok()) {
     return absl::AlreadyExistsError(fmt::format("VM '{}' already exists", config.name));
   }
+  if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
   HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
 
   // A sweep for leftover images must not take these for an interrupted
@@ -166,38 +142,30 @@ StatusOr<VmStatus> VmManager::Create(VmConfig config) {
   }
   std::error_code ec;
   std::filesystem::create_directories(options_.state_dir + "/console", ec);
-  auto domain = conn->DefineDomain(xml);
+  auto domain = hypervisor_.DefineDomain(xml);
   if (!domain.ok()) {
     undo();
     return domain.status();
   }
   spdlog::info("VM '{}' ({}) defined", config.name, config.uuid);
-  return StatusOf(*domain);
+  return StatusOf(**domain);
 }
 
 StatusOr<VmStatus> VmManager::Get(const std::string& name) {
-  HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
-  auto domain = conn->LookupDomainByName(name);
-  if (!domain.ok()) {
-    if (domain.status().code() == absl::StatusCode::kNotFound) {
-      return absl::NotFoundError(fmt::format("VM '{}' does not exist", name));
-    }
-    return domain.status();
-  }
+  HVAGENT_ASSIGN_OR_RETURN(const std::unique_ptr<HypervisorDomain> domain, Lookup(name));
   return StatusOf(*domain);
 }
 
 StatusOr<std::vector<VmStatus>> VmManager::List(bool include_external) {
-  HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
-  HVAGENT_ASSIGN_OR_RETURN(auto domains, conn->ListAllDomains());
+  HVAGENT_ASSIGN_OR_RETURN(auto domains, hypervisor_.ListDomains());
   std::vector<VmStatus> vms;
-  for (libvirt::Domain& domain : domains) {
-    if (IsProbeDomainName(domain.Name())) continue;  // the agent's own, never a VM
-    auto status = StatusOf(domain);
+  for (const std::unique_ptr<HypervisorDomain>& domain : domains) {
+    if (IsProbeDomainName(domain->Name())) continue;  // the agent's own, never a VM
+    auto status = StatusOf(*domain);
     if (!status.ok()) {
       // A domain that vanished meanwhile, or one we cannot describe: skip it,
       // never fail the whole list (and never conclude anything from it).
-      spdlog::debug("list: skipping domain '{}': {}", domain.Name(), status.status());
+      spdlog::debug("list: skipping domain '{}': {}", domain->Name(), status.status());
       continue;
     }
     if (status->config.external && !include_external) continue;
@@ -210,20 +178,20 @@ StatusOr<std::vector<VmStatus>> VmManager::List(bool include_external) {
 
 Status VmManager::Delete(const std::string& name, bool force, bool keep_disks) {
   HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
-  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain->State());
   if (IsActive(state)) {
     if (!force) {
       return absl::FailedPreconditionError(
           fmt::format("VM '{}' is {}: power it off first, or delete with force", name,
                       libvirt::DomainStateName(state)));
     }
-    HVAGENT_RETURN_IF_ERROR(vm.domain.Destroy());
+    HVAGENT_RETURN_IF_ERROR(vm.domain->Destroy());
   }
   // Kept images get a second name under disks/kept/ before the domain goes,
   // so an agent killed midway never leaves a kept image looking like a
   // leftover (RemoveLeftovers deletes images of vanished VMs).
   if (keep_disks) HVAGENT_RETURN_IF_ERROR(KeepImages(vm.config));
-  HVAGENT_RETURN_IF_ERROR(vm.domain.Undefine());
+  HVAGENT_RETURN_IF_ERROR(vm.domain->Undefine());
   // The domain is gone; what follows is its leftovers. Keep going on errors
   // and report the first.
   Status cleanup;
@@ -242,7 +210,7 @@ Status VmManager::Delete(const std::string& name, bool force, bool keep_disks) {
 
 StatusOr<VmStatus> VmManager::PowerOn(const std::string& name) {
   HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
-  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain->State());
   if (state == DomainState::kPaused) {
     return absl::FailedPreconditionError(fmt::format("VM '{}' is paused: resume it", name));
   }
@@ -250,38 +218,38 @@ StatusOr<VmStatus> VmManager::PowerOn(const std::string& name) {
     for (const NicConfig& nic : vm.config.nics) {
       HVAGENT_RETURN_IF_ERROR(nics_.Attach(vm.config.uuid, nic));
     }
-    HVAGENT_RETURN_IF_ERROR(vm.domain.Start());
+    HVAGENT_RETURN_IF_ERROR(vm.domain->Start());
     const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count();
     // Only the uptime depends on it: a failure is logged, the VM runs on.
     if (Status noted =
-            vm.domain.SetLiveMetadata(BuildRuntimeMetadataXml({.started_unix_ms = now_ms}),
-                                      std::string(kRuntimePrefix), std::string(kRuntimeNamespace));
+            vm.domain->SetLiveMetadata(BuildRuntimeMetadataXml({.started_unix_ms = now_ms}),
+                                       std::string(kRuntimePrefix), std::string(kRuntimeNamespace));
         !noted.ok()) {
       spdlog::warn("VM '{}': start time not noted: {}", name, noted);
     }
   }
-  return StatusOf(vm.domain);
+  return StatusOf(*vm.domain);
 }
 
 StatusOr<VmStatus> VmManager::PowerOff(const std::string& name) {
   HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
-  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
-  if (IsActive(state)) HVAGENT_RETURN_IF_ERROR(vm.domain.Destroy());
-  return StatusOf(vm.domain);
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain->State());
+  if (IsActive(state)) HVAGENT_RETURN_IF_ERROR(vm.domain->Destroy());
+  return StatusOf(*vm.domain);
 }
 
 StatusOr<VmStatus> VmManager::Shutdown(const std::string& name, std::chrono::seconds timeout,
                                        bool power_off_on_timeout) {
   HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
-  HVAGENT_ASSIGN_OR_RETURN(DomainState state, vm.domain.State());
-  if (!IsActive(state)) return StatusOf(vm.domain);
-  HVAGENT_RETURN_IF_ERROR(vm.domain.Shutdown());
+  HVAGENT_ASSIGN_OR_RETURN(DomainState state, vm.domain->State());
+  if (!IsActive(state)) return StatusOf(*vm.domain);
+  HVAGENT_RETURN_IF_ERROR(vm.domain->Shutdown());
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    HVAGENT_ASSIGN_OR_RETURN(state, vm.domain.State());
-    if (!IsActive(state)) return StatusOf(vm.domain);
+    HVAGENT_ASSIGN_OR_RETURN(state, vm.domain->State());
+    if (!IsActive(state)) return StatusOf(*vm.domain);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   if (!power_off_on_timeout) {
@@ -290,42 +258,42 @@ StatusOr<VmStatus> VmManager::Shutdown(const std::string& name, std::chrono::sec
                     timeout.count()));
   }
   spdlog::info("VM '{}' ignored ACPI shutdown for {} s: powering it off", name, timeout.count());
-  HVAGENT_RETURN_IF_ERROR(vm.domain.Destroy());
-  return StatusOf(vm.domain);
+  HVAGENT_RETURN_IF_ERROR(vm.domain->Destroy());
+  return StatusOf(*vm.domain);
 }
 
 StatusOr<VmStatus> VmManager::ChangePower(const std::string& name, PowerChange change) {
   HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
-  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
-  if (change.already && state == *change.already) return StatusOf(vm.domain);
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain->State());
+  if (change.already && state == *change.already) return StatusOf(*vm.domain);
   if (std::find(change.allowed.begin(), change.allowed.end(), state) == change.allowed.end()) {
     return absl::FailedPreconditionError(fmt::format("cannot {} VM '{}': it is {}", change.verb,
                                                      name, libvirt::DomainStateName(state)));
   }
-  HVAGENT_RETURN_IF_ERROR((vm.domain.*change.operation)());
-  return StatusOf(vm.domain);
+  HVAGENT_RETURN_IF_ERROR(((*vm.domain).*change.operation)());
+  return StatusOf(*vm.domain);
 }
 
 StatusOr<VmStatus> VmManager::Reboot(const std::string& name) {
   return ChangePower(name,
-                     {"reboot", {DomainState::kRunning}, std::nullopt, &libvirt::Domain::Reboot});
+                     {"reboot", {DomainState::kRunning}, std::nullopt, &HypervisorDomain::Reboot});
 }
 
 StatusOr<VmStatus> VmManager::Reset(const std::string& name) {
   return ChangePower(name, {"reset",
                             {DomainState::kRunning, DomainState::kPaused},
                             std::nullopt,
-                            &libvirt::Domain::Reset});
+                            &HypervisorDomain::Reset});
 }
 
 StatusOr<VmStatus> VmManager::Pause(const std::string& name) {
   return ChangePower(
-      name, {"pause", {DomainState::kRunning}, DomainState::kPaused, &libvirt::Domain::Suspend});
+      name, {"pause", {DomainState::kRunning}, DomainState::kPaused, &HypervisorDomain::Suspend});
 }
 
 StatusOr<VmStatus> VmManager::Resume(const std::string& name) {
   return ChangePower(
-      name, {"resume", {DomainState::kPaused}, DomainState::kRunning, &libvirt::Domain::Resume});
+      name, {"resume", {DomainState::kPaused}, DomainState::kRunning, &HypervisorDomain::Resume});
 }
 
 StatusOr<std::vector<std::string>> VmManager::RunningVmNames() {
@@ -339,7 +307,7 @@ StatusOr<std::vector<std::string>> VmManager::RunningVmNames() {
 
 Status VmManager::ReconcileVm(const std::string& name) {
   HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
-  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain->State());
   if (!IsActive(state)) return absl::OkStatus();  // deleted or stopped meanwhile
   for (const NicConfig& nic : vm.config.nics) {
     HVAGENT_RETURN_IF_ERROR(
@@ -366,12 +334,11 @@ Status VmManager::KeepImages(const VmConfig& config) {
 
 StatusOr<std::vector<std::string>> VmManager::RemoveLeftovers() {
   std::unique_lock no_images_in_flight(images_mu_);
-  HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
-  HVAGENT_ASSIGN_OR_RETURN(auto domains, conn->ListAllDomains());
+  HVAGENT_ASSIGN_OR_RETURN(auto domains, hypervisor_.ListDomains());
   std::set<std::string> alive;
-  for (const libvirt::Domain& domain : domains) {
+  for (const std::unique_ptr<HypervisorDomain>& domain : domains) {
     // A domain whose UUID cannot be read might own anything: stop here.
-    HVAGENT_ASSIGN_OR_RETURN(std::string uuid, domain.Uuid());
+    HVAGENT_ASSIGN_OR_RETURN(std::string uuid, domain->Uuid());
     alive.insert(std::move(uuid));
   }
   HVAGENT_ASSIGN_OR_RETURN(const auto attached, nics_.ListAttached());
@@ -420,7 +387,7 @@ StatusOr<VmStatus> VmManager::Update(const std::string& name, const VmUpdate& up
   }
   const bool resizes = update.vcpus || update.cores_per_socket || update.memory_bytes;
   if (resizes) {
-    HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
+    HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain->State());
     if (IsActive(state)) {
       return absl::FailedPreconditionError(
           fmt::format("VM '{}' is {}: vCPUs and memory change while it is off", name,
@@ -434,222 +401,8 @@ StatusOr<VmStatus> VmManager::Update(const std::string& name, const VmUpdate& up
   config.generation += 1;
   HVAGENT_RETURN_IF_ERROR(CheckLimits(config));
   HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
-  HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
-  HVAGENT_ASSIGN_OR_RETURN(auto defined, conn->DefineDomain(xml));
-  return StatusOf(defined);
-}
-
-StatusOr<VmStatus> VmManager::AddNic(const std::string& name, NicConfig nic) {
-  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
-  VmConfig config = vm.config;
-  if (config.nics.size() + 1 > options_.limits.max_nics) {
-    return absl::ResourceExhaustedError(fmt::format("VM '{}' has {} NICs: nics_per_vm is {}", name,
-                                                    config.nics.size(), options_.limits.max_nics));
-  }
-  if (nic.mac.empty()) nic.mac = RandomMac();
-  std::shared_lock network_use(network_use_mu_);
-  for (const NicConfig& existing : config.nics) {
-    if (existing.mac == nic.mac) {
-      return absl::AlreadyExistsError(fmt::format("VM '{}' already has NIC {}", name, nic.mac));
-    }
-  }
-  auto network = networks_.Resolve(nic.network);
-  if (!network.ok()) {
-    return Status(network.status().code(),
-                  fmt::format("spec.network: {}", MessageOf(network.status())));
-  }
-  nic.bridge = network->bridge;
-  nic.vlan_id = network->vlan_id;
-  nic.tap = TapNameFor(config.uuid, nic.mac);
-  config.nics.push_back(nic);
-  config.generation += 1;
-  HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
-  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
-  const bool live = IsActive(state);
-  if (live) {
-    // The port first: the guest's first frame on the new NIC finds the switch.
-    HVAGENT_RETURN_IF_ERROR(nics_.Attach(config.uuid, nic));
-    HVAGENT_ASSIGN_OR_RETURN(const std::string device, NicDeviceXml(config, nic.mac));
-    if (Status plugged = vm.domain.AttachLiveDevice(device); !plugged.ok()) {
-      (void)nics_.Detach(nic);
-      return plugged;
-    }
-  }
-  HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
-  auto defined = conn->DefineDomain(xml);
-  if (!defined.ok()) {
-    if (live) {
-      HVAGENT_ASSIGN_OR_RETURN(const std::string device, NicDeviceXml(config, nic.mac));
-      (void)vm.domain.DetachLiveDevice(device);
-      (void)nics_.Detach(nic);
-    }
-    return defined.status();
-  }
+  HVAGENT_ASSIGN_OR_RETURN(const auto defined, hypervisor_.DefineDomain(xml));
   return StatusOf(*defined);
-}
-
-StatusOr<libvirt::Domain> VmManager::UnplugAndDefine(Owned& vm, VmConfig config,
-                                                     const std::string& device) {
-  config.generation += 1;
-  HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
-  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
-  if (IsActive(state)) HVAGENT_RETURN_IF_ERROR(vm.domain.DetachLiveDevice(device));
-  HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
-  return conn->DefineDomain(xml);
-}
-
-StatusOr<VmStatus> VmManager::RemoveNic(const std::string& name, const std::string& mac) {
-  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
-  VmConfig config = vm.config;
-  const auto it = std::find_if(config.nics.begin(), config.nics.end(),
-                               [&](const NicConfig& n) { return n.mac == mac; });
-  if (it == config.nics.end()) {
-    return absl::NotFoundError(fmt::format("VM '{}' has no NIC {}", name, mac));
-  }
-  const NicConfig nic = *it;
-  HVAGENT_ASSIGN_OR_RETURN(const std::string device, NicDeviceXml(config, mac));
-  config.nics.erase(it);
-  HVAGENT_ASSIGN_OR_RETURN(auto defined, UnplugAndDefine(vm, std::move(config), device));
-  HVAGENT_RETURN_IF_ERROR(Annotate(nics_.Detach(nic), fmt::format("NIC {} removed", mac)));
-  return StatusOf(defined);
-}
-
-StatusOr<VmStatus> VmManager::UpdateNic(const std::string& name, const std::string& mac,
-                                        const NicConfig& nic) {
-  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
-  VmConfig config = vm.config;
-  const auto it = std::find_if(config.nics.begin(), config.nics.end(),
-                               [&](const NicConfig& n) { return n.mac == mac; });
-  if (it == config.nics.end()) {
-    return absl::NotFoundError(fmt::format("VM '{}' has no NIC {}", name, mac));
-  }
-  if (!nic.model.empty() && nic.model != it->model) {
-    return absl::InvalidArgumentError(fmt::format(
-        "spec.model: a NIC's model cannot change ('{}' to '{}'); delete and re-create the NIC",
-        it->model, nic.model));
-  }
-  std::shared_lock network_use(network_use_mu_);
-  auto network = networks_.Resolve(nic.network);
-  if (!network.ok()) {
-    return Status(network.status().code(),
-                  fmt::format("spec.network: {}", MessageOf(network.status())));
-  }
-  if (network->bridge != it->bridge) {
-    return absl::FailedPreconditionError(fmt::format(
-        "spec.network: '{}' is on bridge '{}', the NIC's port is on '{}'; a NIC moves between "
-        "networks of its own bridge only",
-        nic.network, network->bridge, it->bridge));
-  }
-  const NicConfig before = *it;
-  it->network = nic.network;
-  it->vlan_id = network->vlan_id;
-  it->vlan_mode = nic.vlan_mode;
-  it->trunked_vlans = nic.trunked_vlans;
-  it->qos = nic.qos;
-  config.generation += 1;
-  HVAGENT_RETURN_IF_ERROR(ValidateVmConfig(config));
-  HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
-  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
-  const bool live = IsActive(state);
-  // The switch port is the NIC's VLAN configuration: on a running VM it is
-  // changed in place (one transaction); the guest's link never drops.
-  const bool qos_changes = it->qos != before.qos;
-  auto restore = [&] {
-    (void)nics_.Attach(config.uuid, before);
-    if (qos_changes) (void)nics_.ApplyQos(before);
-  };
-  if (live) {
-    HVAGENT_RETURN_IF_ERROR(nics_.Attach(config.uuid, *it));
-    // Attach sets a QoS; clearing one is a change of its own.
-    if (qos_changes && it->qos.empty()) {
-      if (Status cleared = nics_.ApplyQos(*it); !cleared.ok()) {
-        restore();
-        return cleared;
-      }
-    }
-  }
-  HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
-  auto defined = conn->DefineDomain(xml);
-  if (!defined.ok()) {
-    if (live) restore();
-    return defined.status();
-  }
-  return StatusOf(*defined);
-}
-
-StatusOr<VmStatus> VmManager::AddDisk(const std::string& name, DiskConfig disk) {
-  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
-  VmConfig config = vm.config;
-  if (config.disks.size() + 1 > options_.limits.max_disks) {
-    return absl::ResourceExhaustedError(fmt::format("VM '{}' has {} disks: disks_per_vm is {}",
-                                                    name, config.disks.size(),
-                                                    options_.limits.max_disks));
-  }
-  if (disk.size_bytes > options_.limits.max_disk_bytes) {
-    return absl::ResourceExhaustedError(
-        fmt::format("spec.create_size_bytes: {} exceeds disk_bytes {} (9 EB)", disk.size_bytes,
-                    options_.limits.max_disk_bytes));
-  }
-  disk.target = NextDiskTarget(config.disks);
-  if (disk.agent_created) {
-    disk.path = CreatedDiskPath(options_.state_dir + "/disks", config.uuid, disk);
-  }
-  HVAGENT_RETURN_IF_ERROR(ValidateDiskConfig(disk, "spec", config.machine));
-  config.disks.push_back(disk);
-  config.generation += 1;
-  HVAGENT_RETURN_IF_ERROR(ValidateVmConfig(config));
-  HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
-  HVAGENT_ASSIGN_OR_RETURN(const std::string device, DiskDeviceXml(config, disk.target));
-  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain.State());
-  const bool live = IsActive(state);
-
-  std::shared_lock images_in_flight(images_mu_);
-  auto remove_image = [&] {
-    std::error_code ec;
-    if (disk.agent_created) std::filesystem::remove(disk.path, ec);
-  };
-  if (disk.agent_created) HVAGENT_RETURN_IF_ERROR(images_.Create(disk));
-  if (live) {
-    if (Status plugged = vm.domain.AttachLiveDevice(device); !plugged.ok()) {
-      remove_image();
-      return plugged;
-    }
-  }
-  auto conn = libvirt_.Get();
-  auto defined = conn.ok() ? (*conn)->DefineDomain(xml) : StatusOr<libvirt::Domain>(conn.status());
-  if (!defined.ok()) {
-    if (live) (void)vm.domain.DetachLiveDevice(device);
-    remove_image();
-    return defined.status();
-  }
-  spdlog::info("VM '{}': disk {} added ({})", name, disk.target, disk.path);
-  return StatusOf(*defined);
-}
-
-StatusOr<VmStatus> VmManager::RemoveDisk(const std::string& name, const std::string& target,
-                                         bool keep_volume) {
-  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
-  VmConfig config = vm.config;
-  const auto it = std::find_if(config.disks.begin(), config.disks.end(),
-                               [&](const DiskConfig& d) { return d.target == target; });
-  if (it == config.disks.end()) {
-    return absl::NotFoundError(fmt::format("VM '{}' has no disk {}", name, target));
-  }
-  const DiskConfig disk = *it;
-  HVAGENT_ASSIGN_OR_RETURN(const std::string device, DiskDeviceXml(config, target));
-  config.disks.erase(it);
-  HVAGENT_ASSIGN_OR_RETURN(auto defined, UnplugAndDefine(vm, std::move(config), device));
-  // The image goes last: only once no definition names it.
-  if (disk.agent_created && !keep_volume) {
-    std::error_code ec;
-    if (!std::filesystem::remove(disk.path, ec) && ec) {
-      return absl::InternalError(
-          fmt::format("VM '{}': disk {} removed, but its image '{}' stays: {}", name, target,
-                      disk.path, ec.message()));
-    }
-  }
-  spdlog::info("VM '{}': disk {} removed", name, target);
-  return StatusOf(defined);
 }
 
 StatusOr<std::vector<std::string>> VmManager::VmsOn(const std::string& network) {

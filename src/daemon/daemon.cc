@@ -36,6 +36,7 @@
 #include "hvagent/common/version.h"
 #include "hvagent/common/worker_keys.h"
 #include "hvagent/common/worker_pool.h"
+#include "hvagent/compute/libvirt_hypervisor.h"
 #include "hvagent/compute/vm_manager.h"
 #include "hvagent/compute/vm_reconciler.h"
 #include "hvagent/daemon/ovs_nic_backend.h"
@@ -347,13 +348,14 @@ Status Daemon::Run() {
     if (chosen.status().code() == absl::StatusCode::kFailedPrecondition) return chosen.status();
     spdlog::warn("domain type: not chosen yet: {}", chosen.status());
   }
+  compute::LibvirtHypervisor hypervisor(libvirt, domain_types);
   compute::VmManager vms({.state_dir = config_.state_dir,
                           .limits = {.max_vcpus = maximums.vcpus_per_vm,
                                      .max_memory_bytes = maximums.memory_bytes_per_vm,
                                      .max_disk_bytes = maximums.disk_bytes,
                                      .max_nics = maximums.nics_per_vm,
                                      .max_disks = maximums.disks_per_vm}},
-                         libvirt, domain_types, nic_backend, network_resolver);
+                         hypervisor, nic_backend, network_resolver);
   // Running VMs get their ports checked each time a backend comes (back) and
   // whenever a Port row goes under the agent.
   compute::VmReconciler reconciler(vms);

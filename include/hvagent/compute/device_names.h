@@ -16,6 +16,9 @@ namespace hvagent::compute {
 // apart.
 std::string TapNameFor(std::string_view vm_uuid, std::string_view mac);
 
+// A random MAC under QEMU/KVM's locally administered prefix 52:54:00.
+std::string RandomMac();
+
 // The first of "sda", "sdb", … "sdz", "sdaa", "sdab", … that no disk in
 // `disks` uses as its target (libvirt's own disk-name order).
 std::string NextDiskTarget(const std::vector<DiskConfig>& disks);

@@ -1,10 +1,11 @@
-// A VM's whole life on libvirt: define from a spec, read back, power
+// A VM's whole life on the hypervisor: define from a spec, read back, power
 // operations, delete with everything the agent made for it. Blocking: callers
 // run it on worker threads, one VM's operations in order.
 #pragma once
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
@@ -12,11 +13,10 @@
 #include <vector>
 
 #include "hvagent/compute/disk_image.h"
-#include "hvagent/compute/domain_type_selector.h"
+#include "hvagent/compute/hypervisor.h"
 #include "hvagent/compute/network_usage.h"
 #include "hvagent/compute/nic_backend.h"
 #include "hvagent/compute/vm_config.h"
-#include "hvagent/libvirt/connection_manager.h"
 
 namespace hvagent::compute {
 
@@ -40,7 +40,7 @@ struct VmUpdate {
 
 struct VmStatus {
   VmConfig config;
-  libvirt::DomainState state = libvirt::DomainState::kNoState;
+  DomainState state = DomainState::kNoState;
   uint64_t cpu_time_ns = 0;
   uint64_t memory_used_bytes = 0;
   // When the agent powered on the current run (unset when off, or when the
@@ -58,14 +58,11 @@ class VmManager final : public NetworkUsage {
     std::string qemu_img = "/usr/bin/qemu-img";
   };
 
-  // Guests get the domain type `domain_types` chose (probing on first use
-  // when the daemon could not at start).
-  VmManager(Options options, libvirt::ConnectionManager& libvirt, DomainTypeSelector& domain_types,
-            NicBackend& nics, NetworkResolver& networks)
+  // Guests get the domain type `hypervisor` reports.
+  VmManager(Options options, Hypervisor& hypervisor, NicBackend& nics, NetworkResolver& networks)
       : options_(std::move(options)),
         images_(options_.qemu_img),
-        libvirt_(libvirt),
-        domain_types_(domain_types),
+        hypervisor_(hypervisor),
         nics_(nics),
         networks_(networks) {}
 
@@ -113,6 +110,8 @@ class VmManager final : public NetworkUsage {
   // cannot be read.
   StatusOr<std::vector<std::string>> RemoveLeftovers();
 
+  // Devices (vm_manager_devices.cc).
+
   // Adds a NIC (network, and optionally mac, model, VLAN mode): hot-plugged
   // into a running VM after its tap is plugged, and kept in the definition.
   StatusOr<VmStatus> AddNic(const std::string& name, NicConfig nic);
@@ -140,9 +139,11 @@ class VmManager final : public NetworkUsage {
                         const std::function<Status()>& change) override;
 
  private:
+  // The domain named `name` (NOT_FOUND naming the VM when there is none).
+  StatusOr<std::unique_ptr<HypervisorDomain>> Lookup(const std::string& name);
   // The domain, and its config, refusing domains the agent did not create.
   struct Owned {
-    libvirt::Domain domain;
+    std::unique_ptr<HypervisorDomain> domain;
     VmConfig config;
   };
   StatusOr<Owned> LookupOwned(const std::string& name);
@@ -150,18 +151,19 @@ class VmManager final : public NetworkUsage {
   // state it leads to) succeeds without acting.
   struct PowerChange {
     const char* verb;
-    std::vector<libvirt::DomainState> allowed;
-    std::optional<libvirt::DomainState> already;
-    Status (libvirt::Domain::*operation)();
+    std::vector<DomainState> allowed;
+    std::optional<DomainState> already;
+    Status (HypervisorDomain::*operation)();
   };
   StatusOr<VmStatus> ChangePower(const std::string& name, PowerChange change);
-  StatusOr<VmStatus> StatusOf(libvirt::Domain& domain);
+  StatusOr<VmStatus> StatusOf(HypervisorDomain& domain);
   Status CheckLimits(const VmConfig& config) const;
-  StatusOr<DomainType> GuestDomainType();
 
   // Unplugs `device` from the VM if it runs, then defines `config` (the VM
-  // without that device) as its next generation.
-  StatusOr<libvirt::Domain> UnplugAndDefine(Owned& vm, VmConfig config, const std::string& device);
+  // without that device) as its next generation; when that fails, the device
+  // is plugged back in.
+  StatusOr<std::unique_ptr<HypervisorDomain>> UnplugAndDefine(Owned& vm, VmConfig config,
+                                                              const std::string& device);
   // Links the agent-created images of `config` under disks/kept/.
   Status KeepImages(const VmConfig& config);
   // The VMs (by name) with a NIC on `network`.
@@ -175,8 +177,7 @@ class VmManager final : public NetworkUsage {
   // Shared from creating an image until a domain names it; exclusive while
   // RemoveLeftovers decides which images belong to no domain.
   std::shared_mutex images_mu_;
-  libvirt::ConnectionManager& libvirt_;
-  DomainTypeSelector& domain_types_;
+  Hypervisor& hypervisor_;
   NicBackend& nics_;
   NetworkResolver& networks_;
 };

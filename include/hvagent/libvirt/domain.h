@@ -6,23 +6,10 @@
 #include <string>
 
 #include "hvagent/common/status.h"
+#include "hvagent/libvirt/domain_state.h"
 #include "hvagent/libvirt/handles.h"
 
 namespace hvagent::libvirt {
-
-// libvirt's virDomainState, named.
-enum class DomainState {
-  kNoState,
-  kRunning,
-  kBlocked,
-  kPaused,
-  kShuttingDown,
-  kShutOff,
-  kCrashed,
-  kSuspended,
-};
-
-std::string_view DomainStateName(DomainState state);
 
 class Domain {
  public:

@@ -1,0 +1,85 @@
+// The hypervisor as VmManager needs it: domains looked up, defined and
+// listed, each with its state, definition and power and device operations.
+// LibvirtHypervisor (libvirt_hypervisor.h) is the real one; tests use a fake
+// in memory. Blocking, and safe to call from several workers at once.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hvagent/common/status.h"
+#include "hvagent/compute/vm_config.h"
+#include "hvagent/libvirt/domain_state.h"
+
+namespace hvagent::compute {
+
+using libvirt::DomainState;
+
+// Whether a domain in `state` has a QEMU process (running, paused, blocked,
+// shutting down, pm-suspended): only then has it live devices and metadata.
+inline bool IsActive(DomainState state) {
+  return state != DomainState::kShutOff && state != DomainState::kNoState &&
+         state != DomainState::kCrashed;
+}
+
+// What a running domain uses now.
+struct DomainUsage {
+  uint64_t cpu_time_ns = 0;
+  uint64_t memory_kib = 0;
+};
+
+// One domain, by identity: calls after it is gone fail (NOT_FOUND).
+class HypervisorDomain {
+ public:
+  virtual ~HypervisorDomain() = default;
+
+  virtual const std::string& Name() const = 0;
+  virtual StatusOr<std::string> Uuid() const = 0;
+  virtual StatusOr<DomainState> State() const = 0;
+  // The persistent definition (what the next boot uses), not the live state.
+  virtual StatusOr<std::string> PersistentXml() const = 0;
+  virtual StatusOr<DomainUsage> Usage() const = 0;
+
+  virtual Status Start() = 0;
+  // Powers off at once; a domain without a persistent definition is gone.
+  virtual Status Destroy() = 0;
+  // Removes the persistent definition; a running domain runs on, transient.
+  virtual Status Undefine() = 0;
+  // ACPI power button / reboot request: the guest decides.
+  virtual Status Shutdown() = 0;
+  virtual Status Reboot() = 0;
+  // Hard reset, as the reset button.
+  virtual Status Reset() = 0;
+  virtual Status Suspend() = 0;
+  virtual Status Resume() = 0;
+  // Hot-plugs / unplugs a device (its XML) in the running domain only; the
+  // persistent definition is the caller's to update.
+  virtual Status AttachLiveDevice(std::string_view device_xml) = 0;
+  virtual Status DetachLiveDevice(std::string_view device_xml) = 0;
+  // The running domain's own metadata element under namespace `uri` (gone
+  // when it stops): nullopt when there is none.
+  virtual StatusOr<std::optional<std::string>> LiveMetadata(const std::string& uri) const = 0;
+  virtual Status SetLiveMetadata(const std::string& element_xml, const std::string& prefix,
+                                 const std::string& uri) = 0;
+};
+
+class Hypervisor {
+ public:
+  virtual ~Hypervisor() = default;
+
+  // NOT_FOUND when no domain has that name.
+  virtual StatusOr<std::unique_ptr<HypervisorDomain>> LookupDomain(const std::string& name) = 0;
+  // Defines a domain persistently from its XML, or redefines the one with its
+  // UUID (a running domain keeps its live configuration until it stops).
+  virtual StatusOr<std::unique_ptr<HypervisorDomain>> DefineDomain(std::string_view xml) = 0;
+  // Every domain, defined or running.
+  virtual StatusOr<std::vector<std::unique_ptr<HypervisorDomain>>> ListDomains() = 0;
+  // The domain type guests run under here (choosing it on first use).
+  virtual StatusOr<DomainType> GuestDomainType() = 0;
+};
+
+}  // namespace hvagent::compute

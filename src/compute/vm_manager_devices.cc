@@ -1,0 +1,246 @@
+// VmManager's device changes: NICs and disks added, changed and removed,
+// hot-plugged into a running VM and kept in its definition. The lifecycle
+// and the lookups they share are in vm_manager.cc.
+#include "hvagent/compute/vm_manager.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <utility>
+
+#include "hvagent/compute/device_names.h"
+#include "hvagent/compute/device_xml.h"
+#include "hvagent/compute/domain_xml.h"
+#include "spdlog/spdlog.h"
+
+namespace hvagent::compute {
+
+namespace {
+
+// Takes the device whose `key` is `wanted` out of `config`'s `list`, with its
+// XML as `config` defines it (`device_xml`); NOT_FOUND naming it as `kind`
+// ("NIC", "disk") when the VM has none.
+template <typename Device>
+StatusOr<std::pair<Device, std::string>> TakeDevice(
+    VmConfig& config, std::vector<Device> VmConfig::*list, std::string Device::*key,
+    const std::string& wanted,
+    StatusOr<std::string> (*device_xml)(const VmConfig&, const std::string&),
+    std::string_view kind) {
+  std::vector<Device>& devices = config.*list;
+  const auto it = std::find_if(devices.begin(), devices.end(),
+                               [&](const Device& d) { return d.*key == wanted; });
+  if (it == devices.end()) {
+    return absl::NotFoundError(fmt::format("VM '{}' has no {} {}", config.name, kind, wanted));
+  }
+  HVAGENT_ASSIGN_OR_RETURN(std::string xml, device_xml(config, wanted));
+  Device device = *it;
+  devices.erase(it);
+  return std::make_pair(std::move(device), std::move(xml));
+}
+
+}  // namespace
+
+StatusOr<VmStatus> VmManager::AddNic(const std::string& name, NicConfig nic) {
+  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+  VmConfig config = vm.config;
+  if (config.nics.size() + 1 > options_.limits.max_nics) {
+    return absl::ResourceExhaustedError(fmt::format("VM '{}' has {} NICs: nics_per_vm is {}", name,
+                                                    config.nics.size(), options_.limits.max_nics));
+  }
+  if (nic.mac.empty()) nic.mac = RandomMac();
+  std::shared_lock network_use(network_use_mu_);
+  for (const NicConfig& existing : config.nics) {
+    if (existing.mac == nic.mac) {
+      return absl::AlreadyExistsError(fmt::format("VM '{}' already has NIC {}", name, nic.mac));
+    }
+  }
+  auto network = networks_.Resolve(nic.network);
+  if (!network.ok()) {
+    return Status(network.status().code(),
+                  fmt::format("spec.network: {}", MessageOf(network.status())));
+  }
+  nic.bridge = network->bridge;
+  nic.vlan_id = network->vlan_id;
+  nic.tap = TapNameFor(config.uuid, nic.mac);
+  config.nics.push_back(nic);
+  config.generation += 1;
+  HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain->State());
+  const bool live = IsActive(state);
+  if (live) {
+    // The port first: the guest's first frame on the new NIC finds the switch.
+    HVAGENT_RETURN_IF_ERROR(nics_.Attach(config.uuid, nic));
+    HVAGENT_ASSIGN_OR_RETURN(const std::string device, NicDeviceXml(config, nic.mac));
+    if (Status plugged = vm.domain->AttachLiveDevice(device); !plugged.ok()) {
+      (void)nics_.Detach(nic);
+      return plugged;
+    }
+  }
+  auto defined = hypervisor_.DefineDomain(xml);
+  if (!defined.ok()) {
+    if (live) {
+      HVAGENT_ASSIGN_OR_RETURN(const std::string device, NicDeviceXml(config, nic.mac));
+      (void)vm.domain->DetachLiveDevice(device);
+      (void)nics_.Detach(nic);
+    }
+    return defined.status();
+  }
+  return StatusOf(**defined);
+}
+
+StatusOr<std::unique_ptr<HypervisorDomain>> VmManager::UnplugAndDefine(Owned& vm, VmConfig config,
+                                                                       const std::string& device) {
+  config.generation += 1;
+  HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain->State());
+  const bool live = IsActive(state);
+  if (live) HVAGENT_RETURN_IF_ERROR(vm.domain->DetachLiveDevice(device));
+  auto defined = hypervisor_.DefineDomain(xml);
+  // The definition still has the device: the running VM gets it back.
+  if (!defined.ok() && live) (void)vm.domain->AttachLiveDevice(device);
+  return defined;
+}
+
+StatusOr<VmStatus> VmManager::RemoveNic(const std::string& name, const std::string& mac) {
+  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+  VmConfig config = vm.config;
+  HVAGENT_ASSIGN_OR_RETURN(const auto taken, TakeDevice(config, &VmConfig::nics, &NicConfig::mac,
+                                                        mac, &NicDeviceXml, "NIC"));
+  const auto& [nic, device] = taken;
+  HVAGENT_ASSIGN_OR_RETURN(const auto defined, UnplugAndDefine(vm, std::move(config), device));
+  HVAGENT_RETURN_IF_ERROR(Annotate(nics_.Detach(nic), fmt::format("NIC {} removed", mac)));
+  return StatusOf(*defined);
+}
+
+StatusOr<VmStatus> VmManager::UpdateNic(const std::string& name, const std::string& mac,
+                                        const NicConfig& nic) {
+  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+  VmConfig config = vm.config;
+  const auto it = std::find_if(config.nics.begin(), config.nics.end(),
+                               [&](const NicConfig& n) { return n.mac == mac; });
+  if (it == config.nics.end()) {
+    return absl::NotFoundError(fmt::format("VM '{}' has no NIC {}", name, mac));
+  }
+  if (!nic.model.empty() && nic.model != it->model) {
+    return absl::InvalidArgumentError(fmt::format(
+        "spec.model: a NIC's model cannot change ('{}' to '{}'); delete and re-create the NIC",
+        it->model, nic.model));
+  }
+  std::shared_lock network_use(network_use_mu_);
+  auto network = networks_.Resolve(nic.network);
+  if (!network.ok()) {
+    return Status(network.status().code(),
+                  fmt::format("spec.network: {}", MessageOf(network.status())));
+  }
+  if (network->bridge != it->bridge) {
+    return absl::FailedPreconditionError(fmt::format(
+        "spec.network: '{}' is on bridge '{}', the NIC's port is on '{}'; a NIC moves between "
+        "networks of its own bridge only",
+        nic.network, network->bridge, it->bridge));
+  }
+  const NicConfig before = *it;
+  it->network = nic.network;
+  it->vlan_id = network->vlan_id;
+  it->vlan_mode = nic.vlan_mode;
+  it->trunked_vlans = nic.trunked_vlans;
+  it->qos = nic.qos;
+  config.generation += 1;
+  HVAGENT_RETURN_IF_ERROR(ValidateVmConfig(config));
+  HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain->State());
+  const bool live = IsActive(state);
+  // The switch port is the NIC's VLAN configuration: on a running VM it is
+  // changed in place (one transaction); the guest's link never drops.
+  const bool qos_changes = it->qos != before.qos;
+  auto restore = [&] {
+    (void)nics_.Attach(config.uuid, before);
+    if (qos_changes) (void)nics_.ApplyQos(before);
+  };
+  if (live) {
+    HVAGENT_RETURN_IF_ERROR(nics_.Attach(config.uuid, *it));
+    // Attach sets a QoS; clearing one is a change of its own.
+    if (qos_changes && it->qos.empty()) {
+      if (Status cleared = nics_.ApplyQos(*it); !cleared.ok()) {
+        restore();
+        return cleared;
+      }
+    }
+  }
+  auto defined = hypervisor_.DefineDomain(xml);
+  if (!defined.ok()) {
+    if (live) restore();
+    return defined.status();
+  }
+  return StatusOf(**defined);
+}
+
+StatusOr<VmStatus> VmManager::AddDisk(const std::string& name, DiskConfig disk) {
+  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+  VmConfig config = vm.config;
+  if (config.disks.size() + 1 > options_.limits.max_disks) {
+    return absl::ResourceExhaustedError(fmt::format("VM '{}' has {} disks: disks_per_vm is {}",
+                                                    name, config.disks.size(),
+                                                    options_.limits.max_disks));
+  }
+  if (disk.size_bytes > options_.limits.max_disk_bytes) {
+    return absl::ResourceExhaustedError(
+        fmt::format("spec.create_size_bytes: {} exceeds disk_bytes {} (9 EB)", disk.size_bytes,
+                    options_.limits.max_disk_bytes));
+  }
+  disk.target = NextDiskTarget(config.disks);
+  if (disk.agent_created) {
+    disk.path = CreatedDiskPath(options_.state_dir + "/disks", config.uuid, disk);
+  }
+  HVAGENT_RETURN_IF_ERROR(ValidateDiskConfig(disk, "spec", config.machine));
+  config.disks.push_back(disk);
+  config.generation += 1;
+  HVAGENT_RETURN_IF_ERROR(ValidateVmConfig(config));
+  HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
+  HVAGENT_ASSIGN_OR_RETURN(const std::string device, DiskDeviceXml(config, disk.target));
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain->State());
+  const bool live = IsActive(state);
+
+  std::shared_lock images_in_flight(images_mu_);
+  auto remove_image = [&] {
+    std::error_code ec;
+    if (disk.agent_created) std::filesystem::remove(disk.path, ec);
+  };
+  if (disk.agent_created) HVAGENT_RETURN_IF_ERROR(images_.Create(disk));
+  if (live) {
+    if (Status plugged = vm.domain->AttachLiveDevice(device); !plugged.ok()) {
+      remove_image();
+      return plugged;
+    }
+  }
+  auto defined = hypervisor_.DefineDomain(xml);
+  if (!defined.ok()) {
+    if (live) (void)vm.domain->DetachLiveDevice(device);
+    remove_image();
+    return defined.status();
+  }
+  spdlog::info("VM '{}': disk {} added ({})", name, disk.target, disk.path);
+  return StatusOf(**defined);
+}
+
+StatusOr<VmStatus> VmManager::RemoveDisk(const std::string& name, const std::string& target,
+                                         bool keep_volume) {
+  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+  VmConfig config = vm.config;
+  HVAGENT_ASSIGN_OR_RETURN(
+      const auto taken,
+      TakeDevice(config, &VmConfig::disks, &DiskConfig::target, target, &DiskDeviceXml, "disk"));
+  const auto& [disk, device] = taken;
+  HVAGENT_ASSIGN_OR_RETURN(const auto defined, UnplugAndDefine(vm, std::move(config), device));
+  // The image goes last: only once no definition names it.
+  if (disk.agent_created && !keep_volume) {
+    std::error_code ec;
+    if (!std::filesystem::remove(disk.path, ec) && ec) {
+      return absl::InternalError(
+          fmt::format("VM '{}': disk {} removed, but its image '{}' stays: {}", name, target,
+                      disk.path, ec.message()));
+    }
+  }
+  spdlog::info("VM '{}': disk {} removed", name, target);
+  return StatusOf(*defined);
+}
+
+}  // namespace hvagent::compute

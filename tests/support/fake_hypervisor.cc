@@ -1,0 +1,340 @@
+#include "hvagent_test/fake_hypervisor.h"
+
+#include <algorithm>
+
+#include <pugixml.hpp>
+
+#include "hvagent/common/uuid.h"
+
+namespace hvagent::testing {
+
+using compute::DomainState;
+using compute::HypervisorDomain;
+using compute::IsActive;
+
+namespace {
+
+Status NotRunning(const FakeHypervisor::Record& record) {
+  return absl::FailedPreconditionError(
+      fmt::format("Requested operation is not valid: domain '{}' is not running", record.name));
+}
+
+// A device as libvirt tells it apart from the domain's others.
+std::string DeviceIdentity(const pugi::xml_node& device) {
+  std::string kind = device.name();
+  if (kind == "interface") {
+    return fmt::format("interface {}", device.child("mac").attribute("address").as_string());
+  }
+  if (kind == "disk") {
+    return fmt::format("disk {}", device.child("target").attribute("dev").as_string());
+  }
+  return kind;
+}
+
+StatusOr<std::string> DeviceIdentity(std::string_view device_xml) {
+  pugi::xml_document doc;
+  if (!doc.load_buffer(device_xml.data(), device_xml.size()) || !doc.first_child()) {
+    return absl::InvalidArgumentError("XML error: malformed device");
+  }
+  return DeviceIdentity(doc.first_child());
+}
+
+// The NICs and disks a domain defined by `xml` starts with.
+std::vector<std::string> BootDevices(const std::string& xml) {
+  pugi::xml_document doc;
+  doc.load_string(xml.c_str());
+  std::vector<std::string> devices;
+  for (const pugi::xml_node& device : doc.child("domain").child("devices").children()) {
+    const std::string kind = device.name();
+    if (kind == "interface" || kind == "disk") devices.push_back(DeviceIdentity(device));
+  }
+  return devices;
+}
+
+}  // namespace
+
+// A handle on one domain, by UUID, like virDomainPtr: it outlives the domain.
+class FakeHypervisor::Domain final : public HypervisorDomain {
+ public:
+  Domain(FakeHypervisor& fake, std::string name, std::string uuid)
+      : fake_(fake), name_(std::move(name)), uuid_(std::move(uuid)) {}
+
+  const std::string& Name() const override { return name_; }
+
+  StatusOr<std::string> Uuid() const override {
+    std::lock_guard lock(fake_.mu_);
+    HVAGENT_RETURN_IF_ERROR(fake_.Enter("Uuid", name_));
+    return uuid_;
+  }
+  StatusOr<DomainState> State() const override {
+    return Read<DomainState>("State", [](Record& r) { return r.state; });
+  }
+  StatusOr<std::string> PersistentXml() const override {
+    return Read<std::string>("PersistentXml", [](Record& r) { return r.xml; });
+  }
+  StatusOr<compute::DomainUsage> Usage() const override {
+    return Read<compute::DomainUsage>("Usage", [](Record& r) {
+      return IsActive(r.state) ? compute::DomainUsage{.cpu_time_ns = 1'000'000, .memory_kib = 65536}
+                               : compute::DomainUsage{};
+    });
+  }
+
+  Status Start() override {
+    return Change("Start", [this](Record& r) -> Status {
+      if (r.state != DomainState::kShutOff) {
+        return absl::FailedPreconditionError(fmt::format(
+            "Requested operation is not valid: domain '{}' is already running", r.name));
+      }
+      r.state = DomainState::kRunning;
+      r.live_devices = BootDevices(r.xml);
+      return absl::OkStatus();
+    });
+  }
+  Status Destroy() override {
+    return Change("Destroy", [this](Record& r) -> Status {
+      if (!IsActive(r.state)) return NotRunning(r);
+      fake_.Stop(r);
+      return absl::OkStatus();
+    });
+  }
+  Status Undefine() override {
+    return Change("Undefine", [this](Record& r) -> Status {
+      if (!r.persistent) {
+        return absl::FailedPreconditionError(fmt::format(
+            "Requested operation is not valid: cannot undefine transient domain '{}'", r.name));
+      }
+      if (IsActive(r.state)) {
+        r.persistent = false;
+      } else {
+        fake_.domains_.erase(uuid_);
+      }
+      return absl::OkStatus();
+    });
+  }
+  Status Shutdown() override {
+    return Change("Shutdown", [this](Record& r) -> Status {
+      if (!IsActive(r.state)) return NotRunning(r);
+      // A paused guest cannot answer the request.
+      if (fake_.honour_acpi_ && r.state == DomainState::kRunning) fake_.Stop(r);
+      return absl::OkStatus();
+    });
+  }
+  Status Reboot() override {
+    return Change("Reboot", [](Record& r) -> Status {
+      return IsActive(r.state) ? absl::OkStatus() : NotRunning(r);
+    });
+  }
+  Status Reset() override {
+    return Change("Reset", [](Record& r) -> Status {
+      return IsActive(r.state) ? absl::OkStatus() : NotRunning(r);
+    });
+  }
+  Status Suspend() override {
+    return Change("Suspend", [](Record& r) -> Status {
+      if (!IsActive(r.state)) return NotRunning(r);
+      r.state = DomainState::kPaused;
+      return absl::OkStatus();
+    });
+  }
+  Status Resume() override {
+    return Change("Resume", [](Record& r) -> Status {
+      if (r.state != DomainState::kPaused) {
+        return absl::FailedPreconditionError(
+            fmt::format("Requested operation is not valid: domain '{}' is not paused", r.name));
+      }
+      r.state = DomainState::kRunning;
+      return absl::OkStatus();
+    });
+  }
+  Status AttachLiveDevice(std::string_view device_xml) override {
+    return Change("AttachLiveDevice", [&](Record& r) -> Status {
+      if (!IsActive(r.state)) return NotRunning(r);
+      HVAGENT_ASSIGN_OR_RETURN(std::string device, DeviceIdentity(device_xml));
+      if (std::find(r.live_devices.begin(), r.live_devices.end(), device) != r.live_devices.end()) {
+        return absl::InvalidArgumentError(
+            fmt::format("operation failed: {} already in the domain", device));
+      }
+      r.live_devices.push_back(std::move(device));
+      return absl::OkStatus();
+    });
+  }
+  Status DetachLiveDevice(std::string_view device_xml) override {
+    return Change("DetachLiveDevice", [&](Record& r) -> Status {
+      if (!IsActive(r.state)) return NotRunning(r);
+      HVAGENT_ASSIGN_OR_RETURN(const std::string device, DeviceIdentity(device_xml));
+      const auto it = std::find(r.live_devices.begin(), r.live_devices.end(), device);
+      if (it == r.live_devices.end()) {
+        return absl::InvalidArgumentError(
+            fmt::format("operation failed: matching device {} was not found", device));
+      }
+      r.live_devices.erase(it);
+      return absl::OkStatus();
+    });
+  }
+  StatusOr<std::optional<std::string>> LiveMetadata(const std::string& uri) const override {
+    std::lock_guard lock(fake_.mu_);
+    HVAGENT_RETURN_IF_ERROR(fake_.Enter("LiveMetadata", name_));
+    HVAGENT_ASSIGN_OR_RETURN(Record * r, fake_.Live(uuid_));
+    if (!IsActive(r->state)) return NotRunning(*r);
+    const auto it = r->live_metadata.find(uri);
+    if (it == r->live_metadata.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
+  Status SetLiveMetadata(const std::string& element_xml, const std::string& /*prefix*/,
+                         const std::string& uri) override {
+    return Change("SetLiveMetadata", [&](Record& r) -> Status {
+      if (!IsActive(r.state)) return NotRunning(r);
+      r.live_metadata[uri] = element_xml;
+      return absl::OkStatus();
+    });
+  }
+
+ private:
+  template <typename T, typename F>
+  StatusOr<T> Read(const char* call, F read) const {
+    std::lock_guard lock(fake_.mu_);
+    HVAGENT_RETURN_IF_ERROR(fake_.Enter(call, name_));
+    HVAGENT_ASSIGN_OR_RETURN(Record * r, fake_.Live(uuid_));
+    return read(*r);
+  }
+  template <typename F>
+  Status Change(const char* call, F change) {
+    std::lock_guard lock(fake_.mu_);
+    HVAGENT_RETURN_IF_ERROR(fake_.Enter(call, name_));
+    HVAGENT_ASSIGN_OR_RETURN(Record * r, fake_.Live(uuid_));
+    return change(*r);
+  }
+
+  FakeHypervisor& fake_;
+  const std::string name_;
+  const std::string uuid_;
+};
+
+void FakeHypervisor::Fail(const std::string& call, Status status, int after) {
+  std::lock_guard lock(mu_);
+  failures_[call] = {std::move(status), after};
+}
+
+void FakeHypervisor::Heal(const std::string& call) {
+  std::lock_guard lock(mu_);
+  failures_.erase(call);
+}
+
+void FakeHypervisor::set_guests_honour_acpi(bool honour) {
+  std::lock_guard lock(mu_);
+  honour_acpi_ = honour;
+}
+
+void FakeHypervisor::set_domain_type(compute::DomainType type) {
+  std::lock_guard lock(mu_);
+  domain_type_ = type;
+}
+
+std::optional<FakeHypervisor::Record> FakeHypervisor::Find(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  for (const auto& [uuid, record] : domains_) {
+    if (record.name == name) return record;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> FakeHypervisor::DomainNames() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> names;
+  for (const auto& [uuid, record] : domains_) names.push_back(record.name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::vector<std::string> FakeHypervisor::Calls() const {
+  std::lock_guard lock(mu_);
+  return calls_;
+}
+
+void FakeHypervisor::ClearCalls() {
+  std::lock_guard lock(mu_);
+  calls_.clear();
+}
+
+Status FakeHypervisor::Enter(const std::string& call, const std::string& subject) {
+  calls_.push_back(subject.empty() ? call : fmt::format("{} {}", call, subject));
+  const auto it = failures_.find(call);
+  if (it == failures_.end()) return absl::OkStatus();
+  if (it->second.after > 0) {
+    --it->second.after;
+    return absl::OkStatus();
+  }
+  return it->second.status;
+}
+
+StatusOr<FakeHypervisor::Record*> FakeHypervisor::Live(const std::string& uuid) {
+  const auto it = domains_.find(uuid);
+  if (it == domains_.end()) {
+    return absl::NotFoundError(fmt::format("Domain not found: no domain with UUID {}", uuid));
+  }
+  return &it->second;
+}
+
+void FakeHypervisor::Stop(Record& record) {
+  record.state = DomainState::kShutOff;
+  record.live_devices.clear();
+  record.live_metadata.clear();
+  if (!record.persistent) domains_.erase(record.uuid);
+}
+
+std::unique_ptr<HypervisorDomain> FakeHypervisor::Handle(const Record& record) {
+  return std::make_unique<Domain>(*this, record.name, record.uuid);
+}
+
+StatusOr<std::unique_ptr<HypervisorDomain>> FakeHypervisor::LookupDomain(const std::string& name) {
+  std::lock_guard lock(mu_);
+  HVAGENT_RETURN_IF_ERROR(Enter("LookupDomain", name));
+  for (const auto& [uuid, record] : domains_) {
+    if (record.name == name) return Handle(record);
+  }
+  return absl::NotFoundError(fmt::format("Domain not found: no domain with name '{}'", name));
+}
+
+StatusOr<std::unique_ptr<HypervisorDomain>> FakeHypervisor::DefineDomain(std::string_view xml) {
+  pugi::xml_document doc;
+  const bool parsed = doc.load_buffer(xml.data(), xml.size());
+  const std::string name = doc.child("domain").child("name").text().as_string();
+  std::string uuid = doc.child("domain").child("uuid").text().as_string();
+  std::lock_guard lock(mu_);
+  HVAGENT_RETURN_IF_ERROR(Enter("DefineDomain", name));
+  if (!parsed || name.empty()) {
+    return absl::InvalidArgumentError("XML error: a domain needs a <name>");
+  }
+  if (uuid.empty()) uuid = NewUuid();
+  for (const auto& [other_uuid, other] : domains_) {
+    if (other.name == name && other_uuid != uuid) {
+      return absl::AlreadyExistsError(fmt::format(
+          "operation failed: domain '{}' already exists with uuid {}", name, other_uuid));
+    }
+  }
+  auto [it, added] = domains_.try_emplace(uuid, Record{.name = name, .uuid = uuid});
+  Record& record = it->second;
+  if (!added && record.name != name) {
+    return absl::AlreadyExistsError(fmt::format(
+        "operation failed: domain '{}' already exists with uuid {}", record.name, uuid));
+  }
+  record.xml = std::string(xml);
+  record.persistent = true;
+  return Handle(record);
+}
+
+StatusOr<std::vector<std::unique_ptr<HypervisorDomain>>> FakeHypervisor::ListDomains() {
+  std::lock_guard lock(mu_);
+  HVAGENT_RETURN_IF_ERROR(Enter("ListDomains", ""));
+  std::vector<std::unique_ptr<HypervisorDomain>> domains;
+  for (const auto& [uuid, record] : domains_) domains.push_back(Handle(record));
+  return domains;
+}
+
+StatusOr<compute::DomainType> FakeHypervisor::GuestDomainType() {
+  std::lock_guard lock(mu_);
+  HVAGENT_RETURN_IF_ERROR(Enter("GuestDomainType", ""));
+  return domain_type_;
+}
+
+}  // namespace hvagent::testing

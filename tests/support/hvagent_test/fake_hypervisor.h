@@ -1,0 +1,82 @@
+// An in-memory compute::Hypervisor for unit tests: domains hold their XML,
+// state, live devices and live metadata, and move between states as libvirt's
+// do (define → shut off, start → running, destroy → shut off, undefine removes
+// a shut-off domain and leaves a running one transient until it stops…).
+// Any call can be made to fail, and every call is logged.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hvagent/compute/hypervisor.h"
+
+namespace hvagent::testing {
+
+class FakeHypervisor final : public compute::Hypervisor {
+ public:
+  // One domain as the fake keeps it.
+  struct Record {
+    std::string name;
+    std::string uuid;
+    std::string xml;  // the persistent definition, or the transient domain's own
+    compute::DomainState state = compute::DomainState::kShutOff;
+    bool persistent = true;
+    // The current run's NICs and disks, as libvirt tells devices apart:
+    // "interface <mac>" and "disk <target>". Those of the definition at start,
+    // then hot-plugged ones appended and unplugged ones removed.
+    std::vector<std::string> live_devices;
+    // The current run's metadata elements, by namespace.
+    std::map<std::string, std::string> live_metadata;
+  };
+
+  // Calls named `call` — a method of Hypervisor or HypervisorDomain
+  // ("DefineDomain", "Start", "AttachLiveDevice"…) — fail with `status`
+  // after `after` more of them succeed, until Heal.
+  void Fail(const std::string& call, Status status, int after = 0);
+  void Heal(const std::string& call);
+  // Whether guests power off on an ACPI shutdown request (they do by default).
+  void set_guests_honour_acpi(bool honour);
+  void set_domain_type(compute::DomainType type);
+
+  // The domain named `name` as it is now, if there is one.
+  std::optional<Record> Find(const std::string& name) const;
+  std::vector<std::string> DomainNames() const;
+  // Every call so far, as "<method> <domain name>" ("ListDomains" and
+  // "GuestDomainType" alone), failed ones included.
+  std::vector<std::string> Calls() const;
+  void ClearCalls();
+
+  StatusOr<std::unique_ptr<compute::HypervisorDomain>> LookupDomain(
+      const std::string& name) override;
+  StatusOr<std::unique_ptr<compute::HypervisorDomain>> DefineDomain(std::string_view xml) override;
+  StatusOr<std::vector<std::unique_ptr<compute::HypervisorDomain>>> ListDomains() override;
+  StatusOr<compute::DomainType> GuestDomainType() override;
+
+ private:
+  class Domain;
+  struct Injected {
+    Status status;
+    int after = 0;
+  };
+
+  // Logs the call and returns its injected failure, if one is due.
+  Status Enter(const std::string& call, const std::string& subject);
+  // The live record of `uuid`, or NOT_FOUND.
+  StatusOr<Record*> Live(const std::string& uuid);
+  // Ends the current run: shut off, and gone when transient.
+  void Stop(Record& record);
+  std::unique_ptr<compute::HypervisorDomain> Handle(const Record& record);
+
+  mutable std::mutex mu_;
+  std::map<std::string, Record> domains_;  // by UUID
+  std::map<std::string, Injected> failures_;
+  std::vector<std::string> calls_;
+  bool honour_acpi_ = true;
+  compute::DomainType domain_type_ = compute::DomainType::kQemu;
+};
+
+}  // namespace hvagent::testing

@@ -1,0 +1,693 @@
+// VmManager's own logic against a fake hypervisor, NIC backend and network
+// resolver: what each operation asks of them, in which order, what it
+// refuses, and that a failure anywhere leaves no half-applied change.
+#include "hvagent/compute/vm_manager.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "hvagent/compute/device_names.h"
+#include "hvagent/compute/domain_xml.h"
+#include "hvagent/compute/runtime_metadata.h"
+#include "hvagent_test/fake_hypervisor.h"
+
+namespace hvagent::compute {
+namespace {
+
+using ::hvagent::testing::FakeHypervisor;
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::UnorderedElementsAre;
+
+constexpr uint64_t kMiB = uint64_t{1} << 20;
+constexpr uint64_t kGiB = uint64_t{1} << 30;
+constexpr char kMac1[] = "52:54:00:00:00:01";
+constexpr char kMac2[] = "52:54:00:00:00:02";
+
+// The host side of NICs, in memory: which taps are plugged, on which VLAN,
+// for which VM. Any method can be made to fail.
+class FakeNics final : public NicBackend {
+ public:
+  struct Plugged {
+    std::string vm_uuid;
+    NicConfig nic;
+  };
+
+  // `clock` tells when each Attach happened (the hypervisor's call count).
+  explicit FakeNics(std::function<size_t()> clock) : clock_(std::move(clock)) {}
+
+  Status Attach(const std::string& vm_uuid, const NicConfig& nic) override {
+    calls.push_back("Attach " + nic.mac);
+    attached_at.push_back(clock_());
+    if (auto it = failures.find("Attach"); it != failures.end()) return it->second;
+    plugged[nic.tap] = {vm_uuid, nic};
+    return absl::OkStatus();
+  }
+  Status ApplyQos(const NicConfig& nic) override {
+    calls.push_back("ApplyQos " + nic.mac);
+    if (auto it = failures.find("ApplyQos"); it != failures.end()) return it->second;
+    if (auto it = plugged.find(nic.tap); it != plugged.end()) it->second.nic.qos = nic.qos;
+    return absl::OkStatus();
+  }
+  Status Detach(const NicConfig& nic) override {
+    calls.push_back("Detach " + nic.mac);
+    if (auto it = failures.find("Detach"); it != failures.end()) return it->second;
+    plugged.erase(nic.tap);
+    return absl::OkStatus();
+  }
+  StatusOr<std::multimap<std::string, NicConfig>> ListAttached() override {
+    calls.emplace_back("ListAttached");
+    if (auto it = failures.find("ListAttached"); it != failures.end()) return it->second;
+    std::multimap<std::string, NicConfig> all;
+    for (const auto& [tap, p] : plugged) all.emplace(p.vm_uuid, p.nic);
+    return all;
+  }
+
+  std::vector<std::string> Taps() const {
+    std::vector<std::string> taps;
+    for (const auto& [tap, p] : plugged) taps.push_back(tap);
+    return taps;
+  }
+
+  std::map<std::string, Plugged> plugged;  // by tap
+  std::map<std::string, Status> failures;  // by method
+  std::vector<std::string> calls;
+  std::vector<size_t> attached_at;
+
+ private:
+  std::function<size_t()> clock_;
+};
+
+class FakeNetworks final : public NetworkResolver {
+ public:
+  StatusOr<ResolvedNetwork> Resolve(const std::string& network) override {
+    const auto it = networks.find(network);
+    if (it == networks.end()) {
+      return absl::NotFoundError(fmt::format("network '{}' does not exist", network));
+    }
+    return it->second;
+  }
+
+  std::map<std::string, ResolvedNetwork> networks = {
+      {"vlan.10", {.bridge = "br0", .vlan_id = 10}},
+      {"vlan.20", {.bridge = "br0", .vlan_id = 20}},
+      {"elsewhere", {.bridge = "br1", .vlan_id = 30}},
+  };
+};
+
+// A domain hvagent did not create: no hvagent metadata.
+constexpr char kForeignXml[] = R"(<domain type='kvm'>
+  <name>foreign</name>
+  <uuid>3d7f9a10-51c2-4b8e-9f0a-2c4e6a8b0d1f</uuid>
+  <memory unit='KiB'>2097152</memory>
+  <vcpu placement='static'>2</vcpu>
+  <os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type><boot dev='hd'/></os>
+</domain>)";
+
+class VmManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string dir = ::testing::TempDir() + "vm_manager_test.XXXXXX";
+    ASSERT_NE(mkdtemp(dir.data()), nullptr);
+    state_dir_ = dir;
+    vms_ = std::make_unique<VmManager>(VmManager::Options{.state_dir = state_dir_,
+                                                          .limits = {.max_vcpus = 8,
+                                                                     .max_memory_bytes = 64 * kGiB,
+                                                                     .max_disk_bytes = 1024 * kGiB,
+                                                                     .max_nics = 4,
+                                                                     .max_disks = 4}},
+                                       hypervisor_, nics_, networks_);
+  }
+  void TearDown() override { std::filesystem::remove_all(state_dir_); }
+
+  static VmConfig Spec(const std::string& name) {
+    VmConfig config;
+    config.name = name;
+    config.memory_bytes = 256 * kMiB;
+    config.nics.push_back({.mac = kMac1, .network = "vlan.10"});
+    return config;
+  }
+
+  // A created VM, running when `running`.
+  VmStatus Made(const std::string& name, bool running, VmConfig config) {
+    config.name = name;
+    auto created = vms_->Create(std::move(config));
+    EXPECT_TRUE(created.ok()) << created.status();
+    if (running) {
+      EXPECT_TRUE(vms_->PowerOn(name).ok());
+    }
+    return *created;
+  }
+  VmStatus Made(const std::string& name, bool running) { return Made(name, running, Spec(name)); }
+  // A created VM with a second NIC (kMac2, on vlan.20).
+  VmStatus MadeWithTwoNics(const std::string& name, bool running) {
+    VmConfig spec = Spec(name);
+    spec.nics.push_back({.mac = kMac2, .network = "vlan.20"});
+    return Made(name, running, spec);
+  }
+
+  // The VM's definition as the hypervisor keeps it.
+  VmConfig Defined(const std::string& name) {
+    const auto record = hypervisor_.Find(name);
+    EXPECT_TRUE(record.has_value()) << name;
+    if (!record) return {};
+    auto config = ParseDomainXml(record->xml);
+    EXPECT_TRUE(config.ok()) << config.status();
+    return config.ok() ? *config : VmConfig{};
+  }
+
+  DomainState StateOf(const std::string& name) {
+    const auto record = hypervisor_.Find(name);
+    return record ? record->state : DomainState::kNoState;
+  }
+
+  // The hypervisor calls since the last ClearCalls that change something.
+  std::vector<std::string> Changes() {
+    static const std::vector<std::string> kReads = {
+        "LookupDomain", "ListDomains",   "GuestDomainType", "Uuid",
+        "State",        "PersistentXml", "Usage",           "LiveMetadata"};
+    std::vector<std::string> changes;
+    for (const std::string& call : hypervisor_.Calls()) {
+      const std::string method = call.substr(0, call.find(' '));
+      if (std::find(kReads.begin(), kReads.end(), method) == kReads.end()) {
+        changes.push_back(call);
+      }
+    }
+    return changes;
+  }
+
+  std::vector<std::string> Images() {
+    std::vector<std::string> files;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(state_dir_ + "/disks", ec)) {
+      if (entry.is_regular_file()) files.push_back(entry.path().filename());
+    }
+    return files;
+  }
+
+  std::string state_dir_;
+  FakeHypervisor hypervisor_;
+  FakeNics nics_{[this] { return hypervisor_.Calls().size(); }};
+  FakeNetworks networks_;
+  std::unique_ptr<VmManager> vms_;
+};
+
+TEST_F(VmManagerTest, CreateDefinesAShutOffDomainAndPlugsNothingUntilPowerOn) {
+  hypervisor_.set_domain_type(DomainType::kKvm);
+  auto created = vms_->Create(Spec("vm1"));
+  ASSERT_TRUE(created.ok()) << created.status();
+
+  EXPECT_EQ(created->state, DomainState::kShutOff);
+  EXPECT_THAT(Changes(), ElementsAre("DefineDomain vm1"));
+  const auto record = hypervisor_.Find("vm1");
+  ASSERT_TRUE(record.has_value());
+  EXPECT_TRUE(record->persistent);
+  EXPECT_EQ(record->state, DomainState::kShutOff);
+  // Completed from the hypervisor and the network, and kept in the definition.
+  const VmConfig defined = Defined("vm1");
+  EXPECT_EQ(defined, created->config);
+  EXPECT_EQ(defined.uuid, record->uuid);
+  EXPECT_EQ(defined.domain_type, DomainType::kKvm);
+  EXPECT_EQ(defined.generation, 1);
+  EXPECT_FALSE(defined.external);
+  ASSERT_EQ(defined.nics.size(), 1U);
+  EXPECT_EQ(defined.nics[0].tap, TapNameFor(defined.uuid, kMac1));
+  EXPECT_EQ(defined.nics[0].bridge, "br0");
+  EXPECT_EQ(defined.nics[0].vlan_id, 10U);
+  EXPECT_THAT(nics_.calls, IsEmpty());
+
+  ASSERT_TRUE(vms_->PowerOn("vm1").ok());
+  EXPECT_THAT(nics_.Taps(), ElementsAre(defined.nics[0].tap));
+}
+
+TEST_F(VmManagerTest, RefusedCreateLeavesNoDomainNoNicAndNoImage) {
+  VmConfig spec = Spec("vm1");
+  spec.disks.push_back({.agent_created = true, .size_bytes = kMiB});
+
+  // The hypervisor refuses the definition: the image made for it goes too.
+  hypervisor_.Fail("DefineDomain", absl::InvalidArgumentError("XML error"));
+  auto refused = vms_->Create(spec);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(hypervisor_.DomainNames(), IsEmpty());
+  EXPECT_THAT(Images(), IsEmpty());
+  EXPECT_THAT(nics_.calls, IsEmpty());
+  hypervisor_.Heal("DefineDomain");
+
+  // The name cannot be checked (libvirtd is gone): no image is even made.
+  hypervisor_.Fail("LookupDomain", absl::UnavailableError("libvirtd is down"));
+  hypervisor_.ClearCalls();
+  refused = vms_->Create(spec);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(Changes(), IsEmpty());
+  EXPECT_THAT(Images(), IsEmpty());
+  hypervisor_.Heal("LookupDomain");
+
+  // No domain type can be had (compute.domain_type kvm on a host without).
+  hypervisor_.Fail("GuestDomainType", absl::FailedPreconditionError("no KVM"));
+  refused = vms_->Create(spec);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  hypervisor_.Heal("GuestDomainType");
+
+  // An unknown network, and a name in use.
+  VmConfig lost = spec;
+  lost.nics[0].network = "nowhere";
+  EXPECT_EQ(vms_->Create(lost).status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(hypervisor_.DefineDomain(kForeignXml).ok());
+  VmConfig taken = spec;
+  taken.name = "foreign";
+  hypervisor_.ClearCalls();
+  EXPECT_EQ(vms_->Create(taken).status().code(), absl::StatusCode::kAlreadyExists);
+
+  EXPECT_THAT(Changes(), IsEmpty());
+  EXPECT_THAT(hypervisor_.DomainNames(), ElementsAre("foreign"));
+  EXPECT_THAT(Images(), IsEmpty());
+  EXPECT_THAT(nics_.calls, IsEmpty());
+}
+
+TEST_F(VmManagerTest, DeleteOfARunningVmNeedsForceThenDestroysBeforeUndefining) {
+  VmConfig spec = Spec("vm1");
+  spec.disks.push_back({.agent_created = true, .size_bytes = kMiB});
+  Made("vm1", /*running=*/true, spec);
+  ASSERT_EQ(Images().size(), 1U);
+  hypervisor_.ClearCalls();
+
+  const Status refused = vms_->Delete("vm1", /*force=*/false, /*keep_disks=*/false);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_THAT(Changes(), IsEmpty());
+  EXPECT_EQ(StateOf("vm1"), DomainState::kRunning);
+  EXPECT_EQ(nics_.plugged.size(), 1U);
+  EXPECT_EQ(Images().size(), 1U);
+
+  ASSERT_TRUE(vms_->Delete("vm1", /*force=*/true, /*keep_disks=*/false).ok());
+  EXPECT_THAT(Changes(), ElementsAre("Destroy vm1", "Undefine vm1"));
+  EXPECT_THAT(hypervisor_.DomainNames(), IsEmpty());
+  EXPECT_THAT(nics_.plugged, IsEmpty());
+  EXPECT_THAT(Images(), IsEmpty());
+}
+
+TEST_F(VmManagerTest, DeleteThatCannotUndefineLeavesTheNicsAndImages) {
+  VmConfig spec = Spec("vm1");
+  spec.disks.push_back({.agent_created = true, .size_bytes = kMiB});
+  Made("vm1", /*running=*/true, spec);
+  hypervisor_.Fail("Undefine", absl::InternalError("cannot undefine"));
+
+  EXPECT_EQ(vms_->Delete("vm1", /*force=*/true, /*keep_disks=*/false).code(),
+            absl::StatusCode::kInternal);
+  // The domain still names them: its NICs and image stay.
+  EXPECT_THAT(hypervisor_.DomainNames(), ElementsAre("vm1"));
+  EXPECT_EQ(nics_.plugged.size(), 1U);
+  EXPECT_THAT(nics_.calls, Not(Contains("Detach " + std::string(kMac1))));
+  EXPECT_EQ(Images().size(), 1U);
+}
+
+TEST_F(VmManagerTest, DeleteKeepsImagesUnderKeptWhenAsked) {
+  VmConfig spec = Spec("vm1");
+  spec.disks.push_back({.agent_created = true, .size_bytes = kMiB});
+  const VmStatus vm = Made("vm1", /*running=*/false, spec);
+
+  ASSERT_TRUE(vms_->Delete("vm1", /*force=*/false, /*keep_disks=*/true).ok());
+  EXPECT_THAT(Images(), IsEmpty());
+  const std::filesystem::path image(vm.config.disks[0].path);
+  EXPECT_TRUE(std::filesystem::exists(state_dir_ + "/disks/kept/" + image.filename().string()));
+}
+
+TEST_F(VmManagerTest, PowerOnPlugsTheNicsBeforeStartingAndNotesTheStartTime) {
+  MadeWithTwoNics("vm1", /*running=*/false);
+  hypervisor_.ClearCalls();
+
+  auto on = vms_->PowerOn("vm1");
+  ASSERT_TRUE(on.ok()) << on.status();
+  EXPECT_EQ(on->state, DomainState::kRunning);
+  EXPECT_TRUE(on->started_unix_ms.has_value());
+  const std::vector<std::string> calls = hypervisor_.Calls();
+  const size_t start = std::find(calls.begin(), calls.end(), "Start vm1") - calls.begin();
+  ASSERT_LT(start, calls.size());
+  ASSERT_EQ(nics_.attached_at.size(), 2U);
+  for (const size_t at : nics_.attached_at) EXPECT_LE(at, start);
+  const auto record = hypervisor_.Find("vm1");
+  EXPECT_TRUE(record->live_metadata.contains(std::string(kRuntimeNamespace)));
+
+  // Powering on a running VM is done already: nothing starts again.
+  hypervisor_.ClearCalls();
+  ASSERT_TRUE(vms_->PowerOn("vm1").ok());
+  EXPECT_THAT(Changes(), IsEmpty());
+}
+
+TEST_F(VmManagerTest, PowerOnRunsOnWhenTheStartTimeCannotBeNoted) {
+  Made("vm1", /*running=*/false);
+  hypervisor_.Fail("SetLiveMetadata", absl::InternalError("no metadata"));
+  auto on = vms_->PowerOn("vm1");
+  ASSERT_TRUE(on.ok()) << on.status();
+  EXPECT_EQ(on->state, DomainState::kRunning);
+  EXPECT_FALSE(on->started_unix_ms.has_value());
+}
+
+TEST_F(VmManagerTest, PowerOperationsActOnlyInTheStatesTheyAllow) {
+  Made("vm1", /*running=*/false);
+  hypervisor_.ClearCalls();
+  // Off: nothing to pause, reboot, reset or resume; powering off is done.
+  EXPECT_EQ(vms_->Pause("vm1").status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(vms_->Reboot("vm1").status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(vms_->Reset("vm1").status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(vms_->Resume("vm1").status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(vms_->PowerOff("vm1").ok());
+  EXPECT_TRUE(vms_->Shutdown("vm1", std::chrono::seconds(0), false).ok());
+  EXPECT_THAT(Changes(), IsEmpty());
+
+  ASSERT_TRUE(vms_->PowerOn("vm1").ok());
+  hypervisor_.ClearCalls();
+  // Running: resume is done already; reboot acts.
+  EXPECT_EQ(vms_->Resume("vm1")->state, DomainState::kRunning);
+  EXPECT_EQ(vms_->Reboot("vm1")->state, DomainState::kRunning);
+  EXPECT_EQ(vms_->Pause("vm1")->state, DomainState::kPaused);
+  EXPECT_THAT(Changes(), ElementsAre("Reboot vm1", "Suspend vm1"));
+
+  hypervisor_.ClearCalls();
+  // Paused: pause is done already, reboot and power-on are refused, reset and
+  // resume act.
+  EXPECT_EQ(vms_->Pause("vm1")->state, DomainState::kPaused);
+  EXPECT_EQ(vms_->Reboot("vm1").status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(vms_->PowerOn("vm1").status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(vms_->Reset("vm1")->state, DomainState::kPaused);
+  EXPECT_EQ(vms_->Resume("vm1")->state, DomainState::kRunning);
+  EXPECT_EQ(vms_->PowerOff("vm1")->state, DomainState::kShutOff);
+  EXPECT_THAT(Changes(), ElementsAre("Reset vm1", "Resume vm1", "Destroy vm1"));
+}
+
+TEST_F(VmManagerTest, ShutdownWaitsForTheGuestThenPowersOffOnlyWhenAsked) {
+  Made("vm1", /*running=*/true);
+  auto down = vms_->Shutdown("vm1", std::chrono::seconds(1), /*power_off_on_timeout=*/false);
+  ASSERT_TRUE(down.ok()) << down.status();
+  EXPECT_EQ(down->state, DomainState::kShutOff);
+
+  ASSERT_TRUE(vms_->PowerOn("vm1").ok());
+  hypervisor_.set_guests_honour_acpi(false);
+  hypervisor_.ClearCalls();
+  down = vms_->Shutdown("vm1", std::chrono::seconds(0), /*power_off_on_timeout=*/false);
+  EXPECT_EQ(down.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(StateOf("vm1"), DomainState::kRunning);
+  EXPECT_THAT(Changes(), ElementsAre("Shutdown vm1"));
+
+  hypervisor_.ClearCalls();
+  down = vms_->Shutdown("vm1", std::chrono::seconds(0), /*power_off_on_timeout=*/true);
+  ASSERT_TRUE(down.ok()) << down.status();
+  EXPECT_EQ(down->state, DomainState::kShutOff);
+  EXPECT_THAT(Changes(), ElementsAre("Shutdown vm1", "Destroy vm1"));
+}
+
+TEST_F(VmManagerTest, NicAddedToARunningVmIsPluggedThenHotPluggedAndDefined) {
+  const VmStatus vm = Made("vm1", /*running=*/true);
+  hypervisor_.ClearCalls();
+  nics_.calls.clear();
+
+  auto added = vms_->AddNic("vm1", {.mac = kMac2, .network = "vlan.20"});
+  ASSERT_TRUE(added.ok()) << added.status();
+  EXPECT_THAT(Changes(), ElementsAre("AttachLiveDevice vm1", "DefineDomain vm1"));
+  EXPECT_THAT(nics_.calls, ElementsAre("Attach " + std::string(kMac2)));
+  const std::string tap = TapNameFor(vm.config.uuid, kMac2);
+  ASSERT_TRUE(nics_.plugged.contains(tap));
+  EXPECT_EQ(nics_.plugged[tap].nic.vlan_id, 20U);
+  EXPECT_THAT(hypervisor_.Find("vm1")->live_devices,
+              ElementsAre("interface " + std::string(kMac1), "interface " + std::string(kMac2)));
+  const VmConfig defined = Defined("vm1");
+  ASSERT_EQ(defined.nics.size(), 2U);
+  EXPECT_EQ(defined.nics[1].mac, kMac2);
+  EXPECT_EQ(defined.nics[1].tap, tap);
+  EXPECT_EQ(defined.generation, 2);
+  EXPECT_EQ(added->config, defined);
+}
+
+TEST_F(VmManagerTest, NicAddedToAStoppedVmIsOnlyDefined) {
+  Made("vm1", /*running=*/false);
+  hypervisor_.ClearCalls();
+  ASSERT_TRUE(vms_->AddNic("vm1", {.mac = kMac2, .network = "vlan.20"}).ok());
+  EXPECT_THAT(Changes(), ElementsAre("DefineDomain vm1"));
+  EXPECT_THAT(nics_.calls, IsEmpty());
+  EXPECT_EQ(Defined("vm1").nics.size(), 2U);
+}
+
+TEST_F(VmManagerTest, NicAddThatFailsMidwayUndoesWhatItDid) {
+  Made("vm1", /*running=*/true);
+  const VmConfig before = Defined("vm1");
+  const std::vector<std::string> taps_before = nics_.Taps();
+
+  // The hot-plug fails: the new port goes again.
+  hypervisor_.Fail("AttachLiveDevice", absl::InternalError("QEMU said no"));
+  EXPECT_EQ(vms_->AddNic("vm1", {.mac = kMac2, .network = "vlan.20"}).status().code(),
+            absl::StatusCode::kInternal);
+  EXPECT_THAT(nics_.calls, Contains("Attach " + std::string(kMac2)));
+  EXPECT_EQ(nics_.Taps(), taps_before);
+  EXPECT_EQ(Defined("vm1"), before);
+  hypervisor_.Heal("AttachLiveDevice");
+
+  // The definition fails: the device is unplugged and the port goes.
+  hypervisor_.Fail("DefineDomain", absl::InternalError("disk full"));
+  EXPECT_EQ(vms_->AddNic("vm1", {.mac = kMac2, .network = "vlan.20"}).status().code(),
+            absl::StatusCode::kInternal);
+  EXPECT_THAT(hypervisor_.Calls(), Contains("DetachLiveDevice vm1"));
+  EXPECT_THAT(hypervisor_.Find("vm1")->live_devices,
+              ElementsAre("interface " + std::string(kMac1)));
+  EXPECT_EQ(nics_.Taps(), taps_before);
+  EXPECT_EQ(Defined("vm1"), before);
+}
+
+TEST_F(VmManagerTest, NicRemovedFromARunningVmIsUnpluggedThenDefinedThenItsPortGoes) {
+  const VmStatus vm = MadeWithTwoNics("vm1", /*running=*/true);
+  hypervisor_.ClearCalls();
+
+  auto removed = vms_->RemoveNic("vm1", kMac2);
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_THAT(Changes(), ElementsAre("DetachLiveDevice vm1", "DefineDomain vm1"));
+  EXPECT_THAT(hypervisor_.Find("vm1")->live_devices,
+              ElementsAre("interface " + std::string(kMac1)));
+  EXPECT_THAT(nics_.Taps(), ElementsAre(TapNameFor(vm.config.uuid, kMac1)));
+  const VmConfig defined = Defined("vm1");
+  ASSERT_EQ(defined.nics.size(), 1U);
+  EXPECT_EQ(defined.nics[0].mac, kMac1);
+  EXPECT_EQ(defined.generation, 2);
+
+  EXPECT_EQ(vms_->RemoveNic("vm1", kMac2).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(VmManagerTest, NicRemovalTheGuestRefusesChangesNothing) {
+  MadeWithTwoNics("vm1", /*running=*/true);
+  const VmConfig before = Defined("vm1");
+  hypervisor_.Fail("DetachLiveDevice", absl::DeadlineExceededError("guest did not let go"));
+
+  EXPECT_EQ(vms_->RemoveNic("vm1", kMac2).status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(Defined("vm1"), before);
+  EXPECT_EQ(nics_.plugged.size(), 2U);
+  EXPECT_THAT(nics_.calls, Not(Contains("Detach " + std::string(kMac2))));
+}
+
+TEST_F(VmManagerTest, NicRemovalThatCannotBeDefinedPlugsTheDeviceBackIn) {
+  MadeWithTwoNics("vm1", /*running=*/true);
+  const VmConfig before = Defined("vm1");
+  hypervisor_.Fail("DefineDomain", absl::InternalError("disk full"));
+
+  EXPECT_EQ(vms_->RemoveNic("vm1", kMac2).status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(hypervisor_.Calls(), Contains("DetachLiveDevice vm1"));
+  EXPECT_THAT(
+      hypervisor_.Find("vm1")->live_devices,
+      UnorderedElementsAre("interface " + std::string(kMac1), "interface " + std::string(kMac2)));
+  EXPECT_EQ(nics_.plugged.size(), 2U);
+  EXPECT_EQ(Defined("vm1"), before);
+}
+
+TEST_F(VmManagerTest, DiskRemovalThatCannotBeDefinedKeepsDeviceAndImage) {
+  Made("vm1", /*running=*/true);
+  ASSERT_TRUE(vms_->AddDisk("vm1", {.agent_created = true, .size_bytes = kMiB}).ok());
+  const VmConfig before = Defined("vm1");
+  hypervisor_.Fail("DefineDomain", absl::InternalError("disk full"));
+
+  EXPECT_EQ(vms_->RemoveDisk("vm1", "sda", /*keep_volume=*/false).status().code(),
+            absl::StatusCode::kInternal);
+  EXPECT_THAT(hypervisor_.Find("vm1")->live_devices, Contains("disk sda"));
+  EXPECT_EQ(Images().size(), 1U);
+  EXPECT_EQ(Defined("vm1"), before);
+}
+
+TEST_F(VmManagerTest, NicUpdateOnARunningVmRestoresThePortWhenTheDefinitionFails) {
+  const VmStatus vm = Made("vm1", /*running=*/true);
+  const std::string tap = TapNameFor(vm.config.uuid, kMac1);
+  const VmConfig before = Defined("vm1");
+  hypervisor_.Fail("DefineDomain", absl::InternalError("disk full"));
+
+  EXPECT_EQ(vms_->UpdateNic("vm1", kMac1, {.network = "vlan.20"}).status().code(),
+            absl::StatusCode::kInternal);
+  EXPECT_EQ(nics_.plugged[tap].nic.network, "vlan.10");
+  EXPECT_EQ(nics_.plugged[tap].nic.vlan_id, 10U);
+  EXPECT_EQ(Defined("vm1"), before);
+  hypervisor_.Heal("DefineDomain");
+
+  // Without the failure the port moves in place (never unplugged).
+  nics_.calls.clear();
+  hypervisor_.ClearCalls();
+  ASSERT_TRUE(vms_->UpdateNic("vm1", kMac1, {.network = "vlan.20"}).ok());
+  EXPECT_EQ(nics_.plugged[tap].nic.vlan_id, 20U);
+  EXPECT_THAT(nics_.calls, ElementsAre("Attach " + std::string(kMac1)));
+  EXPECT_THAT(Changes(), ElementsAre("DefineDomain vm1"));
+  EXPECT_EQ(Defined("vm1").nics[0].network, "vlan.20");
+  // Another bridge's network is refused.
+  EXPECT_EQ(vms_->UpdateNic("vm1", kMac1, {.network = "elsewhere"}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(VmManagerTest, DiskAddThatFailsMidwayLeavesNoDeviceAndNoImage) {
+  Made("vm1", /*running=*/true);
+  const VmConfig before = Defined("vm1");
+  hypervisor_.Fail("DefineDomain", absl::InternalError("disk full"));
+
+  EXPECT_EQ(vms_->AddDisk("vm1", {.agent_created = true, .size_bytes = kMiB}).status().code(),
+            absl::StatusCode::kInternal);
+  EXPECT_THAT(hypervisor_.Calls(), Contains("AttachLiveDevice vm1"));
+  EXPECT_THAT(hypervisor_.Find("vm1")->live_devices, Not(Contains("disk sda")));
+  EXPECT_THAT(Images(), IsEmpty());
+  EXPECT_EQ(Defined("vm1"), before);
+  hypervisor_.Heal("DefineDomain");
+
+  auto added = vms_->AddDisk("vm1", {.agent_created = true, .size_bytes = kMiB});
+  ASSERT_TRUE(added.ok()) << added.status();
+  EXPECT_THAT(hypervisor_.Find("vm1")->live_devices, Contains("disk sda"));
+  EXPECT_EQ(Images().size(), 1U);
+  ASSERT_EQ(Defined("vm1").disks.size(), 1U);
+
+  ASSERT_TRUE(vms_->RemoveDisk("vm1", "sda", /*keep_volume=*/false).ok());
+  EXPECT_THAT(hypervisor_.Find("vm1")->live_devices, Not(Contains("disk sda")));
+  EXPECT_THAT(Images(), IsEmpty());
+  EXPECT_THAT(Defined("vm1").disks, IsEmpty());
+}
+
+TEST_F(VmManagerTest, UpdateResizesOnlyAStoppedVm) {
+  Made("vm1", /*running=*/true);
+  hypervisor_.ClearCalls();
+  EXPECT_EQ(vms_->Update("vm1", {.vcpus = 2}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(vms_->Update("vm1", {.labels = std::map<std::string, std::string>{{"a", "b"}},
+                                 .expected_generation = 7})
+                .status()
+                .code(),
+            absl::StatusCode::kAborted);
+  EXPECT_THAT(Changes(), IsEmpty());
+
+  // Labels change while it runs.
+  ASSERT_TRUE(vms_->Update("vm1", {.labels = std::map<std::string, std::string>{{"a", "b"}}}).ok());
+  EXPECT_EQ(Defined("vm1").labels.at("a"), "b");
+  ASSERT_TRUE(vms_->PowerOff("vm1").ok());
+  auto resized = vms_->Update("vm1", {.vcpus = 2, .expected_generation = 2});
+  ASSERT_TRUE(resized.ok()) << resized.status();
+  EXPECT_EQ(Defined("vm1").vcpus, 2U);
+  EXPECT_EQ(Defined("vm1").generation, 3);
+}
+
+TEST_F(VmManagerTest, RemoveLeftoversRemovesNothingWhenTheDomainsCannotBeRead) {
+  const VmStatus alive = Made("vm1", /*running=*/true);
+  // What a VM that no longer exists left: a port and an image.
+  const std::string gone_uuid = "0b0e6a4e-1f53-4c1e-9a53-5a1f0c3e2d10";
+  const NicConfig leftover{.mac = kMac2, .network = "vlan.10", .tap = TapNameFor(gone_uuid, kMac2)};
+  nics_.plugged[leftover.tap] = {gone_uuid, leftover};
+  std::filesystem::create_directories(state_dir_ + "/disks");
+  const std::string image = gone_uuid + "-sda.raw";
+  std::ofstream(state_dir_ + "/disks/" + image) << "data";
+
+  for (const char* call : {"ListDomains", "Uuid"}) {
+    hypervisor_.Fail(call, absl::UnavailableError("libvirtd is down"));
+    EXPECT_EQ(vms_->RemoveLeftovers().status().code(), absl::StatusCode::kUnavailable) << call;
+    EXPECT_EQ(nics_.plugged.size(), 2U) << call;
+    EXPECT_THAT(Images(), ElementsAre(image)) << call;
+    hypervisor_.Heal(call);
+  }
+
+  auto removed = vms_->RemoveLeftovers();
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_THAT(*removed, UnorderedElementsAre(leftover.tap, state_dir_ + "/disks/" + image));
+  EXPECT_THAT(nics_.Taps(), ElementsAre(alive.config.nics[0].tap));
+  EXPECT_THAT(Images(), IsEmpty());
+}
+
+TEST_F(VmManagerTest, ExternalDomainsAreListedButNeverChanged) {
+  Made("vm1", /*running=*/false);
+  auto foreign = hypervisor_.DefineDomain(kForeignXml);
+  ASSERT_TRUE(foreign.ok());
+  ASSERT_TRUE((*foreign)->Start().ok());
+
+  auto owned = vms_->List(/*include_external=*/false);
+  ASSERT_TRUE(owned.ok()) << owned.status();
+  ASSERT_EQ(owned->size(), 1U);
+  EXPECT_EQ((*owned)[0].config.name, "vm1");
+  auto all = vms_->List(/*include_external=*/true);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 2U);
+  EXPECT_EQ((*all)[0].config.name, "foreign");
+  EXPECT_TRUE((*all)[0].config.external);
+  EXPECT_EQ((*all)[0].state, DomainState::kRunning);
+  auto got = vms_->Get("foreign");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(got->config.external);
+
+  hypervisor_.ClearCalls();
+  const auto refused = absl::StatusCode::kFailedPrecondition;
+  EXPECT_EQ(vms_->PowerOff("foreign").status().code(), refused);
+  EXPECT_EQ(vms_->Pause("foreign").status().code(), refused);
+  EXPECT_EQ(vms_->Reboot("foreign").status().code(), refused);
+  EXPECT_EQ(vms_->Shutdown("foreign", std::chrono::seconds(0), true).status().code(), refused);
+  EXPECT_EQ(vms_->Delete("foreign", /*force=*/true, /*keep_disks=*/false).code(), refused);
+  EXPECT_EQ(
+      vms_->Update("foreign", {.labels = std::map<std::string, std::string>{}}).status().code(),
+      refused);
+  EXPECT_EQ(vms_->AddNic("foreign", {.network = "vlan.10"}).status().code(), refused);
+  EXPECT_EQ(vms_->AddDisk("foreign", {.agent_created = true, .size_bytes = kMiB}).status().code(),
+            refused);
+  EXPECT_TRUE(vms_->ReconcileVm("foreign").code() == refused);
+  EXPECT_THAT(Changes(), IsEmpty());
+  EXPECT_THAT(nics_.calls, IsEmpty());
+  EXPECT_EQ(StateOf("foreign"), DomainState::kRunning);
+  // Nor does the agent think it runs one of its own VMs.
+  EXPECT_THAT(*vms_->RunningVmNames(), IsEmpty());
+}
+
+TEST_F(VmManagerTest, ReconcilePlugsTheNicsOfARunningVmOnly) {
+  const VmStatus vm = Made("vm1", /*running=*/true);
+  nics_.plugged.clear();  // the port went while the agent was away
+  ASSERT_TRUE(vms_->ReconcileVm("vm1").ok());
+  EXPECT_THAT(nics_.Taps(), ElementsAre(vm.config.nics[0].tap));
+
+  ASSERT_TRUE(vms_->PowerOff("vm1").ok());
+  nics_.plugged.clear();
+  nics_.calls.clear();
+  ASSERT_TRUE(vms_->ReconcileVm("vm1").ok());
+  EXPECT_THAT(nics_.calls, IsEmpty());
+}
+
+TEST_F(VmManagerTest, NetworkInUseIsNotChanged) {
+  Made("vm1", /*running=*/false);
+  bool changed = false;
+  const Status refused = vms_->ChangeIfUnused("vlan.10", "be deleted", [&] {
+    changed = true;
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(changed);
+  EXPECT_TRUE(vms_->ChangeIfUnused("vlan.20", "be deleted",
+                                   [&] {
+                                     changed = true;
+                                     return absl::OkStatus();
+                                   })
+                  .ok());
+  EXPECT_TRUE(changed);
+  EXPECT_EQ(vms_->NicCounts()->at("vlan.10"), 1U);
+}
+
+}  // namespace
+}  // namespace hvagent::compute
