@@ -324,10 +324,17 @@ TEST_F(VmDevicesTest, RestartRemovesOnlyProvableLeftovers) {
   { std::ofstream(interrupted) << "partial"; }
 
   StartAgent();
-  EXPECT_TRUE(Eventually([&] { return PortColumn(lost_tap, "_uuid") == "(missing)"; },
-                         "the leftover port's removal", std::chrono::seconds(30)))
+  // One reconcile pass removes the port, then the tap, then the images: wait
+  // for all of it, not just its first step.
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return PortColumn(lost_tap, "_uuid") == "(missing)" &&
+               !bed_->Exec({"ip", "link", "show", lost_tap}).ok() &&
+               !std::filesystem::exists(lost.disks(0).path()) &&
+               !std::filesystem::exists(interrupted);
+      },
+      "the leftovers' removal (port, tap, images)", std::chrono::seconds(30)))
       << agent_->log();
-  EXPECT_FALSE(bed_->Exec({"ip", "link", "show", lost_tap}).ok()) << "the tap went too";
   // What is not provably a leftover stays, row for row.
   EXPECT_EQ(PortColumn(kept.nics(0).tap(), "_uuid"), kept_port);
   EXPECT_EQ(PortColumn("hvpeer", "_uuid"), peer_port);
