@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "hvagent/common/names.h"
 #include "hvagent/network/netlink.h"
 #include "owned_rows.h"
 
@@ -26,8 +27,8 @@ InternalPortSpec FromRow(const rows::OwnedPort& port) {
 }  // namespace
 
 Status ValidateInternalPortSpec(const InternalPortSpec& spec) {
-  Status status = rows::ValidateInterfaceName("name", spec.name);
-  status.Update(rows::ValidateInterfaceName("bridge", spec.bridge));
+  Status status = ValidateInterfaceName("name", spec.name);
+  status.Update(ValidateInterfaceName("bridge", spec.bridge));
   if (spec.vlan_id > 4094) {
     status.Update(absl::InvalidArgumentError(
         fmt::format("vlan_id: {} must be 0 (untagged) or 1–4094", spec.vlan_id)));
@@ -97,7 +98,7 @@ StatusOr<std::vector<InternalPortSpec>> InternalPortManager::List() {
 }
 
 Status InternalPortManager::Delete(const std::string& name) {
-  HVAGENT_RETURN_IF_ERROR(rows::ValidateInterfaceName("name", name));
+  HVAGENT_RETURN_IF_ERROR(ValidateInterfaceName("name", name));
   return rows::DeleteOwnedPort(ovsdb_, kInternalPortKind, name);
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "hvagent/common/names.h"
 #include "hvagent/ovsdb/datum.h"
 #include "owned_rows.h"
 
@@ -63,12 +64,12 @@ Status ValidateMirrorName(const std::string& name) {
 
 Status ValidateMirrorSpec(const MirrorSpec& spec) {
   Status status = ValidateMirrorName(spec.name);
-  status.Update(rows::ValidateInterfaceName("bridge", spec.bridge));
+  status.Update(ValidateInterfaceName("bridge", spec.bridge));
   for (const auto& port : spec.select_src_ports) {
-    status.Update(rows::ValidateInterfaceName("select_src_ports", port));
+    status.Update(ValidateInterfaceName("select_src_ports", port));
   }
   for (const auto& port : spec.select_dst_ports) {
-    status.Update(rows::ValidateInterfaceName("select_dst_ports", port));
+    status.Update(ValidateInterfaceName("select_dst_ports", port));
   }
   for (const uint32_t vlan : spec.select_vlans) {
     if (vlan == 0 || vlan > 4094) {
@@ -82,7 +83,7 @@ Status ValidateMirrorSpec(const MirrorSpec& spec) {
         "select_src_ports, select_dst_ports, select_vlans, select_all: a mirror needs a "
         "selection (or select_all)"));
   }
-  status.Update(rows::ValidateInterfaceName("output_port", spec.output_port));
+  status.Update(ValidateInterfaceName("output_port", spec.output_port));
   const auto selected = [&](const std::vector<std::string>& ports) {
     return std::find(ports.begin(), ports.end(), spec.output_port) != ports.end();
   };

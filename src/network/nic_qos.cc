@@ -4,6 +4,7 @@
 #include <charconv>
 #include <limits>
 
+#include "hvagent/common/names.h"
 #include "hvagent/ovsdb/datum.h"
 #include "owned_rows.h"
 
@@ -106,7 +107,7 @@ json ApplyNicQosOperations(const std::string& port, const NicQos& qos, EgressSha
 }
 
 Status NicQosApplier::ApplyNicQos(const std::string& port_name, const NicQos& qos) {
-  HVAGENT_RETURN_IF_ERROR(rows::ValidateInterfaceName("port", port_name));
+  HVAGENT_RETURN_IF_ERROR(ValidateInterfaceName("port", port_name));
   HVAGENT_RETURN_IF_ERROR(ValidateNicQos(qos));
   HVAGENT_ASSIGN_OR_RETURN(
       const json read,

@@ -37,16 +37,6 @@ json RemoveFromBridges(const std::string& column, const std::string& uuid) {
           {"mutations", json::array({json::array({column, "delete", ovsdb::UuidSet({uuid})})})}};
 }
 
-Status ValidateInterfaceName(std::string_view field, const std::string& name) {
-  if (name.empty() || name.size() > 15 || name == "." || name == ".." ||
-      name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") !=
-          std::string::npos) {
-    return absl::InvalidArgumentError(fmt::format(
-        "{}: '{}' must be 1–15 characters [A-Za-z0-9_.-] (a Linux interface name)", field, name));
-  }
-  return absl::OkStatus();
-}
-
 bool IsOwned(const std::map<std::string, std::string>& external_ids, const std::string& kind) {
   const auto owner = external_ids.find("owner");
   const auto k = external_ids.find("kind");

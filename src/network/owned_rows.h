@@ -30,9 +30,6 @@ nlohmann::json AddToBridge(const std::string& bridge, const std::string& column,
                            const nlohmann::json& ref);
 nlohmann::json RemoveFromBridges(const std::string& column, const std::string& uuid);
 
-// Linux interface names: 1–15 characters [A-Za-z0-9_.-], not "." or "..".
-Status ValidateInterfaceName(std::string_view field, const std::string& name);
-
 bool IsOwned(const std::map<std::string, std::string>& external_ids, const std::string& kind);
 
 // A timed-out bridge wait means the bridge is missing: say so.

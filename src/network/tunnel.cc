@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "hvagent/common/names.h"
 #include "hvagent/ovsdb/datum.h"
 #include "owned_rows.h"
 
@@ -43,8 +44,8 @@ TunnelSpec FromRow(const rows::OwnedPort& port) {
 }  // namespace
 
 Status ValidateTunnelSpec(const TunnelSpec& spec) {
-  Status status = rows::ValidateInterfaceName("name", spec.name);
-  status.Update(rows::ValidateInterfaceName("bridge", spec.bridge));
+  Status status = ValidateInterfaceName("name", spec.name);
+  status.Update(ValidateInterfaceName("bridge", spec.bridge));
   const int remote = FamilyOf(spec.remote_ip);
   if (remote == 0) {
     status.Update(absl::InvalidArgumentError(
@@ -110,7 +111,7 @@ StatusOr<std::vector<TunnelSpec>> TunnelManager::List() {
 }
 
 Status TunnelManager::Delete(const std::string& name) {
-  HVAGENT_RETURN_IF_ERROR(rows::ValidateInterfaceName("name", name));
+  HVAGENT_RETURN_IF_ERROR(ValidateInterfaceName("name", name));
   return rows::DeleteOwnedPort(ovsdb_, kTunnelKind, name);
 }
 
