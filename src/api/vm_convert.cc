@@ -49,10 +49,7 @@ StatusOr<compute::NicConfig> NicConfigFromSpec(const std::string& field, const v
   out.qos = {.ingress_rate_kbps = nic.qos().ingress_rate_kbps(),
              .ingress_burst_kb = nic.qos().ingress_burst_kb(),
              .egress_rate_kbps = nic.qos().egress_rate_kbps()};
-  if (Status qos = network::ValidateNicQos({.ingress_rate_kbps = out.qos.ingress_rate_kbps,
-                                            .ingress_burst_kb = out.qos.ingress_burst_kb,
-                                            .egress_rate_kbps = out.qos.egress_rate_kbps});
-      !qos.ok()) {
+  if (Status qos = network::ValidateNicQos(out.qos); !qos.ok()) {
     return Status(qos.code(), fmt::format("{}.qos.{}", field, MessageOf(qos)));
   }
   if (!nic.model().empty()) out.model = nic.model();

@@ -84,7 +84,7 @@ struct NicMetadata {
   uint32_t vlan_id = 0;
   std::vector<uint32_t> trunked_vlans;
   std::string bridge;
-  NicQosConfig qos;
+  NicQos qos;
 };
 struct DiskMetadata {
   bool agent_created = false;

@@ -21,19 +21,14 @@ Status OvsNicBackend::Attach(const std::string& vm_uuid, const compute::NicConfi
   HVAGENT_RETURN_IF_ERROR(plugger_.Plug(port));
   if (nic.qos.empty()) return absl::OkStatus();
   // Re-applying would replace the QoS rows: only a change is written.
-  const network::NicQos wanted{.ingress_rate_kbps = nic.qos.ingress_rate_kbps,
-                               .ingress_burst_kb = nic.qos.ingress_burst_kb,
-                               .egress_rate_kbps = nic.qos.egress_rate_kbps};
-  if (auto current = qos_.ReadNicQos(nic.tap); current.ok() && *current == wanted) {
+  if (auto current = qos_.ReadNicQos(nic.tap); current.ok() && *current == nic.qos) {
     return absl::OkStatus();
   }
   return ApplyQos(nic);
 }
 
 Status OvsNicBackend::ApplyQos(const compute::NicConfig& nic) {
-  return qos_.ApplyNicQos(nic.tap, {.ingress_rate_kbps = nic.qos.ingress_rate_kbps,
-                                    .ingress_burst_kb = nic.qos.ingress_burst_kb,
-                                    .egress_rate_kbps = nic.qos.egress_rate_kbps});
+  return qos_.ApplyNicQos(nic.tap, nic.qos);
 }
 
 Status OvsNicBackend::Detach(const compute::NicConfig& nic) {

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "hvagent/common/nic_qos.h"
+
 namespace hvagent::compute {
 
 // <domain type=…>: kvm needs /dev/kvm; qemu is TCG emulation (testbeds).
@@ -30,18 +32,6 @@ enum class DiskFormat { kRaw, kQcow2 };
 // or a block device (DiskSpec.block_device).
 enum class DiskSourceType { kFile, kBlock };
 
-// NicSpec.qos: applied to the NIC's switch port by the network side.
-struct NicQosConfig {
-  // Guest-to-switch policing in kbit/s (0: none) and its burst in kbit (0: OVS's default).
-  uint64_t ingress_rate_kbps = 0;
-  uint64_t ingress_burst_kb = 0;
-  // Switch-to-guest rate limit in kbit/s (0: none).
-  uint64_t egress_rate_kbps = 0;
-
-  bool empty() const { return *this == NicQosConfig{}; }
-  friend bool operator==(const NicQosConfig&, const NicQosConfig&) = default;
-};
-
 struct NicConfig {
   // Nic.mac: "52:54:00:xx:xx:xx", lowercase, unicast.
   std::string mac;
@@ -59,7 +49,7 @@ struct NicConfig {
   std::string bridge;
   // The native network's VLAN (0: untagged), resolved by the network module.
   uint32_t vlan_id = 0;
-  NicQosConfig qos;
+  NicQos qos;
 
   friend bool operator==(const NicConfig&, const NicConfig&) = default;
 };

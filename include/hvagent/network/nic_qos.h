@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hvagent/common/nic_qos.h"
 #include "hvagent/common/status.h"
 #include "hvagent/ovsdb/datum.h"
 #include "hvagent/ovsdb/transactor.h"
@@ -20,12 +21,7 @@ namespace hvagent::network {
 
 inline constexpr const char* kNicQosKind = "nic-qos";
 
-struct NicQos {
-  uint64_t ingress_rate_kbps = 0;  // 0 = no policing
-  uint64_t ingress_burst_kb = 0;   // 0 = OVS's default
-  uint64_t egress_rate_kbps = 0;   // 0 = no limit
-  bool operator==(const NicQos&) const = default;
-};
+using hvagent::NicQos;
 
 enum class EgressShaper { kLinuxHtb, kEgressPolicer };
 
