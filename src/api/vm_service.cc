@@ -148,7 +148,7 @@ grpc::ServerUnaryReactor* VmServiceImpl::CreateNic(grpc::CallbackServerContext* 
   valid.Update(nic.status());
   return rpc_.Change(context, __func__, *request, response, worker_keys::Vm(request->vm_name()),
                      valid, [this, request, response, nic = std::move(nic)]() -> Status {
-                       HVAGENT_ASSIGN_OR_RETURN(auto vm, vms_.AddNic(request->vm_name(), *nic));
+                       HVAGENT_ASSIGN_OR_RETURN(auto vm, devices_.AddNic(request->vm_name(), *nic));
                        v1::Vm shown;
                        VmStatusToProto(vm, &shown);
                        *response = shown.nics(shown.nics_size() - 1);  // the new NIC is the last
@@ -175,7 +175,7 @@ grpc::ServerUnaryReactor* VmServiceImpl::DeleteNic(grpc::CallbackServerContext* 
   if (request->mac().empty()) valid.Update(absl::InvalidArgumentError("mac: is required"));
   return rpc_.Change(
       context, __func__, *request, response, worker_keys::Vm(request->vm_name()), valid,
-      [this, request] { return vms_.RemoveNic(request->vm_name(), request->mac()).status(); });
+      [this, request] { return devices_.RemoveNic(request->vm_name(), request->mac()).status(); });
 }
 
 grpc::ServerUnaryReactor* VmServiceImpl::Shutdown(grpc::CallbackServerContext* context,
@@ -211,7 +211,7 @@ grpc::ServerUnaryReactor* VmServiceImpl::UpdateNic(grpc::CallbackServerContext* 
   return rpc_.Change(context, __func__, *request, response, worker_keys::Vm(request->vm_name()),
                      valid, [this, request, response, nic = std::move(nic)]() -> Status {
                        HVAGENT_ASSIGN_OR_RETURN(
-                           auto vm, vms_.UpdateNic(request->vm_name(), request->mac(), *nic));
+                           auto vm, devices_.UpdateNic(request->vm_name(), request->mac(), *nic));
                        v1::Vm shown;
                        VmStatusToProto(vm, &shown);
                        return FindNic(shown, request->mac(), response);
@@ -226,7 +226,8 @@ grpc::ServerUnaryReactor* VmServiceImpl::CreateDisk(grpc::CallbackServerContext*
   valid.Update(disk.status());
   return rpc_.Change(context, __func__, *request, response, worker_keys::Vm(request->vm_name()),
                      valid, [this, request, response, disk = std::move(disk)]() -> Status {
-                       HVAGENT_ASSIGN_OR_RETURN(auto vm, vms_.AddDisk(request->vm_name(), *disk));
+                       HVAGENT_ASSIGN_OR_RETURN(auto vm,
+                                                devices_.AddDisk(request->vm_name(), *disk));
                        DiskToProto(vm.config.disks.back(), response);  // the new disk is the last
                        return absl::OkStatus();
                      });
@@ -242,7 +243,7 @@ grpc::ServerUnaryReactor* VmServiceImpl::DeleteDisk(grpc::CallbackServerContext*
   return rpc_.Change(
       context, __func__, *request, response, worker_keys::Vm(request->vm_name()), valid,
       [this, request] {
-        return vms_.RemoveDisk(request->vm_name(), request->device_id(), request->keep_volume())
+        return devices_.RemoveDisk(request->vm_name(), request->device_id(), request->keep_volume())
             .status();
       });
 }

@@ -1,91 +1,20 @@
 #include "hvagent/compute/vm_manager.h"
 
 #include <filesystem>
-#include <set>
 #include <thread>
 
 #include "hvagent/common/uuid.h"
 #include "hvagent/compute/device_names.h"
 #include "hvagent/compute/disk_image.h"
 #include "hvagent/compute/domain_xml.h"
-#include "hvagent/compute/probe_domain_name.h"
 #include "hvagent/compute/runtime_metadata.h"
 #include "spdlog/spdlog.h"
 
 namespace hvagent::compute {
 
-Status VmManager::CheckLimits(const VmConfig& config) const {
-  const VmLimits& max = options_.limits;
-  if (config.vcpus > max.max_vcpus) {
-    return absl::ResourceExhaustedError(
-        fmt::format("spec.num_vcpus: {} exceeds vcpus_per_vm {} (the host's physical cores)",
-                    config.vcpus, max.max_vcpus));
-  }
-  if (config.memory_bytes > max.max_memory_bytes) {
-    return absl::ResourceExhaustedError(fmt::format(
-        "spec.memory_bytes: {} exceeds memory_bytes_per_vm {} (min(4.5 TiB, host memory))",
-        config.memory_bytes, max.max_memory_bytes));
-  }
-  if (config.nics.size() > max.max_nics) {
-    return absl::ResourceExhaustedError(
-        fmt::format("spec.nics: {} exceeds nics_per_vm {}", config.nics.size(), max.max_nics));
-  }
-  if (config.disks.size() > max.max_disks) {
-    return absl::ResourceExhaustedError(
-        fmt::format("spec.disks: {} exceeds disks_per_vm {}", config.disks.size(), max.max_disks));
-  }
-  for (size_t i = 0; i < config.disks.size(); ++i) {
-    if (config.disks[i].size_bytes > max.max_disk_bytes) {
-      return absl::ResourceExhaustedError(
-          fmt::format("spec.disks[{}].create_size_bytes: {} exceeds disk_bytes {} (9 EB)", i,
-                      config.disks[i].size_bytes, max.max_disk_bytes));
-    }
-  }
-  return absl::OkStatus();
-}
-
-StatusOr<VmStatus> VmManager::StatusOf(HypervisorDomain& domain) {
-  HVAGENT_ASSIGN_OR_RETURN(const std::string xml, domain.PersistentXml());
-  HVAGENT_ASSIGN_OR_RETURN(VmConfig config, ParseDomainXml(xml));
-  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, domain.State());
-  VmStatus status{.config = std::move(config), .state = state};
-  if (IsActive(state)) {
-    if (auto usage = domain.Usage(); usage.ok()) {
-      status.cpu_time_ns = usage->cpu_time_ns;
-      status.memory_used_bytes = usage->memory_kib * 1024;
-    }
-    if (auto runtime = domain.LiveMetadata(std::string(kRuntimeNamespace));
-        runtime.ok() && runtime->has_value()) {
-      if (auto parsed = ParseRuntimeMetadataXml(**runtime); parsed.ok()) {
-        status.started_unix_ms = parsed->started_unix_ms;
-      }
-    }
-  }
-  return status;
-}
-
-StatusOr<std::unique_ptr<HypervisorDomain>> VmManager::Lookup(const std::string& name) {
-  auto domain = hypervisor_.LookupDomain(name);
-  if (!domain.ok() && domain.status().code() == absl::StatusCode::kNotFound) {
-    return absl::NotFoundError(fmt::format("VM '{}' does not exist", name));
-  }
-  return domain;
-}
-
-StatusOr<VmManager::Owned> VmManager::LookupOwned(const std::string& name) {
-  HVAGENT_ASSIGN_OR_RETURN(std::unique_ptr<HypervisorDomain> domain, Lookup(name));
-  HVAGENT_ASSIGN_OR_RETURN(const std::string xml, domain->PersistentXml());
-  HVAGENT_ASSIGN_OR_RETURN(VmConfig config, ParseDomainXml(xml));
-  if (config.external) {
-    return absl::FailedPreconditionError(
-        fmt::format("VM '{}' was not created by hvagent: it is listed, never changed", name));
-  }
-  return Owned{std::move(domain), std::move(config)};
-}
-
 StatusOr<VmStatus> VmManager::Create(VmConfig config) {
   config.uuid = NewUuid();
-  HVAGENT_ASSIGN_OR_RETURN(config.domain_type, hypervisor_.GuestDomainType());
+  HVAGENT_ASSIGN_OR_RETURN(config.domain_type, domains_.hypervisor().GuestDomainType());
   config.external = false;
   config.generation = 1;
   config.console_log_path = fmt::format("{}/console/{}.log", options_.state_dir, config.uuid);
@@ -104,9 +33,9 @@ StatusOr<VmStatus> VmManager::Create(VmConfig config) {
   // The host's limits first (a size over a maximum is RESOURCE_EXHAUSTED, not
   // a malformed request), then the rules, then what exists: each refusal
   // leaves nothing behind.
-  HVAGENT_RETURN_IF_ERROR(CheckLimits(config));
+  HVAGENT_RETURN_IF_ERROR(CheckVmLimits(config, options_.limits));
   HVAGENT_RETURN_IF_ERROR(ValidateVmConfig(config));
-  std::shared_lock network_use(network_use_mu_);
+  std::shared_lock network_use(domains_.network_use());
   for (size_t i = 0; i < config.nics.size(); ++i) {
     auto network = networks_.Resolve(config.nics[i].network);
     if (!network.ok()) {
@@ -117,7 +46,7 @@ StatusOr<VmStatus> VmManager::Create(VmConfig config) {
     config.nics[i].vlan_id = network->vlan_id;
   }
   // Nothing is made unless the hypervisor answers that the name is free.
-  const auto existing = hypervisor_.LookupDomain(config.name);
+  const auto existing = domains_.hypervisor().LookupDomain(config.name);
   if (existing.ok()) {
     return absl::AlreadyExistsError(fmt::format("VM '{}' already exists", config.name));
   }
@@ -126,7 +55,7 @@ StatusOr<VmStatus> VmManager::Create(VmConfig config) {
 
   // A sweep for leftover images must not take these for an interrupted
   // create's: they belong to a domain from the define on.
-  std::shared_lock images_in_flight(images_mu_);
+  std::shared_lock images_in_flight(domains_.images_in_flight());
   std::vector<std::string> created;
   auto undo = [&created] {
     std::error_code ec;
@@ -142,42 +71,26 @@ StatusOr<VmStatus> VmManager::Create(VmConfig config) {
   }
   std::error_code ec;
   std::filesystem::create_directories(options_.state_dir + "/console", ec);
-  auto domain = hypervisor_.DefineDomain(xml);
+  auto domain = domains_.hypervisor().DefineDomain(xml);
   if (!domain.ok()) {
     undo();
     return domain.status();
   }
   spdlog::info("VM '{}' ({}) defined", config.name, config.uuid);
-  return StatusOf(**domain);
+  return domains_.StatusOf(**domain);
 }
 
 StatusOr<VmStatus> VmManager::Get(const std::string& name) {
-  HVAGENT_ASSIGN_OR_RETURN(const std::unique_ptr<HypervisorDomain> domain, Lookup(name));
-  return StatusOf(*domain);
+  HVAGENT_ASSIGN_OR_RETURN(const std::unique_ptr<HypervisorDomain> domain, domains_.Lookup(name));
+  return domains_.StatusOf(*domain);
 }
 
 StatusOr<std::vector<VmStatus>> VmManager::List(bool include_external) {
-  HVAGENT_ASSIGN_OR_RETURN(auto domains, hypervisor_.ListDomains());
-  std::vector<VmStatus> vms;
-  for (const std::unique_ptr<HypervisorDomain>& domain : domains) {
-    if (IsProbeDomainName(domain->Name())) continue;  // the agent's own, never a VM
-    auto status = StatusOf(*domain);
-    if (!status.ok()) {
-      // A domain that vanished meanwhile, or one we cannot describe: skip it,
-      // never fail the whole list (and never conclude anything from it).
-      spdlog::debug("list: skipping domain '{}': {}", domain->Name(), status.status());
-      continue;
-    }
-    if (status->config.external && !include_external) continue;
-    vms.push_back(*std::move(status));
-  }
-  std::sort(vms.begin(), vms.end(),
-            [](const VmStatus& a, const VmStatus& b) { return a.config.name < b.config.name; });
-  return vms;
+  return domains_.List(include_external);
 }
 
 Status VmManager::Delete(const std::string& name, bool force, bool keep_disks) {
-  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+  HVAGENT_ASSIGN_OR_RETURN(VmDomains::Owned vm, domains_.LookupOwned(name));
   HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain->State());
   if (IsActive(state)) {
     if (!force) {
@@ -209,7 +122,7 @@ Status VmManager::Delete(const std::string& name, bool force, bool keep_disks) {
 }
 
 StatusOr<VmStatus> VmManager::PowerOn(const std::string& name) {
-  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+  HVAGENT_ASSIGN_OR_RETURN(VmDomains::Owned vm, domains_.LookupOwned(name));
   HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain->State());
   if (state == DomainState::kPaused) {
     return absl::FailedPreconditionError(fmt::format("VM '{}' is paused: resume it", name));
@@ -230,26 +143,26 @@ StatusOr<VmStatus> VmManager::PowerOn(const std::string& name) {
       spdlog::warn("VM '{}': start time not noted: {}", name, noted);
     }
   }
-  return StatusOf(*vm.domain);
+  return domains_.StatusOf(*vm.domain);
 }
 
 StatusOr<VmStatus> VmManager::PowerOff(const std::string& name) {
-  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+  HVAGENT_ASSIGN_OR_RETURN(VmDomains::Owned vm, domains_.LookupOwned(name));
   HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain->State());
   if (IsActive(state)) HVAGENT_RETURN_IF_ERROR(vm.domain->Destroy());
-  return StatusOf(*vm.domain);
+  return domains_.StatusOf(*vm.domain);
 }
 
 StatusOr<VmStatus> VmManager::Shutdown(const std::string& name, std::chrono::seconds timeout,
                                        bool power_off_on_timeout) {
-  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+  HVAGENT_ASSIGN_OR_RETURN(VmDomains::Owned vm, domains_.LookupOwned(name));
   HVAGENT_ASSIGN_OR_RETURN(DomainState state, vm.domain->State());
-  if (!IsActive(state)) return StatusOf(*vm.domain);
+  if (!IsActive(state)) return domains_.StatusOf(*vm.domain);
   HVAGENT_RETURN_IF_ERROR(vm.domain->Shutdown());
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     HVAGENT_ASSIGN_OR_RETURN(state, vm.domain->State());
-    if (!IsActive(state)) return StatusOf(*vm.domain);
+    if (!IsActive(state)) return domains_.StatusOf(*vm.domain);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   if (!power_off_on_timeout) {
@@ -259,19 +172,19 @@ StatusOr<VmStatus> VmManager::Shutdown(const std::string& name, std::chrono::sec
   }
   spdlog::info("VM '{}' ignored ACPI shutdown for {} s: powering it off", name, timeout.count());
   HVAGENT_RETURN_IF_ERROR(vm.domain->Destroy());
-  return StatusOf(*vm.domain);
+  return domains_.StatusOf(*vm.domain);
 }
 
 StatusOr<VmStatus> VmManager::ChangePower(const std::string& name, PowerChange change) {
-  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+  HVAGENT_ASSIGN_OR_RETURN(VmDomains::Owned vm, domains_.LookupOwned(name));
   HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain->State());
-  if (change.already && state == *change.already) return StatusOf(*vm.domain);
+  if (change.already && state == *change.already) return domains_.StatusOf(*vm.domain);
   if (std::find(change.allowed.begin(), change.allowed.end(), state) == change.allowed.end()) {
     return absl::FailedPreconditionError(fmt::format("cannot {} VM '{}': it is {}", change.verb,
                                                      name, libvirt::DomainStateName(state)));
   }
   HVAGENT_RETURN_IF_ERROR(((*vm.domain).*change.operation)());
-  return StatusOf(*vm.domain);
+  return domains_.StatusOf(*vm.domain);
 }
 
 StatusOr<VmStatus> VmManager::Reboot(const std::string& name) {
@@ -296,26 +209,6 @@ StatusOr<VmStatus> VmManager::Resume(const std::string& name) {
       name, {"resume", {DomainState::kPaused}, DomainState::kRunning, &HypervisorDomain::Resume});
 }
 
-StatusOr<std::vector<std::string>> VmManager::RunningVmNames() {
-  HVAGENT_ASSIGN_OR_RETURN(const std::vector<VmStatus> vms, List(/*include_external=*/false));
-  std::vector<std::string> names;
-  for (const VmStatus& vm : vms) {
-    if (IsActive(vm.state)) names.push_back(vm.config.name);
-  }
-  return names;
-}
-
-Status VmManager::ReconcileVm(const std::string& name) {
-  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
-  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain->State());
-  if (!IsActive(state)) return absl::OkStatus();  // deleted or stopped meanwhile
-  for (const NicConfig& nic : vm.config.nics) {
-    HVAGENT_RETURN_IF_ERROR(
-        Annotate(nics_.Attach(vm.config.uuid, nic), fmt::format("NIC {}", nic.mac)));
-  }
-  return absl::OkStatus();
-}
-
 Status VmManager::KeepImages(const VmConfig& config) {
   const std::filesystem::path kept = options_.state_dir + "/disks/kept";
   std::error_code ec;
@@ -332,53 +225,8 @@ Status VmManager::KeepImages(const VmConfig& config) {
   return absl::OkStatus();
 }
 
-StatusOr<std::vector<std::string>> VmManager::RemoveLeftovers() {
-  std::unique_lock no_images_in_flight(images_mu_);
-  HVAGENT_ASSIGN_OR_RETURN(auto domains, hypervisor_.ListDomains());
-  std::set<std::string> alive;
-  for (const std::unique_ptr<HypervisorDomain>& domain : domains) {
-    // A domain whose UUID cannot be read might own anything: stop here.
-    HVAGENT_ASSIGN_OR_RETURN(std::string uuid, domain->Uuid());
-    alive.insert(std::move(uuid));
-  }
-  HVAGENT_ASSIGN_OR_RETURN(const auto attached, nics_.ListAttached());
-  std::vector<std::string> removed;
-  Status first_error;
-  for (const auto& [vm_uuid, nic] : attached) {
-    if (alive.contains(vm_uuid)) continue;
-    if (Status gone = nics_.Detach(nic); !gone.ok()) {
-      first_error.Update(Annotate(gone, fmt::format("leftover NIC {}", nic.tap)));
-      continue;
-    }
-    spdlog::info("removed leftover NIC {} ({}) of vanished VM {}", nic.tap, nic.mac, vm_uuid);
-    removed.push_back(nic.tap);
-  }
-  // Images named for a VM that does not exist: an interrupted create or
-  // delete (kept images live on under kept/, which this never reads).
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(options_.state_dir + "/disks", ec)) {
-    const std::string file = entry.path().filename();
-    // <uuid>-<target>.<format>: a UUID is 36 characters.
-    if (!entry.is_regular_file() || file.size() <= 37 || file[36] != '-' ||
-        alive.contains(file.substr(0, 36))) {
-      continue;
-    }
-    std::error_code removal;
-    if (!std::filesystem::remove(entry.path(), removal) && removal) {
-      first_error.Update(absl::InternalError(
-          fmt::format("leftover image '{}': {}", entry.path().string(), removal.message())));
-      continue;
-    }
-    spdlog::info("removed leftover image {} of vanished VM {}", entry.path().string(),
-                 file.substr(0, 36));
-    removed.push_back(entry.path().string());
-  }
-  HVAGENT_RETURN_IF_ERROR(first_error);
-  return removed;
-}
-
 StatusOr<VmStatus> VmManager::Update(const std::string& name, const VmUpdate& update) {
-  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+  HVAGENT_ASSIGN_OR_RETURN(VmDomains::Owned vm, domains_.LookupOwned(name));
   VmConfig config = vm.config;
   if (update.expected_generation != 0 && update.expected_generation != config.generation) {
     return absl::AbortedError(
@@ -399,14 +247,15 @@ StatusOr<VmStatus> VmManager::Update(const std::string& name, const VmUpdate& up
   if (update.memory_bytes) config.memory_bytes = *update.memory_bytes;
   if (update.labels) config.labels = *update.labels;
   config.generation += 1;
-  HVAGENT_RETURN_IF_ERROR(CheckLimits(config));
+  HVAGENT_RETURN_IF_ERROR(CheckVmLimits(config, options_.limits));
   HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
-  HVAGENT_ASSIGN_OR_RETURN(const auto defined, hypervisor_.DefineDomain(xml));
-  return StatusOf(*defined);
+  HVAGENT_ASSIGN_OR_RETURN(const auto defined, domains_.hypervisor().DefineDomain(xml));
+  return domains_.StatusOf(*defined);
 }
 
 StatusOr<std::vector<std::string>> VmManager::VmsOn(const std::string& network) {
-  HVAGENT_ASSIGN_OR_RETURN(const std::vector<VmStatus> vms, List(/*include_external=*/false));
+  HVAGENT_ASSIGN_OR_RETURN(const std::vector<VmStatus> vms,
+                           domains_.List(/*include_external=*/false));
   std::vector<std::string> names;
   for (const VmStatus& vm : vms) {
     for (const NicConfig& nic : vm.config.nics) {
@@ -417,7 +266,8 @@ StatusOr<std::vector<std::string>> VmManager::VmsOn(const std::string& network) 
 }
 
 StatusOr<std::map<std::string, uint32_t>> VmManager::NicCounts() {
-  HVAGENT_ASSIGN_OR_RETURN(const std::vector<VmStatus> vms, List(/*include_external=*/false));
+  HVAGENT_ASSIGN_OR_RETURN(const std::vector<VmStatus> vms,
+                           domains_.List(/*include_external=*/false));
   std::map<std::string, uint32_t> counts;
   for (const VmStatus& vm : vms) {
     for (const NicConfig& nic : vm.config.nics) ++counts[nic.network];
@@ -427,7 +277,7 @@ StatusOr<std::map<std::string, uint32_t>> VmManager::NicCounts() {
 
 Status VmManager::ChangeIfUnused(const std::string& network, const std::string& what,
                                  const std::function<Status()>& change) {
-  std::unique_lock network_use(network_use_mu_);
+  std::unique_lock network_use(domains_.network_use());
   HVAGENT_ASSIGN_OR_RETURN(std::vector<std::string> vms, VmsOn(network));
   if (!vms.empty()) {
     vms.erase(std::unique(vms.begin(), vms.end()), vms.end());

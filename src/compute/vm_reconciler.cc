@@ -1,5 +1,8 @@
 #include "hvagent/compute/vm_reconciler.h"
 
+#include <filesystem>
+#include <set>
+
 #include "hvagent/common/worker_keys.h"
 #include "spdlog/spdlog.h"
 
@@ -18,25 +21,91 @@ void VmReconciler::Request(WorkerPool& pool) {
 }
 
 void VmReconciler::ReconcileAll(WorkerPool& pool) {
-  auto names = vms_.RunningVmNames();
+  auto names = RunningVmNames();
   if (!names.ok()) {
     spdlog::warn("reconcile: {}", names.status());
     return;
   }
   for (const std::string& name : *names) {
     Status queued = pool.Submit(worker_keys::Vm(name), [this, name] {
-      if (Status s = vms_.ReconcileVm(name); !s.ok()) {
+      if (Status s = ReconcileVm(name); !s.ok()) {
         spdlog::warn("reconcile VM '{}': {}", name, s);
       }
     });
     if (!queued.ok()) spdlog::warn("reconcile VM '{}' not queued: {}", name, queued);
   }
   spdlog::info("reconcile: {} running VMs to check", names->size());
-  if (auto removed = vms_.RemoveLeftovers(); !removed.ok()) {
+  if (auto removed = RemoveLeftovers(); !removed.ok()) {
     spdlog::warn("reconcile: leftovers: {}", removed.status());
   } else if (!removed->empty()) {
     spdlog::info("reconcile: removed {} leftover NICs of vanished VMs", removed->size());
   }
+}
+
+StatusOr<std::vector<std::string>> VmReconciler::RunningVmNames() {
+  HVAGENT_ASSIGN_OR_RETURN(const std::vector<VmStatus> vms,
+                           domains_.List(/*include_external=*/false));
+  std::vector<std::string> names;
+  for (const VmStatus& vm : vms) {
+    if (IsActive(vm.state)) names.push_back(vm.config.name);
+  }
+  return names;
+}
+
+Status VmReconciler::ReconcileVm(const std::string& name) {
+  HVAGENT_ASSIGN_OR_RETURN(VmDomains::Owned vm, domains_.LookupOwned(name));
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain->State());
+  if (!IsActive(state)) return absl::OkStatus();  // deleted or stopped meanwhile
+  for (const NicConfig& nic : vm.config.nics) {
+    HVAGENT_RETURN_IF_ERROR(
+        Annotate(nics_.Attach(vm.config.uuid, nic), fmt::format("NIC {}", nic.mac)));
+  }
+  return absl::OkStatus();
+}
+
+StatusOr<std::vector<std::string>> VmReconciler::RemoveLeftovers() {
+  std::unique_lock no_images_in_flight(domains_.images_in_flight());
+  HVAGENT_ASSIGN_OR_RETURN(auto domains, domains_.hypervisor().ListDomains());
+  std::set<std::string> alive;
+  for (const std::unique_ptr<HypervisorDomain>& domain : domains) {
+    // A domain whose UUID cannot be read might own anything: stop here.
+    HVAGENT_ASSIGN_OR_RETURN(std::string uuid, domain->Uuid());
+    alive.insert(std::move(uuid));
+  }
+  HVAGENT_ASSIGN_OR_RETURN(const auto attached, nics_.ListAttached());
+  std::vector<std::string> removed;
+  Status first_error;
+  for (const auto& [vm_uuid, nic] : attached) {
+    if (alive.contains(vm_uuid)) continue;
+    if (Status gone = nics_.Detach(nic); !gone.ok()) {
+      first_error.Update(Annotate(gone, fmt::format("leftover NIC {}", nic.tap)));
+      continue;
+    }
+    spdlog::info("removed leftover NIC {} ({}) of vanished VM {}", nic.tap, nic.mac, vm_uuid);
+    removed.push_back(nic.tap);
+  }
+  // Images named for a VM that does not exist: an interrupted create or
+  // delete (kept images live on under kept/, which this never reads).
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(state_dir_ + "/disks", ec)) {
+    const std::string file = entry.path().filename();
+    // <uuid>-<target>.<format>: a UUID is 36 characters.
+    if (!entry.is_regular_file() || file.size() <= 37 || file[36] != '-' ||
+        alive.contains(file.substr(0, 36))) {
+      continue;
+    }
+    std::error_code removal;
+    if (!std::filesystem::remove(entry.path(), removal) && removal) {
+      first_error.Update(absl::InternalError(
+          fmt::format("leftover image '{}': {}", entry.path().string(), removal.message())));
+      continue;
+    }
+    spdlog::info("removed leftover image {} of vanished VM {}", entry.path().string(),
+                 file.substr(0, 36));
+    removed.push_back(entry.path().string());
+  }
+  HVAGENT_RETURN_IF_ERROR(first_error);
+  return removed;
 }
 
 }  // namespace hvagent::compute

@@ -1,8 +1,10 @@
-// VmService: VM lifecycle over compute::VmManager. Migration answers
+// VmService: VM lifecycle over compute::VmManager, devices over
+// compute::VmDeviceManager. Migration answers
 // UNIMPLEMENTED until it lands (docs/api.md).
 #pragma once
 
 #include "hvagent/api/rpc_runner.h"
+#include "hvagent/compute/vm_device_manager.h"
 #include "hvagent/compute/vm_manager.h"
 #include "hvagent/v1/vm.grpc.pb.h"
 
@@ -10,8 +12,9 @@ namespace hvagent::api {
 
 class VmServiceImpl final : public v1::VmService::CallbackService {
  public:
-  VmServiceImpl(WorkerPool& pool, RequestReplay& replay, compute::VmManager& vms)
-      : rpc_(v1::VmService::service_full_name(), pool, replay), vms_(vms) {}
+  VmServiceImpl(WorkerPool& pool, RequestReplay& replay, compute::VmManager& vms,
+                compute::VmDeviceManager& devices)
+      : rpc_(v1::VmService::service_full_name(), pool, replay), vms_(vms), devices_(devices) {}
 
   grpc::ServerUnaryReactor* CreateVm(grpc::CallbackServerContext* context,
                                      const v1::CreateVmRequest* request, v1::Vm* response) override;
@@ -66,6 +69,7 @@ class VmServiceImpl final : public v1::VmService::CallbackService {
 
   RpcRunner rpc_;
   compute::VmManager& vms_;
+  compute::VmDeviceManager& devices_;
 };
 
 }  // namespace hvagent::api

@@ -1,7 +1,10 @@
-// VmManager's own logic against a fake hypervisor, NIC backend and network
+// The VM layer's own logic (VmManager, VmDeviceManager, VmReconciler)
+// against a fake hypervisor, NIC backend and network
 // resolver: what each operation asks of them, in which order, what it
 // refuses, and that a failure anywhere leaves no half-applied change.
 #include "hvagent/compute/vm_manager.h"
+#include "hvagent/compute/vm_device_manager.h"
+#include "hvagent/compute/vm_reconciler.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -121,13 +124,17 @@ class VmManagerTest : public ::testing::Test {
     std::string dir = ::testing::TempDir() + "vm_manager_test.XXXXXX";
     ASSERT_NE(mkdtemp(dir.data()), nullptr);
     state_dir_ = dir;
-    vms_ = std::make_unique<VmManager>(VmManager::Options{.state_dir = state_dir_,
-                                                          .limits = {.max_vcpus = 8,
-                                                                     .max_memory_bytes = 64 * kGiB,
-                                                                     .max_disk_bytes = 1024 * kGiB,
-                                                                     .max_nics = 4,
-                                                                     .max_disks = 4}},
-                                       hypervisor_, nics_, networks_);
+    const VmLimits limits{.max_vcpus = 8,
+                          .max_memory_bytes = 64 * kGiB,
+                          .max_disk_bytes = 1024 * kGiB,
+                          .max_nics = 4,
+                          .max_disks = 4};
+    vms_ = std::make_unique<VmManager>(
+        VmManager::Options{.state_dir = state_dir_, .limits = limits}, domains_, nics_, networks_);
+    devices_ = std::make_unique<VmDeviceManager>(
+        VmDeviceManager::Options{.state_dir = state_dir_, .limits = limits}, domains_, nics_,
+        networks_);
+    reconciler_ = std::make_unique<VmReconciler>(domains_, nics_, state_dir_);
   }
   void TearDown() override { std::filesystem::remove_all(state_dir_); }
 
@@ -200,7 +207,10 @@ class VmManagerTest : public ::testing::Test {
   FakeHypervisor hypervisor_;
   FakeNics nics_{[this] { return hypervisor_.Calls().size(); }};
   FakeNetworks networks_;
+  VmDomains domains_{hypervisor_};
   std::unique_ptr<VmManager> vms_;
+  std::unique_ptr<VmDeviceManager> devices_;
+  std::unique_ptr<VmReconciler> reconciler_;
 };
 
 TEST_F(VmManagerTest, CreateDefinesAShutOffDomainAndPlugsNothingUntilPowerOn) {
@@ -411,7 +421,7 @@ TEST_F(VmManagerTest, NicAddedToARunningVmIsPluggedThenHotPluggedAndDefined) {
   hypervisor_.ClearCalls();
   nics_.calls.clear();
 
-  auto added = vms_->AddNic("vm1", {.mac = kMac2, .network = "vlan.20"});
+  auto added = devices_->AddNic("vm1", {.mac = kMac2, .network = "vlan.20"});
   ASSERT_TRUE(added.ok()) << added.status();
   EXPECT_THAT(Changes(), ElementsAre("AttachLiveDevice vm1", "DefineDomain vm1"));
   EXPECT_THAT(nics_.calls, ElementsAre("Attach " + std::string(kMac2)));
@@ -431,7 +441,7 @@ TEST_F(VmManagerTest, NicAddedToARunningVmIsPluggedThenHotPluggedAndDefined) {
 TEST_F(VmManagerTest, NicAddedToAStoppedVmIsOnlyDefined) {
   Made("vm1", /*running=*/false);
   hypervisor_.ClearCalls();
-  ASSERT_TRUE(vms_->AddNic("vm1", {.mac = kMac2, .network = "vlan.20"}).ok());
+  ASSERT_TRUE(devices_->AddNic("vm1", {.mac = kMac2, .network = "vlan.20"}).ok());
   EXPECT_THAT(Changes(), ElementsAre("DefineDomain vm1"));
   EXPECT_THAT(nics_.calls, IsEmpty());
   EXPECT_EQ(Defined("vm1").nics.size(), 2U);
@@ -444,7 +454,7 @@ TEST_F(VmManagerTest, NicAddThatFailsMidwayUndoesWhatItDid) {
 
   // The hot-plug fails: the new port goes again.
   hypervisor_.Fail("AttachLiveDevice", absl::InternalError("QEMU said no"));
-  EXPECT_EQ(vms_->AddNic("vm1", {.mac = kMac2, .network = "vlan.20"}).status().code(),
+  EXPECT_EQ(devices_->AddNic("vm1", {.mac = kMac2, .network = "vlan.20"}).status().code(),
             absl::StatusCode::kInternal);
   EXPECT_THAT(nics_.calls, Contains("Attach " + std::string(kMac2)));
   EXPECT_EQ(nics_.Taps(), taps_before);
@@ -453,7 +463,7 @@ TEST_F(VmManagerTest, NicAddThatFailsMidwayUndoesWhatItDid) {
 
   // The definition fails: the device is unplugged and the port goes.
   hypervisor_.Fail("DefineDomain", absl::InternalError("disk full"));
-  EXPECT_EQ(vms_->AddNic("vm1", {.mac = kMac2, .network = "vlan.20"}).status().code(),
+  EXPECT_EQ(devices_->AddNic("vm1", {.mac = kMac2, .network = "vlan.20"}).status().code(),
             absl::StatusCode::kInternal);
   EXPECT_THAT(hypervisor_.Calls(), Contains("DetachLiveDevice vm1"));
   EXPECT_THAT(hypervisor_.Find("vm1")->live_devices,
@@ -466,7 +476,7 @@ TEST_F(VmManagerTest, NicRemovedFromARunningVmIsUnpluggedThenDefinedThenItsPortG
   const VmStatus vm = MadeWithTwoNics("vm1", /*running=*/true);
   hypervisor_.ClearCalls();
 
-  auto removed = vms_->RemoveNic("vm1", kMac2);
+  auto removed = devices_->RemoveNic("vm1", kMac2);
   ASSERT_TRUE(removed.ok()) << removed.status();
   EXPECT_THAT(Changes(), ElementsAre("DetachLiveDevice vm1", "DefineDomain vm1"));
   EXPECT_THAT(hypervisor_.Find("vm1")->live_devices,
@@ -477,7 +487,7 @@ TEST_F(VmManagerTest, NicRemovedFromARunningVmIsUnpluggedThenDefinedThenItsPortG
   EXPECT_EQ(defined.nics[0].mac, kMac1);
   EXPECT_EQ(defined.generation, 2);
 
-  EXPECT_EQ(vms_->RemoveNic("vm1", kMac2).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(devices_->RemoveNic("vm1", kMac2).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(VmManagerTest, NicRemovalTheGuestRefusesChangesNothing) {
@@ -485,7 +495,7 @@ TEST_F(VmManagerTest, NicRemovalTheGuestRefusesChangesNothing) {
   const VmConfig before = Defined("vm1");
   hypervisor_.Fail("DetachLiveDevice", absl::DeadlineExceededError("guest did not let go"));
 
-  EXPECT_EQ(vms_->RemoveNic("vm1", kMac2).status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(devices_->RemoveNic("vm1", kMac2).status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(Defined("vm1"), before);
   EXPECT_EQ(nics_.plugged.size(), 2U);
   EXPECT_THAT(nics_.calls, Not(Contains("Detach " + std::string(kMac2))));
@@ -496,7 +506,7 @@ TEST_F(VmManagerTest, NicRemovalThatCannotBeDefinedPlugsTheDeviceBackIn) {
   const VmConfig before = Defined("vm1");
   hypervisor_.Fail("DefineDomain", absl::InternalError("disk full"));
 
-  EXPECT_EQ(vms_->RemoveNic("vm1", kMac2).status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(devices_->RemoveNic("vm1", kMac2).status().code(), absl::StatusCode::kInternal);
   EXPECT_THAT(hypervisor_.Calls(), Contains("DetachLiveDevice vm1"));
   EXPECT_THAT(
       hypervisor_.Find("vm1")->live_devices,
@@ -507,11 +517,11 @@ TEST_F(VmManagerTest, NicRemovalThatCannotBeDefinedPlugsTheDeviceBackIn) {
 
 TEST_F(VmManagerTest, DiskRemovalThatCannotBeDefinedKeepsDeviceAndImage) {
   Made("vm1", /*running=*/true);
-  ASSERT_TRUE(vms_->AddDisk("vm1", {.agent_created = true, .size_bytes = kMiB}).ok());
+  ASSERT_TRUE(devices_->AddDisk("vm1", {.agent_created = true, .size_bytes = kMiB}).ok());
   const VmConfig before = Defined("vm1");
   hypervisor_.Fail("DefineDomain", absl::InternalError("disk full"));
 
-  EXPECT_EQ(vms_->RemoveDisk("vm1", "sda", /*keep_volume=*/false).status().code(),
+  EXPECT_EQ(devices_->RemoveDisk("vm1", "sda", /*keep_volume=*/false).status().code(),
             absl::StatusCode::kInternal);
   EXPECT_THAT(hypervisor_.Find("vm1")->live_devices, Contains("disk sda"));
   EXPECT_EQ(Images().size(), 1U);
@@ -524,7 +534,7 @@ TEST_F(VmManagerTest, NicUpdateOnARunningVmRestoresThePortWhenTheDefinitionFails
   const VmConfig before = Defined("vm1");
   hypervisor_.Fail("DefineDomain", absl::InternalError("disk full"));
 
-  EXPECT_EQ(vms_->UpdateNic("vm1", kMac1, {.network = "vlan.20"}).status().code(),
+  EXPECT_EQ(devices_->UpdateNic("vm1", kMac1, {.network = "vlan.20"}).status().code(),
             absl::StatusCode::kInternal);
   EXPECT_EQ(nics_.plugged[tap].nic.network, "vlan.10");
   EXPECT_EQ(nics_.plugged[tap].nic.vlan_id, 10U);
@@ -534,13 +544,13 @@ TEST_F(VmManagerTest, NicUpdateOnARunningVmRestoresThePortWhenTheDefinitionFails
   // Without the failure the port moves in place (never unplugged).
   nics_.calls.clear();
   hypervisor_.ClearCalls();
-  ASSERT_TRUE(vms_->UpdateNic("vm1", kMac1, {.network = "vlan.20"}).ok());
+  ASSERT_TRUE(devices_->UpdateNic("vm1", kMac1, {.network = "vlan.20"}).ok());
   EXPECT_EQ(nics_.plugged[tap].nic.vlan_id, 20U);
   EXPECT_THAT(nics_.calls, ElementsAre("Attach " + std::string(kMac1)));
   EXPECT_THAT(Changes(), ElementsAre("DefineDomain vm1"));
   EXPECT_EQ(Defined("vm1").nics[0].network, "vlan.20");
   // Another bridge's network is refused.
-  EXPECT_EQ(vms_->UpdateNic("vm1", kMac1, {.network = "elsewhere"}).status().code(),
+  EXPECT_EQ(devices_->UpdateNic("vm1", kMac1, {.network = "elsewhere"}).status().code(),
             absl::StatusCode::kFailedPrecondition);
 }
 
@@ -549,7 +559,7 @@ TEST_F(VmManagerTest, DiskAddThatFailsMidwayLeavesNoDeviceAndNoImage) {
   const VmConfig before = Defined("vm1");
   hypervisor_.Fail("DefineDomain", absl::InternalError("disk full"));
 
-  EXPECT_EQ(vms_->AddDisk("vm1", {.agent_created = true, .size_bytes = kMiB}).status().code(),
+  EXPECT_EQ(devices_->AddDisk("vm1", {.agent_created = true, .size_bytes = kMiB}).status().code(),
             absl::StatusCode::kInternal);
   EXPECT_THAT(hypervisor_.Calls(), Contains("AttachLiveDevice vm1"));
   EXPECT_THAT(hypervisor_.Find("vm1")->live_devices, Not(Contains("disk sda")));
@@ -557,13 +567,13 @@ TEST_F(VmManagerTest, DiskAddThatFailsMidwayLeavesNoDeviceAndNoImage) {
   EXPECT_EQ(Defined("vm1"), before);
   hypervisor_.Heal("DefineDomain");
 
-  auto added = vms_->AddDisk("vm1", {.agent_created = true, .size_bytes = kMiB});
+  auto added = devices_->AddDisk("vm1", {.agent_created = true, .size_bytes = kMiB});
   ASSERT_TRUE(added.ok()) << added.status();
   EXPECT_THAT(hypervisor_.Find("vm1")->live_devices, Contains("disk sda"));
   EXPECT_EQ(Images().size(), 1U);
   ASSERT_EQ(Defined("vm1").disks.size(), 1U);
 
-  ASSERT_TRUE(vms_->RemoveDisk("vm1", "sda", /*keep_volume=*/false).ok());
+  ASSERT_TRUE(devices_->RemoveDisk("vm1", "sda", /*keep_volume=*/false).ok());
   EXPECT_THAT(hypervisor_.Find("vm1")->live_devices, Not(Contains("disk sda")));
   EXPECT_THAT(Images(), IsEmpty());
   EXPECT_THAT(Defined("vm1").disks, IsEmpty());
@@ -603,13 +613,14 @@ TEST_F(VmManagerTest, RemoveLeftoversRemovesNothingWhenTheDomainsCannotBeRead) {
 
   for (const char* call : {"ListDomains", "Uuid"}) {
     hypervisor_.Fail(call, absl::UnavailableError("libvirtd is down"));
-    EXPECT_EQ(vms_->RemoveLeftovers().status().code(), absl::StatusCode::kUnavailable) << call;
+    EXPECT_EQ(reconciler_->RemoveLeftovers().status().code(), absl::StatusCode::kUnavailable)
+        << call;
     EXPECT_EQ(nics_.plugged.size(), 2U) << call;
     EXPECT_THAT(Images(), ElementsAre(image)) << call;
     hypervisor_.Heal(call);
   }
 
-  auto removed = vms_->RemoveLeftovers();
+  auto removed = reconciler_->RemoveLeftovers();
   ASSERT_TRUE(removed.ok()) << removed.status();
   EXPECT_THAT(*removed, UnorderedElementsAre(leftover.tap, state_dir_ + "/disks/" + image));
   EXPECT_THAT(nics_.Taps(), ElementsAre(alive.config.nics[0].tap));
@@ -646,27 +657,28 @@ TEST_F(VmManagerTest, ExternalDomainsAreListedButNeverChanged) {
   EXPECT_EQ(
       vms_->Update("foreign", {.labels = std::map<std::string, std::string>{}}).status().code(),
       refused);
-  EXPECT_EQ(vms_->AddNic("foreign", {.network = "vlan.10"}).status().code(), refused);
-  EXPECT_EQ(vms_->AddDisk("foreign", {.agent_created = true, .size_bytes = kMiB}).status().code(),
-            refused);
-  EXPECT_TRUE(vms_->ReconcileVm("foreign").code() == refused);
+  EXPECT_EQ(devices_->AddNic("foreign", {.network = "vlan.10"}).status().code(), refused);
+  EXPECT_EQ(
+      devices_->AddDisk("foreign", {.agent_created = true, .size_bytes = kMiB}).status().code(),
+      refused);
+  EXPECT_TRUE(reconciler_->ReconcileVm("foreign").code() == refused);
   EXPECT_THAT(Changes(), IsEmpty());
   EXPECT_THAT(nics_.calls, IsEmpty());
   EXPECT_EQ(StateOf("foreign"), DomainState::kRunning);
   // Nor does the agent think it runs one of its own VMs.
-  EXPECT_THAT(*vms_->RunningVmNames(), IsEmpty());
+  EXPECT_THAT(*reconciler_->RunningVmNames(), IsEmpty());
 }
 
 TEST_F(VmManagerTest, ReconcilePlugsTheNicsOfARunningVmOnly) {
   const VmStatus vm = Made("vm1", /*running=*/true);
   nics_.plugged.clear();  // the port went while the agent was away
-  ASSERT_TRUE(vms_->ReconcileVm("vm1").ok());
+  ASSERT_TRUE(reconciler_->ReconcileVm("vm1").ok());
   EXPECT_THAT(nics_.Taps(), ElementsAre(vm.config.nics[0].tap));
 
   ASSERT_TRUE(vms_->PowerOff("vm1").ok());
   nics_.plugged.clear();
   nics_.calls.clear();
-  ASSERT_TRUE(vms_->ReconcileVm("vm1").ok());
+  ASSERT_TRUE(reconciler_->ReconcileVm("vm1").ok());
   EXPECT_THAT(nics_.calls, IsEmpty());
 }
 

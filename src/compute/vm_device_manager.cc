@@ -1,7 +1,4 @@
-// VmManager's device changes: NICs and disks added, changed and removed,
-// hot-plugged into a running VM and kept in its definition. The lifecycle
-// and the lookups they share are in vm_manager.cc.
-#include "hvagent/compute/vm_manager.h"
+#include "hvagent/compute/vm_device_manager.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -39,15 +36,15 @@ StatusOr<std::pair<Device, std::string>> TakeDevice(
 
 }  // namespace
 
-StatusOr<VmStatus> VmManager::AddNic(const std::string& name, NicConfig nic) {
-  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+StatusOr<VmStatus> VmDeviceManager::AddNic(const std::string& name, NicConfig nic) {
+  HVAGENT_ASSIGN_OR_RETURN(VmDomains::Owned vm, domains_.LookupOwned(name));
   VmConfig config = vm.config;
   if (config.nics.size() + 1 > options_.limits.max_nics) {
     return absl::ResourceExhaustedError(fmt::format("VM '{}' has {} NICs: nics_per_vm is {}", name,
                                                     config.nics.size(), options_.limits.max_nics));
   }
   if (nic.mac.empty()) nic.mac = RandomMac();
-  std::shared_lock network_use(network_use_mu_);
+  std::shared_lock network_use(domains_.network_use());
   for (const NicConfig& existing : config.nics) {
     if (existing.mac == nic.mac) {
       return absl::AlreadyExistsError(fmt::format("VM '{}' already has NIC {}", name, nic.mac));
@@ -75,7 +72,7 @@ StatusOr<VmStatus> VmManager::AddNic(const std::string& name, NicConfig nic) {
       return plugged;
     }
   }
-  auto defined = hypervisor_.DefineDomain(xml);
+  auto defined = domains_.hypervisor().DefineDomain(xml);
   if (!defined.ok()) {
     if (live) {
       HVAGENT_ASSIGN_OR_RETURN(const std::string device, NicDeviceXml(config, nic.mac));
@@ -84,36 +81,36 @@ StatusOr<VmStatus> VmManager::AddNic(const std::string& name, NicConfig nic) {
     }
     return defined.status();
   }
-  return StatusOf(**defined);
+  return domains_.StatusOf(**defined);
 }
 
-StatusOr<std::unique_ptr<HypervisorDomain>> VmManager::UnplugAndDefine(Owned& vm, VmConfig config,
-                                                                       const std::string& device) {
+StatusOr<std::unique_ptr<HypervisorDomain>> VmDeviceManager::UnplugAndDefine(
+    VmDomains::Owned& vm, VmConfig config, const std::string& device) {
   config.generation += 1;
   HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
   HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain->State());
   const bool live = IsActive(state);
   if (live) HVAGENT_RETURN_IF_ERROR(vm.domain->DetachLiveDevice(device));
-  auto defined = hypervisor_.DefineDomain(xml);
+  auto defined = domains_.hypervisor().DefineDomain(xml);
   // The definition still has the device: the running VM gets it back.
   if (!defined.ok() && live) (void)vm.domain->AttachLiveDevice(device);
   return defined;
 }
 
-StatusOr<VmStatus> VmManager::RemoveNic(const std::string& name, const std::string& mac) {
-  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+StatusOr<VmStatus> VmDeviceManager::RemoveNic(const std::string& name, const std::string& mac) {
+  HVAGENT_ASSIGN_OR_RETURN(VmDomains::Owned vm, domains_.LookupOwned(name));
   VmConfig config = vm.config;
   HVAGENT_ASSIGN_OR_RETURN(const auto taken, TakeDevice(config, &VmConfig::nics, &NicConfig::mac,
                                                         mac, &NicDeviceXml, "NIC"));
   const auto& [nic, device] = taken;
   HVAGENT_ASSIGN_OR_RETURN(const auto defined, UnplugAndDefine(vm, std::move(config), device));
   HVAGENT_RETURN_IF_ERROR(Annotate(nics_.Detach(nic), fmt::format("NIC {} removed", mac)));
-  return StatusOf(*defined);
+  return domains_.StatusOf(*defined);
 }
 
-StatusOr<VmStatus> VmManager::UpdateNic(const std::string& name, const std::string& mac,
-                                        const NicConfig& nic) {
-  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+StatusOr<VmStatus> VmDeviceManager::UpdateNic(const std::string& name, const std::string& mac,
+                                              const NicConfig& nic) {
+  HVAGENT_ASSIGN_OR_RETURN(VmDomains::Owned vm, domains_.LookupOwned(name));
   VmConfig config = vm.config;
   const auto it = std::find_if(config.nics.begin(), config.nics.end(),
                                [&](const NicConfig& n) { return n.mac == mac; });
@@ -125,7 +122,7 @@ StatusOr<VmStatus> VmManager::UpdateNic(const std::string& name, const std::stri
         "spec.model: a NIC's model cannot change ('{}' to '{}'); delete and re-create the NIC",
         it->model, nic.model));
   }
-  std::shared_lock network_use(network_use_mu_);
+  std::shared_lock network_use(domains_.network_use());
   auto network = networks_.Resolve(nic.network);
   if (!network.ok()) {
     return Status(network.status().code(),
@@ -165,16 +162,16 @@ StatusOr<VmStatus> VmManager::UpdateNic(const std::string& name, const std::stri
       }
     }
   }
-  auto defined = hypervisor_.DefineDomain(xml);
+  auto defined = domains_.hypervisor().DefineDomain(xml);
   if (!defined.ok()) {
     if (live) restore();
     return defined.status();
   }
-  return StatusOf(**defined);
+  return domains_.StatusOf(**defined);
 }
 
-StatusOr<VmStatus> VmManager::AddDisk(const std::string& name, DiskConfig disk) {
-  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+StatusOr<VmStatus> VmDeviceManager::AddDisk(const std::string& name, DiskConfig disk) {
+  HVAGENT_ASSIGN_OR_RETURN(VmDomains::Owned vm, domains_.LookupOwned(name));
   VmConfig config = vm.config;
   if (config.disks.size() + 1 > options_.limits.max_disks) {
     return absl::ResourceExhaustedError(fmt::format("VM '{}' has {} disks: disks_per_vm is {}",
@@ -199,7 +196,7 @@ StatusOr<VmStatus> VmManager::AddDisk(const std::string& name, DiskConfig disk) 
   HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain->State());
   const bool live = IsActive(state);
 
-  std::shared_lock images_in_flight(images_mu_);
+  std::shared_lock images_in_flight(domains_.images_in_flight());
   auto remove_image = [&] {
     std::error_code ec;
     if (disk.agent_created) std::filesystem::remove(disk.path, ec);
@@ -211,19 +208,19 @@ StatusOr<VmStatus> VmManager::AddDisk(const std::string& name, DiskConfig disk) 
       return plugged;
     }
   }
-  auto defined = hypervisor_.DefineDomain(xml);
+  auto defined = domains_.hypervisor().DefineDomain(xml);
   if (!defined.ok()) {
     if (live) (void)vm.domain->DetachLiveDevice(device);
     remove_image();
     return defined.status();
   }
   spdlog::info("VM '{}': disk {} added ({})", name, disk.target, disk.path);
-  return StatusOf(**defined);
+  return domains_.StatusOf(**defined);
 }
 
-StatusOr<VmStatus> VmManager::RemoveDisk(const std::string& name, const std::string& target,
-                                         bool keep_volume) {
-  HVAGENT_ASSIGN_OR_RETURN(Owned vm, LookupOwned(name));
+StatusOr<VmStatus> VmDeviceManager::RemoveDisk(const std::string& name, const std::string& target,
+                                               bool keep_volume) {
+  HVAGENT_ASSIGN_OR_RETURN(VmDomains::Owned vm, domains_.LookupOwned(name));
   VmConfig config = vm.config;
   HVAGENT_ASSIGN_OR_RETURN(
       const auto taken,
@@ -240,7 +237,7 @@ StatusOr<VmStatus> VmManager::RemoveDisk(const std::string& name, const std::str
     }
   }
   spdlog::info("VM '{}': disk {} removed", name, target);
-  return StatusOf(*defined);
+  return domains_.StatusOf(*defined);
 }
 
 }  // namespace hvagent::compute

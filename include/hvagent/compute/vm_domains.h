@@ -1,0 +1,61 @@
+// The agent's view of its domains, shared by the classes that change VMs
+// (VmManager: lifecycle; VmDeviceManager: hot-plug; VmReconciler: repair):
+// lookups that refuse domains the agent did not create, a domain's status,
+// and the two locks that order NIC joins and image sweeps across them.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "hvagent/compute/hypervisor.h"
+#include "hvagent/compute/vm_config.h"
+
+namespace hvagent::compute {
+
+struct VmStatus {
+  VmConfig config;
+  DomainState state = DomainState::kNoState;
+  uint64_t cpu_time_ns = 0;
+  uint64_t memory_used_bytes = 0;
+  // When the agent powered on the current run (unset when off, or when the
+  // run was started outside the agent), ms since the epoch.
+  std::optional<int64_t> started_unix_ms;
+};
+
+class VmDomains {
+ public:
+  explicit VmDomains(Hypervisor& hypervisor) : hypervisor_(hypervisor) {}
+
+  Hypervisor& hypervisor() { return hypervisor_; }
+
+  // The domain named `name` (NOT_FOUND naming the VM when there is none).
+  StatusOr<std::unique_ptr<HypervisorDomain>> Lookup(const std::string& name);
+  // The domain, and its config, refusing domains the agent did not create.
+  struct Owned {
+    std::unique_ptr<HypervisorDomain> domain;
+    VmConfig config;
+  };
+  StatusOr<Owned> LookupOwned(const std::string& name);
+  StatusOr<VmStatus> StatusOf(HypervisorDomain& domain);
+  // Every VM but the agent's own probe domains, by name; the ones the agent
+  // did not create only with `include_external`. A domain that cannot be
+  // described is skipped, never the whole list failed.
+  StatusOr<std::vector<VmStatus>> List(bool include_external);
+
+  // Shared while a NIC joins a network (resolve … define); exclusive while a
+  // network changes only if unused, so no NIC joins it meanwhile.
+  std::shared_mutex& network_use() { return network_use_mu_; }
+  // Shared from creating an image until a domain names it; exclusive while
+  // the reconciler decides which images belong to no domain.
+  std::shared_mutex& images_in_flight() { return images_mu_; }
+
+ private:
+  Hypervisor& hypervisor_;
+  std::shared_mutex network_use_mu_;
+  std::shared_mutex images_mu_;
+};
+
+}  // namespace hvagent::compute

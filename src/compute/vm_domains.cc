@@ -1,0 +1,71 @@
+#include "hvagent/compute/vm_domains.h"
+
+#include <algorithm>
+
+#include "hvagent/compute/domain_xml.h"
+#include "hvagent/compute/probe_domain_name.h"
+#include "hvagent/compute/runtime_metadata.h"
+#include "spdlog/spdlog.h"
+
+namespace hvagent::compute {
+
+StatusOr<std::unique_ptr<HypervisorDomain>> VmDomains::Lookup(const std::string& name) {
+  auto domain = hypervisor_.LookupDomain(name);
+  if (!domain.ok() && domain.status().code() == absl::StatusCode::kNotFound) {
+    return absl::NotFoundError(fmt::format("VM '{}' does not exist", name));
+  }
+  return domain;
+}
+
+StatusOr<VmDomains::Owned> VmDomains::LookupOwned(const std::string& name) {
+  HVAGENT_ASSIGN_OR_RETURN(std::unique_ptr<HypervisorDomain> domain, Lookup(name));
+  HVAGENT_ASSIGN_OR_RETURN(const std::string xml, domain->PersistentXml());
+  HVAGENT_ASSIGN_OR_RETURN(VmConfig config, ParseDomainXml(xml));
+  if (config.external) {
+    return absl::FailedPreconditionError(
+        fmt::format("VM '{}' was not created by hvagent: it is listed, never changed", name));
+  }
+  return Owned{std::move(domain), std::move(config)};
+}
+
+StatusOr<VmStatus> VmDomains::StatusOf(HypervisorDomain& domain) {
+  HVAGENT_ASSIGN_OR_RETURN(const std::string xml, domain.PersistentXml());
+  HVAGENT_ASSIGN_OR_RETURN(VmConfig config, ParseDomainXml(xml));
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, domain.State());
+  VmStatus status{.config = std::move(config), .state = state};
+  if (IsActive(state)) {
+    if (auto usage = domain.Usage(); usage.ok()) {
+      status.cpu_time_ns = usage->cpu_time_ns;
+      status.memory_used_bytes = usage->memory_kib * 1024;
+    }
+    if (auto runtime = domain.LiveMetadata(std::string(kRuntimeNamespace));
+        runtime.ok() && runtime->has_value()) {
+      if (auto parsed = ParseRuntimeMetadataXml(**runtime); parsed.ok()) {
+        status.started_unix_ms = parsed->started_unix_ms;
+      }
+    }
+  }
+  return status;
+}
+
+StatusOr<std::vector<VmStatus>> VmDomains::List(bool include_external) {
+  HVAGENT_ASSIGN_OR_RETURN(auto domains, hypervisor_.ListDomains());
+  std::vector<VmStatus> vms;
+  for (const std::unique_ptr<HypervisorDomain>& domain : domains) {
+    if (IsProbeDomainName(domain->Name())) continue;  // the agent's own, never a VM
+    auto status = StatusOf(*domain);
+    if (!status.ok()) {
+      // A domain that vanished meanwhile, or one we cannot describe: skip it,
+      // never fail the whole list (and never conclude anything from it).
+      spdlog::debug("list: skipping domain '{}': {}", domain->Name(), status.status());
+      continue;
+    }
+    if (status->config.external && !include_external) continue;
+    vms.push_back(*std::move(status));
+  }
+  std::sort(vms.begin(), vms.end(),
+            [](const VmStatus& a, const VmStatus& b) { return a.config.name < b.config.name; });
+  return vms;
+}
+
+}  // namespace hvagent::compute
