@@ -25,6 +25,8 @@ class Daemon {
 
  private:
   void Reload();
+  // Takes SIGHUP (reload) until SIGTERM or SIGINT.
+  void WaitForShutdown();
 
   Config config_;
   std::string config_path_;

@@ -1,0 +1,158 @@
+// The composition root: every backend, manager and service of one hvagentd,
+// built in dependency order (members are declared in the order they are
+// built, so they are destroyed in reverse) and started in a few steps.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server.h>
+
+#include "hvagent/api/event_hub.h"
+#include "hvagent/api/event_service.h"
+#include "hvagent/api/host_service.h"
+#include "hvagent/api/network_service.h"
+#include "hvagent/api/request_replay.h"
+#include "hvagent/api/vm_service.h"
+#include "hvagent/common/worker_pool.h"
+#include "hvagent/compute/domain_type_selector.h"
+#include "hvagent/compute/libvirt_hypervisor.h"
+#include "hvagent/compute/vm_device_manager.h"
+#include "hvagent/compute/vm_domains.h"
+#include "hvagent/compute/vm_manager.h"
+#include "hvagent/compute/vm_reconciler.h"
+#include "hvagent/daemon/config.h"
+#include "hvagent/daemon/ovs_nic_backend.h"
+#include "hvagent/host/backend_monitor.h"
+#include "hvagent/host/configuration_maximums.h"
+#include "hvagent/host/host_facts.h"
+#include "hvagent/libvirt/connection_manager.h"
+#include "hvagent/libvirt/event_loop.h"
+#include "hvagent/metrics/metrics.h"
+#include "hvagent/metrics/metrics_server.h"
+#include "hvagent/metrics/timed_transactor.h"
+#include "hvagent/network/bond_manager.h"
+#include "hvagent/network/bridge_manager.h"
+#include "hvagent/network/internal_port.h"
+#include "hvagent/network/linux_bridge.h"
+#include "hvagent/network/mirror.h"
+#include "hvagent/network/nic_qos.h"
+#include "hvagent/network/port_plugger.h"
+#include "hvagent/network/tunnel.h"
+#include "hvagent/ovsdb/client.h"
+#include "hvagent/store/database.h"
+#include "hvagent/store/network_store.h"
+#include "hvagent/store/request_log.h"
+
+namespace hvagent::daemon {
+
+class Agent {
+ public:
+  // What must be had before anything is built; each can fail, and none
+  // changes the host (but the store's file, made on first start).
+  struct Prerequisites {
+    std::shared_ptr<grpc::ServerCredentials> tls;  // null without api.tcp_listen
+    host::HostFacts facts;
+    std::unique_ptr<store::Database> database;
+    std::unique_ptr<libvirt::EventLoop> libvirt_events;
+    compute::DomainTypeSetting domain_type;
+    std::optional<network::LinuxBridgeSpec> internal_bridge;
+  };
+  static StatusOr<Prerequisites> Prepare(const Config& config);
+
+  Agent(const Config& config, Prerequisites prerequisites);
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+  ~Agent();
+
+  // Until "serving on": housekeeping, virbr0, the guests' domain type, the
+  // backend monitor, the gRPC server, the metrics endpoint.
+  Status Start();
+  // Stops accepting, lets in-flight calls finish within the grace period.
+  void Stop();
+
+ private:
+  void PruneRequestLog();
+  void MakeInternalBridge();
+  Status ChooseDomainType();
+  Status StartServer();
+  void StartMetrics();
+  // A backend (re)connected or went: an event, health, and the upkeep it
+  // calls for (reconcile, br0, the domain type).
+  void OnBackendChange(const host::BackendStatus& status);
+  void EnsureBr0();
+  std::unique_ptr<host::BackendMonitor> MakeBackendMonitor();
+
+  // A listener on the OVSDB client's row changes, removed when this goes.
+  class RowListener {
+   public:
+    RowListener(ovsdb::Client& client, ovsdb::Client::Listener listener)
+        : client_(client), id_(client.AddListener(std::move(listener))) {}
+    RowListener(const RowListener&) = delete;
+    RowListener& operator=(const RowListener&) = delete;
+    ~RowListener() { client_.RemoveListener(id_); }
+
+   private:
+    ovsdb::Client& client_;
+    uint64_t id_;
+  };
+
+  const Config config_;
+  std::shared_ptr<grpc::ServerCredentials> tls_;
+  const host::HostFacts facts_;
+  std::unique_ptr<store::Database> database_;
+  store::NetworkStore networks_;
+  store::RequestLog request_log_;
+  api::EventHub events_;
+  // Outlives everything that reports to it; its endpoint starts last.
+  metrics::Metrics metrics_;
+  std::mutex health_mu_;
+  grpc::Server* live_server_ = nullptr;  // set once serving, under health_mu_
+
+  // libvirt's event loop first: the connection's keep-alives and domain
+  // events run on it.
+  std::unique_ptr<libvirt::EventLoop> libvirt_events_;
+  libvirt::ConnectionManager libvirt_;
+  // One monitored connection (cache, coalesced writes); a change returns
+  // once ovs-vswitchd applied it. Every OVSDB user goes through the timed
+  // decorator (latency, batch sizes).
+  ovsdb::Client ovsdb_client_;
+  metrics::TimedTransactor ovsdb_;
+  network::OvsdbPortPlugger plugger_;
+  network::InternalPortManager internal_ports_;
+  network::TunnelManager tunnels_;
+  network::MirrorManager mirrors_;
+  const std::optional<network::LinuxBridgeSpec> internal_bridge_;
+  network::BridgeManager bridges_;
+  network::BondManager bonds_;
+  network::NicQosApplier nic_qos_;
+  OvsNicBackend nic_backend_;
+  StoreNetworkResolver network_resolver_;
+
+  const host::ConfigurationMaximums maximums_;
+  compute::DomainTypeSelector domain_types_;
+  compute::LibvirtHypervisor hypervisor_;
+  compute::VmDomains domains_;
+  compute::VmManager vms_;
+  compute::VmDeviceManager devices_;
+  compute::VmReconciler reconciler_;
+
+  // Declared after what its tasks use, so it finishes them first on the way out.
+  WorkerPool pool_;
+  RowListener bridge_watch_;
+  RowListener port_watch_;
+  std::unique_ptr<host::BackendMonitor> monitor_;
+
+  api::RequestReplay replay_;
+  api::HostServiceImpl host_service_;
+  api::NetworkServiceImpl network_service_;
+  api::EventServiceImpl event_service_;
+  api::VmServiceImpl vm_service_;
+  std::unique_ptr<grpc::Server> server_;
+  int tcp_port_ = 0;
+  std::unique_ptr<metrics::MetricsServer> metrics_server_;
+};
+
+}  // namespace hvagent::daemon

@@ -1,0 +1,401 @@
+#include "hvagent/daemon/agent.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/server_builder.h>
+
+#include "hvagent/api/logging_interceptor.h"
+#include "hvagent/api/metrics_interceptor.h"
+#include "hvagent/api/vm_convert.h"
+#include "hvagent/common/version.h"
+#include "hvagent/common/worker_keys.h"
+#include "hvagent/compute/probe_domain_name.h"
+#include "hvagent/daemon/listeners.h"
+#include "hvagent/metrics/ovsdb_client_source.h"
+#include "hvagent/metrics/switch_gauges.h"
+#include "hvagent/metrics/timed_backend_probe.h"
+#include "spdlog/spdlog.h"
+
+namespace hvagent::daemon {
+
+namespace {
+
+// Domain lifecycle events from libvirt become VmLifecycleEvents.
+void PublishLifecycle(api::EventHub& events, const libvirt::LifecycleEvent& e) {
+  if (compute::IsProbeDomainName(e.domain_name)) return;  // the agent's own probe guest
+  v1::Event event;
+  event.set_kind(v1::EVENT_KIND_VM_LIFECYCLE);
+  event.set_object_name(e.domain_name);
+  auto* vm = event.mutable_vm_lifecycle();
+  vm->set_vm_name(e.domain_name);
+  vm->set_vm_uuid(e.domain_uuid);
+  vm->set_power_state(api::ToPowerState(e.state));
+  vm->set_reason(e.reason);
+  events.Publish(std::move(event));
+}
+
+// Health per service: what each needs to do its work. The overall ("")
+// status is SERVING only while every backend is reachable.
+void UpdateHealth(grpc::HealthCheckServiceInterface& health, const host::BackendMonitor& monitor) {
+  const bool libvirt = monitor.Status("libvirt").connected;
+  const bool ovsdb = monitor.Status("ovsdb").connected;
+  health.SetServingStatus(libvirt && ovsdb);
+  health.SetServingStatus("hvagent.v1.HostService", true);
+  health.SetServingStatus("hvagent.v1.EventService", true);
+  health.SetServingStatus("hvagent.v1.VmService", libvirt);
+  health.SetServingStatus("hvagent.v1.NetworkService", ovsdb);
+}
+
+// hvagent_vms{state}: the agent's VMs by libvirt state, every state present.
+metrics::GaugeSource VmStateGauges(compute::VmManager& vms, metrics::LibvirtObserver& observer) {
+  return [&vms, &observer]() -> StatusOr<std::vector<metrics::GaugeFamily>> {
+    const auto start = std::chrono::steady_clock::now();
+    auto list = vms.List(/*include_external=*/false);
+    observer.ObserveLibvirtCall("list_domains", std::chrono::steady_clock::now() - start,
+                                list.ok());
+    HVAGENT_RETURN_IF_ERROR(list.status());
+    std::map<std::string, double> by_state;
+    for (auto state : {libvirt::DomainState::kNoState, libvirt::DomainState::kRunning,
+                       libvirt::DomainState::kBlocked, libvirt::DomainState::kPaused,
+                       libvirt::DomainState::kShuttingDown, libvirt::DomainState::kShutOff,
+                       libvirt::DomainState::kCrashed, libvirt::DomainState::kSuspended}) {
+      by_state[std::string(libvirt::DomainStateName(state))] = 0;
+    }
+    for (const auto& vm : *list) ++by_state[std::string(libvirt::DomainStateName(vm.state))];
+    metrics::GaugeFamily family{
+        .name = "hvagent_vms", .help = "The agent's VMs by libvirt state.", .samples = {}};
+    for (const auto& [state, count] : by_state) {
+      family.samples.push_back({.labels = {{"state", state}}, .value = count});
+    }
+    return std::vector<metrics::GaugeFamily>{std::move(family)};
+  };
+}
+
+// hvagent_backend_up{backend}: the monitor's view, as health reports it.
+metrics::GaugeSource BackendGauges(const host::BackendMonitor& monitor) {
+  return [&monitor]() -> StatusOr<std::vector<metrics::GaugeFamily>> {
+    metrics::GaugeFamily family{.name = "hvagent_backend_up",
+                                .help = "1 while the agent reaches the backend, else 0.",
+                                .samples = {}};
+    for (const char* name : {"libvirt", "ovsdb"}) {
+      family.samples.push_back(
+          {.labels = {{"backend", name}}, .value = monitor.Status(name).connected ? 1.0 : 0.0});
+    }
+    return std::vector<metrics::GaugeFamily>{std::move(family)};
+  };
+}
+
+// The daemon's own upkeep on the pool: a full queue costs a logged line, never
+// a silent drop (the next trigger tries again).
+void SubmitOrLog(WorkerPool& pool, std::string_view key, std::string_view what,
+                 std::function<void()> task) {
+  if (Status queued = pool.Submit(key, std::move(task)); !queued.ok()) {
+    spdlog::warn("{}: not queued: {}", what, queued);
+  }
+}
+
+// A probe of the client's own connection: health (and the reconcile it
+// triggers) follows it, so "ovsdb connected" means the agent's OVSDB calls
+// can run.
+class OvsdbClientProbe final : public host::BackendProbe {
+ public:
+  explicit OvsdbClientProbe(ovsdb::Client& client) : client_(client) {}
+  std::string name() const override { return "ovsdb"; }
+  std::string endpoint() const override { return client_.endpoint(); }
+  StatusOr<std::string> Probe() override {
+    if (!client_.WaitConnected(std::chrono::seconds(3))) {
+      return absl::UnavailableError(
+          fmt::format("ovsdb-server at {} is not connected", client_.endpoint()));
+    }
+    return client_.schema_version();
+  }
+
+ private:
+  ovsdb::Client& client_;
+};
+
+compute::VmLimits VmLimitsOf(const host::ConfigurationMaximums& maximums) {
+  return {.max_vcpus = maximums.vcpus_per_vm,
+          .max_memory_bytes = maximums.memory_bytes_per_vm,
+          .max_disk_bytes = maximums.disk_bytes,
+          .max_nics = maximums.nics_per_vm,
+          .max_disks = maximums.disks_per_vm};
+}
+
+}  // namespace
+
+StatusOr<Agent::Prerequisites> Agent::Prepare(const Config& config) {
+  Prerequisites p;
+  if (!config.tcp_listen.empty()) {
+    HVAGENT_ASSIGN_OR_RETURN(p.tls, MutualTlsCredentials(config));
+  }
+  // Before anything changes on disk, so that a second agent on the same socket
+  // changes nothing.
+  HVAGENT_RETURN_IF_ERROR(PrepareUnixSocket(config.unix_socket));
+  HVAGENT_ASSIGN_OR_RETURN(p.facts, host::ReadHostFacts("/"));
+  HVAGENT_ASSIGN_OR_RETURN(
+      p.domain_type, compute::ParseDomainTypeSetting(config.domain_type, "compute.domain_type"));
+  if (!config.internal_bridge.empty()) {
+    HVAGENT_ASSIGN_OR_RETURN(p.internal_bridge, network::ParseLinuxBridgeSpec(
+                                                    config.internal_bridge, "network.internal_cidr",
+                                                    config.internal_cidr));
+  }
+  HVAGENT_ASSIGN_OR_RETURN(p.database, store::Database::Open(config.state_dir + "/hvagent.db"));
+  HVAGENT_ASSIGN_OR_RETURN(p.libvirt_events, libvirt::EventLoop::Start());
+  return p;
+}
+
+Agent::Agent(const Config& config, Prerequisites p)
+    : config_(config),
+      tls_(std::move(p.tls)),
+      facts_(std::move(p.facts)),
+      database_(std::move(p.database)),
+      networks_(*database_),
+      request_log_(*database_),
+      events_(static_cast<size_t>(config_.event_ring_capacity)),
+      libvirt_events_(std::move(p.libvirt_events)),
+      libvirt_({.uri = config_.libvirt_uri},
+               [this](const libvirt::LifecycleEvent& e) { PublishLifecycle(events_, e); }),
+      ovsdb_client_({.endpoint = config_.ovsdb_endpoint, .wait_for_apply = true}),
+      ovsdb_(ovsdb_client_, metrics_),
+      plugger_(ovsdb_),
+      internal_ports_(ovsdb_),
+      tunnels_(ovsdb_),
+      mirrors_(ovsdb_),
+      internal_bridge_(std::move(p.internal_bridge)),
+      bridges_(ovsdb_, config_.datapath_type),
+      bonds_(ovsdb_),
+      nic_qos_(ovsdb_),
+      nic_backend_(plugger_, nic_qos_),
+      network_resolver_(networks_),
+      maximums_(host::ComputeMaximums(facts_, config_.max_networks)),
+      domain_types_(p.domain_type, {.work_dir = config_.state_dir + "/probe"}),
+      hypervisor_(libvirt_, domain_types_),
+      domains_(hypervisor_),
+      vms_({.state_dir = config_.state_dir, .limits = VmLimitsOf(maximums_)}, domains_,
+           nic_backend_, network_resolver_),
+      devices_({.state_dir = config_.state_dir, .limits = VmLimitsOf(maximums_)}, domains_,
+               nic_backend_, network_resolver_),
+      reconciler_(domains_, nic_backend_, config_.state_dir),
+      pool_(static_cast<size_t>(config_.workers), static_cast<size_t>(config_.max_queued_calls)),
+      // br0 again whenever a Bridge row goes: a deleted br0, or an
+      // ovsdb-server back without its database after an outage shorter than
+      // a health probe.
+      bridge_watch_(
+          ovsdb_client_,
+          [this](const std::vector<ovsdb::RowChange>& changes) {
+            for (const ovsdb::RowChange& change : changes) {
+              if (change.table == "Bridge" && change.kind == ovsdb::RowChange::Kind::kDelete) {
+                SubmitOrLog(pool_, worker_keys::kSwitch, "making sure of br0",
+                            [this] { EnsureBr0(); });
+                return;
+              }
+            }
+          }),
+      // A Port row gone under the agent (deleted by hand, or an ovsdb-server
+      // restarted on a fresh database) is put back by a reconcile.
+      port_watch_(ovsdb_client_,
+                  [this](const std::vector<ovsdb::RowChange>& changes) {
+                    if (std::any_of(changes.begin(), changes.end(), [](const auto& change) {
+                          return change.table == "Port" &&
+                                 change.kind == ovsdb::RowChange::Kind::kDelete;
+                        })) {
+                      reconciler_.Request(pool_);
+                    }
+                  }),
+      monitor_(MakeBackendMonitor()),
+      replay_(request_log_),
+      host_service_(*monitor_, domain_types_, facts_, maximums_),
+      network_service_(pool_, replay_, events_, networks_, vms_,
+                       {.bridges = bridges_,
+                        .bonds = bonds_,
+                        .internal_ports = internal_ports_,
+                        .tunnels = tunnels_,
+                        .mirrors = mirrors_,
+                        .internal_bridge = internal_bridge_ ? &*internal_bridge_ : nullptr},
+                       {.max_networks = config_.max_networks}),
+      event_service_(events_),
+      vm_service_(pool_, replay_, vms_, devices_) {}
+
+Agent::~Agent() { Stop(); }
+
+std::unique_ptr<host::BackendMonitor> Agent::MakeBackendMonitor() {
+  std::vector<std::unique_ptr<host::BackendProbe>> probes;
+  probes.push_back(metrics::TimeLibvirtProbe(host::MakeLibvirtProbe(libvirt_), metrics_));
+  probes.push_back(std::make_unique<OvsdbClientProbe>(ovsdb_client_));
+  return std::make_unique<host::BackendMonitor>(
+      std::move(probes), host::BackendMonitor::Options{},
+      [this](const host::BackendStatus& status) { OnBackendChange(status); });
+}
+
+Status Agent::Start() {
+  PruneRequestLog();
+  MakeInternalBridge();
+  HVAGENT_RETURN_IF_ERROR(ChooseDomainType());
+  monitor_->Start();
+  HVAGENT_RETURN_IF_ERROR(StartServer());
+  StartMetrics();
+  spdlog::info(
+      "hvagentd {} serving on unix:{}{} (libvirt {}, ovsdb {})", kAgentVersion, config_.unix_socket,
+      tls_ ? fmt::format(" and {} (mutual TLS, port {})", config_.tcp_listen, tcp_port_) : "",
+      monitor_->Status("libvirt").connected ? "connected" : "unreachable",
+      monitor_->Status("ovsdb").connected ? "connected" : "unreachable");
+  return absl::OkStatus();
+}
+
+// Kept request ids: a day's worth, at most 100k.
+void Agent::PruneRequestLog() {
+  const int64_t day_ago_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          (std::chrono::system_clock::now() - std::chrono::hours(24)).time_since_epoch())
+          .count();
+  if (auto pruned = request_log_.Prune(day_ago_ms, 100000); !pruned.ok()) {
+    spdlog::warn("cannot prune old request ids: {}", pruned.status());
+  }
+}
+
+// virbr0 (network.internal_bridge), made at start when configured. A failure
+// is logged, not fatal: VMs and the switch do not depend on it.
+void Agent::MakeInternalBridge() {
+  if (!internal_bridge_) return;
+  if (Status made = network::LinuxBridge::Ensure(*internal_bridge_); !made.ok()) {
+    spdlog::error("cannot make the internal bridge {}: {}", internal_bridge_->name, made);
+  } else {
+    spdlog::info("internal bridge {} up, host address {}", internal_bridge_->name,
+                 internal_bridge_->host.ToString());
+  }
+}
+
+// The guests' domain type, chosen before the agent serves so that GetHost
+// shows it (and "kvm" that cannot be had stops the start here). With libvirt
+// unreachable now, it is chosen once libvirt is reached.
+Status Agent::ChooseDomainType() {
+  if (auto conn = libvirt_.Get(); !conn.ok()) {
+    spdlog::warn("domain type: not chosen yet, libvirt is unreachable ({})", conn.status());
+  } else if (auto chosen = domain_types_.Choose(**conn); !chosen.ok()) {
+    if (chosen.status().code() == absl::StatusCode::kFailedPrecondition) return chosen.status();
+    spdlog::warn("domain type: not chosen yet: {}", chosen.status());
+  }
+  return absl::OkStatus();
+}
+
+// br0 exists by default: made (with its internal port) when missing; an
+// existing br0, whoever made it, is left as it is. Run under the key the
+// bridge RPCs use, so it never races a CreateBridge.
+void Agent::EnsureBr0() {
+  auto created = bridges_.Ensure(network::kDefaultBridgeName);
+  if (!created.ok()) {
+    spdlog::warn("cannot make sure of bridge {}: {}", network::kDefaultBridgeName,
+                 created.status());
+  } else if (*created) {
+    spdlog::info("created bridge {} (datapath {})", network::kDefaultBridgeName,
+                 bridges_.default_datapath_type());
+  }
+}
+
+void Agent::OnBackendChange(const host::BackendStatus& status) {
+  v1::Event event;
+  event.set_kind(v1::EVENT_KIND_BACKEND);
+  event.set_object_name(status.name);
+  event.mutable_backend()->set_backend(status.name);
+  api::BackendToProto(status, event.mutable_backend()->mutable_state());
+  events_.Publish(std::move(event));
+  if (status.connected) reconciler_.Request(pool_);
+  if (status.connected && status.name == "libvirt" && !domain_types_.Current()) {
+    SubmitOrLog(pool_, worker_keys::kDomainType, "choosing the domain type", [this] {
+      auto conn = libvirt_.Get();
+      if (!conn.ok()) return;
+      if (auto chosen = domain_types_.Choose(**conn); !chosen.ok()) {
+        spdlog::error("domain type: {}", chosen.status());
+      }
+    });
+  }
+  if (status.connected && status.name == "ovsdb") {
+    SubmitOrLog(pool_, worker_keys::kSwitch, "making sure of br0", [this] { EnsureBr0(); });
+  }
+  std::lock_guard lock(health_mu_);
+  if (live_server_ != nullptr) UpdateHealth(*live_server_->GetHealthCheckService(), *monitor_);
+}
+
+Status Agent::StartServer() {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("unix:" + config_.unix_socket, grpc::InsecureServerCredentials());
+  if (tls_) builder.AddListeningPort(config_.tcp_listen, tls_, &tcp_port_);
+  builder.RegisterService(&host_service_);
+  builder.RegisterService(&network_service_);
+  builder.RegisterService(&event_service_);
+  builder.RegisterService(&vm_service_);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<api::LoggingInterceptorFactory>());
+  interceptors.push_back(std::make_unique<api::MetricsInterceptorFactory>(metrics_));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  {
+    // The socket is created 0600 (owner only) from the start, not chmod-ed later.
+    const mode_t old_umask = umask(0177);
+    server_ = builder.BuildAndStart();
+    umask(old_umask);
+  }
+  if (!server_ || (tls_ && tcp_port_ == 0)) {
+    return absl::UnavailableError(
+        fmt::format("cannot listen on api.unix_socket '{}'{}", config_.unix_socket,
+                    tls_ ? fmt::format(" or api.tcp_listen '{}' (address in use, or api.tls_cert "
+                                       "and api.tls_key are not a valid key pair)",
+                                       config_.tcp_listen)
+                         : ""));
+  }
+  std::lock_guard lock(health_mu_);
+  live_server_ = server_.get();
+  UpdateHealth(*server_->GetHealthCheckService(), *monitor_);
+  return absl::OkStatus();
+}
+
+// Metrics are not worth refusing to manage VMs for: a port in use costs a
+// logged error, not the agent. Logged before "serving on", which callers wait for.
+void Agent::StartMetrics() {
+  if (config_.metrics_listen.empty()) {
+    spdlog::info("metrics: disabled (metrics.listen is empty)");
+    return;
+  }
+  metrics_.AddGaugeSource("vms", VmStateGauges(vms_, metrics_));
+  metrics_.AddGaugeSource("backends", BackendGauges(*monitor_));
+  // The untimed client: scrapes are not the agent's switch work.
+  metrics_.AddGaugeSource("ovs", metrics::SwitchGaugeSource(ovsdb_client_));
+  metrics_.AddGaugeSource("ovsdb_client", metrics::OvsdbClientSource(ovsdb_client_));
+  auto started = metrics::MetricsServer::Start(config_.metrics_listen, metrics_);
+  if (!started.ok()) {
+    spdlog::error("{}; serving without metrics", started.status().message());
+    return;
+  }
+  metrics_server_ = std::move(*started);
+  spdlog::info("metrics on http://{}:{}/metrics",
+               config_.metrics_listen.substr(0, config_.metrics_listen.rfind(':')),
+               metrics_server_->port());
+}
+
+void Agent::Stop() {
+  if (server_) {
+    {
+      std::lock_guard lock(health_mu_);
+      server_->GetHealthCheckService()->Shutdown();
+      live_server_ = nullptr;
+    }
+    server_->Shutdown(std::chrono::system_clock::now() +
+                      std::chrono::seconds(config_.shutdown_grace_seconds));
+    server_->Wait();
+    server_.reset();
+    std::error_code ec;
+    std::filesystem::remove(config_.unix_socket, ec);
+  }
+  monitor_->Stop();
+}
+
+}  // namespace hvagent::daemon
