@@ -14,6 +14,8 @@
 #include "hvagent/network/bridge_manager.h"
 #include "hvagent/ovsdb/client.h"
 #include "hvagent_test/polling.h"
+#include "hvagent_test/shared_switch_test.h"
+#include "hvagent_test/switch_rows.h"
 #include "hvagent_test/testbed.h"
 
 namespace hvagent::testing {
@@ -25,16 +27,12 @@ using network::BondStatus;
 using network::LacpMode;
 using network::LacpTime;
 
-class BondTest : public ::testing::Test {
+class BondTest : public SharedSwitchTest {
  protected:
   void SetUp() override {
+    SharedSwitchTest::SetUp();
+    if (HasFatalFailure()) return;
     std::string error;
-    bed_ = Testbed::Start(&error);
-    ASSERT_NE(bed_, nullptr) << error;
-    // In the testbed's namespace: the managers look NICs up where OVS sees them.
-    ASSERT_TRUE(bed_->EnterNetns());
-    ovsdb_ = bed_->OvsdbClient();
-    ASSERT_NE(ovsdb_, nullptr) << "the OVSDB client did not connect";
     bridges_ = std::make_unique<network::BridgeManager>(*ovsdb_, "netdev");
     bonds_ = std::make_unique<network::BondManager>(*ovsdb_);
     auto created = bridges_->Create("br0");
@@ -103,20 +101,6 @@ class BondTest : public ::testing::Test {
     return r.ok() ? std::stoull(r.out) : 0;
   }
 
-  // The switch's tables as rows the agent could change: compared before and
-  // after a refusal.
-  std::string SwitchRows() {
-    std::string rows;
-    rows += bed_->Vsctl({"--columns=_uuid,name,ports,external_ids", "list", "Bridge"}).out;
-    rows += bed_->Vsctl({"--columns=_uuid,name,interfaces,bond_mode,lacp,other_config,external_ids",
-                         "list", "Port"})
-                .out;
-    rows += bed_->Vsctl({"--columns=_uuid,name,type,external_ids", "list", "Interface"}).out;
-    return rows;
-  }
-
-  std::unique_ptr<Testbed> bed_;
-  std::unique_ptr<ovsdb::Client> ovsdb_;
   std::unique_ptr<network::BridgeManager> bridges_;
   std::unique_ptr<network::BondManager> bonds_;
 };
@@ -299,7 +283,7 @@ TEST_F(BondTest, RefusalsNameTheRuleAndChangeNothing) {
   ASSERT_TRUE(bed_->Vsctl({"add-bond", "brx", "foreign-bond", "up4", "up5"}).ok());
   ASSERT_TRUE(Ip({"link", "add", "up6", "type", "veth", "peer", "name", "sw6"}));
   ASSERT_TRUE(Ip({"link", "add", "lbr0", "type", "bridge"}));
-  const std::string before = SwitchRows();
+  const std::string before = SwitchRows(bed_->ovsdb_socket());
 
   struct Refusal {
     const char* what;
@@ -381,7 +365,7 @@ TEST_F(BondTest, RefusalsNameTheRuleAndChangeNothing) {
     EXPECT_EQ(s.code(), r.code) << r.what << ": " << s;
     EXPECT_NE(MessageOf(s).find(r.message), std::string::npos) << r.what << ": " << s;
   }
-  EXPECT_EQ(SwitchRows(), before) << "a refusal changed the switch";
+  EXPECT_EQ(SwitchRows(bed_->ovsdb_socket()), before) << "a refusal changed the switch";
 }
 
 TEST_F(BondTest, BridgesAreCreatedListedAndDeletedOnlyWhenTheAgentOwnsThem) {

@@ -10,6 +10,8 @@
 #include "hvagent/network/internal_port.h"
 #include "hvagent/network/netlink.h"
 #include "hvagent/ovsdb/client.h"
+#include "hvagent_test/shared_switch_test.h"
+#include "hvagent_test/switch_rows.h"
 #include "hvagent_test/testbed.h"
 
 namespace hvagent::testing {
@@ -18,18 +20,12 @@ namespace {
 using std::chrono::seconds;
 using std::chrono::steady_clock;
 
-class InternalPortTest : public ::testing::Test {
+class InternalPortTest : public SharedSwitchTest {
  protected:
   void SetUp() override {
-    std::string error;
-    bed_ = Testbed::Start(&error);
-    ASSERT_NE(bed_, nullptr) << error;
-    // The agent sets addresses in the namespace where ovs-vswitchd makes the
-    // interfaces: this thread's, from here on.
-    ASSERT_TRUE(bed_->EnterNetns());
+    SharedSwitchTest::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
-    ovsdb_ = bed_->OvsdbClient();
-    ASSERT_NE(ovsdb_, nullptr) << "the OVSDB client did not connect";
     ports_ = std::make_unique<network::InternalPortManager>(*ovsdb_);
   }
 
@@ -44,8 +40,6 @@ class InternalPortTest : public ::testing::Test {
     return false;
   }
 
-  std::unique_ptr<Testbed> bed_;
-  std::unique_ptr<ovsdb::Client> ovsdb_;
   std::unique_ptr<network::InternalPortManager> ports_;
 };
 
@@ -110,11 +104,15 @@ TEST_F(InternalPortTest, ForeignPortsMissingBridgesAndBadInput) {
   ASSERT_TRUE(listed.ok());
   EXPECT_TRUE(listed->empty());
 
-  EXPECT_EQ(ports_->Create({.name = "hvint9", .bridge = "br9"}).code(),
-            absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(ports_->Create({.name = "hvint9", .bridge = "br0", .address = "10.5.0.1"}).code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_FALSE(bed_->Vsctl({"get", "Port", "hvint9", "name"}).ok());
+  const std::string& ovsdb = bed_->ovsdb_socket();
+  EXPECT_TRUE(RefusedWithoutChange(ovsdb, absl::StatusCode::kFailedPrecondition, [&] {
+    return ports_->Create({.name = "hvint9", .bridge = "br9"});
+  }));
+  EXPECT_TRUE(RefusedWithoutChange(ovsdb, absl::StatusCode::kInvalidArgument, [&] {
+    return ports_->Create({.name = "hvint9", .bridge = "br0", .address = "10.5.0.1"});
+  }));
+  EXPECT_TRUE(RefusedWithoutChange(ovsdb, absl::StatusCode::kFailedPrecondition,
+                                   [&] { return ports_->Delete("foreign0"); }));
 }
 
 }  // namespace

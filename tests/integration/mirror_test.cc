@@ -9,6 +9,8 @@
 
 #include "hvagent/network/mirror.h"
 #include "hvagent/ovsdb/client.h"
+#include "hvagent_test/shared_switch_test.h"
+#include "hvagent_test/switch_rows.h"
 #include "hvagent_test/testbed.h"
 #include "netns_packets.h"
 
@@ -18,23 +20,17 @@ namespace {
 using std::chrono::seconds;
 using std::chrono::steady_clock;
 
-class MirrorTest : public ::testing::Test {
+class MirrorTest : public SharedSwitchTest {
  protected:
   void SetUp() override {
-    std::string error;
-    bed_ = Testbed::Start(&error);
-    ASSERT_NE(bed_, nullptr) << error;
+    SharedSwitchTest::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
-    for (const auto& [suffix, ip, port] :
-         {std::tuple{"a", "10.8.0.1/24", "pa"}, std::tuple{"b", "10.8.0.2/24", "pb"},
-          std::tuple{"m", "10.8.0.3/24", "pm"}}) {
-      ASSERT_TRUE(bed_->AddHostNamespace(suffix, "eth0", ip, port, &error)) << error;
-      ASSERT_TRUE(bed_->Vsctl({"add-port", "br0", port}).ok());
-    }
+    PlugHosts("br0",
+              {{"a", "10.8.0.1/24", "pa"}, {"b", "10.8.0.2/24", "pb"}, {"m", "10.8.0.3/24", "pm"}});
+    if (HasFatalFailure()) return;
     // Idle datapath flows expire after 1 s instead of 10 (see the deletion check).
     ASSERT_TRUE(bed_->Vsctl({"set", "Open_vSwitch", ".", "other_config:max-idle=1000"}).ok());
-    ovsdb_ = bed_->OvsdbClient();
-    ASSERT_NE(ovsdb_, nullptr) << "the OVSDB client did not connect";
     mirrors_ = std::make_unique<network::MirrorManager>(*ovsdb_);
     // a and b learn each other: from now on their unicast is not flooded to m.
     ASSERT_TRUE(PingAB(3));
@@ -71,8 +67,6 @@ class MirrorTest : public ::testing::Test {
     return copies;
   }
 
-  std::unique_ptr<Testbed> bed_;
-  std::unique_ptr<ovsdb::Client> ovsdb_;
   std::unique_ptr<network::MirrorManager> mirrors_;
   std::unique_ptr<FrameCounter> monitor_;
 };
@@ -129,29 +123,28 @@ TEST_F(MirrorTest, VlanSelectionAndRefusals) {
   EXPECT_EQ(listed->front().select_vlans, std::vector<uint32_t>{10});
 
   // …and refusals change nothing.
-  EXPECT_EQ(
-      mirrors_
-          ->Create(
-              {.name = "x", .bridge = "br0", .select_src_ports = {"nope"}, .output_port = "pm"})
-          .code(),
-      absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(
-      mirrors_->Create({.name = "x", .bridge = "br9", .select_all = true, .output_port = "pm"})
-          .code(),
-      absl::StatusCode::kFailedPrecondition);
   ASSERT_TRUE(bed_->AddNetdevBridge("br1"));
   ASSERT_TRUE(
       bed_->Vsctl({"add-port", "br1", "other", "--", "set", "Interface", "other", "type=internal"})
           .ok());
-  EXPECT_EQ(
-      mirrors_
-          ->Create(
-              {.name = "x", .bridge = "br0", .select_src_ports = {"pa"}, .output_port = "other"})
-          .code(),
-      absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(mirrors_->Create({.name = "x", .bridge = "br0", .output_port = "pm"}).code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_FALSE(bed_->Vsctl({"get", "Mirror", "x", "name"}).ok());
+  const std::string& ovsdb = bed_->ovsdb_socket();
+  const struct {
+    network::MirrorSpec spec;
+    absl::StatusCode code;
+  } refusals[] = {
+      {{.name = "x", .bridge = "br0", .select_src_ports = {"nope"}, .output_port = "pm"},
+       absl::StatusCode::kFailedPrecondition},
+      {{.name = "x", .bridge = "br9", .select_all = true, .output_port = "pm"},
+       absl::StatusCode::kFailedPrecondition},
+      {{.name = "x", .bridge = "br0", .select_src_ports = {"pa"}, .output_port = "other"},
+       absl::StatusCode::kFailedPrecondition},
+      {{.name = "x", .bridge = "br0", .output_port = "pm"}, absl::StatusCode::kInvalidArgument},
+  };
+  for (const auto& refusal : refusals) {
+    EXPECT_TRUE(RefusedWithoutChange(ovsdb, refusal.code, [&] {
+      return mirrors_->Create(refusal.spec);
+    })) << refusal.spec.bridge;
+  }
 
   // A mirror someone else made is neither deleted nor replaced.
   ASSERT_TRUE(bed_->Vsctl({"--", "--id=@p", "get", "Port", "other", "--", "--id=@m", "create",

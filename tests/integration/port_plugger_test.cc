@@ -5,21 +5,19 @@
 #include "hvagent/network/port_plugger.h"
 #include "hvagent/network/tap_device.h"
 #include "hvagent/ovsdb/client.h"
+#include "hvagent_test/shared_switch_test.h"
+#include "hvagent_test/switch_rows.h"
 #include "hvagent_test/testbed.h"
 
 namespace hvagent::testing {
 namespace {
 
-class PortPluggerTest : public ::testing::Test {
+class PortPluggerTest : public SharedSwitchTest {
  protected:
   void SetUp() override {
-    std::string error;
-    bed_ = Testbed::Start(&error);
-    ASSERT_NE(bed_, nullptr) << error;
-    ASSERT_TRUE(bed_->EnterNetns());
+    SharedSwitchTest::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
-    ovsdb_ = bed_->OvsdbClient();
-    ASSERT_NE(ovsdb_, nullptr) << "the OVSDB client did not connect";
     plugger_ = std::make_unique<network::OvsdbPortPlugger>(*ovsdb_);
   }
 
@@ -30,8 +28,6 @@ class PortPluggerTest : public ::testing::Test {
     return r.ok() ? out : "(error: " + r.err + ")";
   }
 
-  std::unique_ptr<Testbed> bed_;
-  std::unique_ptr<ovsdb::Client> ovsdb_;
   std::unique_ptr<network::OvsdbPortPlugger> plugger_;
 };
 
@@ -71,10 +67,13 @@ TEST_F(PortPluggerTest, TapPlugRepluggedTrunkedAndUnplugged) {
 }
 
 TEST_F(PortPluggerTest, MissingBridgeIsAPreconditionAndChangesNothing) {
-  const Status s = plugger_->Plug({.bridge = "br9", .name = "hvttest1", .vlan_id = 5});
-  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  Status s;
+  EXPECT_TRUE(
+      RefusedWithoutChange(bed_->ovsdb_socket(), absl::StatusCode::kFailedPrecondition, [&] {
+        s = plugger_->Plug({.bridge = "br9", .name = "hvttest1", .vlan_id = 5});
+        return s;
+      }));
   EXPECT_NE(std::string(s.message()).find("br9"), std::string::npos) << s;
-  EXPECT_FALSE(bed_->Vsctl({"get", "Port", "hvttest1", "name"}).ok());
 }
 
 }  // namespace

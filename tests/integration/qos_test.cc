@@ -11,6 +11,7 @@
 
 #include "hvagent/network/nic_qos.h"
 #include "hvagent/ovsdb/client.h"
+#include "hvagent_test/shared_switch_test.h"
 #include "hvagent_test/testbed.h"
 #include "netns_packets.h"
 
@@ -25,21 +26,16 @@ std::string Trim(std::string s) {
   return s;
 }
 
-class QosTest : public ::testing::Test {
+class QosTest : public SharedSwitchTest {
  protected:
   void SetUp() override {
-    std::string error;
-    bed_ = Testbed::Start(&error);
-    ASSERT_NE(bed_, nullptr) << error;
+    SharedSwitchTest::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
-    for (const auto& [suffix, ip, port] :
-         {std::tuple{"s", "10.6.0.1/24", "ps"}, std::tuple{"r1", "10.6.0.2/24", "pr1"},
-          std::tuple{"r2", "10.6.0.3/24", "pr2"}}) {
-      ASSERT_TRUE(bed_->AddHostNamespace(suffix, "eth0", ip, port, &error)) << error;
-      ASSERT_TRUE(bed_->Vsctl({"add-port", "br0", port}).ok());
-    }
-    ovsdb_ = bed_->OvsdbClient();
-    ASSERT_NE(ovsdb_, nullptr) << "the OVSDB client did not connect";
+    PlugHosts(
+        "br0",
+        {{"s", "10.6.0.1/24", "ps"}, {"r1", "10.6.0.2/24", "pr1"}, {"r2", "10.6.0.3/24", "pr2"}});
+    if (HasFatalFailure()) return;
     qos_ = std::make_unique<network::NicQosApplier>(*ovsdb_);
   }
 
@@ -47,8 +43,6 @@ class QosTest : public ::testing::Test {
     return Trim(bed_->Vsctl({"get", table, row, column}).out);
   }
 
-  std::unique_ptr<Testbed> bed_;
-  std::unique_ptr<ovsdb::Client> ovsdb_;
   std::unique_ptr<network::NicQosApplier> qos_;
 };
 

@@ -6,21 +6,13 @@
 #include "hvagent/network/linux_bridge.h"
 #include "hvagent/network/netlink.h"
 #include "hvagent/network/tap_device.h"
+#include "hvagent_test/shared_switch_test.h"
 #include "hvagent_test/testbed.h"
 
 namespace hvagent::testing {
 namespace {
 
-class Virbr0Test : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string error;
-    bed_ = Testbed::Start(&error);
-    ASSERT_NE(bed_, nullptr) << error;
-    ASSERT_TRUE(bed_->EnterNetns());
-  }
-  std::unique_ptr<Testbed> bed_;
-};
+using Virbr0Test = SharedSwitchTest;
 
 TEST_F(Virbr0Test, CreatedIdempotentlyWithTheHostAddressAndPortsAttached) {
   const network::LinuxBridgeSpec spec;  // virbr0, 192.168.5.1/24

@@ -8,6 +8,7 @@
 
 #include "hvagent_test/polling.h"
 #include "hvagent_test/subprocess.h"
+#include "hvagent_test/switch_rows.h"
 #include "vm_api_test_fixture.h"
 
 namespace hvagent::testing {
@@ -427,28 +428,6 @@ TEST_F(VmDevicesTest, SeedTrunkedNicOnTheWire) {
   EXPECT_THAT(console, HasSubstr("V40=down"));  // not trunked: isolated
 }
 
-// The switch configuration the agent owns, as rows: what a restart must leave
-// byte for byte (columns ovs-vswitchd itself keeps updating are left out).
-std::string SwitchConfiguration(const std::string& ovsdb_socket) {
-  std::string dump;
-  for (const std::vector<std::string>& table :
-       {std::vector<std::string>{"Bridge", "_uuid", "name", "ports", "datapath_type"},
-        {"Port", "_uuid", "name", "interfaces", "tag", "trunks", "vlan_mode", "qos",
-         "external_ids"},
-        {"Interface", "_uuid", "name", "type", "options", "ingress_policing_rate",
-         "ingress_policing_burst", "external_ids"},
-        {"QoS", "_uuid", "type", "other_config", "queues", "external_ids"},
-        {"Queue", "_uuid", "other_config", "external_ids"}}) {
-    std::vector<std::string> argv = {"/usr/bin/ovsdb-client", "dump", "--format=csv",
-                                     "unix:" + ovsdb_socket, "Open_vSwitch"};
-    argv.insert(argv.end(), table.begin(), table.end());
-    const ProcessResult r = RunProcess(argv);
-    EXPECT_TRUE(r.ok()) << r.err;
-    dump += r.out;
-  }
-  return dump;
-}
-
 TEST_F(VmDevicesTest, AgentRestartLeavesTheSwitchByteForByte) {
   v1::CreateVmRequest access = GuestVm("steady-1", "sleep 3600\n");
   access.mutable_spec()->mutable_nics(0)->mutable_qos()->set_ingress_rate_kbps(9000);
@@ -461,7 +440,7 @@ TEST_F(VmDevicesTest, AgentRestartLeavesTheSwitchByteForByte) {
     ASSERT_TRUE(vms()->CreateVm(Ctx().get(), *req, &vm).ok());
     ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, req->spec().name(), &vm).ok());
   }
-  const std::string before = SwitchConfiguration(bed_->ovsdb_socket());
+  const std::string before = SwitchRows(bed_->ovsdb_socket());
   ASSERT_THAT(before, HasSubstr("native-untagged"));
   ASSERT_THAT(before, HasSubstr("linux-htb"));
 
@@ -482,7 +461,7 @@ TEST_F(VmDevicesTest, AgentRestartLeavesTheSwitchByteForByte) {
     for (const char* name : {"steady-1", "steady-2"}) {
       ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, name, &vm).ok());
     }
-    EXPECT_EQ(SwitchConfiguration(bed_->ovsdb_socket()), before)
+    EXPECT_EQ(SwitchRows(bed_->ovsdb_socket()), before)
         << (crash ? "after SIGKILL" : "after SIGTERM");
   }
 }

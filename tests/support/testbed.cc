@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 
 namespace hvagent::testing {
 
@@ -136,6 +137,65 @@ ProcessResult Testbed::ExecIn(const std::string& suffix, const std::vector<std::
   std::vector<std::string> full{"ip", "netns", "exec", netns_ + "-" + suffix};
   full.insert(full.end(), argv.begin(), argv.end());
   return RunProcess(full);
+}
+
+bool Testbed::Reset(std::string* error) {
+  const ProcessResult bridges = Vsctl({"list-br"});
+  if (!bridges.ok()) {
+    *error = "ovs-vsctl list-br: " + bridges.err;
+    return false;
+  }
+  std::istringstream names(bridges.out);
+  for (std::string bridge; std::getline(names, bridge);) {
+    if (bridge.empty()) continue;
+    if (const ProcessResult r = Vsctl({"--if-exists", "del-br", bridge}); !r.ok()) {
+      *error = "ovs-vsctl del-br " + bridge + ": " + r.err;
+      return false;
+    }
+  }
+  // Host namespaces: "<netns>-<suffix>".
+  const ProcessResult namespaces = RunProcess({"ip", "netns", "list"});
+  std::istringstream ns_lines(namespaces.out);
+  for (std::string line; std::getline(ns_lines, line);) {
+    const std::string ns = line.substr(0, line.find(' '));
+    if (ns.rfind(netns_ + "-", 0) != 0) continue;
+    if (const ProcessResult r = RunProcess({"ip", "netns", "del", ns}); !r.ok()) {
+      *error = "ip netns del " + ns + ": " + r.err;
+      return false;
+    }
+  }
+  // Links: "2: name@peer: <…>" with -o; the datapath's own stays.
+  const ProcessResult links = Exec({"ip", "-o", "link", "show"});
+  std::istringstream link_lines(links.out);
+  for (std::string line; std::getline(link_lines, line);) {
+    const size_t start = line.find(": ");
+    if (start == std::string::npos) continue;
+    std::string name = line.substr(start + 2, line.find(':', start + 2) - start - 2);
+    name = name.substr(0, name.find('@'));
+    if (name == "lo" || name == "ovs-netdev") continue;
+    // A veth's peer may have gone with it already: only a link still there
+    // that cannot be deleted is an error.
+    if (!Exec({"ip", "link", "del", name}).ok() && Exec({"ip", "link", "show", name}).ok()) {
+      *error = "ip link del " + name + " failed";
+      return false;
+    }
+  }
+  return true;
+}
+
+Testbed* SharedTestbed(std::string* error) {
+  static std::unique_ptr<Testbed> shared;
+  static std::string start_error;
+  if (!shared && start_error.empty()) {
+    shared = Testbed::Start(&start_error);
+    if (!shared && start_error.empty()) start_error = "testbed did not start";
+  }
+  if (!shared) {
+    *error = start_error;
+    return nullptr;
+  }
+  if (!shared->Reset(error)) return nullptr;
+  return shared.get();
 }
 
 }  // namespace hvagent::testing

@@ -53,6 +53,11 @@ class Testbed {
                         const std::string& cidr, const std::string& port, std::string* error);
   // Runs argv inside the namespace made by AddHostNamespace(suffix).
   ProcessResult ExecIn(const std::string& suffix, const std::vector<std::string>& argv);
+  // Back to a switch with no bridges and a namespace with no links (but lo
+  // and the userspace datapath's own), and no host namespaces: what a test
+  // that shares the testbed finds. The daemons keep running; libvirt's
+  // domains are not touched. False, with the reason, if a step failed.
+  bool Reset(std::string* error);
 
  private:
   Testbed() = default;
@@ -63,5 +68,11 @@ class Testbed {
   std::string libvirt_uri_;
   int original_netns_ = -1;  // set by EnterNetns, restored before teardown
 };
+
+// The test binary's one testbed, started at the first call and taken down at
+// exit; every call (one per test's SetUp) Resets it first. Null, with the
+// reason in `error`, if it cannot be started or reset. For suites whose
+// tests need a clean switch, not fresh daemons.
+Testbed* SharedTestbed(std::string* error);
 
 }  // namespace hvagent::testing
