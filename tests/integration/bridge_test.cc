@@ -20,7 +20,7 @@ class BridgeApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string error;
-    bed_ = Testbed::Start(&error);
+    bed_ = SharedTestbed(&error);
     ASSERT_NE(bed_, nullptr) << error;
     for (const char* pair : {"0", "1", "2"}) {
       const std::string up = std::string("up") + pair;
@@ -34,17 +34,8 @@ class BridgeApiTest : public ::testing::Test {
   }
 
   std::unique_ptr<AgentProcess> StartAgent(const std::string& state_dir = "") {
-    auto agent = std::make_unique<AgentProcess>(
-        AgentOptions{.libvirt_uri = bed_->libvirt_uri(),
-                     .ovsdb_endpoint = "unix:" + bed_->ovsdb_socket(),
-                     .state_dir = state_dir,
-                     .extra_args = {"--datapath-type", "netdev"},
-                     // NICs are looked up where OVS sees them.
-                     .netns = bed_->netns()});
-    if (!agent->Start()) {
-      ADD_FAILURE() << agent->log();
-      return nullptr;
-    }
+    auto agent = StartAgentOrFail(AgentOnTestbed(*bed_, {"--datapath-type", "netdev"}, state_dir));
+    if (agent == nullptr) return nullptr;
     stub_ = v1::NetworkService::NewStub(agent->Channel());
     return agent;
   }
@@ -54,7 +45,7 @@ class BridgeApiTest : public ::testing::Test {
     return r.ok() ? r.out : "(error) " + r.err;
   }
 
-  std::unique_ptr<Testbed> bed_;
+  Testbed* bed_ = nullptr;  // the binary's, reset for each test
   std::unique_ptr<AgentProcess> agent_;
   std::unique_ptr<v1::NetworkService::Stub> stub_;
 };

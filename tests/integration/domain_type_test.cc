@@ -60,12 +60,7 @@ class DomainTypeTest : public ::testing::Test {
   }
 
   bool StartAgent(std::vector<std::string> extra_args = {}) {
-    agent_ = std::make_unique<AgentProcess>(AgentOptions{
-        .libvirt_uri = bed_->libvirt_uri(),
-        .ovsdb_endpoint = "unix:" + bed_->ovsdb_socket(),
-        .extra_args = std::move(extra_args),
-        .netns = bed_->netns(),
-    });
+    agent_ = std::make_unique<AgentProcess>(AgentOnTestbed(*bed_, std::move(extra_args)));
     return agent_->Start();
   }
 

@@ -24,6 +24,7 @@
 #include "hvagent_test/polling.h"
 #include "hvagent_test/subprocess.h"
 #include "hvagent_test/test_guest.h"
+#include "hvagent_test/test_pki.h"
 #include "hvagent_test/testbed.h"
 
 namespace hvagent::testing {
@@ -39,12 +40,8 @@ class HvctlTest : public ::testing::Test {
     bed_ = Testbed::Start(&error);
     ASSERT_NE(bed_, nullptr) << error;
     ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
-    agent_ = std::make_unique<AgentProcess>(AgentOptions{
-        .libvirt_uri = bed_->libvirt_uri(),
-        .ovsdb_endpoint = "unix:" + bed_->ovsdb_socket(),
-        .netns = bed_->netns(),
-    });
-    ASSERT_TRUE(agent_->Start()) << agent_->log();
+    agent_ = StartAgentOrFail(AgentOnTestbed(*bed_));
+    ASSERT_NE(agent_, nullptr);
   }
   static void TearDownTestSuite() {
     if (agent_ != nullptr) {
@@ -552,46 +549,11 @@ TEST_F(HvctlTest, SwitchCommandsReachOvsdb) {
 }
 
 TEST_F(HvctlTest, TcpEndpointWithMutualTls) {
-  const std::string dir = BuildDir() + "/hvctl-test-tls";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir + "/openssl.cnf")
-      << "[req]\ndistinguished_name = dn\nprompt = no\n[dn]\nCN = unused\n"
-         "[ca_ext]\nbasicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign\n"
-         "[server_ext]\nextendedKeyUsage = serverAuth\nsubjectAltName = IP:127.0.0.1\n"
-         "[client_ext]\nextendedKeyUsage = clientAuth\n";
-  auto path = [&](const std::string& name) { return dir + "/" + name; };
-  RunOrFail({"openssl",
-             "req",
-             "-x509",
-             "-config",
-             path("openssl.cnf"),
-             "-extensions",
-             "ca_ext",
-             "-newkey",
-             "ec",
-             "-pkeyopt",
-             "ec_paramgen_curve:prime256v1",
-             "-nodes",
-             "-keyout",
-             path("ca.key"),
-             "-out",
-             path("ca.pem"),
-             "-days",
-             "2",
-             "-subj",
-             "/CN=hvctl test CA"});
-  int serial = 1;
-  for (const std::string name : {"server", "client"}) {
-    RunOrFail({"openssl", "req", "-new", "-config", path("openssl.cnf"), "-newkey", "ec",
-               "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", path(name + ".key"),
-               "-out", path(name + ".csr"), "-subj", "/CN=" + name});
-    RunOrFail({"openssl", "x509", "-req", "-in", path(name + ".csr"), "-CA", path("ca.pem"),
-               "-CAkey", path("ca.key"), "-set_serial", std::to_string(++serial), "-days", "2",
-               "-extfile", path("openssl.cnf"), "-extensions", name + "_ext", "-out",
-               path(name + ".pem")});
-  }
-  ASSERT_FALSE(HasFailure());
+  TestPki pki(BuildDir() + "/hvctl-test-tls");
+  ASSERT_TRUE(pki.MakeCa("ca", "hvctl test CA"));
+  ASSERT_TRUE(pki.MakeCert("server", "localhost", "ca", TestPki::Kind::kServer));
+  ASSERT_TRUE(pki.MakeCert("client", "hvctl", "ca", TestPki::Kind::kClient));
+  auto path = [&](const std::string& name) { return pki.Path(name); };
 
   std::unique_ptr<AgentProcess> tcp_agent;
   int port = 0;
@@ -625,9 +587,7 @@ TEST_F(HvctlTest, TcpEndpointWithMutualTls) {
   EXPECT_THAT(missing.err, HasSubstr("--tls-ca: cannot read"));
   // A client certificate the agent's CA did not sign (the server's own key pair
   // is signed by it, but a CA-less self-signed one is not): refused by the agent.
-  RunOrFail({"openssl", "req", "-x509", "-config", path("openssl.cnf"), "-newkey", "ec", "-pkeyopt",
-             "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", path("rogue.key"), "-out",
-             path("rogue.pem"), "-days", "2", "-subj", "/CN=rogue"});
+  ASSERT_TRUE(pki.MakeCa("rogue", "rogue"));
   const ProcessResult rogue =
       RunProcess({Hvctl(), "--endpoint", endpoint, "--timeout", "10", "--tls-ca", path("ca.pem"),
                   "--tls-cert", path("rogue.pem"), "--tls-key", path("rogue.key"), "host.get"});

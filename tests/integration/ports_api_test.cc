@@ -20,7 +20,7 @@ class PortsApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string error;
-    bed_ = Testbed::Start(&error);
+    bed_ = SharedTestbed(&error);
     ASSERT_NE(bed_, nullptr) << error;
     agent_ = StartAgent();
     ASSERT_NE(agent_, nullptr);
@@ -29,23 +29,16 @@ class PortsApiTest : public ::testing::Test {
   }
 
   std::unique_ptr<AgentProcess> StartAgent(const std::string& state_dir = "") {
-    auto agent = std::make_unique<AgentProcess>(
-        AgentOptions{.libvirt_uri = bed_->libvirt_uri(),
-                     .ovsdb_endpoint = "unix:" + bed_->ovsdb_socket(),
-                     .state_dir = state_dir,
-                     .extra_args = {"--datapath-type", "netdev", "--internal-bridge", "virbr0",
-                                    "--internal-cidr", "192.168.5.0/24"},
-                     // Internal ports and virbr0 are made where OVS runs.
-                     .netns = bed_->netns()});
-    if (!agent->Start()) {
-      ADD_FAILURE() << agent->log();
-      return nullptr;
-    }
+    auto agent = StartAgentOrFail(AgentOnTestbed(*bed_,
+                                                 {"--datapath-type", "netdev", "--internal-bridge",
+                                                  "virbr0", "--internal-cidr", "192.168.5.0/24"},
+                                                 state_dir));
+    if (agent == nullptr) return nullptr;
     stub_ = v1::NetworkService::NewStub(agent->Channel());
     return agent;
   }
 
-  std::unique_ptr<Testbed> bed_;
+  Testbed* bed_ = nullptr;  // the binary's, reset for each test
   std::unique_ptr<AgentProcess> agent_;
   std::unique_ptr<v1::NetworkService::Stub> stub_;
 };

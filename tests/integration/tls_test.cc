@@ -23,37 +23,13 @@
 #include "hvagent_test/ovsdb_server.h"
 #include "hvagent_test/subprocess.h"
 #include "hvagent_test/test_guest.h"
+#include "hvagent_test/test_pki.h"
 #include "hvagent_test/testbed.h"
 
 namespace hvagent::testing {
 namespace {
 
 constexpr auto kDeadline = std::chrono::seconds(5);
-
-// Extensions for the CA, server and client certificates. The subject comes from
-// -subj; [dn] only keeps `openssl req` from prompting.
-constexpr const char* kOpensslConfig = R"(
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = unused
-[ca_ext]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[server_ext]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost,IP:127.0.0.1
-authorityKeyIdentifier = keyid
-[client_ext]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = clientAuth
-authorityKeyIdentifier = keyid
-)";
 
 struct KeyPair {
   std::string cert;  // PEM
@@ -66,17 +42,17 @@ class TlsTest : public ::testing::Test {
     std::string templ = "/tmp/hvtls.XXXXXX";
     ASSERT_NE(mkdtemp(templ.data()), nullptr);
     dir_ = templ;
-    std::ofstream(dir_ + "/openssl.cnf") << kOpensslConfig;
+    pki_ = std::make_unique<TestPki>(dir_ + "/pki");
     std::string error;
     ovsdb_ = OvsdbServer::Start(&error);
     ASSERT_NE(ovsdb_, nullptr) << error;
 
-    ASSERT_NO_FATAL_FAILURE(MakeCa("ca", "hvagent test client CA"));
-    ASSERT_NO_FATAL_FAILURE(MakeCert("server", "localhost", "ca", "server_ext"));
-    ASSERT_NO_FATAL_FAILURE(MakeCert("client", "hvagent test controller", "ca", "client_ext"));
-    ASSERT_NO_FATAL_FAILURE(MakeCa("other-ca", "some other CA"));
-    ASSERT_NO_FATAL_FAILURE(
-        MakeCert("other-client", "hvagent test controller", "other-ca", "client_ext"));
+    ASSERT_TRUE(pki_->MakeCa("ca", "hvagent test client CA"));
+    ASSERT_TRUE(pki_->MakeCert("server", "localhost", "ca", TestPki::Kind::kServer));
+    ASSERT_TRUE(pki_->MakeCert("client", "hvagent test controller", "ca", TestPki::Kind::kClient));
+    ASSERT_TRUE(pki_->MakeCa("other-ca", "some other CA"));
+    ASSERT_TRUE(pki_->MakeCert("other-client", "hvagent test controller", "other-ca",
+                               TestPki::Kind::kClient));
   }
 
   void TearDown() override {
@@ -86,45 +62,9 @@ class TlsTest : public ::testing::Test {
     std::filesystem::remove_all(dir_, ec);
   }
 
-  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
+  std::string Path(const std::string& name) const { return pki_->Path(name); }
   KeyPair Pair(const std::string& name) const {
     return {ReadFile(Path(name + ".pem")), ReadFile(Path(name + ".key"))};
-  }
-
-  void MakeCa(const std::string& name, const std::string& cn) {
-    RunOrFail({"openssl",
-               "req",
-               "-x509",
-               "-config",
-               Path("openssl.cnf"),
-               "-extensions",
-               "ca_ext",
-               "-newkey",
-               "ec",
-               "-pkeyopt",
-               "ec_paramgen_curve:prime256v1",
-               "-nodes",
-               "-keyout",
-               Path(name + ".key"),
-               "-out",
-               Path(name + ".pem"),
-               "-days",
-               "2",
-               "-subj",
-               "/CN=" + cn});
-    ASSERT_FALSE(::testing::Test::HasFailure());
-  }
-
-  void MakeCert(const std::string& name, const std::string& cn, const std::string& ca,
-                const std::string& extensions) {
-    RunOrFail({"openssl", "req", "-new", "-config", Path("openssl.cnf"), "-newkey", "ec",
-               "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", Path(name + ".key"),
-               "-out", Path(name + ".csr"), "-subj", "/CN=" + cn});
-    RunOrFail({"openssl", "x509", "-req", "-in", Path(name + ".csr"), "-CA", Path(ca + ".pem"),
-               "-CAkey", Path(ca + ".key"), "-set_serial", std::to_string(++serial_), "-days", "2",
-               "-extfile", Path("openssl.cnf"), "-extensions", extensions, "-out",
-               Path(name + ".pem")});
-    ASSERT_FALSE(::testing::Test::HasFailure());
   }
 
   std::vector<std::string> TlsArgs(int port) const {
@@ -208,7 +148,7 @@ class TlsTest : public ::testing::Test {
   }
 
   std::string dir_;
-  int serial_ = 1;
+  std::unique_ptr<TestPki> pki_;
   int port_ = 0;
   std::unique_ptr<OvsdbServer> ovsdb_;
   std::unique_ptr<AgentProcess> agent_;

@@ -68,13 +68,8 @@ class VmApiTest : public ::testing::Test {
   }
 
   void StartAgent() {
-    agent_ = std::make_unique<AgentProcess>(AgentOptions{
-        .libvirt_uri = bed_->libvirt_uri(),
-        .ovsdb_endpoint = "unix:" + bed_->ovsdb_socket(),
-        .state_dir = state_dir_,
-        .netns = bed_->netns(),
-    });
-    ASSERT_TRUE(agent_->Start()) << agent_->log();
+    agent_ = StartAgentOrFail(AgentOnTestbed(*bed_, {}, state_dir_));
+    ASSERT_NE(agent_, nullptr);
     if (!domain_type_reported_) {
       // Once per binary: which domain type the agent chose for these guests.
       v1::Host host;

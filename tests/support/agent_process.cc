@@ -1,5 +1,7 @@
 #include "hvagent_test/agent_process.h"
 
+#include <gtest/gtest.h>
+
 #include <signal.h>
 #include <stdlib.h>
 
@@ -12,6 +14,24 @@
 #include "hvagent_test/testbed.h"
 
 namespace hvagent::testing {
+
+AgentOptions AgentOnTestbed(const Testbed& bed, std::vector<std::string> extra_args,
+                            std::string state_dir) {
+  return {.libvirt_uri = bed.libvirt_uri(),
+          .ovsdb_endpoint = "unix:" + bed.ovsdb_socket(),
+          .state_dir = std::move(state_dir),
+          .extra_args = std::move(extra_args),
+          .netns = bed.netns()};
+}
+
+std::unique_ptr<AgentProcess> StartAgentOrFail(AgentOptions options) {
+  auto agent = std::make_unique<AgentProcess>(std::move(options));
+  if (!agent->Start()) {
+    ADD_FAILURE() << "hvagentd did not start:\n" << agent->log();
+    return nullptr;
+  }
+  return agent;
+}
 
 std::unique_ptr<grpc::ClientContext> Ctx(int seconds) {
   auto ctx = std::make_unique<grpc::ClientContext>();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "hvagent_test/subprocess.h"
+#include "hvagent_test/testbed.h"
 
 namespace hvagent::testing {
 
@@ -22,6 +23,11 @@ struct AgentOptions {
   // makes must be where OVS and QEMU are.
   std::string netns;
 };
+
+// An agent on `bed`: its libvirtd and ovsdb-server, and inside its network
+// namespace, where OVS and QEMU see the taps, NICs and bridges it makes.
+AgentOptions AgentOnTestbed(const Testbed& bed, std::vector<std::string> extra_args = {},
+                            std::string state_dir = "");
 
 // A client context whose call gives up after `seconds`.
 std::unique_ptr<grpc::ClientContext> Ctx(int seconds = 30);
@@ -54,5 +60,8 @@ class AgentProcess {
   bool own_state_dir_ = false;
   std::unique_ptr<BackgroundProcess> process_;
 };
+
+// The agent, started; or null, after failing the current test with its log.
+std::unique_ptr<AgentProcess> StartAgentOrFail(AgentOptions options);
 
 }  // namespace hvagent::testing
