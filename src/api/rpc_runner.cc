@@ -2,12 +2,14 @@
 
 namespace hvagent::api {
 
-RpcRunner::RpcRunner(std::string_view service, WorkerPool& pool, RequestReplay& replay)
+RpcRunner::RpcRunner(std::string_view service, WorkerPool& pool, RequestReplay& replay,
+                     const AccessPolicy& access)
     : service_name_(service),
       service_(google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
           std::string(service))),
       pool_(pool),
-      replay_(replay) {}
+      replay_(replay),
+      access_(access) {}
 
 StatusOr<std::string> RpcRunner::MethodPath(std::string_view method) const {
   const google::protobuf::MethodDescriptor* found =
@@ -28,9 +30,14 @@ grpc::ServerUnaryReactor* RpcRunner::RunChange(
     grpc::CallbackServerContext* context, std::string_view method, const std::string& request_id,
     const google::protobuf::Message& request, google::protobuf::Message* response,
     std::string_view key, const Status& valid, const std::function<Status()>& act) {
-  if (!valid.ok()) return FinishNow(context, valid);
   auto path = MethodPath(method);
   if (!path.ok()) return FinishNow(context, path.status());
+  // Who asks comes before what is asked: a read-only client learns nothing
+  // about its request's validity.
+  if (Status allowed = access_.CheckChange(IdentityOf(*context), *path); !allowed.ok()) {
+    return FinishNow(context, allowed);
+  }
+  if (!valid.ok()) return FinishNow(context, valid);
   return RunOnWorker(context, pool_, std::string(key),
                      [this, path = *std::move(path), &request_id, &request, response, act] {
                        return replay_.Run(path, request_id, request, response, act);

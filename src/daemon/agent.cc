@@ -212,8 +212,9 @@ Agent::Agent(const Config& config, Prerequisites p)
                   }),
       monitor_(MakeBackendMonitor()),
       replay_(request_log_),
+      access_(config_.read_only_identities),
       host_service_(*monitor_, domain_types_, facts_, maximums_),
-      network_service_(pool_, replay_, events_, networks_, vms_,
+      network_service_(pool_, replay_, access_, events_, networks_, vms_,
                        {.bridges = bridges_,
                         .bonds = bonds_,
                         .internal_ports = internal_ports_,
@@ -222,7 +223,7 @@ Agent::Agent(const Config& config, Prerequisites p)
                         .internal_bridge = internal_bridge_ ? &*internal_bridge_ : nullptr},
                        {.max_networks = config_.max_networks}),
       event_service_(events_),
-      vm_service_(pool_, replay_, vms_, devices_) {}
+      vm_service_(pool_, replay_, access_, vms_, devices_) {}
 
 Agent::~Agent() { Stop(); }
 

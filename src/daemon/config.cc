@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <utility>
 
@@ -32,6 +33,27 @@ Status ReadString(const toml::table& table, std::string_view section, std::strin
         fmt::format("config key '{}.{}' must be a string", section, key));
   }
   out = value->get();
+  return absl::OkStatus();
+}
+
+Status ReadStringList(const toml::table& table, std::string_view section, std::string_view key,
+                      std::vector<std::string>& out) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) {
+    return absl::OkStatus();
+  }
+  const auto* array = node->as_array();
+  std::vector<std::string> values;
+  for (size_t i = 0; array != nullptr && i < array->size(); ++i) {
+    const auto* value = array->get(i)->as_string();
+    if (value == nullptr) break;
+    values.push_back(value->get());
+  }
+  if (array == nullptr || values.size() != array->size()) {
+    return absl::InvalidArgumentError(
+        fmt::format("config key '{}.{}' must be an array of strings", section, key));
+  }
+  out = std::move(values);
   return absl::OkStatus();
 }
 
@@ -138,7 +160,9 @@ StatusOr<Config> ParseConfigToml(std::string_view toml_text, std::string_view or
     std::initializer_list<std::string_view> keys;
   };
   for (const Key& k :
-       {Key{"api", {"unix_socket", "tcp_listen", "tls_cert", "tls_key", "tls_client_ca"}},
+       {Key{"api",
+            {"unix_socket", "tcp_listen", "tls_cert", "tls_key", "tls_client_ca",
+             "read_only_identities"}},
         Key{"log", {"level"}}, Key{"libvirt", {"uri"}}, Key{"ovsdb", {"endpoint"}},
         Key{"network", {"internal_bridge", "internal_cidr"}}, Key{"ovs", {"datapath_type"}},
         Key{"agent",
@@ -160,6 +184,7 @@ StatusOr<Config> ParseConfigToml(std::string_view toml_text, std::string_view or
     status.Update(ReadString(*t, "api", "tls_cert", config.tls_cert));
     status.Update(ReadString(*t, "api", "tls_key", config.tls_key));
     status.Update(ReadString(*t, "api", "tls_client_ca", config.tls_client_ca));
+    status.Update(ReadStringList(*t, "api", "read_only_identities", config.read_only_identities));
   }
   if (const auto* t = Section(root, "log")) {
     status.Update(ReadString(*t, "log", "level", config.log_level));
@@ -276,6 +301,11 @@ Status ValidateValues(const Config& config) {
 
 Status ValidateConfig(const Config& config) {
   HVAGENT_RETURN_IF_ERROR(ValidateValues(config));
+  if (!config.read_only_identities.empty() && config.tcp_listen.empty()) {
+    return absl::InvalidArgumentError(
+        "api.read_only_identities needs api.tcp_listen: roles come from client certificates, "
+        "and the unix socket has none");
+  }
   if (!config.tcp_listen.empty()) {
     // An agent on the network without mutual TLS would let anyone drive the host.
     for (const auto& [key, value] :
@@ -284,6 +314,15 @@ Status ValidateConfig(const Config& config) {
       if (value->empty()) {
         return absl::InvalidArgumentError(
             fmt::format("{} is required when api.tcp_listen is set (mutual TLS)", key));
+      }
+    }
+    std::set<std::string> seen;
+    for (const std::string& identity : config.read_only_identities) {
+      if (identity.empty() || !seen.insert(identity).second) {
+        return absl::InvalidArgumentError(fmt::format(
+            "api.read_only_identities: '{}' is {}; each entry is a client certificate's CN or "
+            "subject alternative name, once",
+            identity, identity.empty() ? "empty" : "listed twice"));
       }
     }
     if (!IsHostPort(config.tcp_listen)) {

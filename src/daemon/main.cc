@@ -23,6 +23,7 @@ struct Flag {
   bool integer;
   const char* help;
   bool boolean = false;  // takes true or false
+  bool list = false;     // comma-separated, a TOML array of strings
 };
 
 constexpr Flag kFlags[] = {
@@ -31,6 +32,8 @@ constexpr Flag kFlags[] = {
     {"--tls-cert", "api", "tls_cert", false, "server certificate (PEM) for --tcp-listen"},
     {"--tls-key", "api", "tls_key", false, "server private key (PEM)"},
     {"--tls-client-ca", "api", "tls_client_ca", false, "CA (PEM) that signs client certificates"},
+    {"--read-only-identities", "api", "read_only_identities", false,
+     "comma-separated client certificate CNs/SANs that may only read", false, true},
     {"--log-level", "log", "level", false, "trace|debug|info|warn|error|critical|off"},
     {"--libvirt-uri", "libvirt", "uri", false, "libvirt connection URI"},
     {"--ovsdb", "ovsdb", "endpoint", false, "ovsdb-server endpoint (unix:PATH or tcp:HOST:PORT)"},
@@ -100,6 +103,11 @@ int main(int argc, char** argv) {
                   << ") must be an integer, not '" << *values[i] << "'\n";
         return 2;
       }
+    } else if (f.list) {
+      toml::array items;
+      std::istringstream parts(*values[i]);
+      for (std::string item; std::getline(parts, item, ',');) items.push_back(item);
+      section->insert(f.key, std::move(items));
     } else {
       section->insert(f.key, *values[i]);
     }

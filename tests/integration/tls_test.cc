@@ -2,6 +2,8 @@
 // openssl CLI. A client is served only with a certificate from the client CA;
 // the unix socket keeps working without TLS beside it.
 #include <arpa/inet.h>
+#include <google/protobuf/descriptor.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -12,12 +14,16 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "hvagent/v1/events.grpc.pb.h"
 #include "hvagent/v1/host.grpc.pb.h"
+#include "hvagent/v1/network.grpc.pb.h"
+#include "hvagent/v1/vm.grpc.pb.h"
 #include "hvagent_test/agent_process.h"
 #include "hvagent_test/net_util.h"
 #include "hvagent_test/ovsdb_server.h"
@@ -50,6 +56,8 @@ class TlsTest : public ::testing::Test {
     ASSERT_TRUE(pki_->MakeCa("ca", "hvagent test client CA"));
     ASSERT_TRUE(pki_->MakeCert("server", "localhost", "ca", TestPki::Kind::kServer));
     ASSERT_TRUE(pki_->MakeCert("client", "hvagent test controller", "ca", TestPki::Kind::kClient));
+    // The read-only role's client: its CN is in --read-only-identities.
+    ASSERT_TRUE(pki_->MakeCert("monitor", "monitoring", "ca", TestPki::Kind::kClient));
     ASSERT_TRUE(pki_->MakeCa("other-ca", "some other CA"));
     ASSERT_TRUE(pki_->MakeCert("other-client", "hvagent test controller", "other-ca",
                                TestPki::Kind::kClient));
@@ -76,12 +84,14 @@ class TlsTest : public ::testing::Test {
 
   // Starts the agent with the TCP endpoint on a free port. Another process
   // may take the port between FreePort and the agent's bind: then try again.
-  void StartAgent() {
+  void StartAgent(const std::vector<std::string>& extra_args = {}) {
     for (int attempt = 0; attempt < 3; ++attempt) {
       port_ = FreePort();
       ASSERT_NE(port_, 0);
+      std::vector<std::string> args = TlsArgs(port_);
+      args.insert(args.end(), extra_args.begin(), extra_args.end());
       agent_ = std::make_unique<AgentProcess>(
-          AgentOptions{.ovsdb_endpoint = ovsdb_->endpoint(), .extra_args = TlsArgs(port_)});
+          AgentOptions{.ovsdb_endpoint = ovsdb_->endpoint(), .extra_args = std::move(args)});
       if (agent_->Start()) return;
       if (agent_->log().find("cannot listen") == std::string::npos) break;
     }
@@ -182,6 +192,71 @@ TEST_F(TlsTest, ClientWithACertificateFromTheClientCaIsServedOverTcp) {
   ASSERT_EQ(calls.size(), 3u) << agent_->log();
   EXPECT_NE(calls[0].find("peer=ipv4:127.0.0.1:"), std::string::npos) << calls[0];
   EXPECT_NE(calls[2].find("peer=unix:"), std::string::npos) << calls[2];
+}
+
+// "/hvagent.v1.VmService/CreateVm" for every method of every hvagent service,
+// with whether its name says it only reads.
+std::vector<std::pair<std::string, bool>> EveryMethod() {
+  std::vector<std::pair<std::string, bool>> methods;
+  // Each service's proto file, by a message defined in it.
+  for (const google::protobuf::FileDescriptor* file :
+       {v1::Vm::descriptor()->file(), v1::Network::descriptor()->file(),
+        v1::Host::descriptor()->file(), v1::Event::descriptor()->file()}) {
+    for (int s = 0; s < file->service_count(); ++s) {
+      const google::protobuf::ServiceDescriptor* service = file->service(s);
+      for (int m = 0; m < service->method_count(); ++m) {
+        const std::string name = service->method(m)->name();
+        const bool read = name.rfind("Get", 0) == 0 || name.rfind("List", 0) == 0 ||
+                          name.rfind("Watch", 0) == 0 || name.rfind("Compute", 0) == 0;
+        methods.emplace_back("/" + service->full_name() + "/" + name, read);
+      }
+    }
+  }
+  return methods;
+}
+
+// The method called with an empty request (valid bytes: every field unset).
+grpc::Status CallEmpty(const std::shared_ptr<grpc::Channel>& channel, const std::string& method) {
+  grpc::GenericStub stub(channel);
+  grpc::Slice empty("");
+  grpc::ByteBuffer request(&empty, 1);
+  grpc::ByteBuffer response;
+  auto ctx = Ctx(10);
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(ctx.get(), method, grpc::StubOptions(), &request, &response,
+                 [&done](grpc::Status s) { done.set_value(std::move(s)); });
+  return done.get_future().get();
+}
+
+TEST_F(TlsTest, ReadOnlyClientReadsButEveryChangeIsPermissionDenied) {
+  ASSERT_NO_FATAL_FAILURE(StartAgent({"--read-only-identities", "monitoring,audit"}));
+  const KeyPair monitor = Pair("monitor");
+  const KeyPair controller = Pair("client");
+  const auto read_only = TcpChannel(Tls(Pair("ca").cert, &monitor));
+  const auto admin = TcpChannel(Tls(Pair("ca").cert, &controller));
+
+  v1::Host host;
+  ASSERT_TRUE(GetHost(read_only, &host).ok()) << agent_->log();
+  int denied = 0;
+  for (const auto& [method, read] : EveryMethod()) {
+    if (read) continue;
+    const grpc::Status status = CallEmpty(read_only, method);
+    // Who asks is checked before what is asked: even an empty request is
+    // denied, not found invalid. UNIMPLEMENTED methods change nothing.
+    EXPECT_TRUE(status.error_code() == grpc::PERMISSION_DENIED ||
+                status.error_code() == grpc::UNIMPLEMENTED)
+        << method << ": " << status.error_code() << " " << status.error_message();
+    if (status.error_code() == grpc::PERMISSION_DENIED) {
+      ++denied;
+      EXPECT_EQ(status.error_message(),
+                method + ": client 'monitoring' has the read-only role (api.read_only_identities)");
+    }
+    // The controller's certificate and the unix socket get past the role
+    // check to the request's own validation.
+    EXPECT_NE(CallEmpty(admin, method).error_code(), grpc::PERMISSION_DENIED) << method;
+    EXPECT_NE(CallEmpty(agent_->Channel(), method).error_code(), grpc::PERMISSION_DENIED) << method;
+  }
+  EXPECT_GE(denied, 20) << "every implemented change goes through the role check";
 }
 
 TEST_F(TlsTest, ClientWithoutACertificateIsRefused) {

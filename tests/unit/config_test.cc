@@ -152,6 +152,32 @@ TEST(ConfigTest, TcpListenWithoutEachTlsFileIsRefused) {
   }
 }
 
+TEST(ConfigTest, ReadOnlyIdentitiesAreReadAndChecked) {
+  auto config = ParseConfigToml(
+      std::string(kTlsConfig) + "read_only_identities = [\"monitoring\", \"audit\"]\n",
+      "test.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->read_only_identities, (std::vector<std::string>{"monitoring", "audit"}));
+  EXPECT_TRUE(ValidateConfig(*config).ok());
+
+  const Status not_strings =
+      ParseConfigToml("[api]\nread_only_identities = [\"a\", 2]\n", "test.toml").status();
+  EXPECT_EQ(not_strings.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(MessageOf(not_strings), ::testing::HasSubstr("'api.read_only_identities' must be "
+                                                           "an array of strings"));
+  Config twice = TlsConfig();
+  twice.read_only_identities = {"monitoring", "monitoring"};
+  EXPECT_THAT(MessageOf(ValidateConfig(twice)), ::testing::HasSubstr("listed twice"));
+  Config empty = TlsConfig();
+  empty.read_only_identities = {""};
+  EXPECT_THAT(MessageOf(ValidateConfig(empty)), ::testing::HasSubstr("is empty"));
+  // Roles come from client certificates: without the TCP endpoint there are none.
+  Config local;
+  local.read_only_identities = {"monitoring"};
+  EXPECT_THAT(MessageOf(ValidateConfig(local)),
+              ::testing::HasSubstr("api.read_only_identities needs api.tcp_listen"));
+}
+
 TEST(ConfigTest, NoTlsFilesNeededWithoutTcpListen) {
   auto config = ParseConfigToml("[api]\ntls_cert = \"/etc/hvagent/server.pem\"\n", "test.toml");
   ASSERT_TRUE(config.ok()) << config.status();

@@ -34,10 +34,10 @@ class NetworkServiceImpl final : public v1::NetworkService::CallbackService {
     const network::LinuxBridgeSpec* internal_bridge = nullptr;
   };
 
-  NetworkServiceImpl(WorkerPool& pool, RequestReplay& replay, EventHub& events,
-                     store::NetworkStore& networks, compute::NetworkUsage& usage, Managers managers,
-                     Limits limits)
-      : rpc_(v1::NetworkService::service_full_name(), pool, replay),
+  NetworkServiceImpl(WorkerPool& pool, RequestReplay& replay, const AccessPolicy& access,
+                     EventHub& events, store::NetworkStore& networks, compute::NetworkUsage& usage,
+                     Managers managers, Limits limits)
+      : rpc_(v1::NetworkService::service_full_name(), pool, replay, access),
         events_(events),
         networks_(networks),
         usage_(usage),

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "hvagent/api/access_policy.h"
 #include "hvagent/api/request_replay.h"
 #include "hvagent/api/unary_call.h"
 #include "hvagent/api/validation.h"
@@ -24,15 +25,17 @@ class RpcRunner {
  public:
   // `service` is the generated service's full name (e.g.
   // v1::VmService::service_full_name()), looked up in the generated pool.
-  RpcRunner(std::string_view service, WorkerPool& pool, RequestReplay& replay);
+  // `access` decides who may change.
+  RpcRunner(std::string_view service, WorkerPool& pool, RequestReplay& replay,
+            const AccessPolicy& access);
 
   // A read: `valid` not OK finishes the call at once; else `read` runs on a
   // worker, unordered.
   grpc::ServerUnaryReactor* Read(grpc::CallbackServerContext* context, const Status& valid,
                                  std::function<Status()> read);
 
-  // A change to the object under `key`: the request's request_id, then
-  // `valid`, are checked; `act` (which fills `response`) then runs on a
+  // A change to the object under `key`: the caller's right to change, the
+  // request's request_id, then `valid`, are checked; `act` (which fills `response`) then runs on a
   // worker under `key`, at most once per request_id.
   template <typename Request>
   grpc::ServerUnaryReactor* Change(grpc::CallbackServerContext* context, std::string_view method,
@@ -59,6 +62,7 @@ class RpcRunner {
   const google::protobuf::ServiceDescriptor* const service_;  // null: not a generated service
   WorkerPool& pool_;
   RequestReplay& replay_;
+  const AccessPolicy& access_;
 };
 
 // The page of `items` after `page_token` (items sorted by their name, which

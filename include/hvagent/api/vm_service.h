@@ -12,9 +12,11 @@ namespace hvagent::api {
 
 class VmServiceImpl final : public v1::VmService::CallbackService {
  public:
-  VmServiceImpl(WorkerPool& pool, RequestReplay& replay, compute::VmManager& vms,
-                compute::VmDeviceManager& devices)
-      : rpc_(v1::VmService::service_full_name(), pool, replay), vms_(vms), devices_(devices) {}
+  VmServiceImpl(WorkerPool& pool, RequestReplay& replay, const AccessPolicy& access,
+                compute::VmManager& vms, compute::VmDeviceManager& devices)
+      : rpc_(v1::VmService::service_full_name(), pool, replay, access),
+        vms_(vms),
+        devices_(devices) {}
 
   grpc::ServerUnaryReactor* CreateVm(grpc::CallbackServerContext* context,
                                      const v1::CreateVmRequest* request, v1::Vm* response) override;

@@ -10,6 +10,7 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 
+#include "hvagent/api/access_policy.h"
 #include "hvagent/api/event_hub.h"
 #include "hvagent/api/event_service.h"
 #include "hvagent/api/host_service.h"
@@ -146,6 +147,7 @@ class Agent {
   std::unique_ptr<host::BackendMonitor> monitor_;
 
   api::RequestReplay replay_;
+  const api::AccessPolicy access_;
   api::HostServiceImpl host_service_;
   api::NetworkServiceImpl network_service_;
   api::EventServiceImpl event_service_;

@@ -18,6 +18,10 @@ struct Config {
   std::string tls_cert;
   std::string tls_key;
   std::string tls_client_ca;
+  // Client-certificate identities (subject CN or a subject alternative name)
+  // that get the read-only role on the TCP endpoint: every change is
+  // PERMISSION_DENIED for them (api::AccessPolicy).
+  std::vector<std::string> read_only_identities;
   std::string log_level = "info";
   std::string libvirt_uri = "qemu:///system";
   std::string ovsdb_endpoint = "unix:/run/openvswitch/db.sock";
