@@ -5,6 +5,7 @@
 
 #include "hvagent/network/netlink.h"
 #include "hvagent/ovsdb/error.h"
+#include "owned_rows.h"
 
 namespace hvagent::network {
 
@@ -196,7 +197,9 @@ StatusOr<BondStatus> BondManager::Update(const std::string& name, const BondSpec
 Status BondManager::Delete(const std::string& name) {
   HVAGENT_ASSIGN_OR_RETURN(const SwitchSnapshot snap, ReadSnapshot(ovsdb_));
   HVAGENT_ASSIGN_OR_RETURN(const OvsPortRow* port, OwnedBond(snap, name));
-  return ovsdb_.Transact(DeleteBondOperations(*port)).status();
+  nlohmann::json operations = rows::WaitNoMirrorUses(port->uuid);
+  for (nlohmann::json& op : DeleteBondOperations(*port)) operations.push_back(std::move(op));
+  return rows::ExplainMirrorWait(ovsdb_, ovsdb_.Transact(operations).status(), name, port->uuid);
 }
 
 }  // namespace hvagent::network

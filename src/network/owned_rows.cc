@@ -130,7 +130,52 @@ Status DeleteOwnedPort(ovsdb::Transactor& ovsdb, const std::string& kind, const 
     return absl::FailedPreconditionError(
         fmt::format("name: port '{}' is not a {} the agent created; it is left alone", name, kind));
   }
-  return ovsdb.Transact(json::array({RemoveFromBridges("ports", port->uuid)})).status();
+  json operations = WaitNoMirrorUses(port->uuid);
+  operations.push_back(RemoveFromBridges("ports", port->uuid));
+  return ExplainMirrorWait(ovsdb, ovsdb.Transact(operations).status(), name, port->uuid);
+}
+
+namespace {
+
+constexpr const char* kMirrorPortColumns[] = {"select_src_port", "select_dst_port", "output_port"};
+
+}  // namespace
+
+json WaitNoMirrorUses(const std::string& port_uuid) {
+  json waits = json::array();
+  for (const char* column : kMirrorPortColumns) {
+    waits.push_back(ovsdb::WaitRows(
+        "Mirror", json::array({json::array({column, "includes", ovsdb::Uuid(port_uuid)})}),
+        json::array({"name"}), json::array()));
+  }
+  return waits;
+}
+
+Status ExplainMirrorWait(ovsdb::Transactor& ovsdb, const Status& status,
+                         const std::string& port_name, const std::string& port_uuid) {
+  if (!ovsdb::HasErrorTag(status, ovsdb::error_tag::kTimedOut)) return status;
+  auto mirrors = ovsdb.Transact(json::array({ovsdb::Select(
+      "Mirror", json::array(), {"name", "select_src_port", "select_dst_port", "output_port"})}));
+  std::vector<std::string> users;
+  if (mirrors.ok() && !mirrors->empty()) {
+    for (const json& row : (*mirrors)[0].value("rows", json::array())) {
+      for (const char* column : kMirrorPortColumns) {
+        bool uses = false;
+        for (const json& ref : ovsdb::SetElements(row.at(column))) {
+          uses = uses || ovsdb::UuidOf(ref) == port_uuid;
+        }
+        if (uses) {
+          users.push_back(fmt::format("'{}' ({})", row.value("name", ""), column));
+          break;
+        }
+      }
+    }
+  }
+  std::string named;
+  for (const std::string& user : users) named += (named.empty() ? "" : ", ") + user;
+  return absl::FailedPreconditionError(
+      fmt::format("name: port '{}' is used by mirror {}; delete the mirror or change it first",
+                  port_name, named.empty() ? "(a mirror changed meanwhile)" : named));
 }
 
 json AddPortOperations(const std::string& bridge, const std::string& name, json interface_row,

@@ -60,9 +60,18 @@ struct OwnedPort {
 StatusOr<std::optional<OwnedPort>> FindPort(ovsdb::Transactor& ovsdb, const std::string& name);
 // Every port tagged owner=hvagent, kind=`kind`, sorted by name.
 StatusOr<std::vector<OwnedPort>> ListOwnedPorts(ovsdb::Transactor& ovsdb, const std::string& kind);
+// Waits (checked once, as the transaction runs) that fail it while a Mirror
+// selects or outputs to the Port `port_uuid`: OVSDB's weak references would
+// otherwise drop the port from the mirror without a word.
+nlohmann::json WaitNoMirrorUses(const std::string& port_uuid);
+// After a change guarded by WaitNoMirrorUses failed: FAILED_PRECONDITION
+// naming the mirrors that use port `port_name` (any other error as it is).
+Status ExplainMirrorWait(ovsdb::Transactor& ovsdb, const Status& status,
+                         const std::string& port_name, const std::string& port_uuid);
+
 // NOT_FOUND if there is no such port, FAILED_PRECONDITION if it is not the
-// agent's `kind`; otherwise removes it from its bridge (OVSDB then collects
-// the Port and Interface rows).
+// agent's `kind` or a mirror uses it; otherwise removes it from its bridge
+// (OVSDB then collects the Port and Interface rows).
 Status DeleteOwnedPort(ovsdb::Transactor& ovsdb, const std::string& kind, const std::string& name);
 // The Interface and Port rows of a new port plus the bridge's reference, in
 // one transaction guarded by the bridge's existence.

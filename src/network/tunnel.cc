@@ -22,6 +22,26 @@ int FamilyOf(const std::string& ip) {
   return 0;
 }
 
+// Why a tunnel endpoint address of `family` cannot be one peer's own address
+// (empty when it can): the unspecified address, IPv4 broadcast and multicast
+// name no single host.
+std::string NotUnicast(const std::string& ip, int family) {
+  if (family == AF_INET) {
+    in_addr a{};
+    inet_pton(AF_INET, ip.c_str(), &a);
+    const uint32_t v = ntohl(a.s_addr);
+    if (v == 0) return "the unspecified address";
+    if (v == 0xFFFFFFFFu) return "the broadcast address";
+    if ((v >> 28) == 0xE) return "a multicast address (224.0.0.0/4)";
+  } else if (family == AF_INET6) {
+    in6_addr a{};
+    inet_pton(AF_INET6, ip.c_str(), &a);
+    if (IN6_IS_ADDR_UNSPECIFIED(&a)) return "the unspecified address";
+    if (IN6_IS_ADDR_MULTICAST(&a)) return "a multicast address (ff00::/8)";
+  }
+  return "";
+}
+
 uint32_t ParseUint(const std::string& text) {
   uint32_t v = 0;
   std::from_chars(text.data(), text.data() + text.size(), v);
@@ -50,12 +70,20 @@ Status ValidateTunnelSpec(const TunnelSpec& spec) {
   if (remote == 0) {
     status.Update(absl::InvalidArgumentError(
         fmt::format("remote_ip: '{}' must be an IPv4 or IPv6 address literal", spec.remote_ip)));
+  } else if (const std::string why = NotUnicast(spec.remote_ip, remote); !why.empty()) {
+    status.Update(absl::InvalidArgumentError(
+        fmt::format("remote_ip: '{}' is {}; a tunnel's peer is one host's unicast address",
+                    spec.remote_ip, why)));
   }
   if (!spec.local_ip.empty()) {
     const int local = FamilyOf(spec.local_ip);
     if (local == 0) {
       status.Update(absl::InvalidArgumentError(fmt::format(
           "local_ip: '{}' must be empty or an IPv4 or IPv6 address literal", spec.local_ip)));
+    } else if (const std::string why = NotUnicast(spec.local_ip, local); !why.empty()) {
+      status.Update(absl::InvalidArgumentError(fmt::format(
+          "local_ip: '{}' is {}; it must be one of this host's unicast addresses, or empty",
+          spec.local_ip, why)));
     } else if (remote != 0 && local != remote) {
       status.Update(absl::InvalidArgumentError(
           fmt::format("local_ip: '{}' must be of the same family as remote_ip '{}'", spec.local_ip,

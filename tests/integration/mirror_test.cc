@@ -7,6 +7,8 @@
 #include <iostream>
 #include <thread>
 
+#include "hvagent/network/bond_manager.h"
+#include "hvagent/network/internal_port.h"
 #include "hvagent/network/mirror.h"
 #include "hvagent/ovsdb/client.h"
 #include "hvagent_test/shared_switch_test.h"
@@ -158,6 +160,48 @@ TEST_F(MirrorTest, VlanSelectionAndRefusals) {
           .code(),
       absl::StatusCode::kAlreadyExists);
   EXPECT_TRUE(bed_->Vsctl({"get", "Mirror", "foreign", "name"}).ok());
+}
+
+// A port a mirror selects or outputs to is not deleted from under it: OVSDB
+// would drop the weak reference and leave the mirror silently without it.
+TEST_F(MirrorTest, PortsThatAMirrorUsesAreNotDeleted) {
+  network::InternalPortManager ports(*ovsdb_);
+  network::BondManager bonds(*ovsdb_);
+  ASSERT_TRUE(ports.Create({.name = "hvmon0", .bridge = "br0"}).ok());
+  for (const char* pair : {"mb0", "mb1"}) {
+    const std::string peer = std::string(pair) + "p";
+    ASSERT_TRUE(bed_->Exec({"ip", "link", "add", pair, "type", "veth", "peer", "name", peer}).ok());
+    ASSERT_TRUE(bed_->Exec({"ip", "link", "set", pair, "up"}).ok());
+  }
+  ASSERT_TRUE(bonds.Create("bond-m", "br0", {.members = {"mb0", "mb1"}}).ok());
+  ASSERT_TRUE(
+      mirrors_
+          ->Create({.name = "to-mon", .bridge = "br0", .select_all = true, .output_port = "hvmon0"})
+          .ok());
+  ASSERT_TRUE(mirrors_
+                  ->Create({.name = "of-bond",
+                            .bridge = "br0",
+                            .select_src_ports = {"bond-m"},
+                            .output_port = "pm"})
+                  .ok());
+
+  Status refused;
+  EXPECT_TRUE(RefusedWithoutChange(bed_->ovsdb_socket(), absl::StatusCode::kFailedPrecondition,
+                                   [&] { return refused = ports.Delete("hvmon0"); }));
+  EXPECT_EQ(MessageOf(refused),
+            "name: port 'hvmon0' is used by mirror 'to-mon' (output_port); delete the mirror or "
+            "change it first");
+  EXPECT_TRUE(RefusedWithoutChange(bed_->ovsdb_socket(), absl::StatusCode::kFailedPrecondition,
+                                   [&] { return refused = bonds.Delete("bond-m"); }));
+  EXPECT_EQ(MessageOf(refused),
+            "name: port 'bond-m' is used by mirror 'of-bond' (select_src_port); delete the mirror "
+            "or change it first");
+
+  // Without the mirrors, both go.
+  ASSERT_TRUE(mirrors_->Delete("to-mon").ok());
+  ASSERT_TRUE(mirrors_->Delete("of-bond").ok());
+  EXPECT_TRUE(ports.Delete("hvmon0").ok());
+  EXPECT_TRUE(bonds.Delete("bond-m").ok());
 }
 
 }  // namespace

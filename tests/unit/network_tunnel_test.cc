@@ -48,6 +48,20 @@ TEST(TunnelSpecTest, BadFieldsAreNamed) {
   ExpectInvalid(s, "remote_ip");
   s.remote_ip = "";
   ExpectInvalid(s, "remote_ip");
+  // Addresses that name no single peer.
+  for (const char* not_unicast :
+       {"0.0.0.0", "255.255.255.255", "224.0.0.1", "239.1.2.3", "::", "ff02::1"}) {
+    s.remote_ip = not_unicast;
+    ExpectInvalid(s, "remote_ip");
+    s = Valid();
+    s.local_ip = not_unicast;
+    if (std::string(not_unicast).find(':') != std::string::npos) s.remote_ip = "fd00::2";
+    ExpectInvalid(s, "local_ip");
+    s = Valid();
+  }
+  s.remote_ip = "10.255.255.255";  // a subnet's broadcast is not knowable here: allowed
+  EXPECT_TRUE(ValidateTunnelSpec(s).ok());
+  s = Valid();
   s = Valid();
   s.local_ip = "fd00::1";  // IPv6 local, IPv4 remote
   ExpectInvalid(s, "local_ip");
