@@ -128,10 +128,25 @@ StatusOr<VmStatus> VmManager::PowerOn(const std::string& name) {
     return absl::FailedPreconditionError(fmt::format("VM '{}' is paused: resume it", name));
   }
   if (!IsActive(state)) {
+    // A start that fails (QEMU refuses a disk, the host lacks memory) leaves
+    // no tap or port behind: what this call plugged, it unplugs.
+    std::vector<const NicConfig*> plugged;
+    auto unplug = [&](const Status& why) {
+      for (const NicConfig* nic : plugged) {
+        if (Status gone = nics_.Detach(*nic); !gone.ok()) {
+          spdlog::warn("VM '{}': NIC {} stays plugged after a failed start ({}): {}", name,
+                       nic->mac, why, gone);
+        }
+      }
+      return why;
+    };
     for (const NicConfig& nic : vm.config.nics) {
-      HVAGENT_RETURN_IF_ERROR(nics_.Attach(vm.config.uuid, nic));
+      if (Status attached = nics_.Attach(vm.config.uuid, nic); !attached.ok()) {
+        return unplug(attached);
+      }
+      plugged.push_back(&nic);
     }
-    HVAGENT_RETURN_IF_ERROR(vm.domain->Start());
+    if (Status started = vm.domain->Start(); !started.ok()) return unplug(started);
     const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count();

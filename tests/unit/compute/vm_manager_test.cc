@@ -354,6 +354,20 @@ TEST_F(VmManagerTest, PowerOnPlugsTheNicsBeforeStartingAndNotesTheStartTime) {
   EXPECT_THAT(Changes(), IsEmpty());
 }
 
+TEST_F(VmManagerTest, FailedPowerOnLeavesNoTapOrPortBehind) {
+  MadeWithTwoNics("vm1", /*running=*/false);
+  hypervisor_.Fail("Start", absl::InternalError("QEMU: could not open disk image"));
+  EXPECT_EQ(vms_->PowerOn("vm1").status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(nics_.Taps(), IsEmpty());
+  EXPECT_EQ(StateOf("vm1"), DomainState::kShutOff);
+  EXPECT_THAT(nics_.calls, Contains("Detach " + std::string(kMac2)));
+
+  // Healed, it starts with both NICs.
+  hypervisor_.Heal("Start");
+  ASSERT_TRUE(vms_->PowerOn("vm1").ok());
+  EXPECT_EQ(nics_.Taps().size(), 2U);
+}
+
 TEST_F(VmManagerTest, PowerOnRunsOnWhenTheStartTimeCannotBeNoted) {
   Made("vm1", /*running=*/false);
   hypervisor_.Fail("SetLiveMetadata", absl::InternalError("no metadata"));
