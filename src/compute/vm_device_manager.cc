@@ -50,6 +50,8 @@ StatusOr<VmStatus> VmDeviceManager::AddNic(const std::string& name, NicConfig ni
       return absl::AlreadyExistsError(fmt::format("VM '{}' already has NIC {}", name, nic.mac));
     }
   }
+  std::lock_guard mac_claims(domains_.mac_claims());
+  HVAGENT_RETURN_IF_ERROR(domains_.CheckMacFree("spec.mac", nic.mac, config.uuid));
   auto network = networks_.Resolve(nic.network);
   if (!network.ok()) {
     return Status(network.status().code(),

@@ -68,4 +68,20 @@ StatusOr<std::vector<VmStatus>> VmDomains::List(bool include_external) {
   return vms;
 }
 
+Status VmDomains::CheckMacFree(const std::string& field, const std::string& mac,
+                               const std::string& self_uuid) {
+  HVAGENT_ASSIGN_OR_RETURN(const std::vector<VmStatus> vms, List(/*include_external=*/true));
+  for (const VmStatus& vm : vms) {
+    if (vm.config.uuid == self_uuid) continue;
+    for (const NicConfig& nic : vm.config.nics) {
+      if (nic.mac == mac) {
+        return absl::AlreadyExistsError(
+            fmt::format("{}: {} is already the MAC of a NIC of VM '{}' on this host", field, mac,
+                        vm.config.name));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace hvagent::compute

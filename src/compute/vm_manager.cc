@@ -45,6 +45,12 @@ StatusOr<VmStatus> VmManager::Create(VmConfig config) {
     config.nics[i].bridge = network->bridge;
     config.nics[i].vlan_id = network->vlan_id;
   }
+  // One MAC, one NIC on this host: claimed from here until the define.
+  std::lock_guard mac_claims(domains_.mac_claims());
+  for (size_t i = 0; i < config.nics.size(); ++i) {
+    HVAGENT_RETURN_IF_ERROR(domains_.CheckMacFree(fmt::format("spec.nics[{}].mac", i),
+                                                  config.nics[i].mac, config.uuid));
+  }
   // Nothing is made unless the hypervisor answers that the name is free.
   const auto existing = domains_.hypervisor().LookupDomain(config.name);
   if (existing.ok()) {

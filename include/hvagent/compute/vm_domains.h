@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -45,6 +46,14 @@ class VmDomains {
   // described is skipped, never the whole list failed.
   StatusOr<std::vector<VmStatus>> List(bool include_external);
 
+  // ALREADY_EXISTS naming `field` when a VM on this host other than the one
+  // with `self_uuid` — the agent's or not — has a NIC with `mac`: two NICs
+  // with one MAC on one switch steal each other's frames. Hold mac_claims()
+  // from this check until the domain naming the MAC is defined.
+  Status CheckMacFree(const std::string& field, const std::string& mac,
+                      const std::string& self_uuid);
+  std::mutex& mac_claims() { return mac_claims_mu_; }
+
   // Shared while a NIC joins a network (resolve … define); exclusive while a
   // network changes only if unused, so no NIC joins it meanwhile.
   std::shared_mutex& network_use() { return network_use_mu_; }
@@ -56,6 +65,7 @@ class VmDomains {
   Hypervisor& hypervisor_;
   std::shared_mutex network_use_mu_;
   std::shared_mutex images_mu_;
+  std::mutex mac_claims_mu_;
 };
 
 }  // namespace hvagent::compute

@@ -368,6 +368,25 @@ TEST_F(VmManagerTest, FailedPowerOnLeavesNoTapOrPortBehind) {
   EXPECT_EQ(nics_.Taps().size(), 2U);
 }
 
+TEST_F(VmManagerTest, AMacIsOneNicsOnThisHost) {
+  Made("vm1", /*running=*/false);  // its NIC has kMac1
+  hypervisor_.ClearCalls();
+  const auto taken = vms_->Create(Spec("vm2"));
+  EXPECT_EQ(taken.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(MessageOf(taken.status()),
+            "spec.nics[0].mac: 52:54:00:00:00:01 is already the MAC of a NIC of VM 'vm1' on this "
+            "host");
+  EXPECT_THAT(Changes(), IsEmpty());
+  // A hot-plugged NIC is held to the same rule.
+  VmConfig other = Spec("vm2");
+  other.nics[0].mac = kMac2;
+  ASSERT_TRUE(vms_->Create(other).ok());
+  const auto added = devices_->AddNic("vm1", {.mac = kMac2, .network = "vlan.20"});
+  EXPECT_EQ(added.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(MessageOf(added.status()), ::testing::HasSubstr("spec.mac: 52:54:00:00:00:02"));
+  EXPECT_EQ(Defined("vm1").nics.size(), 1U);
+}
+
 TEST_F(VmManagerTest, PowerOnRunsOnWhenTheStartTimeCannotBeNoted) {
   Made("vm1", /*running=*/false);
   hypervisor_.Fail("SetLiveMetadata", absl::InternalError("no metadata"));
