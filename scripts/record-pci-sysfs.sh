@@ -3,7 +3,8 @@
 # kernel: boots Debian's generic kernel under QEMU q35 with an emulated Intel
 # IOMMU and emulated storage controllers, and copies out of the guest
 # /sys/bus/pci/devices, /sys/kernel/iommu_groups, the block devices and the
-# attributes discovery reads, plus /proc/self/mounts, mountinfo and /proc/swaps.
+# attributes discovery reads, plus /proc/self/mounts, mountinfo and /proc/swaps,
+# and each NUMA node's CPU list (what the CVM is pinned to).
 #
 #   record-pci-sysfs.sh OUT_DIR      writes the tree under OUT_DIR (replacing it)
 #
@@ -126,6 +127,7 @@ for b in /sys/class/block/*; do
   for h in "$real"/holders/* "$real"/slaves/*; do copy_link "$h"; done
 done
 for n in /sys/class/nvme/* /sys/class/nvme-subsystem/*; do copy_link "$n"; done
+for node in /sys/devices/system/node/node*; do copy_attr "$node/cpulist"; done
 mkdir -p "$R/proc/self"
 cat /proc/self/mounts >"$R/proc/self/mounts"
 cat /proc/self/mountinfo >"$R/proc/self/mountinfo"
