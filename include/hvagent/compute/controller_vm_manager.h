@@ -32,7 +32,7 @@ class ControllerVmDomains {
   virtual Status Define(const std::string& xml) = 0;
   virtual StatusOr<bool> Autostart(const std::string& name) = 0;
   virtual Status SetAutostart(const std::string& name) = 0;
-  // "running", "shut off", ...
+  // libvirt's state name: "running", "shut-off", ...
   virtual StatusOr<std::string> State(const std::string& name) = 0;
 };
 
@@ -73,7 +73,7 @@ struct ControllerVmRequest {
 struct ControllerVmStatus {
   bool defined = false;
   std::string name;
-  std::string state;  // "running", "shut off"; empty when not defined
+  std::string state;  // "running", "shut-off"; empty when not defined
   bool autostart = false;
   ControllerVmFacts facts;
   // The controllers passed, as discovery sees them now (by their recorded

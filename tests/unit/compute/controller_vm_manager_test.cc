@@ -44,7 +44,7 @@ class FakeDomains : public ControllerVmDomains {
     autostart[name] = true;
     return absl::OkStatus();
   }
-  StatusOr<std::string> State(const std::string&) override { return std::string("shut off"); }
+  StatusOr<std::string> State(const std::string&) override { return std::string("shut-off"); }
 
   std::map<std::string, std::string> xml;
   std::map<std::string, bool> autostart;
