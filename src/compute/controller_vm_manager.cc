@@ -120,10 +120,18 @@ StatusOr<ControllerVmStatus> ControllerVmManager::Get() {
   ControllerVmStatus status;
   status.name = name_;
   HVAGENT_ASSIGN_OR_RETURN(std::optional<std::string> xml, domains_.PersistentXml(name_));
-  if (!xml) return status;
+  if (!xml) {
+    std::lock_guard lock(health_mu_);
+    health_state_ = "not-configured";
+    return status;
+  }
   status.defined = true;
   HVAGENT_ASSIGN_OR_RETURN(status.facts, ParseControllerVmXml(*xml));
   HVAGENT_ASSIGN_OR_RETURN(status.state, domains_.State(name_));
+  {
+    std::lock_guard lock(health_mu_);
+    health_state_ = status.state;
+  }
   HVAGENT_ASSIGN_OR_RETURN(status.autostart, domains_.Autostart(name_));
   auto inventory = Inventory();
   for (const std::string& controller : status.facts.controllers) {
@@ -164,7 +172,7 @@ StatusOr<ControllerVmStatus> ControllerVmManager::Configure(const ControllerVmRe
   spec.external_bridge = options_.external_bridge;
   spec.internal_bridge = options_.internal_bridge;
   spec.system_disk_path = options_.system_disk_path;
-  spec.domain_type = options_.domain_type;
+  spec.domain_type = options_.domain_type_of ? options_.domain_type_of() : options_.domain_type;
 
   HVAGENT_ASSIGN_OR_RETURN(std::optional<std::string> existing, domains_.PersistentXml(name_));
   std::set<std::string> previously_passed;
@@ -210,9 +218,37 @@ StatusOr<ControllerVmStatus> ControllerVmManager::Configure(const ControllerVmRe
   return Get();
 }
 
+std::string ControllerVmManager::HealthState() const {
+  std::lock_guard lock(health_mu_);
+  return health_state_;
+}
+
+void ControllerVmManager::NoteLifecycle(const std::string& domain_name, std::string_view state) {
+  if (domain_name != name_) return;
+  std::lock_guard lock(health_mu_);
+  health_state_ = std::string(state);
+}
+
+void ControllerVmManager::RefreshHealth() {
+  if (auto status = Get(); !status.ok()) {
+    spdlog::warn("reading the Controller VM's state: {}", status.status());
+    std::lock_guard lock(health_mu_);
+    health_state_ = "unknown";
+  }
+}
+
+bool ControllerVmManager::IsProtectedAction(std::string_view action) {
+  // Pause is not in the list, but a paused CVM serves no storage either.
+  for (const std::string_view protected_action :
+       {"PowerOff", "Shutdown", "Reset", "Pause", "DeleteVm", "UpdateVm", "MigrateVm"}) {
+    if (action == protected_action) return true;
+  }
+  return false;
+}
+
 Status ControllerVmManager::CheckVmAction(std::string_view vm_name, std::string_view action,
                                           const ProtectionOverride& override) const {
-  if (vm_name != name_) return absl::OkStatus();
+  if (vm_name != name_ || !IsProtectedAction(action)) return absl::OkStatus();
   if (!override.force) {
     return absl::FailedPreconditionError(
         fmt::format("{} {}: refused, the Controller VM serves this host's storage (force it with "

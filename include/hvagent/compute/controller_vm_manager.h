@@ -16,6 +16,7 @@
 #include "hvagent/common/status.h"
 #include "hvagent/compute/controller_vm_xml.h"
 #include "hvagent/compute/passthrough_binder.h"
+#include "hvagent/compute/vm_action_guard.h"
 #include "hvagent/libvirt/connection_manager.h"
 #include "hvagent/pci/device_binder.h"
 #include "hvagent/pci/passthrough_validation.h"
@@ -59,6 +60,9 @@ struct ControllerVmOptions {
   // Where the XML backup of each definition is written (<dir>/<name>.xml).
   std::string backup_dir;
   std::string domain_type = "kvm";
+  // When set, asked at each Configure instead (the daemon chooses the domain
+  // type after start).
+  std::function<std::string()> domain_type_of;
   std::string external_bridge = "br0";
   std::string internal_bridge = "virbr0";
   std::string system_disk_path;
@@ -83,13 +87,7 @@ struct ControllerVmStatus {
   std::string internal_address = "192.168.5.254";
 };
 
-// Who asked to override the CVM's protection, and why.
-struct ProtectionOverride {
-  bool force = false;
-  std::string reason;
-};
-
-class ControllerVmManager {
+class ControllerVmManager final : public VmActionGuard {
  public:
   ControllerVmManager(ControllerVmOptions options, ControllerVmDomains& domains,
                       PassthroughBinder& binder);
@@ -106,16 +104,25 @@ class ControllerVmManager {
   // through the same validation.
   StatusOr<ControllerVmStatus> Configure(const ControllerVmRequest& request);
 
-  // The one check every VM action on the CVM goes through (VmService's
-  // PowerOff, Shutdown, Reset, Delete, Update, and Migrate): OK for any other
-  // VM; FAILED_PRECONDITION "the Controller VM serves this host's storage"
-  // unless `override.force` with a reason; INVALID_ARGUMENT for force without
-  // a reason. `on_forced` is called (log and event) when a forced action passes.
+  // The protected actions (VmService's PowerOff, Shutdown, Reset, Pause,
+  // DeleteVm, UpdateVm, MigrateVm) on the CVM: FAILED_PRECONDITION "the
+  // Controller VM serves this host's storage" unless `override.force` with a
+  // reason; INVALID_ARGUMENT for force without a reason. OK for any other VM
+  // or action. A forced action is logged and handed to the listener (event).
   Status CheckVmAction(std::string_view vm_name, std::string_view action,
-                       const ProtectionOverride& override) const;
+                       const ProtectionOverride& override) const override;
+  static bool IsProtectedAction(std::string_view action);
   using ForcedActionListener = std::function<void(std::string_view vm_name, std::string_view action,
                                                   std::string_view reason)>;
   void SetForcedActionListener(ForcedActionListener listener) { on_forced_ = std::move(listener); }
+
+  // The CVM's state for host health, never blocking: "not-configured", a
+  // libvirt state name ("running", "shut-off"...), or "unknown" until read.
+  std::string HealthState() const;
+  // A lifecycle event of any domain: updates the health state if it is the CVM's.
+  void NoteLifecycle(const std::string& domain_name, std::string_view state);
+  // Reads the state from libvirt (blocking: on a worker).
+  void RefreshHealth();
 
  private:
   ControllerVmOptions options_;
@@ -124,6 +131,8 @@ class ControllerVmManager {
   PassthroughBinder& binder_;
   std::mutex configure_mu_;
   ForcedActionListener on_forced_;
+  mutable std::mutex health_mu_;
+  std::string health_state_ = "unknown";
 };
 
 // Reads <root>/sys/devices/system/node/node<N>/cpulist ("0-7,16-23").

@@ -161,10 +161,15 @@ TEST_F(ControllerVmManagerTest, ProtectionRefusesUnlessForcedWithAReason) {
         forced.push_back(fmt::format("{} {} {}", action, vm, reason));
       });
   EXPECT_TRUE(manager_->CheckVmAction("web1", "PowerOff", {}).ok());
-  const Status refused = manager_->CheckVmAction("NTNX-host1-CVM", "PowerOff", {});
-  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(refused.message(), HasSubstr("the Controller VM serves this host's storage"));
-  EXPECT_EQ(manager_->CheckVmAction("NTNX-host1-CVM", "Delete", {true, ""}).code(),
+  for (const char* action :
+       {"PowerOff", "Shutdown", "Reset", "Pause", "DeleteVm", "UpdateVm", "MigrateVm"}) {
+    const Status refused = manager_->CheckVmAction("NTNX-host1-CVM", action, {});
+    EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << action;
+    EXPECT_THAT(refused.message(), HasSubstr("the Controller VM serves this host's storage"));
+  }
+  // Starting it, or reading it, is never refused.
+  EXPECT_TRUE(manager_->CheckVmAction("NTNX-host1-CVM", "PowerOn", {}).ok());
+  EXPECT_EQ(manager_->CheckVmAction("NTNX-host1-CVM", "DeleteVm", {true, ""}).code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(manager_->CheckVmAction("NTNX-host1-CVM", "Reset", {true, "hung CVM"}).ok());
   EXPECT_THAT(forced, ElementsAre("Reset NTNX-host1-CVM hung CVM"));
