@@ -147,5 +147,54 @@ TEST_F(CvmProtectionTest, EveryStopIsRefusedUnlessForcedWithAReason) {
   EXPECT_THAT(agent_->log(), HasSubstr("FORCED PowerOff of the Controller VM"));
 }
 
+// The PCI and CVM methods against this machine's own sysfs: it has no IOMMU
+// (and no VFIO), and its root filesystem is on a virtio disk, so the agent
+// offers no controller and says why; nothing is configured.
+TEST_F(CvmProtectionTest, ThisHostsOwnControllersAreRefusedWithReasons) {
+  auto host = v1::HostService::NewStub(agent_->Channel());
+  v1::ListPciDevicesRequest list;
+  list.set_class_filter("storage");
+  v1::ListPciDevicesResponse devices;
+  const grpc::Status listed = host->ListPciDevices(Ctx().get(), list, &devices);
+  ASSERT_TRUE(listed.ok()) << listed.error_message();
+  EXPECT_FALSE(devices.iommu_enabled());
+  bool root_controller_found = false;
+  for (const v1::PciDevice& d : devices.devices()) {
+    EXPECT_EQ(d.device_class(), "storage");
+    EXPECT_FALSE(d.assignable()) << d.address();
+    EXPECT_THAT(d.not_assignable_reason(), HasSubstr("the IOMMU is off"));
+    for (const std::string& reason : d.not_assignable_reasons()) {
+      if (reason.find("holds the host's root, boot or swap") != std::string::npos &&
+          reason.find("is mounted at /") != std::string::npos) {
+        root_controller_found = true;
+      }
+    }
+  }
+  EXPECT_TRUE(root_controller_found) << devices.DebugString();
+
+  v1::ControllerVm cvm;
+  ASSERT_TRUE(host->GetControllerVm(Ctx().get(), {}, &cvm).ok());
+  EXPECT_FALSE(cvm.defined());
+  EXPECT_EQ(cvm.name(), CvmName());
+  EXPECT_EQ(cvm.internal_address(), "192.168.5.254");
+
+  ASSERT_GT(devices.devices_size(), 0);
+  v1::ConfigureControllerVmRequest configure;
+  auto* c = configure.add_storage_controllers();
+  c->set_address(devices.devices(0).address());
+  c->set_vendor_id(devices.devices(0).vendor_id());
+  c->set_device_id(devices.devices(0).device_id());
+  configure.set_num_vcpus(2);
+  configure.set_memory_bytes(uint64_t{1} << 30);
+  const grpc::Status refused = host->ConfigureControllerVm(Ctx().get(), configure, &cvm);
+  EXPECT_EQ(refused.error_code(), grpc::FAILED_PRECONDITION) << refused.error_message();
+  EXPECT_THAT(refused.error_message(), HasSubstr(devices.devices(0).address()));
+  ASSERT_TRUE(host->GetControllerVm(Ctx().get(), {}, &cvm).ok());
+  EXPECT_FALSE(cvm.defined());
+  v1::Host facts;
+  ASSERT_TRUE(host->GetHost(Ctx().get(), {}, &facts).ok());
+  EXPECT_EQ(facts.controller_vm_state(), "not-configured");
+}
+
 }  // namespace
 }  // namespace hvagent::testing
