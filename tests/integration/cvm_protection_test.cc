@@ -9,6 +9,7 @@
 #include <array>
 
 #include "hvagent/v1/events.grpc.pb.h"
+#include "hvagent_test/subprocess.h"
 #include "vm_api_test_fixture.h"
 
 namespace hvagent::testing {
@@ -98,6 +99,19 @@ TEST_F(CvmProtectionTest, EveryStopIsRefusedUnlessForcedWithAReason) {
   EXPECT_EQ(stub->PowerOff(Ctx().get(), PowerReq(&no_reason), &out).error_code(),
             grpc::INVALID_ARGUMENT);
   ExpectUnchanged(running, "PowerOff forced without reason");
+
+  // The same through hvctl: refused, then forced with force_cvm= and reason=.
+  const std::string hvctl = BuildDir() + "/src/cli/hvctl";
+  const std::string endpoint = "unix:" + agent_->socket();
+  const ProcessResult cli_refused = RunProcess({hvctl, "--endpoint", endpoint, "vm.off", name});
+  EXPECT_NE(cli_refused.exit_code, 0);
+  EXPECT_THAT(cli_refused.err + cli_refused.out,
+              HasSubstr("the Controller VM serves this host's storage"));
+  ExpectUnchanged(running, "hvctl vm.off");
+  const ProcessResult cli_forced = RunProcess(
+      {hvctl, "--endpoint", endpoint, "vm.reset", name, "force_cvm=true", "reason=hvctl test"});
+  EXPECT_EQ(cli_forced.exit_code, 0) << cli_forced.err;
+  EXPECT_THAT(agent_->log(), HasSubstr("FORCED Reset of the Controller VM"));
 
   v1::Host host;
   ASSERT_TRUE(v1::HostService::NewStub(agent_->Channel())->GetHost(Ctx().get(), {}, &host).ok());
