@@ -185,6 +185,26 @@ StatusOr<ControllerVmStatus> ControllerVmManager::Configure(const ControllerVmRe
   }
   HVAGENT_ASSIGN_OR_RETURN(std::string xml, BuildControllerVmXml(spec));
 
+  // A running CVM holds its devices: one it would lose cannot go back to the
+  // host until it stops. (More memory or vCPUs, or another controller added,
+  // take effect at its next boot.)
+  if (existing) {
+    HVAGENT_ASSIGN_OR_RETURN(std::string state, domains_.State(name_));
+    if (state != "shut-off") {
+      for (const std::string& address : previously_passed) {
+        const bool kept =
+            std::any_of(plan.endpoints.begin(), plan.endpoints.end(),
+                        [&](const pci::PciDevice& e) { return e.address.ToString() == address; });
+        if (!kept) {
+          return absl::FailedPreconditionError(fmt::format(
+              "{}: the Controller VM {} is {} and uses it; shut the CVM down before taking a "
+              "controller away from it",
+              address, name_, state));
+        }
+      }
+    }
+  }
+
   HVAGENT_RETURN_IF_ERROR(binder_.Bind(plan.endpoints));
   if (Status defined = domains_.Define(xml); !defined.ok()) {
     // Give back what this call took, keep what the running definition uses.

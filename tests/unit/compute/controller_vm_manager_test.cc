@@ -44,11 +44,12 @@ class FakeDomains : public ControllerVmDomains {
     autostart[name] = true;
     return absl::OkStatus();
   }
-  StatusOr<std::string> State(const std::string&) override { return std::string("shut-off"); }
+  StatusOr<std::string> State(const std::string&) override { return state; }
 
   std::map<std::string, std::string> xml;
   std::map<std::string, bool> autostart;
   bool fail_define = false;
+  std::string state = "shut-off";
   int defines = 0;
 };
 
@@ -144,6 +145,23 @@ TEST_F(ControllerVmManagerTest, ReconfiguringKeepsTheUuidAndReleasesWhatIsDroppe
   EXPECT_THAT(second->facts.vcpupin_cpusets, IsEmpty());
   EXPECT_EQ(fake_binder_.drivers["0000:81:00.0"], "host");
   EXPECT_THAT(*binder_->BoundAddresses(), ElementsAre("0000:05:01.0", "0000:05:02.0"));
+}
+
+TEST_F(ControllerVmManagerTest, ARunningCvmKeepsItsControllers) {
+  ASSERT_TRUE(manager_->Configure(Request({{"0000:81:00.0", "1b36", "0010"}})).ok());
+  domains_.state = "running";
+  const std::string before = domains_.xml["NTNX-host1-CVM"];
+  auto refused = manager_->Configure(Request({{"0000:03:00.0", "1b36", "0010"}}));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(), HasSubstr("0000:81:00.0: the Controller VM"));
+  EXPECT_EQ(domains_.xml["NTNX-host1-CVM"], before);
+  EXPECT_EQ(fake_binder_.drivers["0000:81:00.0"], "vfio-pci");
+  EXPECT_EQ(fake_binder_.drivers.count("0000:03:00.0"), 0u);
+  // Adding one, or more memory, is fine while it runs (next boot).
+  auto grown = manager_->Configure(
+      {{{"0000:81:00.0", "1b36", "0010"}, {"0000:03:00.0", "1b36", "0010"}}, 2, uint64_t{8} << 30});
+  ASSERT_TRUE(grown.ok()) << grown.status();
+  EXPECT_THAT(grown->facts.hostdev_addresses, ElementsAre("0000:03:00.0", "0000:81:00.0"));
 }
 
 TEST_F(ControllerVmManagerTest, AFailedDefineReleasesTheEndpoints) {
