@@ -107,7 +107,9 @@ TEST_F(StoreTest, OpenAppliesOnlyThePendingSteps) {
     ASSERT_NE(db, nullptr);
     ASSERT_TRUE(NetworkStore(*db).Insert(Network("vlan.10", 10)).ok());
     // As if written by an agent that knew only step 1.
-    ASSERT_TRUE(db->Exec("DROP TABLE requests; DROP TABLE passthrough_devices; PRAGMA user_version = 1").ok());
+    ASSERT_TRUE(
+        db->Exec("DROP TABLE requests; DROP TABLE passthrough_devices; PRAGMA user_version = 1")
+            .ok());
   }
   auto db = OpenOrDie();
   ASSERT_NE(db, nullptr);

@@ -38,7 +38,7 @@ class HostServiceImpl final : public v1::HostService::CallbackService {
         started_(std::chrono::system_clock::now()),
         cvm_(cvm ? &cvm->cvm : nullptr),
         cvm_rpc_(cvm ? std::make_unique<RpcRunner>(v1::HostService::service_full_name(), cvm->pool,
-                                                   cvm->replay)
+                                                   cvm->replay, cvm->access)
                      : nullptr) {}
 
   grpc::ServerUnaryReactor* GetHost(grpc::CallbackServerContext* context,
