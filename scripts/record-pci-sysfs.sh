@@ -7,6 +7,7 @@
 # and each NUMA node's CPU list (what the CVM is pinned to).
 #
 #   record-pci-sysfs.sh OUT_DIR      writes the tree under OUT_DIR (replacing it)
+#   HVREC_CONSOLE=FILE               also keeps the guest's console (without the tree)
 #
 # The committed fixture tests/unit/testdata/pci/q35-recorded was made with it, so
 # tests never boot a VM. The generic kernel is used (not the test guest's cloud
