@@ -24,6 +24,12 @@ Status FindNic(const v1::Vm& vm, const std::string& mac, v1::Nic* out) {
 
 }  // namespace
 
+Status VmServiceImpl::Guard(const std::string& vm_name, std::string_view method,
+                            const v1::ControllerVmOverride& override) const {
+  if (guard_ == nullptr) return absl::OkStatus();
+  return guard_->CheckVmAction(vm_name, method, {override.force(), override.reason()});
+}
+
 grpc::ServerUnaryReactor* VmServiceImpl::CreateVm(grpc::CallbackServerContext* context,
                                                   const v1::CreateVmRequest* request,
                                                   v1::Vm* response) {
@@ -68,7 +74,9 @@ grpc::ServerUnaryReactor* VmServiceImpl::DeleteVm(grpc::CallbackServerContext* c
                                                   const v1::DeleteVmRequest* request,
                                                   v1::DeleteVmResponse* response) {
   return rpc_.Change(context, __func__, *request, response, worker_keys::Vm(request->name()),
-                     ValidateResourceName("name", request->name()), [this, request] {
+                     ValidateResourceName("name", request->name()), [this, request]() -> Status {
+                       HVAGENT_RETURN_IF_ERROR(
+                           Guard(request->name(), "DeleteVm", request->controller_vm_override()));
                        return vms_.Delete(request->name(), request->force(), request->keep_disks());
                      });
 }
@@ -77,13 +85,15 @@ grpc::ServerUnaryReactor* VmServiceImpl::RunPower(grpc::CallbackServerContext* c
                                                   std::string_view method,
                                                   const v1::VmPowerRequest* request,
                                                   v1::Vm* response, PowerOp op) {
-  return rpc_.Change(context, method, *request, response, worker_keys::Vm(request->name()),
-                     ValidateResourceName("name", request->name()),
-                     [this, request, response, op]() -> Status {
-                       HVAGENT_ASSIGN_OR_RETURN(auto vm, (vms_.*op)(request->name()));
-                       VmStatusToProto(vm, response);
-                       return absl::OkStatus();
-                     });
+  return rpc_.Change(
+      context, method, *request, response, worker_keys::Vm(request->name()),
+      ValidateResourceName("name", request->name()),
+      [this, request, response, op, method = std::string(method)]() -> Status {
+        HVAGENT_RETURN_IF_ERROR(Guard(request->name(), method, request->controller_vm_override()));
+        HVAGENT_ASSIGN_OR_RETURN(auto vm, (vms_.*op)(request->name()));
+        VmStatusToProto(vm, response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* VmServiceImpl::PowerOn(grpc::CallbackServerContext* context,
@@ -134,6 +144,8 @@ grpc::ServerUnaryReactor* VmServiceImpl::UpdateVm(grpc::CallbackServerContext* c
   }
   return rpc_.Change(context, __func__, *request, response, worker_keys::Vm(request->name()), valid,
                      [this, request, response, update]() -> Status {
+                       HVAGENT_RETURN_IF_ERROR(
+                           Guard(request->name(), "UpdateVm", request->controller_vm_override()));
                        HVAGENT_ASSIGN_OR_RETURN(auto vm, vms_.Update(request->name(), update));
                        VmStatusToProto(vm, response);
                        return absl::OkStatus();
@@ -188,6 +200,8 @@ grpc::ServerUnaryReactor* VmServiceImpl::Shutdown(grpc::CallbackServerContext* c
   }
   return rpc_.Change(context, __func__, *request, response, worker_keys::Vm(request->name()), valid,
                      [this, request, response]() -> Status {
+                       HVAGENT_RETURN_IF_ERROR(
+                           Guard(request->name(), "Shutdown", request->controller_vm_override()));
                        const uint32_t seconds =
                            request->timeout_seconds() == 0 ? 120 : request->timeout_seconds();
                        HVAGENT_ASSIGN_OR_RETURN(

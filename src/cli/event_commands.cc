@@ -19,7 +19,7 @@ std::string EventText(const v1::Event& event) {
                                  google::protobuf::util::TimeUtil::ToString(event.time()), kind,
                                  event.object_name().empty() ? "-" : event.object_name());
   for (const char* payload : {"vm_lifecycle", "migration", "port", "bond_member", "backend",
-                              "network", "resync_required"}) {
+                              "network", "resync_required", "controller_vm"}) {
     const nlohmann::ordered_json* fields = JsonAt(json, payload);
     if (fields == nullptr || !fields->is_object()) continue;
     for (const auto& [key, value] : fields->items()) {
@@ -81,7 +81,8 @@ void AddEventCommands(CommandTable& table) {
                                    {"kPort", v1::EVENT_KIND_PORT},
                                    {"kBondMember", v1::EVENT_KIND_BOND_MEMBER},
                                    {"kBackend", v1::EVENT_KIND_BACKEND},
-                                   {"kNetwork", v1::EVENT_KIND_NETWORK}}),
+                                   {"kNetwork", v1::EVENT_KIND_NETWORK},
+                                   {"kControllerVm", v1::EVENT_KIND_CONTROLLER_VM}}),
                 KeySpec::String("object", "only events about this object (VM, network, port…)"),
                 KeySpec::String("resume_token", "continue after the event with this resume_token"),
                 KeySpec::Int("duration", "stop after this many seconds", 1, 31536000),

@@ -38,6 +38,7 @@ void AddHostCommands(CommandTable& table) {
   table.Add({.name = "host.maximums",
              .summary = "Show the configuration maximums the agent enforces, with their sources",
              .run = HostMaximums});
+  AddPciCommands(table);
   table.Add({.name = "health",
              .summary = "Whether the agent serves (exit code 3 when NOT_SERVING)",
              .keys = {KeySpec::String("service",

@@ -35,6 +35,7 @@ CommandTable BuildCommandTable() {
   AddVmCommands(table);
   AddSwitchCommands(table);
   AddEventCommands(table);
+  AddControllerVmCommands(table);
   return table;
 }
 

@@ -39,6 +39,20 @@ std::vector<Column> DiskColumns() {
 
 // --- vm lifecycle -----------------------------------------------------------
 
+// The Controller VM's protection override (docs/cvm.md): without it, stopping,
+// changing or deleting the CVM is refused.
+void SetCvmOverride(const ParsedCommand& a, v1::ControllerVmOverride* out) {
+  if (!a.Bool("force_cvm")) return;
+  out->set_force(true);
+  out->set_reason(a.String("reason"));
+}
+std::vector<KeySpec> WithCvmOverride(std::vector<KeySpec> keys) {
+  keys.push_back(KeySpec::Bool(
+      "force_cvm", "override the Controller VM's protection (needs reason=; logged, an event)"));
+  keys.push_back(KeySpec::String("reason", "why the Controller VM's protection is overridden"));
+  return keys;
+}
+
 int Create(Invocation& inv) {
   const ParsedCommand& a = inv.args();
   v1::CreateVmRequest request;
@@ -89,6 +103,7 @@ int Update(Invocation& inv) {
   request.set_num_cores_per_vcpu(static_cast<uint32_t>(a.Int("num_cores_per_vcpu")));
   request.set_memory_bytes(a.Size("memory"));
   request.set_expected_generation(a.Int("expected_generation"));
+  SetCvmOverride(a, request.mutable_controller_vm_override());
   return CallAndShow(inv, &Stub::UpdateVm, request);
 }
 
@@ -98,6 +113,7 @@ int Delete(Invocation& inv) {
   request.set_name(inv.positional(0));
   request.set_force(inv.args().Bool("force"));
   request.set_keep_disks(inv.args().Bool("keep_disks"));
+  SetCvmOverride(inv.args(), request.mutable_controller_vm_override());
   return CallAndConfirm(inv, &Stub::DeleteVm, request, "vm " + inv.positional(0) + " deleted");
 }
 
@@ -109,6 +125,7 @@ std::function<int(Invocation&)> Power(PowerMethod method) {
     v1::VmPowerRequest request;
     request.set_request_id(inv.NewRequestId());
     request.set_name(inv.positional(0));
+    SetCvmOverride(inv.args(), request.mutable_controller_vm_override());
     return CallAndShow(inv, method, request);
   };
 }
@@ -120,6 +137,7 @@ int Shutdown(Invocation& inv) {
   const int64_t timeout = inv.args().Int("timeout", 120);
   request.set_timeout_seconds(static_cast<uint32_t>(timeout));
   request.set_power_off_on_timeout(inv.args().Bool("power_off_on_timeout"));
+  SetCvmOverride(inv.args(), request.mutable_controller_vm_override());
   // The agent waits up to `timeout` for the guest: the call may take that long.
   return CallAndShow(inv, &Stub::Shutdown, request, static_cast<int>(timeout));
 }
@@ -341,30 +359,33 @@ void AddVmCommands(CommandTable& table) {
   table.Add({.name = "vm.update",
              .summary = "Change vCPUs or memory (while the VM is off)",
              .positionals = {vm},
-             .keys = {KeySpec::Int("num_vcpus", "vCPUs in total", 1, 4096),
-                      KeySpec::Int("num_cores_per_vcpu", "cores per vCPU socket", 1, 4096),
-                      KeySpec::Size("memory", "memory, e.g. 512M, 4G"), generation},
+             .keys = WithCvmOverride(
+                 {KeySpec::Int("num_vcpus", "vCPUs in total", 1, 4096),
+                  KeySpec::Int("num_cores_per_vcpu", "cores per vCPU socket", 1, 4096),
+                  KeySpec::Size("memory", "memory, e.g. 512M, 4G"), generation}),
              .run = Update});
   table.Add({.name = "vm.delete",
              .summary = "Delete a VM (refused while it runs unless force=true)",
              .positionals = {vm},
-             .keys = {KeySpec::Bool("force", "power the VM off first"),
-                      KeySpec::Bool("keep_disks", "keep the disk files the agent created")},
+             .keys = WithCvmOverride(
+                 {KeySpec::Bool("force", "power the VM off first"),
+                  KeySpec::Bool("keep_disks", "keep the disk files the agent created")}),
              .run = Delete});
   table.Add(
       {.name = "vm.on", .summary = "Power on", .positionals = {vm}, .run = Power(&Stub::PowerOn)});
   table.Add({.name = "vm.off",
              .summary = "Power off hard (pull the plug)",
              .positionals = {vm},
+             .keys = WithCvmOverride({}),
              .run = Power(&Stub::PowerOff)});
-  table.Add(
-      {.name = "vm.shutdown",
-       .summary = "ACPI shutdown, waiting for the guest",
-       .positionals = {vm},
-       .keys = {KeySpec::Int("timeout", "seconds to wait for the guest (default 120)", 1, 3600),
-                KeySpec::Bool("power_off_on_timeout",
-                              "power off if the guest has not shut down in time")},
-       .run = Shutdown});
+  table.Add({.name = "vm.shutdown",
+             .summary = "ACPI shutdown, waiting for the guest",
+             .positionals = {vm},
+             .keys = WithCvmOverride(
+                 {KeySpec::Int("timeout", "seconds to wait for the guest (default 120)", 1, 3600),
+                  KeySpec::Bool("power_off_on_timeout",
+                                "power off if the guest has not shut down in time")}),
+             .run = Shutdown});
   table.Add({.name = "vm.reboot",
              .summary = "ACPI reboot",
              .positionals = {vm},
@@ -372,10 +393,12 @@ void AddVmCommands(CommandTable& table) {
   table.Add({.name = "vm.reset",
              .summary = "Hard reset",
              .positionals = {vm},
+             .keys = WithCvmOverride({}),
              .run = Power(&Stub::Reset)});
   table.Add({.name = "vm.pause",
              .summary = "Pause (the guest stops running)",
              .positionals = {vm},
+             .keys = WithCvmOverride({}),
              .run = Power(&Stub::Pause)});
   table.Add({.name = "vm.resume",
              .summary = "Resume a paused VM",

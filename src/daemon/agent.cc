@@ -1,8 +1,11 @@
 #include "hvagent/daemon/agent.h"
 
 #include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -26,6 +29,30 @@
 namespace hvagent::daemon {
 
 namespace {
+
+std::string KernelHostName() {
+  std::array<char, 256> buf{};
+  if (gethostname(buf.data(), buf.size() - 1) != 0) return "localhost";
+  return std::string(buf.data());
+}
+
+std::string KernelRelease() {
+  struct utsname names {};
+  return uname(&names) == 0 ? std::string(names.release) : std::string();
+}
+
+compute::ControllerVmOptions ControllerVmOptionsOf(const Config& config,
+                                                   const compute::DomainTypeSelector& types) {
+  compute::ControllerVmOptions options;
+  options.host_name = KernelHostName();
+  options.sysfs = {.root = "/", .kernel_release = KernelRelease()};
+  options.backup_dir = config.state_dir + "/cvm";
+  options.domain_type_of = [&types] {
+    const auto chosen = types.Current();
+    return chosen && chosen->type == compute::DomainType::kQemu ? "qemu" : "kvm";
+  };
+  return options;
+}
 
 // Domain lifecycle events from libvirt become VmLifecycleEvents.
 void PublishLifecycle(api::EventHub& events, const libvirt::LifecycleEvent& e) {
@@ -162,7 +189,10 @@ Agent::Agent(const Config& config, Prerequisites p)
       events_(static_cast<size_t>(config_.event_ring_capacity)),
       libvirt_events_(std::move(p.libvirt_events)),
       libvirt_({.uri = config_.libvirt_uri},
-               [this](const libvirt::LifecycleEvent& e) { PublishLifecycle(events_, e); }),
+               [this](const libvirt::LifecycleEvent& e) {
+                 PublishLifecycle(events_, e);
+                 cvm_.NoteLifecycle(e.domain_name, libvirt::DomainStateName(e.state));
+               }),
       ovsdb_client_({.endpoint = config_.ovsdb_endpoint, .wait_for_apply = true}),
       ovsdb_(ovsdb_client_, metrics_),
       plugger_(ovsdb_),
@@ -184,6 +214,10 @@ Agent::Agent(const Config& config, Prerequisites p)
       devices_({.state_dir = config_.state_dir, .limits = VmLimitsOf(maximums_)}, domains_,
                nic_backend_, network_resolver_),
       reconciler_(domains_, nic_backend_, config_.state_dir),
+      passthrough_records_(*database_),
+      cvm_domains_(libvirt_),
+      passthrough_(passthrough_records_, cvm_domains_),
+      cvm_(ControllerVmOptionsOf(config_, domain_types_), cvm_domains_, passthrough_),
       pool_(static_cast<size_t>(config_.workers), static_cast<size_t>(config_.max_queued_calls)),
       // br0 again whenever a Bridge row goes: a deleted br0, or an
       // ovsdb-server back without its database after an outage shorter than
@@ -213,7 +247,9 @@ Agent::Agent(const Config& config, Prerequisites p)
       monitor_(MakeBackendMonitor()),
       replay_(request_log_),
       access_(config_.read_only_identities),
-      host_service_(*monitor_, domain_types_, facts_, maximums_),
+      host_service_(
+          *monitor_, domain_types_, facts_, maximums_,
+          api::HostServiceCvm{.pool = pool_, .replay = replay_, .access = access_, .cvm = cvm_}),
       network_service_(pool_, replay_, access_, events_, networks_, vms_,
                        {.bridges = bridges_,
                         .bonds = bonds_,
@@ -223,7 +259,20 @@ Agent::Agent(const Config& config, Prerequisites p)
                         .internal_bridge = internal_bridge_ ? &*internal_bridge_ : nullptr},
                        {.max_networks = config_.max_networks}),
       event_service_(events_),
-      vm_service_(pool_, replay_, access_, vms_, devices_) {}
+      vm_service_(pool_, replay_, access_, vms_, devices_, &cvm_) {
+  cvm_.SetForcedActionListener(
+      [this](std::string_view vm, std::string_view action, std::string_view reason) {
+        v1::Event event;
+        event.set_kind(v1::EVENT_KIND_CONTROLLER_VM);
+        event.set_object_name(std::string(vm));
+        auto* cvm = event.mutable_controller_vm();
+        cvm->set_vm_name(std::string(vm));
+        cvm->set_change("forced-action");
+        cvm->set_action(std::string(action));
+        cvm->set_reason(std::string(reason));
+        events_.Publish(std::move(event));
+      });
+}
 
 Agent::~Agent() { Stop(); }
 
@@ -309,6 +358,16 @@ void Agent::OnBackendChange(const host::BackendStatus& status) {
   api::BackendToProto(status, event.mutable_backend()->mutable_state());
   events_.Publish(std::move(event));
   if (status.connected) reconciler_.Request(pool_);
+  if (status.connected && status.name == "libvirt") {
+    // A kill mid-binding is finished first, then the CVM's state read for health.
+    SubmitOrLog(pool_, worker_keys::Vm(cvm_.name()), "the Controller VM's passthrough and state",
+                [this] {
+                  if (Status recovered = passthrough_.Recover(); !recovered.ok()) {
+                    spdlog::error("vfio-pci recovery: {}", recovered);
+                  }
+                  cvm_.RefreshHealth();
+                });
+  }
   if (status.connected && status.name == "libvirt" && !domain_types_.Current()) {
     SubmitOrLog(pool_, worker_keys::kDomainType, "choosing the domain type", [this] {
       auto conn = libvirt_.Get();

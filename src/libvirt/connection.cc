@@ -54,6 +54,24 @@ StatusOr<Domain> Connection::DefineDomain(std::string_view xml) {
   return Domain(std::move(dom));
 }
 
+Status Connection::DetachPciNodeDevice(const std::string& node_device_name) {
+  NodeDeviceHandle dev(virNodeDeviceLookupByName(handle_.get(), node_device_name.c_str()));
+  if (!dev) return LastLibvirtError(fmt::format("look up node device {}", node_device_name));
+  if (virNodeDeviceDetachFlags(dev.get(), "vfio", 0) < 0) {
+    return LastLibvirtError(fmt::format("detach {} to vfio-pci", node_device_name));
+  }
+  return absl::OkStatus();
+}
+
+Status Connection::ReattachPciNodeDevice(const std::string& node_device_name) {
+  NodeDeviceHandle dev(virNodeDeviceLookupByName(handle_.get(), node_device_name.c_str()));
+  if (!dev) return LastLibvirtError(fmt::format("look up node device {}", node_device_name));
+  if (virNodeDeviceReAttach(dev.get()) < 0) {
+    return LastLibvirtError(fmt::format("re-attach {} to its host driver", node_device_name));
+  }
+  return absl::OkStatus();
+}
+
 StatusOr<Domain> Connection::CreateTransientDomain(std::string_view xml) {
   const std::string copy(xml);
   DomainHandle dom(virDomainCreateXML(handle_.get(), copy.c_str(), 0));

@@ -137,6 +137,21 @@ Status Domain::Undefine() {
   return absl::OkStatus();
 }
 
+StatusOr<bool> Domain::Autostart() const {
+  int autostart = 0;
+  if (virDomainGetAutostart(handle_.get(), &autostart) < 0) {
+    return LastLibvirtError(fmt::format("read autostart of domain '{}'", Name()));
+  }
+  return autostart != 0;
+}
+
+Status Domain::SetAutostart(bool autostart) {
+  if (virDomainSetAutostart(handle_.get(), autostart ? 1 : 0) < 0) {
+    return LastLibvirtError(fmt::format("set autostart of domain '{}'", Name()));
+  }
+  return absl::OkStatus();
+}
+
 StatusOr<std::optional<std::string>> Domain::LiveMetadata(const std::string& uri) const {
   char* xml = virDomainGetMetadata(handle_.get(), VIR_DOMAIN_METADATA_ELEMENT, uri.c_str(),
                                    VIR_DOMAIN_AFFECT_LIVE);

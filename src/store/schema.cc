@@ -6,7 +6,7 @@ namespace hvagent::store {
 
 namespace {
 // STRICT tables: a value of the wrong type is an error, not silently kept.
-constexpr std::array<std::string_view, 2> kMigrations = {
+constexpr std::array<std::string_view, 3> kMigrations = {
     // 1: networks, named VLANs on a bridge.
     R"sql(
 CREATE TABLE networks (
@@ -30,6 +30,17 @@ CREATE TABLE requests (
   created_unix_ms INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX requests_by_age ON requests (created_unix_ms);
+)sql",
+    // 3: PCI endpoints handed to vfio-pci (or being), recorded before each
+    // step so a restarted agent finishes what a killed one began.
+    R"sql(
+CREATE TABLE passthrough_devices (
+  address TEXT NOT NULL PRIMARY KEY CHECK (address <> ''),
+  vendor_device TEXT NOT NULL,
+  intent TEXT NOT NULL CHECK (intent IN ('bound', 'released')),
+  done INTEGER NOT NULL CHECK (done IN (0, 1)),
+  updated_unix_ms INTEGER NOT NULL
+) STRICT;
 )sql",
 };
 }  // namespace

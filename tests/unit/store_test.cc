@@ -87,17 +87,17 @@ TEST_F(StoreTest, OpenCreatesPrivateDirectoryAndFile) {
 }
 
 TEST_F(StoreTest, MigrationsSetUserVersionOnce) {
-  ASSERT_EQ(LatestSchemaVersion(), 2);
+  ASSERT_EQ(LatestSchemaVersion(), 3);
   {
     auto db = OpenOrDie();
     ASSERT_NE(db, nullptr);
-    EXPECT_EQ(*db->SchemaVersion(), 2);
+    EXPECT_EQ(*db->SchemaVersion(), LatestSchemaVersion());
     ASSERT_TRUE(NetworkStore(*db).Insert(Network("vlan.10", 10)).ok());
   }
   // Re-opening applies nothing (step 1 would fail: its table exists).
   auto db = OpenOrDie();
   ASSERT_NE(db, nullptr);
-  EXPECT_EQ(*db->SchemaVersion(), 2);
+  EXPECT_EQ(*db->SchemaVersion(), LatestSchemaVersion());
   EXPECT_EQ(*NetworkStore(*db).Count(), 1);
 }
 
@@ -107,11 +107,13 @@ TEST_F(StoreTest, OpenAppliesOnlyThePendingSteps) {
     ASSERT_NE(db, nullptr);
     ASSERT_TRUE(NetworkStore(*db).Insert(Network("vlan.10", 10)).ok());
     // As if written by an agent that knew only step 1.
-    ASSERT_TRUE(db->Exec("DROP TABLE requests; PRAGMA user_version = 1").ok());
+    ASSERT_TRUE(
+        db->Exec("DROP TABLE requests; DROP TABLE passthrough_devices; PRAGMA user_version = 1")
+            .ok());
   }
   auto db = OpenOrDie();
   ASSERT_NE(db, nullptr);
-  EXPECT_EQ(*db->SchemaVersion(), 2);
+  EXPECT_EQ(*db->SchemaVersion(), LatestSchemaVersion());
   EXPECT_EQ(*NetworkStore(*db).Count(), 1);
   EXPECT_TRUE(RequestLog(*db).Save(Request("r1", 1)).ok());
 }

@@ -1,9 +1,14 @@
-// HostService: the host's identity, its backends' state and its maximums.
-// CPU baseline and CVM/PCI methods answer UNIMPLEMENTED until their issues land.
+// HostService: the host's identity, its backends' state and its maximums;
+// PCI discovery and the Controller VM (host_service_cvm.cc). CPU baseline
+// methods answer UNIMPLEMENTED until their issue lands.
 #pragma once
 
 #include <chrono>
+#include <memory>
+#include <optional>
 
+#include "hvagent/api/rpc_runner.h"
+#include "hvagent/compute/controller_vm_manager.h"
 #include "hvagent/compute/domain_type_selector.h"
 #include "hvagent/host/backend_monitor.h"
 #include "hvagent/host/configuration_maximums.h"
@@ -11,16 +16,30 @@
 
 namespace hvagent::api {
 
+// What the PCI and Controller VM methods need; without it they answer
+// UNIMPLEMENTED (tests that exercise only the rest).
+struct HostServiceCvm {
+  WorkerPool& pool;
+  RequestReplay& replay;
+  const AccessPolicy& access;
+  compute::ControllerVmManager& cvm;
+};
+
 class HostServiceImpl final : public v1::HostService::CallbackService {
  public:
   HostServiceImpl(const host::BackendMonitor& monitor,
                   const compute::DomainTypeSelector& domain_types, host::HostFacts facts,
-                  host::ConfigurationMaximums maximums)
+                  host::ConfigurationMaximums maximums,
+                  std::optional<HostServiceCvm> cvm = std::nullopt)
       : monitor_(monitor),
         domain_types_(domain_types),
         facts_(facts),
         maximums_(std::move(maximums)),
-        started_(std::chrono::system_clock::now()) {}
+        started_(std::chrono::system_clock::now()),
+        cvm_(cvm ? &cvm->cvm : nullptr),
+        cvm_rpc_(cvm ? std::make_unique<RpcRunner>(v1::HostService::service_full_name(), cvm->pool,
+                                                   cvm->replay, cvm->access)
+                     : nullptr) {}
 
   grpc::ServerUnaryReactor* GetHost(grpc::CallbackServerContext* context,
                                     const v1::GetHostRequest* request, v1::Host* response) override;
@@ -28,12 +47,24 @@ class HostServiceImpl final : public v1::HostService::CallbackService {
       grpc::CallbackServerContext* context, const v1::GetConfigurationMaximumsRequest* request,
       v1::ConfigurationMaximums* response) override;
 
+  grpc::ServerUnaryReactor* ListPciDevices(grpc::CallbackServerContext* context,
+                                           const v1::ListPciDevicesRequest* request,
+                                           v1::ListPciDevicesResponse* response) override;
+  grpc::ServerUnaryReactor* GetControllerVm(grpc::CallbackServerContext* context,
+                                            const v1::GetControllerVmRequest* request,
+                                            v1::ControllerVm* response) override;
+  grpc::ServerUnaryReactor* ConfigureControllerVm(grpc::CallbackServerContext* context,
+                                                  const v1::ConfigureControllerVmRequest* request,
+                                                  v1::ControllerVm* response) override;
+
  private:
   const host::BackendMonitor& monitor_;
   const compute::DomainTypeSelector& domain_types_;
   const host::HostFacts facts_;
   const host::ConfigurationMaximums maximums_;
   const std::chrono::system_clock::time_point started_;
+  compute::ControllerVmManager* const cvm_;
+  const std::unique_ptr<RpcRunner> cvm_rpc_;
 };
 
 // Fills a v1.Backend from the monitor's status (shared with EventService).

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "hvagent/api/rpc_runner.h"
+#include "hvagent/compute/vm_action_guard.h"
 #include "hvagent/compute/vm_device_manager.h"
 #include "hvagent/compute/vm_manager.h"
 #include "hvagent/v1/vm.grpc.pb.h"
@@ -12,11 +13,14 @@ namespace hvagent::api {
 
 class VmServiceImpl final : public v1::VmService::CallbackService {
  public:
+  // `guard` (the Controller VM's protection) may be null: nothing is guarded.
   VmServiceImpl(WorkerPool& pool, RequestReplay& replay, const AccessPolicy& access,
-                compute::VmManager& vms, compute::VmDeviceManager& devices)
+                compute::VmManager& vms, compute::VmDeviceManager& devices,
+                const compute::VmActionGuard* guard = nullptr)
       : rpc_(v1::VmService::service_full_name(), pool, replay, access),
         vms_(vms),
-        devices_(devices) {}
+        devices_(devices),
+        guard_(guard) {}
 
   grpc::ServerUnaryReactor* CreateVm(grpc::CallbackServerContext* context,
                                      const v1::CreateVmRequest* request, v1::Vm* response) override;
@@ -69,9 +73,16 @@ class VmServiceImpl final : public v1::VmService::CallbackService {
                                      const v1::VmPowerRequest* request, v1::Vm* response,
                                      PowerOp op);
 
+  // Every guarded method (PowerOff, Shutdown, Reset, Pause, DeleteVm,
+  // UpdateVm, MigrateVm) calls this first, on the worker, before it changes
+  // anything: the guard decides which actions on which VMs are refused.
+  Status Guard(const std::string& vm_name, std::string_view method,
+               const v1::ControllerVmOverride& override) const;
+
   RpcRunner rpc_;
   compute::VmManager& vms_;
   compute::VmDeviceManager& devices_;
+  const compute::VmActionGuard* guard_;
 };
 
 }  // namespace hvagent::api

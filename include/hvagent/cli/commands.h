@@ -7,11 +7,13 @@
 
 namespace hvagent::cli {
 
-void AddHostCommands(CommandTable& table);    // host.*, health
-void AddNetCommands(CommandTable& table);     // net.*
-void AddVmCommands(CommandTable& table);      // vm.* (power, NICs, disks)
-void AddSwitchCommands(CommandTable& table);  // bridge.*, bond.*, tunnel.*, mirror.*
-void AddEventCommands(CommandTable& table);   // events.watch
+void AddHostCommands(CommandTable& table);          // host.*, health
+void AddNetCommands(CommandTable& table);           // net.*
+void AddVmCommands(CommandTable& table);            // vm.* (power, NICs, disks)
+void AddSwitchCommands(CommandTable& table);        // bridge.*, bond.*, tunnel.*, mirror.*
+void AddEventCommands(CommandTable& table);         // events.watch
+void AddPciCommands(CommandTable& table);           // host.pci_list (with host.*)
+void AddControllerVmCommands(CommandTable& table);  // cvm.*
 
 // The whole table.
 CommandTable BuildCommandTable();

@@ -18,6 +18,7 @@
 #include "hvagent/api/request_replay.h"
 #include "hvagent/api/vm_service.h"
 #include "hvagent/common/worker_pool.h"
+#include "hvagent/compute/controller_vm_manager.h"
 #include "hvagent/compute/domain_type_selector.h"
 #include "hvagent/compute/libvirt_hypervisor.h"
 #include "hvagent/compute/vm_device_manager.h"
@@ -45,6 +46,7 @@
 #include "hvagent/ovsdb/client.h"
 #include "hvagent/store/database.h"
 #include "hvagent/store/network_store.h"
+#include "hvagent/store/passthrough_store.h"
 #include "hvagent/store/request_log.h"
 
 namespace hvagent::daemon {
@@ -139,6 +141,12 @@ class Agent {
   compute::VmManager vms_;
   compute::VmDeviceManager devices_;
   compute::VmReconciler reconciler_;
+  // The Controller VM: vfio-pci binding through libvirt's node devices,
+  // recorded in the store; its protection guards VmService.
+  store::PassthroughStore passthrough_records_;
+  compute::LibvirtControllerVmDomains cvm_domains_;
+  compute::PassthroughBinder passthrough_;
+  compute::ControllerVmManager cvm_;
 
   // Declared after what its tasks use, so it finishes them first on the way out.
   WorkerPool pool_;

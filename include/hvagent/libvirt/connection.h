@@ -35,6 +35,12 @@ class Connection {
   // Every domain, defined or running.
   StatusOr<std::vector<Domain>> ListAllDomains();
 
+  // PCI passthrough through libvirt's node devices ("pci_0000_3b_00_0"):
+  // detach unbinds the host driver and binds vfio-pci (virNodeDeviceDetachFlags
+  // with "vfio"); re-attach gives the device back to its host driver.
+  Status DetachPciNodeDevice(const std::string& node_device_name);
+  Status ReattachPciNodeDevice(const std::string& node_device_name);
+
   virConnectPtr raw() const { return handle_.get(); }
 
  private:

@@ -34,6 +34,9 @@ class Domain {
   Status Start();
   Status Destroy();
   Status Undefine();
+  // Whether libvirtd starts it when the host boots.
+  StatusOr<bool> Autostart() const;
+  Status SetAutostart(bool autostart);
   // ACPI power button / reboot request: the guest decides.
   Status Shutdown();
   Status Reboot();

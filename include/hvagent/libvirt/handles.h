@@ -16,12 +16,16 @@ struct DomainFreer {
   // Frees the handle only; the VM keeps running.
   void operator()(virDomainPtr dom) const noexcept { virDomainFree(dom); }
 };
+struct NodeDeviceFreer {
+  void operator()(virNodeDevicePtr dev) const noexcept { virNodeDeviceFree(dev); }
+};
 struct MallocFreer {
   void operator()(void* p) const noexcept { std::free(p); }  // NOLINT(cppcoreguidelines-*)
 };
 
 using ConnectHandle = std::unique_ptr<virConnect, ConnectCloser>;
 using DomainHandle = std::unique_ptr<virDomain, DomainFreer>;
+using NodeDeviceHandle = std::unique_ptr<virNodeDevice, NodeDeviceFreer>;
 // A string libvirt allocated for the caller (XML descriptions, hostnames…).
 using OwnedCString = std::unique_ptr<char, MallocFreer>;
 
