@@ -53,6 +53,10 @@ class CpuBaselineManager final : public DomainCpuPolicy {
   StatusOr<CpuBaselineState> Set(const std::string& xml);
   // nullopt when none is set.
   StatusOr<std::optional<CpuBaselineState>> Get();
+  // Whether this host can run `xml` (see cpu::CheckRunnable).
+  StatusOr<cpu::Runnability> RunnableHere(const std::string& xml) {
+    return cpu::CheckRunnable(hypervisor_, xml);
+  }
 
   // DomainCpuPolicy.
   StatusOr<std::string> CpuXmlFor(const VmConfig& config) override;
