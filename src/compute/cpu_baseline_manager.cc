@@ -43,10 +43,15 @@ StatusOr<CpuBaselineState> CpuBaselineManager::Set(const std::string& xml) {
   CpuBaselineState state{.cpu = wanted, .xml = cpu::CpuXml(wanted), .set_unix_ms = NowUnixMs()};
   HVAGENT_ASSIGN_OR_RETURN(state.here, cpu::CheckRunnable(hypervisor_, state.xml));
   if (!state.here.runnable) {
-    std::string why = state.here.missing_features.empty()
-                          ? std::string("the hypervisor refuses it")
-                          : "missing features: " + Join(state.here.missing_features);
-    if (!state.here.vendor_mismatch.empty()) why += "; " + state.here.vendor_mismatch;
+    std::vector<std::string> reasons;
+    if (!state.here.missing_features.empty()) {
+      reasons.push_back("missing features: " + Join(state.here.missing_features));
+    }
+    if (!state.here.vendor_mismatch.empty()) reasons.push_back(state.here.vendor_mismatch);
+    // libvirt said no without a difference the agent can name.
+    if (reasons.empty()) reasons.emplace_back("the hypervisor refuses it");
+    std::string why;
+    for (const std::string& reason : reasons) why += (why.empty() ? "" : "; ") + reason;
     return absl::FailedPreconditionError(fmt::format(
         "libvirt_cpu_xml: this host cannot run the baseline {} ({})", wanted.model, why));
   }

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
 #include <pugixml.hpp>
 
 #include "hvagent/libvirt/connection.h"
@@ -22,6 +23,7 @@
 #include "hvagent/v1/vm.grpc.pb.h"
 #include "hvagent_test/agent_process.h"
 #include "hvagent_test/polling.h"
+#include "hvagent_test/subprocess.h"
 #include "hvagent_test/test_guest.h"
 #include "hvagent_test/testbed.h"
 
@@ -289,6 +291,42 @@ TEST_F(CpuBaselineTest, ABaselineThisHostCannotRunIsRefusedNamingTheFeatures) {
   const grpc::Status bad = Set("refused-2", "<domain/>", &out);
   EXPECT_EQ(bad.error_code(), grpc::INVALID_ARGUMENT);
   EXPECT_THAT(bad.error_message(), HasSubstr("libvirt_cpu_xml: not CPU XML"));
+}
+
+// The hvctl commands, against the same agent, with no baseline set yet.
+TEST_F(CpuBaselineTest, HvctlShowsComputesAndRefuses) {
+  const auto hvctl = [](std::vector<std::string> args) {
+    args.insert(args.begin(), {BuildDir() + "/src/cli/hvctl", "--endpoint",
+                               "unix:" + agent_->socket(), "-o", "json"});
+    return RunProcess(args, std::chrono::seconds(60));
+  };
+  ProcessResult r = hvctl({"host.cpu"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json cpu = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(cpu.is_discarded()) << r.out;
+  EXPECT_THAT(cpu["libvirt_cpu_xml"].get<std::string>(), HasSubstr("<cpu mode='custom'"));
+  EXPECT_FALSE(cpu["raw"]["vendor_id"].get<std::string>().empty());
+
+  r = hvctl({"host.cpu_baseline_get"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("NOT_FOUND"));
+
+  const std::string dir = SourceDir() + "/tests/unit/testdata/cpu/hosts/";
+  r = hvctl({"host.cpu_baseline_compute",
+             "host_cpu_files=" + dir + "Skylake-Server.xml," + dir + "SandyBridge.xml"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json computed = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(computed.is_discarded()) << r.out;
+  EXPECT_EQ(computed["explanation"]["lowest_host_index"], 1);
+
+  const std::string baseline_file = state_dir_ + "/skylake-baseline.xml";
+  std::ofstream(baseline_file) << computed["libvirt_cpu_xml"].get<std::string>();
+  r = hvctl({"host.cpu_baseline_set", "file=" + baseline_file});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("FAILED_PRECONDITION"));
+  // TCG offers every SandyBridge feature, but as an AMD CPU.
+  EXPECT_THAT(r.err, HasSubstr("this host cannot run the baseline"));
+  EXPECT_THAT(r.err, HasSubstr("the baseline's vendor is Intel, this host offers AMD"));
 }
 
 TEST_F(CpuBaselineTest, SetHoldsNewVmsToTheBaselineAndRunningOnesUntilTheirPowerCycle) {
