@@ -50,7 +50,9 @@ std::set<std::string> RequiredFeatures(const CpuDescription& cpu);
 std::set<std::string> DisabledFeatures(const CpuDescription& cpu);
 
 // Whether `value` is spelled like a CPU model, vendor or feature name in
-// libvirt's cpu_map ("Skylake-Client-IBRS", "sse4.1", "tsc_adjust").
+// libvirt's cpu_map ("Skylake-Client-IBRS", "sse4.1", "tsc_adjust"): anything
+// else is either a typo or an attempt to smuggle markup or control characters
+// into a domain.
 bool IsCpuWord(std::string_view value);
 
 }  // namespace hvagent::cpu
