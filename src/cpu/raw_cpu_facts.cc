@@ -34,8 +34,9 @@ StatusOr<RawCpuFacts> ParseCpuInfo(std::string_view cpuinfo) {
   while (std::getline(in, line)) {
     const size_t colon = line.find(':');
     if (colon == std::string::npos) continue;
-    const std::string_view key = Trim(std::string_view(line).substr(0, colon));
-    const std::string_view value = Trim(std::string_view(line).substr(colon + 1));
+    const std::string_view whole = line;
+    const std::string_view key = Trim(whole.substr(0, colon));
+    const std::string_view value = Trim(whole.substr(colon + 1));
     if (key == "processor") {
       ++facts.logical_cpus;
     } else if (key == "physical id") {
