@@ -73,11 +73,8 @@ class CpuBaselineTest : public ::testing::Test {
     ASSERT_NE(bed_, nullptr) << error;
     ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
     state_dir_ = "/tmp/hvagent-cputest." + std::to_string(getpid());
-    agent_ = new AgentProcess(AgentOptions{.libvirt_uri = bed_->libvirt_uri(),
-                                           .ovsdb_endpoint = "unix:" + bed_->ovsdb_socket(),
-                                           .state_dir = state_dir_,
-                                           .netns = bed_->netns()});
-    ASSERT_TRUE(agent_->Start()) << agent_->log();
+    agent_ = StartAgentOrFail(AgentOnTestbed(*bed_, {}, state_dir_)).release();
+    ASSERT_NE(agent_, nullptr);
   }
   static void TearDownTestSuite() {
     if (agent_ != nullptr) {
@@ -401,11 +398,8 @@ TEST_F(CpuBaselineTest, SetHoldsNewVmsToTheBaselineAndRunningOnesUntilTheirPower
   // The baseline survives a restart of the agent.
   ASSERT_EQ(agent_->Stop(), 0) << agent_->log();
   delete agent_;
-  agent_ = new AgentProcess(AgentOptions{.libvirt_uri = bed_->libvirt_uri(),
-                                         .ovsdb_endpoint = "unix:" + bed_->ovsdb_socket(),
-                                         .state_dir = state_dir_,
-                                         .netns = bed_->netns()});
-  ASSERT_TRUE(agent_->Start()) << agent_->log();
+  agent_ = StartAgentOrFail(AgentOnTestbed(*bed_, {}, state_dir_)).release();
+  ASSERT_NE(agent_, nullptr);
   v1::CpuBaseline kept;
   s = host()->GetCpuBaseline(Ctx().get(), {}, &kept);
   ASSERT_TRUE(s.ok()) << s.error_message();
