@@ -8,6 +8,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -34,9 +35,9 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 // Oldest first: the order the baseline must respect.
-const std::vector<std::string> kIntelGenerations = {"Westmere",       "SandyBridge",
-                                                    "Haswell-noTSX",  "Broadwell-noTSX",
-                                                    "Skylake-Server", "Cascadelake-Server"};
+constexpr std::array<const char*, 6> kIntelGenerations = {"Westmere",       "SandyBridge",
+                                                          "Haswell-noTSX",  "Broadwell-noTSX",
+                                                          "Skylake-Server", "Cascadelake-Server"};
 
 std::string Fixture(const std::string& model) {
   std::ifstream in(SourceDir() + "/tests/unit/testdata/cpu/hosts/" + model + ".xml");
@@ -69,11 +70,11 @@ class CpuBaselineTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     std::string error;
-    bed_ = Testbed::Start(&error).release();
+    bed_ = Testbed::Start(&error);
     ASSERT_NE(bed_, nullptr) << error;
     ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
     state_dir_ = "/tmp/hvagent-cputest." + std::to_string(getpid());
-    agent_ = StartAgentOrFail(AgentOnTestbed(*bed_, {}, state_dir_)).release();
+    agent_ = StartAgentOrFail(AgentOnTestbed(*bed_, {}, state_dir_));
     ASSERT_NE(agent_, nullptr);
   }
   static void TearDownTestSuite() {
@@ -90,10 +91,8 @@ class CpuBaselineTest : public ::testing::Test {
         }
       }
     }
-    delete agent_;
-    agent_ = nullptr;
-    delete bed_;
-    bed_ = nullptr;
+    agent_.reset();
+    bed_.reset();
     std::filesystem::remove_all(state_dir_);
   }
   void SetUp() override {
@@ -188,8 +187,8 @@ class CpuBaselineTest : public ::testing::Test {
     return xml.ok() ? *xml : "";
   }
 
-  inline static Testbed* bed_ = nullptr;
-  inline static AgentProcess* agent_ = nullptr;
+  inline static std::unique_ptr<Testbed> bed_;
+  inline static std::unique_ptr<AgentProcess> agent_;
   inline static std::string state_dir_;
 };
 
@@ -224,6 +223,7 @@ TEST_F(CpuBaselineTest, TheBaselineOfAnySubsetIsItsLowest) {
       if (mask & (1u << g)) members.push_back(g);
     }
     std::vector<std::string> xmls;
+    xmls.reserve(members.size());
     for (size_t g : members) xmls.push_back(Fixture(kIntelGenerations[g]));
     v1::CpuBaseline baseline;
     const grpc::Status s = Compute(xmls, &baseline);
@@ -232,7 +232,7 @@ TEST_F(CpuBaselineTest, TheBaselineOfAnySubsetIsItsLowest) {
     const size_t lowest = members.size() - 1;  // the oldest generation, listed last
     const auto& e = baseline.explanation();
     std::string subset;
-    for (size_t g : members) subset += kIntelGenerations[g] + " ";
+    for (size_t g : members) subset += std::string(kIntelGenerations[g]) + " ";
     EXPECT_EQ(e.lowest_host_index(), lowest) << subset << "→ " << e.lowest_host_reason();
     ASSERT_EQ(e.dropped_size(), static_cast<int>(members.size()));
     // The lowest keeps all it has; every newer host gives something up.
@@ -397,8 +397,7 @@ TEST_F(CpuBaselineTest, SetHoldsNewVmsToTheBaselineAndRunningOnesUntilTheirPower
 
   // The baseline survives a restart of the agent.
   ASSERT_EQ(agent_->Stop(), 0) << agent_->log();
-  delete agent_;
-  agent_ = StartAgentOrFail(AgentOnTestbed(*bed_, {}, state_dir_)).release();
+  agent_ = StartAgentOrFail(AgentOnTestbed(*bed_, {}, state_dir_));
   ASSERT_NE(agent_, nullptr);
   v1::CpuBaseline kept;
   s = host()->GetCpuBaseline(Ctx().get(), {}, &kept);
