@@ -416,5 +416,27 @@ TEST_F(CpuBaselineTest, SetHoldsNewVmsToTheBaselineAndRunningOnesUntilTheirPower
   EXPECT_THAT(LiveXml("cpu-early"), HasSubstr("<feature policy='disable' name='rdrand'/>"));
 }
 
+// Runs after the baseline is set: a VM held to a lower named model instead.
+TEST_F(CpuBaselineTest, AnOverrideIsAcceptedKeptAndReportedBelowTheBaseline) {
+  v1::CpuBaseline baseline;
+  ASSERT_TRUE(host()->GetCpuBaseline(Ctx().get(), {}, &baseline).ok());
+  v1::CreateVmRequest req;
+  req.mutable_spec()->set_name("cpu-override");
+  req.mutable_spec()->set_num_vcpus(1);
+  req.mutable_spec()->set_memory_bytes(128ULL << 20);
+  req.mutable_spec()->set_cpu_model_override("Nehalem");
+  v1::Vm vm;
+  const grpc::Status s = vms()->CreateVm(Ctx().get(), req, &vm);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(vm.spec().cpu_model_override(), "Nehalem");
+  EXPECT_EQ(vm.cpu_model(), "Nehalem");
+  // Nehalem's features are all within this host's baseline (EPYC under TCG).
+  EXPECT_EQ(GetVm("cpu-override").cpu_standing(), v1::CPU_STANDING_BELOW_BASELINE);
+
+  req.mutable_spec()->set_name("cpu-override-bad");
+  req.mutable_spec()->set_cpu_model_override("Nehalem<x>");
+  EXPECT_EQ(vms()->CreateVm(Ctx().get(), req, &vm).error_code(), grpc::INVALID_ARGUMENT);
+}
+
 }  // namespace
 }  // namespace hvagent::testing
