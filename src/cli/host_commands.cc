@@ -1,4 +1,5 @@
-// host.get, host.maximums, the host CPU and the cluster CPU baseline, and health.
+// host.get, host.maximums, the host CPU and the cluster CPU baseline, and health (PCI and the
+// Controller VM: cvm_commands.cc).
 #include <fstream>
 #include <sstream>
 

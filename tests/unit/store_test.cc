@@ -88,7 +88,7 @@ TEST_F(StoreTest, OpenCreatesPrivateDirectoryAndFile) {
 }
 
 TEST_F(StoreTest, MigrationsSetUserVersionOnce) {
-  ASSERT_EQ(LatestSchemaVersion(), 3);
+  ASSERT_EQ(LatestSchemaVersion(), 4);
   {
     auto db = OpenOrDie();
     ASSERT_NE(db, nullptr);
