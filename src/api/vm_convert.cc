@@ -6,6 +6,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include "hvagent/common/names.h"
+#include "hvagent/cpu/cpu_description.h"
 #include "hvagent/network/nic_qos.h"
 
 namespace hvagent::api {
@@ -136,6 +137,7 @@ StatusOr<compute::VmConfig> VmConfigFromSpec(const v1::VmSpec& spec) {
     config.disks.push_back(std::move(disk));
   }
   for (const auto& [key, value] : spec.labels().entries()) config.labels[key] = value;
+  config.cpu_model_override = spec.cpu_model_override();
   return config;
 }
 
@@ -164,6 +166,18 @@ void DiskToProto(const compute::DiskConfig& disk, v1::Disk* out) {
   }
 }
 
+v1::CpuStanding ToCpuStanding(compute::CpuStanding standing) {
+  switch (standing) {
+    case compute::CpuStanding::kUnknown: return v1::CPU_STANDING_UNSPECIFIED;
+    case compute::CpuStanding::kNoBaseline: return v1::CPU_STANDING_NO_BASELINE;
+    case compute::CpuStanding::kAt: return v1::CPU_STANDING_AT_BASELINE;
+    case compute::CpuStanding::kBelow: return v1::CPU_STANDING_BELOW_BASELINE;
+    case compute::CpuStanding::kAbove: return v1::CPU_STANDING_ABOVE_BASELINE;
+    case compute::CpuStanding::kDifferent: return v1::CPU_STANDING_DIFFERENT;
+  }
+  return v1::CPU_STANDING_UNSPECIFIED;
+}
+
 void VmStatusToProto(const compute::VmStatus& status, v1::Vm* out) {
   const compute::VmConfig& c = status.config;
   out->set_uuid(c.uuid);
@@ -173,6 +187,12 @@ void VmStatusToProto(const compute::VmStatus& status, v1::Vm* out) {
   out->set_memory_used_bytes(status.memory_used_bytes);
   out->set_generation(c.generation);
   out->set_console_log_path(c.console_log_path);
+  out->set_cpu_standing(ToCpuStanding(status.cpu_standing));
+  if (!c.cpu_baseline_xml.empty()) {
+    if (auto cpu = cpu::ParseCpuXml(c.cpu_baseline_xml, "cpu"); cpu.ok()) {
+      out->set_cpu_model(cpu->model);
+    }
+  }
   if (status.started_unix_ms) {
     *out->mutable_started() =
         google::protobuf::util::TimeUtil::MillisecondsToTimestamp(*status.started_unix_ms);
@@ -194,6 +214,7 @@ void VmStatusToProto(const compute::VmStatus& status, v1::Vm* out) {
   boot->set_kernel_path(c.kernel_path);
   boot->set_initrd_path(c.initrd_path);
   boot->set_kernel_cmdline(c.kernel_cmdline);
+  spec->set_cpu_model_override(c.cpu_model_override);
   for (const auto& [key, value] : c.labels)
     (*spec->mutable_labels()->mutable_entries())[key] = value;
   for (const compute::NicConfig& nic : c.nics) {

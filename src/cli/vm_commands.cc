@@ -64,6 +64,7 @@ int Create(Invocation& inv) {
   spec->set_num_threads_per_core(static_cast<uint32_t>(a.Int("num_threads_per_core")));
   spec->set_memory_bytes(a.Size("memory"));
   spec->set_machine_type(a.String("machine_type"));
+  spec->set_cpu_model_override(a.String("cpu_model_override"));
   const bool kernel_keys = a.Has("kernel") || a.Has("initrd") || a.Has("cmdline");
   int boot = a.Enum("boot_device", kernel_keys ? v1::BOOT_DEVICE_KERNEL : 0);
   if (kernel_keys && boot != v1::BOOT_DEVICE_KERNEL) {
@@ -340,6 +341,9 @@ void AddVmCommands(CommandTable& table) {
                       KeySpec::Int("num_cores_per_vcpu", "cores per vCPU socket", 1, 4096),
                       KeySpec::Int("num_threads_per_core", "threads per core", 1, 8),
                       KeySpec::String("machine_type", "QEMU machine type (default q35)"),
+                      KeySpec::String("cpu_model_override",
+                                      "a named CPU model instead of the cluster CPU baseline, "
+                                      "e.g. Westmere"),
                       KeySpec::Enum("boot_device", "what to boot from (default kDisk)",
                                     {{"kDisk", v1::BOOT_DEVICE_DISK},
                                      {"kCdrom", v1::BOOT_DEVICE_CDROM},

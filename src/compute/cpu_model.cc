@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "hvagent/compute/domain_xml.h"
+#include "hvagent/cpu/cpu_description.h"
 
 namespace hvagent::compute::internal {
 
@@ -18,17 +19,6 @@ constexpr std::array<std::string_view, 5> kPolicies = {"force", "require", "opti
 
 bool OneOf(std::string_view value, const auto& allowed) {
   return std::find(allowed.begin(), allowed.end(), value) != allowed.end();
-}
-
-// CPU model, vendor and feature names as libvirt's cpu_map spells them
-// ("Skylake-Client-IBRS", "sse4.1", "tsc_adjust"): anything else is either a
-// typo or an attempt to smuggle markup or control characters into the domain.
-bool IsCpuWord(std::string_view value) {
-  return !value.empty() && value.size() <= 64 &&
-         std::all_of(value.begin(), value.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '_' || c == '.' || c == '-';
-         });
 }
 
 Status Invalid(std::string_view field, std::string_view rule) {
@@ -48,7 +38,7 @@ StatusOr<CpuModel> ReadCpuModel(pugi::xml_node cpu, std::string_view field) {
     return Invalid(field, "must have exactly one <model>");
   }
   model.name = model_node.child_value();
-  if (!IsCpuWord(model.name)) {
+  if (!cpu::IsCpuWord(model.name)) {
     return Invalid(field, fmt::format("<model> '{}' is not a CPU model name", model.name));
   }
   model.fallback = model_node.attribute("fallback").as_string("allow");
@@ -57,14 +47,14 @@ StatusOr<CpuModel> ReadCpuModel(pugi::xml_node cpu, std::string_view field) {
                    fmt::format("<model fallback='{}'> must be allow or forbid", model.fallback));
   }
   model.vendor_id = model_node.attribute("vendor_id").value();
-  if (!model.vendor_id.empty() && !IsCpuWord(model.vendor_id)) {
+  if (!model.vendor_id.empty() && !cpu::IsCpuWord(model.vendor_id)) {
     return Invalid(field,
                    fmt::format("<model vendor_id='{}'> is not a vendor id", model.vendor_id));
   }
   if (const pugi::xml_node vendor = cpu.child("vendor")) {
     if (vendor.next_sibling("vendor")) return Invalid(field, "has more than one <vendor>");
     model.vendor = vendor.child_value();
-    if (!IsCpuWord(model.vendor)) {
+    if (!cpu::IsCpuWord(model.vendor)) {
       return Invalid(field, fmt::format("<vendor> '{}' is not a vendor name", model.vendor));
     }
   }
@@ -72,7 +62,7 @@ StatusOr<CpuModel> ReadCpuModel(pugi::xml_node cpu, std::string_view field) {
   for (const pugi::xml_node feature : cpu.children("feature")) {
     CpuFeature f{.policy = feature.attribute("policy").as_string("require"),
                  .name = feature.attribute("name").value()};
-    if (!IsCpuWord(f.name)) {
+    if (!cpu::IsCpuWord(f.name)) {
       return Invalid(field, fmt::format("<feature name='{}'> is not a feature name", f.name));
     }
     if (!OneOf(f.policy, kPolicies)) {

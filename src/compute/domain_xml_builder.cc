@@ -64,6 +64,9 @@ void AddMetadata(const VmConfig& c, const std::optional<internal::CpuModel>& bas
   if (baseline) {
     internal::AppendCanonicalCpu(*baseline, vm.append_child(name("cpu-baseline").c_str()));
   }
+  if (!c.cpu_model_override.empty()) {
+    AddTextChild(vm, name("cpu-model-override").c_str(), c.cpu_model_override);
+  }
   if (!c.labels.empty()) {
     pugi::xml_node labels = vm.append_child(name("labels").c_str());
     for (const auto& [key, value] : c.labels) {  // std::map: sorted, so stable

@@ -357,6 +357,7 @@ class DomainParser {
     const std::string nic_name = m.prefix + "nic";
     const std::string disk_name = m.prefix + "disk";
     const std::string cpu_name = m.prefix + "cpu-baseline";
+    const std::string override_name = m.prefix + "cpu-model-override";
     HVAGENT_ASSIGN_OR_RETURN(
         c_.generation, Number<int64_t>(Text(m.vm.child(generation_name.c_str())), "<generation>"));
     if (const pugi::xml_node machine = m.vm.child(machine_name.c_str())) {
@@ -367,6 +368,9 @@ class DomainParser {
           const internal::CpuModel model,
           internal::ReadCpuModel(baseline.child("cpu"), "domain XML <hvagent:cpu-baseline>"));
       c_.cpu_baseline_xml = internal::CanonicalCpuXml(model);
+    }
+    if (const pugi::xml_node cpu_override = m.vm.child(override_name.c_str())) {
+      c_.cpu_model_override = Text(cpu_override);
     }
     for (const pugi::xml_node label :
          m.vm.child(labels_name.c_str()).children(label_name.c_str())) {

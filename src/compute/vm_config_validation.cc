@@ -12,6 +12,7 @@
 #include "hvagent/common/names.h"
 #include "hvagent/compute/domain_xml.h"
 #include "hvagent/compute/probe_domain_name.h"
+#include "hvagent/cpu/cpu_description.h"
 
 namespace hvagent::compute {
 
@@ -342,6 +343,11 @@ Status ValidateVmConfig(const VmConfig& c) {
   }
   if (!c.cpu_baseline_xml.empty()) {
     HVAGENT_RETURN_IF_ERROR(CanonicalCpuBaselineXml(c.cpu_baseline_xml).status());
+  }
+  if (!c.cpu_model_override.empty() && !cpu::IsCpuWord(c.cpu_model_override)) {
+    return Invalid("spec.cpu_model_override",
+                   fmt::format("'{}' is not a CPU model name (letters, digits, '_', '.', '-')",
+                               c.cpu_model_override));
   }
   HVAGENT_RETURN_IF_ERROR(CheckLabels(c.labels));
   if (c.generation < 1) {

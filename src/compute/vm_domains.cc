@@ -33,6 +33,16 @@ StatusOr<VmStatus> VmDomains::StatusOf(HypervisorDomain& domain) {
   HVAGENT_ASSIGN_OR_RETURN(VmConfig config, ParseDomainXml(xml));
   HVAGENT_ASSIGN_OR_RETURN(const DomainState state, domain.State());
   VmStatus status{.config = std::move(config), .state = state};
+  if (cpu_policy_ != nullptr && !status.config.external) {
+    // The definition's CPU is what the domain runs with: it is only ever
+    // replaced right before a power-on.
+    auto standing = cpu_policy_->StandingOf(status.config.cpu_baseline_xml);
+    if (standing.ok()) {
+      status.cpu_standing = *standing;
+    } else {
+      spdlog::debug("VM '{}': CPU standing unknown: {}", status.config.name, standing.status());
+    }
+  }
   if (IsActive(state)) {
     if (auto usage = domain.Usage(); usage.ok()) {
       status.cpu_time_ns = usage->cpu_time_ns;

@@ -57,6 +57,9 @@ StatusOr<VmStatus> VmManager::Create(VmConfig config) {
     return absl::AlreadyExistsError(fmt::format("VM '{}' already exists", config.name));
   }
   if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
+  if (DomainCpuPolicy* cpu = domains_.cpu_policy(); cpu != nullptr) {
+    HVAGENT_ASSIGN_OR_RETURN(config.cpu_baseline_xml, cpu->CpuXmlFor(config));
+  }
   HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
 
   // A sweep for leftover images must not take these for an interrupted
@@ -134,6 +137,23 @@ StatusOr<VmStatus> VmManager::PowerOn(const std::string& name) {
     return absl::FailedPreconditionError(fmt::format("VM '{}' is paused: resume it", name));
   }
   if (!IsActive(state)) {
+    // A power cycle is when a VM takes up the CPU it should have now (the
+    // baseline set meanwhile, or its override): redefine it first if that
+    // differs from its definition.
+    if (DomainCpuPolicy* cpu = domains_.cpu_policy(); cpu != nullptr) {
+      HVAGENT_ASSIGN_OR_RETURN(const std::string wanted, cpu->CpuXmlFor(vm.config));
+      std::string wanted_canonical;
+      if (!wanted.empty()) {
+        HVAGENT_ASSIGN_OR_RETURN(wanted_canonical, CanonicalCpuBaselineXml(wanted));
+      }
+      if (wanted_canonical != vm.config.cpu_baseline_xml) {
+        vm.config.cpu_baseline_xml = wanted_canonical;
+        HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(vm.config));
+        HVAGENT_ASSIGN_OR_RETURN(vm.domain, domains_.hypervisor().DefineDomain(xml));
+        spdlog::info("VM '{}': CPU set to {} for this power-on", name,
+                     wanted_canonical.empty() ? "host-model" : wanted_canonical);
+      }
+    }
     // A start that fails (QEMU refuses a disk, the host lacks memory) leaves
     // no tap or port behind: what this call plugged, it unplugs.
     std::vector<const NicConfig*> plugged;

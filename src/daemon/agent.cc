@@ -208,7 +208,16 @@ Agent::Agent(const Config& config, Prerequisites p)
       maximums_(host::ComputeMaximums(facts_, config_.max_networks)),
       domain_types_(p.domain_type, {.work_dir = config_.state_dir + "/probe"}),
       hypervisor_(libvirt_, domain_types_),
-      domains_(hypervisor_),
+      cpu_hypervisor_(libvirt_,
+                      [this]() -> std::string {
+                        if (auto chosen = domain_types_.Current()) {
+                          return chosen->type == compute::DomainType::kKvm ? "kvm" : "qemu";
+                        }
+                        return "";
+                      }),
+      cpu_baseline_store_(*database_),
+      cpu_baselines_(cpu_hypervisor_, cpu_baseline_store_),
+      domains_(hypervisor_, &cpu_baselines_),
       vms_({.state_dir = config_.state_dir, .limits = VmLimitsOf(maximums_)}, domains_,
            nic_backend_, network_resolver_),
       devices_({.state_dir = config_.state_dir, .limits = VmLimitsOf(maximums_)}, domains_,
@@ -249,7 +258,12 @@ Agent::Agent(const Config& config, Prerequisites p)
       access_(config_.read_only_identities),
       host_service_(
           *monitor_, domain_types_, facts_, maximums_,
-          api::HostServiceCvm{.pool = pool_, .replay = replay_, .access = access_, .cvm = cvm_}),
+          api::HostServiceCvm{.pool = pool_, .replay = replay_, .access = access_, .cvm = cvm_},
+          api::HostServiceCpu{.pool = pool_,
+                              .replay = replay_,
+                              .access = access_,
+                              .events = events_,
+                              .cpu = cpu_baselines_}),
       network_service_(pool_, replay_, access_, events_, networks_, vms_,
                        {.bridges = bridges_,
                         .bonds = bonds_,

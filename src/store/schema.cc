@@ -6,7 +6,7 @@ namespace hvagent::store {
 
 namespace {
 // STRICT tables: a value of the wrong type is an error, not silently kept.
-constexpr std::array<std::string_view, 3> kMigrations = {
+constexpr std::array<std::string_view, 4> kMigrations = {
     // 1: networks, named VLANs on a bridge.
     R"sql(
 CREATE TABLE networks (
@@ -40,6 +40,14 @@ CREATE TABLE passthrough_devices (
   intent TEXT NOT NULL CHECK (intent IN ('bound', 'released')),
   done INTEGER NOT NULL CHECK (done IN (0, 1)),
   updated_unix_ms INTEGER NOT NULL
+) STRICT;
+)sql",
+    // 4: the cluster CPU baseline every domain is held to (one row, or none).
+    R"sql(
+CREATE TABLE cpu_baseline (
+  id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+  cpu_xml TEXT NOT NULL CHECK (cpu_xml <> ''),
+  set_unix_ms INTEGER NOT NULL
 ) STRICT;
 )sql",
 };

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "hvagent/store/cpu_baseline_store.h"
 #include "hvagent/store/database.h"
 #include "hvagent/store/network_store.h"
 #include "hvagent/store/request_log.h"
@@ -87,7 +88,7 @@ TEST_F(StoreTest, OpenCreatesPrivateDirectoryAndFile) {
 }
 
 TEST_F(StoreTest, MigrationsSetUserVersionOnce) {
-  ASSERT_EQ(LatestSchemaVersion(), 3);
+  ASSERT_EQ(LatestSchemaVersion(), 4);
   {
     auto db = OpenOrDie();
     ASSERT_NE(db, nullptr);
@@ -108,7 +109,8 @@ TEST_F(StoreTest, OpenAppliesOnlyThePendingSteps) {
     ASSERT_TRUE(NetworkStore(*db).Insert(Network("vlan.10", 10)).ok());
     // As if written by an agent that knew only step 1.
     ASSERT_TRUE(
-        db->Exec("DROP TABLE requests; DROP TABLE passthrough_devices; PRAGMA user_version = 1")
+        db->Exec("DROP TABLE requests; DROP TABLE passthrough_devices; DROP TABLE cpu_baseline; "
+                 "PRAGMA user_version = 1")
             .ok());
   }
   auto db = OpenOrDie();
@@ -116,6 +118,24 @@ TEST_F(StoreTest, OpenAppliesOnlyThePendingSteps) {
   EXPECT_EQ(*db->SchemaVersion(), LatestSchemaVersion());
   EXPECT_EQ(*NetworkStore(*db).Count(), 1);
   EXPECT_TRUE(RequestLog(*db).Save(Request("r1", 1)).ok());
+  EXPECT_TRUE(CpuBaselineStore(*db).Put({.cpu_xml = "<cpu/>", .set_unix_ms = 1}).ok());
+}
+
+TEST_F(StoreTest, CpuBaselineIsOneRowThatSurvivesReopening) {
+  {
+    auto db = OpenOrDie();
+    ASSERT_NE(db, nullptr);
+    CpuBaselineStore baseline(*db);
+    EXPECT_EQ(*baseline.Get(), std::nullopt);
+    EXPECT_EQ(baseline.Put({.cpu_xml = "", .set_unix_ms = 1}).code(), StatusCode::kInvalidArgument);
+    ASSERT_TRUE(baseline.Put({.cpu_xml = "<cpu>a</cpu>", .set_unix_ms = 1}).ok());
+    ASSERT_TRUE(baseline.Put({.cpu_xml = "<cpu>b</cpu>", .set_unix_ms = 2}).ok());
+  }
+  auto db = OpenOrDie();
+  ASSERT_NE(db, nullptr);
+  auto got = CpuBaselineStore(*db).Get();
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, (CpuBaselineRecord{.cpu_xml = "<cpu>b</cpu>", .set_unix_ms = 2}));
 }
 
 TEST_F(StoreTest, NewerSchemaIsFailedPrecondition) {

@@ -162,6 +162,27 @@ TEST(VmConvertTest, RefusalsNameTheirField) {
   }
 }
 
+TEST(VmConvertTest, CpuOverrideStandingAndModelAreReported) {
+  v1::VmSpec in = FullSpec();
+  in.set_cpu_model_override("Westmere");
+  auto config = VmConfigFromSpec(in);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->cpu_model_override, "Westmere");
+  config->cpu_baseline_xml =
+      "<cpu mode='custom' match='exact'><model fallback='forbid'>Westmere</model></cpu>";
+  v1::Vm out;
+  VmStatusToProto({.config = *config,
+                   .state = libvirt::DomainState::kShutOff,
+                   .cpu_standing = compute::CpuStanding::kBelow},
+                  &out);
+  EXPECT_EQ(out.spec().cpu_model_override(), "Westmere");
+  EXPECT_EQ(out.cpu_model(), "Westmere");
+  EXPECT_EQ(out.cpu_standing(), v1::CPU_STANDING_BELOW_BASELINE);
+  EXPECT_EQ(ToCpuStanding(compute::CpuStanding::kAt), v1::CPU_STANDING_AT_BASELINE);
+  EXPECT_EQ(ToCpuStanding(compute::CpuStanding::kAbove), v1::CPU_STANDING_ABOVE_BASELINE);
+  EXPECT_EQ(ToCpuStanding(compute::CpuStanding::kNoBaseline), v1::CPU_STANDING_NO_BASELINE);
+}
+
 TEST(VmConvertTest, EveryLibvirtStateHasOnePowerState) {
   using libvirt::DomainState;
   EXPECT_EQ(ToPowerState(DomainState::kRunning), v1::POWER_STATE_ON);

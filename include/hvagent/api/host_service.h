@@ -1,14 +1,16 @@
 // HostService: the host's identity, its backends' state and its maximums;
-// PCI discovery and the Controller VM (host_service_cvm.cc). CPU baseline
-// methods answer UNIMPLEMENTED until their issue lands.
+// PCI discovery and the Controller VM (host_service_cvm.cc); the host CPU and
+// the cluster CPU baseline (host_service_cpu.cc).
 #pragma once
 
 #include <chrono>
 #include <memory>
 #include <optional>
 
+#include "hvagent/api/event_hub.h"
 #include "hvagent/api/rpc_runner.h"
 #include "hvagent/compute/controller_vm_manager.h"
+#include "hvagent/compute/cpu_baseline_manager.h"
 #include "hvagent/compute/domain_type_selector.h"
 #include "hvagent/host/backend_monitor.h"
 #include "hvagent/host/configuration_maximums.h"
@@ -25,12 +27,22 @@ struct HostServiceCvm {
   compute::ControllerVmManager& cvm;
 };
 
+// What the CPU methods need; without it they answer UNIMPLEMENTED.
+struct HostServiceCpu {
+  WorkerPool& pool;
+  RequestReplay& replay;
+  const AccessPolicy& access;
+  EventHub& events;
+  compute::CpuBaselineManager& cpu;
+};
+
 class HostServiceImpl final : public v1::HostService::CallbackService {
  public:
   HostServiceImpl(const host::BackendMonitor& monitor,
                   const compute::DomainTypeSelector& domain_types, host::HostFacts facts,
                   host::ConfigurationMaximums maximums,
-                  std::optional<HostServiceCvm> cvm = std::nullopt)
+                  std::optional<HostServiceCvm> cvm = std::nullopt,
+                  std::optional<HostServiceCpu> cpu = std::nullopt)
       : monitor_(monitor),
         domain_types_(domain_types),
         facts_(facts),
@@ -39,6 +51,11 @@ class HostServiceImpl final : public v1::HostService::CallbackService {
         cvm_(cvm ? &cvm->cvm : nullptr),
         cvm_rpc_(cvm ? std::make_unique<RpcRunner>(v1::HostService::service_full_name(), cvm->pool,
                                                    cvm->replay, cvm->access)
+                     : nullptr),
+        cpu_(cpu ? &cpu->cpu : nullptr),
+        cpu_events_(cpu ? &cpu->events : nullptr),
+        cpu_rpc_(cpu ? std::make_unique<RpcRunner>(v1::HostService::service_full_name(), cpu->pool,
+                                                   cpu->replay, cpu->access)
                      : nullptr) {}
 
   grpc::ServerUnaryReactor* GetHost(grpc::CallbackServerContext* context,
@@ -57,6 +74,19 @@ class HostServiceImpl final : public v1::HostService::CallbackService {
                                                   const v1::ConfigureControllerVmRequest* request,
                                                   v1::ControllerVm* response) override;
 
+  grpc::ServerUnaryReactor* GetHostCpu(grpc::CallbackServerContext* context,
+                                       const v1::GetHostCpuRequest* request,
+                                       v1::HostCpu* response) override;
+  grpc::ServerUnaryReactor* ComputeCpuBaseline(grpc::CallbackServerContext* context,
+                                               const v1::ComputeCpuBaselineRequest* request,
+                                               v1::CpuBaseline* response) override;
+  grpc::ServerUnaryReactor* SetCpuBaseline(grpc::CallbackServerContext* context,
+                                           const v1::SetCpuBaselineRequest* request,
+                                           v1::CpuBaseline* response) override;
+  grpc::ServerUnaryReactor* GetCpuBaseline(grpc::CallbackServerContext* context,
+                                           const v1::GetCpuBaselineRequest* request,
+                                           v1::CpuBaseline* response) override;
+
  private:
   const host::BackendMonitor& monitor_;
   const compute::DomainTypeSelector& domain_types_;
@@ -65,6 +95,9 @@ class HostServiceImpl final : public v1::HostService::CallbackService {
   const std::chrono::system_clock::time_point started_;
   compute::ControllerVmManager* const cvm_;
   const std::unique_ptr<RpcRunner> cvm_rpc_;
+  compute::CpuBaselineManager* const cpu_;
+  EventHub* const cpu_events_;
+  const std::unique_ptr<RpcRunner> cpu_rpc_;
 };
 
 // Fills a v1.Backend from the monitor's status (shared with EventService).

@@ -16,6 +16,7 @@ StatusOr<compute::NicConfig> NicConfigFromSpec(const std::string& field, const v
 // `field` prefixes error messages, e.g. "spec.disks[1]".
 StatusOr<compute::DiskConfig> DiskConfigFromSpec(const std::string& field,
                                                  const v1::DiskSpec& disk);
+v1::CpuStanding ToCpuStanding(compute::CpuStanding standing);
 void VmStatusToProto(const compute::VmStatus& status, v1::Vm* out);
 void DiskToProto(const compute::DiskConfig& disk, v1::Disk* out);
 v1::PowerState ToPowerState(libvirt::DomainState state);

@@ -14,6 +14,8 @@ inline constexpr std::string_view kSwitch = "switch";
 inline constexpr std::string_view kNetworks = "networks";
 // The daemon's reconcile of running VMs' ports.
 inline constexpr std::string_view kReconcile = "reconcile";
+// The host's CPU baseline: one SetCpuBaseline at a time.
+inline constexpr std::string_view kCpuBaseline = "cpu-baseline";
 // The daemon's domain-type probe when libvirt was unreachable at start.
 inline constexpr std::string_view kDomainType = "domain-type";
 

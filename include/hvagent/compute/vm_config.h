@@ -100,6 +100,10 @@ struct VmConfig {
   // A CPU model from libvirt's baseline (<cpu> with <model>, <vendor>,
   // <feature>); empty for mode='host-model'. See CanonicalCpuBaselineXml.
   std::string cpu_baseline_xml;
+  // spec.cpu_model_override: a named CPU model ("Westmere") this VM runs at
+  // instead of the cluster baseline, for moves across clusters (AHV's
+  // Advanced Processor Compatibility). Empty: the baseline, if one is set.
+  std::string cpu_model_override;
   std::map<std::string, std::string> labels;
   int64_t generation = 1;
   // True when parsed from a domain without hvagent metadata: the agent lists

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "hvagent/compute/domain_cpu_policy.h"
 #include "hvagent/compute/hypervisor.h"
 #include "hvagent/compute/vm_config.h"
 
@@ -24,13 +25,21 @@ struct VmStatus {
   // When the agent powered on the current run (unset when off, or when the
   // run was started outside the agent), ms since the epoch.
   std::optional<int64_t> started_unix_ms;
+  // Against the cluster CPU baseline; kUnknown without a DomainCpuPolicy or
+  // when the hypervisor cannot tell.
+  CpuStanding cpu_standing = CpuStanding::kUnknown;
 };
 
 class VmDomains {
  public:
-  explicit VmDomains(Hypervisor& hypervisor) : hypervisor_(hypervisor) {}
+  // `cpu_policy` (may be null: each config's own CPU, host-model unless
+  // cpu_baseline_xml is set) gives every domain its CPU at create and
+  // power-on, and says where a VM stands against the baseline.
+  explicit VmDomains(Hypervisor& hypervisor, DomainCpuPolicy* cpu_policy = nullptr)
+      : hypervisor_(hypervisor), cpu_policy_(cpu_policy) {}
 
   Hypervisor& hypervisor() { return hypervisor_; }
+  DomainCpuPolicy* cpu_policy() { return cpu_policy_; }
 
   // The domain named `name` (NOT_FOUND naming the VM when there is none).
   StatusOr<std::unique_ptr<HypervisorDomain>> Lookup(const std::string& name);
@@ -63,6 +72,7 @@ class VmDomains {
 
  private:
   Hypervisor& hypervisor_;
+  DomainCpuPolicy* const cpu_policy_;
   std::shared_mutex network_use_mu_;
   std::shared_mutex images_mu_;
   std::mutex mac_claims_mu_;

@@ -19,6 +19,7 @@
 #include "hvagent/api/vm_service.h"
 #include "hvagent/common/worker_pool.h"
 #include "hvagent/compute/controller_vm_manager.h"
+#include "hvagent/compute/cpu_baseline_manager.h"
 #include "hvagent/compute/domain_type_selector.h"
 #include "hvagent/compute/libvirt_hypervisor.h"
 #include "hvagent/compute/vm_device_manager.h"
@@ -31,6 +32,7 @@
 #include "hvagent/host/configuration_maximums.h"
 #include "hvagent/host/host_facts.h"
 #include "hvagent/libvirt/connection_manager.h"
+#include "hvagent/libvirt/cpu_hypervisor.h"
 #include "hvagent/libvirt/event_loop.h"
 #include "hvagent/metrics/metrics.h"
 #include "hvagent/metrics/metrics_server.h"
@@ -44,6 +46,7 @@
 #include "hvagent/network/port_plugger.h"
 #include "hvagent/network/tunnel.h"
 #include "hvagent/ovsdb/client.h"
+#include "hvagent/store/cpu_baseline_store.h"
 #include "hvagent/store/database.h"
 #include "hvagent/store/network_store.h"
 #include "hvagent/store/passthrough_store.h"
@@ -137,6 +140,12 @@ class Agent {
   const host::ConfigurationMaximums maximums_;
   compute::DomainTypeSelector domain_types_;
   compute::LibvirtHypervisor hypervisor_;
+  // The CPU calls ask for guests of the chosen domain type ("qemu" under TCG
+  // offers other CPUs than "kvm"); libvirt's default until it is chosen.
+  libvirt::LibvirtCpuHypervisor cpu_hypervisor_;
+  store::CpuBaselineStore cpu_baseline_store_;
+  // The host CPU report and the cluster baseline every domain is held to.
+  compute::CpuBaselineManager cpu_baselines_;
   compute::VmDomains domains_;
   compute::VmManager vms_;
   compute::VmDeviceManager devices_;

@@ -185,6 +185,17 @@ VmConfig CpuBaselineConfig() {
   return c;
 }
 
+// A VM held to a named model instead of the cluster baseline: the model is
+// its <cpu>, and the override is kept in the metadata.
+VmConfig CpuModelOverrideConfig() {
+  VmConfig c = MinimalConfig();
+  c.name = "cpu-model-override";
+  c.cpu_model_override = "Westmere";
+  c.cpu_baseline_xml =
+      "<cpu mode='custom' match='exact'><model fallback='forbid'>Westmere</model></cpu>";
+  return c;
+}
+
 struct GoldenCase {
   const char* file;
   std::function<VmConfig()> config;
@@ -233,7 +244,9 @@ INSTANTIATE_TEST_SUITE_P(DomainXml, GoldenTest,
                                            GoldenCase{"kernel-boot.xml", KernelBootConfig},
                                            GoldenCase{"trunked-nic.xml", TrunkedNicConfig},
                                            GoldenCase{"disks.xml", DisksConfig},
-                                           GoldenCase{"cpu-baseline.xml", CpuBaselineConfig}),
+                                           GoldenCase{"cpu-baseline.xml", CpuBaselineConfig},
+                                           GoldenCase{"cpu-model-override.xml",
+                                                      CpuModelOverrideConfig}),
                          [](const auto& param_info) {
                            std::string name = param_info.param.file;
                            name = name.substr(0, name.find('.'));
@@ -702,6 +715,8 @@ std::vector<RuleCase> Rules() {
          c.cpu_baseline_xml = "<cpu><model>x</model><feature name='ss'/><feature name='ss'/></cpu>";
        },
        "cpu_baseline_xml:"},
+      {"cpu_model_override_not_a_name", [](VmConfig& c) { c.cpu_model_override = "a<b"; },
+       "spec.cpu_model_override:"},
       {"cpu_baseline_control_char",
        [](VmConfig& c) { c.cpu_baseline_xml = "<cpu><model>x&#1;</model></cpu>"; },
        "cpu_baseline_xml:"},

@@ -734,5 +734,91 @@ TEST_F(VmManagerTest, NetworkInUseIsNotChanged) {
   EXPECT_EQ(vms_->NicCounts()->at("vlan.10"), 1U);
 }
 
+// The cluster baseline as VmManager sees it: a CPU to hand out, and a fixed
+// answer for where a CPU stands.
+class FakeCpuPolicy final : public DomainCpuPolicy {
+ public:
+  std::string baseline;  // "" : none set
+  StatusOr<std::string> CpuXmlFor(const VmConfig& config) override {
+    if (!config.cpu_model_override.empty()) {
+      return "<cpu><model>" + config.cpu_model_override + "</model></cpu>";
+    }
+    return baseline;
+  }
+  StatusOr<CpuStanding> StandingOf(const std::string& cpu_xml) override {
+    if (baseline.empty()) return CpuStanding::kNoBaseline;
+    return cpu_xml == CanonicalCpuBaselineXml(baseline).value() ? CpuStanding::kAt
+                                                                : CpuStanding::kAbove;
+  }
+};
+
+class VmCpuBaselineTest : public VmManagerTest {
+ protected:
+  void SetUp() override {
+    VmManagerTest::SetUp();
+    vms_ = std::make_unique<VmManager>(VmManager::Options{.state_dir = state_dir_,
+                                                          .limits = {.max_vcpus = 8,
+                                                                     .max_memory_bytes = 64 * kGiB,
+                                                                     .max_disk_bytes = 1024 * kGiB,
+                                                                     .max_nics = 4,
+                                                                     .max_disks = 4}},
+                                       cpu_domains_, nics_, networks_);
+  }
+  FakeCpuPolicy policy_;
+  VmDomains cpu_domains_{hypervisor_, &policy_};
+};
+
+constexpr char kWestmere[] =
+    "<cpu mode='custom' match='exact'><model fallback='forbid'>Westmere</model>"
+    "<vendor>Intel</vendor><feature policy='disable' name='ssse3'/></cpu>";
+
+TEST_F(VmCpuBaselineTest, WithoutABaselineTheDomainIsHostModel) {
+  auto created = vms_->Create(Spec("vm1"));
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(Defined("vm1").cpu_baseline_xml, "");
+  EXPECT_EQ(created->cpu_standing, CpuStanding::kNoBaseline);
+}
+
+TEST_F(VmCpuBaselineTest, ANewVmGetsTheBaseline) {
+  policy_.baseline = kWestmere;
+  auto created = vms_->Create(Spec("vm1"));
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(Defined("vm1").cpu_baseline_xml, CanonicalCpuBaselineXml(kWestmere).value());
+  EXPECT_EQ(created->cpu_standing, CpuStanding::kAt);
+}
+
+TEST_F(VmCpuBaselineTest, ARunningVmKeepsItsCpuUntilItsNextPowerOn) {
+  Made("vm1", /*running=*/true);
+  policy_.baseline = kWestmere;
+  hypervisor_.ClearCalls();
+  // Reads and non-power changes leave the definition's CPU as it is.
+  auto got = vms_->Get("vm1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->cpu_standing, CpuStanding::kAbove);
+  ASSERT_TRUE(vms_->PowerOn("vm1").ok());  // already running: nothing happens
+  EXPECT_THAT(Changes(), IsEmpty());
+  EXPECT_EQ(Defined("vm1").cpu_baseline_xml, "");
+
+  ASSERT_TRUE(vms_->PowerOff("vm1").ok());
+  hypervisor_.ClearCalls();
+  auto on = vms_->PowerOn("vm1");
+  ASSERT_TRUE(on.ok()) << on.status();
+  EXPECT_THAT(Changes(), ElementsAre("DefineDomain vm1", "Start vm1", "SetLiveMetadata vm1"));
+  EXPECT_EQ(Defined("vm1").cpu_baseline_xml, CanonicalCpuBaselineXml(kWestmere).value());
+  EXPECT_EQ(on->cpu_standing, CpuStanding::kAt);
+}
+
+TEST_F(VmCpuBaselineTest, TheOverrideWinsAndIsKept) {
+  policy_.baseline = kWestmere;
+  VmConfig spec = Spec("vm1");
+  spec.cpu_model_override = "Nehalem";
+  auto created = vms_->Create(spec);
+  ASSERT_TRUE(created.ok()) << created.status();
+  const VmConfig defined = Defined("vm1");
+  EXPECT_EQ(defined.cpu_model_override, "Nehalem");
+  EXPECT_EQ(defined.cpu_baseline_xml,
+            CanonicalCpuBaselineXml("<cpu><model>Nehalem</model></cpu>").value());
+}
+
 }  // namespace
 }  // namespace hvagent::compute
