@@ -126,7 +126,8 @@ TEST_F(CliCommandLineTest, MissingAndSurplusArguments) {
   EXPECT_EQ(Error("vm.create web memory=1G"),
             "vm.create: missing required key num_vcpus=<int> (usage: vm.create NAME "
             "num_vcpus=INT memory=SIZE [num_cores_per_vcpu=INT] [num_threads_per_core=INT] "
-            "[machine_type=STRING] [boot_device=kDisk|kCdrom|kNetwork|kKernel] [kernel=STRING] "
+            "[machine_type=STRING] [cpu_model_override=STRING] "
+            "[boot_device=kDisk|kCdrom|kNetwork|kKernel] [kernel=STRING] "
             "[initrd=STRING] [cmdline=STRING])");
   EXPECT_THAT(Error("vm.nic_create network=vlan.10"), HasSubstr("vm.nic_create: missing NAME"));
   EXPECT_THAT(Error("vm.nic_delete fooVM"), HasSubstr("vm.nic_delete: missing MAC"));
