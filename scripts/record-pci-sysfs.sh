@@ -36,46 +36,15 @@ busybox=/bin/busybox
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
-[[ -n $kpkg ]] || { echo "record-pci-sysfs: cannot resolve linux-image-amd64 (apt-get update?)" >&2; exit 1; }
-(cd "$work" && apt-get download -o APT::Sandbox::User=root "$kpkg" >/dev/null)
-dpkg-deb -x "$work"/"$kpkg"_*.deb "$work/kernel"
-kver=$(ls "$work/kernel/lib/modules")
-depmod -b "$work/kernel" "$kver"
-moddir=$work/kernel/lib/modules/$kver
-
-# Modules in dependency order (as build-test-guest.sh does).
-declare -A path_of seen
-while IFS=: read -r mpath _; do
-  name=$(basename "$mpath"); name=${name%%.ko*}
-  path_of[$name]=$mpath
-  path_of[${name//-/_}]=$mpath
-done <"$moddir/modules.dep"
-order=()
-visit() {
-  local name=${1//-/_} dep
-  [[ -n ${seen[$name]:-} ]] && return
-  seen[$name]=1
-  [[ -n ${path_of[$name]:-} ]] || return 0 # built in
-  for dep in $(grep -E "^${path_of[$name]}:" "$moddir/modules.dep" | cut -d: -f2); do
-    dep=$(basename "$dep"); visit "${dep%%.ko*}"
-  done
-  order+=("$name")
-}
-for m in "${wanted[@]}"; do visit "$m"; done
+prog=record-pci-sysfs
+# shellcheck source=guest-kernel.sh
+. "$src_dir/guest-kernel.sh"
+fetch_kernel linux-image-amd64
 
 root=$work/root
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,boot,lib/modules}
 cp "$busybox" "$root/bin/busybox"
-for m in "${order[@]}"; do
-  f=$moddir/${path_of[$m]}
-  case $f in
-    *.ko) cp "$f" "$root/lib/modules/$m.ko" ;;
-    *.ko.xz) xz -dc "$f" >"$root/lib/modules/$m.ko" ;;
-    *.ko.zst) zstd -qdc "$f" >"$root/lib/modules/$m.ko" ;;
-  esac
-  echo "$m" >>"$root/lib/modules/load-order"
-done
+stage_modules "$root" "${wanted[@]}"
 install -m 0755 "$src_dir/test-guest-init" "$root/init"
 
 # Runs in the guest: partitions the boot disk, mounts /boot and enables swap on

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
 
+#include "guest_vm_request.h"
 #include "hvagent/libvirt/connection.h"
 #include "hvagent/v1/events.grpc.pb.h"
 #include "hvagent/v1/host.grpc.pb.h"
@@ -124,18 +125,8 @@ class CpuBaselineTest : public ::testing::Test {
   // A VM booting the test guest, no NIC, that prints its CPU flags between
   // brackets and then idles.
   static v1::Vm CreateFlagsVm(const std::string& name) {
-    v1::CreateVmRequest req;
-    v1::VmSpec* spec = req.mutable_spec();
-    spec->set_name(name);
-    spec->set_num_vcpus(1);
-    spec->set_memory_bytes(256ULL << 20);
-    spec->set_machine_type("pc");
-    const TestGuestImage image = DefaultTestGuest();
-    spec->mutable_boot()->set_device(v1::BOOT_DEVICE_KERNEL);
-    spec->mutable_boot()->set_kernel_path(image.kernel);
-    spec->mutable_boot()->set_initrd_path(image.initrd);
-    spec->mutable_boot()->set_kernel_cmdline(GuestCmdline(
-        "echo \"FLAGS=[ $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) ]\"; sleep 600"));
+    const v1::CreateVmRequest req = GuestVmRequest(
+        name, "echo \"FLAGS=[ $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) ]\"; sleep 600");
     v1::Vm vm;
     const grpc::Status s = vms()->CreateVm(Ctx().get(), req, &vm);
     EXPECT_TRUE(s.ok()) << s.error_message();

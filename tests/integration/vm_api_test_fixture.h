@@ -11,6 +11,7 @@
 #include <iostream>
 #include <thread>
 
+#include "guest_vm_request.h"
 #include "hvagent/v1/host.grpc.pb.h"
 #include "hvagent/v1/network.grpc.pb.h"
 #include "hvagent/v1/vm.grpc.pb.h"
@@ -87,18 +88,8 @@ class VmApiTest : public ::testing::Test {
 
   // A VM booting the test guest with one access NIC on vlan.10.
   v1::CreateVmRequest GuestVm(const std::string& name, const std::string& script) {
-    v1::CreateVmRequest req;
-    v1::VmSpec* spec = req.mutable_spec();
-    spec->set_name(name);
-    spec->set_num_vcpus(1);
-    spec->set_memory_bytes(256ULL << 20);
-    spec->set_machine_type("pc");
-    const TestGuestImage image = DefaultTestGuest();
-    spec->mutable_boot()->set_device(v1::BOOT_DEVICE_KERNEL);
-    spec->mutable_boot()->set_kernel_path(image.kernel);
-    spec->mutable_boot()->set_initrd_path(image.initrd);
-    spec->mutable_boot()->set_kernel_cmdline(GuestCmdline(script));
-    spec->add_nics()->set_network("vlan.10");
+    v1::CreateVmRequest req = GuestVmRequest(name, script);
+    req.mutable_spec()->add_nics()->set_network("vlan.10");
     return req;
   }
 

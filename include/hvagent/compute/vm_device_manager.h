@@ -15,12 +15,7 @@ namespace hvagent::compute {
 
 class VmDeviceManager {
  public:
-  struct Options {
-    // Disk images the agent creates live under state_dir/disks.
-    std::string state_dir;
-    VmLimits limits;
-    std::string qemu_img = "/usr/bin/qemu-img";
-  };
+  using Options = VmLayerOptions;
 
   VmDeviceManager(Options options, VmDomains& domains, NicBackend& nics, NetworkResolver& networks)
       : options_(std::move(options)),

@@ -1,8 +1,9 @@
 // The host's per-VM maximums (host/configuration_maximums decides them) and
-// the one check of a VM against them.
+// the one check of a VM against them; the options the VM layer is set up with.
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "hvagent/common/status.h"
 #include "hvagent/compute/vm_config.h"
@@ -15,6 +16,16 @@ struct VmLimits {
   uint64_t max_disk_bytes = 0;
   uint32_t max_nics = 0;
   uint32_t max_disks = 0;
+};
+
+// What the VM layer's classes (VmManager, VmDeviceManager) are set up with.
+struct VmLayerOptions {
+  // Disk images the agent creates (disks/) and console logs (console/) live
+  // under here.
+  std::string state_dir;
+  VmLimits limits;
+  // Makes qcow2 images.
+  std::string qemu_img = "/usr/bin/qemu-img";
 };
 
 // RESOURCE_EXHAUSTED naming the spec field and the maximum it exceeds.

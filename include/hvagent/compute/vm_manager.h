@@ -31,13 +31,7 @@ struct VmUpdate {
 
 class VmManager final : public NetworkUsage {
  public:
-  struct Options {
-    // Disk images the agent creates and console logs live under here.
-    std::string state_dir;
-    VmLimits limits;
-    // Makes qcow2 images.
-    std::string qemu_img = "/usr/bin/qemu-img";
-  };
+  using Options = VmLayerOptions;
 
   // Guests get the domain type the hypervisor reports.
   VmManager(Options options, VmDomains& domains, NicBackend& nics, NetworkResolver& networks)
