@@ -94,4 +94,19 @@ Status VmDomains::CheckMacFree(const std::string& field, const std::string& mac,
   return absl::OkStatus();
 }
 
+void VmDomains::MarkArriving(const std::string& uuid) {
+  std::lock_guard lock(arriving_mu_);
+  arriving_.insert(uuid);
+}
+
+void VmDomains::ClearArriving(const std::string& uuid) {
+  std::lock_guard lock(arriving_mu_);
+  arriving_.erase(uuid);
+}
+
+bool VmDomains::IsArriving(const std::string& uuid) const {
+  std::lock_guard lock(arriving_mu_);
+  return arriving_.contains(uuid);
+}
+
 }  // namespace hvagent::compute

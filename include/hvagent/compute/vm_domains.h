@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -70,12 +71,20 @@ class VmDomains {
   // the reconciler decides which images belong to no domain.
   std::shared_mutex& images_in_flight() { return images_mu_; }
 
+  // VMs arriving by migration (VmArrivals), by UUID: their NICs exist before
+  // their domain does, and the leftover sweep must not take them.
+  void MarkArriving(const std::string& uuid);
+  void ClearArriving(const std::string& uuid);
+  bool IsArriving(const std::string& uuid) const;
+
  private:
   Hypervisor& hypervisor_;
   DomainCpuPolicy* const cpu_policy_;
   std::shared_mutex network_use_mu_;
   std::shared_mutex images_mu_;
   std::mutex mac_claims_mu_;
+  mutable std::mutex arriving_mu_;
+  std::set<std::string> arriving_;
 };
 
 }  // namespace hvagent::compute

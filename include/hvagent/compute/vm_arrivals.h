@@ -1,0 +1,48 @@
+// A VM arriving by migration: the destination's side of MigrationManager,
+// reached through the agent-to-agent calls (MigrationPeerService). The VM is
+// given as its source's persistent domain XML (with the agent's metadata).
+#pragma once
+
+#include <string>
+
+#include "hvagent/common/status.h"
+#include "hvagent/compute/hypervisor.h"
+#include "hvagent/compute/nic_backend.h"
+#include "hvagent/compute/vm_domains.h"
+#include "hvagent/compute/vm_limits.h"
+
+namespace hvagent::compute {
+
+class VmArrivals {
+ public:
+  VmArrivals(VmLimits limits, VmDomains& domains, NicBackend& nics, NetworkResolver& networks)
+      : limits_(limits), domains_(domains), nics_(nics), networks_(networks) {}
+
+  // Whether the VM can run here: FAILED_PRECONDITION naming why not (its
+  // name taken, a network missing, over a configuration maximum). Changes
+  // nothing.
+  Status Check(const std::string& domain_xml, bool live);
+  // Checks, then makes the VM's taps and plugs its ports on this host's
+  // networks, so its first frame after the switch-over finds the switch.
+  // They are kept from the leftover sweep until Finish or Abort. On failure
+  // nothing is left.
+  Status Prepare(const std::string& domain_xml);
+  // The migration failed: removes what Prepare made, unless the VM runs here
+  // after all (then FAILED_PRECONDITION, and its NICs stay).
+  Status Abort(const std::string& domain_xml);
+  // The migration succeeded: the VM is this host's like any other. Answers
+  // the completed job as the hypervisor here measured it (all zero when it
+  // did not keep it).
+  StatusOr<MigrationJob> Finish(const std::string& domain_xml);
+
+ private:
+  // The arriving VM's config with its NICs on this host's networks.
+  StatusOr<VmConfig> Resolve(const std::string& domain_xml, bool live);
+
+  const VmLimits limits_;
+  VmDomains& domains_;
+  NicBackend& nics_;
+  NetworkResolver& networks_;
+};
+
+}  // namespace hvagent::compute
