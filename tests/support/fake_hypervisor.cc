@@ -220,6 +220,14 @@ class FakeHypervisor::Domain final : public HypervisorDomain {
     }
     std::lock_guard lock(fake_.mu_);
     fake_.migrations_.push_back(fmt::format("{} -> {}", name_, target.libvirt_uri));
+    if (FakeHypervisor* there = fake_.migration_destination_; there != nullptr) {
+      HVAGENT_ASSIGN_OR_RETURN(Record * r, fake_.Live(uuid_));
+      Record arrived = *r;
+      arrived.persistent = true;
+      arrived.migrating = false;
+      std::lock_guard there_lock(there->mu_);
+      there->domains_[uuid_] = std::move(arrived);
+    }
     fake_.domains_.erase(uuid_);
     return absl::OkStatus();
   }
@@ -288,6 +296,11 @@ void FakeHypervisor::set_guests_honour_acpi(bool honour) {
 void FakeHypervisor::set_migration_steps(int steps) {
   std::lock_guard lock(mu_);
   migration_steps_ = steps;
+}
+
+void FakeHypervisor::set_migration_destination(FakeHypervisor* destination) {
+  std::lock_guard lock(mu_);
+  migration_destination_ = destination;
 }
 
 std::vector<std::string> FakeHypervisor::Migrations() const {

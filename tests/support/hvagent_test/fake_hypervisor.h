@@ -47,6 +47,9 @@ class FakeHypervisor final : public compute::Hypervisor {
   void set_domain_type(compute::DomainType type);
   // How long a migration takes, in steps of 10 ms (default 5).
   void set_migration_steps(int steps);
+  // Where a completed migration's domain goes (as libvirt's peer to peer
+  // would put it): defined there, running when it ran here. None: it goes.
+  void set_migration_destination(FakeHypervisor* destination);
   // The migrations that completed: "<name> -> <libvirt uri>".
   std::vector<std::string> Migrations() const;
 
@@ -86,6 +89,7 @@ class FakeHypervisor final : public compute::Hypervisor {
   bool honour_acpi_ = true;
   compute::DomainType domain_type_ = compute::DomainType::kQemu;
   int migration_steps_ = 5;
+  FakeHypervisor* migration_destination_ = nullptr;
   std::vector<std::string> migrations_;
 };
 
