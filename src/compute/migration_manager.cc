@@ -76,8 +76,8 @@ StatusOr<MigrationStatus> MigrationManager::Start(const MigrationRequest& reques
   }
   if (!live && request.live) {
     return absl::FailedPreconditionError(fmt::format(
-        "VM '{}' is not running: a live migration needs a running VM (leave live unset to move "
-        "it offline)",
+        "VM '{}' is not running: a live migration needs a running VM (live=false moves it "
+        "offline)",
         request.vm_name));
   }
   // Before anything moves, the destination says whether it can take the VM.

@@ -408,10 +408,15 @@ TEST_F(MigrationTest, StoppedVmMovesOffline) {
   s = Vms(*agent_a_)->MigrateVm(Ctx().get(), req, &out);
   EXPECT_EQ(s.error_code(), grpc::FAILED_PRECONDITION) << "live migration of a stopped VM";
 
-  req.set_live(false);
-  s = Vms(*agent_a_)->MigrateVm(Ctx().get(), req, &out);
-  ASSERT_TRUE(s.ok()) << s.error_message();
-  const v1::Migration done = WaitForEnd(out.id(), seconds(60));
+  // Through hvctl, as an operator would.
+  const ProcessResult cli =
+      RunProcess({BuildDir() + "/src/cli/hvctl", "--endpoint", "unix:" + agent_a_->socket(), "-o",
+                  "json", "vm.migrate", "parked", "host=unix:" + agent_b_->socket(),
+                  "libvirt_uri=" + pair_->b_remote_libvirt_uri(), "live=false"});
+  ASSERT_TRUE(cli.ok()) << cli.out << cli.err;
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(cli.out, id, std::regex(R"re("id":\s*"([^"]+)")re"))) << cli.out;
+  const v1::Migration done = WaitForEnd(id[1].str(), seconds(60));
   ASSERT_EQ(done.state(), v1::MIGRATION_STATE_COMPLETED) << done.error();
   EXPECT_FALSE(done.live());
   v1::Vm on_b;
