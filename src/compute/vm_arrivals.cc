@@ -59,7 +59,7 @@ Status VmArrivals::Prepare(const std::string& domain_xml) {
   // No network changes under the NICs joining it.
   std::shared_lock network_use(domains_.network_use());
   HVAGENT_ASSIGN_OR_RETURN(const VmConfig config, Resolve(domain_xml, /*live=*/true));
-  domains_.MarkArriving(config.uuid);
+  domains_.MarkArriving(config.uuid, std::chrono::steady_clock::now() + grace_);
   for (size_t i = 0; i < config.nics.size(); ++i) {
     if (Status attached = nics_.Attach(config.uuid, config.nics[i]); !attached.ok()) {
       for (size_t j = 0; j <= i; ++j) {

@@ -94,9 +94,9 @@ Status VmDomains::CheckMacFree(const std::string& field, const std::string& mac,
   return absl::OkStatus();
 }
 
-void VmDomains::MarkArriving(const std::string& uuid) {
+void VmDomains::MarkArriving(const std::string& uuid, std::chrono::steady_clock::time_point until) {
   std::lock_guard lock(arriving_mu_);
-  arriving_.insert(uuid);
+  arriving_[uuid] = until;
 }
 
 void VmDomains::ClearArriving(const std::string& uuid) {
@@ -106,7 +106,8 @@ void VmDomains::ClearArriving(const std::string& uuid) {
 
 bool VmDomains::IsArriving(const std::string& uuid) const {
   std::lock_guard lock(arriving_mu_);
-  return arriving_.contains(uuid);
+  const auto it = arriving_.find(uuid);
+  return it != arriving_.end() && std::chrono::steady_clock::now() < it->second;
 }
 
 }  // namespace hvagent::compute

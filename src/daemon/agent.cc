@@ -193,10 +193,7 @@ Agent::Agent(const Config& config, Prerequisites p)
       events_(static_cast<size_t>(config_.event_ring_capacity)),
       libvirt_events_(std::move(p.libvirt_events)),
       libvirt_({.uri = config_.libvirt_uri},
-               [this](const libvirt::LifecycleEvent& e) {
-                 PublishLifecycle(events_, e);
-                 cvm_.NoteLifecycle(e.domain_name, libvirt::DomainStateName(e.state));
-               }),
+               [this](const libvirt::LifecycleEvent& e) { OnLifecycle(e); }),
       ovsdb_client_({.endpoint = config_.ovsdb_endpoint, .wait_for_apply = true}),
       ovsdb_(ovsdb_client_, metrics_),
       plugger_(ovsdb_),
@@ -313,7 +310,21 @@ std::unique_ptr<host::BackendMonitor> Agent::MakeBackendMonitor() {
       [this](const host::BackendStatus& status) { OnBackendChange(status); });
 }
 
+void Agent::OnLifecycle(const libvirt::LifecycleEvent& e) {
+  PublishLifecycle(events_, e);
+  cvm_.NoteLifecycle(e.domain_name, libvirt::DomainStateName(e.state));
+  if (e.state != libvirt::DomainState::kShutOff && e.reason != "undefined") return;
+  std::lock_guard lock(lifecycle_mu_);
+  if (!react_to_lifecycle_) return;
+  if (e.state == libvirt::DomainState::kShutOff) domains_.ClearArriving(e.domain_uuid);
+  reconciler_.Request(pool_);
+}
+
 Status Agent::Start() {
+  {
+    std::lock_guard lock(lifecycle_mu_);
+    react_to_lifecycle_ = true;
+  }
   PruneRequestLog();
   MakeInternalBridge();
   HVAGENT_RETURN_IF_ERROR(ChooseDomainType());
@@ -471,6 +482,10 @@ void Agent::StartMetrics() {
 }
 
 void Agent::Stop() {
+  {
+    std::lock_guard lock(lifecycle_mu_);
+    react_to_lifecycle_ = false;
+  }
   if (server_) {
     {
       std::lock_guard lock(health_mu_);

@@ -427,5 +427,56 @@ TEST_F(MigrationTest, StoppedVmMovesOffline) {
   EXPECT_EQ(GetVmCode(*agent_a_, "parked", &on_a), grpc::NOT_FOUND);
 }
 
+TEST_F(MigrationTest, KillingTheSourceAgentMidwayEndsWithTheVmOnOneHostOnly) {
+  const v1::Vm vm = RunOnA("orphan", "vlan.10", "sleep 3600\n");
+  const std::string tap = vm.nics(0).tap();
+  v1::MigrateVmRequest req = ToB("orphan");
+  req.set_max_bandwidth_mibps(16);  // about 10 s: killed well before the end
+  v1::Migration started;
+  grpc::Status s = Vms(*agent_a_)->MigrateVm(Ctx().get(), req, &started);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::GetMigrationRequest get;
+  get.set_id(started.id());
+  v1::Migration now;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return Vms(*agent_a_)->GetMigration(Ctx().get(), get, &now).ok() &&
+               now.data_processed_bytes() > 0;
+      },
+      "migration progress", seconds(60)));
+  agent_a_->Kill();
+  ASSERT_TRUE(agent_a_->Start()) << agent_a_->log();
+
+  // libvirt finishes (or fails) the job without the agent: the VM then runs
+  // on exactly one host, defined on that one only.
+  auto state = [](Testbed& bed) {
+    const ProcessResult r = RunProcess({"virsh", "-c", bed.libvirt_uri(), "domstate", "orphan"});
+    return r.ok() ? r.out.substr(0, r.out.find('\n')) : std::string("(none)");
+  };
+  std::string on_a, on_b;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        on_a = state(pair_->a());
+        on_b = state(pair_->b());
+        return (on_a == "running") != (on_b == "running") && (on_a == "(none)" || on_b == "(none)");
+      },
+      "the VM on one host only", seconds(180)))
+      << "A: " << on_a << ", B: " << on_b;
+  std::cerr << "MIGRATION RESULT: source agent killed midway: the VM ended on "
+            << (on_b == "running" ? "B" : "A") << "\n";
+  Testbed& home = on_b == "running" ? pair_->b() : pair_->a();
+  Testbed& away = on_b == "running" ? pair_->a() : pair_->b();
+  AgentProcess& home_agent = on_b == "running" ? *agent_b_ : *agent_a_;
+  v1::Vm shown;
+  EXPECT_EQ(GetVmCode(home_agent, "orphan", &shown), grpc::OK);
+  EXPECT_TRUE(HasPort(home, tap));
+  // The other host's NICs go: the restarted source's sweep removes a
+  // vanished VM's, the destination its failed arrival's.
+  EXPECT_TRUE(Eventually([&] { return !HasPort(away, tap) && !HasLink(away, tap); },
+                         "the other host's NICs removed", seconds(60)));
+  // The restarted agent does not know the migration it lost.
+  EXPECT_EQ(Vms(*agent_a_)->GetMigration(Ctx().get(), get, &now).error_code(), grpc::NOT_FOUND);
+}
+
 }  // namespace
 }  // namespace hvagent::testing

@@ -3,6 +3,7 @@
 // given as its source's persistent domain XML (with the agent's metadata).
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include "hvagent/common/status.h"
@@ -15,8 +16,13 @@ namespace hvagent::compute {
 
 class VmArrivals {
  public:
-  VmArrivals(VmLimits limits, VmDomains& domains, NicBackend& nics, NetworkResolver& networks)
-      : limits_(limits), domains_(domains), nics_(nics), networks_(networks) {}
+  // How long prepared NICs wait for their domain before the leftover sweep
+  // may take them (the source never called Finish or Abort).
+  static constexpr std::chrono::minutes kDefaultArrivalGrace{10};
+
+  VmArrivals(VmLimits limits, VmDomains& domains, NicBackend& nics, NetworkResolver& networks,
+             std::chrono::steady_clock::duration grace = kDefaultArrivalGrace)
+      : limits_(limits), domains_(domains), nics_(nics), networks_(networks), grace_(grace) {}
 
   // Whether the VM can run here: FAILED_PRECONDITION naming why not (its
   // name taken, a network missing, over a configuration maximum). Changes
@@ -43,6 +49,7 @@ class VmArrivals {
   VmDomains& domains_;
   NicBackend& nics_;
   NetworkResolver& networks_;
+  const std::chrono::steady_clock::duration grace_;
 };
 
 }  // namespace hvagent::compute

@@ -95,6 +95,10 @@ class Agent {
   // calls for (reconcile, br0, the domain type).
   void OnBackendChange(const host::BackendStatus& status);
   void EnsureBr0();
+  // A domain stopped or was undefined: its NICs may be leftovers now (a VM
+  // that migrated away while the agent was down), and an arriving VM whose
+  // domain stops here did not arrive.
+  void OnLifecycle(const libvirt::LifecycleEvent& e);
   std::unique_ptr<host::BackendMonitor> MakeBackendMonitor();
 
   // A listener on the OVSDB client's row changes, removed when this goes.
@@ -121,6 +125,10 @@ class Agent {
   // Outlives everything that reports to it; its endpoint starts last.
   metrics::Metrics metrics_;
   std::mutex health_mu_;
+  // Whether libvirt's lifecycle events may reach the reconciler and the pool
+  // (between Start and Stop: the events' thread runs before and after them).
+  std::mutex lifecycle_mu_;
+  bool react_to_lifecycle_ = false;      // under lifecycle_mu_
   grpc::Server* live_server_ = nullptr;  // set once serving, under health_mu_
 
   // libvirt's event loop first: the connection's keep-alives and domain

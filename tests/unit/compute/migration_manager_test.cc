@@ -334,5 +334,18 @@ TEST_F(MigrationManagerTest, ArrivingNicsAreNotLeftoversUntilTheArrivalEnds) {
   EXPECT_FALSE(domains_b_.IsArriving(vm.config.uuid));
 }
 
+TEST_F(MigrationManagerTest, ArrivingNicsWhoseSourceNeverEndedTheArrivalExpire) {
+  const VmStatus vm = MadeOnA("web", true);
+  VmArrivals impatient{kLimits, domains_b_, nics_b_, networks_b_, std::chrono::milliseconds(1)};
+  ASSERT_TRUE(impatient.Prepare(hv_a_.Find("web")->xml).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_FALSE(domains_b_.IsArriving(vm.config.uuid));
+  VmReconciler reconciler_b(domains_b_, nics_b_, state_dir_);
+  auto removed = reconciler_b.RemoveLeftovers();
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_THAT(*removed, ElementsAre(vm.config.nics[0].tap));
+  EXPECT_THAT(nics_b_.Taps(), IsEmpty());
+}
+
 }  // namespace
 }  // namespace hvagent::compute
