@@ -35,7 +35,9 @@ MigrationStatus MigrationManager::StatusOf(const OperationSnapshot& snapshot) co
                                     ? snapshot.progress.total - snapshot.progress.done
                                     : 0;
   std::lock_guard lock(mu_);
-  if (auto it = extra_.find(snapshot.id); it != extra_.end()) {
+  auto it = extra_.find(snapshot.id);
+  if (it == extra_.end()) it = starting_.find(snapshot.object);
+  if (it != extra_.end() && it != starting_.end()) {
     status.destination = it->second.destination;
     status.live = it->second.live;
     status.downtime_ms = it->second.downtime_ms;
@@ -90,17 +92,28 @@ StatusOr<MigrationStatus> MigrationManager::Start(const MigrationRequest& reques
                peer = std::shared_ptr<MigrationPeer>(std::move(peer))](OperationContext& ctx) {
     return Run(ctx, request, live, xml, nics, *peer);
   };
-  HVAGENT_ASSIGN_OR_RETURN(const std::string id,
-                           operations_.Start(std::string(kKind), request.vm_name, work));
   {
     std::lock_guard lock(mu_);
-    Extra& extra = extra_[id];
-    extra.destination = request.destination;
-    extra.live = live;
+    starting_[request.vm_name] = Extra{.destination = request.destination, .live = live};
   }
-  spdlog::info("migration {}: VM '{}' {} to {} ({})", id, request.vm_name,
+  auto id = operations_.Start(std::string(kKind), request.vm_name, work);
+  {
+    std::lock_guard lock(mu_);
+    const Extra extra = starting_[request.vm_name];
+    starting_.erase(request.vm_name);
+    if (!id.ok()) return id.status();
+    // Forget what the registry forgot (it keeps the most recent finished).
+    for (auto it = extra_.begin(); it != extra_.end();) {
+      it = operations_.Get(it->first).ok() ? std::next(it) : extra_.erase(it);
+    }
+    // The work may have noted a downtime already.
+    Extra& kept = extra_[*id];
+    kept.destination = extra.destination;
+    kept.live = extra.live;
+  }
+  spdlog::info("migration {}: VM '{}' {} to {} ({})", *id, request.vm_name,
                live ? "live" : "offline", request.destination, request.destination_libvirt_uri);
-  return Get(id);
+  return Get(*id);
 }
 
 StatusOr<MigrationStatus> MigrationManager::Get(const std::string& id) const {

@@ -37,6 +37,9 @@ StatusOr<VmConfig> VmArrivals::Resolve(const std::string& domain_xml, bool live)
   } else if (existing.status().code() != absl::StatusCode::kNotFound) {
     return existing.status();
   }
+  if (cpu_check_) {
+    if (Status runs = cpu_check_(config); !runs.ok()) return Refused(config.name, runs);
+  }
   for (size_t i = 0; i < config.nics.size(); ++i) {
     NicConfig& nic = config.nics[i];
     auto network = networks_.Resolve(nic.network);

@@ -103,6 +103,9 @@ class MigrationManager {
   const Listener listener_;
   mutable std::mutex mu_;
   std::map<std::string, Extra> extra_;  // by operation id
+  // While Start starts an operation, by VM name (one operation per VM at a
+  // time): its first event comes before its id is known here.
+  std::map<std::string, Extra> starting_;
   // Last: destroyed first, so running migrations end before what they use.
   OperationRegistry operations_;
 };

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "hvagent/common/status.h"
@@ -20,13 +21,23 @@ class VmArrivals {
   // may take them (the source never called Finish or Abort).
   static constexpr std::chrono::minutes kDefaultArrivalGrace{10};
 
+  // Whether this host's CPU can run the VM's: a refusal names what is
+  // missing (the features). Null: no CPU check.
+  using CpuCheck = std::function<Status(const VmConfig& config)>;
+
   VmArrivals(VmLimits limits, VmDomains& domains, NicBackend& nics, NetworkResolver& networks,
+             CpuCheck cpu_check = nullptr,
              std::chrono::steady_clock::duration grace = kDefaultArrivalGrace)
-      : limits_(limits), domains_(domains), nics_(nics), networks_(networks), grace_(grace) {}
+      : limits_(limits),
+        domains_(domains),
+        nics_(nics),
+        networks_(networks),
+        cpu_check_(std::move(cpu_check)),
+        grace_(grace) {}
 
   // Whether the VM can run here: FAILED_PRECONDITION naming why not (its
-  // name taken, a network missing, over a configuration maximum). Changes
-  // nothing.
+  // name taken, a network missing, over a configuration maximum, the CPU
+  // lacking features). Changes nothing.
   Status Check(const std::string& domain_xml, bool live);
   // Checks, then makes the VM's taps and plugs its ports on this host's
   // networks, so its first frame after the switch-over finds the switch.
@@ -49,6 +60,7 @@ class VmArrivals {
   VmDomains& domains_;
   NicBackend& nics_;
   NetworkResolver& networks_;
+  const CpuCheck cpu_check_;
   const std::chrono::steady_clock::duration grace_;
 };
 

@@ -230,6 +230,22 @@ TEST_F(MigrationManagerTest, DestinationOverItsMaximumsIsRefused) {
   EXPECT_THAT(std::string(checked.message()), HasSubstr("memory_bytes_per_vm"));
 }
 
+TEST_F(MigrationManagerTest, DestinationCpuLackingFeaturesIsRefusedNamingThem) {
+  std::vector<std::string> asked;
+  VmArrivals old_cpu{
+      kLimits, domains_b_, nics_b_, networks_b_, [&](const VmConfig& config) {
+        asked.push_back(config.name);
+        return absl::FailedPreconditionError("this host's CPU lacks features: avx512f, pku");
+      }};
+  MadeOnA("web", true);
+  const Status checked = old_cpu.Check(hv_a_.Find("web")->xml, true);
+  EXPECT_EQ(checked.code(), absl::StatusCode::kFailedPrecondition) << checked;
+  EXPECT_THAT(std::string(checked.message()), HasSubstr("avx512f, pku"));
+  EXPECT_THAT(asked, ElementsAre("web"));
+  EXPECT_EQ(old_cpu.Prepare(hv_a_.Find("web")->xml).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(nics_b_.Taps(), IsEmpty());
+}
+
 TEST_F(MigrationManagerTest, FailedMigrationLeavesTheVmOnAAndRemovesWhatBPrepared) {
   const VmStatus vm = MadeOnA("web", true);
   hv_a_.Fail("MigrateToPeer", absl::UnavailableError("unable to connect to server"));
@@ -336,7 +352,12 @@ TEST_F(MigrationManagerTest, ArrivingNicsAreNotLeftoversUntilTheArrivalEnds) {
 
 TEST_F(MigrationManagerTest, ArrivingNicsWhoseSourceNeverEndedTheArrivalExpire) {
   const VmStatus vm = MadeOnA("web", true);
-  VmArrivals impatient{kLimits, domains_b_, nics_b_, networks_b_, std::chrono::milliseconds(1)};
+  VmArrivals impatient{kLimits,
+                       domains_b_,
+                       nics_b_,
+                       networks_b_,
+                       /*cpu_check=*/nullptr,
+                       std::chrono::milliseconds(1)};
   ASSERT_TRUE(impatient.Prepare(hv_a_.Find("web")->xml).ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(5));
   EXPECT_FALSE(domains_b_.IsArriving(vm.config.uuid));
