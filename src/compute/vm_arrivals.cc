@@ -1,6 +1,9 @@
 #include "hvagent/compute/vm_arrivals.h"
 
+#include <fmt/ranges.h>
+
 #include "hvagent/compute/domain_xml.h"
+#include "hvagent/cpu/cpu_description.h"
 #include "spdlog/spdlog.h"
 
 namespace hvagent::compute {
@@ -118,6 +121,24 @@ StatusOr<MigrationJob> VmArrivals::Finish(const std::string& domain_xml) {
   spdlog::info("VM '{}' arrived: {} bytes, downtime {} ms", config.name, job->data_total,
                job->downtime_ms);
   return job;
+}
+
+VmArrivals::CpuCheck CpuCheckWith(CpuBaselineManager& cpus) {
+  return [&cpus](const VmConfig& config) -> Status {
+    std::string cpu_xml = config.cpu_baseline_xml;
+    if (cpu_xml.empty() && !config.cpu_model_override.empty()) {
+      cpu_xml = cpu::CpuXml({.model = config.cpu_model_override});
+    }
+    if (cpu_xml.empty()) return absl::OkStatus();
+    HVAGENT_ASSIGN_OR_RETURN(const cpu::Runnability runs, cpus.RunnableHere(cpu_xml));
+    if (runs.runnable) return absl::OkStatus();
+    std::string why = "this host's CPU cannot run the VM's";
+    if (!runs.missing_features.empty()) {
+      why += fmt::format(": missing CPU features: {}", fmt::join(runs.missing_features, ", "));
+    }
+    if (!runs.vendor_mismatch.empty()) why += fmt::format(" ({})", runs.vendor_mismatch);
+    return absl::FailedPreconditionError(why);
+  };
 }
 
 }  // namespace hvagent::compute

@@ -228,7 +228,8 @@ Agent::Agent(const Config& config, Prerequisites p)
       cvm_domains_(libvirt_),
       passthrough_(passthrough_records_, cvm_domains_),
       cvm_(ControllerVmOptionsOf(config_, domain_types_), cvm_domains_, passthrough_),
-      arrivals_(VmLimitsOf(maximums_), domains_, nic_backend_, network_resolver_),
+      arrivals_(VmLimitsOf(maximums_), domains_, nic_backend_, network_resolver_,
+                compute::CpuCheckWith(cpu_baselines_)),
       migrations_({}, hypervisor_, nic_backend_, api::GrpcMigrationPeerConnector(p.peer_tls),
                   [this](const compute::MigrationStatus& status) {
                     v1::Event event;

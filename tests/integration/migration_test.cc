@@ -3,6 +3,7 @@
 // between the br0s), each with its own hvagentd. A guest on A pings a peer on
 // B's br0 across the tunnel while it moves to B; the agents talk to each other
 // over their unix sockets. One pair and one agent per host for the binary.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -355,6 +356,29 @@ TEST_F(MigrationTest, DestinationWithoutTheNetworkIsRefusedAndNothingMoves) {
   ASSERT_EQ(GetVmCode(*agent_a_, "stayer", &on_a), grpc::OK);
   EXPECT_EQ(on_a.power_state(), v1::POWER_STATE_ON);
   EXPECT_TRUE(HasPort(pair_->a(), vm.nics(0).tap()));
+  ExpectNothingOf(pair_->b(), vm, "B");
+}
+
+TEST_F(MigrationTest, DestinationThatCannotRunTheVmsCpuIsRefusedNamingFeatures) {
+  // A model this (TCG) hypervisor cannot offer: B's compare refuses it. The
+  // VM is stopped (it could not run on A either) and moves offline, so only
+  // B's CPU check stands in the way.
+  v1::CreateVmRequest create = GuestVm("fast", "vlan.10", "sleep 3600\n");
+  create.mutable_spec()->set_cpu_model_override("Cascadelake-Server");
+  v1::Vm vm;
+  grpc::Status s = Vms(*agent_a_)->CreateVm(Ctx().get(), create, &vm);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::MigrateVmRequest req = ToB("fast");
+  req.set_live(false);
+  v1::Migration out;
+  s = Vms(*agent_a_)->MigrateVm(Ctx().get(), req, &out);
+  EXPECT_EQ(s.error_code(), grpc::FAILED_PRECONDITION) << s.error_message();
+  // The features are named (which ones is the cpu module's finding).
+  EXPECT_THAT(s.error_message(),
+              ::testing::ContainsRegex("cannot run the VM's: missing CPU features: [a-z0-9]"));
+  std::cerr << "CPU refusal: " << s.error_message() << "\n";
+  v1::Vm on_a;
+  EXPECT_EQ(GetVmCode(*agent_a_, "fast", &on_a), grpc::OK);
   ExpectNothingOf(pair_->b(), vm, "B");
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "hvagent/common/status.h"
+#include "hvagent/compute/cpu_baseline_manager.h"
 #include "hvagent/compute/hypervisor.h"
 #include "hvagent/compute/nic_backend.h"
 #include "hvagent/compute/vm_domains.h"
@@ -63,5 +64,12 @@ class VmArrivals {
   const CpuCheck cpu_check_;
   const std::chrono::steady_clock::duration grace_;
 };
+
+// The CPU check of arrivals here: the VM's own CPU (the baseline or model it
+// was defined with, else its cpu_model_override) against what this host's
+// hypervisor can offer (virConnectCompareHypervisorCPU, through
+// CpuBaselineManager); a refusal names the missing features. A host-model VM
+// (neither) is not compared: it is only as portable as its hosts are alike.
+VmArrivals::CpuCheck CpuCheckWith(CpuBaselineManager& cpus);
 
 }  // namespace hvagent::compute
