@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "hvagent/compute/domain_xml.h"
 #include "hvagent/v1/migration_peer.grpc.pb.h"
 
 namespace hvagent::api {
@@ -50,6 +51,9 @@ class GrpcMigrationPeer final : public compute::MigrationPeer {
     v1::IncomingMigrationRequest request;
     request.set_domain_xml(domain_xml);
     request.set_live(live);
+    // The destination orders the changes under the VM's name.
+    HVAGENT_ASSIGN_OR_RETURN(const compute::VmConfig config, compute::ParseDomainXml(domain_xml));
+    request.set_vm_name(config.name);
     v1::IncomingMigrationResponse ignored;
     return FromGrpc(
         ((*stub_).*method)(&context, request, response != nullptr ? response : &ignored), name);
