@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 
+#include "guest_vm_request.h"
 #include "hvagent/v1/network.grpc.pb.h"
 #include "hvagent/v1/vm.grpc.pb.h"
 #include "hvagent_test/agent_process.h"
@@ -165,21 +166,13 @@ class MigrationTest : public ::testing::Test {
     return v1::VmService::NewStub(agent.Channel());
   }
 
-  // A test guest with one access NIC on `network`, running `script`.
+  // The test guest with one access NIC on `network`, running `script`; 128
+  // MiB, so that a live move copies less.
   static v1::CreateVmRequest GuestVm(const std::string& name, const std::string& network,
                                      const std::string& script) {
-    v1::CreateVmRequest req;
-    v1::VmSpec* spec = req.mutable_spec();
-    spec->set_name(name);
-    spec->set_num_vcpus(1);
-    spec->set_memory_bytes(128ULL << 20);
-    spec->set_machine_type("pc");
-    const TestGuestImage image = DefaultTestGuest();
-    spec->mutable_boot()->set_device(v1::BOOT_DEVICE_KERNEL);
-    spec->mutable_boot()->set_kernel_path(image.kernel);
-    spec->mutable_boot()->set_initrd_path(image.initrd);
-    spec->mutable_boot()->set_kernel_cmdline(GuestCmdline(script));
-    spec->add_nics()->set_network(network);
+    v1::CreateVmRequest req = GuestVmRequest(name, script);
+    req.mutable_spec()->set_memory_bytes(128ULL << 20);
+    req.mutable_spec()->add_nics()->set_network(network);
     return req;
   }
 
