@@ -3,6 +3,7 @@
 // request_id replay); conversions live in vm_convert.cc.
 #include "hvagent/api/vm_service.h"
 
+#include "hvagent/api/migration_convert.h"
 #include "hvagent/api/vm_convert.h"
 #include "hvagent/common/names.h"
 #include "hvagent/common/worker_keys.h"
@@ -260,6 +261,48 @@ grpc::ServerUnaryReactor* VmServiceImpl::DeleteDisk(grpc::CallbackServerContext*
         return devices_.RemoveDisk(request->vm_name(), request->device_id(), request->keep_volume())
             .status();
       });
+}
+
+grpc::ServerUnaryReactor* VmServiceImpl::MigrateVm(grpc::CallbackServerContext* context,
+                                                   const v1::MigrateVmRequest* request,
+                                                   v1::Migration* response) {
+  auto migration = MigrationRequestFromProto(*request);
+  const Status valid = migration.status();
+  // The checks (here and on the destination) run under the VM's key; the
+  // migration itself then runs as an operation, holding no worker.
+  return rpc_.Change(context, __func__, *request, response, worker_keys::Vm(request->name()), valid,
+                     [this, request, response, migration = std::move(migration)]() -> Status {
+                       HVAGENT_RETURN_IF_ERROR(
+                           Guard(request->name(), "MigrateVm", request->controller_vm_override()));
+                       HVAGENT_ASSIGN_OR_RETURN(auto started, migrations_.Start(*migration));
+                       MigrationToProto(started, response);
+                       return absl::OkStatus();
+                     });
+}
+
+grpc::ServerUnaryReactor* VmServiceImpl::GetMigration(grpc::CallbackServerContext* context,
+                                                      const v1::GetMigrationRequest* request,
+                                                      v1::Migration* response) {
+  const Status valid =
+      request->id().empty() ? absl::InvalidArgumentError("id: is required") : absl::OkStatus();
+  return rpc_.Read(context, valid, [this, request, response]() -> Status {
+    HVAGENT_ASSIGN_OR_RETURN(auto migration, migrations_.Get(request->id()));
+    MigrationToProto(migration, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* VmServiceImpl::CancelMigration(grpc::CallbackServerContext* context,
+                                                         const v1::CancelMigrationRequest* request,
+                                                         v1::Migration* response) {
+  const Status valid =
+      request->id().empty() ? absl::InvalidArgumentError("id: is required") : absl::OkStatus();
+  return rpc_.Change(context, __func__, *request, response, worker_keys::Migration(request->id()),
+                     valid, [this, request, response]() -> Status {
+                       HVAGENT_ASSIGN_OR_RETURN(auto migration, migrations_.Cancel(request->id()));
+                       MigrationToProto(migration, response);
+                       return absl::OkStatus();
+                     });
 }
 
 }  // namespace hvagent::api

@@ -148,10 +148,26 @@ int Migrate(Invocation& inv) {
   request.set_request_id(inv.NewRequestId());
   request.set_name(inv.positional(0));
   request.set_destination(inv.args().String("host"));
+  request.set_destination_libvirt_uri(inv.args().String("libvirt_uri"));
+  request.set_migration_uri(inv.args().String("migration_uri"));
   request.set_live(inv.args().Bool("live", true));
   request.set_max_bandwidth_mibps(static_cast<uint64_t>(inv.args().Int("max_bandwidth_mibps")));
   request.set_max_downtime_ms(static_cast<uint32_t>(inv.args().Int("max_downtime_ms")));
+  request.set_auto_converge(inv.args().Bool("auto_converge"));
   return CallAndShow(inv, &Stub::MigrateVm, request);
+}
+
+int GetMigration(Invocation& inv) {
+  v1::GetMigrationRequest request;
+  request.set_id(inv.positional(0));
+  return CallAndShow(inv, &Stub::GetMigration, request);
+}
+
+int CancelMigration(Invocation& inv) {
+  v1::CancelMigrationRequest request;
+  request.set_request_id(inv.NewRequestId());
+  request.set_id(inv.positional(0));
+  return CallAndShow(inv, &Stub::CancelMigration, request);
 }
 
 // --- NICs ----------------------------------------------------------------------
@@ -410,15 +426,35 @@ void AddVmCommands(CommandTable& table) {
              .run = Power(&Stub::Resume)});
   table.Add(
       {.name = "vm.migrate",
-       .summary = "Live-migrate a VM to another host's agent",
+       .summary = "Migrate a VM to another host's agent (live, or a stopped VM offline)",
        .positionals = {vm},
        .keys =
            {KeySpec::String("host", "the destination agent's endpoint, e.g. host2:7443").Required(),
-            KeySpec::Bool("live", "live (default true) or offline"),
+            KeySpec::String("libvirt_uri",
+                            "the destination's libvirtd as this host's reaches it, e.g. "
+                            "qemu+tls://host2/system")
+                .Required(),
+            KeySpec::String("migration_uri",
+                            "where the migration stream goes, e.g. tcp://10.0.0.2 (default: the "
+                            "destination's host name)"),
+            KeySpec::Bool("live", "live (default true); false moves a stopped VM offline"),
             KeySpec::Int("max_bandwidth_mibps", "bandwidth cap in MiB/s; 0 = none", 0, kMaxInt),
-            KeySpec::Int("max_downtime_ms", "acceptable pause at switch-over", 0,
-                         std::numeric_limits<uint32_t>::max())},
+            KeySpec::Int("max_downtime_ms", "acceptable pause at switch-over", 0, 60000),
+            KeySpec::Bool("auto_converge", "throttle vCPUs when memory changes too fast")},
+       .details = "Returns at once with the migration's id; follow it with vm.migration_get or "
+                  "event.watch kinds=kMigration. The destination's agent is asked first: a "
+                  "missing network or a configuration maximum refuses it (FAILED_PRECONDITION) "
+                  "and nothing changes.",
        .run = Migrate});
+  const PositionalSpec migration = {"ID", "the migration's id (from vm.migrate)"};
+  table.Add({.name = "vm.migration_get",
+             .summary = "Show a migration's state and progress",
+             .positionals = {migration},
+             .run = GetMigration});
+  table.Add({.name = "vm.migration_cancel",
+             .summary = "Cancel a running migration (the VM stays on this host)",
+             .positionals = {migration},
+             .run = CancelMigration});
 
   table.Add({.name = "vm.nic_create",
              .summary = "Add a NIC (hot-plugged when the VM runs)",

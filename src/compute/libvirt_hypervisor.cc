@@ -41,6 +41,24 @@ class LibvirtDomain final : public HypervisorDomain {
                          const std::string& uri) override {
     return domain_.SetLiveMetadata(element_xml, prefix, uri);
   }
+  Status MigrateToPeer(const MigrationTarget& target) override {
+    return domain_.MigrateToPeer({.destination_uri = target.libvirt_uri,
+                                  .stream_uri = target.stream_uri,
+                                  .live = !target.offline,
+                                  .offline = target.offline,
+                                  .auto_converge = target.auto_converge,
+                                  .bandwidth_mibps = target.bandwidth_mibps});
+  }
+  StatusOr<MigrationJob> Job(bool completed) const override {
+    HVAGENT_ASSIGN_OR_RETURN(const libvirt::JobStats stats, domain_.GetJobStats(completed));
+    return MigrationJob{.active = stats.active,
+                        .data_total = stats.data_total,
+                        .data_processed = stats.data_processed,
+                        .data_remaining = stats.data_remaining,
+                        .downtime_ms = stats.downtime_ms};
+  }
+  Status AbortJob() override { return domain_.AbortJob(); }
+  Status SetMaxDowntime(uint64_t ms) override { return domain_.SetMaxDowntime(ms); }
 
  private:
   libvirt::Domain domain_;

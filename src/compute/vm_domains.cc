@@ -94,4 +94,20 @@ Status VmDomains::CheckMacFree(const std::string& field, const std::string& mac,
   return absl::OkStatus();
 }
 
+void VmDomains::MarkArriving(const std::string& uuid, std::chrono::steady_clock::time_point until) {
+  std::lock_guard lock(arriving_mu_);
+  arriving_[uuid] = until;
+}
+
+void VmDomains::ClearArriving(const std::string& uuid) {
+  std::lock_guard lock(arriving_mu_);
+  arriving_.erase(uuid);
+}
+
+bool VmDomains::IsArriving(const std::string& uuid) const {
+  std::lock_guard lock(arriving_mu_);
+  const auto it = arriving_.find(uuid);
+  return it != arriving_.end() && std::chrono::steady_clock::now() < it->second;
+}
+
 }  // namespace hvagent::compute

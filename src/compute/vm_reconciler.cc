@@ -76,7 +76,8 @@ StatusOr<std::vector<std::string>> VmReconciler::RemoveLeftovers() {
   std::vector<std::string> removed;
   Status first_error;
   for (const auto& [vm_uuid, nic] : attached) {
-    if (alive.contains(vm_uuid)) continue;
+    // An arriving VM's NICs come before its domain.
+    if (alive.contains(vm_uuid) || domains_.IsArriving(vm_uuid)) continue;
     if (Status gone = nics_.Detach(nic); !gone.ok()) {
       first_error.Update(Annotate(gone, fmt::format("leftover NIC {}", nic.tap)));
       continue;

@@ -14,8 +14,10 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/server_builder.h>
 
+#include "hvagent/api/grpc_migration_peer.h"
 #include "hvagent/api/logging_interceptor.h"
 #include "hvagent/api/metrics_interceptor.h"
+#include "hvagent/api/migration_convert.h"
 #include "hvagent/api/vm_convert.h"
 #include "hvagent/common/version.h"
 #include "hvagent/common/worker_keys.h"
@@ -78,6 +80,7 @@ void UpdateHealth(grpc::HealthCheckServiceInterface& health, const host::Backend
   health.SetServingStatus("hvagent.v1.EventService", true);
   health.SetServingStatus("hvagent.v1.VmService", libvirt);
   health.SetServingStatus("hvagent.v1.NetworkService", ovsdb);
+  health.SetServingStatus("hvagent.v1.MigrationPeerService", libvirt && ovsdb);
 }
 
 // hvagent_vms{state}: the agent's VMs by libvirt state, every state present.
@@ -162,6 +165,7 @@ StatusOr<Agent::Prerequisites> Agent::Prepare(const Config& config) {
   Prerequisites p;
   if (!config.tcp_listen.empty()) {
     HVAGENT_ASSIGN_OR_RETURN(p.tls, MutualTlsCredentials(config));
+    HVAGENT_ASSIGN_OR_RETURN(p.peer_tls, MutualTlsChannelCredentials(config));
   }
   // Before anything changes on disk, so that a second agent on the same socket
   // changes nothing.
@@ -189,10 +193,7 @@ Agent::Agent(const Config& config, Prerequisites p)
       events_(static_cast<size_t>(config_.event_ring_capacity)),
       libvirt_events_(std::move(p.libvirt_events)),
       libvirt_({.uri = config_.libvirt_uri},
-               [this](const libvirt::LifecycleEvent& e) {
-                 PublishLifecycle(events_, e);
-                 cvm_.NoteLifecycle(e.domain_name, libvirt::DomainStateName(e.state));
-               }),
+               [this](const libvirt::LifecycleEvent& e) { OnLifecycle(e); }),
       ovsdb_client_({.endpoint = config_.ovsdb_endpoint, .wait_for_apply = true}),
       ovsdb_(ovsdb_client_, metrics_),
       plugger_(ovsdb_),
@@ -227,6 +228,16 @@ Agent::Agent(const Config& config, Prerequisites p)
       cvm_domains_(libvirt_),
       passthrough_(passthrough_records_, cvm_domains_),
       cvm_(ControllerVmOptionsOf(config_, domain_types_), cvm_domains_, passthrough_),
+      arrivals_(VmLimitsOf(maximums_), domains_, nic_backend_, network_resolver_,
+                compute::CpuCheckWith(cpu_baselines_)),
+      migrations_({}, hypervisor_, nic_backend_, api::GrpcMigrationPeerConnector(p.peer_tls),
+                  [this](const compute::MigrationStatus& status) {
+                    v1::Event event;
+                    event.set_kind(v1::EVENT_KIND_MIGRATION);
+                    event.set_object_name(status.vm_name);
+                    api::MigrationToProto(status, event.mutable_migration()->mutable_migration());
+                    events_.Publish(std::move(event));
+                  }),
       pool_(static_cast<size_t>(config_.workers), static_cast<size_t>(config_.max_queued_calls)),
       // br0 again whenever a Bridge row goes: a deleted br0, or an
       // ovsdb-server back without its database after an outage shorter than
@@ -273,7 +284,8 @@ Agent::Agent(const Config& config, Prerequisites p)
                         .internal_bridge = internal_bridge_ ? &*internal_bridge_ : nullptr},
                        {.max_networks = config_.max_networks}),
       event_service_(events_),
-      vm_service_(pool_, replay_, access_, vms_, devices_, &cvm_) {
+      vm_service_(pool_, replay_, access_, vms_, devices_, migrations_, &cvm_),
+      migration_peer_service_(pool_, replay_, access_, arrivals_) {
   cvm_.SetForcedActionListener(
       [this](std::string_view vm, std::string_view action, std::string_view reason) {
         v1::Event event;
@@ -299,7 +311,21 @@ std::unique_ptr<host::BackendMonitor> Agent::MakeBackendMonitor() {
       [this](const host::BackendStatus& status) { OnBackendChange(status); });
 }
 
+void Agent::OnLifecycle(const libvirt::LifecycleEvent& e) {
+  PublishLifecycle(events_, e);
+  cvm_.NoteLifecycle(e.domain_name, libvirt::DomainStateName(e.state));
+  if (e.state != libvirt::DomainState::kShutOff && e.reason != "undefined") return;
+  std::lock_guard lock(lifecycle_mu_);
+  if (!react_to_lifecycle_) return;
+  if (e.state == libvirt::DomainState::kShutOff) domains_.ClearArriving(e.domain_uuid);
+  reconciler_.Request(pool_);
+}
+
 Status Agent::Start() {
+  {
+    std::lock_guard lock(lifecycle_mu_);
+    react_to_lifecycle_ = true;
+  }
   PruneRequestLog();
   MakeInternalBridge();
   HVAGENT_RETURN_IF_ERROR(ChooseDomainType());
@@ -408,6 +434,7 @@ Status Agent::StartServer() {
   builder.RegisterService(&network_service_);
   builder.RegisterService(&event_service_);
   builder.RegisterService(&vm_service_);
+  builder.RegisterService(&migration_peer_service_);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<api::LoggingInterceptorFactory>());
   interceptors.push_back(std::make_unique<api::MetricsInterceptorFactory>(metrics_));
@@ -456,6 +483,10 @@ void Agent::StartMetrics() {
 }
 
 void Agent::Stop() {
+  {
+    std::lock_guard lock(lifecycle_mu_);
+    react_to_lifecycle_ = false;
+  }
   if (server_) {
     {
       std::lock_guard lock(health_mu_);

@@ -56,6 +56,18 @@ StatusOr<std::shared_ptr<grpc::ServerCredentials>> MutualTlsCredentials(const Co
   return grpc::SslServerCredentials(options);
 }
 
+StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MutualTlsChannelCredentials(
+    const Config& config) {
+  HVAGENT_ASSIGN_OR_RETURN(std::string cert, ReadPem("api.tls_cert", config.tls_cert));
+  HVAGENT_ASSIGN_OR_RETURN(std::string key, ReadPem("api.tls_key", config.tls_key));
+  HVAGENT_ASSIGN_OR_RETURN(std::string ca, ReadPem("api.tls_client_ca", config.tls_client_ca));
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = std::move(ca);
+  options.pem_private_key = std::move(key);
+  options.pem_cert_chain = std::move(cert);
+  return grpc::SslCredentials(options);
+}
+
 Status PrepareUnixSocket(const std::string& path) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);

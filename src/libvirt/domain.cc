@@ -175,4 +175,67 @@ Status Domain::SetLiveMetadata(const std::string& element_xml, const std::string
   return absl::OkStatus();
 }
 
+Status Domain::MigrateToPeer(const MigrateOptions& options) {
+  TypedParams params;
+  if (!options.stream_uri.empty() &&
+      virTypedParamsAddString(params.params_out(), params.count_out(), params.capacity_out(),
+                              VIR_MIGRATE_PARAM_URI, options.stream_uri.c_str()) < 0) {
+    return LastLibvirtError("migration parameter uri");
+  }
+  if (options.bandwidth_mibps > 0 &&
+      virTypedParamsAddULLong(params.params_out(), params.count_out(), params.capacity_out(),
+                              VIR_MIGRATE_PARAM_BANDWIDTH, options.bandwidth_mibps) < 0) {
+    return LastLibvirtError("migration parameter bandwidth");
+  }
+  unsigned int flags =
+      VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST | VIR_MIGRATE_UNDEFINE_SOURCE;
+  if (options.offline) {
+    flags |= VIR_MIGRATE_OFFLINE;
+  } else {
+    if (options.live) flags |= VIR_MIGRATE_LIVE;
+    if (options.auto_converge) flags |= VIR_MIGRATE_AUTO_CONVERGE;
+  }
+  if (virDomainMigrateToURI3(handle_.get(), options.destination_uri.c_str(), params.params(),
+                             static_cast<unsigned int>(params.count()), flags) < 0) {
+    return LastLibvirtError(
+        fmt::format("migrate domain '{}' to {}", Name(), options.destination_uri));
+  }
+  return absl::OkStatus();
+}
+
+StatusOr<JobStats> Domain::GetJobStats(bool completed) const {
+  TypedParams params;
+  int type = VIR_DOMAIN_JOB_NONE;
+  if (virDomainGetJobStats(handle_.get(), &type, params.params_out(), params.count_out(),
+                           completed ? VIR_DOMAIN_JOB_STATS_COMPLETED : 0) < 0) {
+    return LastLibvirtError(fmt::format("job stats of domain '{}'", Name()));
+  }
+  JobStats stats;
+  stats.active = type == VIR_DOMAIN_JOB_BOUNDED || type == VIR_DOMAIN_JOB_UNBOUNDED;
+  auto read = [&params](const char* name, uint64_t* out) {
+    unsigned long long value = 0;  // NOLINT(google-runtime-int): libvirt's type
+    if (virTypedParamsGetULLong(params.params(), params.count(), name, &value) == 1) {
+      *out = value;
+    }
+  };
+  read(VIR_DOMAIN_JOB_DATA_TOTAL, &stats.data_total);
+  read(VIR_DOMAIN_JOB_DATA_PROCESSED, &stats.data_processed);
+  read(VIR_DOMAIN_JOB_DATA_REMAINING, &stats.data_remaining);
+  read(VIR_DOMAIN_JOB_DOWNTIME, &stats.downtime_ms);
+  read(VIR_DOMAIN_JOB_TIME_ELAPSED, &stats.elapsed_ms);
+  return stats;
+}
+
+Status Domain::AbortJob() {
+  return Call([](virDomainPtr d) { return virDomainAbortJob(d); }, handle_.get(),
+              "abort the job of", Name());
+}
+
+Status Domain::SetMaxDowntime(uint64_t ms) {
+  if (virDomainMigrateSetMaxDowntime(handle_.get(), ms, 0) < 0) {
+    return LastLibvirtError(fmt::format("set the maximum downtime of domain '{}'", Name()));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace hvagent::libvirt

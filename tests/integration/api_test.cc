@@ -384,14 +384,17 @@ TEST_F(ApiTest, GarbageRequestsGetErrorsAndTheAgentLivesOn) {
   }
 }
 
-TEST_F(ApiTest, MethodsNotYetLandedAnswerUnimplemented) {
+TEST_F(ApiTest, MigrateVmNamesAMissingDestination) {
   v1::MigrateVmRequest migrate;
   migrate.set_name("x");
   v1::Migration migration;
-  EXPECT_EQ(v1::VmService::NewStub(agent_->Channel())
-                ->MigrateVm(Ctx().get(), migrate, &migration)
-                .error_code(),
-            grpc::UNIMPLEMENTED);
+  const grpc::Status s =
+      v1::VmService::NewStub(agent_->Channel())->MigrateVm(Ctx().get(), migrate, &migration);
+  EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("destination"));
+}
+
+TEST_F(ApiTest, MethodsNotYetLandedAnswerUnimplemented) {
   // Service chains come after the Open vSwitch issue.
   v1::ServiceChain chain;
   EXPECT_EQ(v1::NetworkService::NewStub(agent_->Channel())

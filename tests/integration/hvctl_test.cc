@@ -596,11 +596,13 @@ TEST_F(HvctlTest, TcpEndpointWithMutualTls) {
 }
 
 TEST_F(HvctlTest, CommandsTheAgentDoesNotImplementYetFailCleanly) {
-  // Migration has not landed: the agent's UNIMPLEMENTED, on one line, exit 1.
+  // A migration to an agent that is not there: the agent's refusal, on one
+  // line, exit 1.
   Ok({"vm.create", "mig-vm", "num_vcpus=1", "memory=64M"});
-  const ProcessResult migrate = Run({"vm.migrate", "mig-vm", "host=host2:7443"});
+  const ProcessResult migrate = Run({"vm.migrate", "mig-vm", "host=unix:/nonexistent/hvagent.sock",
+                                     "libvirt_uri=qemu+tcp://192.0.2.1/system", "live=false"});
   EXPECT_EQ(migrate.exit_code, 1);
-  EXPECT_THAT(migrate.err, MatchesRegex("hvctl: vm\\.migrate mig-vm: UNIMPLEMENTED: [^\n]*\n"));
+  EXPECT_THAT(migrate.err, MatchesRegex("hvctl: vm\\.migrate mig-vm: UNAVAILABLE: [^\n]*\n"));
   Ok({"vm.delete", "mig-vm"});
 
   // Bridges, bonds, tunnels and mirrors are being built now: whichever the

@@ -66,9 +66,10 @@ TEST_F(ReflectionTest, ListsEveryService) {
   for (const auto& service : responses[0].list_services_response().service()) {
     names.insert(service.name());
   }
-  for (const char* expected : {"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection",
-                               "hvagent.v1.HostService", "hvagent.v1.NetworkService",
-                               "hvagent.v1.EventService", "hvagent.v1.VmService"}) {
+  for (const char* expected :
+       {"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection",
+        "hvagent.v1.HostService", "hvagent.v1.NetworkService", "hvagent.v1.EventService",
+        "hvagent.v1.VmService", "hvagent.v1.MigrationPeerService"}) {
     EXPECT_TRUE(names.contains(expected))
         << expected << " missing from " << responses[0].DebugString();
   }

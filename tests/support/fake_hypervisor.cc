@@ -1,6 +1,8 @@
 #include "hvagent_test/fake_hypervisor.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include <pugixml.hpp>
 
@@ -188,6 +190,72 @@ class FakeHypervisor::Domain final : public HypervisorDomain {
       return absl::OkStatus();
     });
   }
+  // A migration takes the fake's migration_steps_ steps of 10 ms (the lock
+  // released between them, so Job and AbortJob answer meanwhile), 1 MiB each;
+  // at the end the domain is gone here, as with UNDEFINE_SOURCE.
+  Status MigrateToPeer(const compute::MigrationTarget& target) override {
+    int steps = 0;
+    HVAGENT_RETURN_IF_ERROR(Change("MigrateToPeer", [&](Record& r) -> Status {
+      if (target.offline ? IsActive(r.state) : !IsActive(r.state)) {
+        return absl::FailedPreconditionError(
+            fmt::format("Requested operation is not valid: domain '{}' is {}", r.name,
+                        target.offline ? "running" : "not running"));
+      }
+      if (r.migrating) return absl::FailedPreconditionError("a job is already running");
+      r.migrating = true;
+      r.abort_requested = false;
+      r.migration_processed = 0;
+      steps = fake_.migration_steps_;
+      return absl::OkStatus();
+    }));
+    for (int i = 0; i < steps; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      std::lock_guard lock(fake_.mu_);
+      HVAGENT_ASSIGN_OR_RETURN(Record * r, fake_.Live(uuid_));
+      if (r->abort_requested) {
+        r->migrating = false;
+        return absl::AbortedError("operation aborted: migration out job: canceled by client");
+      }
+      r->migration_processed += 1 << 20;
+    }
+    std::lock_guard lock(fake_.mu_);
+    fake_.migrations_.push_back(fmt::format("{} -> {}", name_, target.libvirt_uri));
+    if (FakeHypervisor* there = fake_.migration_destination_; there != nullptr) {
+      HVAGENT_ASSIGN_OR_RETURN(Record * r, fake_.Live(uuid_));
+      Record arrived = *r;
+      arrived.persistent = true;
+      arrived.migrating = false;
+      std::lock_guard there_lock(there->mu_);
+      there->domains_[uuid_] = std::move(arrived);
+    }
+    fake_.domains_.erase(uuid_);
+    return absl::OkStatus();
+  }
+  StatusOr<compute::MigrationJob> Job(bool completed) const override {
+    return Read<compute::MigrationJob>("Job", [&](Record& r) {
+      if (completed || !r.migrating) return compute::MigrationJob{};
+      const uint64_t total = static_cast<uint64_t>(fake_.migration_steps_) << 20;
+      return compute::MigrationJob{.active = true,
+                                   .data_total = total,
+                                   .data_processed = r.migration_processed,
+                                   .data_remaining = total - r.migration_processed};
+    });
+  }
+  Status AbortJob() override {
+    return Change("AbortJob", [](Record& r) -> Status {
+      if (!r.migrating) {
+        return absl::FailedPreconditionError("Requested operation is not valid: no job is active");
+      }
+      r.abort_requested = true;
+      return absl::OkStatus();
+    });
+  }
+  Status SetMaxDowntime(uint64_t /*ms*/) override {
+    return Change("SetMaxDowntime", [](Record& r) -> Status {
+      return r.migrating ? absl::OkStatus()
+                         : absl::FailedPreconditionError("no migration job is active");
+    });
+  }
 
  private:
   template <typename T, typename F>
@@ -223,6 +291,21 @@ void FakeHypervisor::Heal(const std::string& call) {
 void FakeHypervisor::set_guests_honour_acpi(bool honour) {
   std::lock_guard lock(mu_);
   honour_acpi_ = honour;
+}
+
+void FakeHypervisor::set_migration_steps(int steps) {
+  std::lock_guard lock(mu_);
+  migration_steps_ = steps;
+}
+
+void FakeHypervisor::set_migration_destination(FakeHypervisor* destination) {
+  std::lock_guard lock(mu_);
+  migration_destination_ = destination;
+}
+
+std::vector<std::string> FakeHypervisor::Migrations() const {
+  std::lock_guard lock(mu_);
+  return migrations_;
 }
 
 void FakeHypervisor::set_domain_type(compute::DomainType type) {

@@ -53,13 +53,28 @@ std::unique_ptr<Testbed> Testbed::Start(std::string* error) {
   return bed;
 }
 
+std::unique_ptr<Testbed> Testbed::Adopt(const std::string& state_dir, std::string* error) {
+  auto vars = ReadEnvFile(state_dir + "/env");
+  if (vars["HVTB_NETNS"].empty()) {
+    *error = "no testbed in " + state_dir;
+    return nullptr;
+  }
+  std::unique_ptr<Testbed> bed(new Testbed());
+  bed->state_dir_ = state_dir;
+  bed->owned_ = false;
+  bed->netns_ = vars["HVTB_NETNS"];
+  bed->ovsdb_socket_ = vars["HVTB_OVSDB_SOCK"];
+  bed->libvirt_uri_ = vars["HVTB_LIBVIRT_URI"];
+  return bed;
+}
+
 Testbed::~Testbed() {
   // `down` kills every process in the namespace: leave it first.
   if (original_netns_ >= 0) {
     setns(original_netns_, CLONE_NEWNET);
     close(original_netns_);
   }
-  if (state_dir_.empty()) return;
+  if (state_dir_.empty() || !owned_) return;
   const ProcessResult down =
       RunProcess({TestbedScript(), "down", state_dir_}, std::chrono::seconds(120));
   if (down.ok()) {

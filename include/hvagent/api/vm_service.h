@@ -1,9 +1,10 @@
 // VmService: VM lifecycle over compute::VmManager, devices over
-// compute::VmDeviceManager. Migration answers
-// UNIMPLEMENTED until it lands (docs/api.md).
+// compute::VmDeviceManager, migrations away from this host over
+// compute::MigrationManager.
 #pragma once
 
 #include "hvagent/api/rpc_runner.h"
+#include "hvagent/compute/migration_manager.h"
 #include "hvagent/compute/vm_action_guard.h"
 #include "hvagent/compute/vm_device_manager.h"
 #include "hvagent/compute/vm_manager.h"
@@ -16,10 +17,12 @@ class VmServiceImpl final : public v1::VmService::CallbackService {
   // `guard` (the Controller VM's protection) may be null: nothing is guarded.
   VmServiceImpl(WorkerPool& pool, RequestReplay& replay, const AccessPolicy& access,
                 compute::VmManager& vms, compute::VmDeviceManager& devices,
+                compute::MigrationManager& migrations,
                 const compute::VmActionGuard* guard = nullptr)
       : rpc_(v1::VmService::service_full_name(), pool, replay, access),
         vms_(vms),
         devices_(devices),
+        migrations_(migrations),
         guard_(guard) {}
 
   grpc::ServerUnaryReactor* CreateVm(grpc::CallbackServerContext* context,
@@ -66,6 +69,15 @@ class VmServiceImpl final : public v1::VmService::CallbackService {
   grpc::ServerUnaryReactor* DeleteDisk(grpc::CallbackServerContext* context,
                                        const v1::DeleteDiskRequest* request,
                                        v1::DeleteDiskResponse* response) override;
+  grpc::ServerUnaryReactor* MigrateVm(grpc::CallbackServerContext* context,
+                                      const v1::MigrateVmRequest* request,
+                                      v1::Migration* response) override;
+  grpc::ServerUnaryReactor* GetMigration(grpc::CallbackServerContext* context,
+                                         const v1::GetMigrationRequest* request,
+                                         v1::Migration* response) override;
+  grpc::ServerUnaryReactor* CancelMigration(grpc::CallbackServerContext* context,
+                                            const v1::CancelMigrationRequest* request,
+                                            v1::Migration* response) override;
 
  private:
   using PowerOp = StatusOr<compute::VmStatus> (compute::VmManager::*)(const std::string&);
@@ -82,6 +94,7 @@ class VmServiceImpl final : public v1::VmService::CallbackService {
   RpcRunner rpc_;
   compute::VmManager& vms_;
   compute::VmDeviceManager& devices_;
+  compute::MigrationManager& migrations_;
   const compute::VmActionGuard* guard_;
 };
 

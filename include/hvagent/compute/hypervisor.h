@@ -32,6 +32,31 @@ struct DomainUsage {
   uint64_t memory_kib = 0;
 };
 
+// Where and how a domain migrates (peer to peer: this host's libvirtd
+// connects to the destination's itself), persistent there and undefined here
+// once it runs there.
+struct MigrationTarget {
+  // The destination libvirtd as this host's libvirtd reaches it.
+  std::string libvirt_uri;
+  // Where QEMU's migration stream goes ("tcp://10.0.0.2"); empty: libvirt's
+  // choice.
+  std::string stream_uri;
+  // A stopped domain's definition only.
+  bool offline = false;
+  bool auto_converge = false;
+  uint64_t bandwidth_mibps = 0;  // 0: unlimited
+};
+
+// A migration job's progress as the hypervisor reports it.
+struct MigrationJob {
+  bool active = false;  // false: no job runs
+  uint64_t data_total = 0;
+  uint64_t data_processed = 0;
+  uint64_t data_remaining = 0;
+  // Expected while running; measured in a completed job's report.
+  uint64_t downtime_ms = 0;
+};
+
 // One domain, by identity: calls after it is gone fail (NOT_FOUND).
 class HypervisorDomain {
  public:
@@ -65,6 +90,16 @@ class HypervisorDomain {
   virtual StatusOr<std::optional<std::string>> LiveMetadata(const std::string& uri) const = 0;
   virtual Status SetLiveMetadata(const std::string& element_xml, const std::string& prefix,
                                  const std::string& uri) = 0;
+
+  // Migration (MigrationManager). Blocks until the domain runs (or is
+  // defined, offline) on the destination and is gone here; another thread
+  // may meanwhile read the job and abort it.
+  virtual Status MigrateToPeer(const MigrationTarget& target) = 0;
+  // The running job, or (`completed`) the last finished one.
+  virtual StatusOr<MigrationJob> Job(bool completed) const = 0;
+  // Ends the running job; a migration then fails and the domain stays here.
+  virtual Status AbortJob() = 0;
+  virtual Status SetMaxDowntime(uint64_t ms) = 0;
 };
 
 class Hypervisor {

@@ -4,9 +4,12 @@
 // and the two locks that order NIC joins and image sweeps across them.
 #pragma once
 
+#include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -70,12 +73,22 @@ class VmDomains {
   // the reconciler decides which images belong to no domain.
   std::shared_mutex& images_in_flight() { return images_mu_; }
 
+  // VMs arriving by migration (VmArrivals), by UUID: their NICs exist before
+  // their domain does, and the leftover sweep must not take them — until the
+  // arrival ends, or `until` passes (a source that died never says it ended;
+  // by then a migration that goes on has its domain here).
+  void MarkArriving(const std::string& uuid, std::chrono::steady_clock::time_point until);
+  void ClearArriving(const std::string& uuid);
+  bool IsArriving(const std::string& uuid) const;
+
  private:
   Hypervisor& hypervisor_;
   DomainCpuPolicy* const cpu_policy_;
   std::shared_mutex network_use_mu_;
   std::shared_mutex images_mu_;
   std::mutex mac_claims_mu_;
+  mutable std::mutex arriving_mu_;
+  std::map<std::string, std::chrono::steady_clock::time_point> arriving_;  // until when
 };
 
 }  // namespace hvagent::compute

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 
+#include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 
@@ -14,6 +15,7 @@
 #include "hvagent/api/event_hub.h"
 #include "hvagent/api/event_service.h"
 #include "hvagent/api/host_service.h"
+#include "hvagent/api/migration_peer_service.h"
 #include "hvagent/api/network_service.h"
 #include "hvagent/api/request_replay.h"
 #include "hvagent/api/vm_service.h"
@@ -22,6 +24,8 @@
 #include "hvagent/compute/cpu_baseline_manager.h"
 #include "hvagent/compute/domain_type_selector.h"
 #include "hvagent/compute/libvirt_hypervisor.h"
+#include "hvagent/compute/migration_manager.h"
+#include "hvagent/compute/vm_arrivals.h"
 #include "hvagent/compute/vm_device_manager.h"
 #include "hvagent/compute/vm_domains.h"
 #include "hvagent/compute/vm_manager.h"
@@ -60,6 +64,8 @@ class Agent {
   // changes the host (but the store's file, made on first start).
   struct Prerequisites {
     std::shared_ptr<grpc::ServerCredentials> tls;  // null without api.tcp_listen
+    // The agent as another agent's client (migration): null likewise.
+    std::shared_ptr<grpc::ChannelCredentials> peer_tls;
     host::HostFacts facts;
     std::unique_ptr<store::Database> database;
     std::unique_ptr<libvirt::EventLoop> libvirt_events;
@@ -89,6 +95,10 @@ class Agent {
   // calls for (reconcile, br0, the domain type).
   void OnBackendChange(const host::BackendStatus& status);
   void EnsureBr0();
+  // A domain stopped or was undefined: its NICs may be leftovers now (a VM
+  // that migrated away while the agent was down), and an arriving VM whose
+  // domain stops here did not arrive.
+  void OnLifecycle(const libvirt::LifecycleEvent& e);
   std::unique_ptr<host::BackendMonitor> MakeBackendMonitor();
 
   // A listener on the OVSDB client's row changes, removed when this goes.
@@ -115,6 +125,10 @@ class Agent {
   // Outlives everything that reports to it; its endpoint starts last.
   metrics::Metrics metrics_;
   std::mutex health_mu_;
+  // Whether libvirt's lifecycle events may reach the reconciler and the pool
+  // (between Start and Stop: the events' thread runs before and after them).
+  std::mutex lifecycle_mu_;
+  bool react_to_lifecycle_ = false;      // under lifecycle_mu_
   grpc::Server* live_server_ = nullptr;  // set once serving, under health_mu_
 
   // libvirt's event loop first: the connection's keep-alives and domain
@@ -156,6 +170,10 @@ class Agent {
   compute::LibvirtControllerVmDomains cvm_domains_;
   compute::PassthroughBinder passthrough_;
   compute::ControllerVmManager cvm_;
+  compute::VmArrivals arrivals_;
+  // Migrations away from here: each on a thread of its own, cancelled and
+  // waited for (the VM stays here) before what they use goes.
+  compute::MigrationManager migrations_;
 
   // Declared after what its tasks use, so it finishes them first on the way out.
   WorkerPool pool_;
@@ -169,6 +187,7 @@ class Agent {
   api::NetworkServiceImpl network_service_;
   api::EventServiceImpl event_service_;
   api::VmServiceImpl vm_service_;
+  api::MigrationPeerServiceImpl migration_peer_service_;
   std::unique_ptr<grpc::Server> server_;
   int tcp_port_ = 0;
   std::unique_ptr<metrics::MetricsServer> metrics_server_;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
 
 #include "hvagent/common/status.h"
@@ -16,6 +17,12 @@ namespace hvagent::daemon {
 // api.tls_client_ca. FAILED_PRECONDITION naming the key whose file is
 // unreadable or not PEM.
 StatusOr<std::shared_ptr<grpc::ServerCredentials>> MutualTlsCredentials(const Config& config);
+
+// The agent as a client of another agent (a migration's destination) over
+// TCP: its own certificate and key, and api.tls_client_ca as the CA the
+// other agent's certificate must be signed by.
+StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MutualTlsChannelCredentials(
+    const Config& config);
 
 // Makes the socket's directory and removes a stale socket a previous run left;
 // refuses (ALREADY_EXISTS) to steal the socket of a daemon that still runs.

@@ -2,6 +2,7 @@
 // a Status that carries libvirt's own error.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -10,6 +11,33 @@
 #include "hvagent/libvirt/handles.h"
 
 namespace hvagent::libvirt {
+
+// Peer-to-peer migration (virDomainMigrateToURI3): the source libvirtd
+// connects to the destination's itself.
+struct MigrateOptions {
+  // The destination libvirtd as the source libvirtd reaches it,
+  // e.g. "qemu+tls://host2/system".
+  std::string destination_uri;
+  // Where QEMU's migration stream goes ("tcp://10.0.0.2"); empty: libvirt's
+  // choice (the destination's host name).
+  std::string stream_uri;
+  bool live = true;
+  // A stopped domain's definition only (VIR_MIGRATE_OFFLINE).
+  bool offline = false;
+  bool auto_converge = false;
+  uint64_t bandwidth_mibps = 0;  // 0: unlimited
+};
+
+// virDomainGetJobStats, the fields a migration reports.
+struct JobStats {
+  bool active = false;  // false: no job (VIR_DOMAIN_JOB_NONE)
+  uint64_t data_total = 0;
+  uint64_t data_processed = 0;
+  uint64_t data_remaining = 0;
+  // Expected while running, measured in a completed job's stats.
+  uint64_t downtime_ms = 0;
+  uint64_t elapsed_ms = 0;
+};
 
 class Domain {
  public:
@@ -54,6 +82,16 @@ class Domain {
   StatusOr<std::optional<std::string>> LiveMetadata(const std::string& uri) const;
   Status SetLiveMetadata(const std::string& element_xml, const std::string& prefix,
                          const std::string& uri);
+
+  // Migrates the domain peer-to-peer, persistent on the destination and
+  // undefined here once it runs there. Blocks until libvirt finishes; another
+  // thread may meanwhile read JobStats and AbortJob.
+  Status MigrateToPeer(const MigrateOptions& options);
+  // The running job (`completed`: the last finished one, with its measured
+  // downtime).
+  StatusOr<JobStats> GetJobStats(bool completed = false) const;
+  Status AbortJob();
+  Status SetMaxDowntime(uint64_t ms);
 
   virDomainPtr raw() const { return handle_.get(); }
 

@@ -23,6 +23,28 @@ struct MallocFreer {
   void operator()(void* p) const noexcept { std::free(p); }  // NOLINT(cppcoreguidelines-*)
 };
 
+// A typed-parameter list libvirt filled or the caller built with
+// virTypedParamsAdd*: its items and strings go with it.
+class TypedParams {
+ public:
+  TypedParams() = default;
+  ~TypedParams() { virTypedParamsFree(params_, count_); }
+  TypedParams(const TypedParams&) = delete;
+  TypedParams& operator=(const TypedParams&) = delete;
+
+  virTypedParameterPtr params() const { return params_; }
+  int count() const { return count_; }
+  // For libvirt calls that fill or extend the list.
+  virTypedParameterPtr* params_out() { return &params_; }
+  int* count_out() { return &count_; }
+  int* capacity_out() { return &capacity_; }
+
+ private:
+  virTypedParameterPtr params_ = nullptr;
+  int count_ = 0;
+  int capacity_ = 0;
+};
+
 using ConnectHandle = std::unique_ptr<virConnect, ConnectCloser>;
 using DomainHandle = std::unique_ptr<virDomain, DomainFreer>;
 using NodeDeviceHandle = std::unique_ptr<virNodeDevice, NodeDeviceFreer>;

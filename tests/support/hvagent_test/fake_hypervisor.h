@@ -31,6 +31,10 @@ class FakeHypervisor final : public compute::Hypervisor {
     std::vector<std::string> live_devices;
     // The current run's metadata elements, by namespace.
     std::map<std::string, std::string> live_metadata;
+    // A migration job runs (MigrateToPeer), and how far it got.
+    bool migrating = false;
+    bool abort_requested = false;
+    uint64_t migration_processed = 0;
   };
 
   // Calls named `call` — a method of Hypervisor or HypervisorDomain
@@ -41,6 +45,13 @@ class FakeHypervisor final : public compute::Hypervisor {
   // Whether guests power off on an ACPI shutdown request (they do by default).
   void set_guests_honour_acpi(bool honour);
   void set_domain_type(compute::DomainType type);
+  // How long a migration takes, in steps of 10 ms (default 5).
+  void set_migration_steps(int steps);
+  // Where a completed migration's domain goes (as libvirt's peer to peer
+  // would put it): defined there, running when it ran here. None: it goes.
+  void set_migration_destination(FakeHypervisor* destination);
+  // The migrations that completed: "<name> -> <libvirt uri>".
+  std::vector<std::string> Migrations() const;
 
   // The domain named `name` as it is now, if there is one.
   std::optional<Record> Find(const std::string& name) const;
@@ -77,6 +88,9 @@ class FakeHypervisor final : public compute::Hypervisor {
   std::vector<std::string> calls_;
   bool honour_acpi_ = true;
   compute::DomainType domain_type_ = compute::DomainType::kQemu;
+  int migration_steps_ = 5;
+  FakeHypervisor* migration_destination_ = nullptr;
+  std::vector<std::string> migrations_;
 };
 
 }  // namespace hvagent::testing

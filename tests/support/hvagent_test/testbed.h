@@ -20,6 +20,9 @@ class Testbed {
   // Brings a testbed up in a fresh state directory. Returns null, with the
   // reason in `error`, if it cannot.
   static std::unique_ptr<Testbed> Start(std::string* error);
+  // A testbed someone else brought up in `state_dir` (scripts/testbed-pair):
+  // this object uses it but leaves taking it down to its owner.
+  static std::unique_ptr<Testbed> Adopt(const std::string& state_dir, std::string* error);
   // Takes everything down: daemons, domains, taps, the namespaces.
   ~Testbed();
   Testbed(const Testbed&) = delete;
@@ -67,6 +70,7 @@ class Testbed {
   std::string ovsdb_socket_;
   std::string libvirt_uri_;
   int original_netns_ = -1;  // set by EnterNetns, restored before teardown
+  bool owned_ = true;        // false: adopted, the owner takes it down
 };
 
 // The test binary's one testbed, started at the first call and taken down at

@@ -1,0 +1,36 @@
+// MigrationPeerService: the destination's side of a migration, called by the
+// source's agent (GrpcMigrationPeer) and answered by compute::VmArrivals.
+#pragma once
+
+#include "hvagent/api/rpc_runner.h"
+#include "hvagent/compute/vm_arrivals.h"
+#include "hvagent/v1/migration_peer.grpc.pb.h"
+
+namespace hvagent::api {
+
+class MigrationPeerServiceImpl final : public v1::MigrationPeerService::CallbackService {
+ public:
+  MigrationPeerServiceImpl(WorkerPool& pool, RequestReplay& replay, const AccessPolicy& access,
+                           compute::VmArrivals& arrivals)
+      : rpc_(v1::MigrationPeerService::service_full_name(), pool, replay, access),
+        arrivals_(arrivals) {}
+
+  grpc::ServerUnaryReactor* CheckIncomingMigration(
+      grpc::CallbackServerContext* context, const v1::IncomingMigrationRequest* request,
+      v1::IncomingMigrationResponse* response) override;
+  grpc::ServerUnaryReactor* PrepareIncomingMigration(
+      grpc::CallbackServerContext* context, const v1::IncomingMigrationRequest* request,
+      v1::IncomingMigrationResponse* response) override;
+  grpc::ServerUnaryReactor* AbortIncomingMigration(
+      grpc::CallbackServerContext* context, const v1::IncomingMigrationRequest* request,
+      v1::IncomingMigrationResponse* response) override;
+  grpc::ServerUnaryReactor* FinishIncomingMigration(
+      grpc::CallbackServerContext* context, const v1::IncomingMigrationRequest* request,
+      v1::IncomingMigrationResponse* response) override;
+
+ private:
+  RpcRunner rpc_;
+  compute::VmArrivals& arrivals_;
+};
+
+}  // namespace hvagent::api

@@ -1,0 +1,113 @@
+// Migrations away from this host. Each is an operation of its own
+// OperationRegistry (a thread of its own: no worker is held while it runs):
+// the destination's agent is asked first (MigrationPeer: the VM's networks,
+// the configuration maximums), prepares the VM's taps and ports, then libvirt
+// migrates peer to peer (live, persistent there, undefined here) while the
+// job's progress is polled; cancel aborts the job. After success this host's
+// taps and ports go; after any failure the VM runs on here and the
+// destination removes what it prepared.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "hvagent/common/operation_registry.h"
+#include "hvagent/common/status.h"
+#include "hvagent/compute/hypervisor.h"
+#include "hvagent/compute/migration_peer.h"
+#include "hvagent/compute/nic_backend.h"
+
+namespace hvagent::compute {
+
+struct MigrationRequest {
+  std::string vm_name;
+  // The destination's agent ("unix:/run/hvagent.sock", "host2:7443").
+  std::string destination;
+  // The destination's libvirtd as this host's libvirtd reaches it.
+  std::string destination_libvirt_uri;
+  // Where QEMU's stream goes ("tcp://10.0.0.2"); empty: libvirt's choice.
+  std::string stream_uri;
+  // Required true for a running VM's live migration; a stopped VM moves
+  // offline (its definition) either way.
+  bool live = true;
+  uint64_t max_bandwidth_mibps = 0;  // 0: unlimited
+  uint32_t max_downtime_ms = 0;      // 0: libvirt's default (300 ms)
+  bool auto_converge = false;
+};
+
+struct MigrationStatus {
+  std::string id;
+  std::string vm_name;
+  std::string destination;
+  bool live = true;
+  OperationState state = OperationState::kRunning;
+  std::string phase;  // "preparing destination", "migrating", "cleaning up", …
+  uint64_t data_total_bytes = 0;
+  uint64_t data_remaining_bytes = 0;
+  uint64_t data_processed_bytes = 0;
+  // Expected while running, measured once completed (when libvirt says).
+  uint64_t downtime_ms = 0;
+  Status result;  // once finished
+};
+
+class MigrationManager {
+ public:
+  using Listener = std::function<void(const MigrationStatus&)>;
+  struct Options {
+    // How often the job's progress is read (and a cancel noticed).
+    std::chrono::milliseconds poll_interval{200};
+  };
+
+  MigrationManager(Options options, Hypervisor& hypervisor, NicBackend& nics,
+                   MigrationPeerConnector connect, Listener listener = nullptr);
+  // Cancels running migrations and waits for them: their VMs stay here.
+  ~MigrationManager() = default;
+  MigrationManager(const MigrationManager&) = delete;
+  MigrationManager& operator=(const MigrationManager&) = delete;
+
+  // Checks here and on the destination (FAILED_PRECONDITION naming the
+  // reason, nothing changed anywhere), then starts the migration and returns
+  // its first status.
+  StatusOr<MigrationStatus> Start(const MigrationRequest& request);
+  StatusOr<MigrationStatus> Get(const std::string& id) const;
+  // Asks a running migration to stop (the VM stays here); NOT_FOUND for an
+  // unknown id, FAILED_PRECONDITION once it ended.
+  StatusOr<MigrationStatus> Cancel(const std::string& id);
+
+ private:
+  struct Extra {
+    std::string destination;
+    bool live = true;
+    uint64_t downtime_ms = 0;
+  };
+  // The migration's work, on the operation's thread.
+  Status Run(OperationContext& ctx, const MigrationRequest& request, bool live,
+             const std::string& domain_xml, const std::vector<NicConfig>& nics,
+             MigrationPeer& peer);
+  // Runs the blocking migrate call on a thread of its own and polls its job
+  // meanwhile: progress reported, max downtime set, cancel turned into abort.
+  Status MigrateAndWatch(OperationContext& ctx, HypervisorDomain& domain,
+                         const MigrationTarget& target, uint32_t max_downtime_ms);
+  MigrationStatus StatusOf(const OperationSnapshot& snapshot) const;
+  void NoteDowntime(const std::string& id, uint64_t ms);
+
+  const Options options_;
+  Hypervisor& hypervisor_;
+  NicBackend& nics_;
+  const MigrationPeerConnector connect_;
+  const Listener listener_;
+  mutable std::mutex mu_;
+  std::map<std::string, Extra> extra_;  // by operation id
+  // While Start starts an operation, by VM name (one operation per VM at a
+  // time): its first event comes before its id is known here.
+  std::map<std::string, Extra> starting_;
+  // Last: destroyed first, so running migrations end before what they use.
+  OperationRegistry operations_;
+};
+
+}  // namespace hvagent::compute

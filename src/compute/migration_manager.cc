@@ -1,0 +1,242 @@
+#include "hvagent/compute/migration_manager.h"
+
+#include <atomic>
+#include <thread>
+
+#include "hvagent/compute/domain_xml.h"
+#include "spdlog/spdlog.h"
+
+namespace hvagent::compute {
+
+namespace {
+constexpr std::string_view kKind = "migration";
+}  // namespace
+
+MigrationManager::MigrationManager(Options options, Hypervisor& hypervisor, NicBackend& nics,
+                                   MigrationPeerConnector connect, Listener listener)
+    : options_(options),
+      hypervisor_(hypervisor),
+      nics_(nics),
+      connect_(std::move(connect)),
+      listener_(std::move(listener)),
+      operations_([this](const OperationSnapshot& snapshot) {
+        if (listener_) listener_(StatusOf(snapshot));
+      }) {}
+
+MigrationStatus MigrationManager::StatusOf(const OperationSnapshot& snapshot) const {
+  MigrationStatus status{.id = snapshot.id,
+                         .vm_name = snapshot.object,
+                         .state = snapshot.state,
+                         .phase = snapshot.progress.phase,
+                         .data_total_bytes = snapshot.progress.total,
+                         .data_processed_bytes = snapshot.progress.done,
+                         .result = snapshot.result};
+  status.data_remaining_bytes = snapshot.progress.total > snapshot.progress.done
+                                    ? snapshot.progress.total - snapshot.progress.done
+                                    : 0;
+  std::lock_guard lock(mu_);
+  auto it = extra_.find(snapshot.id);
+  if (it == extra_.end()) it = starting_.find(snapshot.object);
+  if (it != extra_.end() && it != starting_.end()) {
+    status.destination = it->second.destination;
+    status.live = it->second.live;
+    status.downtime_ms = it->second.downtime_ms;
+  }
+  return status;
+}
+
+void MigrationManager::NoteDowntime(const std::string& id, uint64_t ms) {
+  std::lock_guard lock(mu_);
+  extra_[id].downtime_ms = ms;
+}
+
+StatusOr<MigrationStatus> MigrationManager::Start(const MigrationRequest& request) {
+  if (request.destination.empty()) {
+    return absl::InvalidArgumentError("destination: is required (the destination's agent)");
+  }
+  if (request.destination_libvirt_uri.empty()) {
+    return absl::InvalidArgumentError(
+        "destination_libvirt_uri: is required (e.g. \"qemu+tls://host2/system\")");
+  }
+  auto domain = hypervisor_.LookupDomain(request.vm_name);
+  if (!domain.ok() && domain.status().code() == absl::StatusCode::kNotFound) {
+    return absl::NotFoundError(fmt::format("VM '{}' does not exist", request.vm_name));
+  }
+  HVAGENT_RETURN_IF_ERROR(domain.status());
+  HVAGENT_ASSIGN_OR_RETURN(const std::string xml, (*domain)->PersistentXml());
+  HVAGENT_ASSIGN_OR_RETURN(const VmConfig config, ParseDomainXml(xml));
+  if (config.external) {
+    return absl::FailedPreconditionError(fmt::format(
+        "VM '{}' was not created by hvagent: it is listed, never migrated", request.vm_name));
+  }
+  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, (*domain)->State());
+  const bool live = IsActive(state);
+  if (live && state != DomainState::kRunning && state != DomainState::kPaused) {
+    return absl::FailedPreconditionError(
+        fmt::format("VM '{}' is {}: only a running, paused or stopped VM migrates", request.vm_name,
+                    libvirt::DomainStateName(state)));
+  }
+  if (!live && request.live) {
+    return absl::FailedPreconditionError(fmt::format(
+        "VM '{}' is not running: a live migration needs a running VM (live=false moves it "
+        "offline)",
+        request.vm_name));
+  }
+  // Before anything moves, the destination says whether it can take the VM.
+  HVAGENT_ASSIGN_OR_RETURN(std::unique_ptr<MigrationPeer> peer, connect_(request.destination));
+  if (Status checked = peer->CheckIncoming(xml, live); !checked.ok()) {
+    return Annotate(checked, fmt::format("destination {}", request.destination));
+  }
+  // std::function needs a copyable work: the peer is shared.
+  auto work = [this, request, live, xml, nics = config.nics,
+               peer = std::shared_ptr<MigrationPeer>(std::move(peer))](OperationContext& ctx) {
+    return Run(ctx, request, live, xml, nics, *peer);
+  };
+  {
+    std::lock_guard lock(mu_);
+    starting_[request.vm_name] = Extra{.destination = request.destination, .live = live};
+  }
+  auto id = operations_.Start(std::string(kKind), request.vm_name, work);
+  {
+    std::lock_guard lock(mu_);
+    const Extra extra = starting_[request.vm_name];
+    starting_.erase(request.vm_name);
+    if (!id.ok()) return id.status();
+    // Forget what the registry forgot (it keeps the most recent finished).
+    for (auto it = extra_.begin(); it != extra_.end();) {
+      it = operations_.Get(it->first).ok() ? std::next(it) : extra_.erase(it);
+    }
+    // The work may have noted a downtime already.
+    Extra& kept = extra_[*id];
+    kept.destination = extra.destination;
+    kept.live = extra.live;
+  }
+  spdlog::info("migration {}: VM '{}' {} to {} ({})", *id, request.vm_name,
+               live ? "live" : "offline", request.destination, request.destination_libvirt_uri);
+  return Get(*id);
+}
+
+StatusOr<MigrationStatus> MigrationManager::Get(const std::string& id) const {
+  auto snapshot = operations_.Get(id);
+  if (!snapshot.ok() || snapshot->kind != kKind) {
+    return absl::NotFoundError(fmt::format("no migration '{}'", id));
+  }
+  return StatusOf(*snapshot);
+}
+
+StatusOr<MigrationStatus> MigrationManager::Cancel(const std::string& id) {
+  HVAGENT_RETURN_IF_ERROR(Get(id).status());
+  HVAGENT_RETURN_IF_ERROR(operations_.Cancel(id));
+  return Get(id);
+}
+
+Status MigrationManager::Run(OperationContext& ctx, const MigrationRequest& request, bool live,
+                             const std::string& domain_xml, const std::vector<NicConfig>& nics,
+                             MigrationPeer& peer) {
+  const std::string& name = request.vm_name;
+  HVAGENT_ASSIGN_OR_RETURN(std::unique_ptr<HypervisorDomain> domain,
+                           hypervisor_.LookupDomain(name));
+  if (ctx.CancelRequested()) return absl::CancelledError("cancelled before it began");
+  if (live) {
+    ctx.Report({.phase = "preparing destination"});
+    if (Status prepared = peer.PrepareIncoming(domain_xml); !prepared.ok()) {
+      return Annotate(prepared, fmt::format("destination {}", request.destination));
+    }
+  }
+  ctx.Report({.phase = "migrating"});
+  const MigrationTarget target{.libvirt_uri = request.destination_libvirt_uri,
+                               .stream_uri = request.stream_uri,
+                               .offline = !live,
+                               .auto_converge = request.auto_converge,
+                               .bandwidth_mibps = request.max_bandwidth_mibps};
+  const Status migrated = MigrateAndWatch(ctx, *domain, target, request.max_downtime_ms);
+  if (!migrated.ok()) {
+    // Where is the VM now? Only when it is still here is the destination's
+    // preparation surely garbage.
+    auto here = hypervisor_.LookupDomain(name);
+    if (here.ok()) {
+      if (live) {
+        if (Status undone = peer.AbortIncoming(domain_xml); !undone.ok()) {
+          spdlog::warn("migration {}: destination kept what it prepared: {}", ctx.id(), undone);
+        }
+      }
+      spdlog::warn("migration {}: VM '{}' stays here: {}", ctx.id(), name, migrated);
+      if (ctx.CancelRequested()) {
+        return absl::CancelledError(fmt::format("cancelled; VM '{}' stays on the source", name));
+      }
+      return Annotate(migrated, fmt::format("VM '{}' stays on the source", name));
+    }
+    return Annotate(migrated, fmt::format("VM '{}' is no longer here: see the destination", name));
+  }
+  {
+    const auto so_far = operations_.Get(ctx.id());
+    ctx.Report({.phase = "cleaning up",
+                .done = so_far.ok() ? so_far->progress.done : 0,
+                .total = so_far.ok() ? so_far->progress.total : 0});
+  }
+  // The VM runs there now: this host's taps and ports are leftovers.
+  Status cleanup;
+  for (const NicConfig& nic : nics) cleanup.Update(nics_.Detach(nic));
+  if (live) {
+    auto measured = peer.FinishIncoming(domain_xml);
+    if (measured.ok() && measured->data_total > 0) {
+      NoteDowntime(ctx.id(), measured->downtime_ms);
+      ctx.Report(
+          {.phase = "cleaning up", .done = measured->data_total, .total = measured->data_total});
+    }
+    cleanup.Update(measured.status());
+  }
+  if (!cleanup.ok()) {
+    spdlog::warn("migration {}: VM '{}' moved; cleaning up after it: {}", ctx.id(), name, cleanup);
+  }
+  {
+    const auto so_far = operations_.Get(ctx.id());
+    ctx.Report({.phase = "completed",
+                .done = so_far.ok() ? so_far->progress.done : 0,
+                .total = so_far.ok() ? so_far->progress.total : 0});
+  }
+  spdlog::info("migration {}: VM '{}' now on {}", ctx.id(), name, request.destination);
+  return absl::OkStatus();
+}
+
+Status MigrationManager::MigrateAndWatch(OperationContext& ctx, HypervisorDomain& domain,
+                                         const MigrationTarget& target, uint32_t max_downtime_ms) {
+  std::atomic<bool> done{false};
+  Status result;
+  std::thread migrate([&] {
+    result = domain.MigrateToPeer(target);
+    done = true;
+  });
+  bool aborted = false;
+  bool downtime_set = max_downtime_ms == 0 || target.offline;
+  uint64_t total = 0;
+  while (!done) {
+    bool cancel = ctx.CancelRequested();
+    if (cancel) {
+      std::this_thread::sleep_for(options_.poll_interval);  // the abort takes effect
+    } else {
+      cancel = ctx.WaitForCancel(options_.poll_interval);
+    }
+    if (done) break;
+    if (cancel && !aborted) {
+      // Only a running job can be aborted: retry on the next poll until one is.
+      if (Status abort = domain.AbortJob(); abort.ok()) {
+        aborted = true;
+        spdlog::info("migration {}: aborting on request", ctx.id());
+      }
+    }
+    auto job = domain.Job(false);
+    if (!job.ok() || !job->active) continue;
+    if (!downtime_set) downtime_set = domain.SetMaxDowntime(max_downtime_ms).ok();
+    total = job->data_total;
+    ctx.Report({.phase = "migrating", .done = job->data_processed, .total = job->data_total});
+    NoteDowntime(ctx.id(), job->downtime_ms);
+  }
+  migrate.join();
+  if (result.ok()) {
+    ctx.Report({.phase = "migrating", .done = total, .total = total});
+  }
+  return result;
+}
+
+}  // namespace hvagent::compute
