@@ -10,6 +10,9 @@ namespace hvagent::compute {
 
 namespace {
 constexpr std::string_view kKind = "migration";
+// The phases of a migration an earlier agent began and libvirt still runs.
+constexpr std::string_view kContinuing = "continuing after an agent restart";
+constexpr std::string_view kCancelling = "cancelling after an agent restart";
 }  // namespace
 
 MigrationManager::MigrationManager(Options options, Hypervisor& hypervisor, NicBackend& nics,
@@ -20,8 +23,86 @@ MigrationManager::MigrationManager(Options options, Hypervisor& hypervisor, NicB
       connect_(std::move(connect)),
       listener_(std::move(listener)),
       operations_([this](const OperationSnapshot& snapshot) {
-        if (listener_) listener_(StatusOf(snapshot));
+        const MigrationStatus status = StatusOf(snapshot);
+        Journal(status);
+        if (listener_) listener_(status);
       }) {}
+
+void MigrationManager::Journal(const MigrationStatus& status) {
+  if (options_.journal == nullptr) return;
+  std::lock_guard lock(journal_mu_);
+  auto [last, first] = journaled_.try_emplace(status.id, status.state, status.phase);
+  if (!first) {
+    // Not on every progress tick; and never back to running once ended (a
+    // cancel request's event may come after the end's).
+    if (last->second.first != OperationState::kRunning) return;
+    if (last->second == std::pair(status.state, status.phase)) return;
+    last->second = {status.state, status.phase};
+  }
+  if (Status written = options_.journal->Record(status); !written.ok()) {
+    spdlog::warn("migration {}: not recorded ({}): a restarted agent may not know it", status.id,
+                 written);
+  }
+}
+
+StatusOr<MigrationStatus> MigrationManager::Recorded(const std::string& id) const {
+  const auto not_found = absl::NotFoundError(fmt::format("no migration '{}'", id));
+  if (options_.journal == nullptr) return not_found;
+  HVAGENT_ASSIGN_OR_RETURN(std::optional<MigrationStatus> recorded, options_.journal->Find(id));
+  if (!recorded.has_value()) return not_found;
+  if (recorded->state != OperationState::kRunning) return *recorded;
+  return Resolve(*std::move(recorded));
+}
+
+StatusOr<MigrationStatus> MigrationManager::Resolve(MigrationStatus recorded) const {
+  // The agent that began it is gone (this one does not run it): where the VM
+  // is now says how it ended.
+  const std::string& name = recorded.vm_name;
+  bool another_runs = false;
+  for (const OperationSnapshot& op : operations_.List()) {
+    another_runs |= op.kind == kKind && op.object == name && op.state == OperationState::kRunning;
+  }
+  auto domain = hypervisor_.LookupDomain(name);
+  if (!domain.ok() && domain.status().code() != absl::StatusCode::kNotFound) {
+    return Annotate(domain.status(),
+                    fmt::format("migration {}: where is VM '{}'", recorded.id, name));
+  }
+  if (!domain.ok()) {
+    recorded.state = OperationState::kSucceeded;
+    recorded.phase = "completed";
+    recorded.result = absl::OkStatus();
+    recorded.data_processed_bytes = recorded.data_total_bytes;
+    recorded.data_remaining_bytes = 0;
+  } else {
+    // A migration this agent started since began with the VM here: the
+    // recorded one had ended, and the job is not its.
+    auto job = another_runs ? StatusOr<MigrationJob>(MigrationJob{}) : (*domain)->Job(false);
+    if (job.ok() && job->active) {
+      if (recorded.phase != kCancelling) recorded.phase = std::string(kContinuing);
+      recorded.data_total_bytes = job->data_total;
+      recorded.data_processed_bytes = job->data_processed;
+      recorded.data_remaining_bytes = job->data_remaining;
+      recorded.downtime_ms = job->downtime_ms;
+      return recorded;
+    }
+    if (recorded.phase == kCancelling) {
+      recorded.state = OperationState::kCancelled;
+      recorded.result = absl::CancelledError(
+          fmt::format("cancelled after an agent restart; VM '{}' stays on the source", name));
+    } else {
+      recorded.state = OperationState::kFailed;
+      recorded.result = absl::AbortedError(
+          fmt::format("the agent restarted mid-migration (phase '{}'); VM '{}' stays on the source",
+                      recorded.phase, name));
+    }
+  }
+  spdlog::info("migration {}: left unfinished by an earlier agent, resolved as {}", recorded.id,
+               OperationStateName(recorded.state));
+  if (Status written = options_.journal->Record(recorded); !written.ok()) {
+    spdlog::warn("migration {}: resolution not recorded: {}", recorded.id, written);
+  }
+  return recorded;
+}
 
 MigrationStatus MigrationManager::StatusOf(const OperationSnapshot& snapshot) const {
   MigrationStatus status{.id = snapshot.id,
@@ -30,7 +111,8 @@ MigrationStatus MigrationManager::StatusOf(const OperationSnapshot& snapshot) co
                          .phase = snapshot.progress.phase,
                          .data_total_bytes = snapshot.progress.total,
                          .data_processed_bytes = snapshot.progress.done,
-                         .result = snapshot.result};
+                         .result = snapshot.result,
+                         .started = snapshot.started};
   status.data_remaining_bytes = snapshot.progress.total > snapshot.progress.done
                                     ? snapshot.progress.total - snapshot.progress.done
                                     : 0;
@@ -111,6 +193,14 @@ StatusOr<MigrationStatus> MigrationManager::Start(const MigrationRequest& reques
     kept.destination = extra.destination;
     kept.live = extra.live;
   }
+  {
+    std::lock_guard lock(journal_mu_);
+    for (auto it = journaled_.begin(); it != journaled_.end();) {
+      it = it->second.first == OperationState::kRunning || operations_.Get(it->first).ok()
+               ? std::next(it)
+               : journaled_.erase(it);
+    }
+  }
   spdlog::info("migration {}: VM '{}' {} to {} ({})", *id, request.vm_name,
                live ? "live" : "offline", request.destination, request.destination_libvirt_uri);
   return Get(*id);
@@ -118,13 +208,27 @@ StatusOr<MigrationStatus> MigrationManager::Start(const MigrationRequest& reques
 
 StatusOr<MigrationStatus> MigrationManager::Get(const std::string& id) const {
   auto snapshot = operations_.Get(id);
-  if (!snapshot.ok() || snapshot->kind != kKind) {
-    return absl::NotFoundError(fmt::format("no migration '{}'", id));
-  }
+  if (!snapshot.ok()) return Recorded(id);
+  if (snapshot->kind != kKind) return absl::NotFoundError(fmt::format("no migration '{}'", id));
   return StatusOf(*snapshot);
 }
 
 StatusOr<MigrationStatus> MigrationManager::Cancel(const std::string& id) {
+  if (auto snapshot = operations_.Get(id); !snapshot.ok()) {
+    // An earlier agent's: libvirt may run it on.
+    HVAGENT_ASSIGN_OR_RETURN(MigrationStatus recorded, Recorded(id));
+    if (recorded.state != OperationState::kRunning) {
+      return absl::FailedPreconditionError(fmt::format("migration '{}' has already ended ({})", id,
+                                                       OperationStateName(recorded.state)));
+    }
+    HVAGENT_ASSIGN_OR_RETURN(std::unique_ptr<HypervisorDomain> domain,
+                             hypervisor_.LookupDomain(recorded.vm_name));
+    HVAGENT_RETURN_IF_ERROR(
+        Annotate(domain->AbortJob(), fmt::format("migration {}: abort libvirt's job", id)));
+    recorded.phase = std::string(kCancelling);
+    HVAGENT_RETURN_IF_ERROR(options_.journal->Record(recorded));
+    return recorded;
+  }
   HVAGENT_RETURN_IF_ERROR(Get(id).status());
   HVAGENT_RETURN_IF_ERROR(operations_.Cancel(id));
   return Get(id);

@@ -230,7 +230,10 @@ Agent::Agent(const Config& config, Prerequisites p)
       cvm_(ControllerVmOptionsOf(config_, domain_types_), cvm_domains_, passthrough_),
       arrivals_(VmLimitsOf(maximums_), domains_, nic_backend_, network_resolver_,
                 compute::CpuCheckWith(cpu_baselines_)),
-      migrations_({}, hypervisor_, nic_backend_, api::GrpcMigrationPeerConnector(p.peer_tls),
+      migration_records_(*database_),
+      migration_journal_(migration_records_),
+      migrations_({.journal = &migration_journal_}, hypervisor_, nic_backend_,
+                  api::GrpcMigrationPeerConnector(p.peer_tls),
                   [this](const compute::MigrationStatus& status) {
                     v1::Event event;
                     event.set_kind(v1::EVENT_KIND_MIGRATION);

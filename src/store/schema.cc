@@ -6,7 +6,7 @@ namespace hvagent::store {
 
 namespace {
 // STRICT tables: a value of the wrong type is an error, not silently kept.
-constexpr std::array<std::string_view, 4> kMigrations = {
+constexpr std::array<std::string_view, 5> kMigrations = {
     // 1: networks, named VLANs on a bridge.
     R"sql(
 CREATE TABLE networks (
@@ -49,6 +49,27 @@ CREATE TABLE cpu_baseline (
   cpu_xml TEXT NOT NULL CHECK (cpu_xml <> ''),
   set_unix_ms INTEGER NOT NULL
 ) STRICT;
+)sql",
+    // 5: migrations away from this host (compute::MigrationManager), written
+    // at start and at each phase or state change, so a restarted agent still
+    // answers for the ones it began.
+    R"sql(
+CREATE TABLE migrations (
+  id TEXT NOT NULL PRIMARY KEY CHECK (id <> ''),
+  vm_name TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  live INTEGER NOT NULL CHECK (live IN (0, 1)),
+  state TEXT NOT NULL CHECK (state IN ('running', 'succeeded', 'failed', 'cancelled')),
+  phase TEXT NOT NULL,
+  error_code INTEGER NOT NULL,
+  error_message TEXT NOT NULL,
+  data_total_bytes INTEGER NOT NULL,
+  data_processed_bytes INTEGER NOT NULL,
+  downtime_ms INTEGER NOT NULL,
+  started_unix_ms INTEGER NOT NULL,
+  updated_unix_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX migrations_by_update ON migrations (updated_unix_ms);
 )sql",
 };
 }  // namespace

@@ -491,8 +491,28 @@ TEST_F(MigrationTest, KillingTheSourceAgentMidwayEndsWithTheVmOnOneHostOnly) {
   // vanished VM's, the destination its failed arrival's.
   EXPECT_TRUE(Eventually([&] { return !HasPort(away, tap) && !HasLink(away, tap); },
                          "the other host's NICs removed", seconds(60)));
-  // The restarted agent does not know the migration it lost.
-  EXPECT_EQ(Vms(*agent_a_)->GetMigration(Ctx().get(), get, &now).error_code(), grpc::NOT_FOUND);
+  // The restarted agent answers for the migration its predecessor began,
+  // from its record and where the VM is now: the same outcome on every read.
+  const v1::MigrationState expected =
+      on_b == "running" ? v1::MIGRATION_STATE_COMPLETED : v1::MIGRATION_STATE_FAILED;
+  for (int read = 0; read < 2; ++read) {
+    v1::Migration outcome;
+    s = Vms(*agent_a_)->GetMigration(Ctx().get(), get, &outcome);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(outcome.id(), started.id());
+    EXPECT_EQ(outcome.vm_name(), "orphan");
+    EXPECT_EQ(outcome.state(), expected)
+        << v1::MigrationState_Name(outcome.state()) << ": " << outcome.error();
+    if (expected == v1::MIGRATION_STATE_FAILED) {
+      EXPECT_THAT(outcome.error(), ::testing::HasSubstr("agent restarted mid-migration"));
+    }
+  }
+  // Ended: nothing to cancel.
+  v1::CancelMigrationRequest cancel;
+  cancel.set_id(started.id());
+  v1::Migration cancelled;
+  EXPECT_EQ(Vms(*agent_a_)->CancelMigration(Ctx().get(), cancel, &cancelled).error_code(),
+            grpc::FAILED_PRECONDITION);
 }
 
 }  // namespace

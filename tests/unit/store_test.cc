@@ -14,6 +14,7 @@
 
 #include "hvagent/store/cpu_baseline_store.h"
 #include "hvagent/store/database.h"
+#include "hvagent/store/migration_record_store.h"
 #include "hvagent/store/network_store.h"
 #include "hvagent/store/request_log.h"
 #include "hvagent/store/schema.h"
@@ -88,7 +89,7 @@ TEST_F(StoreTest, OpenCreatesPrivateDirectoryAndFile) {
 }
 
 TEST_F(StoreTest, MigrationsSetUserVersionOnce) {
-  ASSERT_EQ(LatestSchemaVersion(), 4);
+  ASSERT_EQ(LatestSchemaVersion(), 5);
   {
     auto db = OpenOrDie();
     ASSERT_NE(db, nullptr);
@@ -110,7 +111,7 @@ TEST_F(StoreTest, OpenAppliesOnlyThePendingSteps) {
     // As if written by an agent that knew only step 1.
     ASSERT_TRUE(
         db->Exec("DROP TABLE requests; DROP TABLE passthrough_devices; DROP TABLE cpu_baseline; "
-                 "PRAGMA user_version = 1")
+                 "DROP TABLE migrations; PRAGMA user_version = 1")
             .ok());
   }
   auto db = OpenOrDie();
@@ -136,6 +137,69 @@ TEST_F(StoreTest, CpuBaselineIsOneRowThatSurvivesReopening) {
   auto got = CpuBaselineStore(*db).Get();
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(*got, (CpuBaselineRecord{.cpu_xml = "<cpu>b</cpu>", .set_unix_ms = 2}));
+}
+
+TEST_F(StoreTest, MigrationRecordsSurviveReopeningAndPruneOnlyEndedOnes) {
+  const MigrationRecord running{.id = "m1",
+                                .vm_name = "web",
+                                .destination = "host2:7443",
+                                .live = true,
+                                .state = "running",
+                                .phase = "migrating",
+                                .data_total_bytes = 300,
+                                .data_processed_bytes = 100,
+                                .downtime_ms = 12,
+                                .started_unix_ms = 1,
+                                .updated_unix_ms = 2};
+  MigrationRecord failed = running;
+  failed.id = "m2";
+  failed.state = "failed";
+  failed.error_code = static_cast<int64_t>(StatusCode::kUnavailable);
+  failed.error_message = "unable to connect to server";
+  {
+    auto db = OpenOrDie();
+    ASSERT_NE(db, nullptr);
+    MigrationRecordStore records(*db);
+    EXPECT_EQ(*records.Get("m1"), std::nullopt);
+    ASSERT_TRUE(records.Put(running).ok());
+    ASSERT_TRUE(records.Put(failed).ok());
+    MigrationRecord bad = running;
+    bad.state = "lost";
+    const Status refused = records.Put(bad);
+    EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(refused.message().find("'lost'"), std::string_view::npos) << refused;
+    bad = running;
+    bad.id.clear();
+    EXPECT_EQ(records.Put(bad).code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(*records.Get("m1"), running);  // nothing changed by the refusals
+  }
+  auto db = OpenOrDie();
+  ASSERT_NE(db, nullptr);
+  MigrationRecordStore records(*db);
+  auto got = records.Get("m2");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, failed);
+  // An update replaces the row.
+  MigrationRecord ended = running;
+  ended.state = "succeeded";
+  ended.phase = "completed";
+  ended.updated_unix_ms = 5;
+  ASSERT_TRUE(records.Put(ended).ok());
+  EXPECT_EQ(*records.Get("m1"), ended);
+  // Pruning takes ended rows older than the bound only.
+  ended.id = "m3";
+  ended.updated_unix_ms = 50;
+  ASSERT_TRUE(records.Put(ended).ok());
+  MigrationRecord old_running = running;
+  old_running.id = "m4";
+  ASSERT_TRUE(records.Put(old_running).ok());
+  auto pruned = records.PruneEnded(10);
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(*pruned, 2);  // m1, m2
+  EXPECT_EQ(*records.Get("m1"), std::nullopt);
+  EXPECT_EQ(*records.Get("m2"), std::nullopt);
+  EXPECT_NE(*records.Get("m3"), std::nullopt);
+  EXPECT_NE(*records.Get("m4"), std::nullopt);
 }
 
 TEST_F(StoreTest, NewerSchemaIsFailedPrecondition) {

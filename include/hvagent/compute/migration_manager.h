@@ -6,6 +6,11 @@
 // job's progress is polled; cancel aborts the job. After success this host's
 // taps and ports go; after any failure the VM runs on here and the
 // destination removes what it prepared.
+//
+// With a MigrationJournal each migration is also recorded durably (at start
+// and at each phase or state change): a restarted agent answers for the ones
+// it began, resolving those a killed agent left unfinished from where the VM
+// is now.
 #pragma once
 
 #include <chrono>
@@ -19,6 +24,7 @@
 #include "hvagent/common/operation_registry.h"
 #include "hvagent/common/status.h"
 #include "hvagent/compute/hypervisor.h"
+#include "hvagent/compute/migration_journal.h"
 #include "hvagent/compute/migration_peer.h"
 #include "hvagent/compute/nic_backend.h"
 
@@ -53,6 +59,7 @@ struct MigrationStatus {
   // Expected while running, measured once completed (when libvirt says).
   uint64_t downtime_ms = 0;
   Status result;  // once finished
+  std::chrono::system_clock::time_point started;
 };
 
 class MigrationManager {
@@ -61,6 +68,9 @@ class MigrationManager {
   struct Options {
     // How often the job's progress is read (and a cancel noticed).
     std::chrono::milliseconds poll_interval{200};
+    // Where each migration is recorded so that it outlives the agent; none:
+    // in memory only. Must outlive the manager.
+    MigrationJournal* journal = nullptr;
   };
 
   MigrationManager(Options options, Hypervisor& hypervisor, NicBackend& nics,
@@ -74,9 +84,14 @@ class MigrationManager {
   // reason, nothing changed anywhere), then starts the migration and returns
   // its first status.
   StatusOr<MigrationStatus> Start(const MigrationRequest& request);
+  // A migration this agent runs or ran, or (from the journal) one an earlier
+  // agent began: one left unfinished is resolved from where its VM is now
+  // (gone from here: completed; here with a migration job: running on;
+  // here without one: failed, the VM stays here) and the outcome recorded.
   StatusOr<MigrationStatus> Get(const std::string& id) const;
   // Asks a running migration to stop (the VM stays here); NOT_FOUND for an
-  // unknown id, FAILED_PRECONDITION once it ended.
+  // unknown id, FAILED_PRECONDITION once it ended. One an earlier agent
+  // began that libvirt still runs: its job is aborted.
   StatusOr<MigrationStatus> Cancel(const std::string& id);
 
  private:
@@ -94,6 +109,12 @@ class MigrationManager {
   Status MigrateAndWatch(OperationContext& ctx, HypervisorDomain& domain,
                          const MigrationTarget& target, uint32_t max_downtime_ms);
   MigrationStatus StatusOf(const OperationSnapshot& snapshot) const;
+  // Records `status` in the journal when its state or phase changed.
+  void Journal(const MigrationStatus& status);
+  // The journal's record of a migration the registry does not know.
+  StatusOr<MigrationStatus> Recorded(const std::string& id) const;
+  // Where an unfinished record's migration stands now (recorded when ended).
+  StatusOr<MigrationStatus> Resolve(MigrationStatus recorded) const;
   void NoteDowntime(const std::string& id, uint64_t ms);
 
   const Options options_;
@@ -106,6 +127,9 @@ class MigrationManager {
   // While Start starts an operation, by VM name (one operation per VM at a
   // time): its first event comes before its id is known here.
   std::map<std::string, Extra> starting_;
+  // What the journal last got, by operation id: a state and phase.
+  std::mutex journal_mu_;
+  std::map<std::string, std::pair<OperationState, std::string>> journaled_;
   // Last: destroyed first, so running migrations end before what they use.
   OperationRegistry operations_;
 };

@@ -32,6 +32,7 @@
 #include "hvagent/compute/vm_reconciler.h"
 #include "hvagent/daemon/config.h"
 #include "hvagent/daemon/ovs_nic_backend.h"
+#include "hvagent/daemon/store_migration_journal.h"
 #include "hvagent/host/backend_monitor.h"
 #include "hvagent/host/configuration_maximums.h"
 #include "hvagent/host/host_facts.h"
@@ -172,7 +173,10 @@ class Agent {
   compute::ControllerVmManager cvm_;
   compute::VmArrivals arrivals_;
   // Migrations away from here: each on a thread of its own, cancelled and
-  // waited for (the VM stays here) before what they use goes.
+  // waited for (the VM stays here) before what they use goes. Each recorded
+  // in the store: a restarted agent still answers for it.
+  store::MigrationRecordStore migration_records_;
+  StoreMigrationJournal migration_journal_;
   compute::MigrationManager migrations_;
 
   // Declared after what its tasks use, so it finishes them first on the way out.

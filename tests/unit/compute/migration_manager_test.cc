@@ -94,6 +94,50 @@ class PeerHandle final : public MigrationPeer {
   LocalPeer& peer_;
 };
 
+// The journal as the store keeps it, in memory. `Freeze` stops it taking
+// writes, as a killed agent stops writing: what it holds then is what a
+// restarted agent finds.
+class FakeJournal final : public MigrationJournal {
+ public:
+  Status Record(const MigrationStatus& status) override {
+    std::lock_guard lock(mu_);
+    if (frozen_) return absl::OkStatus();
+    records_[status.id] = status;
+    writes_.push_back(fmt::format("{} {}", OperationStateName(status.state), status.phase));
+    if (status.phase == freeze_at_phase_) frozen_ = true;
+    return absl::OkStatus();
+  }
+  StatusOr<std::optional<MigrationStatus>> Find(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    const auto it = records_.find(id);
+    if (it == records_.end()) return std::optional<MigrationStatus>();
+    return std::optional<MigrationStatus>(it->second);
+  }
+  // Takes no writes after the first of `phase`.
+  void FreezeAfter(const std::string& phase) {
+    std::lock_guard lock(mu_);
+    freeze_at_phase_ = phase;
+  }
+  void Thaw() {
+    std::lock_guard lock(mu_);
+    frozen_ = false;
+    freeze_at_phase_.clear();
+  }
+  // Each write as "<state> <phase>".
+  std::vector<std::string> Writes() {
+    std::lock_guard lock(mu_);
+    return writes_;
+  }
+  std::optional<MigrationStatus> Stored(const std::string& id) { return *Find(id); }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, MigrationStatus> records_;
+  std::vector<std::string> writes_;
+  std::string freeze_at_phase_ = "\x01";  // none
+  bool frozen_ = false;
+};
+
 class MigrationManagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -104,8 +148,15 @@ class MigrationManagerTest : public ::testing::Test {
     vms_a_ =
         std::make_unique<VmManager>(VmManager::Options{.state_dir = state_dir_, .limits = kLimits},
                                     domains_a_, nics_a_, networks_a_);
-    migrations_ = std::make_unique<MigrationManager>(
-        MigrationManager::Options{.poll_interval = std::chrono::milliseconds(5)}, hv_a_, nics_a_,
+    migrations_ = NewManager();
+  }
+  // A manager on A over the test's one journal: a second one is A's agent
+  // restarted.
+  std::unique_ptr<MigrationManager> NewManager() {
+    return std::make_unique<MigrationManager>(
+        MigrationManager::Options{.poll_interval = std::chrono::milliseconds(5),
+                                  .journal = &journal_},
+        hv_a_, nics_a_,
         [this](const std::string& endpoint) -> StatusOr<std::unique_ptr<MigrationPeer>> {
           if (endpoint != kEndpoint) return absl::UnavailableError("no agent at " + endpoint);
           return std::unique_ptr<MigrationPeer>(std::make_unique<PeerHandle>(peer_));
@@ -172,6 +223,7 @@ class MigrationManagerTest : public ::testing::Test {
   std::unique_ptr<VmManager> vms_a_;
   VmArrivals arrivals_b_{kLimits, domains_b_, nics_b_, networks_b_};
   LocalPeer peer_{arrivals_b_};
+  FakeJournal journal_;
   std::unique_ptr<MigrationManager> migrations_;
 };
 
@@ -366,6 +418,133 @@ TEST_F(MigrationManagerTest, ArrivingNicsWhoseSourceNeverEndedTheArrivalExpire) 
   ASSERT_TRUE(removed.ok()) << removed.status();
   EXPECT_THAT(*removed, ElementsAre(vm.config.nics[0].tap));
   EXPECT_THAT(nics_b_.Taps(), IsEmpty());
+}
+
+TEST_F(MigrationManagerTest, JournalGetsTheStartEachPhaseAndTheEndNotEveryTick) {
+  MadeOnA("web", true);
+  hv_a_.set_migration_steps(40);  // 400 ms: tens of progress reports
+  auto started = migrations_->Start(ToB("web"));
+  ASSERT_TRUE(started.ok()) << started.status();
+  // Recorded before Start returned.
+  ASSERT_TRUE(journal_.Stored(started->id).has_value());
+  EXPECT_EQ(journal_.Stored(started->id)->destination, kEndpoint);
+  ASSERT_EQ(WaitForEnd(started->id).state, OperationState::kSucceeded);
+  migrations_.reset();  // its last write is done
+  EXPECT_THAT(journal_.Writes(),
+              ElementsAre("running ", "running preparing destination", "running migrating",
+                          "running cleaning up", "running completed", "succeeded completed"));
+  const MigrationStatus stored = *journal_.Stored(started->id);
+  EXPECT_EQ(stored.vm_name, "web");
+  EXPECT_TRUE(stored.live);
+  EXPECT_EQ(stored.data_total_bytes, uint64_t{40} << 20);
+  EXPECT_EQ(stored.data_processed_bytes, stored.data_total_bytes);
+  EXPECT_NE(stored.started, std::chrono::system_clock::time_point());
+}
+
+TEST_F(MigrationManagerTest, RestartedAgentReportsCompletedWhenTheVmLeftAndRecordsIt) {
+  MadeOnA("web", true);
+  // The agent "dies" once the migration began: nothing after is recorded.
+  journal_.FreezeAfter("migrating");
+  auto started = migrations_->Start(ToB("web"));
+  ASSERT_TRUE(started.ok()) << started.status();
+  ASSERT_EQ(WaitForEnd(started->id).state, OperationState::kSucceeded);
+  ASSERT_EQ(journal_.Stored(started->id)->state, OperationState::kRunning);
+  // The agent's end: its last writes (had it lived) are done, and lost.
+  migrations_.reset();
+  journal_.Thaw();
+  migrations_ = NewManager();  // the restarted agent
+  auto got = migrations_->Get(started->id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->state, OperationState::kSucceeded) << got->result;
+  EXPECT_EQ(got->vm_name, "web");
+  EXPECT_EQ(got->destination, kEndpoint);
+  EXPECT_EQ(journal_.Stored(started->id)->state, OperationState::kSucceeded);
+  EXPECT_EQ(migrations_->Cancel(started->id).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(migrations_->Get("nope").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(migrations_->Cancel("nope").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(MigrationManagerTest, RestartedAgentReportsFailedWhenTheVmStayedHere) {
+  const VmStatus vm = MadeOnA("web", true);
+  journal_.FreezeAfter("migrating");
+  hv_a_.Fail("MigrateToPeer", absl::UnavailableError("unable to connect to server"));
+  auto started = migrations_->Start(ToB("web"));
+  ASSERT_TRUE(started.ok()) << started.status();
+  ASSERT_EQ(WaitForEnd(started->id).state, OperationState::kFailed);
+  migrations_.reset();
+  journal_.Thaw();
+  migrations_ = NewManager();
+  auto got = migrations_->Get(started->id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->state, OperationState::kFailed);
+  EXPECT_THAT(std::string(got->result.message()), HasSubstr("agent restarted mid-migration"));
+  EXPECT_THAT(std::string(got->result.message()), HasSubstr("'web' stays on the source"));
+  // Written back: a later read (another restart) agrees without asking.
+  EXPECT_EQ(journal_.Stored(started->id)->state, OperationState::kFailed);
+  hv_a_.ClearCalls();
+  migrations_ = NewManager();
+  EXPECT_EQ(migrations_->Get(started->id)->state, OperationState::kFailed);
+  EXPECT_THAT(hv_a_.Calls(), IsEmpty());
+  EXPECT_EQ(migrations_->Cancel(started->id).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  ExpectRunningOnA("web", vm.config.nics[0].tap);
+}
+
+TEST_F(MigrationManagerTest, RestartedAgentSeesLibvirtStillMigratingAndCanCancelIt) {
+  const VmStatus vm = MadeOnA("web", true);
+  hv_a_.set_migration_steps(3000);
+  // As a killed agent left it: recorded while migrating, and libvirt's job
+  // runs on without it.
+  const MigrationStatus left{.id = "m-1",
+                             .vm_name = "web",
+                             .destination = kEndpoint,
+                             .state = OperationState::kRunning,
+                             .phase = "migrating"};
+  ASSERT_TRUE(journal_.Record(left).ok());
+  auto domain = hv_a_.LookupDomain("web");
+  ASSERT_TRUE(domain.ok()) << domain.status();
+  Status job_result;
+  std::thread job(
+      [&] { job_result = (*domain)->MigrateToPeer({.libvirt_uri = "qemu+tls://b/system"}); });
+  ASSERT_TRUE(Eventually([&] { return hv_a_.Find("web")->migrating; }, "the job"));
+
+  auto got = migrations_->Get("m-1");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->state, OperationState::kRunning);
+  EXPECT_EQ(got->phase, "continuing after an agent restart");
+  EXPECT_EQ(got->data_total_bytes, uint64_t{3000} << 20);
+  EXPECT_EQ(journal_.Stored("m-1")->phase, "migrating");  // nothing resolved yet
+
+  auto cancelling = migrations_->Cancel("m-1");
+  ASSERT_TRUE(cancelling.ok()) << cancelling.status();
+  job.join();
+  EXPECT_EQ(job_result.code(), absl::StatusCode::kAborted) << job_result;
+  auto ended = migrations_->Get("m-1");
+  ASSERT_TRUE(ended.ok()) << ended.status();
+  EXPECT_EQ(ended->state, OperationState::kCancelled) << ended->result;
+  EXPECT_EQ(journal_.Stored("m-1")->state, OperationState::kCancelled);
+  ExpectRunningOnA("web", vm.config.nics[0].tap);
+}
+
+TEST_F(MigrationManagerTest, RecordLeftByAnEarlierAgentIsNotConfusedWithANewMigration) {
+  MadeOnA("web", true);
+  hv_a_.set_migration_steps(3000);
+  ASSERT_TRUE(journal_
+                  .Record({.id = "m-old",
+                           .vm_name = "web",
+                           .destination = kEndpoint,
+                           .state = OperationState::kRunning,
+                           .phase = "migrating"})
+                  .ok());
+  auto started = migrations_->Start(ToB("web"));
+  ASSERT_TRUE(started.ok()) << started.status();
+  ASSERT_TRUE(Eventually([&] { return hv_a_.Find("web")->migrating; }, "the new job"));
+  auto old = migrations_->Get("m-old");
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_EQ(old->state, OperationState::kFailed);
+  ASSERT_TRUE(migrations_->Cancel(started->id).ok());
+  EXPECT_EQ(WaitForEnd(started->id).state, OperationState::kCancelled);
 }
 
 }  // namespace
