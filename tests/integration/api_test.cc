@@ -28,10 +28,8 @@ using ::testing::HasSubstr;
 class ApiTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::string error;
-    bed_ = Testbed::Start(&error).release();
-    ASSERT_NE(bed_, nullptr) << error;
-    ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
+    bed_ = StartTestbedWithBr0OrFail().release();
+    ASSERT_NE(bed_, nullptr);
   }
   static void TearDownTestSuite() {
     delete bed_;

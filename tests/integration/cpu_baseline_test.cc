@@ -70,10 +70,8 @@ std::string WithDisabled(const std::string& cpu_xml, const std::string& feature)
 class CpuBaselineTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::string error;
-    bed_ = Testbed::Start(&error);
-    ASSERT_NE(bed_, nullptr) << error;
-    ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
+    bed_ = StartTestbedWithBr0OrFail();
+    ASSERT_NE(bed_, nullptr);
     state_dir_ = "/tmp/hvagent-cputest." + std::to_string(getpid());
     agent_ = StartAgentOrFail(AgentOnTestbed(*bed_, {}, state_dir_));
     ASSERT_NE(agent_, nullptr);

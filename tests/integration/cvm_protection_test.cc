@@ -93,6 +93,15 @@ TEST_F(CvmProtectionTest, EveryStopIsRefusedUnlessForcedWithAReason) {
   v1::DeleteVmResponse deleted;
   ExpectRefused(stub->DeleteVm(Ctx().get(), del, &deleted), "DeleteVm");
   ExpectUnchanged(running, "DeleteVm");
+  // Moving it away stops it serving this host's storage just the same.
+  v1::MigrateVmRequest migrate;
+  migrate.set_name(name);
+  migrate.set_destination("unix:/nonexistent/hvagent.sock");
+  migrate.set_destination_libvirt_uri("qemu+tcp://192.0.2.1/system");
+  migrate.set_live(true);
+  v1::Migration migration;
+  ExpectRefused(stub->MigrateVm(Ctx().get(), migrate, &migration), "MigrateVm");
+  ExpectUnchanged(running, "MigrateVm");
   // Force without a reason is not enough.
   v1::ControllerVmOverride no_reason;
   no_reason.set_force(true);

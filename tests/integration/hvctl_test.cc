@@ -36,10 +36,8 @@ using ::testing::MatchesRegex;
 class HvctlTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::string error;
-    bed_ = Testbed::Start(&error);
-    ASSERT_NE(bed_, nullptr) << error;
-    ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
+    bed_ = StartTestbedWithBr0OrFail();
+    ASSERT_NE(bed_, nullptr);
     agent_ = StartAgentOrFail(AgentOnTestbed(*bed_));
     ASSERT_NE(agent_, nullptr);
   }

@@ -114,10 +114,8 @@ bool HasFamily(const std::vector<Series>& all, const std::string& name) {
 class MetricsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::string error;
-    bed_ = Testbed::Start(&error);
-    ASSERT_NE(bed_, nullptr) << error;
-    ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
+    bed_ = StartTestbedWithBr0OrFail();
+    ASSERT_NE(bed_, nullptr);
     // A bond of two veth pairs whose far ends stay in the testbed namespace.
     for (const std::string m : {"mbond0", "mbond1"}) {
       ASSERT_TRUE(

@@ -25,10 +25,9 @@ namespace hvagent::testing {
 class VmApiTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    bed_ = StartTestbedWithBr0OrFail().release();
+    ASSERT_NE(bed_, nullptr);
     std::string error;
-    bed_ = Testbed::Start(&error).release();
-    ASSERT_NE(bed_, nullptr) << error;
-    ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
     ASSERT_TRUE(bed_->AddHostNamespace("peer", "eth0", "10.88.0.1/24", "hvpeer", &error)) << error;
     ASSERT_TRUE(bed_->Vsctl({"add-port", "br0", "hvpeer", "tag=10"}).ok());
     ASSERT_TRUE(bed_->AddHostNamespace("peer20", "eth0", "10.89.0.1/24", "hvpeer20", &error))

@@ -1,6 +1,7 @@
 #include "hvagent_test/testbed.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@ std::string BuildDir() { return HVAGENT_BINARY_DIR; }
 
 namespace {
 std::string TestbedScript() { return SourceDir() + "/scripts/testbed"; }
+}  // namespace
 
 std::map<std::string, std::string> ReadEnvFile(const std::string& path) {
   std::map<std::string, std::string> vars;
@@ -28,7 +30,20 @@ std::map<std::string, std::string> ReadEnvFile(const std::string& path) {
   }
   return vars;
 }
-}  // namespace
+
+std::unique_ptr<Testbed> StartTestbedWithBr0OrFail() {
+  std::string error;
+  std::unique_ptr<Testbed> bed = Testbed::Start(&error);
+  if (bed == nullptr) {
+    ADD_FAILURE() << error;
+    return nullptr;
+  }
+  if (!bed->AddNetdevBridge("br0")) {
+    ADD_FAILURE() << "cannot add br0 on the testbed";
+    return nullptr;
+  }
+  return bed;
+}
 
 std::unique_ptr<Testbed> Testbed::Start(std::string* error) {
   // Short paths: unix socket paths are limited to 107 bytes.

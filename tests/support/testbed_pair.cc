@@ -10,17 +10,6 @@ namespace hvagent::testing {
 
 namespace {
 std::string PairScript() { return SourceDir() + "/scripts/testbed-pair"; }
-
-std::map<std::string, std::string> ReadPairEnv(const std::string& path) {
-  std::map<std::string, std::string> vars;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto eq = line.find('=');
-    if (eq != std::string::npos) vars[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return vars;
-}
 }  // namespace
 
 std::unique_ptr<TestbedPair> TestbedPair::Start(std::string* error) {
@@ -39,7 +28,7 @@ std::unique_ptr<TestbedPair> TestbedPair::Start(std::string* error) {
     return nullptr;
   }
   pair->dir_ = templ;
-  auto vars = ReadPairEnv(templ + "/env");
+  auto vars = ReadEnvFile(templ + "/env");
   pair->a_remote_uri_ = vars["HVTP_A_REMOTE_LIBVIRT_URI"];
   pair->b_remote_uri_ = vars["HVTP_B_REMOTE_LIBVIRT_URI"];
   pair->a_migration_addr_ = vars["HVTP_A_MIGRATION_ADDR"];

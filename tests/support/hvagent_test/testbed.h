@@ -2,6 +2,7 @@
 // ovs-vswitchd, virtlogd and libvirtd in a private network namespace.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +15,8 @@ namespace hvagent::testing {
 // The source tree and build tree, compiled in by CMake.
 std::string SourceDir();
 std::string BuildDir();
+// The KEY=VALUE lines a testbed script writes to its env file.
+std::map<std::string, std::string> ReadEnvFile(const std::string& path);
 
 class Testbed {
  public:
@@ -72,6 +75,10 @@ class Testbed {
   int original_netns_ = -1;  // set by EnterNetns, restored before teardown
   bool owned_ = true;        // false: adopted, the owner takes it down
 };
+
+// A testbed whose switch has br0 on the userspace datapath, as a suite of
+// API tests starts from; null after failing the current test.
+std::unique_ptr<Testbed> StartTestbedWithBr0OrFail();
 
 // The test binary's one testbed, started at the first call and taken down at
 // exit; every call (one per test's SetUp) Resets it first. Null, with the

@@ -72,6 +72,9 @@ pci::PciDevice Endpoint(const char* address, uint16_t device_id) {
 class PassthroughBinderTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // Tests that start over in a loop call SetUp again: the round before's
+    // directory goes first.
+    TearDown();
     std::string tmpl = "/tmp/hvagent-passthrough-test.XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
     dir_ = tmpl;
@@ -80,8 +83,10 @@ class PassthroughBinderTest : public ::testing::Test {
     for (const auto& e : endpoints_) drivers_[e.address.ToString()] = "host";
   }
   void TearDown() override {
+    if (dir_.empty()) return;
     std::error_code ignored;
     fs::remove_all(dir_, ignored);
+    dir_.clear();
   }
 
   // A fresh agent process: the store re-opened from its file.
