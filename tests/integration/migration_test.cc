@@ -201,6 +201,26 @@ class MigrationTest : public ::testing::Test {
   }
 
   // Polls the migration until it ends; its last state.
+  // Starts moving `vm` from A to B at `mibps` MiB/s and returns the
+  // migration once data is moving.
+  static v1::Migration StartAndAwaitProgress(const std::string& vm, uint64_t mibps) {
+    v1::MigrateVmRequest req = ToB(vm);
+    req.set_max_bandwidth_mibps(mibps);
+    v1::Migration now;
+    const grpc::Status s = Vms(*agent_a_)->MigrateVm(Ctx().get(), req, &now);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    if (!s.ok()) return now;
+    v1::GetMigrationRequest get;
+    get.set_id(now.id());
+    EXPECT_TRUE(Eventually(
+        [&] {
+          return Vms(*agent_a_)->GetMigration(Ctx().get(), get, &now).ok() &&
+                 now.data_processed_bytes() > 0;
+        },
+        "migration progress", seconds(60)));
+    return now;
+  }
+
   static v1::Migration WaitForEnd(const std::string& id, seconds patience = seconds(150)) {
     v1::Migration migration;
     v1::GetMigrationRequest get;
@@ -377,21 +397,13 @@ TEST_F(MigrationTest, DestinationThatCannotRunTheVmsCpuIsRefusedNamingFeatures) 
 
 TEST_F(MigrationTest, CancelledMidwayLeavesTheVmRunningOnAAndBClean) {
   const v1::Vm vm = RunOnA("slow", "vlan.10", "sleep 3600\n");
-  v1::MigrateVmRequest req = ToB("slow");
-  req.set_max_bandwidth_mibps(1);  // slow enough to cancel midway
-  v1::Migration started;
-  grpc::Status s = Vms(*agent_a_)->MigrateVm(Ctx().get(), req, &started);
-  ASSERT_TRUE(s.ok()) << s.error_message();
-  // Midway: data is moving, and the destination has prepared the NIC.
+  // Midway (1 MiB/s: slow enough to cancel): data is moving, and the
+  // destination has prepared the NIC.
+  v1::Migration now = StartAndAwaitProgress("slow", 1);
+  ASSERT_FALSE(HasFailure());
   v1::GetMigrationRequest get;
-  get.set_id(started.id());
-  v1::Migration now;
-  ASSERT_TRUE(Eventually(
-      [&] {
-        return Vms(*agent_a_)->GetMigration(Ctx().get(), get, &now).ok() &&
-               now.data_processed_bytes() > 0;
-      },
-      "migration progress", seconds(60)));
+  get.set_id(now.id());
+  grpc::Status s;
   EXPECT_EQ(now.state(), v1::MIGRATION_STATE_RUNNING);
   EXPECT_GT(now.data_remaining_bytes(), 0u);
   EXPECT_TRUE(HasPort(pair_->b(), vm.nics(0).tap())) << "B did not prepare the port";
@@ -399,11 +411,11 @@ TEST_F(MigrationTest, CancelledMidwayLeavesTheVmRunningOnAAndBClean) {
             << now.data_total_bytes() / 1024 << " KiB\n";
 
   v1::CancelMigrationRequest cancel;
-  cancel.set_id(started.id());
+  cancel.set_id(now.id());
   v1::Migration cancelling;
   s = Vms(*agent_a_)->CancelMigration(Ctx().get(), cancel, &cancelling);
   ASSERT_TRUE(s.ok()) << s.error_message();
-  const v1::Migration done = WaitForEnd(started.id(), seconds(60));
+  const v1::Migration done = WaitForEnd(now.id(), seconds(60));
   EXPECT_EQ(done.state(), v1::MIGRATION_STATE_CANCELLED) << done.error();
 
   v1::Vm on_a;
@@ -447,20 +459,12 @@ TEST_F(MigrationTest, StoppedVmMovesOffline) {
 TEST_F(MigrationTest, KillingTheSourceAgentMidwayEndsWithTheVmOnOneHostOnly) {
   const v1::Vm vm = RunOnA("orphan", "vlan.10", "sleep 3600\n");
   const std::string tap = vm.nics(0).tap();
-  v1::MigrateVmRequest req = ToB("orphan");
-  req.set_max_bandwidth_mibps(16);  // about 10 s: killed well before the end
-  v1::Migration started;
-  grpc::Status s = Vms(*agent_a_)->MigrateVm(Ctx().get(), req, &started);
-  ASSERT_TRUE(s.ok()) << s.error_message();
+  // 16 MiB/s: about 10 s, killed well before the end.
+  v1::Migration now = StartAndAwaitProgress("orphan", 16);
+  ASSERT_FALSE(HasFailure());
   v1::GetMigrationRequest get;
-  get.set_id(started.id());
-  v1::Migration now;
-  ASSERT_TRUE(Eventually(
-      [&] {
-        return Vms(*agent_a_)->GetMigration(Ctx().get(), get, &now).ok() &&
-               now.data_processed_bytes() > 0;
-      },
-      "migration progress", seconds(60)));
+  get.set_id(now.id());
+  grpc::Status s;
   agent_a_->Kill();
   ASSERT_TRUE(agent_a_->Start()) << agent_a_->log();
 
@@ -499,7 +503,7 @@ TEST_F(MigrationTest, KillingTheSourceAgentMidwayEndsWithTheVmOnOneHostOnly) {
     v1::Migration outcome;
     s = Vms(*agent_a_)->GetMigration(Ctx().get(), get, &outcome);
     ASSERT_TRUE(s.ok()) << s.error_message();
-    EXPECT_EQ(outcome.id(), started.id());
+    EXPECT_EQ(outcome.id(), now.id());
     EXPECT_EQ(outcome.vm_name(), "orphan");
     EXPECT_EQ(outcome.state(), expected)
         << v1::MigrationState_Name(outcome.state()) << ": " << outcome.error();
@@ -509,7 +513,7 @@ TEST_F(MigrationTest, KillingTheSourceAgentMidwayEndsWithTheVmOnOneHostOnly) {
   }
   // Ended: nothing to cancel.
   v1::CancelMigrationRequest cancel;
-  cancel.set_id(started.id());
+  cancel.set_id(now.id());
   v1::Migration cancelled;
   EXPECT_EQ(Vms(*agent_a_)->CancelMigration(Ctx().get(), cancel, &cancelled).error_code(),
             grpc::FAILED_PRECONDITION);
