@@ -48,7 +48,7 @@ grpc::ServerUnaryReactor* HostServiceImpl::GetHost(grpc::CallbackServerContext* 
     response->set_domain_type(chosen->type == compute::DomainType::kKvm ? "kvm" : "qemu");
     response->set_domain_type_reason(chosen->reason);
   }
-  if (cvm_ != nullptr) response->set_controller_vm_state(cvm_->HealthState());
+  response->set_controller_vm_state(cvm_.HealthState());
   return FinishNow(context, absl::OkStatus());
 }
 

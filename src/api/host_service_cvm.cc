@@ -8,32 +8,22 @@
 
 namespace hvagent::api {
 
-namespace {
-
-Status Unimplemented() {
-  return absl::UnimplementedError("PCI passthrough and the Controller VM are not configured");
-}
-
-}  // namespace
-
 grpc::ServerUnaryReactor* HostServiceImpl::ListPciDevices(grpc::CallbackServerContext* context,
                                                           const v1::ListPciDevicesRequest* request,
                                                           v1::ListPciDevicesResponse* response) {
-  if (cvm_ == nullptr) return FinishNow(context, Unimplemented());
-  return cvm_rpc_->Read(context, ValidatePciClassFilter(request->class_filter()),
-                        [this, request, response]() -> Status {
-                          HVAGENT_ASSIGN_OR_RETURN(pci::PciInventory inventory, cvm_->Inventory());
-                          PciInventoryToProto(inventory, request->class_filter(), response);
-                          return absl::OkStatus();
-                        });
+  return rpc_.Read(context, ValidatePciClassFilter(request->class_filter()),
+                   [this, request, response]() -> Status {
+                     HVAGENT_ASSIGN_OR_RETURN(pci::PciInventory inventory, cvm_.Inventory());
+                     PciInventoryToProto(inventory, request->class_filter(), response);
+                     return absl::OkStatus();
+                   });
 }
 
 grpc::ServerUnaryReactor* HostServiceImpl::GetControllerVm(
     grpc::CallbackServerContext* context, const v1::GetControllerVmRequest* /*request*/,
     v1::ControllerVm* response) {
-  if (cvm_ == nullptr) return FinishNow(context, Unimplemented());
-  return cvm_rpc_->Read(context, absl::OkStatus(), [this, response]() -> Status {
-    HVAGENT_ASSIGN_OR_RETURN(compute::ControllerVmStatus status, cvm_->Get());
+  return rpc_.Read(context, absl::OkStatus(), [this, response]() -> Status {
+    HVAGENT_ASSIGN_OR_RETURN(compute::ControllerVmStatus status, cvm_.Get());
     ControllerVmStatusToProto(status, response);
     return absl::OkStatus();
   });
@@ -42,16 +32,15 @@ grpc::ServerUnaryReactor* HostServiceImpl::GetControllerVm(
 grpc::ServerUnaryReactor* HostServiceImpl::ConfigureControllerVm(
     grpc::CallbackServerContext* context, const v1::ConfigureControllerVmRequest* request,
     v1::ControllerVm* response) {
-  if (cvm_ == nullptr) return FinishNow(context, Unimplemented());
-  auto converted = ControllerVmRequestFromProto(*request, cvm_->name());
+  auto converted = ControllerVmRequestFromProto(*request, cvm_.name());
   const Status valid = converted.status();
-  return cvm_rpc_->Change(context, __func__, *request, response, worker_keys::Vm(cvm_->name()),
-                          valid, [this, response, converted = std::move(converted)]() -> Status {
-                            HVAGENT_ASSIGN_OR_RETURN(compute::ControllerVmStatus status,
-                                                     cvm_->Configure(*converted));
-                            ControllerVmStatusToProto(status, response);
-                            return absl::OkStatus();
-                          });
+  return rpc_.Change(context, __func__, *request, response, worker_keys::Vm(cvm_.name()), valid,
+                     [this, response, converted = std::move(converted)]() -> Status {
+                       HVAGENT_ASSIGN_OR_RETURN(compute::ControllerVmStatus status,
+                                                cvm_.Configure(*converted));
+                       ControllerVmStatusToProto(status, response);
+                       return absl::OkStatus();
+                     });
 }
 
 }  // namespace hvagent::api

@@ -4,8 +4,6 @@
 #pragma once
 
 #include <chrono>
-#include <memory>
-#include <optional>
 
 #include "hvagent/api/event_hub.h"
 #include "hvagent/api/rpc_runner.h"
@@ -18,45 +16,22 @@
 
 namespace hvagent::api {
 
-// What the PCI and Controller VM methods need; without it they answer
-// UNIMPLEMENTED (tests that exercise only the rest).
-struct HostServiceCvm {
-  WorkerPool& pool;
-  RequestReplay& replay;
-  const AccessPolicy& access;
-  compute::ControllerVmManager& cvm;
-};
-
-// What the CPU methods need; without it they answer UNIMPLEMENTED.
-struct HostServiceCpu {
-  WorkerPool& pool;
-  RequestReplay& replay;
-  const AccessPolicy& access;
-  EventHub& events;
-  compute::CpuBaselineManager& cpu;
-};
-
 class HostServiceImpl final : public v1::HostService::CallbackService {
  public:
-  HostServiceImpl(const host::BackendMonitor& monitor,
+  HostServiceImpl(WorkerPool& pool, RequestReplay& replay, const AccessPolicy& access,
+                  EventHub& events, const host::BackendMonitor& monitor,
                   const compute::DomainTypeSelector& domain_types, host::HostFacts facts,
-                  host::ConfigurationMaximums maximums,
-                  std::optional<HostServiceCvm> cvm = std::nullopt,
-                  std::optional<HostServiceCpu> cpu = std::nullopt)
-      : monitor_(monitor),
+                  host::ConfigurationMaximums maximums, compute::ControllerVmManager& cvm,
+                  compute::CpuBaselineManager& cpu)
+      : rpc_(v1::HostService::service_full_name(), pool, replay, access),
+        events_(events),
+        monitor_(monitor),
         domain_types_(domain_types),
-        facts_(facts),
+        facts_(std::move(facts)),
         maximums_(std::move(maximums)),
         started_(std::chrono::system_clock::now()),
-        cvm_(cvm ? &cvm->cvm : nullptr),
-        cvm_rpc_(cvm ? std::make_unique<RpcRunner>(v1::HostService::service_full_name(), cvm->pool,
-                                                   cvm->replay, cvm->access)
-                     : nullptr),
-        cpu_(cpu ? &cpu->cpu : nullptr),
-        cpu_events_(cpu ? &cpu->events : nullptr),
-        cpu_rpc_(cpu ? std::make_unique<RpcRunner>(v1::HostService::service_full_name(), cpu->pool,
-                                                   cpu->replay, cpu->access)
-                     : nullptr) {}
+        cvm_(cvm),
+        cpu_(cpu) {}
 
   grpc::ServerUnaryReactor* GetHost(grpc::CallbackServerContext* context,
                                     const v1::GetHostRequest* request, v1::Host* response) override;
@@ -88,16 +63,15 @@ class HostServiceImpl final : public v1::HostService::CallbackService {
                                            v1::CpuBaseline* response) override;
 
  private:
+  RpcRunner rpc_;
+  EventHub& events_;
   const host::BackendMonitor& monitor_;
   const compute::DomainTypeSelector& domain_types_;
   const host::HostFacts facts_;
   const host::ConfigurationMaximums maximums_;
   const std::chrono::system_clock::time_point started_;
-  compute::ControllerVmManager* const cvm_;
-  const std::unique_ptr<RpcRunner> cvm_rpc_;
-  compute::CpuBaselineManager* const cpu_;
-  EventHub* const cpu_events_;
-  const std::unique_ptr<RpcRunner> cpu_rpc_;
+  compute::ControllerVmManager& cvm_;
+  compute::CpuBaselineManager& cpu_;
 };
 
 // Fills a v1.Backend from the monitor's status (shared with EventService).
