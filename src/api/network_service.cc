@@ -8,6 +8,7 @@
 #include "hvagent/common/names.h"
 #include "hvagent/common/uuid.h"
 #include "hvagent/common/worker_keys.h"
+#include "hvagent/network/bridge_chain.h"
 
 namespace hvagent::api {
 
@@ -68,6 +69,13 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::CreateNetwork(grpc::CallbackServer
       request->bridge().empty() ? std::string(network::kDefaultBridgeName) : request->bridge();
   Status valid = ValidateResourceName("name", request->name());
   valid.Update(ValidateInterfaceName("bridge", bridge));
+  if (network::IsChainBridge(bridge)) {
+    // A network names its uplink bridge; where its NICs' taps go follows
+    // from their type (br0.local behind the chain, br0 direct).
+    valid.Update(absl::InvalidArgumentError(fmt::format(
+        "bridge: '{}' is inside {}'s bridge chain; a network names the uplink bridge {}", bridge,
+        network::kDefaultBridgeName, network::kDefaultBridgeName)));
+  }
   valid.Update(ValidateVlanId("vlan_id", request->vlan_id(), /*allow_untagged=*/true));
   return rpc_.Change(
       context, __func__, *request, response, worker_keys::kNetworks, valid,

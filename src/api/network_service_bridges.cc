@@ -7,6 +7,7 @@
 #include "hvagent/api/network_service.h"
 #include "hvagent/common/names.h"
 #include "hvagent/common/worker_keys.h"
+#include "hvagent/network/bridge_chain.h"
 
 namespace hvagent::api {
 
@@ -56,6 +57,11 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::DeleteBridge(grpc::CallbackServerC
     // The agent makes br0 again whenever it goes (daemon.cc).
     valid.Update(absl::FailedPreconditionError(
         fmt::format("name: '{}' is the default bridge; it always exists", request->name())));
+  } else if (network::IsChainBridge(request->name())) {
+    // The agent keeps br0's chain whole (network/bridge_chain.h).
+    valid.Update(absl::FailedPreconditionError(
+        fmt::format("name: '{}' is part of {}'s bridge chain; it always exists", request->name(),
+                    network::kDefaultBridgeName)));
   }
   return rpc_.Change(context, __func__, *request, response, worker_keys::kSwitch, valid,
                      [this, request]() -> Status {

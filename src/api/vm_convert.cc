@@ -7,6 +7,7 @@
 
 #include "hvagent/common/names.h"
 #include "hvagent/cpu/cpu_description.h"
+#include "hvagent/network/bridge_chain.h"
 #include "hvagent/network/nic_qos.h"
 
 namespace hvagent::api {
@@ -36,17 +37,64 @@ Status CheckKnown(const std::string& field, int value, bool (*is_valid)(int)) {
       fmt::format("{}: {} is not a value this agent knows", field, value));
 }
 
+v1::NicType NicTypeToProto(NicType type) {
+  switch (type) {
+    case NicType::kDirect: return v1::NIC_TYPE_DIRECT;
+    case NicType::kNetworkFunction: return v1::NIC_TYPE_NETWORK_FUNCTION;
+    case NicType::kNormal: break;
+  }
+  return v1::NIC_TYPE_NORMAL;
+}
+
+v1::NetworkFunctionNicRole RoleToProto(NetworkFunctionRole role) {
+  switch (role) {
+    case NetworkFunctionRole::kIngress: return v1::NETWORK_FUNCTION_NIC_ROLE_INGRESS;
+    case NetworkFunctionRole::kEgress: return v1::NETWORK_FUNCTION_NIC_ROLE_EGRESS;
+    case NetworkFunctionRole::kTap: return v1::NETWORK_FUNCTION_NIC_ROLE_TAP;
+    case NetworkFunctionRole::kNone: break;
+  }
+  return v1::NETWORK_FUNCTION_NIC_ROLE_UNSPECIFIED;
+}
+
 }  // namespace
 
 StatusOr<compute::NicConfig> NicConfigFromSpec(const std::string& field, const v1::NicSpec& nic) {
   HVAGENT_RETURN_IF_ERROR(CheckKnown(field + ".type", nic.type(), v1::NicType_IsValid));
   HVAGENT_RETURN_IF_ERROR(CheckKnown(field + ".vlan_mode", nic.vlan_mode(), v1::VlanMode_IsValid));
-  if (nic.type() == v1::NIC_TYPE_DIRECT || nic.type() == v1::NIC_TYPE_NETWORK_FUNCTION) {
-    return absl::UnimplementedError(
-        fmt::format("{}.type: only normal NICs are supported yet", field));
-  }
-  HVAGENT_RETURN_IF_ERROR(ValidateResourceName(field + ".network", nic.network()));
+  HVAGENT_RETURN_IF_ERROR(CheckKnown(field + ".network_function_role", nic.network_function_role(),
+                                     v1::NetworkFunctionNicRole_IsValid));
   compute::NicConfig out{.mac = nic.mac(), .network = nic.network()};
+  if (nic.type() == v1::NIC_TYPE_NETWORK_FUNCTION) {
+    // A packet processor's NIC: on br.nf, steered to by service chains.
+    out.type = NicType::kNetworkFunction;
+    switch (nic.network_function_role()) {
+      case v1::NETWORK_FUNCTION_NIC_ROLE_INGRESS: out.role = NetworkFunctionRole::kIngress; break;
+      case v1::NETWORK_FUNCTION_NIC_ROLE_EGRESS: out.role = NetworkFunctionRole::kEgress; break;
+      case v1::NETWORK_FUNCTION_NIC_ROLE_TAP: out.role = NetworkFunctionRole::kTap; break;
+      default:
+        return absl::InvalidArgumentError(fmt::format(
+            "{}.network_function_role: a NIC_TYPE_NETWORK_FUNCTION NIC needs a role (INGRESS, "
+            "EGRESS or TAP; acli's network_function_nic_type)",
+            field));
+    }
+    if (!nic.network().empty()) {
+      return absl::InvalidArgumentError(
+          fmt::format("{}.network: a NIC_TYPE_NETWORK_FUNCTION NIC plugs into br.nf, on no "
+                      "network (is '{}')",
+                      field, nic.network()));
+    }
+    if (nic.vlan_mode() == v1::VLAN_MODE_TRUNKED || nic.trunked_vlans_size() > 0) {
+      return absl::InvalidArgumentError(fmt::format(
+          "{}.vlan_mode: a NIC_TYPE_NETWORK_FUNCTION NIC carries no VLANs of its own", field));
+    }
+  } else {
+    if (nic.network_function_role() != v1::NETWORK_FUNCTION_NIC_ROLE_UNSPECIFIED) {
+      return absl::InvalidArgumentError(fmt::format(
+          "{}.network_function_role: only a NIC_TYPE_NETWORK_FUNCTION NIC has a role", field));
+    }
+    if (nic.type() == v1::NIC_TYPE_DIRECT) out.type = NicType::kDirect;
+    HVAGENT_RETURN_IF_ERROR(ValidateResourceName(field + ".network", nic.network()));
+  }
   out.qos = {.ingress_rate_kbps = nic.qos().ingress_rate_kbps(),
              .ingress_burst_kb = nic.qos().ingress_burst_kb(),
              .egress_rate_kbps = nic.qos().egress_rate_kbps()};
@@ -221,7 +269,7 @@ void VmStatusToProto(const compute::VmStatus& status, v1::Vm* out) {
     v1::Nic* n = out->add_nics();
     n->set_mac(nic.mac);
     n->set_tap(nic.tap);
-    n->set_bridge(nic.bridge);
+    n->set_bridge(network::VmPortBridge(nic.type, nic.bridge));
     v1::NicSpec* s = n->mutable_spec();
     s->set_network(nic.network);
     s->set_mac(nic.mac);
@@ -229,7 +277,8 @@ void VmStatusToProto(const compute::VmStatus& status, v1::Vm* out) {
     s->set_vlan_mode(nic.vlan_mode == compute::VlanMode::kTrunked ? v1::VLAN_MODE_TRUNKED
                                                                   : v1::VLAN_MODE_ACCESS);
     for (const uint32_t vlan : nic.trunked_vlans) s->add_trunked_vlans(vlan);
-    s->set_type(v1::NIC_TYPE_NORMAL);
+    s->set_type(NicTypeToProto(nic.type));
+    s->set_network_function_role(RoleToProto(nic.role));
     s->mutable_qos()->set_ingress_rate_kbps(nic.qos.ingress_rate_kbps);
     s->mutable_qos()->set_ingress_burst_kb(nic.qos.ingress_burst_kb);
     s->mutable_qos()->set_egress_rate_kbps(nic.qos.egress_rate_kbps);

@@ -79,6 +79,13 @@ void AddMetadata(const VmConfig& c, const std::optional<internal::CpuModel>& bas
     pugi::xml_node node = vm.append_child(name("nic").c_str());
     AddAttribute(node, "mac", nic.mac);
     if (!nic.network.empty()) AddAttribute(node, "network", nic.network);
+    if (nic.type != NicType::kNormal) {
+      AddAttribute(node, "type", std::string(NameOf(internal::kNicTypeNames, nic.type)));
+    }
+    if (nic.role != NetworkFunctionRole::kNone) {
+      AddAttribute(node, "role",
+                   std::string(NameOf(internal::kNetworkFunctionRoleNames, nic.role)));
+    }
     AddAttribute(node, "vlan-mode", std::string(NameOf(internal::kVlanModeNames, nic.vlan_mode)));
     if (nic.vlan_id != 0) AddAttribute(node, "vlan", std::to_string(nic.vlan_id));
     if (!nic.trunked_vlans.empty()) AddAttribute(node, "trunks", JoinVlans(nic.trunked_vlans));

@@ -40,6 +40,17 @@ inline constexpr EnumName<BootDevice> kBootDeviceNames[] = {
 // <hvagent:nic vlan-mode=…>.
 inline constexpr EnumName<VlanMode> kVlanModeNames[] = {{VlanMode::kAccess, "access"},
                                                         {VlanMode::kTrunked, "trunked"}};
+// <hvagent:nic type=…>; kNormal is written as no attribute.
+inline constexpr EnumName<NicType> kNicTypeNames[] = {
+    {NicType::kNormal, "normal"},
+    {NicType::kDirect, "direct"},
+    {NicType::kNetworkFunction, "network-function"}};
+// <hvagent:nic role=…>; kNone is written as no attribute.
+inline constexpr EnumName<NetworkFunctionRole> kNetworkFunctionRoleNames[] = {
+    {NetworkFunctionRole::kNone, "none"},
+    {NetworkFunctionRole::kIngress, "ingress"},
+    {NetworkFunctionRole::kEgress, "egress"},
+    {NetworkFunctionRole::kTap, "tap"}};
 // <disk><target bus=…>.
 inline constexpr EnumName<DiskBus> kDiskBusNames[] = {{DiskBus::kScsi, "scsi"},
                                                       {DiskBus::kVirtio, "virtio"},

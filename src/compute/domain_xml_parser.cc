@@ -80,6 +80,8 @@ std::optional<Metadata> FindMetadata(pugi::xml_node domain) {
 // What the metadata says about one NIC or disk, keyed by MAC or target.
 struct NicMetadata {
   std::string network;
+  NicType type = NicType::kNormal;
+  NetworkFunctionRole role = NetworkFunctionRole::kNone;
   VlanMode vlan_mode = VlanMode::kAccess;
   uint32_t vlan_id = 0;
   std::vector<uint32_t> trunked_vlans;
@@ -290,6 +292,15 @@ class DomainParser {
   StatusOr<NicMetadata> ParseNicMetadata(pugi::xml_node node) const {
     NicMetadata m;
     m.network = Value(node.attribute("network"));
+    const std::string_view type = node.attribute("type").as_string("normal");
+    const std::optional<NicType> type_value = ValueOf(internal::kNicTypeNames, type);
+    if (!type_value) return Error(fmt::format("NIC type '{}' is not one the agent writes", type));
+    m.type = *type_value;
+    const std::string_view role = node.attribute("role").as_string("none");
+    const std::optional<NetworkFunctionRole> role_value =
+        ValueOf(internal::kNetworkFunctionRoleNames, role);
+    if (!role_value) return Error(fmt::format("NIC role '{}' is not one the agent writes", role));
+    m.role = *role_value;
     const std::string_view mode = node.attribute("vlan-mode").as_string("access");
     const std::optional<VlanMode> mode_value = ValueOf(internal::kVlanModeNames, mode);
     if (!mode_value) {
@@ -396,6 +407,8 @@ class DomainParser {
       const auto it = nics.find(nic.mac);
       if (it == nics.end()) continue;
       nic.network = it->second.network;
+      nic.type = it->second.type;
+      nic.role = it->second.role;
       nic.vlan_mode = it->second.vlan_mode;
       nic.vlan_id = it->second.vlan_id;
       nic.trunked_vlans = it->second.trunked_vlans;

@@ -151,6 +151,16 @@ StatusOr<MigrationStatus> MigrationManager::Start(const MigrationRequest& reques
     return absl::FailedPreconditionError(fmt::format(
         "VM '{}' was not created by hvagent: it is listed, never migrated", request.vm_name));
   }
+  // A packet processor serves the service chains of this host's br.nf: it
+  // stays where its chains are.
+  for (const NicConfig& nic : config.nics) {
+    if (nic.type == NicType::kNetworkFunction) {
+      return absl::FailedPreconditionError(fmt::format(
+          "VM '{}' is a packet processor (NIC {} is a network-function NIC): it is bound to its "
+          "host and never migrates",
+          request.vm_name, nic.mac));
+    }
+  }
   HVAGENT_ASSIGN_OR_RETURN(const DomainState state, (*domain)->State());
   const bool live = IsActive(state);
   if (live && state != DomainState::kRunning && state != DomainState::kPaused) {

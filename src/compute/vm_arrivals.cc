@@ -44,15 +44,10 @@ StatusOr<VmConfig> VmArrivals::Resolve(const std::string& domain_xml, bool live)
     if (Status runs = cpu_check_(config); !runs.ok()) return Refused(config.name, runs);
   }
   for (size_t i = 0; i < config.nics.size(); ++i) {
-    NicConfig& nic = config.nics[i];
-    auto network = networks_.Resolve(nic.network);
-    if (!network.ok()) {
-      return Refused(config.name,
-                     Status(network.status().code(),
-                            fmt::format("nics[{}].network: {}", i, MessageOf(network.status()))));
+    if (Status resolved = networks_.ResolveInto(config.nics[i]); !resolved.ok()) {
+      return Refused(config.name, Status(resolved.code(), fmt::format("nics[{}].network: {}", i,
+                                                                      MessageOf(resolved))));
     }
-    nic.bridge = network->bridge;
-    nic.vlan_id = network->vlan_id;
   }
   return config;
 }

@@ -196,6 +196,21 @@ Status CheckNic(const NicConfig& nic, size_t i) {
   const std::string out = fmt::format("nics[{}]", i);
   HVAGENT_RETURN_IF_ERROR(CheckMac(spec + ".mac", nic.mac));
   // A NIC may be left off any network; when it names one, it is a resource name.
+  if (nic.type == NicType::kNetworkFunction) {
+    if (nic.role == NetworkFunctionRole::kNone) {
+      return Invalid(spec + ".network_function_role",
+                     "a network-function NIC needs a role (ingress, egress or tap)");
+    }
+    if (!nic.network.empty()) {
+      return Invalid(spec + ".network",
+                     fmt::format("a network-function NIC plugs into br.nf, on no network "
+                                 "(is '{}')",
+                                 nic.network));
+    }
+  } else if (nic.role != NetworkFunctionRole::kNone) {
+    return Invalid(spec + ".network_function_role",
+                   "only a network-function NIC (type network-function) has a role");
+  }
   if (!nic.network.empty())
     HVAGENT_RETURN_IF_ERROR(ValidateResourceName(spec + ".network", nic.network));
   if (std::find(kNicModels.begin(), kNicModels.end(), nic.model) == kNicModels.end()) {

@@ -52,13 +52,9 @@ StatusOr<VmStatus> VmDeviceManager::AddNic(const std::string& name, NicConfig ni
   }
   std::lock_guard mac_claims(domains_.mac_claims());
   HVAGENT_RETURN_IF_ERROR(domains_.CheckMacFree("spec.mac", nic.mac, config.uuid));
-  auto network = networks_.Resolve(nic.network);
-  if (!network.ok()) {
-    return Status(network.status().code(),
-                  fmt::format("spec.network: {}", MessageOf(network.status())));
+  if (Status resolved = networks_.ResolveInto(nic); !resolved.ok()) {
+    return Status(resolved.code(), fmt::format("spec.network: {}", MessageOf(resolved)));
   }
-  nic.bridge = network->bridge;
-  nic.vlan_id = network->vlan_id;
   nic.tap = TapNameFor(config.uuid, nic.mac);
   config.nics.push_back(nic);
   config.generation += 1;
@@ -124,21 +120,25 @@ StatusOr<VmStatus> VmDeviceManager::UpdateNic(const std::string& name, const std
         "spec.model: a NIC's model cannot change ('{}' to '{}'); delete and re-create the NIC",
         it->model, nic.model));
   }
-  std::shared_lock network_use(domains_.network_use());
-  auto network = networks_.Resolve(nic.network);
-  if (!network.ok()) {
-    return Status(network.status().code(),
-                  fmt::format("spec.network: {}", MessageOf(network.status())));
+  if (nic.type != it->type) {
+    return absl::InvalidArgumentError(
+        "spec.type: a NIC's type cannot change; delete and re-create the NIC");
   }
-  if (network->bridge != it->bridge) {
+  std::shared_lock network_use(domains_.network_use());
+  NicConfig resolved = nic;
+  if (Status found = networks_.ResolveInto(resolved); !found.ok()) {
+    return Status(found.code(), fmt::format("spec.network: {}", MessageOf(found)));
+  }
+  if (resolved.bridge != it->bridge) {
     return absl::FailedPreconditionError(fmt::format(
         "spec.network: '{}' is on bridge '{}', the NIC's port is on '{}'; a NIC moves between "
         "networks of its own bridge only",
-        nic.network, network->bridge, it->bridge));
+        nic.network, resolved.bridge, it->bridge));
   }
   const NicConfig before = *it;
   it->network = nic.network;
-  it->vlan_id = network->vlan_id;
+  it->role = nic.role;
+  it->vlan_id = resolved.vlan_id;
   it->vlan_mode = nic.vlan_mode;
   it->trunked_vlans = nic.trunked_vlans;
   it->qos = nic.qos;

@@ -37,13 +37,10 @@ StatusOr<VmStatus> VmManager::Create(VmConfig config) {
   HVAGENT_RETURN_IF_ERROR(ValidateVmConfig(config));
   std::shared_lock network_use(domains_.network_use());
   for (size_t i = 0; i < config.nics.size(); ++i) {
-    auto network = networks_.Resolve(config.nics[i].network);
-    if (!network.ok()) {
-      return Status(network.status().code(),
-                    fmt::format("spec.nics[{}].network: {}", i, MessageOf(network.status())));
+    if (Status resolved = networks_.ResolveInto(config.nics[i]); !resolved.ok()) {
+      return Status(resolved.code(),
+                    fmt::format("spec.nics[{}].network: {}", i, MessageOf(resolved)));
     }
-    config.nics[i].bridge = network->bridge;
-    config.nics[i].vlan_id = network->vlan_id;
   }
   // One MAC, one NIC on this host: claimed from here until the define.
   std::lock_guard mac_claims(domains_.mac_claims());

@@ -202,6 +202,7 @@ Agent::Agent(const Config& config, Prerequisites p)
       mirrors_(ovsdb_),
       internal_bridge_(std::move(p.internal_bridge)),
       bridges_(ovsdb_, config_.datapath_type),
+      bridge_chain_(ovsdb_),
       bonds_(ovsdb_),
       nic_qos_(ovsdb_),
       nic_backend_(plugger_, nic_qos_),
@@ -242,20 +243,20 @@ Agent::Agent(const Config& config, Prerequisites p)
                     events_.Publish(std::move(event));
                   }),
       pool_(static_cast<size_t>(config_.workers), static_cast<size_t>(config_.max_queued_calls)),
-      // br0 again whenever a Bridge row goes: a deleted br0, or an
-      // ovsdb-server back without its database after an outage shorter than
-      // a health probe.
-      bridge_watch_(
-          ovsdb_client_,
-          [this](const std::vector<ovsdb::RowChange>& changes) {
-            for (const ovsdb::RowChange& change : changes) {
-              if (change.table == "Bridge" && change.kind == ovsdb::RowChange::Kind::kDelete) {
-                SubmitOrLog(pool_, worker_keys::kSwitch, "making sure of br0",
-                            [this] { EnsureBr0(); });
-                return;
-              }
-            }
-          }),
+      // br0 and its chain again whenever a Bridge or Port row goes: a
+      // deleted bridge or patch port, or an ovsdb-server back without its
+      // database after an outage shorter than a health probe.
+      bridge_watch_(ovsdb_client_,
+                    [this](const std::vector<ovsdb::RowChange>& changes) {
+                      for (const ovsdb::RowChange& change : changes) {
+                        if ((change.table == "Bridge" || change.table == "Port") &&
+                            change.kind == ovsdb::RowChange::Kind::kDelete) {
+                          SubmitOrLog(pool_, worker_keys::kSwitch, "making sure of the bridges",
+                                      [this] { EnsureBridges(); });
+                          return;
+                        }
+                      }
+                    }),
       // A Port row gone under the agent (deleted by hand, or an ovsdb-server
       // restarted on a fresh database) is put back by a reconcile.
       port_watch_(ovsdb_client_,
@@ -374,16 +375,30 @@ Status Agent::ChooseDomainType() {
 }
 
 // br0 exists by default: made (with its internal port) when missing; an
-// existing br0, whoever made it, is left as it is. Run under the key the
-// bridge RPCs use, so it never races a CreateBridge.
-void Agent::EnsureBr0() {
+// existing br0, whoever made it, is left as it is. The bridge chain is then
+// made or mended (network/bridge_chain.h); when it is right nothing is
+// written. Run under the key the bridge RPCs use, so it never races a
+// CreateBridge.
+void Agent::EnsureBridges() {
   auto created = bridges_.Ensure(network::kDefaultBridgeName);
   if (!created.ok()) {
     spdlog::warn("cannot make sure of bridge {}: {}", network::kDefaultBridgeName,
                  created.status());
-  } else if (*created) {
+    return;
+  }
+  if (*created) {
     spdlog::info("created bridge {} (datapath {})", network::kDefaultBridgeName,
                  bridges_.default_datapath_type());
+  }
+  auto chained = bridge_chain_.Ensure();
+  if (!chained.ok()) {
+    spdlog::warn("cannot make sure of the bridge chain: {}", chained.status());
+  } else if (*chained) {
+    spdlog::info("bridge chain {} -> {} -> {} -> {} made or mended", network::kLocalBridgeName,
+                 network::kMicrosegBridgeName, network::kNetworkFunctionBridgeName,
+                 network::kDefaultBridgeName);
+    // VM ports that found no bridge, or sit on br0 from the old layout.
+    reconciler_.Request(pool_);
   }
 }
 
@@ -415,7 +430,8 @@ void Agent::OnBackendChange(const host::BackendStatus& status) {
     });
   }
   if (status.connected && status.name == "ovsdb") {
-    SubmitOrLog(pool_, worker_keys::kSwitch, "making sure of br0", [this] { EnsureBr0(); });
+    SubmitOrLog(pool_, worker_keys::kSwitch, "making sure of the bridges",
+                [this] { EnsureBridges(); });
   }
   std::lock_guard lock(health_mu_);
   if (live_server_ != nullptr) UpdateHealth(*live_server_->GetHealthCheckService(), *monitor_);

@@ -1,24 +1,35 @@
 #include "hvagent/daemon/ovs_nic_backend.h"
 
+#include "hvagent/network/bridge_chain.h"
 #include "hvagent/network/tap_device.h"
 
 namespace hvagent::daemon {
 
-Status OvsNicBackend::Attach(const std::string& vm_uuid, const compute::NicConfig& nic) {
-  HVAGENT_RETURN_IF_ERROR(network::TapDevice::Create(nic.tap));
+network::PortSpec VmPortSpec(const std::string& vm_uuid, const compute::NicConfig& nic) {
   network::PortSpec port{
-      .bridge = nic.bridge,
+      .bridge = network::VmPortBridge(nic.type, nic.bridge),
       .name = nic.tap,
       .vlan_id = nic.vlan_id,
       .trunked = nic.vlan_mode == compute::VlanMode::kTrunked,
       .trunks = nic.trunked_vlans,
+      .isolated = nic.type == NicType::kNetworkFunction,
       // What OpenStack and peers tag: a restarted agent knows its own rows.
       .external_ids = {{"owner", "hvagent"},
-                       {"vm-uuid", vm_uuid},
-                       {"attached-mac", nic.mac},
-                       {"network", nic.network}},
+                       {network::kVmUuidKey, vm_uuid},
+                       {network::kAttachedMacKey, nic.mac}},
   };
-  HVAGENT_RETURN_IF_ERROR(plugger_.Plug(port));
+  if (nic.type == NicType::kNetworkFunction) {
+    port.external_ids[network::kNetworkFunctionRoleKey] =
+        network::NetworkFunctionRoleValue(nic.role);
+  } else {
+    port.external_ids["network"] = nic.network;
+  }
+  return port;
+}
+
+Status OvsNicBackend::Attach(const std::string& vm_uuid, const compute::NicConfig& nic) {
+  HVAGENT_RETURN_IF_ERROR(network::TapDevice::Create(nic.tap));
+  HVAGENT_RETURN_IF_ERROR(plugger_.Plug(VmPortSpec(vm_uuid, nic)));
   if (nic.qos.empty()) return absl::OkStatus();
   // Re-applying would replace the QoS rows: only a change is written.
   if (auto current = qos_.ReadNicQos(nic.tap); current.ok() && *current == nic.qos) {
@@ -40,11 +51,11 @@ StatusOr<std::multimap<std::string, compute::NicConfig>> OvsNicBackend::ListAtta
   HVAGENT_ASSIGN_OR_RETURN(const std::vector<network::OwnedPort> ports, plugger_.ListOwned());
   std::multimap<std::string, compute::NicConfig> nics;
   for (const network::OwnedPort& port : ports) {
-    const auto vm = port.external_ids.find("vm-uuid");
+    const auto vm = port.external_ids.find(network::kVmUuidKey);
     if (vm == port.external_ids.end()) continue;  // the agent's, but not a VM NIC
     compute::NicConfig nic;
     nic.tap = port.name;
-    if (auto it = port.external_ids.find("attached-mac"); it != port.external_ids.end()) {
+    if (auto it = port.external_ids.find(network::kAttachedMacKey); it != port.external_ids.end()) {
       nic.mac = it->second;
     }
     if (auto it = port.external_ids.find("network"); it != port.external_ids.end()) {

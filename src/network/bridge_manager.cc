@@ -23,7 +23,11 @@ Status ValidateDatapathType(const std::string& field, const std::string& value) 
       "{}: must be 'system' (kernel datapath) or 'netdev' (userspace), not '{}'", field, value));
 }
 
-json CreateBridgeOperations(const std::string& name, const std::string& datapath_type) {
+json CreateBridgeOperations(const std::string& name, const std::string& datapath_type,
+                            const std::string& uuid_tag) {
+  const std::string iface = "iface" + uuid_tag;
+  const std::string port = "port" + uuid_tag;
+  const std::string bridge = "bridge" + uuid_tag;
   // The internal port is the host's interface on the bridge; it shares the name.
   const ExternalIds port_ids = OwnedIds(kKindBridgeInternalPort, {{"bridge", name}});
   return json::array({
@@ -32,28 +36,28 @@ json CreateBridgeOperations(const std::string& name, const std::string& datapath
       ovsdb::WaitNameAbsent("Interface", name),
       {{"op", "insert"},
        {"table", "Interface"},
-       {"uuid-name", "iface"},
+       {"uuid-name", iface},
        {"row", {{"name", name}, {"type", "internal"}, {"external_ids", ovsdb::Map(port_ids)}}}},
       {{"op", "insert"},
        {"table", "Port"},
-       {"uuid-name", "port"},
+       {"uuid-name", port},
        {"row",
         {{"name", name},
-         {"interfaces", ovsdb::NamedUuid("iface")},
+         {"interfaces", ovsdb::NamedUuid(iface)},
          {"external_ids", ovsdb::Map(port_ids)}}}},
       {{"op", "insert"},
        {"table", "Bridge"},
-       {"uuid-name", "bridge"},
+       {"uuid-name", bridge},
        {"row",
         {{"name", name},
          {"datapath_type", datapath_type},
-         {"ports", ovsdb::Set({ovsdb::NamedUuid("port")})},
+         {"ports", ovsdb::Set({ovsdb::NamedUuid(port)})},
          {"external_ids", ovsdb::Map(OwnedIds(kKindBridge))}}}},
       {{"op", "mutate"},
        {"table", "Open_vSwitch"},
        {"where", json::array()},
-       {"mutations", json::array({json::array(
-                         {"bridges", "insert", ovsdb::Set({ovsdb::NamedUuid("bridge")})})})}},
+       {"mutations",
+        json::array({json::array({"bridges", "insert", ovsdb::Set({ovsdb::NamedUuid(bridge)})})})}},
   });
 }
 

@@ -43,8 +43,8 @@ json SnapshotOperations() {
                     {"_uuid", "name", "interfaces", "tag", "trunks", "vlan_mode", "bond_mode",
                      "lacp", "bond_active_slave", "other_config", "external_ids"}),
       ovsdb::Select("Interface", json::array(),
-                    {"_uuid", "name", "type", "external_ids", "admin_state", "link_state",
-                     "mac_in_use", "lacp_current"}),
+                    {"_uuid", "name", "type", "options", "external_ids", "admin_state",
+                     "link_state", "mac_in_use", "lacp_current"}),
   });
 }
 
@@ -78,6 +78,7 @@ StatusOr<SwitchSnapshot> ParseSnapshot(const json& results) {
       OvsInterfaceRow iface{.uuid = ovsdb::UuidOf(row.at("_uuid")),
                             .name = row.at("name"),
                             .type = row.at("type"),
+                            .options = ovsdb::MapOf(Column(row, "options")),
                             .external_ids = ovsdb::MapOf(Column(row, "external_ids")),
                             .admin_state = ovsdb::StringOf(Column(row, "admin_state")),
                             .link_state = ovsdb::StringOf(Column(row, "link_state")),

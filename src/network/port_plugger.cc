@@ -11,10 +11,18 @@ namespace {
 
 using nlohmann::json;
 
+// OpenStack's dead VLAN: no network uses it.
+constexpr uint32_t kDeadVlan = 4095;
+
 // The VLAN columns of a Port row for `spec`.
 json VlanColumns(const PortSpec& spec) {
   json row = json::object();
-  if (spec.trunked) {
+  row["protected"] = spec.isolated;
+  if (spec.isolated) {
+    row["vlan_mode"] = "access";
+    row["tag"] = json(kDeadVlan);
+    row["trunks"] = ovsdb::IntSet({});
+  } else if (spec.trunked) {
     row["vlan_mode"] = "native-untagged";
     row["tag"] = spec.vlan_id == 0 ? ovsdb::EmptySet() : json(spec.vlan_id);
     row["trunks"] = ovsdb::IntSet(spec.trunks);
@@ -44,28 +52,59 @@ json PlugOperations(const PortSpec& spec) {
                                  spec.external_ids);
 }
 
+json RePlugOperations(const PortSpec& spec, const std::string& port_uuid,
+                      const std::string& current_bridge) {
+  json row = VlanColumns(spec);
+  row["external_ids"] = ovsdb::Map(spec.external_ids);
+  json ops = json::array(
+      {ovsdb::WaitNamePresent("Bridge", spec.bridge),
+       {{"op", "update"}, {"table", "Port"}, {"where", ovsdb::WhereUuid(port_uuid)}, {"row", row}},
+       {{"op", "update"},
+        {"table", "Interface"},
+        {"where", ovsdb::WhereEq("name", spec.name)},
+        {"row", {{"external_ids", ovsdb::Map(spec.external_ids)}}}}});
+  if (current_bridge != spec.bridge) {
+    // Out of the old bridge and into the new one in one transaction: the
+    // Port row stays referenced, so OVSDB keeps it, and ovs-vswitchd moves
+    // the port in one reconfiguration.
+    if (!current_bridge.empty()) ops.push_back(rows::RemoveFromBridges("ports", port_uuid));
+    ops.push_back(rows::AddToBridge(spec.bridge, "ports", ovsdb::Uuid(port_uuid)));
+  }
+  return ops;
+}
+
 Status OvsdbPortPlugger::Plug(const PortSpec& spec) {
-  HVAGENT_ASSIGN_OR_RETURN(const json found,
-                           ovsdb_.Transact(json::array(
-                               {ovsdb::Select("Port", ovsdb::WhereEq("name", spec.name),
-                                              {"tag", "trunks", "vlan_mode", "external_ids"})})));
+  HVAGENT_ASSIGN_OR_RETURN(
+      const json found,
+      ovsdb_.Transact(json::array(
+          {ovsdb::Select("Port", ovsdb::WhereEq("name", spec.name),
+                         {"_uuid", "tag", "trunks", "vlan_mode", "protected", "external_ids"}),
+           ovsdb::Select("Interface", ovsdb::WhereEq("name", spec.name), {"external_ids"}),
+           ovsdb::Select("Bridge", json::array(), {"name", "ports"})})));
   const json& rows = found.at(0).at("rows");
+  Status status;
   if (!rows.empty()) {
+    const std::string uuid = ovsdb::UuidOf(rows.at(0).at("_uuid"));
+    std::string bridge;
+    for (const json& row : found.at(2).at("rows")) {
+      for (const json& port : ovsdb::SetElements(row.at("ports"))) {
+        if (ovsdb::UuidOf(port) == uuid) bridge = row.at("name").get<std::string>();
+      }
+    }
+    const json& ifaces = found.at(1).at("rows");
+    const bool iface_tagged =
+        !ifaces.empty() && ovsdb::MapOf(ifaces.at(0).at("external_ids")) == spec.external_ids;
     // A restarted agent re-plugs every port: one that is right is not written
     // at all (no reconfiguration of ovs-vswitchd, no churn on a busy host).
-    if (PortMatches(rows.at(0), spec)) return absl::OkStatus();
-    // Re-plug of a known port (agent restart, NIC update): one update in place.
-    json row = VlanColumns(spec);
-    row["external_ids"] = ovsdb::Map(spec.external_ids);
-    return ovsdb_
-        .Transact(json::array({ovsdb::WaitNamePresent("Bridge", spec.bridge),
-                               {{"op", "update"},
-                                {"table", "Port"},
-                                {"where", ovsdb::WhereEq("name", spec.name)},
-                                {"row", row}}}))
-        .status();
+    if (bridge == spec.bridge && iface_tagged && PortMatches(rows.at(0), spec)) {
+      return absl::OkStatus();
+    }
+    // Re-plug of a known port (agent restart, NIC update, a port of the old
+    // layout on br0): one update, and a move, in place.
+    status = ovsdb_.Transact(RePlugOperations(spec, uuid, bridge)).status();
+  } else {
+    status = ovsdb_.Transact(PlugOperations(spec)).status();
   }
-  Status status = ovsdb_.Transact(PlugOperations(spec)).status();
   // The transaction's one `wait` (the bridge exists) did not hold.
   if (ovsdb::HasErrorTag(status, ovsdb::error_tag::kTimedOut)) {
     return absl::FailedPreconditionError(

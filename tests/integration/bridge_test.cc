@@ -56,20 +56,25 @@ TEST_F(BridgeApiTest, Br0IsMadeAtStartWithItsInternalPortAndLeftAloneAfterAResta
     br0.Clear();
     v1::GetBridgeRequest req;
     req.set_name("br0");
-    return stub_->GetBridge(Ctx().get(), req, &br0).ok();
+    // Its chain's patch port comes in the transaction after br0.
+    return stub_->GetBridge(Ctx().get(), req, &br0).ok() && br0.ports_size() == 2;
   })) << agent_->log();
   EXPECT_TRUE(br0.agent_owned());
   EXPECT_EQ(br0.datapath_type(), v1::DATAPATH_TYPE_NETDEV);
-  ASSERT_EQ(br0.ports_size(), 1);
+  // Its internal port, and the patch port that ends the bridge chain.
+  ASSERT_EQ(br0.ports_size(), 2);
   EXPECT_EQ(br0.ports(0).name(), "br0");
   EXPECT_EQ(br0.ports(0).kind(), v1::PORT_KIND_INTERNAL);
   EXPECT_TRUE(br0.ports(0).agent_owned());
+  EXPECT_EQ(br0.ports(1).name(), "br0-to-nf");
+  EXPECT_EQ(br0.ports(1).kind(), v1::PORT_KIND_PATCH);
+  EXPECT_TRUE(br0.ports(1).agent_owned());
   EXPECT_EQ(Vsctl({"get", "Bridge", "br0", "external_ids:owner"}), "hvagent\n");
   EXPECT_EQ(Vsctl({"get", "Bridge", "br0", "datapath_type"}), "netdev\n");
   // ovs-vswitchd made the host's interface on the bridge.
   EXPECT_TRUE(Eventually([&] { return bed_->Exec({"ip", "link", "show", "br0"}).ok(); }));
 
-  // A restarted agent finds br0 and changes nothing (the same rows).
+  // A restarted agent finds br0 (and its chain) and changes nothing (the same rows).
   const std::string rows = Vsctl({"--columns=_uuid,name,ports,external_ids", "list", "Bridge"}) +
                            Vsctl({"--columns=_uuid,name,interfaces", "list", "Port"});
   const std::string state_dir = agent_->state_dir();
@@ -78,7 +83,8 @@ TEST_F(BridgeApiTest, Br0IsMadeAtStartWithItsInternalPortAndLeftAloneAfterAResta
   ASSERT_NE(agent_, nullptr);
   ASSERT_TRUE(Eventually([&] {
     v1::ListBridgesResponse list;
-    return stub_->ListBridges(Ctx().get(), {}, &list).ok() && list.bridges_size() == 1;
+    // br0 and its chain: br.microseg, br.nf, br0, br0.local.
+    return stub_->ListBridges(Ctx().get(), {}, &list).ok() && list.bridges_size() == 4;
   }));
   EXPECT_EQ(Vsctl({"--columns=_uuid,name,ports,external_ids", "list", "Bridge"}) +
                 Vsctl({"--columns=_uuid,name,interfaces", "list", "Port"}),
@@ -94,7 +100,8 @@ TEST_F(BridgeApiTest, Br0ComesBackWhenOvsdbServerRestartsWithoutItsDatabase) {
   ASSERT_TRUE(bed_->StartDaemon("ovsdb"));
   ASSERT_TRUE(Eventually([&] {
     v1::ListBridgesResponse list;
-    return stub_->ListBridges(Ctx().get(), {}, &list).ok() && list.bridges_size() == 1;
+    // br0 and its chain: br.microseg, br.nf, br0, br0.local.
+    return stub_->ListBridges(Ctx().get(), {}, &list).ok() && list.bridges_size() == 4;
   }));
   EXPECT_EQ(Vsctl({"get", "Bridge", "br0", "_uuid"}), uuid);
 
@@ -319,6 +326,14 @@ TEST_F(BridgeApiTest, BridgesAndRefusalsMapToGrpcCodes) {
          return stub_->DeleteBridge(Ctx().get(), r, &d);
        },
        grpc::FAILED_PRECONDITION, "default bridge"},
+      {"a bridge of br0's chain",
+       [&] {
+         v1::DeleteBridgeRequest r;
+         r.set_name("br.nf");
+         v1::DeleteBridgeResponse d;
+         return stub_->DeleteBridge(Ctx().get(), r, &d);
+       },
+       grpc::FAILED_PRECONDITION, "bridge chain"},
       {"bridge used by a network",
        [&] {
          v1::DeleteBridgeRequest r;
@@ -349,10 +364,11 @@ TEST_F(BridgeApiTest, BridgesAndRefusalsMapToGrpcCodes) {
   EXPECT_FALSE(bed_->Vsctl({"br-exists", "br1"}).ok());
   v1::ListBridgesResponse list;
   ASSERT_TRUE(stub_->ListBridges(Ctx().get(), {}, &list).ok());
-  ASSERT_EQ(list.bridges_size(), 2);
-  EXPECT_EQ(list.bridges(0).name(), "br0");
-  EXPECT_EQ(list.bridges(1).name(), "brx");
-  EXPECT_FALSE(list.bridges(1).agent_owned());
+  // br0's chain (br.microseg, br.nf, br0.local) in the name order.
+  ASSERT_EQ(list.bridges_size(), 5);
+  EXPECT_EQ(list.bridges(2).name(), "br0");
+  EXPECT_EQ(list.bridges(4).name(), "brx");
+  EXPECT_FALSE(list.bridges(4).agent_owned());
 }
 
 }  // namespace

@@ -507,7 +507,7 @@ TEST_F(VmDevicesTest, OvsdbRestartKeepsOnePortAndAPortDeletedByHandComesBack) {
 
   // The port deleted behind the agent's back: the agent sees the row go and
   // plugs it again, on its VLAN.
-  ASSERT_TRUE(bed_->Vsctl({"del-port", "br0", tap}).ok());
+  ASSERT_TRUE(bed_->Vsctl({"del-port", "br0.local", tap}).ok());
   EXPECT_TRUE(Eventually([&] { return PortColumn(tap, "tag") == "10"; }, "the port's return",
                          std::chrono::seconds(30)))
       << agent_->log();

@@ -34,7 +34,7 @@ TEST_F(VmLifecycleTest, WholeLifeOfARealGuest) {
   ASSERT_EQ(vm.nics_size(), 1);
   const std::string tap = vm.nics(0).tap();
   EXPECT_LE(tap.size(), 15u);
-  EXPECT_EQ(vm.nics(0).bridge(), "br0");
+  EXPECT_EQ(vm.nics(0).bridge(), "br0.local");
 
   ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "web-1", &vm).ok());
   EXPECT_EQ(vm.power_state(), v1::POWER_STATE_ON);
@@ -226,7 +226,7 @@ TEST_F(VmLifecycleTest, RestartedAgentReplugsARunningVmsLostPort) {
   agent_->Kill();
   // The switch loses the port while the agent is away (an ovsdb reset, a
   // careless operator): the VM runs on, cut off.
-  ASSERT_TRUE(bed_->Vsctl({"del-port", "br0", tap}).ok());
+  ASSERT_TRUE(bed_->Vsctl({"del-port", "br0.local", tap}).ok());
   ASSERT_EQ(PortColumn(tap, "name"), "(missing)");
   StartAgent();
   std::string tag = "(missing)";

@@ -62,7 +62,7 @@ TEST(PortMatchesTest, ReadsOvsdbsOwnFormsOfTheSameValues) {
                          .external_ids = {{"owner", "hvagent"}, {"vm-uuid", "u-1"}}};
   // As ovsdb-server returns the row: sets and maps in its own order.
   const json row = json::parse(R"({"tag": 10, "trunks": ["set", [30, 20]],
-      "vlan_mode": "native-untagged",
+      "vlan_mode": "native-untagged", "protected": false,
       "external_ids": ["map", [["vm-uuid", "u-1"], ["owner", "hvagent"]]]})");
   EXPECT_TRUE(PortMatches(row, trunked));
   PortSpec one_trunk = trunked;
@@ -87,6 +87,50 @@ TEST(PortMatchesTest, ReadsOvsdbsOwnFormsOfTheSameValues) {
   other_owner["external_ids"] = json::parse(R"(["map", [["owner", "someone"]]])");
   access.vlan_id = 10;
   EXPECT_FALSE(PortMatches(other_owner, access));
+}
+
+TEST(PlugOperationsTest, IsolatedPortIsOnTheDeadVlanAndProtected) {
+  // A packet processor's NIC on br.nf: outside NORMAL switching.
+  const json ops = PlugOperations({.bridge = "br.nf",
+                                   .name = "hvt3",
+                                   .vlan_id = 10,
+                                   .isolated = true,
+                                   .external_ids = {{"hvagent-nf-role", "ingress"}}});
+  const json& port = ops[2]["row"];
+  EXPECT_EQ(port["vlan_mode"], "access");
+  EXPECT_EQ(port["tag"], 4095);
+  EXPECT_EQ(port["protected"], true);
+  EXPECT_EQ(port["trunks"], json::parse(R"(["set", []])"));
+  // The role is on the Interface too, where service chains look for it.
+  EXPECT_EQ(ops[1]["row"]["external_ids"],
+            json::parse(R"(["map", [["hvagent-nf-role", "ingress"]]])"));
+  const json normal = PlugOperations({.bridge = "br0.local", .name = "hvt4", .vlan_id = 10});
+  EXPECT_EQ(normal[2]["row"]["protected"], false);
+}
+
+TEST(PlugOperationsTest, RePlugMovesAPortOfTheOldLayoutInOneTransaction) {
+  const json ops = RePlugOperations({.bridge = "br0.local",
+                                     .name = "hvt5",
+                                     .vlan_id = 10,
+                                     .external_ids = {{"owner", "hvagent"}, {"vm-uuid", "u-1"}}},
+                                    "p-1", "br0");
+  const json golden = json::parse(R"([
+    {"op": "wait", "table": "Bridge", "timeout": 0, "where": [["name", "==", "br0.local"]],
+     "columns": ["name"], "until": "==", "rows": [{"name": "br0.local"}]},
+    {"op": "update", "table": "Port", "where": [["_uuid", "==", ["uuid", "p-1"]]],
+     "row": {"protected": false, "vlan_mode": "access", "tag": 10, "trunks": ["set", []],
+             "external_ids": ["map", [["owner", "hvagent"], ["vm-uuid", "u-1"]]]}},
+    {"op": "update", "table": "Interface", "where": [["name", "==", "hvt5"]],
+     "row": {"external_ids": ["map", [["owner", "hvagent"], ["vm-uuid", "u-1"]]]}},
+    {"op": "mutate", "table": "Bridge", "where": [["ports", "includes", ["uuid", "p-1"]]],
+     "mutations": [["ports", "delete", ["set", [["uuid", "p-1"]]]]]},
+    {"op": "mutate", "table": "Bridge", "where": [["name", "==", "br0.local"]],
+     "mutations": [["ports", "insert", ["set", [["uuid", "p-1"]]]]]}
+  ])");
+  EXPECT_EQ(ops, golden) << ops.dump(2);
+  // Already on its bridge: no move.
+  EXPECT_EQ(RePlugOperations({.bridge = "br0.local", .name = "hvt5"}, "p-1", "br0.local").size(),
+            3u);
 }
 
 TEST(PortPluggerTest, PlugOnAMissingBridgeSaysSoAndOtherErrorsPassThrough) {

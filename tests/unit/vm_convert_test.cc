@@ -121,8 +121,41 @@ TEST(VmConvertTest, RefusalsNameTheirField) {
        absl::StatusCode::kInvalidArgument, "spec.nics[0].network: "},
       {"trunks on an access NIC", [](v1::VmSpec& s) { s.mutable_nics(0)->add_trunked_vlans(20); },
        absl::StatusCode::kInvalidArgument, "spec.nics[0].trunked_vlans: "},
-      {"a direct NIC", [](v1::VmSpec& s) { s.mutable_nics(1)->set_type(v1::NIC_TYPE_DIRECT); },
-       absl::StatusCode::kUnimplemented, "spec.nics[1].type: "},
+      {"a role on a normal NIC",
+       [](v1::VmSpec& s) {
+         s.mutable_nics(1)->set_network_function_role(v1::NETWORK_FUNCTION_NIC_ROLE_TAP);
+       },
+       absl::StatusCode::kInvalidArgument, "spec.nics[1].network_function_role: "},
+      {"a role on a direct NIC",
+       [](v1::VmSpec& s) {
+         s.mutable_nics(0)->set_type(v1::NIC_TYPE_DIRECT);
+         s.mutable_nics(0)->set_network_function_role(v1::NETWORK_FUNCTION_NIC_ROLE_INGRESS);
+       },
+       absl::StatusCode::kInvalidArgument, "spec.nics[0].network_function_role: "},
+      {"a network-function NIC without a role",
+       [](v1::VmSpec& s) {
+         s.mutable_nics(0)->set_type(v1::NIC_TYPE_NETWORK_FUNCTION);
+         s.mutable_nics(0)->clear_network();
+       },
+       absl::StatusCode::kInvalidArgument, "spec.nics[0].network_function_role: "},
+      {"a network-function NIC on a network",
+       [](v1::VmSpec& s) {
+         s.mutable_nics(0)->set_type(v1::NIC_TYPE_NETWORK_FUNCTION);
+         s.mutable_nics(0)->set_network_function_role(v1::NETWORK_FUNCTION_NIC_ROLE_EGRESS);
+       },
+       absl::StatusCode::kInvalidArgument, "spec.nics[0].network: "},
+      {"a trunked network-function NIC",
+       [](v1::VmSpec& s) {
+         s.mutable_nics(1)->set_type(v1::NIC_TYPE_NETWORK_FUNCTION);
+         s.mutable_nics(1)->set_network_function_role(v1::NETWORK_FUNCTION_NIC_ROLE_EGRESS);
+         s.mutable_nics(1)->clear_network();
+       },
+       absl::StatusCode::kInvalidArgument, "spec.nics[1].vlan_mode: "},
+      {"an unknown role",
+       [](v1::VmSpec& s) {
+         s.mutable_nics(0)->set_network_function_role(static_cast<v1::NetworkFunctionNicRole>(99));
+       },
+       absl::StatusCode::kInvalidArgument, "spec.nics[0].network_function_role: 99 is not a"},
       {"burst without a rate",
        [](v1::VmSpec& s) {
          s.mutable_nics(0)->mutable_qos()->Clear();
@@ -160,6 +193,39 @@ TEST(VmConvertTest, RefusalsNameTheirField) {
     EXPECT_EQ(config.status().code(), c.code) << c.what << ": " << config.status();
     EXPECT_THAT(std::string(config.status().message()), StartsWith(c.field)) << c.what;
   }
+}
+
+TEST(VmConvertTest, NicTypesAndRolesRoundTripAndNameTheirBridge) {
+  v1::VmSpec in = FullSpec();
+  in.mutable_nics(0)->set_type(v1::NIC_TYPE_DIRECT);
+  v1::NicSpec* processor = in.add_nics();
+  processor->set_mac("52:54:00:00:00:03");
+  processor->set_type(v1::NIC_TYPE_NETWORK_FUNCTION);
+  processor->set_network_function_role(v1::NETWORK_FUNCTION_NIC_ROLE_INGRESS);
+  auto config = VmConfigFromSpec(in);
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->nics.size(), 3u);
+  EXPECT_EQ(config->nics[0].type, NicType::kDirect);
+  EXPECT_EQ(config->nics[1].type, NicType::kNormal);
+  EXPECT_EQ(config->nics[1].role, NetworkFunctionRole::kNone);
+  EXPECT_EQ(config->nics[2].type, NicType::kNetworkFunction);
+  EXPECT_EQ(config->nics[2].role, NetworkFunctionRole::kIngress);
+  // As the VM manager resolves them: both networks on br0, none for the processor.
+  config->nics[0].bridge = "br0";
+  config->nics[1].bridge = "br0";
+  v1::Vm out;
+  VmStatusToProto({.config = *config, .state = libvirt::DomainState::kShutOff}, &out);
+  ASSERT_EQ(out.nics_size(), 3);
+  EXPECT_EQ(out.nics(0).spec().type(), v1::NIC_TYPE_DIRECT);
+  EXPECT_EQ(out.nics(0).bridge(), "br0");
+  EXPECT_EQ(out.nics(1).spec().type(), v1::NIC_TYPE_NORMAL);
+  EXPECT_EQ(out.nics(1).bridge(), "br0.local");
+  EXPECT_EQ(out.nics(2).spec().type(), v1::NIC_TYPE_NETWORK_FUNCTION);
+  EXPECT_EQ(out.nics(2).spec().network_function_role(), v1::NETWORK_FUNCTION_NIC_ROLE_INGRESS);
+  EXPECT_EQ(out.nics(2).bridge(), "br.nf");
+  auto back = VmConfigFromSpec(out.spec());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->nics[2].role, NetworkFunctionRole::kIngress);
 }
 
 TEST(VmConvertTest, CpuOverrideStandingAndModelAreReported) {

@@ -37,6 +37,20 @@ class NetworkResolver {
   virtual ~NetworkResolver() = default;
   // NOT_FOUND for an unknown network.
   virtual StatusOr<ResolvedNetwork> Resolve(const std::string& network) = 0;
+
+  // Fills nic.bridge and nic.vlan_id from nic.network. A network-function
+  // NIC is on no network: it has neither.
+  Status ResolveInto(NicConfig& nic) {
+    if (nic.type == NicType::kNetworkFunction) {
+      nic.bridge.clear();
+      nic.vlan_id = 0;
+      return absl::OkStatus();
+    }
+    HVAGENT_ASSIGN_OR_RETURN(const ResolvedNetwork network, Resolve(nic.network));
+    nic.bridge = network.bridge;
+    nic.vlan_id = network.vlan_id;
+    return absl::OkStatus();
+  }
 };
 
 }  // namespace hvagent::compute

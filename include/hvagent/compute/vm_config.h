@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "hvagent/common/nic_qos.h"
+#include "hvagent/common/nic_type.h"
 
 namespace hvagent::compute {
 
@@ -35,8 +36,12 @@ enum class DiskSourceType { kFile, kBlock };
 struct NicConfig {
   // Nic.mac: "52:54:00:xx:xx:xx", lowercase, unicast.
   std::string mac;
-  // NicSpec.network: the native (access) network's name, e.g. "vlan.10".
+  // NicSpec.network: the native (access) network's name, e.g. "vlan.10";
+  // empty for a kNetworkFunction NIC.
   std::string network;
+  // NicSpec.type and network_function_role (common/nic_type.h).
+  NicType type = NicType::kNormal;
+  NetworkFunctionRole role = NetworkFunctionRole::kNone;
   // NicSpec.model: virtio, e1000 or rtl8139.
   std::string model = "virtio";
   VlanMode vlan_mode = VlanMode::kAccess;
@@ -45,7 +50,10 @@ struct NicConfig {
   // Nic.tap: the host tap device, ≤ 15 characters (see TapNameFor). The agent
   // creates it and plugs it into OVS; libvirt only opens it (managed='no').
   std::string tap;
-  // Nic.bridge: the OVS bridge the tap is plugged into.
+  // The OVS bridge of the NIC's network (br0 for most). The tap's port is on
+  // the bridge the switch's layout gives the NIC's type (br0.local for a
+  // kNormal NIC of a br0 network; see network::VmPortBridge); empty for a
+  // kNetworkFunction NIC.
   std::string bridge;
   // The native network's VLAN (0: untagged), resolved by the network module.
   uint32_t vlan_id = 0;

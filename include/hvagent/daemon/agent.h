@@ -43,6 +43,7 @@
 #include "hvagent/metrics/metrics_server.h"
 #include "hvagent/metrics/timed_transactor.h"
 #include "hvagent/network/bond_manager.h"
+#include "hvagent/network/bridge_chain.h"
 #include "hvagent/network/bridge_manager.h"
 #include "hvagent/network/internal_port.h"
 #include "hvagent/network/linux_bridge.h"
@@ -93,9 +94,13 @@ class Agent {
   Status StartServer();
   void StartMetrics();
   // A backend (re)connected or went: an event, health, and the upkeep it
-  // calls for (reconcile, br0, the domain type).
+  // calls for (reconcile, br0 and its chain, the domain type).
   void OnBackendChange(const host::BackendStatus& status);
-  void EnsureBr0();
+  // br0 and the bridge chain (br0.local, br.microseg, br.nf, patch ports),
+  // made or mended where they are not right; a reconcile follows a change,
+  // so VM ports that could not be plugged (or are on br0 from the old
+  // layout) go where they belong.
+  void EnsureBridges();
   // A domain stopped or was undefined: its NICs may be leftovers now (a VM
   // that migrated away while the agent was down), and an arriving VM whose
   // domain stops here did not arrive.
@@ -147,6 +152,7 @@ class Agent {
   network::MirrorManager mirrors_;
   const std::optional<network::LinuxBridgeSpec> internal_bridge_;
   network::BridgeManager bridges_;
+  network::BridgeChain bridge_chain_;
   network::BondManager bonds_;
   network::NicQosApplier nic_qos_;
   OvsNicBackend nic_backend_;

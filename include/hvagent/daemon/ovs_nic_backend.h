@@ -9,6 +9,11 @@
 
 namespace hvagent::daemon {
 
+// The port of a VM's NIC: on the bridge its type puts it on (behind the
+// bridge chain, direct, or a processor's isolated port on br.nf), tagged with
+// the VM, the MAC and the network or the network-function role (pure).
+network::PortSpec VmPortSpec(const std::string& vm_uuid, const compute::NicConfig& nic);
+
 class OvsNicBackend final : public compute::NicBackend {
  public:
   OvsNicBackend(network::PortPlugger& plugger, network::NicQosApplier& qos)

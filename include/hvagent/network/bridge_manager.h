@@ -40,8 +40,10 @@ Status ValidateDatapathType(const std::string& field, const std::string& value);
 
 // The operations that create bridge `name` with its internal port, in one
 // transaction that fails if a bridge, port or interface of that name appears
-// meanwhile (pure).
-nlohmann::json CreateBridgeOperations(const std::string& name, const std::string& datapath_type);
+// meanwhile (pure). `uuid_tag` is appended to the operations' uuid-names, so
+// that several bridges can be made in one transaction.
+nlohmann::json CreateBridgeOperations(const std::string& name, const std::string& datapath_type,
+                                      const std::string& uuid_tag = "");
 // Removes the agent's bridge `bridge` (its ports and interfaces go with it:
 // OVSDB collects unreferenced rows), failing if its ports changed since read.
 nlohmann::json DeleteBridgeOperations(const OvsBridgeRow& bridge);

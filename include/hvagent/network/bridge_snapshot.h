@@ -29,8 +29,15 @@ inline constexpr const char* kKindBridge = "bridge";
 inline constexpr const char* kKindBridgeInternalPort = "bridge-internal-port";
 inline constexpr const char* kKindBond = "bond";
 inline constexpr const char* kKindBondMember = "bond-member";
-// What VM NIC ports carry (daemon/ovs_nic_backend): the VM they belong to.
+// What VM NIC ports and their Interfaces carry (daemon/ovs_nic_backend): the
+// VM they belong to, the NIC's MAC, and a packet processor's NIC's role
+// (kNetworkFunctionNic; one of the three values below).
 inline constexpr const char* kVmUuidKey = "vm-uuid";
+inline constexpr const char* kAttachedMacKey = "attached-mac";
+inline constexpr const char* kNetworkFunctionRoleKey = "hvagent-nf-role";
+inline constexpr const char* kNetworkFunctionRoleIngress = "ingress";
+inline constexpr const char* kNetworkFunctionRoleEgress = "egress";
+inline constexpr const char* kNetworkFunctionRoleTap = "tap";
 
 // The tags of a row the agent creates: owner, kind, and `extra` (e.g. the bridge).
 ExternalIds OwnedIds(const std::string& kind, ExternalIds extra = {});
@@ -39,7 +46,8 @@ bool IsAgentOwned(const ExternalIds& ids);
 struct OvsInterfaceRow {
   std::string uuid;
   std::string name;
-  std::string type;  // "" (a system device), "internal", "vxlan", "patch", ...
+  std::string type;     // "" (a system device), "internal", "vxlan", "patch", ...
+  ExternalIds options;  // e.g. a patch port's peer
   ExternalIds external_ids;
   std::string admin_state;  // "up", "down" or "" before ovs-vswitchd reported
   std::string link_state;
