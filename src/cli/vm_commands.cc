@@ -172,11 +172,11 @@ int CancelMigration(Invocation& inv) {
 
 // --- NICs ----------------------------------------------------------------------
 
-std::vector<KeySpec> NicKeys(bool network_required) {
-  KeySpec network = KeySpec::String("network", "the native (access) network by name, e.g. vlan.10");
-  if (network_required) network = std::move(network).Required();
+std::vector<KeySpec> NicKeys() {
   return {
-      network,
+      KeySpec::String("network",
+                      "the native (access) network by name, e.g. vlan.10; none for a "
+                      "kNetworkFunctionNic"),
       KeySpec::Mac("mac", "the NIC's MAC (default: generated)"),
       KeySpec::Enum("model", "device model (default virtio)",
                     {{"virtio", 0}, {"e1000", 1}, {"rtl8139", 2}}),
@@ -190,7 +190,8 @@ std::vector<KeySpec> NicKeys(bool network_required) {
                     {{"kNormalNic", v1::NIC_TYPE_NORMAL},
                      {"kDirectNic", v1::NIC_TYPE_DIRECT},
                      {"kNetworkFunctionNic", v1::NIC_TYPE_NETWORK_FUNCTION}}),
-      KeySpec::Enum("network_function_nic_type", "role of a kNetworkFunctionNic",
+      KeySpec::Enum("network_function_nic_type",
+                    "role of a kNetworkFunctionNic (implies type=kNetworkFunctionNic)",
                     {{"kIngress", v1::NETWORK_FUNCTION_NIC_ROLE_INGRESS},
                      {"kEgress", v1::NETWORK_FUNCTION_NIC_ROLE_EGRESS},
                      {"kTap", v1::NETWORK_FUNCTION_NIC_ROLE_TAP}}),
@@ -217,6 +218,9 @@ void ApplyNicKeys(const ParsedCommand& a, v1::NicSpec* spec) {
     }
   }
   if (a.Has("type")) spec->set_type(static_cast<v1::NicType>(a.Enum("type")));
+  if (a.Has("network_function_nic_type") && !a.Has("type")) {
+    spec->set_type(v1::NIC_TYPE_NETWORK_FUNCTION);  // acli: the role says what the NIC is
+  }
   if (a.Has("network_function_nic_type")) {
     spec->set_network_function_role(
         static_cast<v1::NetworkFunctionNicRole>(a.Enum("network_function_nic_type")));
@@ -251,6 +255,9 @@ int NicCreate(Invocation& inv) {
   ApplyNicKeys(inv.args(), request.mutable_spec());
   if (std::string problem = NicSpecProblem(&request.spec()); !problem.empty()) {
     return inv.UsageError(problem);
+  }
+  if (request.spec().network().empty() && request.spec().type() != v1::NIC_TYPE_NETWORK_FUNCTION) {
+    return inv.UsageError("network is required (only a kNetworkFunctionNic has none)");
   }
   request.set_request_id(inv.NewRequestId());
   return CallAndShow(inv, &Stub::CreateNic, request);
@@ -459,10 +466,12 @@ void AddVmCommands(CommandTable& table) {
   table.Add({.name = "vm.nic_create",
              .summary = "Add a NIC (hot-plugged when the VM runs)",
              .positionals = {vm},
-             .keys = NicKeys(/*network_required=*/true),
+             .keys = NicKeys(),
              .details = "A trunked NIC: the native network's VLAN untagged, the others tagged:\n"
                         "  vm.nic_create fooVM vlan_mode=kTrunked trunked_networks=10,20,30 "
-                        "network=vlan.10",
+                        "network=vlan.10\n"
+                        "A packet processor's NIC, on br.nf and no network:\n"
+                        "  vm.nic_create fw1 network_function_nic_type=kIngress",
              .run = NicCreate});
   table.Add(
       {.name = "vm.nic_get", .summary = "Show one NIC", .positionals = {vm, mac}, .run = NicGet});
@@ -471,7 +480,7 @@ void AddVmCommands(CommandTable& table) {
   table.Add({.name = "vm.nic_update",
              .summary = "Change a NIC's network, VLAN mode, trunks or QoS in place",
              .positionals = {vm, mac},
-             .keys = NicKeys(/*network_required=*/false),
+             .keys = NicKeys(),
              .details = "Keys not given keep their current values. Leaving kTrunked drops the "
                         "trunks.",
              .run = NicUpdate});

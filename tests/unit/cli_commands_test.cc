@@ -263,7 +263,7 @@ TEST_F(CliCommandsTest, Help) {
   EXPECT_THAT(list.out, HasSubstr("  vm.nic_create "));
   const Result one = Run("help vm.nic_create");
   EXPECT_EQ(one.code, 0);
-  EXPECT_THAT(one.out, HasSubstr("usage: vm.nic_create NAME network=STRING"));
+  EXPECT_THAT(one.out, HasSubstr("usage: vm.nic_create NAME [network=STRING]"));
   EXPECT_THAT(one.out, HasSubstr("(enum: kAccess|kTrunked)"));
   EXPECT_THAT(one.out, HasSubstr("(int list 1–4094)"));
   const Result unknown = Run("help vm.nic_creat");
