@@ -1,0 +1,298 @@
+// The bridge chain on the testbed with real packets: a port behind the chain
+// (br0.local) reaches a peer on br0 through br.microseg and br.nf, counted on
+// br.nf's patch ports, with VLAN isolation unchanged; a kDirectNic bypasses
+// br.nf; a kNetworkFunctionNic is an isolated, role-tagged port on br.nf and
+// binds its VM to the host; the chain comes back when part of it goes; and an
+// agent started on the old layout (VM ports on br0) moves a running VM's port
+// behind the chain, the traffic stop measured.
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <sstream>
+#include <thread>
+
+#include "vm_api_test_fixture.h"
+
+namespace hvagent::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class BridgeChainTest : public VmApiTest {
+ protected:
+  // ovs-vsctl's answer without its newline, or "(error) …".
+  std::string Vsctl(const std::vector<std::string>& args) {
+    const ProcessResult r = bed_->Vsctl(args);
+    std::string out = r.ok() ? r.out : "(error) " + r.err;
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+  }
+
+  // rx_packets + tx_packets of a patch port's Interface.
+  uint64_t Packets(const std::string& iface) {
+    uint64_t sum = 0;
+    for (const char* key : {"rx_packets", "tx_packets"}) {
+      const std::string value = Column("Interface", iface, std::string("statistics:") + key);
+      sum += value == "(missing)" ? 0 : std::stoull(value);
+    }
+    return sum;
+  }
+  uint64_t BrNfPackets() { return Packets("nf-to-br0") + Packets("nf-to-microseg"); }
+
+  bool ChainIsUp() {
+    for (const char* port : {"local-to-microseg", "microseg-to-local", "microseg-to-nf",
+                             "nf-to-microseg", "nf-to-br0", "br0-to-nf"}) {
+      if (Column("Interface", port, "type") != "patch") return false;
+    }
+    return true;
+  }
+
+  // A namespace whose veth is a port of `bridge` on VLAN `tag`.
+  void AddPort(const std::string& suffix, const std::string& cidr, const std::string& bridge,
+               int tag) {
+    std::string error;
+    ASSERT_TRUE(bed_->AddHostNamespace(suffix, "eth0", cidr, "hv" + suffix, &error)) << error;
+    ASSERT_TRUE(
+        bed_->Vsctl({"add-port", bridge, "hv" + suffix, "tag=" + std::to_string(tag)}).ok());
+  }
+};
+
+TEST_F(BridgeChainTest, TrafficBehindTheChainCrossesBrNfAndVlansStayApart) {
+  ASSERT_TRUE(Eventually([&] { return ChainIsUp(); })) << agent_->log();
+  EXPECT_EQ(Column("Bridge", "br.nf", "datapath_type"), "netdev");
+  // Patch ports are trunks of every VLAN.
+  EXPECT_EQ(PortColumn("nf-to-br0", "tag"), "[]");
+  EXPECT_EQ(PortColumn("nf-to-br0", "trunks"), "[]");
+  AddPort("chain10", "10.88.0.5/24", "br0.local", 10);
+  // On VLAN 20 with an address of VLAN 10's subnet: it must not reach the peer.
+  AddPort("chain20", "10.88.0.6/24", "br0.local", 20);
+
+  const uint64_t before = BrNfPackets();
+  const ProcessResult ping =
+      bed_->ExecIn("chain10", {"ping", "-c", "20", "-i", "0.05", "-W", "2", "10.88.0.1"});
+  EXPECT_TRUE(ping.ok()) << ping.out << ping.err;
+  EXPECT_THAT(ping.out, HasSubstr(" 0% packet loss"));
+  // Statistics are refreshed by ovs-vswitchd every few seconds.
+  EXPECT_TRUE(Eventually([&] { return BrNfPackets() >= before + 2 * 20; },
+                         "br.nf's patch ports to count the pings", std::chrono::seconds(20)))
+      << "before " << before << ", now " << BrNfPackets();
+
+  const ProcessResult isolated =
+      bed_->ExecIn("chain20", {"ping", "-c", "3", "-i", "0.2", "-W", "1", "10.88.0.1"});
+  EXPECT_FALSE(isolated.ok()) << isolated.out;
+  // VLAN 20 through the chain reaches VLAN 20's peer.
+  ASSERT_TRUE(bed_->ExecIn("chain20", {"ip", "addr", "add", "10.89.0.6/24", "dev", "eth0"}).ok());
+  EXPECT_TRUE(
+      bed_->ExecIn("chain20", {"ping", "-c", "3", "-i", "0.2", "-W", "2", "10.89.0.1"}).ok());
+}
+
+TEST_F(BridgeChainTest, DirectAndNetworkFunctionNicsThroughTheApi) {
+  ASSERT_TRUE(Eventually([&] { return ChainIsUp(); })) << agent_->log();
+  v1::CreateVmRequest req = GuestVm(
+      "nf-1",
+      "ip link set eth0 up\nip addr add 10.88.0.8/24 dev eth0\nsleep 2\n"
+      "if ping -c 100 -i 0.05 -W 2 10.88.0.1 >/dev/null; then echo NET=ok; else echo NET=down; "
+      "fi\n"
+      "sleep 3600\n");
+  req.mutable_spec()->mutable_nics(0)->set_type(v1::NIC_TYPE_DIRECT);
+  v1::NicSpec* ingress = req.mutable_spec()->add_nics();
+  ingress->set_type(v1::NIC_TYPE_NETWORK_FUNCTION);
+  ingress->set_network_function_role(v1::NETWORK_FUNCTION_NIC_ROLE_INGRESS);
+
+  // Refusals name the field and change nothing.
+  v1::CreateVmRequest bad = req;
+  bad.mutable_spec()->set_name("nf-bad");
+  bad.mutable_spec()->mutable_nics(1)->set_network("vlan.10");
+  v1::Vm ignored;
+  grpc::Status refused = vms()->CreateVm(Ctx().get(), bad, &ignored);
+  EXPECT_EQ(refused.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.error_message(), HasSubstr("spec.nics[1].network"));
+  bad.mutable_spec()->mutable_nics(1)->clear_network();
+  bad.mutable_spec()->mutable_nics(1)->clear_network_function_role();
+  refused = vms()->CreateVm(Ctx().get(), bad, &ignored);
+  EXPECT_EQ(refused.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.error_message(), HasSubstr("spec.nics[1].network_function_role"));
+
+  v1::Vm vm;
+  const grpc::Status created = vms()->CreateVm(Ctx().get(), req, &vm);
+  ASSERT_TRUE(created.ok()) << created.error_message() << agent_->log();
+  ASSERT_EQ(vm.nics_size(), 2);
+  EXPECT_EQ(vm.nics(0).bridge(), "br0");
+  EXPECT_EQ(vm.nics(1).bridge(), "br.nf");
+  EXPECT_EQ(vm.nics(1).spec().network_function_role(), v1::NETWORK_FUNCTION_NIC_ROLE_INGRESS);
+  const std::string direct = vm.nics(0).tap();
+  const std::string processor = vm.nics(1).tap();
+
+  const uint64_t before = BrNfPackets();
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "nf-1", &vm).ok());
+  // The direct NIC is an access port of VLAN 10 on br0 itself.
+  EXPECT_EQ(Vsctl({"port-to-br", direct}), "br0");
+  EXPECT_EQ(PortColumn(direct, "tag"), "10");
+  // The processor's NIC: on br.nf, isolated from NORMAL switching, its role
+  // and VM on the Interface for service chains to find.
+  EXPECT_EQ(Vsctl({"port-to-br", processor}), "br.nf");
+  EXPECT_EQ(PortColumn(processor, "tag"), "4095");
+  EXPECT_EQ(PortColumn(processor, "protected"), "true");
+  EXPECT_EQ(Column("Interface", processor, "external_ids:hvagent-nf-role"), "ingress");
+  EXPECT_EQ(Column("Interface", processor, "external_ids:vm-uuid"), "\"" + vm.uuid() + "\"");
+  EXPECT_EQ(Column("Interface", processor, "external_ids:attached-mac"),
+            "\"" + vm.nics(1).mac() + "\"");
+
+  const std::string console = vm.console_log_path();
+  ASSERT_TRUE(WaitForConsole(console, "NET=")) << ReadFile(console);
+  EXPECT_THAT(ReadFile(console), HasSubstr("NET=ok"));
+  // 100 pings and their replies did not cross br.nf: behind the chain they
+  // would count 400 (both patch ports, both ways); the guest's broadcasts
+  // (ARP, IPv6) are flooded through it and may count a few dozen.
+  std::this_thread::sleep_for(std::chrono::seconds(6));  // a statistics refresh
+  EXPECT_LT(BrNfPackets(), before + 100) << "before " << before;
+
+  // A processor is bound to its host.
+  v1::MigrateVmRequest migrate;
+  migrate.set_name("nf-1");
+  migrate.set_destination("unix:/nonexistent/hvagent.sock");
+  migrate.set_destination_libvirt_uri("qemu+tcp://192.0.2.1/system");
+  migrate.set_live(true);
+  v1::Migration migration;
+  const grpc::Status bound = vms()->MigrateVm(Ctx().get(), migrate, &migration);
+  EXPECT_EQ(bound.error_code(), grpc::FAILED_PRECONDITION) << bound.error_message();
+  EXPECT_THAT(bound.error_message(), HasSubstr("packet processor"));
+}
+
+TEST_F(BridgeChainTest, APartOfTheChainThatGoesComesBack) {
+  ASSERT_TRUE(Eventually([&] { return ChainIsUp(); })) << agent_->log();
+  const std::string uplink = Column("Bridge", "br0", "_uuid");
+  ASSERT_TRUE(bed_->Vsctl({"del-br", "br.microseg"}).ok());
+  ASSERT_TRUE(bed_->Vsctl({"del-port", "br.nf", "nf-to-br0"}).ok());
+  EXPECT_TRUE(Eventually([&] { return ChainIsUp(); })) << agent_->log();
+  EXPECT_EQ(Vsctl({"port-to-br", "microseg-to-local"}), "br.microseg");
+  EXPECT_EQ(Vsctl({"port-to-br", "nf-to-br0"}), "br.nf");
+  EXPECT_EQ(Column("Bridge", "br0", "_uuid"), uplink);
+  // Right again: a restarted agent rewrites none of it.
+  const std::string rows = Vsctl({"--columns=_uuid,name,ports", "list", "Bridge"}) +
+                           Vsctl({"--columns=_uuid,name,interfaces,external_ids", "list", "Port"});
+  agent_.reset();
+  StartAgent();
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_EQ(Vsctl({"--columns=_uuid,name,ports", "list", "Bridge"}) +
+                Vsctl({"--columns=_uuid,name,interfaces,external_ids", "list", "Port"}),
+            rows);
+}
+
+// Upgrade in place: the agent finds a running VM's port on br0 (the layout
+// before the chain, no chain bridges) and moves it to br0.local; the VM keeps
+// running. A peer pings the guest every 5 ms across the move; the longest
+// run of lost replies is the traffic stop.
+TEST_F(BridgeChainTest, AnOldLayoutPortMovesBehindTheChainWhileTheVmRuns) {
+  ASSERT_TRUE(Eventually([&] { return ChainIsUp(); })) << agent_->log();
+  v1::Vm vm;
+  ASSERT_TRUE(vms()
+                  ->CreateVm(Ctx().get(),
+                             GuestVm("old-1",
+                                     "ip link set eth0 up\nip addr add 10.88.0.9/24 dev eth0\n"
+                                     "echo NET=up\nsleep 3600\n"),
+                             &vm)
+                  .ok());
+  const std::string tap = vm.nics(0).tap();
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "old-1", &vm).ok());
+  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "NET=up"));
+  ASSERT_TRUE(Eventually([&] {
+    return bed_->ExecIn("peer", {"ping", "-c", "1", "-W", "1", "10.88.0.9"}).ok();
+  }));
+
+  // The agent stops; the switch is put back to the old layout by hand.
+  agent_.reset();
+  ASSERT_TRUE(bed_->Vsctl({"del-port",
+                           "br0.local",
+                           tap,
+                           "--",
+                           "add-port",
+                           "br0",
+                           tap,
+                           "tag=10",
+                           "--",
+                           "set",
+                           "Port",
+                           tap,
+                           "external_ids:owner=hvagent",
+                           "external_ids:vm-uuid=" + vm.uuid(),
+                           "--",
+                           "del-br",
+                           "br0.local",
+                           "--",
+                           "del-br",
+                           "br.microseg",
+                           "--",
+                           "del-br",
+                           "br.nf",
+                           "--",
+                           "del-port",
+                           "br0",
+                           "br0-to-nf"})
+                  .ok());
+  ASSERT_TRUE(Eventually([&] {
+    return bed_->ExecIn("peer", {"ping", "-c", "1", "-W", "1", "10.88.0.9"}).ok();
+  })) << "the old layout carries traffic";
+
+  constexpr int kPings = 4000;  // 20 s, every 5 ms
+  ProcessResult pings;
+  const auto start = std::chrono::steady_clock::now();
+  std::thread pinger([&] {
+    pings = bed_->ExecIn("peer", {"ping", "-n", "-i", "0.005", "-c", std::to_string(kPings), "-W",
+                                  "1", "10.88.0.9"});
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  StartAgent();
+  const bool moved = static_cast<bool>(Eventually(
+      [&] {
+        return Vsctl({"port-to-br", tap}) == "br0.local" && ChainIsUp();
+      },
+      "the port behind the chain", std::chrono::seconds(30)));
+  const auto moved_after = std::chrono::steady_clock::now() - start;
+  pinger.join();
+  ASSERT_TRUE(moved) << agent_->log();
+  // The move happened while the pings ran (they last 20 s).
+  EXPECT_LT(moved_after, std::chrono::seconds(18));
+  EXPECT_EQ(PortColumn(tap, "tag"), "10");
+
+  // The longest run of lost replies, by sequence number (5 ms apart).
+  std::istringstream lines(pings.out);
+  std::string line;
+  int last = 0;
+  int longest = 0;
+  int received = 0;
+  while (std::getline(lines, line)) {
+    const size_t at = line.find("icmp_seq=");
+    if (at == std::string::npos) continue;
+    const int seq = std::stoi(line.substr(at + 9));
+    longest = std::max(longest, seq - last - 1);
+    last = seq;
+    ++received;
+  }
+  longest = std::max(longest, kPings - last);
+  const int stop_ms = longest * 5;
+  std::cerr << "upgrade in place: " << received << " of " << kPings
+            << " pings (every 5 ms) answered, the longest stop " << stop_ms << " ms (" << longest
+            << " replies lost in a row)\n";
+  RecordProperty("upgrade_traffic_stop_ms", stop_ms);
+  EXPECT_GT(received, 0) << pings.out << pings.err;
+  // The VM kept running, reachable through the chain after the move.
+  EXPECT_TRUE(bed_->ExecIn("peer", {"ping", "-c", "3", "-W", "2", "10.88.0.9"}).ok());
+  EXPECT_LT(stop_ms, 10000) << "a loose bound: a move is one OVSDB transaction";
+  ASSERT_TRUE(vms()
+                  ->GetVm(
+                      Ctx().get(),
+                      [] {
+                        v1::GetVmRequest r;
+                        r.set_name("old-1");
+                        return r;
+                      }(),
+                      &vm)
+                  .ok());
+  EXPECT_EQ(vm.power_state(), v1::POWER_STATE_ON);
+}
+
+}  // namespace
+}  // namespace hvagent::testing
