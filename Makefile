@@ -3,7 +3,7 @@
 PRESET ?= debug
 BUILD_DIR := build/$(PRESET)
 
-.PHONY: all deps build test unit-test asan-test run format lint clean
+.PHONY: all deps build test unit-test asan-test bench run format lint clean
 
 all: build
 
@@ -34,6 +34,12 @@ asan-test:
 	status=$$?; \
 	if cat $(SAN_REPORTS)/* 2>/dev/null; then echo "asan-test: sanitizer reports above" >&2; status=1; fi; \
 	exit $$status
+
+# The benchmarks (docs/performance.md), optimized: figures, never pass/fail.
+bench:
+	$(MAKE) build PRESET=release
+	build/release/bench/ovsdb_port_add_bench 100 16
+	build/release/bench/bridge_chain_cost_bench 500 40
 
 run: build
 	scripts/run-local.sh $(BUILD_DIR)
