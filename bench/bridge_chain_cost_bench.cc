@@ -114,9 +114,13 @@ int main(int argc, char** argv) {
     PathCost c;
     PathCost d;
     if (!MeasureRtt(*bed, "direct", "10.77.0.1", pings / 2, d) ||
-        !MeasureRtt(*bed, "chained", "10.77.0.1", pings / 2, c) ||
-        !MeasureThroughput(*bed, "direct", "server", "10.77.0.1", mbytes / 2, d) ||
-        !MeasureThroughput(*bed, "chained", "server", "10.77.0.1", mbytes / 2, c)) {
+        !MeasureRtt(*bed, "chained", "10.77.0.1", pings / 2, c)) {
+      return 1;
+    }
+    // MIBYTES 0: RTT only. (On the userspace datapath, TCP between veths
+    // needs the sender's tx checksum offload off, which needs ethtool.)
+    if (mbytes > 0 && (!MeasureThroughput(*bed, "direct", "server", "10.77.0.1", mbytes / 2, d) ||
+                       !MeasureThroughput(*bed, "chained", "server", "10.77.0.1", mbytes / 2, c))) {
       return 1;
     }
     for (auto [sum, one] : {std::pair{&chained, &c}, std::pair{&direct, &d}}) {
@@ -132,6 +136,6 @@ int main(int argc, char** argv) {
   fmt::print("chain cost: RTT +{:.3f} ms ({:.0f}%), throughput {:.0f}% of direct\n",
              chained.rtt_avg_ms - direct.rtt_avg_ms,
              100.0 * (chained.rtt_avg_ms - direct.rtt_avg_ms) / direct.rtt_avg_ms,
-             100.0 * chained.mbit_per_s / direct.mbit_per_s);
+             direct.mbit_per_s > 0 ? 100.0 * chained.mbit_per_s / direct.mbit_per_s : 0.0);
   return 0;
 }
