@@ -265,22 +265,30 @@ ServiceChainFlows BuildServiceChainFlows(const std::vector<ChainSpec>& chains,
       }
     }
   }
-  if (!chains.empty() && nf_ready && ports.local_to_microseg != 0) {
+  const bool layout_ready = nf_ready && ports.local_to_microseg != 0 &&
+                            ports.microseg_to_local != 0 && ports.microseg_to_nf != 0;
+  if (!chains.empty() && layout_ready) {
     for (const uint32_t vlan : SteeredVlans(chains, ports)) {
       AddSteeredNfFlows(vlan, ports, flows.nf);
       AddLocalFlows(vlan, ports, flows.local);
+      for (const auto& [from, to] : {std::pair{ports.microseg_to_local, ports.microseg_to_nf},
+                                     std::pair{ports.microseg_to_nf, ports.microseg_to_local}}) {
+        flows.microseg.push_back({kSharedCookie, 0, kSteeredPriority,
+                                  fmt::format("in_port={},{}", from, VlanMatch(vlan)), Output(to)});
+      }
     }
     flows.nf.push_back({kSharedCookie, kDeliverOutboundTable, 0, "", Output(ports.nf_to_br0)});
   }
   for (const ChainSpec& chain : chains) {
     std::vector<Flow> chain_flows;
     ChainStatus status = AddChainFlows(chain, ports, chain_flows);
-    if (nf_ready && ports.local_to_microseg != 0) {
+    if (layout_ready) {
       flows.nf.insert(flows.nf.end(), chain_flows.begin(), chain_flows.end());
     }
     flows.status[chain.name] = std::move(status);
   }
   SortUnique(flows.nf);
+  SortUnique(flows.microseg);
   SortUnique(flows.local);
   return flows;
 }

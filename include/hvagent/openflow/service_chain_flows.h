@@ -13,6 +13,8 @@
 // a tap gets a copy of what the inline processor before it let through.
 // Outbound traffic then goes up, or back down for a local destination, or
 // both for broadcast and multicast (table 50).
+// br.microseg: a steered VLAN crosses it as a wire (its NORMAL would learn a
+// hairpinned VM's MAC on the wrong side and drop the reply).
 #pragma once
 
 #include <cstdint>
@@ -51,6 +53,9 @@ struct ChainPorts {
   uint32_t nf_to_br0 = 0;
   // Every network-function NIC on br.nf, by MAC.
   std::map<std::string, ProcessorNicPort> processor_nics;
+  // br.microseg's patch ports.
+  uint32_t microseg_to_local = 0;
+  uint32_t microseg_to_nf = 0;
   // br0.local's patch port and VM NIC ports.
   uint32_t local_to_microseg = 0;
   std::vector<VmNicPort> vm_nics;
@@ -71,6 +76,7 @@ struct ChainStatus {
 
 struct ServiceChainFlows {
   std::vector<Flow> nf;                       // br.nf, sorted
+  std::vector<Flow> microseg;                 // br.microseg, sorted
   std::vector<Flow> local;                    // br0.local, sorted
   std::map<std::string, ChainStatus> status;  // by chain name
 };

@@ -32,6 +32,8 @@ ChainPorts Ports() {
                                       {"52:54:00:f0:00:03", {12, true}},
                                       {"52:54:00:f0:00:04", {13, true}},
                                       {"52:54:00:f0:00:05", {14, true}}},
+                   .microseg_to_local = 1,
+                   .microseg_to_nf = 2,
                    .local_to_microseg = kLocalToMicroseg,
                    .vm_nics = {}};
   ports.vm_nics = {
@@ -57,6 +59,8 @@ ChainSpec NetworkChain() {
 std::string Render(const ServiceChainFlows& flows) {
   std::string out = "# br.nf\n";
   for (const Flow& flow : flows.nf) out += DumpLine(flow) + "\n";
+  out += "# br.microseg\n";
+  for (const Flow& flow : flows.microseg) out += DumpLine(flow) + "\n";
   out += "# br0.local\n";
   for (const Flow& flow : flows.local) out += DumpLine(flow) + "\n";
   for (const auto& [name, status] : flows.status) {
@@ -124,13 +128,14 @@ TEST(ServiceChainFlowsTest, NoFlowsWithoutTheLayout) {
   ports.nf_to_br0 = 0;
   const ServiceChainFlows flows = BuildServiceChainFlows({NetworkChain()}, ports);
   EXPECT_TRUE(flows.nf.empty());
+  EXPECT_TRUE(flows.microseg.empty());
   EXPECT_TRUE(flows.local.empty());
 }
 
 TEST(ServiceChainFlowsTest, EveryFlowCarriesTheAgentsCookie) {
   const ServiceChainFlows flows = BuildServiceChainFlows({NetworkChain()}, Ports());
   ASSERT_FALSE(flows.nf.empty());
-  for (const auto* set : {&flows.nf, &flows.local}) {
+  for (const auto* set : {&flows.nf, &flows.microseg, &flows.local}) {
     for (const Flow& flow : *set) {
       EXPECT_TRUE(IsAgentCookie(flow.cookie)) << DumpLine(flow);
       EXPECT_TRUE(flow.cookie == kSharedCookie || flow.cookie == CookieFor(0x1234))
