@@ -5,15 +5,20 @@
 // bridge layout and patch ports are made here as the layout makes them.
 // ovs-ofctl is used only to observe (the agent's own side runs it through
 // the program runner, never a shell).
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include "hvagent/network/service_chain_manager.h"
 #include "hvagent/openflow/ofctl_flow_switch.h"
+#include "hvagent/v1/events.grpc.pb.h"
+#include "hvagent/v1/network.grpc.pb.h"
+#include "hvagent_test/agent_process.h"
 #include "hvagent_test/polling.h"
 #include "hvagent_test/shared_switch_test.h"
 #include "hvagent_test/subprocess.h"
@@ -388,6 +393,135 @@ TEST_F(ServiceChainTest, FailClosedDropsAndFailOpenBypasses) {
       Count("fw", "in0", "10.9.0.1", "10.9.0.9", [&] { EXPECT_TRUE(Ping("a", "10.9.0.9", 5)); })
           .requests,
       5);
+}
+
+// The same through hvagentd: the API, the store, the daemon's triggers.
+TEST_F(ServiceChainTest, ThroughTheAgent) {
+  // Ports made here carry no owner=hvagent: the agent's VM reconcile would
+  // take tagged ports of VMs it does not know for leftovers.
+  auto agent = StartAgentOrFail(AgentOnTestbed(*bed_));
+  ASSERT_NE(agent, nullptr);
+  auto net = v1::NetworkService::NewStub(agent->Channel());
+  v1::CreateNetworkRequest create_network;
+  create_network.set_name("vlan.10");
+  create_network.set_vlan_id(10);
+  v1::Network network;
+  ASSERT_TRUE(net->CreateNetwork(Ctx().get(), create_network, &network).ok());
+
+  v1::CreateServiceChainRequest create;
+  create.set_request_id("create-web");
+  v1::ServiceChain* chain = create.mutable_chain();
+  chain->set_name("web");
+  chain->set_network("vlan.10");
+  v1::PacketProcessor* fw = chain->add_processors();
+  fw->set_name("fw");
+  fw->set_type(v1::PROCESSOR_TYPE_INLINE);
+  fw->set_ingress_nic_mac(kFwIn);
+  fw->set_egress_nic_mac(kFwOut);
+
+  // Refusals name the field and change nothing.
+  v1::CreateServiceChainRequest bad = create;
+  bad.mutable_chain()->mutable_processors(0)->clear_ingress_nic_mac();
+  v1::ServiceChain out;
+  grpc::Status refused = net->CreateServiceChain(Ctx().get(), bad, &out);
+  EXPECT_EQ(refused.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_EQ(refused.error_message(), "chain.processors[0].ingress_nic_mac: is required");
+  bad = create;
+  bad.mutable_chain()->set_network("vlan.99");
+  refused = net->CreateServiceChain(Ctx().get(), bad, &out);
+  EXPECT_EQ(refused.error_code(), grpc::NOT_FOUND);
+  EXPECT_THAT(refused.error_message(), ::testing::HasSubstr("chain.network"));
+
+  ASSERT_TRUE(net->CreateServiceChain(Ctx().get(), create, &out).ok());
+  EXPECT_EQ(out.state(), v1::SERVICE_CHAIN_STATE_ACTIVE);
+  EXPECT_NE(out.cookie_id(), 0u);
+  EXPECT_EQ(out.generation(), 1);
+  const std::string cookie = fmt::format("cookie={:#x}", openflow::CookieFor(out.cookie_id()));
+  EXPECT_NE(DumpFlows("br.nf").find(cookie), std::string::npos);
+  EXPECT_GE(
+      Count("fw", "in0", "10.9.0.1", "10.9.0.9", [&] { EXPECT_TRUE(Ping("a", "10.9.0.9", 5)); })
+          .requests,
+      5);
+
+  // Another chain may not use fw's NICs.
+  v1::CreateServiceChainRequest overlap = create;
+  overlap.set_request_id("create-other");
+  overlap.mutable_chain()->set_name("other");
+  overlap.mutable_chain()->clear_network();
+  overlap.mutable_chain()->add_nic_macs("52:54:00:00:00:0c");
+  refused = net->CreateServiceChain(Ctx().get(), overlap, &out);
+  EXPECT_EQ(refused.error_code(), grpc::FAILED_PRECONDITION);
+  EXPECT_THAT(refused.error_message(), ::testing::HasSubstr("already in chain 'web'"));
+
+  // fw's VM goes down: the flows switch and an event says so, within a second.
+  auto events = v1::EventService::NewStub(agent->Channel());
+  v1::WatchRequest watch;
+  watch.add_kinds(v1::EVENT_KIND_SERVICE_CHAIN);
+  auto watch_ctx = Ctx(20);
+  auto reader = events->Watch(watch_ctx.get(), watch);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the stream is set up
+  const auto down_at = std::chrono::steady_clock::now();
+  RunOrFail({"ip", "-n", bed_->netns() + "-fw", "link", "set", "in0", "down"});
+  v1::Event event;
+  ASSERT_TRUE(reader->Read(&event));
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - down_at);
+  std::cerr << "fw down -> failed-closed event: " << took.count() << " ms\n";
+  EXPECT_LT(took.count(), 1000);
+  EXPECT_EQ(event.service_chain().chain(), "web");
+  EXPECT_EQ(event.service_chain().state(), "failed-closed");
+  EXPECT_THAT(event.service_chain().processors_down(), ::testing::ElementsAre("fw"));
+  EXPECT_FALSE(Ping("a", "10.9.0.9"));
+
+  // Changed at runtime to fail open: bypassing.
+  v1::UpdateServiceChainRequest update;
+  update.set_request_id("update-web");
+  *update.mutable_chain() = create.chain();
+  update.mutable_chain()->set_failure_policy(v1::FAILURE_POLICY_FAIL_OPEN);
+  ASSERT_TRUE(net->UpdateServiceChain(Ctx().get(), update, &out).ok());
+  EXPECT_EQ(out.state(), v1::SERVICE_CHAIN_STATE_BYPASSING);
+  EXPECT_EQ(out.generation(), 2);
+  ASSERT_TRUE(reader->Read(&event));
+  EXPECT_EQ(event.service_chain().state(), "bypassing");
+  EXPECT_TRUE(Ping("a", "10.9.0.9"));
+  RunOrFail({"ip", "-n", bed_->netns() + "-fw", "link", "set", "in0", "up"});
+  ASSERT_TRUE(reader->Read(&event));
+  EXPECT_EQ(event.service_chain().state(), "active");
+  watch_ctx->TryCancel();
+  reader->Finish();
+  ASSERT_TRUE(Eventually([&] { return Ping("a", "10.9.0.9", 1); }, "through fw again",
+                         std::chrono::seconds(10)));
+
+  // An agent restart: the flows are the same, byte for byte, and were not
+  // re-added (the chain's entry flow keeps counting from before).
+  const std::string nf = DumpFlows("br.nf");
+  const std::string microseg = DumpFlows("br.microseg");
+  const std::string local = DumpFlows("br0.local");
+  const std::string state = agent->state_dir();
+  ASSERT_EQ(agent->Stop(), 0);
+  const auto stopped = std::move(agent);  // holds the state directory
+  agent = StartAgentOrFail(AgentOnTestbed(*bed_, {}, state));
+  ASSERT_NE(agent, nullptr);
+  net = v1::NetworkService::NewStub(agent->Channel());
+  v1::GetServiceChainRequest get;
+  get.set_name("web");
+  ASSERT_TRUE(net->GetServiceChain(Ctx().get(), get, &out).ok());
+  EXPECT_EQ(out.failure_policy(), v1::FAILURE_POLICY_FAIL_OPEN);
+  std::this_thread::sleep_for(std::chrono::seconds(6));  // a periodic pass, too
+  EXPECT_EQ(DumpFlows("br.nf"), nf);
+  EXPECT_EQ(DumpFlows("br.microseg"), microseg);
+  EXPECT_EQ(DumpFlows("br0.local"), local);
+  EXPECT_THAT(agent->log(), ::testing::Not(::testing::HasSubstr("flows added")));
+
+  // Deleted: its flows go (the shared ones too: no chain is left).
+  v1::DeleteServiceChainRequest remove;
+  remove.set_request_id("delete-web");
+  remove.set_name("web");
+  v1::DeleteServiceChainResponse removed;
+  ASSERT_TRUE(net->DeleteServiceChain(Ctx().get(), remove, &removed).ok());
+  EXPECT_EQ(DumpFlows("br.nf").find(cookie), std::string::npos) << agent->log();
+  EXPECT_EQ(DumpFlows("br0.local").find("cookie=0x4856"), std::string::npos);
+  EXPECT_TRUE(Ping("a", "10.9.0.2"));
 }
 
 }  // namespace
