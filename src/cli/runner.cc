@@ -34,6 +34,7 @@ CommandTable BuildCommandTable() {
   AddNetCommands(table);
   AddVmCommands(table);
   AddSwitchCommands(table);
+  AddChainCommands(table);
   AddEventCommands(table);
   AddControllerVmCommands(table);
   return table;

@@ -18,6 +18,7 @@
 #include "hvagent/api/logging_interceptor.h"
 #include "hvagent/api/metrics_interceptor.h"
 #include "hvagent/api/migration_convert.h"
+#include "hvagent/api/service_chain_convert.h"
 #include "hvagent/api/vm_convert.h"
 #include "hvagent/common/version.h"
 #include "hvagent/common/worker_keys.h"
@@ -189,6 +190,7 @@ Agent::Agent(const Config& config, Prerequisites p)
       facts_(std::move(p.facts)),
       database_(std::move(p.database)),
       networks_(*database_),
+      chain_records_(*database_),
       request_log_(*database_),
       events_(static_cast<size_t>(config_.event_ring_capacity)),
       libvirt_events_(std::move(p.libvirt_events)),
@@ -200,6 +202,16 @@ Agent::Agent(const Config& config, Prerequisites p)
       internal_ports_(ovsdb_),
       tunnels_(ovsdb_),
       mirrors_(ovsdb_),
+      flow_switch_(openflow::OfctlOptions{
+          .rundir = openflow::RundirOfOvsdbEndpoint(config_.ovsdb_endpoint).empty()
+                        ? "/var/run/openvswitch"
+                        : openflow::RundirOfOvsdbEndpoint(config_.ovsdb_endpoint),
+          .scratch_dir = config_.state_dir}),
+      service_chains_(
+          ovsdb_, flow_switch_, [this] { return api::StoredChainSpecs(chain_records_, networks_); },
+          [this](const std::string& chain, const openflow::ChainStatus& status) {
+            PublishChainState(chain, status);
+          }),
       internal_bridge_(std::move(p.internal_bridge)),
       bridges_(ovsdb_, config_.datapath_type),
       bridge_chain_(ovsdb_),
@@ -268,17 +280,26 @@ Agent::Agent(const Config& config, Prerequisites p)
                       reconciler_.Request(pool_);
                     }
                   }),
+      interface_watch_(ovsdb_client_,
+                       [this](const std::vector<ovsdb::RowChange>& changes) {
+                         if (std::any_of(changes.begin(), changes.end(), [](const auto& change) {
+                               return change.table == "Interface";
+                             })) {
+                           RequestChainReconcile();
+                         }
+                       }),
       monitor_(MakeBackendMonitor()),
       replay_(request_log_),
       access_(config_.read_only_identities),
       host_service_(pool_, replay_, access_, events_, *monitor_, domain_types_, facts_, maximums_,
                     cvm_, cpu_baselines_),
-      network_service_(pool_, replay_, access_, events_, networks_, vms_,
+      network_service_(pool_, replay_, access_, events_, networks_, chain_records_, vms_,
                        {.bridges = bridges_,
                         .bonds = bonds_,
                         .internal_ports = internal_ports_,
                         .tunnels = tunnels_,
                         .mirrors = mirrors_,
+                        .service_chains = service_chains_,
                         .internal_bridge = internal_bridge_ ? &*internal_bridge_ : nullptr},
                        {.max_networks = config_.max_networks}),
       event_service_(events_),
@@ -309,9 +330,40 @@ std::unique_ptr<host::BackendMonitor> Agent::MakeBackendMonitor() {
       [this](const host::BackendStatus& status) { OnBackendChange(status); });
 }
 
+void Agent::RequestChainReconcile() {
+  if (chain_pass_queued_.exchange(true)) return;
+  SubmitOrLog(pool_, worker_keys::kServiceChains, "the service chains' flows", [this] {
+    chain_pass_queued_ = false;
+    auto pass = service_chains_.Reconcile();
+    if (!pass.ok()) {
+      spdlog::warn("service chains: flows not made so: {}", pass.status());
+    } else if (pass->flows_added + pass->flows_removed != 0) {
+      spdlog::info("service chains: {} flows added, {} removed", pass->flows_added,
+                   pass->flows_removed);
+    }
+  });
+}
+
+void Agent::PublishChainState(const std::string& chain, const openflow::ChainStatus& status) {
+  spdlog::info("service chain {}: {}", chain, openflow::ChainStateName(status.state));
+  v1::Event event;
+  event.set_kind(v1::EVENT_KIND_SERVICE_CHAIN);
+  event.set_object_name(chain);
+  auto* payload = event.mutable_service_chain();
+  payload->set_chain(chain);
+  payload->set_state(std::string(openflow::ChainStateName(status.state)));
+  for (const std::string& down : status.processors_down) payload->add_processors_down(down);
+  events_.Publish(std::move(event));
+}
+
 void Agent::OnLifecycle(const libvirt::LifecycleEvent& e) {
   PublishLifecycle(events_, e);
   cvm_.NoteLifecycle(e.domain_name, libvirt::DomainStateName(e.state));
+  {
+    // A processor VM's state change: its chains' flows follow.
+    std::lock_guard lock(lifecycle_mu_);
+    if (react_to_lifecycle_) RequestChainReconcile();
+  }
   if (e.state != libvirt::DomainState::kShutOff && e.reason != "undefined") return;
   std::lock_guard lock(lifecycle_mu_);
   if (!react_to_lifecycle_) return;
@@ -330,6 +382,8 @@ Status Agent::Start() {
   monitor_->Start();
   HVAGENT_RETURN_IF_ERROR(StartServer());
   StartMetrics();
+  chain_ticker_ = std::make_unique<PeriodicTrigger>(std::chrono::seconds(5),
+                                                    [this] { RequestChainReconcile(); });
   spdlog::info(
       "hvagentd {} serving on unix:{}{} (libvirt {}, ovsdb {})", kAgentVersion, config_.unix_socket,
       tls_ ? fmt::format(" and {} (mutual TLS, port {})", config_.tcp_listen, tcp_port_) : "",
@@ -432,6 +486,7 @@ void Agent::OnBackendChange(const host::BackendStatus& status) {
   if (status.connected && status.name == "ovsdb") {
     SubmitOrLog(pool_, worker_keys::kSwitch, "making sure of the bridges",
                 [this] { EnsureBridges(); });
+    RequestChainReconcile();
   }
   std::lock_guard lock(health_mu_);
   if (live_server_ != nullptr) UpdateHealth(*live_server_->GetHealthCheckService(), *monitor_);
@@ -496,6 +551,7 @@ void Agent::StartMetrics() {
 }
 
 void Agent::Stop() {
+  chain_ticker_.reset();
   {
     std::lock_guard lock(lifecycle_mu_);
     react_to_lifecycle_ = false;

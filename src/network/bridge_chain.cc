@@ -89,12 +89,12 @@ std::vector<std::string> ChainBridgeNames() {
 
 std::vector<ChainPatchPort> ChainPatchPorts() {
   return {
-      {kLocalBridgeName, "local-to-microseg", "microseg-to-local"},
-      {kMicrosegBridgeName, "microseg-to-local", "local-to-microseg"},
-      {kMicrosegBridgeName, "microseg-to-nf", "nf-to-microseg"},
-      {kNetworkFunctionBridgeName, "nf-to-microseg", "microseg-to-nf"},
-      {kNetworkFunctionBridgeName, "nf-to-br0", "br0-to-nf"},
-      {kDefaultBridgeName, "br0-to-nf", "nf-to-br0"},
+      {kLocalBridgeName, kLocalToMicrosegPort, kMicrosegToLocalPort},
+      {kMicrosegBridgeName, kMicrosegToLocalPort, kLocalToMicrosegPort},
+      {kMicrosegBridgeName, kMicrosegToNfPort, kNfToMicrosegPort},
+      {kNetworkFunctionBridgeName, kNfToMicrosegPort, kMicrosegToNfPort},
+      {kNetworkFunctionBridgeName, kNfToBr0Port, kBr0ToNfPort},
+      {kDefaultBridgeName, kBr0ToNfPort, kNfToBr0Port},
   };
 }
 

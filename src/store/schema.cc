@@ -6,7 +6,7 @@ namespace hvagent::store {
 
 namespace {
 // STRICT tables: a value of the wrong type is an error, not silently kept.
-constexpr std::array<std::string_view, 5> kMigrations = {
+constexpr std::array<std::string_view, 6> kMigrations = {
     // 1: networks, named VLANs on a bridge.
     R"sql(
 CREATE TABLE networks (
@@ -70,6 +70,18 @@ CREATE TABLE migrations (
   updated_unix_ms INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX migrations_by_update ON migrations (updated_unix_ms);
+)sql",
+    // 6: service chains (docs/service-chains.md): the chain as the API has
+    // it (JSON), and the id its flows' cookie carries, fixed at create.
+    R"sql(
+CREATE TABLE service_chains (
+  name TEXT NOT NULL PRIMARY KEY CHECK (name <> ''),
+  uuid TEXT NOT NULL UNIQUE,
+  cookie_id INTEGER NOT NULL UNIQUE CHECK (cookie_id > 0),
+  spec_json TEXT NOT NULL,
+  created_unix_ms INTEGER NOT NULL,
+  generation INTEGER NOT NULL
+) STRICT;
 )sql",
 };
 }  // namespace

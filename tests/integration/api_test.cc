@@ -392,13 +392,12 @@ TEST_F(ApiTest, MigrateVmNamesAMissingDestination) {
   EXPECT_THAT(s.error_message(), ::testing::HasSubstr("destination"));
 }
 
-TEST_F(ApiTest, MethodsNotYetLandedAnswerUnimplemented) {
-  // Service chains come after the Open vSwitch issue.
+TEST_F(ApiTest, AnEmptyServiceChainIsRefusedNamingTheField) {
   v1::ServiceChain chain;
-  EXPECT_EQ(v1::NetworkService::NewStub(agent_->Channel())
-                ->CreateServiceChain(Ctx().get(), {}, &chain)
-                .error_code(),
-            grpc::UNIMPLEMENTED);
+  const grpc::Status s =
+      v1::NetworkService::NewStub(agent_->Channel())->CreateServiceChain(Ctx().get(), {}, &chain);
+  EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("chain.name"));
 }
 
 }  // namespace

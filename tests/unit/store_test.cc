@@ -18,6 +18,7 @@
 #include "hvagent/store/network_store.h"
 #include "hvagent/store/request_log.h"
 #include "hvagent/store/schema.h"
+#include "hvagent/store/service_chain_store.h"
 #include "hvagent/store/sqlite_error.h"
 
 namespace hvagent::store {
@@ -89,7 +90,7 @@ TEST_F(StoreTest, OpenCreatesPrivateDirectoryAndFile) {
 }
 
 TEST_F(StoreTest, MigrationsSetUserVersionOnce) {
-  ASSERT_EQ(LatestSchemaVersion(), 5);
+  ASSERT_EQ(LatestSchemaVersion(), 6);
   {
     auto db = OpenOrDie();
     ASSERT_NE(db, nullptr);
@@ -111,7 +112,7 @@ TEST_F(StoreTest, OpenAppliesOnlyThePendingSteps) {
     // As if written by an agent that knew only step 1.
     ASSERT_TRUE(
         db->Exec("DROP TABLE requests; DROP TABLE passthrough_devices; DROP TABLE cpu_baseline; "
-                 "DROP TABLE migrations; PRAGMA user_version = 1")
+                 "DROP TABLE migrations; DROP TABLE service_chains; PRAGMA user_version = 1")
             .ok());
   }
   auto db = OpenOrDie();
@@ -120,6 +121,37 @@ TEST_F(StoreTest, OpenAppliesOnlyThePendingSteps) {
   EXPECT_EQ(*NetworkStore(*db).Count(), 1);
   EXPECT_TRUE(RequestLog(*db).Save(Request("r1", 1)).ok());
   EXPECT_TRUE(CpuBaselineStore(*db).Put({.cpu_xml = "<cpu/>", .set_unix_ms = 1}).ok());
+}
+
+TEST_F(StoreTest, ServiceChainsKeepTheirCookieAndCountGenerations) {
+  const ServiceChainRecord web{.name = "web",
+                               .uuid = "uuid-web",
+                               .cookie_id = 0x1234,
+                               .spec_json = R"({"name":"web"})",
+                               .created_unix_ms = 7,
+                               .generation = 0};
+  {
+    auto db = OpenOrDie();
+    ASSERT_NE(db, nullptr);
+    ServiceChainStore chains(*db);
+    ASSERT_TRUE(chains.Insert(web).ok());
+    EXPECT_EQ(chains.Insert(web).code(), StatusCode::kAlreadyExists);
+    EXPECT_EQ(chains.Update("web", "{}", 2).code(), StatusCode::kAborted);
+    ASSERT_TRUE(chains.Update("web", R"({"name":"web","network":"vlan.10"})", 1).ok());
+    EXPECT_EQ(chains.Update("nosuch", "{}", 1).code(), StatusCode::kNotFound);
+  }
+  auto db = OpenOrDie();
+  ASSERT_NE(db, nullptr);
+  ServiceChainStore chains(*db);
+  auto got = chains.Get("web");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->cookie_id, 0x1234u);
+  EXPECT_EQ(got->generation, 2);
+  EXPECT_EQ(got->spec_json, R"({"name":"web","network":"vlan.10"})");
+  EXPECT_EQ(chains.List()->size(), 1u);
+  ASSERT_TRUE(chains.Delete("web").ok());
+  EXPECT_EQ(chains.Delete("web").code(), StatusCode::kNotFound);
+  EXPECT_EQ(chains.Get("web").status().message(), "service chain 'web' does not exist");
 }
 
 TEST_F(StoreTest, CpuBaselineIsOneRowThatSurvivesReopening) {

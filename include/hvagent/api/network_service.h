@@ -1,6 +1,7 @@
 // NetworkService: networks (named VLANs on a bridge) kept in the local store,
 // and the switch: bridges, bonds, internal ports, tunnels, mirrors, virbr0.
-// Service chains answer UNIMPLEMENTED until their issue lands (docs/api.md).
+// Service chains are kept in the store and made so on the switch by
+// network::ServiceChainManager (docs/service-chains.md).
 #pragma once
 
 #include "hvagent/api/event_hub.h"
@@ -11,8 +12,10 @@
 #include "hvagent/network/internal_port.h"
 #include "hvagent/network/linux_bridge.h"
 #include "hvagent/network/mirror.h"
+#include "hvagent/network/service_chain_manager.h"
 #include "hvagent/network/tunnel.h"
 #include "hvagent/store/network_store.h"
+#include "hvagent/store/service_chain_store.h"
 #include "hvagent/v1/network.grpc.pb.h"
 
 namespace hvagent::api {
@@ -30,16 +33,20 @@ class NetworkServiceImpl final : public v1::NetworkService::CallbackService {
     network::InternalPortManager& internal_ports;
     network::TunnelManager& tunnels;
     network::MirrorManager& mirrors;
+    // Service chains: their flows, made so after every chain change.
+    network::ServiceChainManager& service_chains;
     // virbr0 (network.internal_bridge); null when not configured.
     const network::LinuxBridgeSpec* internal_bridge = nullptr;
   };
 
   NetworkServiceImpl(WorkerPool& pool, RequestReplay& replay, const AccessPolicy& access,
-                     EventHub& events, store::NetworkStore& networks, compute::NetworkUsage& usage,
+                     EventHub& events, store::NetworkStore& networks,
+                     store::ServiceChainStore& chain_records, compute::NetworkUsage& usage,
                      Managers managers, Limits limits)
       : rpc_(v1::NetworkService::service_full_name(), pool, replay, access),
         events_(events),
         networks_(networks),
+        chain_records_(chain_records),
         usage_(usage),
         managers_(managers),
         limits_(limits) {}
@@ -117,6 +124,23 @@ class NetworkServiceImpl final : public v1::NetworkService::CallbackService {
   grpc::ServerUnaryReactor* DeleteMirror(grpc::CallbackServerContext* context,
                                          const v1::DeleteMirrorRequest* request,
                                          v1::DeleteMirrorResponse* response) override;
+  // Service chains (network_service_chains.cc).
+  grpc::ServerUnaryReactor* CreateServiceChain(grpc::CallbackServerContext* context,
+                                               const v1::CreateServiceChainRequest* request,
+                                               v1::ServiceChain* response) override;
+  grpc::ServerUnaryReactor* GetServiceChain(grpc::CallbackServerContext* context,
+                                            const v1::GetServiceChainRequest* request,
+                                            v1::ServiceChain* response) override;
+  grpc::ServerUnaryReactor* ListServiceChains(grpc::CallbackServerContext* context,
+                                              const v1::ListServiceChainsRequest* request,
+                                              v1::ListServiceChainsResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateServiceChain(grpc::CallbackServerContext* context,
+                                               const v1::UpdateServiceChainRequest* request,
+                                               v1::ServiceChain* response) override;
+  grpc::ServerUnaryReactor* DeleteServiceChain(grpc::CallbackServerContext* context,
+                                               const v1::DeleteServiceChainRequest* request,
+                                               v1::DeleteServiceChainResponse* response) override;
+
   grpc::ServerUnaryReactor* GetInternalNetwork(grpc::CallbackServerContext* context,
                                                const v1::GetInternalNetworkRequest* request,
                                                v1::InternalNetwork* response) override;
@@ -125,10 +149,16 @@ class NetworkServiceImpl final : public v1::NetworkService::CallbackService {
   void PublishNetworkChange(const std::string& name, const std::string& change, uint32_t vlan_id);
   void PublishPortChange(const std::string& bridge, const std::string& port,
                          const std::string& change);
+  // `chain` checked against the network store and every other chain.
+  Status CheckChainFits(const v1::ServiceChain& chain);
+  // The flows made so after a chain change; on failure `undo` restores the
+  // store and the flows are made so again (best effort), and the error returns.
+  Status ApplyChains(const std::function<Status()>& undo);
 
   RpcRunner rpc_;
   EventHub& events_;
   store::NetworkStore& networks_;
+  store::ServiceChainStore& chain_records_;
   compute::NetworkUsage& usage_;
   const Managers managers_;
   const Limits limits_;

@@ -11,6 +11,7 @@ void AddHostCommands(CommandTable& table);          // host.*, health
 void AddNetCommands(CommandTable& table);           // net.*
 void AddVmCommands(CommandTable& table);            // vm.* (power, NICs, disks)
 void AddSwitchCommands(CommandTable& table);        // bridge.*, bond.*, tunnel.*, mirror.*
+void AddChainCommands(CommandTable& table);         // chain.*
 void AddEventCommands(CommandTable& table);         // events.watch
 void AddPciCommands(CommandTable& table);           // host.pci_list (with host.*)
 void AddControllerVmCommands(CommandTable& table);  // cvm.*

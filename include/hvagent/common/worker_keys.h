@@ -16,6 +16,9 @@ inline constexpr std::string_view kNetworks = "networks";
 inline constexpr std::string_view kReconcile = "reconcile";
 // The host's CPU baseline: one SetCpuBaseline at a time.
 inline constexpr std::string_view kCpuBaseline = "cpu-baseline";
+// Service chains: their changes and the reconcile of their flows (one at a
+// time: a chain is checked against every other).
+inline constexpr std::string_view kServiceChains = "service-chains";
 // The daemon's domain-type probe when libvirt was unreachable at start.
 inline constexpr std::string_view kDomainType = "domain-type";
 

@@ -3,6 +3,7 @@
 // built, so they are destroyed in reverse) and started in a few steps.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -32,6 +33,7 @@
 #include "hvagent/compute/vm_reconciler.h"
 #include "hvagent/daemon/config.h"
 #include "hvagent/daemon/ovs_nic_backend.h"
+#include "hvagent/daemon/periodic_trigger.h"
 #include "hvagent/daemon/store_migration_journal.h"
 #include "hvagent/host/backend_monitor.h"
 #include "hvagent/host/configuration_maximums.h"
@@ -50,13 +52,16 @@
 #include "hvagent/network/mirror.h"
 #include "hvagent/network/nic_qos.h"
 #include "hvagent/network/port_plugger.h"
+#include "hvagent/network/service_chain_manager.h"
 #include "hvagent/network/tunnel.h"
+#include "hvagent/openflow/ofctl_flow_switch.h"
 #include "hvagent/ovsdb/client.h"
 #include "hvagent/store/cpu_baseline_store.h"
 #include "hvagent/store/database.h"
 #include "hvagent/store/network_store.h"
 #include "hvagent/store/passthrough_store.h"
 #include "hvagent/store/request_log.h"
+#include "hvagent/store/service_chain_store.h"
 
 namespace hvagent::daemon {
 
@@ -106,6 +111,9 @@ class Agent {
   // domain stops here did not arrive.
   void OnLifecycle(const libvirt::LifecycleEvent& e);
   std::unique_ptr<host::BackendMonitor> MakeBackendMonitor();
+  // One pass of the service chains' flows queued (bursts cost one).
+  void RequestChainReconcile();
+  void PublishChainState(const std::string& chain, const openflow::ChainStatus& status);
 
   // A listener on the OVSDB client's row changes, removed when this goes.
   class RowListener {
@@ -126,6 +134,7 @@ class Agent {
   const host::HostFacts facts_;
   std::unique_ptr<store::Database> database_;
   store::NetworkStore networks_;
+  store::ServiceChainStore chain_records_;
   store::RequestLog request_log_;
   api::EventHub events_;
   // Outlives everything that reports to it; its endpoint starts last.
@@ -150,6 +159,10 @@ class Agent {
   network::InternalPortManager internal_ports_;
   network::TunnelManager tunnels_;
   network::MirrorManager mirrors_;
+  // Service chains' flows through ovs-ofctl (docs/architecture.md says why).
+  openflow::OfctlFlowSwitch flow_switch_;
+  network::ServiceChainManager service_chains_;
+  std::atomic<bool> chain_pass_queued_{false};
   const std::optional<network::LinuxBridgeSpec> internal_bridge_;
   network::BridgeManager bridges_;
   network::BridgeChain bridge_chain_;
@@ -189,6 +202,9 @@ class Agent {
   WorkerPool pool_;
   RowListener bridge_watch_;
   RowListener port_watch_;
+  // A processor NIC's link or port changing (its VM stopped or started) and a
+  // VM NIC coming or going: the chains' flows follow within the pass.
+  RowListener interface_watch_;
   std::unique_ptr<host::BackendMonitor> monitor_;
 
   api::RequestReplay replay_;
@@ -201,6 +217,9 @@ class Agent {
   std::unique_ptr<grpc::Server> server_;
   int tcp_port_ = 0;
   std::unique_ptr<metrics::MetricsServer> metrics_server_;
+  // Every few seconds a pass of the chains' flows: one deleted behind the
+  // agent's back comes back. Started in Start, gone first.
+  std::unique_ptr<PeriodicTrigger> chain_ticker_;
 };
 
 }  // namespace hvagent::daemon

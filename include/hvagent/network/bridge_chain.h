@@ -26,6 +26,13 @@ namespace hvagent::network {
 inline constexpr const char* kLocalBridgeName = "br0.local";
 inline constexpr const char* kMicrosegBridgeName = "br.microseg";
 inline constexpr const char* kNetworkFunctionBridgeName = "br.nf";
+// The chain's patch ports, named after the link's direction.
+inline constexpr const char* kLocalToMicrosegPort = "local-to-microseg";
+inline constexpr const char* kMicrosegToLocalPort = "microseg-to-local";
+inline constexpr const char* kMicrosegToNfPort = "microseg-to-nf";
+inline constexpr const char* kNfToMicrosegPort = "nf-to-microseg";
+inline constexpr const char* kNfToBr0Port = "nf-to-br0";
+inline constexpr const char* kBr0ToNfPort = "br0-to-nf";
 // external_ids kind of the chain's patch ports.
 inline constexpr const char* kKindPatchPort = "patch-port";
 
