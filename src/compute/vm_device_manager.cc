@@ -190,6 +190,7 @@ StatusOr<VmStatus> VmDeviceManager::AddDisk(const std::string& name, DiskConfig 
     disk.path = CreatedDiskPath(options_.state_dir + "/disks", config.uuid, disk);
   }
   HVAGENT_RETURN_IF_ERROR(ValidateDiskConfig(disk, "spec", config.machine));
+  HVAGENT_RETURN_IF_ERROR(paths_.CheckDisk("spec", disk));
   config.disks.push_back(disk);
   config.generation += 1;
   HVAGENT_RETURN_IF_ERROR(ValidateVmConfig(config));

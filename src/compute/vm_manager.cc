@@ -35,6 +35,7 @@ StatusOr<VmStatus> VmManager::Create(VmConfig config) {
   // leaves nothing behind.
   HVAGENT_RETURN_IF_ERROR(CheckVmLimits(config, options_.limits));
   HVAGENT_RETURN_IF_ERROR(ValidateVmConfig(config));
+  HVAGENT_RETURN_IF_ERROR(paths_.CheckVm(config));
   std::shared_lock network_use(domains_.network_use());
   for (size_t i = 0; i < config.nics.size(); ++i) {
     auto network = networks_.Resolve(config.nics[i].network);
@@ -137,6 +138,13 @@ StatusOr<VmStatus> VmManager::PowerOn(const std::string& name) {
     return absl::FailedPreconditionError(fmt::format("VM '{}' is paused: resume it", name));
   }
   if (!IsActive(state)) {
+    // The files may have changed since the VM was defined (removed, or
+    // swapped for a link out of the image roots): QEMU opens none that the
+    // policy would refuse now.
+    if (Status paths = paths_.CheckVm(vm.config); !paths.ok()) {
+      return absl::FailedPreconditionError(
+          fmt::format("VM '{}' cannot start: {}", name, MessageOf(paths)));
+    }
     // A power cycle is when a VM takes up the CPU it should have now (the
     // baseline set meanwhile, or its override): redefine it first if that
     // differs from its definition.

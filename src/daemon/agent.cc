@@ -159,6 +159,13 @@ compute::VmLimits VmLimitsOf(const host::ConfigurationMaximums& maximums) {
           .max_disks = maximums.disks_per_vm};
 }
 
+compute::VmLayerOptions VmLayerOptionsOf(const Config& config,
+                                         const host::ConfigurationMaximums& maximums) {
+  return {.state_dir = config.state_dir,
+          .image_roots = config.image_roots,
+          .limits = VmLimitsOf(maximums)};
+}
+
 }  // namespace
 
 StatusOr<Agent::Prerequisites> Agent::Prepare(const Config& config) {
@@ -219,17 +226,15 @@ Agent::Agent(const Config& config, Prerequisites p)
       cpu_baseline_store_(*database_),
       cpu_baselines_(cpu_hypervisor_, cpu_baseline_store_),
       domains_(hypervisor_, &cpu_baselines_),
-      vms_({.state_dir = config_.state_dir, .limits = VmLimitsOf(maximums_)}, domains_,
-           nic_backend_, network_resolver_),
-      devices_({.state_dir = config_.state_dir, .limits = VmLimitsOf(maximums_)}, domains_,
-               nic_backend_, network_resolver_),
+      vms_(VmLayerOptionsOf(config_, maximums_), domains_, nic_backend_, network_resolver_),
+      devices_(VmLayerOptionsOf(config_, maximums_), domains_, nic_backend_, network_resolver_),
       reconciler_(domains_, nic_backend_, config_.state_dir),
       passthrough_records_(*database_),
       cvm_domains_(libvirt_),
       passthrough_(passthrough_records_, cvm_domains_),
       cvm_(ControllerVmOptionsOf(config_, domain_types_), cvm_domains_, passthrough_),
-      arrivals_(VmLimitsOf(maximums_), domains_, nic_backend_, network_resolver_,
-                compute::CpuCheckWith(cpu_baselines_)),
+      arrivals_(VmLimitsOf(maximums_), compute::HostPathsOf(VmLayerOptionsOf(config_, maximums_)),
+                domains_, nic_backend_, network_resolver_, compute::CpuCheckWith(cpu_baselines_)),
       migration_records_(*database_),
       migration_journal_(migration_records_),
       migrations_({.journal = &migration_journal_}, hypervisor_, nic_backend_,

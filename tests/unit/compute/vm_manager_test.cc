@@ -300,6 +300,48 @@ TEST_F(VmManagerTest, FailedPowerOnLeavesNoTapOrPortBehind) {
   EXPECT_EQ(nics_.Taps().size(), 2U);
 }
 
+TEST_F(VmManagerTest, FilesOutsideTheImageRootsAreRefusedBeforeAnythingIsMade) {
+  // state_dir/disks is the one root by default; the operator's images sit
+  // in a subdirectory of it.
+  const std::string library = state_dir_ + "/disks/library";
+  std::filesystem::create_directories(library);
+  std::ofstream(library + "/base.raw") << "image";
+  std::ofstream(state_dir_ + "/outside.raw") << "image";
+
+  VmConfig spec = Spec("vm1");
+  spec.disks.push_back({.agent_created = true, .size_bytes = kMiB});
+  spec.disks.push_back({.path = state_dir_ + "/outside.raw"});
+  hypervisor_.ClearCalls();
+  auto refused = vms_->Create(spec);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied) << refused.status();
+  EXPECT_THAT(std::string(refused.status().message()),
+              ::testing::HasSubstr("spec.disks[1].file_path: "));
+  EXPECT_THAT(Changes(), IsEmpty());
+  EXPECT_THAT(Images(), IsEmpty());
+  EXPECT_THAT(nics_.calls, IsEmpty());
+
+  spec.disks[1].path = library + "/base.raw";
+  ASSERT_TRUE(vms_->Create(spec).ok());
+  // Hot-plugged disks follow the same rules.
+  hypervisor_.ClearCalls();
+  auto added = devices_->AddDisk("vm1", {.path = "/proc/self/mem"});
+  EXPECT_EQ(added.status().code(), absl::StatusCode::kPermissionDenied) << added.status();
+  EXPECT_THAT(std::string(added.status().message()), ::testing::HasSubstr("spec.file_path: "));
+  EXPECT_THAT(Changes(), IsEmpty());
+
+  // The image swapped for a link out of the root after the define: the
+  // start is refused before a NIC is plugged.
+  std::filesystem::remove(library + "/base.raw");
+  std::filesystem::create_symlink(state_dir_ + "/outside.raw", library + "/base.raw");
+  auto on = vms_->PowerOn("vm1");
+  EXPECT_EQ(on.status().code(), absl::StatusCode::kFailedPrecondition) << on.status();
+  EXPECT_THAT(std::string(on.status().message()),
+              ::testing::HasSubstr("cannot start: spec.disks[1].file_path: "));
+  EXPECT_THAT(Changes(), IsEmpty());
+  EXPECT_THAT(nics_.Taps(), IsEmpty());
+  EXPECT_EQ(StateOf("vm1"), DomainState::kShutOff);
+}
+
 TEST_F(VmManagerTest, AMacIsOneNicsOnThisHost) {
   Made("vm1", /*running=*/false);  // its NIC has kMac1
   hypervisor_.ClearCalls();
