@@ -60,6 +60,9 @@ StatusOr<VmStatus> VmDeviceManager::AddNic(const std::string& name, NicConfig ni
   nic.bridge = network->bridge;
   nic.vlan_id = network->vlan_id;
   nic.tap = TapNameFor(config.uuid, nic.mac);
+  // The NIC's own rules, named as the request names them ("spec.mac"), before
+  // the VM's (which would say "spec.nics[N].mac").
+  HVAGENT_RETURN_IF_ERROR(ValidateNicConfig(nic, "spec"));
   config.nics.push_back(nic);
   config.generation += 1;
   HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
@@ -143,6 +146,7 @@ StatusOr<VmStatus> VmDeviceManager::UpdateNic(const std::string& name, const std
   it->trunked_vlans = nic.trunked_vlans;
   it->qos = nic.qos;
   config.generation += 1;
+  HVAGENT_RETURN_IF_ERROR(ValidateNicConfig(*it, "spec"));
   HVAGENT_RETURN_IF_ERROR(ValidateVmConfig(config));
   HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
   HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain->State());

@@ -497,6 +497,28 @@ TEST_F(VmManagerTest, NicRemovedFromARunningVmIsUnpluggedThenDefinedThenItsPortG
   EXPECT_EQ(devices_->RemoveNic("vm1", kMac2).status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(VmManagerTest, NicAddAndUpdateRefusalsNameTheRequestsOwnFields) {
+  MadeWithTwoNics("vm1", /*running=*/true);
+  const VmConfig before = Defined("vm1");
+  hypervisor_.ClearCalls();
+  // A multicast MAC on a VM's third NIC: CreateNicRequest.spec.mac, not
+  // the VM's spec.nics[2].mac.
+  auto added = devices_->AddNic("vm1", {.mac = "53:54:00:00:00:03", .network = "vlan.10"});
+  EXPECT_EQ(added.status().code(), absl::StatusCode::kInvalidArgument) << added.status();
+  EXPECT_THAT(std::string(added.status().message()), ::testing::StartsWith("spec.mac: "));
+  added = devices_->AddNic("vm1", {.network = "vlan.10", .model = "ne2k"});
+  EXPECT_THAT(std::string(added.status().message()), ::testing::StartsWith("spec.model: "));
+  // A bad VLAN on the second NIC: UpdateNicRequest.spec.trunked_vlans[1].
+  auto updated = devices_->UpdateNic(
+      "vm1", kMac2,
+      {.network = "vlan.20", .vlan_mode = VlanMode::kTrunked, .trunked_vlans = {30, 5000}});
+  EXPECT_EQ(updated.status().code(), absl::StatusCode::kInvalidArgument) << updated.status();
+  EXPECT_THAT(std::string(updated.status().message()),
+              ::testing::StartsWith("spec.trunked_vlans[1]: "));
+  EXPECT_THAT(Changes(), IsEmpty());
+  EXPECT_EQ(Defined("vm1"), before);
+}
+
 TEST_F(VmManagerTest, NicRemovalTheGuestRefusesChangesNothing) {
   MadeWithTwoNics("vm1", /*running=*/true);
   const VmConfig before = Defined("vm1");
