@@ -7,6 +7,7 @@
 #include "hvagent/compute/device_names.h"
 #include "hvagent/compute/disk_image.h"
 #include "hvagent/compute/domain_xml.h"
+#include "hvagent/compute/machine_types.h"
 #include "hvagent/compute/runtime_metadata.h"
 #include "spdlog/spdlog.h"
 
@@ -36,6 +37,11 @@ StatusOr<VmStatus> VmManager::Create(VmConfig config) {
   HVAGENT_RETURN_IF_ERROR(CheckVmLimits(config, options_.limits));
   HVAGENT_RETURN_IF_ERROR(ValidateVmConfig(config));
   HVAGENT_RETURN_IF_ERROR(paths_.CheckVm(config));
+  // libvirt would refuse an unknown machine type with its own words ("No PCI
+  // buses available"): the field is named here instead.
+  HVAGENT_ASSIGN_OR_RETURN(const std::vector<std::string> machines,
+                           domains_.hypervisor().MachineTypes());
+  HVAGENT_RETURN_IF_ERROR(CheckMachineType("spec.machine_type", config.machine, machines));
   std::shared_lock network_use(domains_.network_use());
   for (size_t i = 0; i < config.nics.size(); ++i) {
     auto network = networks_.Resolve(config.nics[i].network);

@@ -114,8 +114,8 @@ class VmManagerTest : public ::testing::Test {
   // The hypervisor calls since the last ClearCalls that change something.
   std::vector<std::string> Changes() {
     static const std::vector<std::string> kReads = {
-        "LookupDomain", "ListDomains",   "GuestDomainType", "Uuid",
-        "State",        "PersistentXml", "Usage",           "LiveMetadata"};
+        "LookupDomain",  "ListDomains", "GuestDomainType", "Uuid",        "State",
+        "PersistentXml", "Usage",       "LiveMetadata",    "MachineTypes"};
     std::vector<std::string> changes;
     for (const std::string& call : hypervisor_.Calls()) {
       const std::string method = call.substr(0, call.find(' '));
@@ -340,6 +340,20 @@ TEST_F(VmManagerTest, FilesOutsideTheImageRootsAreRefusedBeforeAnythingIsMade) {
   EXPECT_THAT(Changes(), IsEmpty());
   EXPECT_THAT(nics_.Taps(), IsEmpty());
   EXPECT_EQ(StateOf("vm1"), DomainState::kShutOff);
+}
+
+TEST_F(VmManagerTest, AnUnknownMachineTypeIsRefusedNamingTheField) {
+  VmConfig spec = Spec("vm1");
+  spec.machine = "nonexistent-9.9";
+  hypervisor_.ClearCalls();
+  auto refused = vms_->Create(spec);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  EXPECT_THAT(std::string(refused.status().message()),
+              ::testing::StartsWith("spec.machine_type: 'nonexistent-9.9' is not a machine type"));
+  EXPECT_THAT(Changes(), IsEmpty());
+  EXPECT_THAT(nics_.calls, IsEmpty());
+  spec.machine = "pc-q35-7.2";
+  EXPECT_TRUE(vms_->Create(spec).ok());
 }
 
 TEST_F(VmManagerTest, AMacIsOneNicsOnThisHost) {
