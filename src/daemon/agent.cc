@@ -18,6 +18,7 @@
 #include "hvagent/api/logging_interceptor.h"
 #include "hvagent/api/metrics_interceptor.h"
 #include "hvagent/api/migration_convert.h"
+#include "hvagent/api/undecodable_request_interceptor.h"
 #include "hvagent/api/vm_convert.h"
 #include "hvagent/common/version.h"
 #include "hvagent/common/worker_keys.h"
@@ -438,6 +439,8 @@ Status Agent::StartServer() {
   builder.RegisterService(&vm_service_);
   builder.RegisterService(&migration_peer_service_);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  // First: logging and metrics see the status it gives undecodable requests.
+  interceptors.push_back(std::make_unique<api::UndecodableRequestInterceptorFactory>());
   interceptors.push_back(std::make_unique<api::LoggingInterceptorFactory>());
   interceptors.push_back(std::make_unique<api::MetricsInterceptorFactory>(metrics_));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
