@@ -272,6 +272,15 @@ TEST_F(VmDevicesTest, NicChangesFromAccessToTrunkedInPlaceOnARunningGuest) {
   EXPECT_THAT(ReadFile(vm.console_log_path()), HasSubstr("NATIVE=ok"));
   EXPECT_THAT(ReadFile(vm.console_log_path()), ::testing::Not(HasSubstr("EARLY-TAGGED=ok")));
   const std::string port_uuid = PortColumn(tap, "_uuid");
+  // The guest uses its NIC: its link is up, as OVS reports it too.
+  EXPECT_EQ(Column("Interface", tap, "link_state"), "up");
+  v1::GetNicRequest get_nic;
+  get_nic.set_vm_name("trunky");
+  get_nic.set_mac(mac);
+  v1::Nic shown;
+  ASSERT_TRUE(vms()->GetNic(Ctx().get(), get_nic, &shown).ok());
+  EXPECT_TRUE(shown.link_up());
+  EXPECT_TRUE(GetVm("trunky").nics(0).link_up());
 
   // Refusals first: each names its field and leaves the port as it was.
   auto update = [&](const std::function<void(v1::UpdateNicRequest&)>& mutate, v1::Nic* out) {
