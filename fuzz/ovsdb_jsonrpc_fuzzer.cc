@@ -1,9 +1,12 @@
 // The OVSDB connection's read side on any bytes: the JSON framer splits the
 // stream into values (fed in chunks whose sizes the input's first byte picks,
 // as reads would deliver them), and each monitor notification's updates are
-// applied to a cache of a slice of vswitch.ovsschema, as the client does.
+// applied to a cache of vswitch.ovsschema, as the client does.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <string_view>
 
 #include "hvagent/ovsdb/cache.h"
@@ -14,24 +17,18 @@ namespace {
 
 using nlohmann::json;
 
+// The schema the agent monitors: Open vSwitch's own (openvswitch-common).
 const hvagent::ovsdb::DatabaseSchema& Schema() {
-  static const hvagent::ovsdb::DatabaseSchema schema = *hvagent::ovsdb::DatabaseSchema::Parse(
-      json::parse(R"({"name": "Open_vSwitch", "version": "8.3.0", "tables": {
-    "Port": {"columns": {
-      "name": {"type": "string"},
-      "tag": {"type": {"key": {"type": "integer", "minInteger": 0, "maxInteger": 4095},
-                       "min": 0, "max": 1}},
-      "trunks": {"type": {"key": "integer", "min": 0, "max": 4096}},
-      "interfaces": {"type": {"key": {"type": "uuid", "refTable": "Interface"},
-                              "min": 1, "max": "unlimited"}},
-      "external_ids": {"type": {"key": "string", "value": "string",
-                                "min": 0, "max": "unlimited"}}}},
-    "Interface": {"columns": {
-      "name": {"type": "string"},
-      "type": {"type": "string"},
-      "link_state": {"type": {"key": {"type": "string", "enum": ["set", ["up", "down"]]},
-                              "min": 0, "max": 1}},
-      "ofport": {"type": {"key": "integer", "min": 0, "max": 1}}}}}})"));
+  static const hvagent::ovsdb::DatabaseSchema schema = [] {
+    std::ifstream in("/usr/share/openvswitch/vswitch.ovsschema");
+    auto parsed = hvagent::ovsdb::DatabaseSchema::Parse(json::parse(in, nullptr, false));
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "ovsdb_jsonrpc: vswitch.ovsschema: %s\n",
+                   parsed.status().ToString().c_str());
+      std::abort();
+    }
+    return *std::move(parsed);
+  }();
   return schema;
 }
 
