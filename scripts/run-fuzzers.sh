@@ -8,7 +8,13 @@ build=${1:?usage: run-fuzzers.sh BUILD_DIR SECONDS}
 seconds=${2:?usage: run-fuzzers.sh BUILD_DIR SECONDS}
 src=$(cd "$(dirname "$0")/.." && pwd)
 status=0
-for fuzzer in "$build"/fuzz/*_fuzzer; do
+shopt -s nullglob
+fuzzers=("$build"/fuzz/*_fuzzer)
+if ((${#fuzzers[@]} == 0)); then
+  echo "run-fuzzers: no fuzz targets in $build/fuzz (configure and build the fuzz preset)" >&2
+  exit 1
+fi
+for fuzzer in "${fuzzers[@]}"; do
   name=$(basename "$fuzzer" _fuzzer)
   work=$build/fuzz-corpus/$name findings=$build/findings/$name
   mkdir -p "$work" "$findings"
