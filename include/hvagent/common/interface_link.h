@@ -18,8 +18,9 @@ bool InterfaceLinkUp(const std::string& name);
 bool HostInterfaceExists(const std::string& name);
 
 // FAILED_PRECONDITION naming `field` when the host already has an interface
-// named `name`: ovs-vswitchd would fail to make a bridge's or internal
-// port's own interface under it, and only log that.
+// named `name` that is not Open vSwitch's own (its driver neither
+// openvswitch nor tun): ovs-vswitchd would fail to make a bridge's or
+// internal port's interface under it, and only log that.
 Status CheckHostInterfaceFree(std::string_view field, const std::string& name);
 
 }  // namespace hvagent
