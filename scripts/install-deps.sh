@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs every build, test and run-time dependency of hvagent from Debian's
 # package registry. Idempotent: re-running it installs only what is missing.
+# With --fuzz, also clang and its libFuzzer/sanitizer runtimes (make fuzz only:
+# make test and CI never need clang).
 set -euo pipefail
 
 packages=(
@@ -26,6 +28,9 @@ packages=(
   # install_test: systemd-analyze verify on the unit, man for its Documentation= pages
   systemd man-db
 )
+if [[ ${1:-} == --fuzz ]]; then
+  packages+=(clang libclang-rt-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

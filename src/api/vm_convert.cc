@@ -270,6 +270,8 @@ void VmStatusToProto(const compute::VmStatus& status, v1::Vm* out) {
     n->set_mac(nic.mac);
     n->set_tap(nic.tap);
     n->set_bridge(network::VmPortBridge(nic.type, nic.bridge));
+    const auto link = status.link_up.find(nic.tap);
+    n->set_link_up(link != status.link_up.end() && link->second);
     v1::NicSpec* s = n->mutable_spec();
     s->set_network(nic.network);
     s->set_mac(nic.mac);

@@ -1,5 +1,6 @@
 #include "hvagent/compute/libvirt_hypervisor.h"
 
+#include "hvagent/compute/machine_types.h"
 #include "hvagent/libvirt/domain.h"
 
 namespace hvagent::compute {
@@ -97,6 +98,12 @@ StatusOr<DomainType> LibvirtHypervisor::GuestDomainType() {
   HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
   HVAGENT_ASSIGN_OR_RETURN(const DomainTypeChoice choice, domain_types_.Choose(*conn));
   return choice.type;
+}
+
+StatusOr<std::vector<std::string>> LibvirtHypervisor::MachineTypes() {
+  HVAGENT_ASSIGN_OR_RETURN(auto conn, libvirt_.Get());
+  HVAGENT_ASSIGN_OR_RETURN(const std::string capabilities, conn->CapabilitiesXml());
+  return MachineTypesOf(capabilities);
 }
 
 }  // namespace hvagent::compute

@@ -25,6 +25,8 @@ StatusOr<VmConfig> VmArrivals::Resolve(const std::string& domain_xml, bool live)
     return absl::FailedPreconditionError(
         fmt::format("VM '{}' was not created by hvagent: it is not migrated", config.name));
   }
+  // Its files open here under this host's rules, like a created VM's.
+  if (Status paths = paths_.CheckVm(config); !paths.ok()) return Refused(config.name, paths);
   // A configuration maximum of this host is a precondition of the move, not
   // a request too large.
   if (Status within = CheckVmLimits(config, limits_); !within.ok()) {

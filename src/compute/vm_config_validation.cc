@@ -191,9 +191,12 @@ Status CheckMac(std::string_view field, std::string_view mac) {
   return absl::OkStatus();
 }
 
-Status CheckNic(const NicConfig& nic, size_t i) {
-  const std::string spec = fmt::format("spec.nics[{}]", i);
-  const std::string out = fmt::format("nics[{}]", i);
+// The request's fields (mac, network, …) are named under `spec_field`; the
+// ones the agent fills (tap, bridge, vlan_id) after `out_prefix` ("nics[2]."
+// or empty for a NIC of its own).
+Status CheckNic(const NicConfig& nic, std::string_view spec_field, std::string_view out_prefix) {
+  const std::string spec(spec_field);
+  const std::string out(out_prefix);
   HVAGENT_RETURN_IF_ERROR(CheckMac(spec + ".mac", nic.mac));
   // A NIC may be left off any network; when it names one, it is a resource name.
   if (nic.type == NicType::kNetworkFunction) {
@@ -236,12 +239,12 @@ Status CheckNic(const NicConfig& nic, size_t i) {
     }
   }
   if (nic.vlan_id > 4094) {
-    return Invalid(out + ".vlan_id",
+    return Invalid(out + "vlan_id",
                    fmt::format("must be 0 (untagged) or 1–4094 (is {})", nic.vlan_id));
   }
-  HVAGENT_RETURN_IF_ERROR(ValidateInterfaceName(out + ".tap", nic.tap));
+  HVAGENT_RETURN_IF_ERROR(ValidateInterfaceName(out + "tap", nic.tap));
   if (!nic.bridge.empty())
-    HVAGENT_RETURN_IF_ERROR(ValidateInterfaceName(out + ".bridge", nic.bridge));
+    HVAGENT_RETURN_IF_ERROR(ValidateInterfaceName(out + "bridge", nic.bridge));
   return absl::OkStatus();
 }
 
@@ -249,7 +252,8 @@ Status CheckNics(const std::vector<NicConfig>& nics) {
   std::set<std::string_view> macs;
   std::set<std::string_view> taps;
   for (size_t i = 0; i < nics.size(); ++i) {
-    HVAGENT_RETURN_IF_ERROR(CheckNic(nics[i], i));
+    HVAGENT_RETURN_IF_ERROR(
+        CheckNic(nics[i], fmt::format("spec.nics[{}]", i), fmt::format("nics[{}].", i)));
     if (!macs.insert(nics[i].mac).second) {
       return Invalid(fmt::format("spec.nics[{}].mac", i),
                      fmt::format("'{}' is used by another NIC", nics[i].mac));
@@ -270,6 +274,10 @@ bool IsDiskTarget(std::string_view t) {
 }
 
 }  // namespace
+
+Status ValidateNicConfig(const NicConfig& nic, std::string_view field) {
+  return CheckNic(nic, field, "");
+}
 
 Status ValidateDiskConfig(const DiskConfig& disk, std::string_view field,
                           std::string_view machine) {

@@ -56,6 +56,9 @@ StatusOr<VmStatus> VmDeviceManager::AddNic(const std::string& name, NicConfig ni
     return Status(resolved.code(), fmt::format("spec.network: {}", MessageOf(resolved)));
   }
   nic.tap = TapNameFor(config.uuid, nic.mac);
+  // The NIC's own rules, named as the request names them ("spec.mac"), before
+  // the VM's (which would say "spec.nics[N].mac").
+  HVAGENT_RETURN_IF_ERROR(ValidateNicConfig(nic, "spec"));
   config.nics.push_back(nic);
   config.generation += 1;
   HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
@@ -143,6 +146,7 @@ StatusOr<VmStatus> VmDeviceManager::UpdateNic(const std::string& name, const std
   it->trunked_vlans = nic.trunked_vlans;
   it->qos = nic.qos;
   config.generation += 1;
+  HVAGENT_RETURN_IF_ERROR(ValidateNicConfig(*it, "spec"));
   HVAGENT_RETURN_IF_ERROR(ValidateVmConfig(config));
   HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
   HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain->State());
@@ -190,6 +194,7 @@ StatusOr<VmStatus> VmDeviceManager::AddDisk(const std::string& name, DiskConfig 
     disk.path = CreatedDiskPath(options_.state_dir + "/disks", config.uuid, disk);
   }
   HVAGENT_RETURN_IF_ERROR(ValidateDiskConfig(disk, "spec", config.machine));
+  HVAGENT_RETURN_IF_ERROR(paths_.CheckDisk("spec", disk));
   config.disks.push_back(disk);
   config.generation += 1;
   HVAGENT_RETURN_IF_ERROR(ValidateVmConfig(config));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "hvagent/common/interface_link.h"
 #include "hvagent/compute/domain_xml.h"
 #include "hvagent/compute/probe_domain_name.h"
 #include "hvagent/compute/runtime_metadata.h"
@@ -53,6 +54,9 @@ StatusOr<VmStatus> VmDomains::StatusOf(HypervisorDomain& domain) {
       if (auto parsed = ParseRuntimeMetadataXml(**runtime); parsed.ok()) {
         status.started_unix_ms = parsed->started_unix_ms;
       }
+    }
+    for (const NicConfig& nic : status.config.nics) {
+      status.link_up[nic.tap] = InterfaceLinkUp(nic.tap);
     }
   }
   return status;

@@ -4,6 +4,13 @@
 
 namespace hvagent::compute {
 
+HostPathPolicy HostPathsOf(const VmLayerOptions& options) {
+  const std::string created = options.state_dir + "/disks";
+  return HostPathPolicy(
+      options.image_roots.empty() ? std::vector<std::string>{created} : options.image_roots,
+      created);
+}
+
 Status CheckVmLimits(const VmConfig& config, const VmLimits& max) {
   if (config.vcpus > max.max_vcpus) {
     return absl::ResourceExhaustedError(

@@ -7,6 +7,7 @@
 #include "hvagent/compute/device_names.h"
 #include "hvagent/compute/disk_image.h"
 #include "hvagent/compute/domain_xml.h"
+#include "hvagent/compute/machine_types.h"
 #include "hvagent/compute/runtime_metadata.h"
 #include "spdlog/spdlog.h"
 
@@ -35,6 +36,12 @@ StatusOr<VmStatus> VmManager::Create(VmConfig config) {
   // leaves nothing behind.
   HVAGENT_RETURN_IF_ERROR(CheckVmLimits(config, options_.limits));
   HVAGENT_RETURN_IF_ERROR(ValidateVmConfig(config));
+  HVAGENT_RETURN_IF_ERROR(paths_.CheckVm(config));
+  // libvirt would refuse an unknown machine type with its own words ("No PCI
+  // buses available"): the field is named here instead.
+  HVAGENT_ASSIGN_OR_RETURN(const std::vector<std::string> machines,
+                           domains_.hypervisor().MachineTypes());
+  HVAGENT_RETURN_IF_ERROR(CheckMachineType("spec.machine_type", config.machine, machines));
   std::shared_lock network_use(domains_.network_use());
   for (size_t i = 0; i < config.nics.size(); ++i) {
     if (Status resolved = networks_.ResolveInto(config.nics[i]); !resolved.ok()) {
@@ -134,6 +141,13 @@ StatusOr<VmStatus> VmManager::PowerOn(const std::string& name) {
     return absl::FailedPreconditionError(fmt::format("VM '{}' is paused: resume it", name));
   }
   if (!IsActive(state)) {
+    // The files may have changed since the VM was defined (removed, or
+    // swapped for a link out of the image roots): QEMU opens none that the
+    // policy would refuse now.
+    if (Status paths = paths_.CheckVm(vm.config); !paths.ok()) {
+      return absl::FailedPreconditionError(
+          fmt::format("VM '{}' cannot start: {}", name, MessageOf(paths)));
+    }
     // A power cycle is when a VM takes up the CPU it should have now (the
     // baseline set meanwhile, or its override): redefine it first if that
     // differs from its definition.

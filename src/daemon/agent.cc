@@ -19,6 +19,7 @@
 #include "hvagent/api/metrics_interceptor.h"
 #include "hvagent/api/migration_convert.h"
 #include "hvagent/api/service_chain_convert.h"
+#include "hvagent/api/undecodable_request_interceptor.h"
 #include "hvagent/api/vm_convert.h"
 #include "hvagent/common/version.h"
 #include "hvagent/common/worker_keys.h"
@@ -160,6 +161,13 @@ compute::VmLimits VmLimitsOf(const host::ConfigurationMaximums& maximums) {
           .max_disks = maximums.disks_per_vm};
 }
 
+compute::VmLayerOptions VmLayerOptionsOf(const Config& config,
+                                         const host::ConfigurationMaximums& maximums) {
+  return {.state_dir = config.state_dir,
+          .image_roots = config.image_roots,
+          .limits = VmLimitsOf(maximums)};
+}
+
 }  // namespace
 
 StatusOr<Agent::Prerequisites> Agent::Prepare(const Config& config) {
@@ -232,17 +240,15 @@ Agent::Agent(const Config& config, Prerequisites p)
       cpu_baseline_store_(*database_),
       cpu_baselines_(cpu_hypervisor_, cpu_baseline_store_),
       domains_(hypervisor_, &cpu_baselines_),
-      vms_({.state_dir = config_.state_dir, .limits = VmLimitsOf(maximums_)}, domains_,
-           nic_backend_, network_resolver_),
-      devices_({.state_dir = config_.state_dir, .limits = VmLimitsOf(maximums_)}, domains_,
-               nic_backend_, network_resolver_),
+      vms_(VmLayerOptionsOf(config_, maximums_), domains_, nic_backend_, network_resolver_),
+      devices_(VmLayerOptionsOf(config_, maximums_), domains_, nic_backend_, network_resolver_),
       reconciler_(domains_, nic_backend_, config_.state_dir),
       passthrough_records_(*database_),
       cvm_domains_(libvirt_),
       passthrough_(passthrough_records_, cvm_domains_),
       cvm_(ControllerVmOptionsOf(config_, domain_types_), cvm_domains_, passthrough_),
-      arrivals_(VmLimitsOf(maximums_), domains_, nic_backend_, network_resolver_,
-                compute::CpuCheckWith(cpu_baselines_)),
+      arrivals_(VmLimitsOf(maximums_), compute::HostPathsOf(VmLayerOptionsOf(config_, maximums_)),
+                domains_, nic_backend_, network_resolver_, compute::CpuCheckWith(cpu_baselines_)),
       migration_records_(*database_),
       migration_journal_(migration_records_),
       migrations_({.journal = &migration_journal_}, hypervisor_, nic_backend_,
@@ -504,6 +510,8 @@ Status Agent::StartServer() {
   builder.RegisterService(&vm_service_);
   builder.RegisterService(&migration_peer_service_);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  // First: logging and metrics see the status it gives undecodable requests.
+  interceptors.push_back(std::make_unique<api::UndecodableRequestInterceptorFactory>());
   interceptors.push_back(std::make_unique<api::LoggingInterceptorFactory>());
   interceptors.push_back(std::make_unique<api::MetricsInterceptorFactory>(metrics_));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));

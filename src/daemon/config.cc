@@ -14,6 +14,7 @@
 
 #include "hvagent/common/logging.h"
 #include "hvagent/compute/domain_type_selector.h"
+#include "hvagent/compute/host_path_policy.h"
 #include "hvagent/network/linux_bridge.h"
 
 namespace hvagent::daemon {
@@ -169,7 +170,7 @@ StatusOr<Config> ParseConfigToml(std::string_view toml_text, std::string_view or
             {"state_dir", "shutdown_grace_seconds", "workers", "max_queued_calls",
              "event_ring_capacity"}},
         Key{"limits", {"max_networks"}}, Key{"metrics", {"listen", "allow_remote"}},
-        Key{"compute", {"domain_type"}}}) {
+        Key{"compute", {"domain_type", "image_roots"}}}) {
     if (const toml::table* t = Section(root, k.section)) {
       if (Status s = RejectUnknownKeys(*t, k.section, k.keys); !s.ok()) {
         return annotate(s);
@@ -213,6 +214,7 @@ StatusOr<Config> ParseConfigToml(std::string_view toml_text, std::string_view or
   }
   if (const auto* t = Section(root, "compute")) {
     status.Update(ReadString(*t, "compute", "domain_type", config.domain_type));
+    status.Update(ReadStringList(*t, "compute", "image_roots", config.image_roots));
   }
   if (const auto* t = Section(root, "limits")) {
     status.Update(ReadInt(*t, "limits", "max_networks", 1, 1000000, config.max_networks));
@@ -296,6 +298,7 @@ Status ValidateValues(const Config& config) {
     return absl::InvalidArgumentError(
         fmt::format("agent.state_dir '{}' must be an absolute path", config.state_dir));
   }
+  HVAGENT_RETURN_IF_ERROR(compute::ValidateImageRoots("compute.image_roots", config.image_roots));
   return absl::OkStatus();
 }
 

@@ -53,6 +53,10 @@ constexpr Flag kFlags[] = {
     {"--max-networks", "limits", "max_networks", true, "networks per host"},
     {"--domain-type", "compute", "domain_type", false,
      "auto (KVM when a 64-bit probe guest runs under it), kvm (require it) or qemu (TCG)"},
+    {"--image-roots", "compute", "image_roots", false,
+     "comma-separated directories request files (kernels, images, ISOs) may come from "
+     "(default: STATE_DIR/disks)",
+     false, true},
     {"--metrics-listen", "metrics", "listen", false,
      "HOST:PORT of the Prometheus endpoint (loopback unless allowed; empty disables)"},
     {"--metrics-allow-remote", "metrics", "allow_remote", false,

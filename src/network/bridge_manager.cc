@@ -4,6 +4,7 @@
 
 #include <fmt/ranges.h>
 
+#include "hvagent/common/interface_link.h"
 #include "hvagent/ovsdb/datum.h"
 #include "hvagent/ovsdb/error.h"
 
@@ -128,6 +129,7 @@ StatusOr<BridgeInfo> BridgeManager::Create(const std::string& name,
         "name for its internal port",
         name));
   }
+  HVAGENT_RETURN_IF_ERROR(CheckHostInterfaceFree("name", name));
   HVAGENT_ASSIGN_OR_RETURN(const nlohmann::json results,
                            ovsdb_.Transact(CreateBridgeOperations(name, type)));
   // Without the root row nothing references the new bridge and OVSDB drops it

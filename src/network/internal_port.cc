@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "hvagent/common/interface_link.h"
 #include "hvagent/common/names.h"
 #include "hvagent/network/netlink.h"
 #include "owned_rows.h"
@@ -61,6 +62,7 @@ Status InternalPortManager::Create(const InternalPortSpec& spec) {
     }
     return SetAddress(spec);  // a retry: make sure of the address too
   }
+  HVAGENT_RETURN_IF_ERROR(CheckHostInterfaceFree("name", spec.name));
   HVAGENT_RETURN_IF_ERROR(rows::ExplainBridgeWait(
       ovsdb_.Transact(CreateInternalPortOperations(spec)).status(), spec.bridge));
   if (Status address = SetAddress(spec); !address.ok()) {

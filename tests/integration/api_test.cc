@@ -368,6 +368,8 @@ TEST_F(ApiTest, GarbageRequestsGetErrorsAndTheAgentLivesOn) {
       const grpc::Status status = done.get_future().get();
       // Undecodable bytes are refused; decodable ones are validated like any call.
       EXPECT_NE(status.error_code(), grpc::UNKNOWN) << method << ": " << status.error_message();
+      EXPECT_NE(status.error_code(), grpc::UNIMPLEMENTED)
+          << method << ": " << status.error_message();
     }
   }
   grpc::health::v1::HealthCheckRequest req;
@@ -380,6 +382,29 @@ TEST_F(ApiTest, GarbageRequestsGetErrorsAndTheAgentLivesOn) {
       return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
     })) << name;
   }
+}
+
+TEST_F(ApiTest, UndecodableRequestBytesAreInvalidArgumentNamingTheMessageType) {
+  grpc::GenericStub generic(agent_->Channel());
+  // Field 1 as a length-delimited string of 100 bytes, with 2 sent: cut short.
+  const std::string truncated("\x0a\x64\x61\x62", 4);
+  grpc::Slice slice(truncated);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  auto ctx = Ctx(5);
+  std::promise<grpc::Status> done;
+  generic.UnaryCall(ctx.get(), "/hvagent.v1.VmService/CreateVm", grpc::StubOptions(), &request,
+                    &response, [&done](grpc::Status s) { done.set_value(std::move(s)); });
+  const grpc::Status status = done.get_future().get();
+  EXPECT_EQ(status.error_code(), grpc::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_EQ(status.error_message(),
+            "request: the bytes sent do not decode as hvagent.v1.CreateVmRequest");
+  // A method that does not exist is still UNIMPLEMENTED.
+  auto ctx2 = Ctx(5);
+  std::promise<grpc::Status> missing;
+  generic.UnaryCall(ctx2.get(), "/hvagent.v1.VmService/NoSuchMethod", grpc::StubOptions(), &request,
+                    &response, [&missing](grpc::Status s) { missing.set_value(std::move(s)); });
+  EXPECT_EQ(missing.get_future().get().error_code(), grpc::UNIMPLEMENTED);
 }
 
 TEST_F(ApiTest, MigrateVmNamesAMissingDestination) {

@@ -29,6 +29,26 @@ class VmDevicesTest : public VmApiTest {
     return disk;
   }
 
+  // CreateDisk of an existing file (or, with `block`, a block device).
+  grpc::Status AttachPath(const std::string& vm, const std::string& path, bool block = false) {
+    v1::CreateDiskRequest req;
+    req.set_vm_name(vm);
+    if (block) {
+      req.mutable_spec()->set_block_device(path);
+    } else {
+      req.mutable_spec()->set_file_path(path);
+    }
+    v1::Disk disk;
+    return vms()->CreateDisk(Ctx().get(), req, &disk);
+  }
+
+  // The operator's own images: a subdirectory of the default image root.
+  std::string Library() {
+    const std::string dir = state_dir_ + "/disks/library";
+    std::filesystem::create_directories(dir);
+    return dir;
+  }
+
   v1::Vm GetVm(const std::string& name) {
     v1::GetVmRequest get;
     get.set_name(name);
@@ -41,7 +61,7 @@ class VmDevicesTest : public VmApiTest {
     std::vector<std::string> files;
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(state_dir_ + "/disks", ec)) {
-      files.push_back(entry.path().filename());
+      if (entry.is_regular_file()) files.push_back(entry.path().filename());
     }
     return files;
   }
@@ -150,7 +170,7 @@ TEST_F(VmDevicesTest, DiskRefusalsNameTheProblemAndLeaveNothing) {
   EXPECT_THAT(DiskImages(), ::testing::IsEmpty());
 
   // An existing image is attached, and never deleted with the disk.
-  const std::string mine = state_dir_ + "/operator-image.raw";
+  const std::string mine = Library() + "/operator-image.raw";
   ASSERT_EQ(RunProcess({"/usr/bin/truncate", "-s", "4M", mine}).exit_code, 0);
   v1::CreateDiskRequest existing;
   existing.set_vm_name("plain");
@@ -164,6 +184,68 @@ TEST_F(VmDevicesTest, DiskRefusalsNameTheProblemAndLeaveNothing) {
   v1::DeleteDiskResponse deleted;
   ASSERT_TRUE(vms()->DeleteDisk(Ctx().get(), del, &deleted).ok());
   EXPECT_TRUE(std::filesystem::exists(mine));
+}
+
+TEST_F(VmDevicesTest, HostPathsAreConfinedToTheImageRootsAndChangeNothingWhenRefused) {
+  v1::Vm vm;
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("confined", "true\n"), &vm).ok());
+  const std::string library = Library();
+  std::filesystem::create_directories(library + "/a-directory");
+  std::filesystem::create_symlink("/etc/passwd", library + "/escape.raw");
+  struct Refusal {
+    std::string path;
+    bool block;
+    grpc::StatusCode code;
+    std::string says;
+  };
+  for (const Refusal& r : std::vector<Refusal>{
+           {"/etc/passwd", false, grpc::PERMISSION_DENIED, "outside the image roots"},
+           {"/proc/self/mem", false, grpc::PERMISSION_DENIED, "under /proc"},
+           {"/dev/sda", false, grpc::PERMISSION_DENIED, "under /dev"},
+           {library + "/escape.raw", false, grpc::PERMISSION_DENIED, "resolves to '/etc/passwd'"},
+           {library + "/../../../../etc/passwd", false, grpc::INVALID_ARGUMENT, "normalised"},
+           {library + "/a-directory", false, grpc::INVALID_ARGUMENT, "is a directory"},
+           {library + "/missing.raw", false, grpc::INVALID_ARGUMENT, "does not exist"},
+           {"/etc/passwd", true, grpc::PERMISSION_DENIED, "block device is named under /dev"},
+           {"/dev/null", true, grpc::INVALID_ARGUMENT, "a character device, not a block device"},
+       }) {
+    const grpc::Status s = AttachPath("confined", r.path, r.block);
+    EXPECT_EQ(s.error_code(), r.code) << r.path << ": " << s.error_message();
+    EXPECT_THAT(s.error_message(), HasSubstr(r.block ? "spec.block_device" : "spec.file_path"));
+    EXPECT_THAT(s.error_message(), HasSubstr(r.says)) << r.path;
+  }
+  EXPECT_EQ(GetVm("confined").disks_size(), 0);
+  EXPECT_EQ(GetVm("confined").generation(), vm.generation());
+
+  // A kernel from /proc: refused, and no VM is defined.
+  v1::CreateVmRequest proc_kernel = GuestVm("proc-kernel", "true\n");
+  proc_kernel.mutable_spec()->mutable_boot()->set_kernel_path("/proc/self/mem");
+  v1::Vm out;
+  grpc::Status s = vms()->CreateVm(Ctx().get(), proc_kernel, &out);
+  EXPECT_EQ(s.error_code(), grpc::PERMISSION_DENIED) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("spec.boot.kernel_path"));
+  v1::GetVmRequest get;
+  get.set_name("proc-kernel");
+  EXPECT_EQ(vms()->GetVm(Ctx().get(), get, &out).error_code(), grpc::NOT_FOUND);
+
+  // An image swapped for a link out of the roots after it was attached:
+  // PowerOn refuses before QEMU opens it, naming the disk.
+  const std::string image = library + "/swapped.raw";
+  ASSERT_EQ(RunProcess({"/usr/bin/truncate", "-s", "4M", image}).exit_code, 0);
+  s = AttachPath("confined", image);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  std::filesystem::remove(image);
+  std::filesystem::create_symlink("/etc/passwd", image);
+  s = Power(&v1::VmService::Stub::PowerOn, "confined", &out);
+  EXPECT_EQ(s.error_code(), grpc::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("spec.disks[0].file_path"));
+  EXPECT_EQ(GetVm("confined").power_state(), v1::POWER_STATE_OFF);
+  v1::DeleteVmRequest del;
+  del.set_name("confined");
+  v1::DeleteVmResponse gone;
+  EXPECT_TRUE(vms()->DeleteVm(Ctx().get(), del, &gone).ok());
+  EXPECT_TRUE(std::filesystem::is_symlink(image));  // not the agent's: it stays
+  std::filesystem::remove_all(library);
 }
 
 TEST_F(VmDevicesTest, NicChangesFromAccessToTrunkedInPlaceOnARunningGuest) {
@@ -190,6 +272,15 @@ TEST_F(VmDevicesTest, NicChangesFromAccessToTrunkedInPlaceOnARunningGuest) {
   EXPECT_THAT(ReadFile(vm.console_log_path()), HasSubstr("NATIVE=ok"));
   EXPECT_THAT(ReadFile(vm.console_log_path()), ::testing::Not(HasSubstr("EARLY-TAGGED=ok")));
   const std::string port_uuid = PortColumn(tap, "_uuid");
+  // The guest uses its NIC: its link is up, as OVS reports it too.
+  EXPECT_EQ(Column("Interface", tap, "link_state"), "up");
+  v1::GetNicRequest get_nic;
+  get_nic.set_vm_name("trunky");
+  get_nic.set_mac(mac);
+  v1::Nic shown;
+  ASSERT_TRUE(vms()->GetNic(Ctx().get(), get_nic, &shown).ok());
+  EXPECT_TRUE(shown.link_up());
+  EXPECT_TRUE(GetVm("trunky").nics(0).link_up());
 
   // Refusals first: each names its field and leaves the port as it was.
   auto update = [&](const std::function<void(v1::UpdateNicRequest&)>& mutate, v1::Nic* out) {

@@ -75,6 +75,13 @@ bool AgentProcess::Start() {
       options_.extra_args.end()) {
     argv.insert(argv.end(), {"--metrics-listen", "127.0.0.1:0"});
   }
+  // The test guest's kernel and initrd are files requests name: they are
+  // allowed beside the agent's own images, unless the test names the roots.
+  if (std::find(options_.extra_args.begin(), options_.extra_args.end(), "--image-roots") ==
+      options_.extra_args.end()) {
+    argv.insert(argv.end(),
+                {"--image-roots", options_.state_dir + "/disks," + BuildDir() + "/test-guest"});
+  }
   argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
   if (!options_.netns.empty()) {
     argv.insert(argv.begin(), {"ip", "netns", "exec", options_.netns});

@@ -420,4 +420,10 @@ StatusOr<compute::DomainType> FakeHypervisor::GuestDomainType() {
   return domain_type_;
 }
 
+StatusOr<std::vector<std::string>> FakeHypervisor::MachineTypes() {
+  std::lock_guard lock(mu_);
+  HVAGENT_RETURN_IF_ERROR(Enter("MachineTypes", ""));
+  return machine_types_;
+}
+
 }  // namespace hvagent::testing

@@ -1,5 +1,6 @@
 #include "hvagent/daemon/config.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 namespace hvagent::daemon {
@@ -71,7 +72,21 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"[ovs]\ndatapath_type = \"dpdk\"\n", "ovs.datapath_type 'dpdk' must be"},
         BadConfig{"[agent]\nshutdown_grace_seconds = -1\n",
                   "'agent.shutdown_grace_seconds' must be an integer from 0 to 3600"},
+        BadConfig{"[compute]\nimage_roots = \"/srv\"\n",
+                  "'compute.image_roots' must be an array of strings"},
+        BadConfig{"[compute]\nimage_roots = [\"/\"]\n",
+                  "compute.image_roots: '/' confines nothing"},
+        BadConfig{"[compute]\nimage_roots = [\"/srv/../etc\"]\n",
+                  "compute.image_roots: '/srv/../etc' must be a normalised absolute directory"},
+        BadConfig{"[compute]\nimage_roots = [\"/proc/self\"]\n", "is under /proc"},
         BadConfig{"[log\nlevel = 1\n", "bad.toml:1:"}));
+
+TEST(ConfigTest, ImageRootsAreReadAndDefaultToNone) {
+  EXPECT_THAT(Config{}.image_roots, ::testing::IsEmpty());  // the agent's STATE_DIR/disks
+  auto config = ParseConfigToml("[compute]\nimage_roots = [\"/srv/images\", \"/srv/iso\"]\n", "t");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_THAT(config->image_roots, ::testing::ElementsAre("/srv/images", "/srv/iso"));
+}
 
 TEST(ConfigTest, SocketPathLongerThanSunPathIsRefused) {
   Config config;

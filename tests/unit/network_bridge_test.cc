@@ -131,6 +131,19 @@ TEST(BridgeManagerTest, DeleteFailingOtherwiseKeepsTheServersError) {
   EXPECT_TRUE(ovsdb::HasErrorTag(s, ovsdb::error_tag::kConstraintViolation));
 }
 
+TEST(BridgeManagerTest, ANameTheHostAlreadyHasIsRefusedBeforeAnythingIsSent) {
+  // Nothing of that name on the switch; but every network namespace has "lo".
+  ScriptedTransactor ovsdb({json::parse(R"([{"rows": []}, {"rows": []}, {"rows": []}])")});
+  BridgeManager bridges(ovsdb, "netdev");
+  const auto created = bridges.Create("lo", "");
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kFailedPrecondition) << created.status();
+  EXPECT_NE(
+      MessageOf(created.status()).find("name: the host already has a network interface named 'lo'"),
+      std::string::npos)
+      << created.status();
+  EXPECT_EQ(ovsdb.sent.size(), 1U);  // the snapshot, no change
+}
+
 TEST(BridgeManagerTest, ExistsAsksTheServerForTheBridgeByName) {
   ScriptedTransactor ovsdb(
       {json::parse(R"([{"rows": [{"name": "br1"}]}])"), json::parse(R"([{"rows": []}])")});

@@ -3,6 +3,8 @@
 
 #include "hvagent/network/internal_port.h"
 
+#include "scripted_transactor.h"
+
 namespace hvagent::network {
 namespace {
 
@@ -24,6 +26,19 @@ TEST(InternalPortSpecTest, Validation) {
   spec.name = "sixteen-chars-xx";
   EXPECT_EQ(ValidateInternalPortSpec(spec).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(MessageOf(ValidateInternalPortSpec(spec)).find("name:"), std::string::npos);
+}
+
+TEST(InternalPortManagerTest, ANameTheHostAlreadyHasIsRefusedBeforeAnythingIsSent) {
+  // No such port on the switch; but every network namespace has "lo".
+  hvagent::testing::ScriptedTransactor ovsdb(
+      {json::parse(R"([{"rows": []}, {"rows": []}, {"rows": []}])")});
+  InternalPortManager ports(ovsdb);
+  const Status s = ports.Create({.name = "lo", .bridge = "br0", .network = "vlan.0"});
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_EQ(MessageOf(s),
+            "name: the host already has a network interface named 'lo' (outside the switch); "
+            "pick another name");
+  EXPECT_EQ(ovsdb.sent.size(), 1U);  // the read, no change
 }
 
 TEST(InternalPortOperationsTest, OneTransactionTaggedAndOwned) {

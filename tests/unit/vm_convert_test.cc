@@ -249,6 +249,24 @@ TEST(VmConvertTest, CpuOverrideStandingAndModelAreReported) {
   EXPECT_EQ(ToCpuStanding(compute::CpuStanding::kNoBaseline), v1::CPU_STANDING_NO_BASELINE);
 }
 
+TEST(VmConvertTest, EachNicsLinkIsReportedByItsTap) {
+  auto config = VmConfigFromSpec(FullSpec());
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_GE(config->nics.size(), 2U);
+  config->nics[0].tap = "hvt0";
+  config->nics[1].tap = "hvt1";
+  v1::Vm out;
+  VmStatusToProto({.config = *config,
+                   .state = libvirt::DomainState::kRunning,
+                   .link_up = {{"hvt0", false}, {"hvt1", true}}},
+                  &out);
+  EXPECT_FALSE(out.nics(0).link_up());
+  EXPECT_TRUE(out.nics(1).link_up());
+  out.Clear();
+  VmStatusToProto({.config = *config, .state = libvirt::DomainState::kShutOff}, &out);
+  EXPECT_FALSE(out.nics(1).link_up());
+}
+
 TEST(VmConvertTest, EveryLibvirtStateHasOnePowerState) {
   using libvirt::DomainState;
   EXPECT_EQ(ToPowerState(DomainState::kRunning), v1::POWER_STATE_ON);

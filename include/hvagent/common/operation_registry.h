@@ -106,7 +106,6 @@ class OperationRegistry {
   mutable std::mutex mu_;
   mutable std::condition_variable changed_;
   bool stopping_ = false;
-  uint64_t next_id_ = 1;
   std::map<std::string, Entry> running_;
   std::deque<OperationSnapshot> finished_;  // newest first
   std::vector<std::thread> done_threads_;   // joined by the next Start or the destructor

@@ -26,6 +26,9 @@ inline constexpr std::string_view kMetadataNamespace = "https://hvagent.dev/xmln
 // error is INVALID_ARGUMENT naming the field as hvagent.v1 does (for example
 // "spec.num_vcpus", "spec.nics[1].mac", "nics[0].tap").
 Status ValidateVmConfig(const VmConfig& config);
+// The rules of one NIC, its fields named under `field` ("spec" for a NIC
+// added or changed on its own: "spec.mac", "spec.trunked_vlans[0]").
+Status ValidateNicConfig(const NicConfig& nic, std::string_view field);
 // The rules of one disk, its fields named under `field` ("spec.disks[2]", or
 // "spec" for a disk added on its own).
 Status ValidateDiskConfig(const DiskConfig& disk, std::string_view field, std::string_view machine);

@@ -115,6 +115,9 @@ class Hypervisor {
   virtual StatusOr<std::vector<std::unique_ptr<HypervisorDomain>>> ListDomains() = 0;
   // The domain type guests run under here (choosing it on first use).
   virtual StatusOr<DomainType> GuestDomainType() = 0;
+  // The QEMU machine types x86_64 guests can have here, sorted (see
+  // MachineTypesOf); empty when the hypervisor lists none.
+  virtual StatusOr<std::vector<std::string>> MachineTypes() = 0;
 };
 
 }  // namespace hvagent::compute

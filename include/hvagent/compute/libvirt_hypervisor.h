@@ -18,6 +18,7 @@ class LibvirtHypervisor final : public Hypervisor {
   StatusOr<std::unique_ptr<HypervisorDomain>> DefineDomain(std::string_view xml) override;
   StatusOr<std::vector<std::unique_ptr<HypervisorDomain>>> ListDomains() override;
   StatusOr<DomainType> GuestDomainType() override;
+  StatusOr<std::vector<std::string>> MachineTypes() override;
 
  private:
   libvirt::ConnectionManager& libvirt_;

@@ -26,10 +26,12 @@ class VmArrivals {
   // missing (the features). Null: no CPU check.
   using CpuCheck = std::function<Status(const VmConfig& config)>;
 
-  VmArrivals(VmLimits limits, VmDomains& domains, NicBackend& nics, NetworkResolver& networks,
-             CpuCheck cpu_check = nullptr,
+  // `paths`: what the arriving VM's files and devices may be here.
+  VmArrivals(VmLimits limits, HostPathPolicy paths, VmDomains& domains, NicBackend& nics,
+             NetworkResolver& networks, CpuCheck cpu_check = nullptr,
              std::chrono::steady_clock::duration grace = kDefaultArrivalGrace)
       : limits_(limits),
+        paths_(std::move(paths)),
         domains_(domains),
         nics_(nics),
         networks_(networks),
@@ -38,7 +40,7 @@ class VmArrivals {
 
   // Whether the VM can run here: FAILED_PRECONDITION naming why not (its
   // name taken, a network missing, over a configuration maximum, the CPU
-  // lacking features). Changes nothing.
+  // lacking features, a file or device the path policy refuses here). Changes nothing.
   Status Check(const std::string& domain_xml, bool live);
   // Checks, then makes the VM's taps and plugs its ports on this host's
   // networks, so its first frame after the switch-over finds the switch.
@@ -58,6 +60,7 @@ class VmArrivals {
   StatusOr<VmConfig> Resolve(const std::string& domain_xml, bool live);
 
   const VmLimits limits_;
+  const HostPathPolicy paths_;
   VmDomains& domains_;
   NicBackend& nics_;
   NetworkResolver& networks_;

@@ -20,6 +20,7 @@ class VmDeviceManager {
   VmDeviceManager(Options options, VmDomains& domains, NicBackend& nics, NetworkResolver& networks)
       : options_(std::move(options)),
         images_(options_.qemu_img),
+        paths_(HostPathsOf(options_)),
         domains_(domains),
         nics_(nics),
         networks_(networks) {}
@@ -54,6 +55,7 @@ class VmDeviceManager {
 
   const Options options_;
   const DiskImageCreator images_;
+  const HostPathPolicy paths_;
   VmDomains& domains_;
   NicBackend& nics_;
   NetworkResolver& networks_;

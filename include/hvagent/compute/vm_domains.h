@@ -31,6 +31,10 @@ struct VmStatus {
   // Against the cluster CPU baseline; kUnknown without a DomainCpuPolicy or
   // when the hypervisor cannot tell.
   CpuStanding cpu_standing = CpuStanding::kUnknown;
+  // While the VM runs, whether each NIC's tap (by name) has its link up: the
+  // kernel's carrier, which Open vSwitch reports as the Interface's
+  // link_state. Empty while off (every link down).
+  std::map<std::string, bool> link_up;
 };
 
 class VmDomains {

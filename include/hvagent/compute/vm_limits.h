@@ -4,8 +4,10 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "hvagent/common/status.h"
+#include "hvagent/compute/host_path_policy.h"
 #include "hvagent/compute/vm_config.h"
 
 namespace hvagent::compute {
@@ -23,10 +25,16 @@ struct VmLayerOptions {
   // Disk images the agent creates (disks/) and console logs (console/) live
   // under here.
   std::string state_dir;
+  // The directories a request's files (kernels, images, ISOs) may come from;
+  // empty: state_dir/disks alone (see HostPathPolicy).
+  std::vector<std::string> image_roots;
   VmLimits limits;
   // Makes qcow2 images.
   std::string qemu_img = "/usr/bin/qemu-img";
 };
+
+// The path policy of the VM layer set up with `options`.
+HostPathPolicy HostPathsOf(const VmLayerOptions& options);
 
 // RESOURCE_EXHAUSTED naming the spec field and the maximum it exceeds.
 Status CheckVmLimits(const VmConfig& config, const VmLimits& max);

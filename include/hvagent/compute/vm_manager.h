@@ -37,6 +37,7 @@ class VmManager final : public NetworkUsage {
   VmManager(Options options, VmDomains& domains, NicBackend& nics, NetworkResolver& networks)
       : options_(std::move(options)),
         images_(options_.qemu_img),
+        paths_(HostPathsOf(options_)),
         domains_(domains),
         nics_(nics),
         networks_(networks) {}
@@ -93,6 +94,7 @@ class VmManager final : public NetworkUsage {
 
   const Options options_;
   const DiskImageCreator images_;
+  const HostPathPolicy paths_;
   VmDomains& domains_;
   NicBackend& nics_;
   NetworkResolver& networks_;

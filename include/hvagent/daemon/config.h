@@ -34,6 +34,10 @@ struct Config {
   // runs under it at start, else qemu), "kvm" (refuse to start without
   // working KVM) or "qemu" (TCG, no probe).
   std::string domain_type = "auto";
+  // Directories the files a request names (kernels, initrds, disk images,
+  // ISOs) may come from; empty: <state_dir>/disks alone, where the agent's
+  // own images live. Block devices come from /dev. See docs/reliability.md.
+  std::vector<std::string> image_roots;
   // Seconds in-flight calls get to finish on SIGTERM.
   int shutdown_grace_seconds = 10;
   // Threads for blocking backend calls, and how many calls may wait for one.

@@ -66,6 +66,9 @@ class FakeHypervisor final : public compute::Hypervisor {
   StatusOr<std::unique_ptr<compute::HypervisorDomain>> DefineDomain(std::string_view xml) override;
   StatusOr<std::vector<std::unique_ptr<compute::HypervisorDomain>>> ListDomains() override;
   StatusOr<compute::DomainType> GuestDomainType() override;
+  // pc, pc-i440fx-7.2, pc-q35-7.2 and q35, unless set.
+  StatusOr<std::vector<std::string>> MachineTypes() override;
+  void set_machine_types(std::vector<std::string> sorted) { machine_types_ = std::move(sorted); }
 
  private:
   class Domain;
@@ -88,6 +91,7 @@ class FakeHypervisor final : public compute::Hypervisor {
   std::vector<std::string> calls_;
   bool honour_acpi_ = true;
   compute::DomainType domain_type_ = compute::DomainType::kQemu;
+  std::vector<std::string> machine_types_ = {"pc", "pc-i440fx-7.2", "pc-q35-7.2", "q35"};
   int migration_steps_ = 5;
   FakeHypervisor* migration_destination_ = nullptr;
   std::vector<std::string> migrations_;

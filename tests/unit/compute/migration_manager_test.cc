@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "hvagent/compute/domain_xml.h"
 #include "hvagent/compute/vm_arrivals.h"
 #include "hvagent/compute/vm_manager.h"
 #include "hvagent/compute/vm_reconciler.h"
@@ -221,7 +222,9 @@ class MigrationManagerTest : public ::testing::Test {
   FakeNics nics_a_, nics_b_;
   FakeNetworks networks_a_, networks_b_;
   std::unique_ptr<VmManager> vms_a_;
-  VmArrivals arrivals_b_{kLimits, domains_b_, nics_b_, networks_b_};
+  // B's path rules: the VMs here name no files.
+  const HostPathPolicy paths_b_{{"/srv/b-images"}, "/srv/b-disks"};
+  VmArrivals arrivals_b_{kLimits, paths_b_, domains_b_, nics_b_, networks_b_};
   LocalPeer peer_{arrivals_b_};
   FakeJournal journal_;
   std::unique_ptr<MigrationManager> migrations_;
@@ -272,6 +275,7 @@ TEST_F(MigrationManagerTest, DestinationMissingTheNetworkIsRefusedBeforeAnything
 
 TEST_F(MigrationManagerTest, DestinationOverItsMaximumsIsRefused) {
   VmArrivals small{{.max_vcpus = 8, .max_memory_bytes = 128 * kMiB, .max_nics = 4},
+                   paths_b_,
                    domains_b_,
                    nics_b_,
                    networks_b_};
@@ -282,10 +286,34 @@ TEST_F(MigrationManagerTest, DestinationOverItsMaximumsIsRefused) {
   EXPECT_THAT(std::string(checked.message()), HasSubstr("memory_bytes_per_vm"));
 }
 
+TEST_F(MigrationManagerTest, ArrivingVmNamingFilesOutsideTheDestinationsRulesIsRefused) {
+  MadeOnA("files", true);
+  auto config = ParseDomainXml(hv_a_.Find("files")->xml);
+  ASSERT_TRUE(config.ok()) << config.status();
+  // Deleting an agent-created disk deletes its file: a peer must not name
+  // one of the host's own.
+  config->disks.push_back(
+      {.target = "sda", .path = "/etc/shadow", .agent_created = true, .size_bytes = kMiB});
+  auto xml = BuildDomainXml(*config);
+  ASSERT_TRUE(xml.ok()) << xml.status();
+  Status checked = arrivals_b_.Check(*xml, true);
+  EXPECT_EQ(checked.code(), absl::StatusCode::kFailedPrecondition) << checked;
+  EXPECT_THAT(std::string(checked.message()),
+              HasSubstr("spec.disks[0].file_path: an agent-created disk's image is a file "
+                        "directly in '/srv/b-disks'"));
+  config->disks.back() = {.target = "sda", .path = "/proc/self/mem"};
+  xml = BuildDomainXml(*config);
+  ASSERT_TRUE(xml.ok()) << xml.status();
+  checked = arrivals_b_.Prepare(*xml);
+  EXPECT_EQ(checked.code(), absl::StatusCode::kFailedPrecondition) << checked;
+  EXPECT_THAT(std::string(checked.message()), HasSubstr("under /proc"));
+  ExpectBClean("files");
+}
+
 TEST_F(MigrationManagerTest, DestinationCpuLackingFeaturesIsRefusedNamingThem) {
   std::vector<std::string> asked;
   VmArrivals old_cpu{
-      kLimits, domains_b_, nics_b_, networks_b_, [&](const VmConfig& config) {
+      kLimits, paths_b_, domains_b_, nics_b_, networks_b_, [&](const VmConfig& config) {
         asked.push_back(config.name);
         return absl::FailedPreconditionError("this host's CPU lacks features: avx512f, pku");
       }};
@@ -405,6 +433,7 @@ TEST_F(MigrationManagerTest, ArrivingNicsAreNotLeftoversUntilTheArrivalEnds) {
 TEST_F(MigrationManagerTest, ArrivingNicsWhoseSourceNeverEndedTheArrivalExpire) {
   const VmStatus vm = MadeOnA("web", true);
   VmArrivals impatient{kLimits,
+                       paths_b_,
                        domains_b_,
                        nics_b_,
                        networks_b_,

@@ -114,8 +114,8 @@ class VmManagerTest : public ::testing::Test {
   // The hypervisor calls since the last ClearCalls that change something.
   std::vector<std::string> Changes() {
     static const std::vector<std::string> kReads = {
-        "LookupDomain", "ListDomains",   "GuestDomainType", "Uuid",
-        "State",        "PersistentXml", "Usage",           "LiveMetadata"};
+        "LookupDomain",  "ListDomains", "GuestDomainType", "Uuid",        "State",
+        "PersistentXml", "Usage",       "LiveMetadata",    "MachineTypes"};
     std::vector<std::string> changes;
     for (const std::string& call : hypervisor_.Calls()) {
       const std::string method = call.substr(0, call.find(' '));
@@ -300,6 +300,62 @@ TEST_F(VmManagerTest, FailedPowerOnLeavesNoTapOrPortBehind) {
   EXPECT_EQ(nics_.Taps().size(), 2U);
 }
 
+TEST_F(VmManagerTest, FilesOutsideTheImageRootsAreRefusedBeforeAnythingIsMade) {
+  // state_dir/disks is the one root by default; the operator's images sit
+  // in a subdirectory of it.
+  const std::string library = state_dir_ + "/disks/library";
+  std::filesystem::create_directories(library);
+  std::ofstream(library + "/base.raw") << "image";
+  std::ofstream(state_dir_ + "/outside.raw") << "image";
+
+  VmConfig spec = Spec("vm1");
+  spec.disks.push_back({.agent_created = true, .size_bytes = kMiB});
+  spec.disks.push_back({.path = state_dir_ + "/outside.raw"});
+  hypervisor_.ClearCalls();
+  auto refused = vms_->Create(spec);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied) << refused.status();
+  EXPECT_THAT(std::string(refused.status().message()),
+              ::testing::HasSubstr("spec.disks[1].file_path: "));
+  EXPECT_THAT(Changes(), IsEmpty());
+  EXPECT_THAT(Images(), IsEmpty());
+  EXPECT_THAT(nics_.calls, IsEmpty());
+
+  spec.disks[1].path = library + "/base.raw";
+  ASSERT_TRUE(vms_->Create(spec).ok());
+  // Hot-plugged disks follow the same rules.
+  hypervisor_.ClearCalls();
+  auto added = devices_->AddDisk("vm1", {.path = "/proc/self/mem"});
+  EXPECT_EQ(added.status().code(), absl::StatusCode::kPermissionDenied) << added.status();
+  EXPECT_THAT(std::string(added.status().message()), ::testing::HasSubstr("spec.file_path: "));
+  EXPECT_THAT(Changes(), IsEmpty());
+
+  // The image swapped for a link out of the root after the define: the
+  // start is refused before a NIC is plugged.
+  std::filesystem::remove(library + "/base.raw");
+  std::filesystem::create_symlink(state_dir_ + "/outside.raw", library + "/base.raw");
+  auto on = vms_->PowerOn("vm1");
+  EXPECT_EQ(on.status().code(), absl::StatusCode::kFailedPrecondition) << on.status();
+  EXPECT_THAT(std::string(on.status().message()),
+              ::testing::HasSubstr("cannot start: spec.disks[1].file_path: "));
+  EXPECT_THAT(Changes(), IsEmpty());
+  EXPECT_THAT(nics_.Taps(), IsEmpty());
+  EXPECT_EQ(StateOf("vm1"), DomainState::kShutOff);
+}
+
+TEST_F(VmManagerTest, AnUnknownMachineTypeIsRefusedNamingTheField) {
+  VmConfig spec = Spec("vm1");
+  spec.machine = "nonexistent-9.9";
+  hypervisor_.ClearCalls();
+  auto refused = vms_->Create(spec);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  EXPECT_THAT(std::string(refused.status().message()),
+              ::testing::StartsWith("spec.machine_type: 'nonexistent-9.9' is not a machine type"));
+  EXPECT_THAT(Changes(), IsEmpty());
+  EXPECT_THAT(nics_.calls, IsEmpty());
+  spec.machine = "pc-q35-7.2";
+  EXPECT_TRUE(vms_->Create(spec).ok());
+}
+
 TEST_F(VmManagerTest, AMacIsOneNicsOnThisHost) {
   Made("vm1", /*running=*/false);  // its NIC has kMac1
   hypervisor_.ClearCalls();
@@ -453,6 +509,28 @@ TEST_F(VmManagerTest, NicRemovedFromARunningVmIsUnpluggedThenDefinedThenItsPortG
   EXPECT_EQ(defined.generation, 2);
 
   EXPECT_EQ(devices_->RemoveNic("vm1", kMac2).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(VmManagerTest, NicAddAndUpdateRefusalsNameTheRequestsOwnFields) {
+  MadeWithTwoNics("vm1", /*running=*/true);
+  const VmConfig before = Defined("vm1");
+  hypervisor_.ClearCalls();
+  // A multicast MAC on a VM's third NIC: CreateNicRequest.spec.mac, not
+  // the VM's spec.nics[2].mac.
+  auto added = devices_->AddNic("vm1", {.mac = "53:54:00:00:00:03", .network = "vlan.10"});
+  EXPECT_EQ(added.status().code(), absl::StatusCode::kInvalidArgument) << added.status();
+  EXPECT_THAT(std::string(added.status().message()), ::testing::StartsWith("spec.mac: "));
+  added = devices_->AddNic("vm1", {.network = "vlan.10", .model = "ne2k"});
+  EXPECT_THAT(std::string(added.status().message()), ::testing::StartsWith("spec.model: "));
+  // A bad VLAN on the second NIC: UpdateNicRequest.spec.trunked_vlans[1].
+  auto updated = devices_->UpdateNic(
+      "vm1", kMac2,
+      {.network = "vlan.20", .vlan_mode = VlanMode::kTrunked, .trunked_vlans = {30, 5000}});
+  EXPECT_EQ(updated.status().code(), absl::StatusCode::kInvalidArgument) << updated.status();
+  EXPECT_THAT(std::string(updated.status().message()),
+              ::testing::StartsWith("spec.trunked_vlans[1]: "));
+  EXPECT_THAT(Changes(), IsEmpty());
+  EXPECT_EQ(Defined("vm1"), before);
 }
 
 TEST_F(VmManagerTest, NicRemovalTheGuestRefusesChangesNothing) {
