@@ -18,13 +18,13 @@ using Clock = std::chrono::system_clock;
 class StoreMigrationJournalTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    db_ = hvagent::testing::OpenDatabaseOrFail((dir_ / "agent.db").string());
     ASSERT_NE(db_, nullptr);
     records_ = std::make_unique<store::MigrationRecordStore>(*db_);
   }
 
   hvagent::testing::TempDir dir_{"store-migration-journal-test"};
-  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<store::Database> db_ =
+      hvagent::testing::OpenDatabaseOrFail((dir_ / "agent.db").string());
   std::unique_ptr<store::MigrationRecordStore> records_;
 };
 

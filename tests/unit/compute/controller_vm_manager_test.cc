@@ -68,7 +68,6 @@ class FakeBinder : public pci::DeviceBinder {
 class ControllerVmManagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    db_ = hvagent::testing::OpenDatabaseOrFail((dir_ / "state.db").string());
     ASSERT_NE(db_, nullptr);
     store_ = std::make_unique<store::PassthroughStore>(*db_);
     binder_ = std::make_unique<PassthroughBinder>(*store_, fake_binder_);
@@ -84,7 +83,8 @@ class ControllerVmManagerTest : public ::testing::Test {
   }
 
   hvagent::testing::TempDir dir_{"hvagent-cvm-test"};
-  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<store::Database> db_ =
+      hvagent::testing::OpenDatabaseOrFail((dir_ / "state.db").string());
   std::unique_ptr<store::PassthroughStore> store_;
   FakeBinder fake_binder_;
   std::unique_ptr<PassthroughBinder> binder_;
