@@ -4,7 +4,6 @@
 #include <stdlib.h>
 
 #include <cerrno>
-#include <cstring>
 #include <system_error>
 #include <utility>
 
@@ -13,7 +12,7 @@ namespace hvagent::testing {
 std::string MakeTempDir(std::string_view prefix, std::string* error) {
   std::string templ = "/tmp/" + std::string(prefix) + ".XXXXXX";
   if (mkdtemp(templ.data()) == nullptr) {
-    *error = "mkdtemp " + templ + ": " + std::strerror(errno);
+    *error = "mkdtemp " + templ + ": " + std::error_code(errno, std::generic_category()).message();
     return "";
   }
   return templ;
