@@ -14,19 +14,13 @@ std::vector<Column> NetworkColumns() {
 }
 
 int Create(Invocation& inv) {
-  v1::CreateNetworkRequest request;
-  request.set_request_id(inv.NewRequestId());
-  request.set_name(inv.positional(0));
+  auto request = NamedChangeRequest<v1::CreateNetworkRequest>(inv);
   request.set_bridge(inv.args().String("bridge"));
   request.set_vlan_id(static_cast<uint32_t>(inv.args().Int("vlan")));
   return CallAndShow(inv, &Stub::CreateNetwork, request);
 }
 
-int Get(Invocation& inv) {
-  v1::GetNetworkRequest request;
-  request.set_name(inv.positional(0));
-  return CallAndShow(inv, &Stub::GetNetwork, request);
-}
+int Get(Invocation& inv) { return ShowNamed(inv, &Stub::GetNetwork); }
 
 int List(Invocation& inv) {
   return CallAndListAllPages(inv, &Stub::ListNetworks, v1::ListNetworksRequest{}, "networks",
@@ -34,21 +28,13 @@ int List(Invocation& inv) {
 }
 
 int Update(Invocation& inv) {
-  v1::UpdateNetworkRequest request;
-  request.set_request_id(inv.NewRequestId());
-  request.set_name(inv.positional(0));
+  auto request = NamedChangeRequest<v1::UpdateNetworkRequest>(inv);
   request.set_vlan_id(static_cast<uint32_t>(inv.args().Int("vlan")));
   request.set_expected_generation(inv.args().Int("expected_generation"));
   return CallAndShow(inv, &Stub::UpdateNetwork, request);
 }
 
-int Delete(Invocation& inv) {
-  v1::DeleteNetworkRequest request;
-  request.set_request_id(inv.NewRequestId());
-  request.set_name(inv.positional(0));
-  return CallAndConfirm(inv, &Stub::DeleteNetwork, request,
-                        "network " + inv.positional(0) + " deleted");
-}
+int Delete(Invocation& inv) { return DeleteNamed(inv, &Stub::DeleteNetwork, "network"); }
 
 }  // namespace
 

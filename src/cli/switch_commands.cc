@@ -11,18 +11,12 @@ using Stub = v1::NetworkService::Stub;
 // --- bridges ---------------------------------------------------------------------
 
 int BridgeCreate(Invocation& inv) {
-  v1::CreateBridgeRequest request;
-  request.set_request_id(inv.NewRequestId());
-  request.set_name(inv.positional(0));
+  auto request = NamedChangeRequest<v1::CreateBridgeRequest>(inv);
   request.set_datapath_type(static_cast<v1::DatapathType>(inv.args().Enum("datapath_type")));
   return CallAndShow(inv, &Stub::CreateBridge, request);
 }
 
-int BridgeGet(Invocation& inv) {
-  v1::GetBridgeRequest request;
-  request.set_name(inv.positional(0));
-  return CallAndShow(inv, &Stub::GetBridge, request);
-}
+int BridgeGet(Invocation& inv) { return ShowNamed(inv, &Stub::GetBridge); }
 
 int BridgeList(Invocation& inv) {
   return CallAndList(
@@ -30,13 +24,7 @@ int BridgeList(Invocation& inv) {
       {{"NAME", "name"}, {"DATAPATH", "datapath_type"}, {"AGENT_OWNED", "agent_owned"}});
 }
 
-int BridgeDelete(Invocation& inv) {
-  v1::DeleteBridgeRequest request;
-  request.set_request_id(inv.NewRequestId());
-  request.set_name(inv.positional(0));
-  return CallAndConfirm(inv, &Stub::DeleteBridge, request,
-                        "bridge " + inv.positional(0) + " deleted");
-}
+int BridgeDelete(Invocation& inv) { return DeleteNamed(inv, &Stub::DeleteBridge, "bridge"); }
 
 // --- bonds -------------------------------------------------------------------------
 
@@ -74,19 +62,13 @@ void ApplyBondKeys(const ParsedCommand& a, v1::BondSpec* spec) {
 }
 
 int BondCreate(Invocation& inv) {
-  v1::CreateBondRequest request;
-  request.set_request_id(inv.NewRequestId());
-  request.set_name(inv.positional(0));
+  auto request = NamedChangeRequest<v1::CreateBondRequest>(inv);
   request.set_bridge(inv.args().String("bridge"));
   ApplyBondKeys(inv.args(), request.mutable_spec());
   return CallAndShow(inv, &Stub::CreateBond, request);
 }
 
-int BondGet(Invocation& inv) {
-  v1::GetBondRequest request;
-  request.set_name(inv.positional(0));
-  return CallAndShow(inv, &Stub::GetBond, request);
-}
+int BondGet(Invocation& inv) { return ShowNamed(inv, &Stub::GetBond); }
 
 int BondList(Invocation& inv) {
   return CallAndList(inv, &Stub::ListBonds, v1::ListBondsRequest{}, "bonds",
@@ -101,24 +83,17 @@ int BondList(Invocation& inv) {
 int BondUpdate(Invocation& inv) {
   if (inv.args().values.empty()) return inv.UsageError("nothing to change: give at least one key");
   // UpdateBond takes the whole spec: start from the bond as it is.
-  v1::GetBondRequest get;
-  get.set_name(inv.positional(0));
   v1::Bond current;
-  if (const grpc::Status s = inv.Call(&Stub::GetBond, get, &current); !s.ok()) return inv.Fail(s);
-  v1::UpdateBondRequest request;
-  request.set_request_id(inv.NewRequestId());
-  request.set_name(inv.positional(0));
+  const grpc::Status got =
+      inv.Call(&Stub::GetBond, NamedRequest<v1::GetBondRequest>(inv), &current);
+  if (!got.ok()) return inv.Fail(got);
+  auto request = NamedChangeRequest<v1::UpdateBondRequest>(inv);
   *request.mutable_spec() = current.spec();
   ApplyBondKeys(inv.args(), request.mutable_spec());
   return CallAndShow(inv, &Stub::UpdateBond, request);
 }
 
-int BondDelete(Invocation& inv) {
-  v1::DeleteBondRequest request;
-  request.set_request_id(inv.NewRequestId());
-  request.set_name(inv.positional(0));
-  return CallAndConfirm(inv, &Stub::DeleteBond, request, "bond " + inv.positional(0) + " deleted");
-}
+int BondDelete(Invocation& inv) { return DeleteNamed(inv, &Stub::DeleteBond, "bond"); }
 
 // --- tunnels -------------------------------------------------------------------------
 
@@ -144,13 +119,7 @@ int TunnelList(Invocation& inv) {
                       {"DST_PORT", "dst_port"}});
 }
 
-int TunnelDelete(Invocation& inv) {
-  v1::DeleteTunnelRequest request;
-  request.set_request_id(inv.NewRequestId());
-  request.set_name(inv.positional(0));
-  return CallAndConfirm(inv, &Stub::DeleteTunnel, request,
-                        "tunnel " + inv.positional(0) + " deleted");
-}
+int TunnelDelete(Invocation& inv) { return DeleteNamed(inv, &Stub::DeleteTunnel, "tunnel"); }
 
 // --- mirrors -------------------------------------------------------------------------
 
@@ -185,13 +154,7 @@ int MirrorList(Invocation& inv) {
                       {"ALL", "select_all"}});
 }
 
-int MirrorDelete(Invocation& inv) {
-  v1::DeleteMirrorRequest request;
-  request.set_request_id(inv.NewRequestId());
-  request.set_name(inv.positional(0));
-  return CallAndConfirm(inv, &Stub::DeleteMirror, request,
-                        "mirror " + inv.positional(0) + " deleted");
-}
+int MirrorDelete(Invocation& inv) { return DeleteNamed(inv, &Stub::DeleteMirror, "mirror"); }
 
 }  // namespace
 

@@ -80,11 +80,7 @@ int Create(Invocation& inv) {
   return CallAndShow(inv, &Stub::CreateVm, request);
 }
 
-int Get(Invocation& inv) {
-  v1::GetVmRequest request;
-  request.set_name(inv.positional(0));
-  return CallAndShow(inv, &Stub::GetVm, request);
-}
+int Get(Invocation& inv) { return ShowNamed(inv, &Stub::GetVm); }
 
 int List(Invocation& inv) {
   v1::ListVmsRequest request;
@@ -97,9 +93,7 @@ int Update(Invocation& inv) {
   if (!a.Has("num_vcpus") && !a.Has("num_cores_per_vcpu") && !a.Has("memory")) {
     return inv.UsageError("nothing to change: give num_vcpus, num_cores_per_vcpu or memory");
   }
-  v1::UpdateVmRequest request;
-  request.set_request_id(inv.NewRequestId());
-  request.set_name(inv.positional(0));
+  auto request = NamedChangeRequest<v1::UpdateVmRequest>(inv);
   request.set_num_vcpus(static_cast<uint32_t>(a.Int("num_vcpus")));
   request.set_num_cores_per_vcpu(static_cast<uint32_t>(a.Int("num_cores_per_vcpu")));
   request.set_memory_bytes(a.Size("memory"));
@@ -109,9 +103,7 @@ int Update(Invocation& inv) {
 }
 
 int Delete(Invocation& inv) {
-  v1::DeleteVmRequest request;
-  request.set_request_id(inv.NewRequestId());
-  request.set_name(inv.positional(0));
+  auto request = NamedChangeRequest<v1::DeleteVmRequest>(inv);
   request.set_force(inv.args().Bool("force"));
   request.set_keep_disks(inv.args().Bool("keep_disks"));
   SetCvmOverride(inv.args(), request.mutable_controller_vm_override());
@@ -123,18 +115,14 @@ using PowerMethod = grpc::Status (Stub::*)(grpc::ClientContext*, const v1::VmPow
 
 std::function<int(Invocation&)> Power(PowerMethod method) {
   return [method](Invocation& inv) {
-    v1::VmPowerRequest request;
-    request.set_request_id(inv.NewRequestId());
-    request.set_name(inv.positional(0));
+    auto request = NamedChangeRequest<v1::VmPowerRequest>(inv);
     SetCvmOverride(inv.args(), request.mutable_controller_vm_override());
     return CallAndShow(inv, method, request);
   };
 }
 
 int Shutdown(Invocation& inv) {
-  v1::ShutdownVmRequest request;
-  request.set_request_id(inv.NewRequestId());
-  request.set_name(inv.positional(0));
+  auto request = NamedChangeRequest<v1::ShutdownVmRequest>(inv);
   const int64_t timeout = inv.args().Int("timeout", 120);
   request.set_timeout_seconds(static_cast<uint32_t>(timeout));
   request.set_power_off_on_timeout(inv.args().Bool("power_off_on_timeout"));
@@ -144,9 +132,7 @@ int Shutdown(Invocation& inv) {
 }
 
 int Migrate(Invocation& inv) {
-  v1::MigrateVmRequest request;
-  request.set_request_id(inv.NewRequestId());
-  request.set_name(inv.positional(0));
+  auto request = NamedChangeRequest<v1::MigrateVmRequest>(inv);
   request.set_destination(inv.args().String("host"));
   request.set_destination_libvirt_uri(inv.args().String("libvirt_uri"));
   request.set_migration_uri(inv.args().String("migration_uri"));
@@ -271,9 +257,7 @@ int NicGet(Invocation& inv) {
 }
 
 int NicList(Invocation& inv) {
-  v1::GetVmRequest request;
-  request.set_name(inv.positional(0));
-  return CallAndList(inv, &Stub::GetVm, request, "nics", NicColumns());
+  return CallAndList(inv, &Stub::GetVm, NamedRequest<v1::GetVmRequest>(inv), "nics", NicColumns());
 }
 
 int NicUpdate(Invocation& inv) {
@@ -333,9 +317,8 @@ int DiskCreate(Invocation& inv) {
 }
 
 int DiskList(Invocation& inv) {
-  v1::GetVmRequest request;
-  request.set_name(inv.positional(0));
-  return CallAndList(inv, &Stub::GetVm, request, "disks", DiskColumns());
+  return CallAndList(inv, &Stub::GetVm, NamedRequest<v1::GetVmRequest>(inv), "disks",
+                     DiskColumns());
 }
 
 int DiskDelete(Invocation& inv) {

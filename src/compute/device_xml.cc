@@ -1,6 +1,7 @@
 #include "hvagent/compute/device_xml.h"
 
 #include <sstream>
+#include <string_view>
 
 #include <pugixml.hpp>
 
@@ -30,26 +31,28 @@ StatusOr<std::string> CutDevice(const VmConfig& config, const char* element, Mat
   return absl::NotFoundError("");
 }
 
-}  // namespace
-
-StatusOr<std::string> NicDeviceXml(const VmConfig& config, const std::string& mac) {
-  auto xml = CutDevice(config, "interface", [&](pugi::xml_node iface) {
-    return mac == iface.child("mac").attribute("address").value();
+// The device `element` whose <`child` `attribute`=…> is `key`; NOT_FOUND
+// "VM 'x' has no `what` `key`" when the VM has none.
+StatusOr<std::string> CutDeviceByKey(const VmConfig& config, const char* element, const char* child,
+                                     const char* attribute, const std::string& key,
+                                     std::string_view what) {
+  auto xml = CutDevice(config, element, [&](pugi::xml_node device) {
+    return key == device.child(child).attribute(attribute).value();
   });
   if (xml.status().code() == absl::StatusCode::kNotFound) {
-    return absl::NotFoundError(fmt::format("VM '{}' has no NIC {}", config.name, mac));
+    return absl::NotFoundError(fmt::format("VM '{}' has no {} {}", config.name, what, key));
   }
   return xml;
 }
 
+}  // namespace
+
+StatusOr<std::string> NicDeviceXml(const VmConfig& config, const std::string& mac) {
+  return CutDeviceByKey(config, "interface", "mac", "address", mac, "NIC");
+}
+
 StatusOr<std::string> DiskDeviceXml(const VmConfig& config, const std::string& target) {
-  auto xml = CutDevice(config, "disk", [&](pugi::xml_node disk) {
-    return target == disk.child("target").attribute("dev").value();
-  });
-  if (xml.status().code() == absl::StatusCode::kNotFound) {
-    return absl::NotFoundError(fmt::format("VM '{}' has no disk {}", config.name, target));
-  }
-  return xml;
+  return CutDeviceByKey(config, "disk", "target", "dev", target, "disk");
 }
 
 }  // namespace hvagent::compute

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -21,71 +22,62 @@ namespace hvagent::daemon {
 
 namespace {
 
-// Copies the string at `key` of `table` into `out`, if present.
+// Copies the value at `key` of `table` into `out`, if the key is present:
+// `convert` gives the node's value, or nullopt when it is not `rule` (which
+// then names the key and the rule in an INVALID_ARGUMENT).
+template <typename T, typename Convert>
+Status ReadKey(const toml::table& table, std::string_view section, std::string_view key,
+               std::string_view rule, Convert convert, T& out) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) return absl::OkStatus();
+  std::optional<T> value = convert(*node);
+  if (!value.has_value()) {
+    return absl::InvalidArgumentError(
+        fmt::format("config key '{}.{}' must be {}", section, key, rule));
+  }
+  out = *std::move(value);
+  return absl::OkStatus();
+}
+
 Status ReadString(const toml::table& table, std::string_view section, std::string_view key,
                   std::string& out) {
-  const toml::node* node = table.get(key);
-  if (node == nullptr) {
-    return absl::OkStatus();
-  }
-  const auto* value = node->as_string();
-  if (value == nullptr) {
-    return absl::InvalidArgumentError(
-        fmt::format("config key '{}.{}' must be a string", section, key));
-  }
-  out = value->get();
-  return absl::OkStatus();
+  return ReadKey(
+      table, section, key, "a string",
+      [](const toml::node& node) { return node.value_exact<std::string>(); }, out);
 }
 
 Status ReadStringList(const toml::table& table, std::string_view section, std::string_view key,
                       std::vector<std::string>& out) {
-  const toml::node* node = table.get(key);
-  if (node == nullptr) {
-    return absl::OkStatus();
-  }
-  const auto* array = node->as_array();
-  std::vector<std::string> values;
-  for (size_t i = 0; array != nullptr && i < array->size(); ++i) {
-    const auto* value = array->get(i)->as_string();
-    if (value == nullptr) break;
-    values.push_back(value->get());
-  }
-  if (array == nullptr || values.size() != array->size()) {
-    return absl::InvalidArgumentError(
-        fmt::format("config key '{}.{}' must be an array of strings", section, key));
-  }
-  out = std::move(values);
-  return absl::OkStatus();
+  const auto strings = [](const toml::node& node) -> std::optional<std::vector<std::string>> {
+    const auto* array = node.as_array();
+    if (array == nullptr) return std::nullopt;
+    std::vector<std::string> values;
+    for (const toml::node& element : *array) {
+      std::optional<std::string> value = element.value_exact<std::string>();
+      if (!value.has_value()) return std::nullopt;
+      values.push_back(*std::move(value));
+    }
+    return values;
+  };
+  return ReadKey(table, section, key, "an array of strings", strings, out);
 }
 
 Status ReadBool(const toml::table& table, std::string_view section, std::string_view key,
                 bool& out) {
-  const toml::node* node = table.get(key);
-  if (node == nullptr) {
-    return absl::OkStatus();
-  }
-  const auto* value = node->as_boolean();
-  if (value == nullptr) {
-    return absl::InvalidArgumentError(
-        fmt::format("config key '{}.{}' must be true or false", section, key));
-  }
-  out = value->get();
-  return absl::OkStatus();
+  return ReadKey(
+      table, section, key, "true or false",
+      [](const toml::node& node) { return node.value_exact<bool>(); }, out);
 }
 
 Status ReadInt(const toml::table& table, std::string_view section, std::string_view key, int min,
                int max, int& out) {
-  const toml::node* node = table.get(key);
-  if (node == nullptr) {
-    return absl::OkStatus();
-  }
-  const auto* value = node->as_integer();
-  if (value == nullptr || value->get() < min || value->get() > max) {
-    return absl::InvalidArgumentError(
-        fmt::format("config key '{}.{}' must be an integer from {} to {}", section, key, min, max));
-  }
-  out = static_cast<int>(value->get());
-  return absl::OkStatus();
+  const auto in_range = [min, max](const toml::node& node) -> std::optional<int> {
+    const std::optional<int64_t> value = node.value_exact<int64_t>();
+    if (!value.has_value() || *value < min || *value > max) return std::nullopt;
+    return static_cast<int>(*value);
+  };
+  return ReadKey(table, section, key, fmt::format("an integer from {} to {}", min, max), in_range,
+                 out);
 }
 
 // Rejects keys of `table` outside `known`, naming the first one found.

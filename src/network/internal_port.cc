@@ -50,16 +50,9 @@ Status InternalPortManager::Create(const InternalPortSpec& spec) {
   HVAGENT_RETURN_IF_ERROR(ValidateInternalPortSpec(spec));
   HVAGENT_ASSIGN_OR_RETURN(const auto existing, rows::FindPort(ovsdb_, spec.name));
   if (existing) {
-    if (!rows::IsOwned(existing->external_ids, kInternalPortKind)) {
-      return absl::AlreadyExistsError(fmt::format(
-          "name: a port '{}' exists that the agent did not make as an internal port", spec.name));
-    }
-    if (FromRow(*existing) != spec) {
-      return absl::AlreadyExistsError(
-          fmt::format("name: internal port '{}' exists with another bridge, VLAN or address "
-                      "(delete it first)",
-                      spec.name));
-    }
+    HVAGENT_RETURN_IF_ERROR(rows::CheckRetriedCreate(
+        *existing, kInternalPortKind, FromRow(*existing) == spec, "internal port",
+        "an internal port", "another bridge, VLAN or address"));
     return SetAddress(spec);  // a retry: make sure of the address too
   }
   HVAGENT_RETURN_IF_ERROR(CheckHostInterfaceFree("name", spec.name));
@@ -92,15 +85,10 @@ Status InternalPortManager::SetAddress(const InternalPortSpec& spec) {
 }
 
 StatusOr<std::vector<InternalPortSpec>> InternalPortManager::List() {
-  HVAGENT_ASSIGN_OR_RETURN(const auto ports, rows::ListOwnedPorts(ovsdb_, kInternalPortKind));
-  std::vector<InternalPortSpec> out;
-  out.reserve(ports.size());
-  for (const auto& port : ports) out.push_back(FromRow(port));
-  return out;
+  return rows::ListOwnedPortsAs(ovsdb_, kInternalPortKind, FromRow);
 }
 
 Status InternalPortManager::Delete(const std::string& name) {
-  HVAGENT_RETURN_IF_ERROR(ValidateInterfaceName("name", name));
   return rows::DeleteOwnedPort(ovsdb_, kInternalPortKind, name);
 }
 

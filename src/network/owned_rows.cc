@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "hvagent/common/names.h"
 #include "hvagent/ovsdb/datum.h"
 #include "hvagent/ovsdb/error.h"
 #include "hvagent/ovsdb/transactor.h"
@@ -123,7 +124,22 @@ StatusOr<std::vector<OwnedPort>> ListOwnedPorts(ovsdb::Transactor& ovsdb, const 
   return out;
 }
 
+Status CheckRetriedCreate(const OwnedPort& existing, const std::string& kind, bool same,
+                          std::string_view what, std::string_view a_what,
+                          std::string_view differences) {
+  if (!IsOwned(existing.external_ids, kind)) {
+    return absl::AlreadyExistsError(fmt::format(
+        "name: a port '{}' exists that the agent did not make as {}", existing.name, a_what));
+  }
+  if (!same) {
+    return absl::AlreadyExistsError(fmt::format("name: {} '{}' exists with {} (delete it first)",
+                                                what, existing.name, differences));
+  }
+  return absl::OkStatus();
+}
+
 Status DeleteOwnedPort(ovsdb::Transactor& ovsdb, const std::string& kind, const std::string& name) {
+  HVAGENT_RETURN_IF_ERROR(ValidateInterfaceName("name", name));
   HVAGENT_ASSIGN_OR_RETURN(const std::optional<OwnedPort> port, FindPort(ovsdb, name));
   if (!port) return absl::NotFoundError(fmt::format("name: no port '{}' on this host", name));
   if (!IsOwned(port->external_ids, kind)) {

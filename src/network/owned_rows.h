@@ -7,6 +7,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -60,6 +62,23 @@ struct OwnedPort {
 StatusOr<std::optional<OwnedPort>> FindPort(ovsdb::Transactor& ovsdb, const std::string& name);
 // Every port tagged owner=hvagent, kind=`kind`, sorted by name.
 StatusOr<std::vector<OwnedPort>> ListOwnedPorts(ovsdb::Transactor& ovsdb, const std::string& kind);
+// The same, each made into the manager's spec by `from_row`.
+template <typename FromRow>
+StatusOr<std::vector<std::invoke_result_t<FromRow, const OwnedPort&>>> ListOwnedPortsAs(
+    ovsdb::Transactor& ovsdb, const std::string& kind, FromRow from_row) {
+  HVAGENT_ASSIGN_OR_RETURN(const std::vector<OwnedPort> ports, ListOwnedPorts(ovsdb, kind));
+  std::vector<std::invoke_result_t<FromRow, const OwnedPort&>> specs;
+  specs.reserve(ports.size());
+  for (const OwnedPort& port : ports) specs.push_back(from_row(port));
+  return specs;
+}
+// For a Create that found `existing` under its name: OK when it is the
+// agent's `kind` port and `same` as asked (a retry), else ALREADY_EXISTS.
+// `what` names the kind ("tunnel"), `a_what` with its article ("a tunnel"),
+// and `differences` what may differ ("another bridge or VNI").
+Status CheckRetriedCreate(const OwnedPort& existing, const std::string& kind, bool same,
+                          std::string_view what, std::string_view a_what,
+                          std::string_view differences);
 // Waits (checked once, as the transaction runs) that fail it while a Mirror
 // selects or outputs to the Port `port_uuid`: OVSDB's weak references would
 // otherwise drop the port from the mirror without a word.
@@ -69,7 +88,8 @@ nlohmann::json WaitNoMirrorUses(const std::string& port_uuid);
 Status ExplainMirrorWait(ovsdb::Transactor& ovsdb, const Status& status,
                          const std::string& port_name, const std::string& port_uuid);
 
-// NOT_FOUND if there is no such port, FAILED_PRECONDITION if it is not the
+// INVALID_ARGUMENT for a name no interface can have, NOT_FOUND if there is
+// no such port, FAILED_PRECONDITION if it is not the
 // agent's `kind` or a mirror uses it; otherwise removes it from its bridge
 // (OVSDB then collects the Port and Interface rows).
 Status DeleteOwnedPort(ovsdb::Transactor& ovsdb, const std::string& kind, const std::string& name);

@@ -115,31 +115,18 @@ Status TunnelManager::Create(const TunnelSpec& spec) {
   HVAGENT_RETURN_IF_ERROR(ValidateTunnelSpec(spec));
   HVAGENT_ASSIGN_OR_RETURN(const auto existing, rows::FindPort(ovsdb_, spec.name));
   if (existing) {
-    if (!rows::IsOwned(existing->external_ids, kTunnelKind)) {
-      return absl::AlreadyExistsError(fmt::format(
-          "name: a port '{}' exists that the agent did not make as a tunnel", spec.name));
-    }
-    if (FromRow(*existing) != spec) {
-      return absl::AlreadyExistsError(fmt::format(
-          "name: tunnel '{}' exists with another bridge, remote, VNI or port (delete it first)",
-          spec.name));
-    }
-    return absl::OkStatus();
+    return rows::CheckRetriedCreate(*existing, kTunnelKind, FromRow(*existing) == spec, "tunnel",
+                                    "a tunnel", "another bridge, remote, VNI or port");
   }
   return rows::ExplainBridgeWait(ovsdb_.Transact(CreateTunnelOperations(spec)).status(),
                                  spec.bridge);
 }
 
 StatusOr<std::vector<TunnelSpec>> TunnelManager::List() {
-  HVAGENT_ASSIGN_OR_RETURN(const auto ports, rows::ListOwnedPorts(ovsdb_, kTunnelKind));
-  std::vector<TunnelSpec> out;
-  out.reserve(ports.size());
-  for (const auto& port : ports) out.push_back(FromRow(port));
-  return out;
+  return rows::ListOwnedPortsAs(ovsdb_, kTunnelKind, FromRow);
 }
 
 Status TunnelManager::Delete(const std::string& name) {
-  HVAGENT_RETURN_IF_ERROR(ValidateInterfaceName("name", name));
   return rows::DeleteOwnedPort(ovsdb_, kTunnelKind, name);
 }
 

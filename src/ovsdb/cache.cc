@@ -72,6 +72,25 @@ Status CheckTableUpdates(const json& updates) {
   return absl::OkStatus();
 }
 
+// Runs `apply(table_name, table_schema, table, uuid, update, changes)` on
+// every row update of a notification (update and update2 share the
+// table -> uuid -> update nesting); the changes it reports, or its first error.
+template <typename Apply>
+StatusOr<std::vector<RowChange>> ForEachRowUpdate(std::map<std::string, Table>& tables,
+                                                  const json& table_updates,
+                                                  const DatabaseSchema& schema, Apply apply) {
+  HVAGENT_RETURN_IF_ERROR(CheckTableUpdates(table_updates));
+  std::vector<RowChange> changes;
+  for (const auto& [table_name, rows] : table_updates.items()) {
+    const TableSchema* table_schema = FindTable(schema, table_name);
+    Table& table = tables[table_name];
+    for (const auto& [uuid, update] : rows.items()) {
+      HVAGENT_RETURN_IF_ERROR(apply(table_name, table_schema, table, uuid, update, changes));
+    }
+  }
+  return changes;
+}
+
 }  // namespace
 
 json NormalizeDatum(const json& datum) {
@@ -136,99 +155,95 @@ Row Cache::CompleteRow(const json& row, const TableSchema* schema) {
 
 StatusOr<std::vector<RowChange>> Cache::ApplyUpdate(const json& table_updates,
                                                     const DatabaseSchema& schema) {
-  HVAGENT_RETURN_IF_ERROR(CheckTableUpdates(table_updates));
-  std::vector<RowChange> changes;
-  for (const auto& [table_name, rows] : table_updates.items()) {
-    const TableSchema* table_schema = FindTable(schema, table_name);
-    Table& table = tables_[table_name];
-    for (const auto& [uuid, update] : rows.items()) {
-      if (!update.is_object()) {
-        return absl::InvalidArgumentError(fmt::format("update of row {} must be an object", uuid));
-      }
-      const auto it = table.find(uuid);
-      if (!update.contains("new") || update["new"].is_null()) {
-        if (it != table.end()) {
-          table.erase(it);
-          changes.push_back({table_name, uuid, RowChange::Kind::kDelete});
+  return ForEachRowUpdate(
+      tables_, table_updates, schema,
+      [](const std::string& table_name, const TableSchema* table_schema, Table& table,
+         const std::string& uuid, const json& update, std::vector<RowChange>& changes) -> Status {
+        if (!update.is_object()) {
+          return absl::InvalidArgumentError(
+              fmt::format("update of row {} must be an object", uuid));
         }
-        continue;
-      }
-      const json& fresh = update["new"];
-      if (!fresh.is_object()) {
-        return absl::InvalidArgumentError(fmt::format("new row {} must be an object", uuid));
-      }
-      if (it == table.end()) {
-        table.emplace(uuid, CompleteRow(fresh, table_schema));
-        changes.push_back({table_name, uuid, RowChange::Kind::kInsert});
-      } else {
-        // "new" holds the whole row; merging keeps any column it leaves out.
-        for (const auto& [column, value] : fresh.items())
-          it->second[column] = NormalizeDatum(value);
-        changes.push_back({table_name, uuid, RowChange::Kind::kModify});
-      }
-    }
-  }
-  return changes;
+        const auto it = table.find(uuid);
+        if (!update.contains("new") || update["new"].is_null()) {
+          if (it != table.end()) {
+            table.erase(it);
+            changes.push_back({table_name, uuid, RowChange::Kind::kDelete});
+          }
+          return absl::OkStatus();
+        }
+        const json& fresh = update["new"];
+        if (!fresh.is_object()) {
+          return absl::InvalidArgumentError(fmt::format("new row {} must be an object", uuid));
+        }
+        if (it == table.end()) {
+          table.emplace(uuid, CompleteRow(fresh, table_schema));
+          changes.push_back({table_name, uuid, RowChange::Kind::kInsert});
+        } else {
+          // "new" holds the whole row; merging keeps any column it leaves out.
+          for (const auto& [column, value] : fresh.items())
+            it->second[column] = NormalizeDatum(value);
+          changes.push_back({table_name, uuid, RowChange::Kind::kModify});
+        }
+        return absl::OkStatus();
+      });
 }
 
 StatusOr<std::vector<RowChange>> Cache::ApplyUpdate2(const json& table_updates2,
                                                      const DatabaseSchema& schema) {
-  HVAGENT_RETURN_IF_ERROR(CheckTableUpdates(table_updates2));
-  std::vector<RowChange> changes;
-  for (const auto& [table_name, rows] : table_updates2.items()) {
-    const TableSchema* table_schema = FindTable(schema, table_name);
-    Table& table = tables_[table_name];
-    for (const auto& [uuid, update] : rows.items()) {
-      if (!update.is_object() || update.size() != 1) {
-        return absl::InvalidArgumentError(
-            fmt::format("update2 of row {} must be an object with one member", uuid));
-      }
-      // The one member's name is the kind of update. Not a structured binding of
-      // *update.items().begin(): that binds to a temporary iteration_proxy_value
-      // which dies at the end of the declaration (stack-use-after-scope).
-      const auto member = update.begin();
-      const std::string& kind = member.key();
-      const json& row = member.value();
-      const auto it = table.find(uuid);
-      if (kind == "delete") {
-        if (it != table.end()) {
-          table.erase(it);
-          changes.push_back({table_name, uuid, RowChange::Kind::kDelete});
-        }
-        continue;
-      }
-      if (!row.is_object()) {
-        return absl::InvalidArgumentError(
-            fmt::format("{} of row {} must be an object", kind, uuid));
-      }
-      if (kind == "initial" || kind == "insert") {
-        // A resent insert replaces the row: never two copies of one UUID.
-        const bool existed = it != table.end();
-        table[uuid] = CompleteRow(row, table_schema);
-        changes.push_back(
-            {table_name, uuid, existed ? RowChange::Kind::kModify : RowChange::Kind::kInsert});
-      } else if (kind == "modify") {
-        if (it == table.end()) {
+  return ForEachRowUpdate(
+      tables_, table_updates2, schema,
+      [](const std::string& table_name, const TableSchema* table_schema, Table& table,
+         const std::string& uuid, const json& update, std::vector<RowChange>& changes) -> Status {
+        if (!update.is_object() || update.size() != 1) {
           return absl::InvalidArgumentError(
-              fmt::format("modify of row {} in {}, which is not cached", uuid, table_name));
+              fmt::format("update2 of row {} must be an object with one member", uuid));
         }
-        for (const auto& [column, diff] : row.items()) {
-          const ColumnType* type = FindColumn(table_schema, column);
-          if (type == nullptr) {
-            it->second[column] = NormalizeDatum(diff);  // unknown column: take the value
-            continue;
+        // The one member's name is the kind of update. Not a structured binding of
+        // *update.items().begin(): that binds to a temporary iteration_proxy_value
+        // which dies at the end of the declaration (stack-use-after-scope).
+        const auto member = update.begin();
+        const std::string& kind = member.key();
+        const json& row = member.value();
+        const auto it = table.find(uuid);
+        if (kind == "delete") {
+          if (it != table.end()) {
+            table.erase(it);
+            changes.push_back({table_name, uuid, RowChange::Kind::kDelete});
           }
-          const json old = it->second.contains(column) ? it->second[column] : type->DefaultValue();
-          HVAGENT_ASSIGN_OR_RETURN(it->second[column], ApplyDatumDiff(*type, old, diff));
+          return absl::OkStatus();
         }
-        changes.push_back({table_name, uuid, RowChange::Kind::kModify});
-      } else {
-        return absl::InvalidArgumentError(
-            fmt::format("unknown update2 kind '{}' for row {}", kind, uuid));
-      }
-    }
-  }
-  return changes;
+        if (!row.is_object()) {
+          return absl::InvalidArgumentError(
+              fmt::format("{} of row {} must be an object", kind, uuid));
+        }
+        if (kind == "initial" || kind == "insert") {
+          // A resent insert replaces the row: never two copies of one UUID.
+          const bool existed = it != table.end();
+          table[uuid] = CompleteRow(row, table_schema);
+          changes.push_back(
+              {table_name, uuid, existed ? RowChange::Kind::kModify : RowChange::Kind::kInsert});
+        } else if (kind == "modify") {
+          if (it == table.end()) {
+            return absl::InvalidArgumentError(
+                fmt::format("modify of row {} in {}, which is not cached", uuid, table_name));
+          }
+          for (const auto& [column, diff] : row.items()) {
+            const ColumnType* type = FindColumn(table_schema, column);
+            if (type == nullptr) {
+              it->second[column] = NormalizeDatum(diff);  // unknown column: take the value
+              continue;
+            }
+            const json old =
+                it->second.contains(column) ? it->second[column] : type->DefaultValue();
+            HVAGENT_ASSIGN_OR_RETURN(it->second[column], ApplyDatumDiff(*type, old, diff));
+          }
+          changes.push_back({table_name, uuid, RowChange::Kind::kModify});
+        } else {
+          return absl::InvalidArgumentError(
+              fmt::format("unknown update2 kind '{}' for row {}", kind, uuid));
+        }
+        return absl::OkStatus();
+      });
 }
 
 std::vector<RowChange> Cache::Diff(const Cache& before, const Cache& after) {

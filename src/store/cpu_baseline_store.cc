@@ -5,11 +5,9 @@ namespace hvagent::store {
 StatusOr<std::optional<CpuBaselineRecord>> CpuBaselineStore::Get() {
   HVAGENT_ASSIGN_OR_RETURN(Statement select,
                            db_->Prepare("SELECT cpu_xml, set_unix_ms FROM cpu_baseline"));
-  StatusOr<bool> row = select.Step();
-  if (!row.ok()) return Annotate(row.status(), "get the CPU baseline");
-  if (!*row) return std::optional<CpuBaselineRecord>();
-  return std::optional<CpuBaselineRecord>(
-      CpuBaselineRecord{.cpu_xml = select.ColumnText(0), .set_unix_ms = select.ColumnInt64(1)});
+  return select.ReadOne("get the CPU baseline", [](const Statement& row) {
+    return CpuBaselineRecord{.cpu_xml = row.ColumnText(0), .set_unix_ms = row.ColumnInt64(1)};
+  });
 }
 
 Status CpuBaselineStore::Put(const CpuBaselineRecord& record) {
@@ -20,7 +18,7 @@ Status CpuBaselineStore::Put(const CpuBaselineRecord& record) {
       Statement upsert,
       db_->Prepare("INSERT INTO cpu_baseline (id, cpu_xml, set_unix_ms) VALUES (1, ?1, ?2) "
                    "ON CONFLICT (id) DO UPDATE SET cpu_xml = ?1, set_unix_ms = ?2"));
-  upsert.Bind(1, record.cpu_xml).Bind(2, record.set_unix_ms);
+  upsert.BindAll(record.cpu_xml, record.set_unix_ms);
   return Annotate(upsert.Run(), "store the CPU baseline");
 }
 

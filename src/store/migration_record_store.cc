@@ -26,19 +26,10 @@ Status MigrationRecordStore::Put(const MigrationRecord& record) {
                    "?2, destination = ?3, live = ?4, state = ?5, phase = ?6, error_code = ?7, "
                    "error_message = ?8, data_total_bytes = ?9, data_processed_bytes = ?10, "
                    "downtime_ms = ?11, started_unix_ms = ?12, updated_unix_ms = ?13"));
-  upsert.Bind(1, record.id)
-      .Bind(2, record.vm_name)
-      .Bind(3, record.destination)
-      .Bind(4, int64_t{record.live ? 1 : 0})
-      .Bind(5, record.state)
-      .Bind(6, record.phase)
-      .Bind(7, record.error_code)
-      .Bind(8, record.error_message)
-      .Bind(9, record.data_total_bytes)
-      .Bind(10, record.data_processed_bytes)
-      .Bind(11, record.downtime_ms)
-      .Bind(12, record.started_unix_ms)
-      .Bind(13, record.updated_unix_ms);
+  upsert.BindAll(record.id, record.vm_name, record.destination, int64_t{record.live ? 1 : 0},
+                 record.state, record.phase, record.error_code, record.error_message,
+                 record.data_total_bytes, record.data_processed_bytes, record.downtime_ms,
+                 record.started_unix_ms, record.updated_unix_ms);
   return Annotate(upsert.Run(), fmt::format("record migration {}", record.id));
 }
 
@@ -49,23 +40,22 @@ StatusOr<std::optional<MigrationRecord>> MigrationRecordStore::Get(const std::st
                    "error_message, data_total_bytes, data_processed_bytes, downtime_ms, "
                    "started_unix_ms, updated_unix_ms FROM migrations WHERE id = ?1"));
   select.Bind(1, id);
-  StatusOr<bool> row = select.Step();
-  if (!row.ok()) return Annotate(row.status(), fmt::format("get migration {}", id));
-  if (!*row) return std::optional<MigrationRecord>();
-  return std::optional<MigrationRecord>(MigrationRecord{
-      .id = select.ColumnText(0),
-      .vm_name = select.ColumnText(1),
-      .destination = select.ColumnText(2),
-      .live = select.ColumnInt64(3) != 0,
-      .state = select.ColumnText(4),
-      .phase = select.ColumnText(5),
-      .error_code = select.ColumnInt64(6),
-      .error_message = select.ColumnText(7),
-      .data_total_bytes = select.ColumnInt64(8),
-      .data_processed_bytes = select.ColumnInt64(9),
-      .downtime_ms = select.ColumnInt64(10),
-      .started_unix_ms = select.ColumnInt64(11),
-      .updated_unix_ms = select.ColumnInt64(12),
+  return select.ReadOne(fmt::format("get migration {}", id), [](const Statement& row) {
+    return MigrationRecord{
+        .id = row.ColumnText(0),
+        .vm_name = row.ColumnText(1),
+        .destination = row.ColumnText(2),
+        .live = row.ColumnInt64(3) != 0,
+        .state = row.ColumnText(4),
+        .phase = row.ColumnText(5),
+        .error_code = row.ColumnInt64(6),
+        .error_message = row.ColumnText(7),
+        .data_total_bytes = row.ColumnInt64(8),
+        .data_processed_bytes = row.ColumnInt64(9),
+        .downtime_ms = row.ColumnInt64(10),
+        .started_unix_ms = row.ColumnInt64(11),
+        .updated_unix_ms = row.ColumnInt64(12),
+    };
   });
 }
 

@@ -45,11 +45,8 @@ Status NetworkStore::Insert(const NetworkRecord& network) {
                            db_->Prepare("INSERT INTO networks (name, uuid, bridge, vlan_id, "
                                         "created_unix_ms, generation) VALUES (?1, ?2, ?3, ?4, ?5, "
                                         "1) ON CONFLICT (name) DO NOTHING"));
-  insert.Bind(1, network.name)
-      .Bind(2, network.uuid)
-      .Bind(3, network.bridge)
-      .Bind(4, int64_t{network.vlan_id})
-      .Bind(5, network.created_unix_ms);
+  insert.BindAll(network.name, network.uuid, network.bridge, int64_t{network.vlan_id},
+                 network.created_unix_ms);
   HVAGENT_RETURN_IF_ERROR(Annotate(insert.Run(), fmt::format("insert network '{}'", network.name)));
   if (insert.Changes() == 0) {
     return absl::AlreadyExistsError(fmt::format("network '{}' already exists", network.name));
@@ -61,30 +58,16 @@ StatusOr<NetworkRecord> NetworkStore::Get(std::string_view name) {
   HVAGENT_ASSIGN_OR_RETURN(Statement select,
                            db_->Prepare(fmt::format("{} WHERE name = ?1", kSelectNetworks)));
   select.Bind(1, name);
-  StatusOr<bool> row = select.Step();
-  if (!row.ok()) {
-    return Annotate(row.status(), fmt::format("get network '{}'", name));
-  }
-  if (!*row) {
-    return NotFound(name);
-  }
-  return ReadNetwork(select);
+  HVAGENT_ASSIGN_OR_RETURN(std::optional<NetworkRecord> network,
+                           select.ReadOne(fmt::format("get network '{}'", name), ReadNetwork));
+  if (!network.has_value()) return NotFound(name);
+  return *std::move(network);
 }
 
 StatusOr<std::vector<NetworkRecord>> NetworkStore::List() {
   HVAGENT_ASSIGN_OR_RETURN(Statement select,
                            db_->Prepare(fmt::format("{} ORDER BY name", kSelectNetworks)));
-  std::vector<NetworkRecord> networks;
-  while (true) {
-    StatusOr<bool> row = select.Step();
-    if (!row.ok()) {
-      return Annotate(row.status(), "list networks");
-    }
-    if (!*row) {
-      return networks;
-    }
-    networks.push_back(ReadNetwork(select));
-  }
+  return select.ReadAll("list networks", ReadNetwork);
 }
 
 Status NetworkStore::Delete(std::string_view name) {
@@ -110,18 +93,17 @@ Status NetworkStore::Update(const NetworkRecord& network, int64_t expected_gener
     HVAGENT_ASSIGN_OR_RETURN(Statement update,
                              db_->Prepare("UPDATE networks SET bridge = ?2, vlan_id = ?3, "
                                           "generation = generation + 1 WHERE name = ?1"));
-    update.Bind(1, network.name).Bind(2, network.bridge).Bind(3, int64_t{network.vlan_id});
+    update.BindAll(network.name, network.bridge, int64_t{network.vlan_id});
     return Annotate(update.Run(), fmt::format("update network '{}'", network.name));
   });
 }
 
 StatusOr<int64_t> NetworkStore::Count() {
   HVAGENT_ASSIGN_OR_RETURN(Statement count, db_->Prepare("SELECT COUNT(*) FROM networks"));
-  StatusOr<bool> row = count.Step();
-  if (!row.ok()) {
-    return Annotate(row.status(), "count networks");
-  }
-  return *row ? count.ColumnInt64(0) : 0;
+  HVAGENT_ASSIGN_OR_RETURN(
+      const std::optional<int64_t> rows,
+      count.ReadOne("count networks", [](const Statement& row) { return row.ColumnInt64(0); }));
+  return rows.value_or(0);
 }
 
 }  // namespace hvagent::store

@@ -8,22 +8,17 @@ StatusOr<std::optional<RequestRecord>> RequestLog::Find(std::string_view request
       db_->Prepare("SELECT request_id, method, fingerprint, status_code, status_message, "
                    "response, created_unix_ms FROM requests WHERE request_id = ?1"));
   select.Bind(1, request_id);
-  StatusOr<bool> row = select.Step();
-  if (!row.ok()) {
-    return Annotate(row.status(), fmt::format("find request '{}'", request_id));
-  }
-  if (!*row) {
-    return std::nullopt;
-  }
-  return RequestRecord{
-      .request_id = select.ColumnText(0),
-      .method = select.ColumnText(1),
-      .fingerprint = select.ColumnText(2),
-      .status_code = static_cast<int>(select.ColumnInt64(3)),
-      .status_message = select.ColumnText(4),
-      .response = select.ColumnBlob(5),
-      .created_unix_ms = select.ColumnInt64(6),
-  };
+  return select.ReadOne(fmt::format("find request '{}'", request_id), [](const Statement& row) {
+    return RequestRecord{
+        .request_id = row.ColumnText(0),
+        .method = row.ColumnText(1),
+        .fingerprint = row.ColumnText(2),
+        .status_code = static_cast<int>(row.ColumnInt64(3)),
+        .status_message = row.ColumnText(4),
+        .response = row.ColumnBlob(5),
+        .created_unix_ms = row.ColumnInt64(6),
+    };
+  });
 }
 
 Status RequestLog::Save(const RequestRecord& record) {
@@ -35,13 +30,8 @@ Status RequestLog::Save(const RequestRecord& record) {
       db_->Prepare("INSERT INTO requests (request_id, method, fingerprint, status_code, "
                    "status_message, response, created_unix_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
                    "?7) ON CONFLICT (request_id) DO NOTHING"));
-  insert.Bind(1, record.request_id)
-      .Bind(2, record.method)
-      .Bind(3, record.fingerprint)
-      .Bind(4, int64_t{record.status_code})
-      .Bind(5, record.status_message)
-      .BindBlob(6, record.response)
-      .Bind(7, record.created_unix_ms);
+  insert.BindAll(record.request_id, record.method, record.fingerprint, int64_t{record.status_code},
+                 record.status_message, Blob{record.response}, record.created_unix_ms);
   HVAGENT_RETURN_IF_ERROR(
       Annotate(insert.Run(), fmt::format("save request '{}'", record.request_id)));
   if (insert.Changes() == 0) {

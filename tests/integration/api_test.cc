@@ -5,12 +5,10 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include <future>
 #include <random>
 #include <thread>
 
-#include <grpcpp/generic/generic_stub.h>
-
+#include "event_watch.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "hvagent/v1/events.grpc.pb.h"
 #include "hvagent/v1/network.grpc.pb.h"
@@ -222,87 +220,62 @@ TEST_F(ApiTest, HealthFollowsOvsdbServerAndLibvirtd) {
 }
 
 // Reads events until `n` arrive or the deadline passes.
-std::vector<v1::Event> ReadEvents(grpc::ClientReader<v1::Event>& reader, size_t n) {
-  std::vector<v1::Event> events;
-  v1::Event event;
-  while (events.size() < n && reader.Read(&event)) events.push_back(event);
-  return events;
-}
-
 TEST_F(ApiTest, EventsStreamFilterAndResumeAfterDisconnect) {
-  auto stub = v1::EventService::NewStub(agent_->Channel());
-  v1::WatchRequest watch;
-  watch.add_kinds(v1::EVENT_KIND_NETWORK);
-  auto ctx = Ctx(20);
-  auto reader = stub->Watch(ctx.get(), watch);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the stream is set up
+  v1::WatchRequest watch = EventWatch::Of(v1::EVENT_KIND_NETWORK);
+  auto live = std::make_unique<EventWatch>(agent_->Channel(), watch, 20);
   v1::Network out;
   ASSERT_TRUE(Create("vlan.60", 60, &out).ok());
-  auto first = ReadEvents(*reader, 1);
+  auto first = live->Read(1);
   ASSERT_EQ(first.size(), 1u);
   EXPECT_EQ(first[0].kind(), v1::EVENT_KIND_NETWORK);
   EXPECT_EQ(first[0].network().network(), "vlan.60");
   EXPECT_EQ(first[0].network().change(), "created");
-  ctx->TryCancel();
-  reader->Finish();
+  live.reset();
 
   // While the client is away: two more changes.
   ASSERT_TRUE(Create("vlan.61", 61, &out).ok());
   ASSERT_TRUE(Create("vlan.62", 62, &out).ok());
 
   watch.set_resume_token(first[0].resume_token());
-  auto ctx2 = Ctx(20);
-  auto resumed = stub->Watch(ctx2.get(), watch);
-  auto missed = ReadEvents(*resumed, 2);
+  auto resumed = std::make_unique<EventWatch>(agent_->Channel(), watch, 20);
+  auto missed = resumed->Read(2);
   ASSERT_EQ(missed.size(), 2u);
   EXPECT_EQ(missed[0].network().network(), "vlan.61");
   EXPECT_EQ(missed[1].network().network(), "vlan.62");
   EXPECT_LT(first[0].sequence(), missed[0].sequence());
   EXPECT_LT(missed[0].sequence(), missed[1].sequence());
-  ctx2->TryCancel();
-  resumed->Finish();
+  resumed.reset();
 
   // A token from before an agent restart: the ring is gone, so resync.
   const std::string old_token = missed[1].resume_token();
   const std::string state = agent_->state_dir();
   agent_->Stop();
   agent_ = StartAgent({}, state);
-  auto stub2 = v1::EventService::NewStub(agent_->Channel());
   watch.set_resume_token(old_token);
-  auto ctx3 = Ctx(20);
-  auto after_restart = stub2->Watch(ctx3.get(), watch);
-  auto resync = ReadEvents(*after_restart, 1);
+  auto resync = EventWatch(agent_->Channel(), watch, 20).Read(1);
   ASSERT_EQ(resync.size(), 1u);
   EXPECT_EQ(resync[0].kind(), v1::EVENT_KIND_RESYNC_REQUIRED);
   EXPECT_THAT(resync[0].resync_required().reason(), HasSubstr("earlier agent run"));
-  ctx3->TryCancel();
-  after_restart->Finish();
 
   // A malformed token is the client's mistake.
   watch.set_resume_token("garbage");
-  auto ctx4 = Ctx(5);
-  auto bad = stub2->Watch(ctx4.get(), watch);
+  EventWatch bad(agent_->Channel(), watch, 5);
   v1::Event ignored;
-  EXPECT_FALSE(bad->Read(&ignored));
-  const grpc::Status bad_status = bad->Finish();
+  EXPECT_FALSE(bad.Read(&ignored));
+  const grpc::Status bad_status = bad.Finish();
   EXPECT_EQ(bad_status.error_code(), grpc::INVALID_ARGUMENT);
   EXPECT_THAT(bad_status.error_message(), HasSubstr("resume_token"));
 }
 
 TEST_F(ApiTest, BackendOutagesAreEvents) {
-  auto stub = v1::EventService::NewStub(agent_->Channel());
-  v1::WatchRequest watch;
-  watch.add_kinds(v1::EVENT_KIND_BACKEND);
+  v1::WatchRequest watch = EventWatch::Of(v1::EVENT_KIND_BACKEND);
   watch.set_object_name("ovsdb");
-  auto ctx = Ctx(60);
-  auto reader = stub->Watch(ctx.get(), watch);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EventWatch backend(agent_->Channel(), watch, 60);
   ASSERT_TRUE(bed_->StopDaemon("ovsdb"));
-  auto down = ReadEvents(*reader, 1);
+  auto down = backend.Read(1);
   ASSERT_TRUE(bed_->StartDaemon("ovsdb"));
-  auto up = ReadEvents(*reader, 1);
-  ctx->TryCancel();
-  reader->Finish();
+  auto up = backend.Read(1);
+  backend.Close();
   ASSERT_EQ(down.size(), 1u);
   EXPECT_EQ(down[0].backend().backend(), "ovsdb");
   EXPECT_EQ(down[0].backend().state().state(), v1::BACKEND_STATE_UNREACHABLE);
@@ -348,7 +321,6 @@ TEST_F(ApiTest, SlowWatcherNeverSlowsTheAgentAndIsToldToResync) {
 }
 
 TEST_F(ApiTest, GarbageRequestsGetErrorsAndTheAgentLivesOn) {
-  grpc::GenericStub generic(agent_->Channel());
   std::mt19937 rng(42);
   const std::vector<std::string> methods = {
       "/hvagent.v1.NetworkService/CreateNetwork", "/hvagent.v1.NetworkService/UpdateNetwork",
@@ -358,14 +330,7 @@ TEST_F(ApiTest, GarbageRequestsGetErrorsAndTheAgentLivesOn) {
     for (int round = 0; round < 20; ++round) {
       std::string bytes(static_cast<size_t>(rng() % 200), '\0');
       for (char& c : bytes) c = static_cast<char>(rng());
-      grpc::Slice slice(bytes);
-      grpc::ByteBuffer request(&slice, 1);
-      grpc::ByteBuffer response;
-      auto ctx = Ctx(5);
-      std::promise<grpc::Status> done;
-      generic.UnaryCall(ctx.get(), method, grpc::StubOptions(), &request, &response,
-                        [&done](grpc::Status s) { done.set_value(std::move(s)); });
-      const grpc::Status status = done.get_future().get();
+      const grpc::Status status = CallWithBytes(agent_->Channel(), method, bytes, 5);
       // Undecodable bytes are refused; decodable ones are validated like any call.
       EXPECT_NE(status.error_code(), grpc::UNKNOWN) << method << ": " << status.error_message();
       EXPECT_NE(status.error_code(), grpc::UNIMPLEMENTED)

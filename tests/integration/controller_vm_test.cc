@@ -15,6 +15,7 @@
 #include "hvagent/libvirt/connection_manager.h"
 #include "hvagent/store/database.h"
 #include "hvagent_test/golden.h"
+#include "hvagent_test/start_or_fail.h"
 #include "hvagent_test/testbed.h"
 
 namespace hvagent::testing {
@@ -37,9 +38,8 @@ class RecordingBinder : public pci::DeviceBinder {
 };
 
 TEST(ControllerVmTest, DefinedOnRealLibvirtPinnedWithAutostart) {
-  std::string error;
-  auto bed = Testbed::Start(&error);
-  ASSERT_NE(bed, nullptr) << error;
+  auto bed = StartOrFail<Testbed>();
+  ASSERT_NE(bed, nullptr);
   libvirt::ConnectionManager libvirt({.uri = bed->libvirt_uri()}, nullptr);
   compute::LibvirtControllerVmDomains domains(libvirt);
   auto db = store::Database::Open(bed->state_dir() + "/cvm-test.db");

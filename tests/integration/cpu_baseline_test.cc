@@ -18,9 +18,9 @@
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
 
+#include "event_watch.h"
 #include "guest_vm_request.h"
 #include "hvagent/libvirt/connection.h"
-#include "hvagent/v1/events.grpc.pb.h"
 #include "hvagent/v1/host.grpc.pb.h"
 #include "hvagent/v1/vm.grpc.pb.h"
 #include "hvagent_test/agent_process.h"
@@ -77,19 +77,7 @@ class CpuBaselineTest : public ::testing::Test {
     ASSERT_NE(agent_, nullptr);
   }
   static void TearDownTestSuite() {
-    if (agent_ != nullptr) {
-      v1::ListVmsResponse list;
-      auto vms = v1::VmService::NewStub(agent_->Channel());
-      if (vms->ListVms(Ctx().get(), {}, &list).ok()) {
-        for (const auto& vm : list.vms()) {
-          v1::DeleteVmRequest del;
-          del.set_name(vm.spec().name());
-          del.set_force(true);
-          v1::DeleteVmResponse ignored;
-          vms->DeleteVm(Ctx().get(), del, &ignored);
-        }
-      }
-    }
+    if (agent_ != nullptr) DeleteEveryVm(*v1::VmService::NewStub(agent_->Channel()));
     agent_.reset();
     bed_.reset();
     std::filesystem::remove_all(state_dir_);
@@ -339,12 +327,7 @@ TEST_F(CpuBaselineTest, SetHoldsNewVmsToTheBaselineAndRunningOnesUntilTheirPower
   ASSERT_TRUE(computed.supported_here());
   EXPECT_THAT(computed.cpu().disabled_features(), ::testing::Contains("rdrand"));
 
-  auto events = v1::EventService::NewStub(agent_->Channel());
-  v1::WatchRequest watch;
-  watch.add_kinds(v1::EVENT_KIND_CPU_BASELINE);
-  auto watch_ctx = Ctx(20);
-  auto reader = events->Watch(watch_ctx.get(), watch);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the stream is set up
+  EventWatch baselines(agent_->Channel(), EventWatch::Of(v1::EVENT_KIND_CPU_BASELINE), 20);
 
   v1::CpuBaseline set;
   s = Set("set-1", computed.libvirt_cpu_xml(), &set);
@@ -356,14 +339,14 @@ TEST_F(CpuBaselineTest, SetHoldsNewVmsToTheBaselineAndRunningOnesUntilTheirPower
   ASSERT_TRUE(Set("set-1", computed.libvirt_cpu_xml(), &again).ok());
   EXPECT_EQ(again.SerializeAsString(), set.SerializeAsString());
   v1::Event event;
-  ASSERT_TRUE(reader->Read(&event));
+  ASSERT_TRUE(baselines.Read(&event));
   EXPECT_EQ(event.kind(), v1::EVENT_KIND_CPU_BASELINE);
   EXPECT_EQ(event.cpu_baseline().baseline().libvirt_cpu_xml(), computed.libvirt_cpu_xml());
-  watch_ctx->TryCancel();
-  while (reader->Read(&event)) {
+  baselines.Cancel();
+  while (baselines.Read(&event)) {
     EXPECT_NE(event.kind(), v1::EVENT_KIND_CPU_BASELINE) << "a replay published again";
   }
-  reader->Finish();
+  baselines.Finish();
 
   // The running VM keeps its CPU: host-model in its live XML, above the baseline.
   EXPECT_THAT(LiveXml("cpu-early"), Not(HasSubstr("<feature policy='disable' name='rdrand'/>")));

@@ -8,7 +8,7 @@
 
 #include <array>
 
-#include "hvagent/v1/events.grpc.pb.h"
+#include "event_watch.h"
 #include "hvagent_test/subprocess.h"
 #include "vm_api_test_fixture.h"
 
@@ -62,8 +62,7 @@ class CvmProtectionTest : public VmApiTest {
 TEST_F(CvmProtectionTest, EveryStopIsRefusedUnlessForcedWithAReason) {
   const std::string name = CvmName();
   v1::Vm vm;
-  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm(name, "sleep 100000"), &vm).ok());
-  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, name, &vm).ok());
+  ASSERT_NO_FATAL_FAILURE(CreateAndPowerOn(name, "sleep 100000", &vm));
   const v1::Vm running = Get();
   ASSERT_EQ(running.power_state(), v1::POWER_STATE_ON);
 
@@ -127,12 +126,7 @@ TEST_F(CvmProtectionTest, EveryStopIsRefusedUnlessForcedWithAReason) {
   EXPECT_EQ(host.controller_vm_state(), "running");
 
   // The forced variants, each published as an event.
-  auto events = v1::EventService::NewStub(agent_->Channel());
-  v1::WatchRequest watch;
-  watch.add_kinds(v1::EVENT_KIND_CONTROLLER_VM);
-  auto watch_ctx = Ctx(120);
-  auto reader = events->Watch(watch_ctx.get(), watch);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the stream is set up
+  EventWatch events(agent_->Channel(), EventWatch::Of(v1::EVENT_KIND_CONTROLLER_VM), 120);
 
   auto forced = Forced("test: reset a hung CVM");
   ASSERT_TRUE(stub->Reset(Ctx().get(), PowerReq(&forced), &out).ok());
@@ -156,13 +150,12 @@ TEST_F(CvmProtectionTest, EveryStopIsRefusedUnlessForcedWithAReason) {
 
   std::vector<std::string> seen;
   v1::Event event;
-  while (seen.size() < 6 && reader->Read(&event)) {
+  while (seen.size() < 6 && events.Read(&event)) {
     EXPECT_EQ(event.object_name(), name);
     EXPECT_EQ(event.controller_vm().change(), "forced-action");
     seen.push_back(event.controller_vm().action() + ": " + event.controller_vm().reason());
   }
-  watch_ctx->TryCancel();
-  reader->Finish();
+  events.Close();
   EXPECT_THAT(seen,
               ::testing::ElementsAre("Reset: test: reset a hung CVM", "Pause: test: pause",
                                      "Shutdown: test: shutdown", "PowerOff: test: power off",

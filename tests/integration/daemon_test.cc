@@ -12,6 +12,7 @@
 #include "hvagent/v1/host.grpc.pb.h"
 #include "hvagent_test/ovsdb_server.h"
 #include "hvagent_test/polling.h"
+#include "hvagent_test/start_or_fail.h"
 #include "hvagent_test/subprocess.h"
 #include "hvagent_test/test_guest.h"
 #include "hvagent_test/testbed.h"
@@ -31,9 +32,8 @@ class DaemonTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
     socket_ = (dir_ / "agent.sock").string();
-    std::string error;
-    ovsdb_ = OvsdbServer::Start(&error);
-    ASSERT_NE(ovsdb_, nullptr) << error;
+    ovsdb_ = StartOrFail<OvsdbServer>();
+    ASSERT_NE(ovsdb_, nullptr);
     log_ = (dir_ / "agent.log").string();
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

@@ -14,12 +14,13 @@
 #include <sstream>
 #include <thread>
 
+#include "event_watch.h"
 #include "hvagent/compute/domain_type_probe.h"
 #include "hvagent/libvirt/connection.h"
-#include "hvagent/v1/events.grpc.pb.h"
 #include "hvagent/v1/host.grpc.pb.h"
 #include "hvagent/v1/vm.grpc.pb.h"
 #include "hvagent_test/agent_process.h"
+#include "hvagent_test/start_or_fail.h"
 #include "hvagent_test/test_guest.h"
 #include "hvagent_test/testbed.h"
 
@@ -34,9 +35,8 @@ using ::testing::StartsWith;
 class DomainTypeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::string error;
-    bed_ = Testbed::Start(&error).release();
-    ASSERT_NE(bed_, nullptr) << error;
+    bed_ = StartOrFail<Testbed>().release();
+    ASSERT_NE(bed_, nullptr);
     auto conn = libvirt::Connection::Open(bed_->libvirt_uri());
     ASSERT_TRUE(conn.ok()) << conn.status();
     conn_ = conn->release();
@@ -185,10 +185,7 @@ TEST_F(DomainTypeTest, ProbeGuestsAreNeverVmsNorEventsAndStaleOnesAreRemoved) {
   ASSERT_TRUE(StartAgent()) << agent_->log();
   EXPECT_THAT(ProbeDomains(), ::testing::IsEmpty()) << agent_->log();
 
-  auto events = v1::EventService::NewStub(agent_->Channel());
-  auto watch_ctx = Ctx(60);
-  auto reader = events->Watch(watch_ctx.get(), v1::WatchRequest{});
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the stream is set up
+  EventWatch events(agent_->Channel(), v1::WatchRequest{}, 60);
 
   // A probe guest comes and goes while the agent watches libvirt, and one
   // stays up while it lists.
@@ -222,13 +219,12 @@ TEST_F(DomainTypeTest, ProbeGuestsAreNeverVmsNorEventsAndStaleOnesAreRemoved) {
   ASSERT_TRUE(vms->CreateVm(Ctx().get(), control, &out).ok());
   v1::Event event;
   bool saw_control = false;
-  while (!saw_control && reader->Read(&event)) {
+  while (!saw_control && events.Read(&event)) {
     EXPECT_FALSE(compute::IsProbeDomainName(event.object_name())) << event.DebugString();
     saw_control = event.object_name() == "control";
   }
   EXPECT_TRUE(saw_control);
-  watch_ctx->TryCancel();
-  reader->Finish();
+  events.Close();
   v1::DeleteVmRequest del;
   del.set_name("control");
   v1::DeleteVmResponse deleted;

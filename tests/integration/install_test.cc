@@ -13,6 +13,7 @@
 
 #include "hvagent/daemon/config.h"
 #include "hvagent_test/subprocess.h"
+#include "hvagent_test/temp_dir.h"
 #include "hvagent_test/testbed.h"
 
 namespace hvagent::testing {
@@ -30,16 +31,6 @@ std::string Slurp(const fs::path& path) {
 
 class InstallTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string templ = "/tmp/hvagent-install.XXXXXX";
-    ASSERT_NE(mkdtemp(templ.data()), nullptr);
-    root_ = templ;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
-
   // cmake --install of the build tree; `env` entries (NAME=VALUE) go first.
   ProcessResult Install(const std::string& prefix, std::vector<std::string> env = {}) {
     std::vector<std::string> argv{"env"};
@@ -48,7 +39,7 @@ class InstallTest : public ::testing::Test {
     return RunProcess(argv, std::chrono::minutes(5));
   }
 
-  fs::path root_;
+  TempDir root_{"hvagent-install"};
 };
 
 TEST_F(InstallTest, PlacesEverythingAndTheUnitVerifiesClean) {

@@ -5,11 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <thread>
 
 #include "hvagent/network/internal_port.h"
 #include "hvagent/network/netlink.h"
 #include "hvagent/ovsdb/client.h"
+#include "hvagent_test/polling.h"
 #include "hvagent_test/shared_switch_test.h"
 #include "hvagent_test/switch_rows.h"
 #include "hvagent_test/testbed.h"
@@ -17,27 +17,17 @@
 namespace hvagent::testing {
 namespace {
 
-using std::chrono::seconds;
-using std::chrono::steady_clock;
-
-class InternalPortTest : public SharedSwitchTest {
+class InternalPortTest : public SharedBr0Test {
  protected:
-  void SetUp() override {
-    SharedSwitchTest::SetUp();
-    if (HasFatalFailure()) return;
-    ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
-    ports_ = std::make_unique<network::InternalPortManager>(*ovsdb_);
-  }
+  void SetUpOnBr0() override { ports_ = std::make_unique<network::InternalPortManager>(*ovsdb_); }
 
-  bool PingFrom(const std::string& suffix, bool reachable) {
-    const auto deadline = steady_clock::now() + seconds(60);
-    while (steady_clock::now() < deadline) {
-      if (bed_->ExecIn(suffix, {"ping", "-c", "1", "-W", "1", "10.5.0.1"}).ok() == reachable) {
-        return true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    return false;
+  ::testing::AssertionResult PingFrom(const std::string& suffix, bool reachable) {
+    return Eventually(
+        [&] {
+          return bed_->ExecIn(suffix, {"ping", "-c", "1", "-W", "1", "10.5.0.1"}).ok() == reachable;
+        },
+        std::string(reachable ? "10.5.0.1 answering " : "10.5.0.1 silent to ") + suffix,
+        std::chrono::seconds(60), std::chrono::milliseconds(200));
   }
 
   std::unique_ptr<network::InternalPortManager> ports_;
@@ -84,11 +74,9 @@ TEST_F(InternalPortTest, HostInterfaceOnAVlanWithItsAddress) {
 
   ASSERT_TRUE(ports_->Delete("hvint10").ok());
   EXPECT_FALSE(bed_->Vsctl({"get", "Port", "hvint10", "name"}).ok());
-  const auto deadline = steady_clock::now() + seconds(60);
-  while (nl->IndexOf("hvint10").ok() && steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  EXPECT_FALSE(nl->IndexOf("hvint10").ok()) << "ovs-vswitchd kept the interface";
+  EXPECT_TRUE(Eventually([&] { return !nl->IndexOf("hvint10").ok(); },
+                         "ovs-vswitchd removing the interface", std::chrono::seconds(60),
+                         std::chrono::milliseconds(50)));
   EXPECT_EQ(ports_->Delete("hvint10").code(), absl::StatusCode::kNotFound);
 }
 

@@ -8,15 +8,15 @@
 #include "hvagent/libvirt/connection_manager.h"
 #include "hvagent/libvirt/event_loop.h"
 #include "hvagent_test/polling.h"
+#include "hvagent_test/start_or_fail.h"
 #include "hvagent_test/testbed.h"
 
 namespace hvagent::testing {
 namespace {
 
 TEST(LibvirtReconnectTest, SurvivesALibvirtdRestart) {
-  std::string error;
-  auto bed = Testbed::Start(&error);
-  ASSERT_NE(bed, nullptr) << error;
+  auto bed = StartOrFail<Testbed>();
+  ASSERT_NE(bed, nullptr);
   auto loop = libvirt::EventLoop::Start();
   ASSERT_TRUE(loop.ok());
   libvirt::ConnectionManager manager({.uri = bed->libvirt_uri()}, nullptr);

@@ -19,6 +19,7 @@
 #include "hvagent/v1/vm.grpc.pb.h"
 #include "hvagent_test/agent_process.h"
 #include "hvagent_test/polling.h"
+#include "hvagent_test/start_or_fail.h"
 #include "hvagent_test/test_guest.h"
 #include "hvagent_test/testbed_pair.h"
 
@@ -91,11 +92,11 @@ size_t Count(const std::string& text, const std::string& what) {
 class MigrationTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::string error;
-    pair_ = TestbedPair::Start(&error).release();
-    ASSERT_NE(pair_, nullptr) << error;
+    pair_ = StartOrFail<TestbedPair>().release();
+    ASSERT_NE(pair_, nullptr);
     // The peer the guest pings sits on B's br0, VLAN 10: before the move the
     // guest reaches it only through the VXLAN tunnel.
+    std::string error;
     ASSERT_TRUE(
         pair_->b().AddHostNamespace("peer", "eth0", std::string(kPeerIp) + "/24", "hvpeer", &error))
         << error;
@@ -148,17 +149,7 @@ class MigrationTest : public ::testing::Test {
   void TearDown() override {
     // Whatever a test left, on either host.
     for (AgentProcess* agent : {agent_a_, agent_b_}) {
-      if (agent == nullptr) continue;
-      auto stub = v1::VmService::NewStub(agent->Channel());
-      v1::ListVmsResponse list;
-      if (!stub->ListVms(Ctx().get(), {}, &list).ok()) continue;
-      for (const auto& vm : list.vms()) {
-        v1::DeleteVmRequest del;
-        del.set_name(vm.spec().name());
-        del.set_force(true);
-        v1::DeleteVmResponse ignored;
-        stub->DeleteVm(Ctx().get(), del, &ignored);
-      }
+      if (agent != nullptr) DeleteEveryVm(*Vms(*agent));
     }
   }
 

@@ -5,12 +5,12 @@
 
 #include <chrono>
 #include <iostream>
-#include <thread>
 
 #include "hvagent/network/bond_manager.h"
 #include "hvagent/network/internal_port.h"
 #include "hvagent/network/mirror.h"
 #include "hvagent/ovsdb/client.h"
+#include "hvagent_test/polling.h"
 #include "hvagent_test/shared_switch_test.h"
 #include "hvagent_test/switch_rows.h"
 #include "hvagent_test/testbed.h"
@@ -19,15 +19,9 @@
 namespace hvagent::testing {
 namespace {
 
-using std::chrono::seconds;
-using std::chrono::steady_clock;
-
-class MirrorTest : public SharedSwitchTest {
+class MirrorTest : public SharedBr0Test {
  protected:
-  void SetUp() override {
-    SharedSwitchTest::SetUp();
-    if (HasFatalFailure()) return;
-    ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
+  void SetUpOnBr0() override {
     PlugHosts("br0",
               {{"a", "10.8.0.1/24", "pa"}, {"b", "10.8.0.2/24", "pb"}, {"m", "10.8.0.3/24", "pm"}});
     if (HasFatalFailure()) return;
@@ -85,10 +79,14 @@ TEST_F(MirrorTest, CopiesOfTheSelectedTrafficArriveAtTheOutputPort) {
   EXPECT_EQ(bed_->Vsctl({"get", "Mirror", "span-a", "external_ids:owner"}).out, "hvagent\n");
 
   // ovs-vswitchd applies the change asynchronously: wait for the first copy.
-  const auto deadline = steady_clock::now() + seconds(60);
-  int waited = 0;
-  while (PingAndCount(1).requests == 0 && steady_clock::now() < deadline) ++waited;
-  std::cerr << "rounds before the first copy: " << waited << "\n";
+  int rounds = 0;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        ++rounds;
+        return PingAndCount(1).requests > 0;
+      },
+      "a first copy at m", std::chrono::seconds(60), std::chrono::milliseconds(0)));
+  std::cerr << "rounds before the first copy: " << rounds - 1 << "\n";
   const Copies copies = PingAndCount(20);
   EXPECT_GE(copies.requests, 20);
   // Only packets entering from pa were selected: b's replies are not copied.
@@ -104,13 +102,9 @@ TEST_F(MirrorTest, CopiesOfTheSelectedTrafficArriveAtTheOutputPort) {
   // OVS 3.1 does not revalidate datapath flows when a mirror is deleted: a
   // flow in constant use keeps copying until it goes idle (max-idle, set
   // short in SetUp). So pause the traffic, then look again.
-  int left = 1;
-  const auto until = steady_clock::now() + seconds(60);
-  while (left > 0 && steady_clock::now() < until) {
-    std::this_thread::sleep_for(seconds(2));
-    left = PingAndCount(5).requests;
-  }
-  EXPECT_EQ(left, 0) << "copies still arrive after the mirror was deleted";
+  EXPECT_TRUE(Eventually([&] { return PingAndCount(5).requests == 0; },
+                         "copies at m stopping after the mirror was deleted",
+                         std::chrono::seconds(60), std::chrono::seconds(2)));
   EXPECT_EQ(mirrors_->Delete("span-a").code(), absl::StatusCode::kNotFound);
 }
 

@@ -18,6 +18,8 @@
 #include "hvagent/ovsdb/client.h"
 #include "hvagent_test/ovsdb_server.h"
 #include "hvagent_test/polling.h"
+#include "hvagent_test/port_plug_ops.h"
+#include "hvagent_test/start_or_fail.h"
 #include "hvagent_test/test_guest.h"
 #include "hvagent_test/testbed.h"
 
@@ -35,31 +37,6 @@ constexpr auto kPatience = std::chrono::seconds(30);
 ::testing::AssertionResult PollUntil(const std::function<bool()>& pred,
                                      std::chrono::milliseconds timeout = kPatience) {
   return Eventually(pred, "the client's state", timeout, std::chrono::milliseconds(20));
-}
-
-json Where(const std::string& column, const json& value) {
-  return json::array({json::array({column, "==", value})});
-}
-
-// The operations of a port plug, with the same uuid-names in every caller.
-json AddPortOps(const std::string& bridge, const std::string& name, const json& tag) {
-  return json::array(
-      {{{"op", "insert"},
-        {"table", "Interface"},
-        {"uuid-name", "iface"},
-        {"row", {{"name", name}}}},
-       {{"op", "insert"},
-        {"table", "Port"},
-        {"uuid-name", "port"},
-        {"row",
-         {{"name", name}, {"tag", tag}, {"interfaces", json::array({"named-uuid", "iface"})}}}},
-       {{"op", "mutate"},
-        {"table", "Bridge"},
-        {"where", Where("name", bridge)},
-        {"mutations",
-         json::array({json::array(
-             {"ports", "insert",
-              json::array({"set", json::array({json::array({"named-uuid", "port"})})})})})}}});
 }
 
 // A table as the server holds it (a select through a separate connection, not
@@ -104,15 +81,41 @@ int64_t ServerPid(const OvsdbServer& server) {
 class OvsdbClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string error;
-    server_ = OvsdbServer::Start(&error);
-    ASSERT_NE(server_, nullptr) << error;
+    server_ = StartOrFail<OvsdbServer>();
+    ASSERT_NE(server_, nullptr);
     ASSERT_TRUE(server_->Vsctl({"add-br", "br0"}).ok());
   }
 
   // A bare ovsdb-server has no ovs-vswitchd to acknowledge changes.
   ovsdb::ClientOptions Options() {
     return {.endpoint = server_->endpoint(), .wait_for_apply = false};
+  }
+  // For tests that restart or hang the server: reconnect attempts come quickly.
+  ovsdb::ClientOptions QuickReconnectOptions() {
+    ovsdb::ClientOptions options = Options();
+    options.backoff_min = std::chrono::milliseconds(50);
+    options.backoff_max = std::chrono::milliseconds(400);
+    return options;
+  }
+  // For tests that pause the server on purpose: neither the keep-alive nor a
+  // call gives up meanwhile.
+  ovsdb::ClientOptions PausableServerOptions() {
+    ovsdb::ClientOptions options = Options();
+    options.probe_interval = std::chrono::seconds(60);
+    options.call_timeout = std::chrono::seconds(120);
+    return options;
+  }
+
+  // Plugs `name` through `client`, which waits for ovs-vswitchd: the answer
+  // must be `code`, saying the change was committed and `why` it was not
+  // applied, and the port must be in the database.
+  void ExpectCommittedButNotApplied(ovsdb::Client& client, const std::string& name,
+                                    absl::StatusCode code, std::string_view why) {
+    const auto result = client.Transact(PortPlugOps("br0", name, 1));
+    EXPECT_EQ(result.status().code(), code) << result.status();
+    EXPECT_THAT(MessageOf(result.status()), HasSubstr("committed"));
+    EXPECT_THAT(MessageOf(result.status()), HasSubstr(why));
+    EXPECT_TRUE(server_->Vsctl({"get", "Port", name, "tag"}).ok()) << name << " was not committed";
   }
 
   std::string PortUuid(ovsdb::Client& client, const std::string& name) {
@@ -175,20 +178,17 @@ TEST_F(OvsdbClientTest, CacheFollowsChangesMadeByAnotherClient) {
 }
 
 TEST_F(OvsdbClientTest, ServerRestartReconnectsAndResyncsWithoutStaleOrDuplicateRows) {
-  ovsdb::ClientOptions options = Options();
-  options.backoff_min = std::chrono::milliseconds(50);
-  options.backoff_max = std::chrono::milliseconds(400);
-  ovsdb::Client client(options);
+  ovsdb::Client client(QuickReconnectOptions());
   ASSERT_TRUE(client.connected());
   for (const std::string name : {"keep", "gone"}) {
-    ASSERT_TRUE(client.Transact(AddPortOps("br0", name, 5)).ok());
+    ASSERT_TRUE(client.Transact(PortPlugOps("br0", name, 5)).ok());
   }
   ASSERT_TRUE(PollUntil([&] { return client.GetTable("Port").size() == 3; }));  // + br0's own
 
   server_->Stop();
   ASSERT_TRUE(PollUntil([&] { return !client.connected(); }));
   // Disconnected: calls fail at once, they never wait for the server.
-  const auto down = client.Transact(AddPortOps("br0", "never", 5));
+  const auto down = client.Transact(PortPlugOps("br0", "never", 5));
   EXPECT_EQ(down.status().code(), absl::StatusCode::kUnavailable) << down.status();
 
   // While the server is down its database changes (as a restore would): the
@@ -198,13 +198,13 @@ TEST_F(OvsdbClientTest, ServerRestartReconnectsAndResyncsWithoutStaleOrDuplicate
       {"Open_vSwitch",
        {{"op", "mutate"},
         {"table", "Bridge"},
-        {"where", Where("name", "br0")},
+        {"where", ovsdb::WhereEq("name", "br0")},
         {"mutations", json::array({json::array(
                           {"ports", "delete",
                            json::array({"set", json::array({json::array(
                                                    {"uuid", PortUuid(client, "gone")})})})})})}},
-       {{"op", "delete"}, {"table", "Port"}, {"where", Where("name", "gone")}},
-       {{"op", "delete"}, {"table", "Interface"}, {"where", Where("name", "gone")}}});
+       {{"op", "delete"}, {"table", "Port"}, {"where", ovsdb::WhereEq("name", "gone")}},
+       {{"op", "delete"}, {"table", "Interface"}, {"where", ovsdb::WhereEq("name", "gone")}}});
   const ProcessResult offline =
       RunProcess({"ovsdb-tool", "transact", dir + "/conf.db", unplug.dump()});
   ASSERT_TRUE(offline.ok()) << offline.err;
@@ -219,17 +219,15 @@ TEST_F(OvsdbClientTest, ServerRestartReconnectsAndResyncsWithoutStaleOrDuplicate
   ExpectCacheEqualsServer(client, server_->endpoint());
 
   // And the connection works again, cache included.
-  ASSERT_TRUE(client.Transact(AddPortOps("br0", "after", 7)).ok());
+  ASSERT_TRUE(client.Transact(PortPlugOps("br0", "after", 7)).ok());
   ASSERT_TRUE(PollUntil([&] { return !PortUuid(client, "after").empty(); }));
   ExpectCacheEqualsServer(client, server_->endpoint());
 }
 
 TEST_F(OvsdbClientTest, HungServerIsDetectedByEchoAndReconnected) {
-  ovsdb::ClientOptions options = Options();
+  ovsdb::ClientOptions options = QuickReconnectOptions();
   options.probe_interval = std::chrono::milliseconds(300);
   options.call_timeout = std::chrono::milliseconds(1000);
-  options.backoff_min = std::chrono::milliseconds(50);
-  options.backoff_max = std::chrono::milliseconds(400);
   ovsdb::Client client(options);
   ASSERT_TRUE(client.connected());
   // The server stops answering but keeps its socket open: only the keep-alive can tell.
@@ -240,7 +238,7 @@ TEST_F(OvsdbClientTest, HungServerIsDetectedByEchoAndReconnected) {
   ASSERT_TRUE(noticed);
   ASSERT_TRUE(PollUntil([&] { return client.connected(); }));
   EXPECT_GE(client.stats().connects, 2U);
-  ASSERT_TRUE(client.Transact(AddPortOps("br0", "alive", 1)).ok());
+  ASSERT_TRUE(client.Transact(PortPlugOps("br0", "alive", 1)).ok());
 }
 
 // A free TCP port on the loopback (the kernel's pick, released for the server).
@@ -271,7 +269,7 @@ TEST_F(OvsdbClientTest, TcpEndpointWorksLikeUnix) {
   options.endpoint = fmt::format("tcp:127.0.0.1:{}", port);
   ovsdb::Client client(options);
   ASSERT_TRUE(client.WaitConnected(kPatience));
-  ASSERT_TRUE(client.Transact(AddPortOps("br0", "overtcp", 9)).ok());
+  ASSERT_TRUE(client.Transact(PortPlugOps("br0", "overtcp", 9)).ok());
   ASSERT_TRUE(PollUntil([&] { return client.Find("Port", "name", "overtcp").size() == 1; }));
   ExpectCacheEqualsServer(client, server_->endpoint());
 }
@@ -279,7 +277,7 @@ TEST_F(OvsdbClientTest, TcpEndpointWorksLikeUnix) {
 TEST_F(OvsdbClientTest, ServerNeverReachableFailsFast) {
   ovsdb::Client client({.endpoint = "unix:/nonexistent/db.sock", .wait_for_apply = false});
   EXPECT_FALSE(client.connected());
-  EXPECT_EQ(client.Transact(AddPortOps("br0", "x", 1)).status().code(),
+  EXPECT_EQ(client.Transact(PortPlugOps("br0", "x", 1)).status().code(),
             absl::StatusCode::kUnavailable);
   EXPECT_EQ(client.Transact(json::object()).status().code(), absl::StatusCode::kInvalidArgument);
 }
@@ -312,16 +310,13 @@ std::vector<StatusOr<json>> RunConcurrently(ovsdb::Client& client, OvsdbServer& 
 }
 
 TEST_F(OvsdbClientTest, ConcurrentTransactionsCoalesceAndEachGetsItsOwnResult) {
-  ovsdb::ClientOptions options = Options();
-  options.probe_interval = std::chrono::seconds(60);  // the server is paused on purpose
-  options.call_timeout = std::chrono::seconds(120);
-  ovsdb::Client client(options);
+  ovsdb::Client client(PausableServerOptions());  // the server is paused on purpose
   ASSERT_TRUE(client.connected());
   constexpr int kCallers = 50;
   std::vector<json> calls;
   calls.reserve(kCallers);
   for (int i = 0; i < kCallers; ++i) {
-    calls.push_back(AddPortOps("br0", fmt::format("c{}", i), i + 1));
+    calls.push_back(PortPlugOps("br0", fmt::format("c{}", i), i + 1));
   }
   const auto results = RunConcurrently(client, *server_, calls);
 
@@ -347,16 +342,13 @@ TEST_F(OvsdbClientTest, ConcurrentTransactionsCoalesceAndEachGetsItsOwnResult) {
 }
 
 TEST_F(OvsdbClientTest, OneBadOperationInABatchFailsOnlyItsCaller) {
-  ovsdb::ClientOptions options = Options();
-  options.probe_interval = std::chrono::seconds(60);
-  options.call_timeout = std::chrono::seconds(120);
-  ovsdb::Client client(options);
+  ovsdb::Client client(PausableServerOptions());  // the server is paused on purpose
   ASSERT_TRUE(client.connected());
   std::vector<json> calls;
-  calls.push_back(AddPortOps("br0", "first", 1));
-  for (int i = 0; i < 10; ++i) calls.push_back(AddPortOps("br0", fmt::format("g{}", i), 2));
-  calls.push_back(AddPortOps("br0", "badtag", 5000));  // tag is 0..4095: the op fails
-  for (int i = 10; i < 20; ++i) calls.push_back(AddPortOps("br0", fmt::format("g{}", i), 2));
+  calls.push_back(PortPlugOps("br0", "first", 1));
+  for (int i = 0; i < 10; ++i) calls.push_back(PortPlugOps("br0", fmt::format("g{}", i), 2));
+  calls.push_back(PortPlugOps("br0", "badtag", 5000));  // tag is 0..4095: the op fails
+  for (int i = 10; i < 20; ++i) calls.push_back(PortPlugOps("br0", fmt::format("g{}", i), 2));
   const auto results = RunConcurrently(client, *server_, calls);
 
   for (size_t i = 0; i < calls.size(); ++i) {
@@ -375,16 +367,13 @@ TEST_F(OvsdbClientTest, OneBadOperationInABatchFailsOnlyItsCaller) {
 }
 
 TEST_F(OvsdbClientTest, CommitFailureOfABatchIsPinnedOnTheMemberAlone) {
-  ovsdb::ClientOptions options = Options();
-  options.probe_interval = std::chrono::seconds(60);
-  options.call_timeout = std::chrono::seconds(120);
-  ovsdb::Client client(options);
+  ovsdb::Client client(PausableServerOptions());  // the server is paused on purpose
   ASSERT_TRUE(client.connected());
   // Two callers insert the same port name: each alone is fine, together the
   // commit breaks the unique index, and no operation is to blame.
-  const std::vector<json> calls = {AddPortOps("br0", "lead", 1), AddPortOps("br0", "a", 1),
-                                   AddPortOps("br0", "dup", 2), AddPortOps("br0", "dup", 3),
-                                   AddPortOps("br0", "b", 1)};
+  const std::vector<json> calls = {PortPlugOps("br0", "lead", 1), PortPlugOps("br0", "a", 1),
+                                   PortPlugOps("br0", "dup", 2), PortPlugOps("br0", "dup", 3),
+                                   PortPlugOps("br0", "b", 1)};
   const auto results = RunConcurrently(client, *server_, calls);
   EXPECT_TRUE(results[0].ok() && results[1].ok() && results[4].ok());
   // Whichever of the two queued first wins, as if they had run one by one.
@@ -405,11 +394,8 @@ TEST_F(OvsdbClientTest, ChangeWithoutOvsVswitchdIsReportedAsCommittedButNotAppli
   options.wait_for_apply = true;  // but there is no ovs-vswitchd at all
   ovsdb::Client client(options);
   ASSERT_TRUE(client.connected());
-  const auto result = client.Transact(AddPortOps("br0", "pending", 1));
-  EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(MessageOf(result.status()), HasSubstr("committed"));
-  EXPECT_THAT(MessageOf(result.status()), HasSubstr("no ovs-vswitchd"));
-  EXPECT_TRUE(server_->Vsctl({"get", "Port", "pending", "tag"}).ok());  // it was committed
+  ExpectCommittedButNotApplied(client, "pending", absl::StatusCode::kUnavailable,
+                               "no ovs-vswitchd");
   // Reads change nothing, so they wait for nobody.
   EXPECT_TRUE(client.RowExists("Port", "name", "pending").value_or(false));
 }
@@ -428,24 +414,19 @@ TEST_F(OvsdbClientTest, ChangeNotAppliedInTimeIsDeadlineExceeded) {
   options.apply_timeout = std::chrono::milliseconds(300);
   ovsdb::Client client(options);
   ASSERT_TRUE(client.connected());
-  const auto result = client.Transact(AddPortOps("br0", "late", 1));
-  EXPECT_EQ(result.status().code(), absl::StatusCode::kDeadlineExceeded);
-  EXPECT_THAT(MessageOf(result.status()), HasSubstr("committed"));
-  EXPECT_THAT(MessageOf(result.status()), HasSubstr("not applied"));
-  EXPECT_TRUE(server_->Vsctl({"get", "Port", "late", "tag"}).ok());
+  ExpectCommittedButNotApplied(client, "late", absl::StatusCode::kDeadlineExceeded, "not applied");
 }
 
 // With the testbed's ovs-vswitchd: a change returns once it is applied.
 TEST(OvsdbClientVswitchdTest, ChangeReturnsOnceOvsVswitchdAppliedIt) {
-  std::string error;
-  auto bed = Testbed::Start(&error);
-  ASSERT_NE(bed, nullptr) << error;
+  auto bed = StartOrFail<Testbed>();
+  ASSERT_NE(bed, nullptr);
   ASSERT_TRUE(bed->AddNetdevBridge("br0"));
   ovsdb::Client client({.endpoint = "unix:" + bed->ovsdb_socket(), .wait_for_apply = true});
   ASSERT_TRUE(client.connected());
   for (int i = 0; i < 5; ++i) {
     const std::string name = fmt::format("hvint{}", i);
-    json ops = AddPortOps("br0", name, 10 + i);
+    json ops = PortPlugOps("br0", name, 10 + i);
     ops[0]["row"]["type"] = "internal";
     const auto result = client.Transact(ops);
     ASSERT_TRUE(result.ok()) << result.status();

@@ -12,14 +12,9 @@
 namespace hvagent::testing {
 namespace {
 
-class PortPluggerTest : public SharedSwitchTest {
+class PortPluggerTest : public SharedBr0Test {
  protected:
-  void SetUp() override {
-    SharedSwitchTest::SetUp();
-    if (HasFatalFailure()) return;
-    ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
-    plugger_ = std::make_unique<network::OvsdbPortPlugger>(*ovsdb_);
-  }
+  void SetUpOnBr0() override { plugger_ = std::make_unique<network::OvsdbPortPlugger>(*ovsdb_); }
 
   std::string Get(const std::string& column) {
     auto r = bed_->Vsctl({"get", "Port", "hvttest0", column});

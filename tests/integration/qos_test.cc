@@ -26,12 +26,9 @@ std::string Trim(std::string s) {
   return s;
 }
 
-class QosTest : public SharedSwitchTest {
+class QosTest : public SharedBr0Test {
  protected:
-  void SetUp() override {
-    SharedSwitchTest::SetUp();
-    if (HasFatalFailure()) return;
-    ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
+  void SetUpOnBr0() override {
     PlugHosts(
         "br0",
         {{"s", "10.6.0.1/24", "ps"}, {"r1", "10.6.0.2/24", "pr1"}, {"r2", "10.6.0.3/24", "pr2"}});

@@ -14,6 +14,7 @@
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "hvagent_test/agent_process.h"
 #include "hvagent_test/ovsdb_server.h"
+#include "hvagent_test/start_or_fail.h"
 
 namespace hvagent::testing {
 namespace {
@@ -25,9 +26,8 @@ using grpc::reflection::v1alpha::ServerReflectionResponse;
 class ReflectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string error;
-    ovsdb_ = OvsdbServer::Start(&error);
-    ASSERT_NE(ovsdb_, nullptr) << error;
+    ovsdb_ = StartOrFail<OvsdbServer>();
+    ASSERT_NE(ovsdb_, nullptr);
     agent_ = std::make_unique<AgentProcess>(AgentOptions{.ovsdb_endpoint = ovsdb_->endpoint()});
     ASSERT_TRUE(agent_->Start()) << agent_->log();
   }

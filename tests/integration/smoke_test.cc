@@ -7,6 +7,7 @@
 #include <string>
 
 #include "hvagent/libvirt/connection.h"
+#include "hvagent_test/start_or_fail.h"
 #include "hvagent_test/test_guest.h"
 #include "hvagent_test/testbed.h"
 
@@ -16,9 +17,8 @@ namespace {
 class SmokeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string error;
-    bed_ = Testbed::Start(&error);
-    ASSERT_NE(bed_, nullptr) << error;
+    bed_ = StartOrFail<Testbed>();
+    ASSERT_NE(bed_, nullptr);
   }
   std::unique_ptr<Testbed> bed_;
 };

@@ -3,7 +3,6 @@
 // the unix socket keeps working without TLS beside it.
 #include <arpa/inet.h>
 #include <google/protobuf/descriptor.h>
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -14,7 +13,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -27,7 +25,9 @@
 #include "hvagent_test/agent_process.h"
 #include "hvagent_test/net_util.h"
 #include "hvagent_test/ovsdb_server.h"
+#include "hvagent_test/start_or_fail.h"
 #include "hvagent_test/subprocess.h"
+#include "hvagent_test/temp_dir.h"
 #include "hvagent_test/test_guest.h"
 #include "hvagent_test/test_pki.h"
 #include "hvagent_test/testbed.h"
@@ -45,13 +45,9 @@ struct KeyPair {
 class TlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string templ = "/tmp/hvtls.XXXXXX";
-    ASSERT_NE(mkdtemp(templ.data()), nullptr);
-    dir_ = templ;
     pki_ = std::make_unique<TestPki>(dir_ + "/pki");
-    std::string error;
-    ovsdb_ = OvsdbServer::Start(&error);
-    ASSERT_NE(ovsdb_, nullptr) << error;
+    ovsdb_ = StartOrFail<OvsdbServer>();
+    ASSERT_NE(ovsdb_, nullptr);
 
     ASSERT_TRUE(pki_->MakeCa("ca", "hvagent test client CA"));
     ASSERT_TRUE(pki_->MakeCert("server", "localhost", "ca", TestPki::Kind::kServer));
@@ -61,13 +57,6 @@ class TlsTest : public ::testing::Test {
     ASSERT_TRUE(pki_->MakeCa("other-ca", "some other CA"));
     ASSERT_TRUE(pki_->MakeCert("other-client", "hvagent test controller", "other-ca",
                                TestPki::Kind::kClient));
-  }
-
-  void TearDown() override {
-    agent_.reset();
-    ovsdb_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
 
   std::string Path(const std::string& name) const { return pki_->Path(name); }
@@ -157,7 +146,9 @@ class TlsTest : public ::testing::Test {
     EXPECT_NE(calls[0].find("peer=unix:"), std::string::npos) << calls[0];
   }
 
-  std::string dir_;
+  // Declared first, so removed after the agent and ovsdb-server that use it.
+  const TempDir tmp_{"hvtls"};
+  const std::string dir_ = tmp_.string();
   std::unique_ptr<TestPki> pki_;
   int port_ = 0;
   std::unique_ptr<OvsdbServer> ovsdb_;
@@ -217,15 +208,7 @@ std::vector<std::pair<std::string, bool>> EveryMethod() {
 
 // The method called with an empty request (valid bytes: every field unset).
 grpc::Status CallEmpty(const std::shared_ptr<grpc::Channel>& channel, const std::string& method) {
-  grpc::GenericStub stub(channel);
-  grpc::Slice empty("");
-  grpc::ByteBuffer request(&empty, 1);
-  grpc::ByteBuffer response;
-  auto ctx = Ctx(10);
-  std::promise<grpc::Status> done;
-  stub.UnaryCall(ctx.get(), method, grpc::StubOptions(), &request, &response,
-                 [&done](grpc::Status s) { done.set_value(std::move(s)); });
-  return done.get_future().get();
+  return CallWithBytes(channel, method, "", 10);
 }
 
 TEST_F(TlsTest, ReadOnlyClientReadsButEveryChangeIsPermissionDenied) {

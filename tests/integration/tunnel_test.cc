@@ -11,6 +11,7 @@
 
 #include "hvagent/network/tunnel.h"
 #include "hvagent/ovsdb/client.h"
+#include "hvagent_test/start_or_fail.h"
 #include "hvagent_test/testbed.h"
 
 namespace hvagent::testing {
@@ -22,11 +23,10 @@ using std::chrono::steady_clock;
 class TunnelTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string error;
-    a_ = Testbed::Start(&error);
-    ASSERT_NE(a_, nullptr) << error;
-    b_ = Testbed::Start(&error);
-    ASSERT_NE(b_, nullptr) << error;
+    a_ = StartOrFail<Testbed>();
+    ASSERT_NE(a_, nullptr);
+    b_ = StartOrFail<Testbed>();
+    ASSERT_NE(b_, nullptr);
     RunOrFail({"ip", "link", "add", "ula", "netns", a_->netns(), "type", "veth", "peer", "name",
                "ulb", "netns", b_->netns()});
     SetUpHost(*a_, "ula", "172.31.0.1/24", "10.9.0.1/24", "pa");

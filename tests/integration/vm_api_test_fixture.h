@@ -53,16 +53,7 @@ class VmApiTest : public ::testing::Test {
 
   void TearDown() override {
     // Whatever a test left: power off and delete through the agent.
-    v1::ListVmsResponse list;
-    if (vms()->ListVms(Ctx().get(), {}, &list).ok()) {
-      for (const auto& vm : list.vms()) {
-        v1::DeleteVmRequest del;
-        del.set_name(vm.spec().name());
-        del.set_force(true);
-        v1::DeleteVmResponse ignored;
-        vms()->DeleteVm(Ctx().get(), del, &ignored);
-      }
-    }
+    DeleteEveryVm(*vms());
     agent_.reset();
     std::filesystem::remove_all(state_dir_);
   }
@@ -92,6 +83,14 @@ class VmApiTest : public ::testing::Test {
     return req;
   }
 
+  // Creates `name` booting the test guest with `script` (GuestVm) and powers
+  // it on; `vm` is then the VM as the agent shows it. Fails the test (call it
+  // under ASSERT_NO_FATAL_FAILURE) if either step is refused.
+  void CreateAndPowerOn(const std::string& name, const std::string& script, v1::Vm* vm) {
+    ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm(name, script), vm).ok());
+    ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, name, vm).ok());
+  }
+
   grpc::Status Power(grpc::Status (v1::VmService::Stub::*op)(grpc::ClientContext*,
                                                              const v1::VmPowerRequest&, v1::Vm*),
                      const std::string& name, v1::Vm* out) {
@@ -101,9 +100,15 @@ class VmApiTest : public ::testing::Test {
     return ((*stub).*op)(Ctx().get(), req, out);
   }
 
-  bool WaitForConsole(const std::string& path, const std::string& text, int seconds = 120) {
-    return Eventually([&] { return ReadFile(path).find(text) != std::string::npos; },
-                      "'" + text + "' on the console", std::chrono::seconds(seconds));
+  // `text` on the guest console logged at `path` within `seconds`; a failure
+  // shows the console.
+  ::testing::AssertionResult WaitForConsole(const std::string& path, const std::string& text,
+                                            int seconds = 120) {
+    ::testing::AssertionResult seen =
+        Eventually([&] { return ReadFile(path).find(text) != std::string::npos; },
+                   "'" + text + "' on the console", std::chrono::seconds(seconds));
+    if (!seen) seen << "; the console:\n" << ReadFile(path);
+    return seen;
   }
 
   // Creates network `name` on br0 and `vlan`, asserting it worked.

@@ -94,8 +94,7 @@ TEST_F(VmDevicesTest, DiskHotPlugAndUnplugAreSeenInsideTheGuest) {
   EXPECT_EQ(vm.disks(0).device_id(), "sda");
   EXPECT_EQ(ImageFormat(boot_disk), "raw");
   ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "disky", &vm).ok());
-  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "SDA-WRITTEN"))
-      << ReadFile(vm.console_log_path());
+  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "SDA-WRITTEN"));
 
   grpc::Status plugged;
   const v1::Disk disk = AddDisk("disky", 1ULL << 30, v1::DISK_FORMAT_QCOW2, &plugged);
@@ -105,8 +104,7 @@ TEST_F(VmDevicesTest, DiskHotPlugAndUnplugAreSeenInsideTheGuest) {
   EXPECT_EQ(disk.spec().format(), v1::DISK_FORMAT_QCOW2);
   EXPECT_EQ(ImageFormat(disk.path()), "qcow2");
   // 1 GiB in 512-byte sectors, as the guest's kernel sizes the new SCSI disk.
-  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "SDB-SECTORS="))
-      << ReadFile(vm.console_log_path());
+  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "SDB-SECTORS="));
   EXPECT_THAT(ReadFile(vm.console_log_path()), HasSubstr("SDB-SECTORS=2097152"));
   EXPECT_EQ(GetVm("disky").disks_size(), 2);  // kept in the definition
 
@@ -116,7 +114,7 @@ TEST_F(VmDevicesTest, DiskHotPlugAndUnplugAreSeenInsideTheGuest) {
   v1::DeleteDiskResponse deleted;
   const grpc::Status unplugged = vms()->DeleteDisk(Ctx().get(), del, &deleted);
   ASSERT_TRUE(unplugged.ok()) << unplugged.error_message();
-  EXPECT_TRUE(WaitForConsole(vm.console_log_path(), "SDB-GONE")) << ReadFile(vm.console_log_path());
+  EXPECT_TRUE(WaitForConsole(vm.console_log_path(), "SDB-GONE"));
   EXPECT_FALSE(std::filesystem::exists(disk.path()));
   EXPECT_EQ(GetVm("disky").disks_size(), 1);
   EXPECT_EQ(vms()->DeleteDisk(Ctx().get(), del, &deleted).error_code(), grpc::NOT_FOUND);
@@ -263,12 +261,10 @@ TEST_F(VmDevicesTest, NicChangesFromAccessToTrunkedInPlaceOnARunningGuest) {
       "echo TAGGED=ok\n"
       "ping -c 2 -W 2 10.88.0.1 >/dev/null && echo NATIVE-AFTER=ok\nsleep 3600\n";
   v1::Vm vm;
-  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("trunky", script), &vm).ok());
-  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "trunky", &vm).ok());
+  ASSERT_NO_FATAL_FAILURE(CreateAndPowerOn("trunky", script, &vm));
   const std::string tap = vm.nics(0).tap();
   const std::string mac = vm.nics(0).mac();
-  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "TAGGED-WAIT"))
-      << ReadFile(vm.console_log_path());
+  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "TAGGED-WAIT"));
   EXPECT_THAT(ReadFile(vm.console_log_path()), HasSubstr("NATIVE=ok"));
   EXPECT_THAT(ReadFile(vm.console_log_path()), ::testing::Not(HasSubstr("EARLY-TAGGED=ok")));
   const std::string port_uuid = PortColumn(tap, "_uuid");
@@ -315,8 +311,7 @@ TEST_F(VmDevicesTest, NicChangesFromAccessToTrunkedInPlaceOnARunningGuest) {
   EXPECT_EQ(PortColumn(tap, "tag"), "10");
   EXPECT_EQ(PortColumn(tap, "trunks"), "[20]");
   EXPECT_EQ(PortColumn(tap, "_uuid"), port_uuid);  // changed in place, never re-created
-  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "NATIVE-AFTER="))
-      << ReadFile(vm.console_log_path());
+  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "NATIVE-AFTER="));
   EXPECT_THAT(ReadFile(vm.console_log_path()), HasSubstr("TAGGED=ok"));
   EXPECT_THAT(ReadFile(vm.console_log_path()), HasSubstr("NATIVE-AFTER=ok"));
   EXPECT_EQ(GetVm("trunky").nics(0).spec().trunked_vlans_size(), 1);  // kept in the definition
@@ -439,8 +434,7 @@ TEST_F(VmDevicesTest, RestartRemovesOnlyProvableLeftovers) {
 
 TEST_F(VmDevicesTest, NicQosIsAppliedToThePortAndCleared) {
   v1::Vm vm;
-  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("qossy", "sleep 3600\n"), &vm).ok());
-  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "qossy", &vm).ok());
+  ASSERT_NO_FATAL_FAILURE(CreateAndPowerOn("qossy", "sleep 3600\n", &vm));
   const std::string tap = vm.nics(0).tap();
   auto interface_column = [&](const std::string& column) {
     return Column("Interface", tap, column);
@@ -511,7 +505,7 @@ TEST_F(VmDevicesTest, SeedTrunkedNicOnTheWire) {
   EXPECT_EQ(PortColumn(nic.tap(), "vlan_mode"), "native-untagged");
   EXPECT_EQ(PortColumn(nic.tap(), "tag"), "10");
   EXPECT_EQ(PortColumn(nic.tap(), "trunks"), "[10, 20, 30]");
-  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "V40=")) << ReadFile(vm.console_log_path());
+  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "V40="));
   const std::string console = ReadFile(vm.console_log_path());
   EXPECT_THAT(console, HasSubstr("V10=ok"));
   EXPECT_THAT(console, HasSubstr("V20=ok"));
@@ -563,9 +557,8 @@ TEST_F(VmDevicesTest, OvsdbRestartKeepsOnePortAndAPortDeletedByHandComesBack) {
       "while true; do if ping -c 1 -W 1 10.88.0.1 >/dev/null; then echo PING-OK; "
       "else echo PING-FAIL; fi; sleep 0.5; done\n";
   v1::Vm vm;
-  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("steadfast", script), &vm).ok());
-  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "steadfast", &vm).ok());
-  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "PING-OK")) << ReadFile(vm.console_log_path());
+  ASSERT_NO_FATAL_FAILURE(CreateAndPowerOn("steadfast", script, &vm));
+  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "PING-OK"));
   const std::string tap = vm.nics(0).tap();
   const std::string port_uuid = PortColumn(tap, "_uuid");
   auto port_rows = [&] {

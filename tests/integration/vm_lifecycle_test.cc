@@ -42,7 +42,7 @@ TEST_F(VmLifecycleTest, WholeLifeOfARealGuest) {
   EXPECT_EQ(PortColumn(tap, "tag"), "10");
   EXPECT_EQ(PortColumn(tap, "external_ids:vm-uuid"), "\"" + vm.uuid() + "\"");
   const std::string console = vm.console_log_path();
-  EXPECT_TRUE(WaitForConsole(console, "NET=")) << ReadFile(console);
+  EXPECT_TRUE(WaitForConsole(console, "NET="));
   EXPECT_THAT(ReadFile(console), HasSubstr("NET=ok"));
 
   ASSERT_TRUE(Power(&v1::VmService::Stub::Pause, "web-1", &vm).ok());
@@ -107,10 +107,8 @@ TEST_F(VmLifecycleTest, AcpiShutdownHonouredAndTimeoutFallback) {
       "dev=/dev/input/${e##*/}; done\necho ACPI-WATCH=$dev\n"
       "dd if=$dev bs=24 count=1 >/dev/null 2>&1\necho ACPI-PRESSED\n";
   v1::Vm vm;
-  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("polite", honours), &vm).ok());
-  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "polite", &vm).ok());
-  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "ACPI-WATCH=/dev/input/"))
-      << ReadFile(vm.console_log_path());
+  ASSERT_NO_FATAL_FAILURE(CreateAndPowerOn("polite", honours, &vm));
+  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "ACPI-WATCH=/dev/input/"));
   v1::ShutdownVmRequest shutdown;
   shutdown.set_name("polite");
   shutdown.set_timeout_seconds(60);
@@ -120,8 +118,7 @@ TEST_F(VmLifecycleTest, AcpiShutdownHonouredAndTimeoutFallback) {
 
   // This one ignores the button: without fallback the call times out and the
   // VM still runs; with fallback it is powered off.
-  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("deaf", "sleep 3600\n"), &vm).ok());
-  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "deaf", &vm).ok());
+  ASSERT_NO_FATAL_FAILURE(CreateAndPowerOn("deaf", "sleep 3600\n", &vm));
   ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "hvtest: up"));
   shutdown.set_name("deaf");
   shutdown.set_timeout_seconds(3);
@@ -220,8 +217,7 @@ TEST_F(VmLifecycleTest, AgentCrashLeavesVmsRunningAndTheRestartSeesTheSameState)
 
 TEST_F(VmLifecycleTest, RestartedAgentReplugsARunningVmsLostPort) {
   v1::Vm vm;
-  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("replug", "sleep 3600\n"), &vm).ok());
-  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "replug", &vm).ok());
+  ASSERT_NO_FATAL_FAILURE(CreateAndPowerOn("replug", "sleep 3600\n", &vm));
   const std::string tap = vm.nics(0).tap();
   agent_->Kill();
   // The switch loses the port while the agent is away (an ovsdb reset, a
@@ -250,10 +246,8 @@ TEST_F(VmLifecycleTest, NicHotPlugIsSeenInsideTheGuestAndUnplugCleansUp) {
       "if ping -c 3 -W 3 10.89.0.1; then echo NET20=ok; else echo NET20=down; fi\n"
       "sleep 3600\n";
   v1::Vm vm;
-  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("plug", script), &vm).ok());
-  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "plug", &vm).ok());
-  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "WAITING-ETH1"))
-      << ReadFile(vm.console_log_path());
+  ASSERT_NO_FATAL_FAILURE(CreateAndPowerOn("plug", script, &vm));
+  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "WAITING-ETH1"));
 
   v1::CreateNicRequest add;
   add.set_vm_name("plug");
@@ -263,7 +257,7 @@ TEST_F(VmLifecycleTest, NicHotPlugIsSeenInsideTheGuestAndUnplugCleansUp) {
   ASSERT_TRUE(plugged.ok()) << plugged.error_message() << agent_->log();
   EXPECT_EQ(PortColumn(nic.tap(), "tag"), "20");
   // The guest sees the new NIC and reaches VLAN 20 through it.
-  EXPECT_TRUE(WaitForConsole(vm.console_log_path(), "NET20=")) << ReadFile(vm.console_log_path());
+  EXPECT_TRUE(WaitForConsole(vm.console_log_path(), "NET20="));
   EXPECT_THAT(ReadFile(vm.console_log_path()), HasSubstr("NET20=ok"));
   v1::GetVmRequest get;
   get.set_name("plug");
@@ -350,8 +344,7 @@ TEST_F(VmLifecycleTest, ConcurrentPowerOperationsOnManyVms) {
 
 TEST_F(VmLifecycleTest, LibvirtdRestartUnderTheAgent) {
   v1::Vm vm;
-  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("steady", "sleep 3600\n"), &vm).ok());
-  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "steady", &vm).ok());
+  ASSERT_NO_FATAL_FAILURE(CreateAndPowerOn("steady", "sleep 3600\n", &vm));
   ASSERT_TRUE(bed_->StopDaemon("libvirt"));
   v1::GetVmRequest get;
   get.set_name("steady");
@@ -374,8 +367,7 @@ TEST_F(VmLifecycleTest, LibvirtdRestartUnderTheAgent) {
 
 TEST_F(VmLifecycleTest, SigtermLetsACallInFlightFinish) {
   v1::Vm vm;
-  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("slow", "sleep 3600\n"), &vm).ok());
-  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "slow", &vm).ok());
+  ASSERT_NO_FATAL_FAILURE(CreateAndPowerOn("slow", "sleep 3600\n", &vm));
   ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "hvtest: up"));
   // The guest ignores ACPI: the call takes its whole 4 s timeout, then powers
   // the VM off. SIGTERM arrives in the middle of it.

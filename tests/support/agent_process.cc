@@ -8,7 +8,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
+
+#include <grpcpp/generic/generic_stub.h>
 
 #include "hvagent_test/test_guest.h"
 #include "hvagent_test/testbed.h"
@@ -37,6 +40,19 @@ std::unique_ptr<grpc::ClientContext> Ctx(int seconds) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
   return ctx;
+}
+
+grpc::Status CallWithBytes(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                           const std::string& request_bytes, int seconds) {
+  grpc::GenericStub stub(channel);
+  grpc::Slice slice(request_bytes);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  auto ctx = Ctx(seconds);
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(ctx.get(), method, grpc::StubOptions(), &request, &response,
+                 [&done](grpc::Status s) { done.set_value(std::move(s)); });
+  return done.get_future().get();
 }
 
 AgentProcess::AgentProcess(AgentOptions options) : options_(std::move(options)) {

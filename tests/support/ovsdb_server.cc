@@ -1,25 +1,21 @@
 #include "hvagent_test/ovsdb_server.h"
 
 #include <signal.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <thread>
 
+#include "hvagent_test/temp_dir.h"
 #include "hvagent_test/test_guest.h"
 
 namespace hvagent::testing {
 
 std::unique_ptr<OvsdbServer> OvsdbServer::Start(std::string* error) {
-  std::string templ = "/tmp/hvovsdb.XXXXXX";
-  if (mkdtemp(templ.data()) == nullptr) {
-    *error = "mkdtemp failed";
-    return nullptr;
-  }
   std::unique_ptr<OvsdbServer> server(new OvsdbServer());
-  server->dir_ = templ;
-  const ProcessResult created = RunProcess(
-      {"ovsdb-tool", "create", templ + "/conf.db", "/usr/share/openvswitch/vswitch.ovsschema"});
+  server->dir_ = MakeTempDir("hvovsdb", error);
+  if (server->dir_.empty()) return nullptr;
+  const ProcessResult created = RunProcess({"ovsdb-tool", "create", server->dir_ + "/conf.db",
+                                            "/usr/share/openvswitch/vswitch.ovsschema"});
   if (!created.ok()) {
     *error = "ovsdb-tool create: " + created.err;
     return nullptr;

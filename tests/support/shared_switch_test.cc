@@ -11,6 +11,13 @@ void SharedSwitchTest::SetUp() {
   ASSERT_NE(ovsdb_, nullptr) << "the OVSDB client did not connect";
 }
 
+void SharedBr0Test::SetUp() {
+  SharedSwitchTest::SetUp();
+  if (HasFatalFailure()) return;
+  ASSERT_TRUE(bed_->AddNetdevBridge("br0"));
+  SetUpOnBr0();
+}
+
 void SharedSwitchTest::PlugHosts(const std::string& bridge, std::initializer_list<HostPort> hosts) {
   for (const HostPort& host : hosts) {
     std::string error;

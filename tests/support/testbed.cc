@@ -3,13 +3,15 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sched.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
+
+#include "hvagent_test/start_or_fail.h"
+#include "hvagent_test/temp_dir.h"
 
 namespace hvagent::testing {
 
@@ -32,12 +34,8 @@ std::map<std::string, std::string> ReadEnvFile(const std::string& path) {
 }
 
 std::unique_ptr<Testbed> StartTestbedWithBr0OrFail() {
-  std::string error;
-  std::unique_ptr<Testbed> bed = Testbed::Start(&error);
-  if (bed == nullptr) {
-    ADD_FAILURE() << error;
-    return nullptr;
-  }
+  std::unique_ptr<Testbed> bed = StartOrFail<Testbed>();
+  if (bed == nullptr) return nullptr;
   if (!bed->AddNetdevBridge("br0")) {
     ADD_FAILURE() << "cannot add br0 on the testbed";
     return nullptr;
@@ -46,14 +44,9 @@ std::unique_ptr<Testbed> StartTestbedWithBr0OrFail() {
 }
 
 std::unique_ptr<Testbed> Testbed::Start(std::string* error) {
-  // Short paths: unix socket paths are limited to 107 bytes.
-  std::string templ = "/tmp/hvtb.XXXXXX";
-  if (mkdtemp(templ.data()) == nullptr) {
-    *error = "mkdtemp failed";
-    return nullptr;
-  }
   std::unique_ptr<Testbed> bed(new Testbed());
-  bed->state_dir_ = templ;
+  bed->state_dir_ = MakeTempDir("hvtb", error);
+  if (bed->state_dir_.empty()) return nullptr;
   const ProcessResult up =
       RunProcess({TestbedScript(), "up", bed->state_dir_}, std::chrono::seconds(120));
   if (!up.ok()) {

@@ -1,10 +1,10 @@
 #include "hvagent_test/testbed_pair.h"
 
-#include <stdlib.h>
-
 #include <filesystem>
 #include <fstream>
 #include <map>
+
+#include "hvagent_test/temp_dir.h"
 
 namespace hvagent::testing {
 
@@ -13,12 +13,8 @@ std::string PairScript() { return SourceDir() + "/scripts/testbed-pair"; }
 }  // namespace
 
 std::unique_ptr<TestbedPair> TestbedPair::Start(std::string* error) {
-  // Short paths: unix socket paths are limited to 107 bytes.
-  std::string templ = "/tmp/hvtp.XXXXXX";
-  if (mkdtemp(templ.data()) == nullptr) {
-    *error = "mkdtemp failed";
-    return nullptr;
-  }
+  const std::string templ = MakeTempDir("hvtp", error);
+  if (templ.empty()) return nullptr;
   std::unique_ptr<TestbedPair> pair(new TestbedPair());
   const ProcessResult up = RunProcess({PairScript(), "up", templ}, std::chrono::seconds(180));
   if (!up.ok()) {

@@ -5,13 +5,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
 
 #include "hvagent/host/configuration_maximums.h"
+#include "hvagent_test/temp_dir.h"
 
 namespace hvagent::host {
 namespace {
@@ -24,16 +24,9 @@ constexpr uint64_t kTiB = 1ULL << 40;
 class HostFactsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = "/tmp/hvagent-host-facts-test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
     cpu_dir_ = root_ / "sys/devices/system/cpu";
     fs::create_directories(cpu_dir_);
     fs::create_directories(root_ / "proc");
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(root_, ignored);
   }
 
   static void Write(const fs::path& path, const std::string& text) {
@@ -61,32 +54,36 @@ class HostFactsTest : public ::testing::Test {
 
   void WriteMeminfo(const std::string& text) { Write(root_ / "proc/meminfo", text); }
 
+  // Reads the facts from the tree as set up, with kMeminfo, and checks the
+  // number of physical cores found.
+  ::testing::AssertionResult FindsPhysicalCores(uint32_t expected) {
+    WriteMeminfo(kMeminfo);
+    auto facts = ReadHostFacts(root_.string());
+    if (!facts.ok()) return ::testing::AssertionFailure() << facts.status();
+    if (facts->physical_cores == expected) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "found " << facts->physical_cores << " cores";
+  }
+
   static constexpr char kMeminfo[] =
       "MemTotal:       16318480 kB\n"
       "MemFree:         1187440 kB\n"
       "MemAvailable:    9854392 kB\n";
 
-  fs::path root_;
+  hvagent::testing::TempDir root_{"hvagent-host-facts-test"};
   fs::path cpu_dir_;
 };
 
 TEST_F(HostFactsTest, CountsDistinctPackageCorePairs) {
   AddTwoByTwoByTwo();
-  WriteMeminfo(kMeminfo);
-  auto facts = ReadHostFacts(root_.string());
-  ASSERT_TRUE(facts.ok()) << facts.status();
   // Core ids repeat across packages: counting core ids alone would give 2,
   // counting CPUs would give 8.
-  EXPECT_EQ(facts->physical_cores, 4u);
+  EXPECT_TRUE(FindsPhysicalCores(4));
 }
 
 TEST_F(HostFactsTest, OfflineCpuWithoutTopologyIsIgnored) {
   AddTwoByTwoByTwo();
   Write(cpu_dir_ / "cpu8/online", "0\n");
-  WriteMeminfo(kMeminfo);
-  auto facts = ReadHostFacts(root_.string());
-  ASSERT_TRUE(facts.ok()) << facts.status();
-  EXPECT_EQ(facts->physical_cores, 4u);
+  EXPECT_TRUE(FindsPhysicalCores(4));
 }
 
 TEST_F(HostFactsTest, NonCpuDirectoriesAreIgnored) {
@@ -97,10 +94,7 @@ TEST_F(HostFactsTest, NonCpuDirectoriesAreIgnored) {
   AddCpu("cpu", 9, 9);
   Write(cpu_dir_ / "online", "0-7\n");
   Write(cpu_dir_ / "possible", "0-7\n");
-  WriteMeminfo(kMeminfo);
-  auto facts = ReadHostFacts(root_.string());
-  ASSERT_TRUE(facts.ok()) << facts.status();
-  EXPECT_EQ(facts->physical_cores, 4u);
+  EXPECT_TRUE(FindsPhysicalCores(4));
 }
 
 TEST_F(HostFactsTest, MemTotalIsReadInKibibytes) {

@@ -45,6 +45,17 @@ class FakeTransactor final : public ovsdb::Transactor {
   bool fail = false;
 };
 
+// Each of `parts` appears in `text`; the failure names those that do not.
+::testing::AssertionResult ContainsEach(const std::string& text,
+                                        std::initializer_list<std::string_view> parts) {
+  std::string missing;
+  for (std::string_view part : parts) {
+    if (text.find(part) == std::string::npos) missing += "\n  " + std::string(part);
+  }
+  if (missing.empty()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "missing:" << missing << "\nin:\n" << text;
+}
+
 TEST(MetricsTest, TimedTransactorCountsResultAndOperations) {
   Metrics metrics;
   FakeTransactor fake;
@@ -56,13 +67,14 @@ TEST(MetricsTest, TimedTransactorCountsResultAndOperations) {
   EXPECT_EQ(timed.Transact(json::array({{{"op", "comment"}}})).status().code(),
             absl::StatusCode::kUnavailable);
   const std::string text = metrics.Serialize();
-  EXPECT_THAT(text, HasSubstr("hvagent_ovsdb_transactions_total{result=\"ok\"} 1"));
-  EXPECT_THAT(text, HasSubstr("hvagent_ovsdb_transactions_total{result=\"error\"} 1"));
-  EXPECT_THAT(text, HasSubstr("hvagent_ovsdb_transaction_duration_seconds_count{result=\"ok\"} 1"));
-  // Sizes 3 and 1: one in the le=1 bucket, both by le=4, sum 4.
-  EXPECT_THAT(text, HasSubstr("hvagent_ovsdb_transaction_operations_bucket{le=\"1\"} 1"));
-  EXPECT_THAT(text, HasSubstr("hvagent_ovsdb_transaction_operations_bucket{le=\"4\"} 2"));
-  EXPECT_THAT(text, HasSubstr("hvagent_ovsdb_transaction_operations_sum 4"));
+  EXPECT_TRUE(
+      ContainsEach(text, {"hvagent_ovsdb_transactions_total{result=\"ok\"} 1",
+                          "hvagent_ovsdb_transactions_total{result=\"error\"} 1",
+                          "hvagent_ovsdb_transaction_duration_seconds_count{result=\"ok\"} 1",
+                          // Sizes 3 and 1: one in the le=1 bucket, both by le=4, sum 4.
+                          "hvagent_ovsdb_transaction_operations_bucket{le=\"1\"} 1",
+                          "hvagent_ovsdb_transaction_operations_bucket{le=\"4\"} 2",
+                          "hvagent_ovsdb_transaction_operations_sum 4"}));
 }
 
 TEST(MetricsTest, FailingSourceLeavesItsFamiliesOutAndSaysSo) {
@@ -95,17 +107,16 @@ TEST(MetricsTest, OvsdbClientCountersAsFamilies) {
     return OvsdbClientFamilies(stats);
   });
   const std::string text = metrics.Serialize();
-  EXPECT_THAT(text, HasSubstr("# TYPE hvagent_ovsdb_batch_callers histogram"));
-  EXPECT_THAT(text, HasSubstr("hvagent_ovsdb_batch_callers_count 5\n"));
-  EXPECT_THAT(text, HasSubstr("hvagent_ovsdb_batch_callers_sum 13\n"));
-  EXPECT_THAT(text, HasSubstr("hvagent_ovsdb_batch_callers_bucket{le=\"1\"} 3\n"));
-  EXPECT_THAT(text, HasSubstr("hvagent_ovsdb_batch_callers_bucket{le=\"4\"} 3\n"));
-  EXPECT_THAT(text, HasSubstr("hvagent_ovsdb_batch_callers_bucket{le=\"8\"} 5\n"));
-  EXPECT_THAT(text, HasSubstr("hvagent_ovsdb_batch_callers_bucket{le=\"+Inf\"} 5\n"));
-  EXPECT_THAT(text, HasSubstr("# TYPE hvagent_ovsdb_round_trips_total counter"));
-  EXPECT_THAT(text, HasSubstr("hvagent_ovsdb_round_trips_total 7\n"));
-  EXPECT_THAT(text, HasSubstr("hvagent_ovsdb_reruns_total 2\n"));
-  EXPECT_THAT(text, HasSubstr("hvagent_ovsdb_pending_transactions{stage=\"queued\"} 3\n"));
+  EXPECT_TRUE(ContainsEach(
+      text,
+      {"# TYPE hvagent_ovsdb_batch_callers histogram", "hvagent_ovsdb_batch_callers_count 5\n",
+       "hvagent_ovsdb_batch_callers_sum 13\n", "hvagent_ovsdb_batch_callers_bucket{le=\"1\"} 3\n",
+       "hvagent_ovsdb_batch_callers_bucket{le=\"4\"} 3\n",
+       "hvagent_ovsdb_batch_callers_bucket{le=\"8\"} 5\n",
+       "hvagent_ovsdb_batch_callers_bucket{le=\"+Inf\"} 5\n",
+       "# TYPE hvagent_ovsdb_round_trips_total counter", "hvagent_ovsdb_round_trips_total 7\n",
+       "hvagent_ovsdb_reruns_total 2\n",
+       "hvagent_ovsdb_pending_transactions{stage=\"queued\"} 3\n"}));
 }
 
 // A reply to SwitchQuery as ovsdb-server gives it: br0 with three ports, one

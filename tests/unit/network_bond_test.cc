@@ -2,6 +2,8 @@
 // the status read back from OVSDB rows; all pure, no server.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "hvagent/network/bond_manager.h"
 #include "hvagent/network/bond_spec.h"
 #include "hvagent/ovsdb/error.h"
@@ -106,18 +108,17 @@ SwitchSnapshot BondSnapshot() {
                        .bond_active_slave = "aa:00:00:00:00:01",
                        .other_config = {{"lacp-time", "fast"}, {"lacp-fallback-ab", "true"}},
                        .external_ids = OwnedIds(kKindBond, {{"bridge", "br0"}})};
-  snap.interfaces["i-1"] = {.uuid = "i-1",
-                            .name = "eth0",
-                            .admin_state = "up",
-                            .link_state = "up",
-                            .mac_in_use = "aa:00:00:00:00:01",
-                            .lacp_current = false};
-  snap.interfaces["i-2"] = {.uuid = "i-2",
-                            .name = "eth1",
-                            .admin_state = "up",
-                            .link_state = "down",
-                            .mac_in_use = "aa:00:00:00:00:02",
-                            .lacp_current = false};
+  // Members: administratively up, LACP not (yet) current.
+  for (const auto& [uuid, name, link, mac] :
+       {std::tuple{"i-1", "eth0", "up", "aa:00:00:00:00:01"},
+        std::tuple{"i-2", "eth1", "down", "aa:00:00:00:00:02"}}) {
+    snap.interfaces[uuid] = {.uuid = uuid,
+                             .name = name,
+                             .admin_state = "up",
+                             .link_state = link,
+                             .mac_in_use = mac,
+                             .lacp_current = false};
+  }
   return snap;
 }
 

@@ -2,31 +2,15 @@
 #include <gtest/gtest.h>
 
 #include "hvagent/ovsdb/batch.h"
+#include "hvagent_test/port_plug_ops.h"
 
 namespace hvagent::ovsdb {
 namespace {
 
 using nlohmann::json;
 
-// A port insert in the shape port plugging uses: named Interface, Port, Bridge mutate.
-json PlugOps(const std::string& name) {
-  return json::array(
-      {{{"op", "insert"},
-        {"table", "Interface"},
-        {"uuid-name", "iface"},
-        {"row", {{"name", name}}}},
-       {{"op", "insert"},
-        {"table", "Port"},
-        {"uuid-name", "port"},
-        {"row", {{"name", name}, {"interfaces", json::array({"named-uuid", "iface"})}}}},
-       {{"op", "mutate"},
-        {"table", "Bridge"},
-        {"where", json::array({json::array({"name", "==", "br0"})})},
-        {"mutations",
-         json::array({json::array(
-             {"ports", "insert",
-              json::array({"set", json::array({json::array({"named-uuid", "port"})})})})})}}});
-}
+// A port plug on br0, as port plugging sends it.
+json PlugOps(const std::string& name) { return hvagent::testing::PortPlugOps("br0", name); }
 
 json Select() {
   return json::array({{{"op", "select"}, {"table", "Port"}, {"where", json::array()}}});

@@ -2,6 +2,8 @@
 // with update2's diff semantics for atoms, sets and maps.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "hvagent/ovsdb/cache.h"
 
 namespace hvagent::ovsdb {
@@ -228,20 +230,16 @@ TEST(OvsdbCacheTest, DiffOfTwoCachesNamesEveryChange) {
   const std::string gone = "00000000-0000-0000-0000-00000000000b";
   const std::string fresh = "00000000-0000-0000-0000-00000000000c";
   const std::string changed = "00000000-0000-0000-0000-00000000000d";
-  ASSERT_TRUE(before
-                  .ApplyUpdate2(json{{"Port",
-                                      {{kept, {{"initial", {{"name", "k"}}}}},
-                                       {gone, {{"initial", {{"name", "g"}}}}},
-                                       {changed, {{"initial", {{"name", "c"}}}}}}}},
-                                schema)
-                  .ok());
-  ASSERT_TRUE(after
-                  .ApplyUpdate2(json{{"Port",
-                                      {{kept, {{"initial", {{"name", "k"}}}}},
-                                       {fresh, {{"initial", {{"name", "f"}}}}},
-                                       {changed, {{"initial", {{"name", "c2"}}}}}}}},
-                                schema)
-                  .ok());
+  // Each cache starts from its own initial Port rows: uuid -> name.
+  const auto initial_ports = [](const std::map<std::string, std::string>& names) {
+    json rows = json::object();
+    for (const auto& [uuid, name] : names) rows[uuid] = {{"initial", {{"name", name}}}};
+    return json{{"Port", rows}};
+  };
+  ASSERT_TRUE(
+      before.ApplyUpdate2(initial_ports({{kept, "k"}, {gone, "g"}, {changed, "c"}}), schema).ok());
+  ASSERT_TRUE(
+      after.ApplyUpdate2(initial_ports({{kept, "k"}, {fresh, "f"}, {changed, "c2"}}), schema).ok());
   EXPECT_EQ(Cache::Diff(before, after),
             (std::vector<RowChange>{{"Port", gone, RowChange::Kind::kDelete},
                                     {"Port", changed, RowChange::Kind::kModify},

@@ -5,8 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -14,6 +12,8 @@
 #include "hvagent/store/database.h"
 #include "hvagent/store/request_log.h"
 #include "hvagent/v1/network.pb.h"
+#include "hvagent_test/database.h"
+#include "hvagent_test/temp_dir.h"
 
 namespace hvagent::api {
 namespace {
@@ -34,26 +34,14 @@ v1::CreateNetworkRequest CreateRequest(const std::string& request_id, const std:
 
 class RequestReplayTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = "/tmp/hvagent-replay-test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    Reopen();
-  }
-  void TearDown() override {
-    log_.reset();
-    db_.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
+  void SetUp() override { Reopen(); }
 
   // Closes the store (if open) and opens it again from the same file.
   void Reopen() {
     log_.reset();
     db_.reset();
-    auto db = store::Database::Open((dir_ / "agent.db").string());
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
+    db_ = hvagent::testing::OpenDatabaseOrFail((dir_ / "agent.db").string());
+    ASSERT_NE(db_, nullptr);
     log_ = std::make_unique<store::RequestLog>(*db_);
   }
 
@@ -74,7 +62,7 @@ class RequestReplayTest : public ::testing::Test {
     });
   }
 
-  std::filesystem::path dir_;
+  hvagent::testing::TempDir dir_{"hvagent-replay-test"};  // outlives the store
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<store::RequestLog> log_;
   int runs_ = 0;
@@ -186,9 +174,8 @@ namespace {
 // Two calls with one request_id at the same time: one acts, the other
 // replays its result (they are not both run).
 TEST(RequestReplayConcurrencyTest, SimultaneousRetriesActOnce) {
-  std::string tmpl = "/tmp/hvagent-replay-race.XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-  auto db = store::Database::Open(tmpl + "/agent.db");
+  const hvagent::testing::TempDir dir("hvagent-replay-race");
+  auto db = store::Database::Open((dir / "agent.db").string());
   ASSERT_TRUE(db.ok());
   store::RequestLog log(**db);
   RequestReplay replay(log);
@@ -215,7 +202,6 @@ TEST(RequestReplayConcurrencyTest, SimultaneousRetriesActOnce) {
   EXPECT_TRUE(sa.ok() && sb.ok());
   EXPECT_EQ(runs.load(), 1);
   EXPECT_EQ(a.uuid(), b.uuid());
-  std::filesystem::remove_all(tmpl);
 }
 
 }  // namespace

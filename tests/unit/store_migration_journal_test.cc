@@ -6,9 +6,9 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
-#include <filesystem>
-
 #include "hvagent/store/database.h"
+#include "hvagent_test/database.h"
+#include "hvagent_test/temp_dir.h"
 
 namespace hvagent::daemon {
 namespace {
@@ -18,22 +18,13 @@ using Clock = std::chrono::system_clock;
 class StoreMigrationJournalTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string dir = ::testing::TempDir() + "store_migration_journal_test.XXXXXX";
-    ASSERT_NE(mkdtemp(dir.data()), nullptr);
-    dir_ = dir;
-    auto db = store::Database::Open(dir_ + "/agent.db");
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
+    ASSERT_NE(db_, nullptr);
     records_ = std::make_unique<store::MigrationRecordStore>(*db_);
   }
-  void TearDown() override {
-    records_.reset();
-    db_.reset();
-    std::filesystem::remove_all(dir_);
-  }
 
-  std::string dir_;
-  std::unique_ptr<store::Database> db_;
+  hvagent::testing::TempDir dir_{"store-migration-journal-test"};
+  std::unique_ptr<store::Database> db_ =
+      hvagent::testing::OpenDatabaseOrFail((dir_ / "agent.db").string());
   std::unique_ptr<store::MigrationRecordStore> records_;
 };
 

@@ -5,7 +5,6 @@
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -20,6 +19,8 @@
 #include "hvagent/store/schema.h"
 #include "hvagent/store/service_chain_store.h"
 #include "hvagent/store/sqlite_error.h"
+#include "hvagent_test/database.h"
+#include "hvagent_test/temp_dir.h"
 
 namespace hvagent::store {
 namespace {
@@ -29,22 +30,7 @@ using ::absl::StatusCode;
 // Each test gets its own directory, removed with everything in it.
 class StoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = "/tmp/hvagent-store-test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    path_ = (dir_ / "state" / "agent.db").string();
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-
-  std::unique_ptr<Database> OpenOrDie() {
-    auto db = Database::Open(path_);
-    EXPECT_TRUE(db.ok()) << db.status();
-    return db.ok() ? *std::move(db) : nullptr;
-  }
+  std::unique_ptr<Database> OpenOrDie() { return hvagent::testing::OpenDatabaseOrFail(path_); }
 
   static mode_t ModeOf(const std::filesystem::path& path) {
     struct stat st {};
@@ -52,8 +38,8 @@ class StoreTest : public ::testing::Test {
     return st.st_mode & 0777;
   }
 
-  std::filesystem::path dir_;
-  std::string path_;
+  hvagent::testing::TempDir dir_{"hvagent-store-test"};
+  std::string path_ = (dir_ / "state" / "agent.db").string();
 };
 
 NetworkRecord Network(const std::string& name, uint32_t vlan_id) {

@@ -8,10 +8,14 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "hvagent_test/polling.h"
 
 namespace hvagent {
 namespace {
@@ -40,15 +44,25 @@ class Event {
   bool set_ = false;
 };
 
-// Polls `done` until it holds or `timeout` passes.
-template <typename Pred>
-bool Eventually(Pred done, std::chrono::milliseconds timeout = 2s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
+// The pool hands work over within microseconds: poll tightly, briefly.
+::testing::AssertionResult Eventually(const std::function<bool()>& done, std::string_view what) {
+  return hvagent::testing::Eventually(done, what, 2s, 1ms);
+}
+
+// Submits under `key` a task that holds its worker until `release` is set
+// (then runs `after`), and returns once the task is running.
+::testing::AssertionResult HoldWorker(
+    WorkerPool& pool, const std::string& key, Event& release, std::function<void()> after = [] {}) {
+  // Shared: the task may still be inside Set() when the wait below returns.
+  auto started = std::make_shared<Event>();
+  const Status submitted = pool.Submit(key, [started, &release, after = std::move(after)] {
+    started->Set();
+    release.WaitFor(2s);
+    after();
+  });
+  if (!submitted.ok()) return ::testing::AssertionFailure() << "submit: " << submitted;
+  if (!started->WaitFor(2s)) return ::testing::AssertionFailure() << "the task did not start";
+  return ::testing::AssertionSuccess();
 }
 
 TEST(WorkerPoolTest, TasksUnderOneKeyRunOneAtATimeInSubmissionOrder) {
@@ -81,7 +95,7 @@ TEST(WorkerPoolTest, TasksUnderOneKeyRunOneAtATimeInSubmissionOrder) {
                               })
                       .ok());
     }
-    ASSERT_TRUE(Eventually([&] { return finished.load() == kTasks; }));
+    ASSERT_TRUE(Eventually([&] { return finished.load() == kTasks; }, "every task finished"));
   }
   EXPECT_EQ(max_running.load(), 1);
   std::vector<int> expected(kTasks);
@@ -120,17 +134,10 @@ TEST(WorkerPoolTest, TasksUnderDifferentKeysRunInParallel) { ExpectRunInParallel
 TEST(WorkerPoolTest, UnkeyedTasksRunInParallel) { ExpectRunInParallel("", ""); }
 
 TEST(WorkerPoolTest, SubmitBeyondMaxQueuedIsResourceExhausted) {
-  Event started;
   Event release;
   WorkerPool pool(1, 2);
   // The only worker is busy, so everything after this waits in the queue.
-  ASSERT_TRUE(pool.Submit("",
-                          [&] {
-                            started.Set();
-                            release.WaitFor(2s);
-                          })
-                  .ok());
-  ASSERT_TRUE(started.WaitFor(2s));
+  ASSERT_TRUE(HoldWorker(pool, "", release));
   EXPECT_TRUE(pool.Submit("k", [] {}).ok());
   EXPECT_TRUE(pool.Submit("", [] {}).ok());
   const Status full = pool.Submit("other", [] {});
@@ -139,26 +146,18 @@ TEST(WorkerPoolTest, SubmitBeyondMaxQueuedIsResourceExhausted) {
   EXPECT_EQ(pool.queued(), 2u);
   release.Set();
   // Once the queue drains, submissions are accepted again.
-  ASSERT_TRUE(Eventually([&] { return pool.queued() == 0; }));
+  ASSERT_TRUE(Eventually([&] { return pool.queued() == 0; }, "the queue drained"));
   EXPECT_TRUE(pool.Submit("other", [] {}).ok());
 }
 
 TEST(WorkerPoolTest, DestructorRunsEveryAcceptedTaskBeforeJoining) {
   constexpr int kTasks = 30;
   std::atomic<int> ran{0};
-  Event started;
   Event release;
   std::thread releaser;
   {
     WorkerPool pool(1, 100);
-    ASSERT_TRUE(pool.Submit("vm/a",
-                            [&] {
-                              started.Set();
-                              release.WaitFor(2s);
-                              ++ran;
-                            })
-                    .ok());
-    ASSERT_TRUE(started.WaitFor(2s));
+    ASSERT_TRUE(HoldWorker(pool, "vm/a", release, [&] { ++ran; }));
     for (int i = 1; i < kTasks; ++i) {
       // Keyed (behind the running task) and unkeyed alike.
       ASSERT_TRUE(pool.Submit(i % 2 == 0 ? "vm/a" : "", [&] { ++ran; }).ok());
@@ -175,17 +174,10 @@ TEST(WorkerPoolTest, DestructorRunsEveryAcceptedTaskBeforeJoining) {
 }
 
 TEST(WorkerPoolTest, QueuedCountsWaitingTasksOnly) {
-  Event started;
   Event release;
   WorkerPool pool(1, 10);
   EXPECT_EQ(pool.queued(), 0u);
-  ASSERT_TRUE(pool.Submit("a",
-                          [&] {
-                            started.Set();
-                            release.WaitFor(2s);
-                          })
-                  .ok());
-  ASSERT_TRUE(started.WaitFor(2s));
+  ASSERT_TRUE(HoldWorker(pool, "a", release));
   // The running task no longer counts.
   EXPECT_EQ(pool.queued(), 0u);
   ASSERT_TRUE(pool.Submit("a", [] {}).ok());
@@ -193,7 +185,7 @@ TEST(WorkerPoolTest, QueuedCountsWaitingTasksOnly) {
   ASSERT_TRUE(pool.Submit("", [] {}).ok());
   EXPECT_EQ(pool.queued(), 3u);
   release.Set();
-  EXPECT_TRUE(Eventually([&] { return pool.queued() == 0; }));
+  EXPECT_TRUE(Eventually([&] { return pool.queued() == 0; }, "the queue drained"));
 }
 
 }  // namespace

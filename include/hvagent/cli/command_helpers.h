@@ -13,6 +13,23 @@ inline PositionalSpec NameArg(const std::string& what) {
   return {"NAME", "the " + what + "'s name"};
 }
 
+// A request for the object named by the NAME argument.
+template <typename Request>
+Request NamedRequest(Invocation& inv) {
+  Request request;
+  request.set_name(inv.positional(0));
+  return request;
+}
+
+// The same for a change: under a fresh request_id, so a retry is answered
+// from the agent's replay log instead of acting twice.
+template <typename Request>
+Request NamedChangeRequest(Invocation& inv) {
+  Request request = NamedRequest<Request>(inv);
+  request.set_request_id(inv.NewRequestId());
+  return request;
+}
+
 // Runs a unary call and prints the reply as an object.
 template <typename Stub, typename Request, typename Response>
 int CallAndShow(Invocation& inv,
@@ -35,6 +52,22 @@ int CallAndConfirm(Invocation& inv,
   if (!status.ok()) return inv.Fail(status);
   inv.out().Done(response, done);
   return kExitOk;
+}
+
+// Gets the object named by NAME and prints it.
+template <typename Stub, typename Request, typename Response>
+int ShowNamed(Invocation& inv,
+              grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*)) {
+  return CallAndShow(inv, method, NamedRequest<Request>(inv));
+}
+
+// Deletes the `what` named by NAME and prints "<what> NAME deleted".
+template <typename Stub, typename Request, typename Response>
+int DeleteNamed(Invocation& inv,
+                grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+                const std::string& what) {
+  return CallAndConfirm(inv, method, NamedChangeRequest<Request>(inv),
+                        what + " " + inv.positional(0) + " deleted");
 }
 
 // Runs a unary list call and prints a table of `field`.

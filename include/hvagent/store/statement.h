@@ -5,13 +5,22 @@
 
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "hvagent/common/status.h"
 #include "hvagent/store/handles.h"
 
 namespace hvagent::store {
+
+// Bytes to bind as a BLOB (they may hold NULs), for Statement::BindAll.
+struct Blob {
+  std::string_view bytes;
+};
 
 class Statement {
  public:
@@ -26,6 +35,13 @@ class Statement {
   Statement& Bind(int index, std::string_view text);
   Statement& BindBlob(int index, std::string_view bytes);  // may hold NULs
   Statement& BindNull(int index);
+  // Binds `values` to parameters 1, 2, … in their order.
+  template <typename... Values>
+  Statement& BindAll(const Values&... values) {
+    int index = 0;
+    (BindValue(++index, values), ...);
+    return *this;
+  }
 
   // Runs to the next row: true when a row is available, false when done.
   StatusOr<bool> Step();
@@ -44,12 +60,40 @@ class Statement {
   // Rows changed by the connection's last completed INSERT, UPDATE or DELETE.
   int64_t Changes() const;
 
+  // Steps to the query's one row and reads it with `read` (given this
+  // statement): nullopt when there is no row. A failed step is annotated
+  // with `what` ("get network 'x'").
+  template <typename Read>
+  StatusOr<std::optional<std::invoke_result_t<Read, const Statement&>>> ReadOne(
+      std::string_view what, Read read) {
+    using Row = std::invoke_result_t<Read, const Statement&>;
+    StatusOr<bool> row = Step();
+    if (!row.ok()) return Annotate(row.status(), what);
+    if (!*row) return std::optional<Row>();
+    return std::optional<Row>(read(std::as_const(*this)));
+  }
+  // Every row of the query, in its order, each read with `read`.
+  template <typename Read>
+  StatusOr<std::vector<std::invoke_result_t<Read, const Statement&>>> ReadAll(std::string_view what,
+                                                                              Read read) {
+    std::vector<std::invoke_result_t<Read, const Statement&>> rows;
+    while (true) {
+      StatusOr<bool> row = Step();
+      if (!row.ok()) return Annotate(row.status(), what);
+      if (!*row) return rows;
+      rows.push_back(read(std::as_const(*this)));
+    }
+  }
+
  private:
   friend class Database;
   Statement(std::unique_lock<std::recursive_mutex> lock, sqlite3* db, StatementHandle stmt)
       : lock_(std::move(lock)), db_(db), stmt_(std::move(stmt)) {}
 
   void KeepBindError(int result_code, int index);
+  void BindValue(int index, int64_t value) { Bind(index, value); }
+  void BindValue(int index, std::string_view text) { Bind(index, text); }
+  void BindValue(int index, Blob blob) { BindBlob(index, blob.bytes); }
 
   // Declared first so that it is released last, after finalizing.
   std::unique_lock<std::recursive_mutex> lock_;

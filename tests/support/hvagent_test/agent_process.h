@@ -32,6 +32,11 @@ AgentOptions AgentOnTestbed(const Testbed& bed, std::vector<std::string> extra_a
 // A client context whose call gives up after `seconds`.
 std::unique_ptr<grpc::ClientContext> Ctx(int seconds = 30);
 
+// `method` ("/pkg.Service/Method") called with `request_bytes` as its
+// serialized request, whatever they are, through gRPC's generic stub.
+grpc::Status CallWithBytes(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                           const std::string& request_bytes, int seconds);
+
 class AgentProcess {
  public:
   explicit AgentProcess(AgentOptions options);

@@ -33,4 +33,13 @@ class SharedSwitchTest : public ::testing::Test {
   std::unique_ptr<ovsdb::Client> ovsdb_;
 };
 
+// The same with br0 on the userspace datapath, where most switch tests start.
+// Derived fixtures add their own set-up in SetUpOnBr0, which runs only when
+// everything before it succeeded.
+class SharedBr0Test : public SharedSwitchTest {
+ protected:
+  void SetUp() final;
+  virtual void SetUpOnBr0() {}
+};
+
 }  // namespace hvagent::testing

@@ -7,19 +7,18 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 
 #include "hvagent/store/database.h"
+#include "hvagent_test/database.h"
 #include "hvagent_test/golden.h"
+#include "hvagent_test/temp_dir.h"
 
 namespace hvagent::compute {
 namespace {
 
-namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -69,12 +68,7 @@ class FakeBinder : public pci::DeviceBinder {
 class ControllerVmManagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = "/tmp/hvagent-cvm-test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    auto db = store::Database::Open((dir_ / "state.db").string());
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
+    ASSERT_NE(db_, nullptr);
     store_ = std::make_unique<store::PassthroughStore>(*db_);
     binder_ = std::make_unique<PassthroughBinder>(*store_, fake_binder_);
     ControllerVmOptions options;
@@ -84,16 +78,13 @@ class ControllerVmManagerTest : public ::testing::Test {
     options.domain_type = "qemu";
     manager_ = std::make_unique<ControllerVmManager>(options, domains_, *binder_);
   }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
   static ControllerVmRequest Request(std::vector<pci::ControllerSelection> controllers) {
     return {std::move(controllers), 2, uint64_t{4} << 30};
   }
 
-  fs::path dir_;
-  std::unique_ptr<store::Database> db_;
+  hvagent::testing::TempDir dir_{"hvagent-cvm-test"};
+  std::unique_ptr<store::Database> db_ =
+      hvagent::testing::OpenDatabaseOrFail((dir_ / "state.db").string());
   std::unique_ptr<store::PassthroughStore> store_;
   FakeBinder fake_binder_;
   std::unique_ptr<PassthroughBinder> binder_;

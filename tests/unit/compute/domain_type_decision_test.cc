@@ -3,6 +3,8 @@
 // tests/integration/domain_type_test.cc, against a real libvirtd).
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "hvagent/compute/domain_type_probe.h"
 #include "hvagent/compute/domain_type_selector.h"
 
@@ -16,45 +18,47 @@ ProbeRun ProbeResult(ProbeRun::Outcome outcome, std::chrono::milliseconds elapse
   return {.outcome = outcome, .elapsed = elapsed, .error = std::move(error)};
 }
 
-TEST(DomainTypeDecisionTest, NoKvmOfferedMeansQemuWithoutARun) {
-  const DomainTypeChoice c = DecideDomainType(false, std::nullopt, 3000ms);
-  EXPECT_EQ(c.type, DomainType::kQemu);
-  EXPECT_EQ(c.reason, "qemu: libvirt offers no KVM for x86_64 guests on this host");
+// One row: what libvirt offers and what the probe guest did, and the decision.
+struct DecisionCase {
+  const char* name;
+  bool kvm_offered;
+  std::optional<ProbeRun> run;
+  DomainType type;
+  const char* reason;
+};
+
+class DomainTypeDecisionTest : public ::testing::TestWithParam<DecisionCase> {};
+
+TEST_P(DomainTypeDecisionTest, TypeAndReason) {
+  const DecisionCase& c = GetParam();
+  const DomainTypeChoice choice = DecideDomainType(c.kvm_offered, c.run, 3000ms);
+  EXPECT_EQ(choice.type, c.type);
+  EXPECT_EQ(choice.reason, c.reason);
 }
 
-TEST(DomainTypeDecisionTest, KvmOnlyWhenTheGuestFinishedItsWork) {
-  const DomainTypeChoice c =
-      DecideDomainType(true, ProbeResult(ProbeRun::Outcome::kRan, 420ms), 3000ms);
-  EXPECT_EQ(c.type, DomainType::kKvm);
-  EXPECT_EQ(c.reason, "kvm: a 64-bit guest ran under KVM in 0.42 s");
-}
-
-TEST(DomainTypeDecisionTest, LongModeAloneIsNoProof) {
-  // The nested host of the field notes: long mode is entered, then the guest crawls.
-  const DomainTypeChoice c =
-      DecideDomainType(true, ProbeResult(ProbeRun::Outcome::kLongModeOnly, 3010ms), 3000ms);
-  EXPECT_EQ(c.type, DomainType::kQemu);
-  EXPECT_EQ(c.reason,
-            "qemu: KVM offered but a 64-bit guest did not run within 3 s (it reached long mode, "
-            "then ran too slowly to finish)");
-}
-
-TEST(DomainTypeDecisionTest, SilentGuestMeansQemu) {
-  const DomainTypeChoice c =
-      DecideDomainType(true, ProbeResult(ProbeRun::Outcome::kSilent, 3000ms), 3000ms);
-  EXPECT_EQ(c.type, DomainType::kQemu);
-  EXPECT_EQ(c.reason, "qemu: KVM offered but a 64-bit guest did not run within 3 s");
-}
-
-TEST(DomainTypeDecisionTest, GuestThatDoesNotStartMeansQemuWithLibvirtsWords) {
-  const DomainTypeChoice c = DecideDomainType(
-      true, ProbeResult(ProbeRun::Outcome::kNotStarted, 5ms, "Could not access KVM kernel module"),
-      3000ms);
-  EXPECT_EQ(c.type, DomainType::kQemu);
-  EXPECT_EQ(c.reason,
-            "qemu: KVM offered but a guest does not start under it: Could not access KVM kernel "
-            "module");
-}
+INSTANTIATE_TEST_SUITE_P(
+    EveryOutcome, DomainTypeDecisionTest,
+    ::testing::Values(
+        DecisionCase{"NoKvmOfferedMeansQemuWithoutARun", false, std::nullopt, DomainType::kQemu,
+                     "qemu: libvirt offers no KVM for x86_64 guests on this host"},
+        DecisionCase{"KvmOnlyWhenTheGuestFinishedItsWork", true,
+                     ProbeResult(ProbeRun::Outcome::kRan, 420ms), DomainType::kKvm,
+                     "kvm: a 64-bit guest ran under KVM in 0.42 s"},
+        // The nested host of the field notes: long mode is entered, then the guest crawls.
+        DecisionCase{"LongModeAloneIsNoProof", true,
+                     ProbeResult(ProbeRun::Outcome::kLongModeOnly, 3010ms), DomainType::kQemu,
+                     "qemu: KVM offered but a 64-bit guest did not run within 3 s (it reached "
+                     "long mode, then ran too slowly to finish)"},
+        DecisionCase{"SilentGuestMeansQemu", true, ProbeResult(ProbeRun::Outcome::kSilent, 3000ms),
+                     DomainType::kQemu,
+                     "qemu: KVM offered but a 64-bit guest did not run within 3 s"},
+        DecisionCase{
+            "GuestThatDoesNotStartMeansQemuWithLibvirtsWords", true,
+            ProbeResult(ProbeRun::Outcome::kNotStarted, 5ms, "Could not access KVM kernel module"),
+            DomainType::kQemu,
+            "qemu: KVM offered but a guest does not start under it: Could not access "
+            "KVM kernel module"}),
+    [](const ::testing::TestParamInfo<DecisionCase>& row) { return row.param.name; });
 
 TEST(DomainTypeSettingTest, ParsesTheThreeSpellingsAndNamesTheKeyOtherwise) {
   EXPECT_EQ(*ParseDomainTypeSetting("auto", "k"), DomainTypeSetting::kAuto);

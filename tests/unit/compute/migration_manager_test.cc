@@ -19,6 +19,7 @@
 #include "hvagent_test/fake_hypervisor.h"
 #include "hvagent_test/fake_nic_backend.h"
 #include "hvagent_test/polling.h"
+#include "hvagent_test/temp_dir.h"
 
 namespace hvagent::compute {
 namespace {
@@ -142,9 +143,6 @@ class FakeJournal final : public MigrationJournal {
 class MigrationManagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string dir = ::testing::TempDir() + "migration_manager_test.XXXXXX";
-    ASSERT_NE(mkdtemp(dir.data()), nullptr);
-    state_dir_ = dir;
     hv_a_.set_migration_destination(&hv_b_);
     vms_a_ =
         std::make_unique<VmManager>(VmManager::Options{.state_dir = state_dir_, .limits = kLimits},
@@ -163,10 +161,7 @@ class MigrationManagerTest : public ::testing::Test {
           return std::unique_ptr<MigrationPeer>(std::make_unique<PeerHandle>(peer_));
         });
   }
-  void TearDown() override {
-    migrations_.reset();
-    std::filesystem::remove_all(state_dir_);
-  }
+  void TearDown() override { migrations_.reset(); }
 
   // A VM on A with one NIC on vlan.10, running when `running`.
   VmStatus MadeOnA(const std::string& name, bool running) {
@@ -216,7 +211,8 @@ class MigrationManagerTest : public ::testing::Test {
   }
 
   static constexpr char kEndpoint[] = "unix:/run/b.sock";
-  std::string state_dir_;
+  const hvagent::testing::TempDir state_root_{"migration-manager-test"};
+  const std::string state_dir_ = state_root_.string();
   FakeHypervisor hv_a_, hv_b_;
   VmDomains domains_a_{hv_a_}, domains_b_{hv_b_};
   FakeNics nics_a_, nics_b_;

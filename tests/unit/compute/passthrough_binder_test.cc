@@ -8,19 +8,19 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
 #include "hvagent/store/database.h"
+#include "hvagent_test/database.h"
+#include "hvagent_test/temp_dir.h"
 
 namespace hvagent::compute {
 namespace {
 
-namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -74,29 +74,20 @@ class PassthroughBinderTest : public ::testing::Test {
   void SetUp() override {
     // Tests that start over in a loop call SetUp again: the round before's
     // directory goes first.
-    TearDown();
-    std::string tmpl = "/tmp/hvagent-passthrough-test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    dir_.emplace("hvagent-passthrough-test");
     endpoints_ = {Endpoint("0000:3b:00.0", 0x0097), Endpoint("0000:3b:00.1", 0x0098),
                   Endpoint("0000:5e:00.0", 0x0099)};
     for (const auto& e : endpoints_) drivers_[e.address.ToString()] = "host";
   }
-  void TearDown() override {
-    if (dir_.empty()) return;
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-    dir_.clear();
-  }
+  void TearDown() override { dir_.reset(); }
 
   // A fresh agent process: the store re-opened from its file.
   void StartAgent() {
     binder_.reset();
     store_.reset();
     db_.reset();
-    auto db = store::Database::Open((dir_ / "state.db").string());
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
+    db_ = hvagent::testing::OpenDatabaseOrFail((*dir_ / "state.db").string());
+    ASSERT_NE(db_, nullptr);
     store_ = std::make_unique<store::PassthroughStore>(*db_);
     fake_ = std::make_unique<FakeDeviceBinder>(drivers_);
     binder_ = std::make_unique<PassthroughBinder>(*store_, *fake_, [] { return int64_t{42}; });
@@ -123,7 +114,7 @@ class PassthroughBinderTest : public ::testing::Test {
     }
   }
 
-  fs::path dir_;
+  std::optional<hvagent::testing::TempDir> dir_;
   std::vector<pci::PciDevice> endpoints_;
   std::map<std::string, std::string> drivers_;
   std::unique_ptr<store::Database> db_;

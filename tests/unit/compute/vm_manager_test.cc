@@ -23,6 +23,7 @@
 #include "hvagent/compute/runtime_metadata.h"
 #include "hvagent_test/fake_hypervisor.h"
 #include "hvagent_test/fake_nic_backend.h"
+#include "hvagent_test/temp_dir.h"
 
 namespace hvagent::compute {
 namespace {
@@ -53,9 +54,6 @@ constexpr char kForeignXml[] = R"(<domain type='kvm'>
 class VmManagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string dir = ::testing::TempDir() + "vm_manager_test.XXXXXX";
-    ASSERT_NE(mkdtemp(dir.data()), nullptr);
-    state_dir_ = dir;
     const VmLimits limits{.max_vcpus = 8,
                           .max_memory_bytes = 64 * kGiB,
                           .max_disk_bytes = 1024 * kGiB,
@@ -68,7 +66,6 @@ class VmManagerTest : public ::testing::Test {
         networks_);
     reconciler_ = std::make_unique<VmReconciler>(domains_, nics_, state_dir_);
   }
-  void TearDown() override { std::filesystem::remove_all(state_dir_); }
 
   static VmConfig Spec(const std::string& name) {
     VmConfig config;
@@ -135,7 +132,8 @@ class VmManagerTest : public ::testing::Test {
     return files;
   }
 
-  std::string state_dir_;
+  const hvagent::testing::TempDir state_root_{"vm-manager-test"};
+  const std::string state_dir_ = state_root_.string();
   FakeHypervisor hypervisor_;
   FakeNics nics_{[this] { return hypervisor_.Calls().size(); }};
   FakeNetworks networks_;

@@ -6,15 +6,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "hvagent/pci/passthrough_validation.h"
 #include "hvagent/pci/sysfs_inventory.h"
 #include "hvagent_test/golden.h"
+#include "hvagent_test/temp_dir.h"
 
 namespace hvagent::pci {
 namespace {
@@ -23,7 +24,6 @@ namespace fs = std::filesystem;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::testing::IsEmpty;
 
 PciAddress Addr(const char* text) { return *PciAddress::Parse(text); }
 
@@ -96,11 +96,12 @@ TEST_F(RecordedTreeTest, FindsTheBlockDevicesBehindEachController) {
     for (const BlockDevice& d : Controller(address).block_devices) names.push_back(d.name);
     return names;
   };
-  EXPECT_THAT(disks("0000:01:00.0"), ElementsAre("sda"));
-  EXPECT_THAT(disks("0000:02:00.0"), ElementsAre("sdb"));
-  EXPECT_THAT(disks("0000:03:00.0"), ElementsAre("nvme0n1"));
-  EXPECT_THAT(disks("0000:05:01.0"), ElementsAre("sdc"));
-  EXPECT_THAT(disks("0000:81:00.0"), ElementsAre("nvme1n1"));
+  const std::map<std::string, std::vector<std::string>> expected = {{"0000:01:00.0", {"sda"}},
+                                                                    {"0000:02:00.0", {"sdb"}},
+                                                                    {"0000:03:00.0", {"nvme0n1"}},
+                                                                    {"0000:05:01.0", {"sdc"}},
+                                                                    {"0000:81:00.0", {"nvme1n1"}}};
+  for (const auto& [address, names] : expected) EXPECT_EQ(disks(address.c_str()), names) << address;
 }
 
 TEST_F(RecordedTreeTest, NeverOffersTheBootController) {
@@ -182,18 +183,11 @@ TEST_F(RecordedTreeTest, BridgesAndMalformedSelectionsAreRefused) {
 class FakeSysfs {
  public:
   FakeSysfs() {
-    std::string tmpl = "/tmp/hvagent-pci-test.XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
-    root_ = tmpl;
     fs::create_directories(root_ / "sys/bus/pci/devices");
     fs::create_directories(root_ / "sys/class/block");
     fs::create_directories(root_ / "sys/dev/block");
     fs::create_directories(root_ / "proc/self");
     Write("proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n");
-  }
-  ~FakeSysfs() {
-    std::error_code ignored;
-    fs::remove_all(root_, ignored);
   }
   std::string root() const { return root_.string(); }
 
@@ -215,20 +209,20 @@ class FakeSysfs {
                  int numa_node = 0) {
     const fs::path dir = root_ / "sys/devices" / path;
     const std::string address = dir.filename().string();
-    Write(dir.lexically_relative(root_) / "vendor", "0x" + vendor + "\n");
-    Write(dir.lexically_relative(root_) / "device", "0x" + device + "\n");
-    Write(dir.lexically_relative(root_) / "class", "0x" + class_code + "\n");
-    Write(dir.lexically_relative(root_) / "numa_node", std::to_string(numa_node) + "\n");
+    Write(dir.lexically_relative(root_.path()) / "vendor", "0x" + vendor + "\n");
+    Write(dir.lexically_relative(root_.path()) / "device", "0x" + device + "\n");
+    Write(dir.lexically_relative(root_.path()) / "class", "0x" + class_code + "\n");
+    Write(dir.lexically_relative(root_.path()) / "numa_node", std::to_string(numa_node) + "\n");
     Link(fs::path("sys/bus/pci/devices") / address, dir);
     if (!driver.empty()) {
       fs::create_directories(root_ / "sys/bus/pci/drivers" / driver);
-      Link(dir.lexically_relative(root_) / "driver", root_ / "sys/bus/pci/drivers" / driver);
+      Link(dir.lexically_relative(root_.path()) / "driver", root_ / "sys/bus/pci/drivers" / driver);
     }
     if (group) {
       const fs::path group_dir = root_ / "sys/kernel/iommu_groups" / std::to_string(*group);
       fs::create_directories(group_dir / "devices");
-      Link(dir.lexically_relative(root_) / "iommu_group", group_dir);
-      Link(group_dir.lexically_relative(root_) / "devices" / address, dir);
+      Link(dir.lexically_relative(root_.path()) / "iommu_group", group_dir);
+      Link(group_dir.lexically_relative(root_.path()) / "devices" / address, dir);
     }
   }
   // A disk under the controller at `controller_path`, with partitions.
@@ -241,7 +235,7 @@ class FakeSysfs {
     for (int i = 1; i <= partitions; ++i) {
       const std::string part = name + std::to_string(i);
       fs::create_directories(dir / part / "holders");
-      Write((dir / part / "partition").lexically_relative(root_), std::to_string(i) + "\n");
+      Write((dir / part / "partition").lexically_relative(root_.path()), std::to_string(i) + "\n");
       Link(fs::path("sys/class/block") / part, dir / part);
     }
   }
@@ -254,8 +248,8 @@ class FakeSysfs {
     fs::create_directories(dir / "holders");
     Link(fs::path("sys/class/block") / name, dir);
     for (const std::string& member : members) {
-      Link((dir / "slaves" / member).lexically_relative(root_), BlockDir(member));
-      Link((BlockDir(member) / "holders" / name).lexically_relative(root_), dir);
+      Link((dir / "slaves" / member).lexically_relative(root_.path()), BlockDir(member));
+      Link((BlockDir(member) / "holders" / name).lexically_relative(root_.path()), dir);
     }
   }
   void Mount(const std::string& device, const std::string& mount_point) {
@@ -267,7 +261,7 @@ class FakeSysfs {
   }
 
  private:
-  fs::path root_;
+  hvagent::testing::TempDir root_{"hvagent-pci-test"};
 };
 
 // A host: root on sda (AHCI 00:17.0, its own group), an LSI SAS3008 HBA
