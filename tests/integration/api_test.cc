@@ -3,7 +3,10 @@
 // libvirtd, and the event stream with resume.
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
+
+#include <future>
 
 #include <random>
 #include <thread>
