@@ -25,12 +25,18 @@ std::string RequestTypeOf(const char* method) {
 
 class UndecodableRequestInterceptor final : public grpc::experimental::Interceptor {
  public:
-  explicit UndecodableRequestInterceptor(grpc::experimental::ServerRpcInfo* info) : info_(info) {}
+  explicit UndecodableRequestInterceptor(grpc::experimental::ServerRpcInfo* info)
+      : info_(info),
+        // On a client or bidi stream "no message" is also the stream's end
+        // (reflection's is one): only a one-request call can tell the two apart.
+        one_request_(info->type() == grpc::experimental::ServerRpcInfo::Type::UNARY ||
+                     info->type() == grpc::experimental::ServerRpcInfo::Type::SERVER_STREAMING) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
     // A request that failed to decode arrives as no message at all.
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
+    if (one_request_ &&
+        methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
         methods->GetRecvMessage() == nullptr) {
       undecodable_ = true;
     }
@@ -46,6 +52,7 @@ class UndecodableRequestInterceptor final : public grpc::experimental::Intercept
 
  private:
   grpc::experimental::ServerRpcInfo* info_;
+  const bool one_request_;
   bool undecodable_ = false;
 };
 
