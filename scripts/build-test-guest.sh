@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the tiny test guest from Debian packages: the cloud kernel (fetched
 # with apt-get download, never installed on the host) and a busybox-static
-# initramfs carrying the virtio and 802.1Q modules, loaded in dependency order.
+# initramfs carrying the virtio, 802.1Q and bridge (a processor VM's wire)
+# modules, loaded in dependency order.
 #
 #   build-test-guest.sh OUT_DIR     writes OUT_DIR/vmlinuz and OUT_DIR/initrd.img
 #
@@ -13,7 +14,7 @@ set -euo pipefail
 out=$(realpath -m "$1")
 src_dir=$(cd "$(dirname "$0")" && pwd)
 # Modules the guest needs; their dependencies are added from modules.dep.
-wanted=(virtio_pci virtio_net virtio_scsi sd_mod 8021q button evdev)
+wanted=(virtio_pci virtio_net virtio_scsi sd_mod 8021q bridge button evdev)
 
 if [[ -s $out/vmlinuz && -s $out/initrd.img && $out/initrd.img -nt $0 &&
   $out/initrd.img -nt $src_dir/test-guest-init && $out/initrd.img -nt $src_dir/guest-kernel.sh ]]; then

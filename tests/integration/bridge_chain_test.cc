@@ -4,7 +4,9 @@
 // br.nf; a kNetworkFunctionNic is an isolated, role-tagged port on br.nf and
 // binds its VM to the host; the chain comes back when part of it goes; and an
 // agent started on the old layout (VM ports on br0) moves a running VM's port
-// behind the chain, the traffic stop measured.
+// behind the chain, the traffic stop measured; a service chain takes a VM's
+// traffic through a real processor VM, failing closed or open while that VM
+// is off.
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -302,6 +304,130 @@ TEST_F(BridgeChainTest, AnOldLayoutPortMovesBehindTheChainWhileTheVmRuns) {
                       &vm)
                   .ok());
   EXPECT_EQ(vm.power_state(), v1::POWER_STATE_ON);
+}
+
+// A real packet processor: the test guest bridging its ingress and egress
+// NICs as a wire (ageing 0: no learning, every frame to the other side), and
+// printing what each NIC received. A chain on vlan.10 takes an app VM's
+// traffic with the peer beyond br0 through it, both ways; vlan.20's does not
+// cross it. The processor powered off, the chain fails closed (default) or,
+// set so at runtime, open; powered on again, traffic goes through it again.
+TEST_F(BridgeChainTest, AChainTakesAVmsTrafficThroughARealProcessorVm) {
+  ASSERT_TRUE(Eventually([&] { return ChainIsUp(); })) << agent_->log();
+  ASSERT_NO_FATAL_FAILURE(CreateNetwork("vlan.20", 20));
+  v1::CreateVmRequest fw_req = GuestVmRequest(
+      "fw-1",
+      "brctl addbr wire\nbrctl setageing wire 0\n"
+      "for i in eth0 eth1; do ip link set $i up; brctl addif wire $i; done\n"
+      "ip link set wire up\necho WIRE=up\n"
+      "while true; do echo \"COUNT in=$(cat /sys/class/net/eth0/statistics/rx_packets)"
+      " out=$(cat /sys/class/net/eth1/statistics/rx_packets)\"; sleep 1; done\n");
+  for (const auto role :
+       {v1::NETWORK_FUNCTION_NIC_ROLE_INGRESS, v1::NETWORK_FUNCTION_NIC_ROLE_EGRESS}) {
+    v1::NicSpec* nic = fw_req.mutable_spec()->add_nics();
+    nic->set_type(v1::NIC_TYPE_NETWORK_FUNCTION);
+    nic->set_network_function_role(role);
+  }
+  v1::Vm fw;
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), fw_req, &fw).ok());
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "fw-1", &fw).ok());
+  v1::CreateVmRequest app_req = GuestVm(
+      "app-1",
+      "ip link set eth0 up\nip addr add 10.88.0.7/24 dev eth0\n"
+      "ip link set eth1 up\nip addr add 10.89.0.7/24 dev eth1\necho NET=up\nsleep 3600\n");
+  app_req.mutable_spec()->add_nics()->set_network("vlan.20");
+  v1::Vm app;
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), app_req, &app).ok());
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "app-1", &app).ok());
+  ASSERT_TRUE(WaitForConsole(fw.console_log_path(), "WIRE=up"));
+  ASSERT_TRUE(WaitForConsole(app.console_log_path(), "NET=up"));
+  const auto ping = [&](const char* from, const char* to, int count) {
+    return bed_->ExecIn(from, {"ping", "-c", std::to_string(count), "-i", "0.05", "-W", "2", to})
+        .ok();
+  };
+  ASSERT_TRUE(Eventually([&] { return ping("peer", "10.88.0.7", 1); }, "app-1 without a chain"));
+
+  v1::CreateServiceChainRequest create;
+  create.set_request_id("create-web");
+  v1::ServiceChain* spec = create.mutable_chain();
+  spec->set_name("web");
+  spec->set_network("vlan.10");
+  v1::PacketProcessor* processor = spec->add_processors();
+  processor->set_name("fw");
+  processor->set_type(v1::PROCESSOR_TYPE_INLINE);
+  processor->set_ingress_nic_mac(fw.nics(0).mac());
+  processor->set_egress_nic_mac(fw.nics(1).mac());
+  v1::ServiceChain chain;
+  const grpc::Status created = networks()->CreateServiceChain(Ctx().get(), create, &chain);
+  ASSERT_TRUE(created.ok()) << created.error_message();
+  EXPECT_EQ(chain.state(), v1::SERVICE_CHAIN_STATE_ACTIVE);
+
+  // What the processor's NICs received, from its last console line.
+  struct Received {
+    uint64_t in = 0;
+    uint64_t out = 0;
+  };
+  const auto received = [&] {
+    const std::string console = ReadFile(fw.console_log_path());
+    const size_t at = console.rfind("COUNT in=");
+    Received r;
+    if (at != std::string::npos) {
+      std::sscanf(console.c_str() + at, "COUNT in=%lu out=%lu", &r.in, &r.out);
+    }
+    return r;
+  };
+  const Received before = received();
+  EXPECT_TRUE(ping("peer", "10.88.0.7", 20));
+  // The peer's requests come in by the processor's egress NIC, app-1's
+  // replies leave by its ingress NIC; the guest prints every second.
+  EXPECT_TRUE(Eventually(
+      [&] {
+        const Received now = received();
+        return now.in >= before.in + 20 && now.out >= before.out + 20;
+      },
+      "20 requests and 20 replies through fw-1", std::chrono::seconds(10)))
+      << "before in=" << before.in << " out=" << before.out;
+
+  const Received quiet = received();
+  EXPECT_TRUE(ping("peer20", "10.89.0.7", 20)) << "vlan.20 is not chained";
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_LT(received().in + received().out, quiet.in + quiet.out + 10)
+      << "vlan.20's 40 packets did not cross fw-1";
+
+  const auto state = [&] {
+    v1::GetServiceChainRequest get;
+    get.set_name("web");
+    v1::ServiceChain now;
+    return networks()->GetServiceChain(Ctx().get(), get, &now).ok()
+               ? now.state()
+               : v1::SERVICE_CHAIN_STATE_UNSPECIFIED;
+  };
+  // Off: the chain fails closed, its traffic dropped, vlan.20's not.
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOff, "fw-1", &fw).ok());
+  EXPECT_TRUE(Eventually([&] { return state() == v1::SERVICE_CHAIN_STATE_FAILED_CLOSED; },
+                         "failed closed", std::chrono::seconds(5)));
+  EXPECT_FALSE(ping("peer", "10.88.0.7", 3));
+  EXPECT_TRUE(ping("peer20", "10.89.0.7", 3));
+  // Fail open, at runtime: around the processor that is off.
+  v1::UpdateServiceChainRequest update;
+  update.set_request_id("update-web");
+  *update.mutable_chain() = create.chain();
+  update.mutable_chain()->set_failure_policy(v1::FAILURE_POLICY_FAIL_OPEN);
+  ASSERT_TRUE(networks()->UpdateServiceChain(Ctx().get(), update, &chain).ok());
+  EXPECT_EQ(chain.state(), v1::SERVICE_CHAIN_STATE_BYPASSING);
+  EXPECT_TRUE(Eventually([&] { return ping("peer", "10.88.0.7", 1); }, "bypassing fw-1",
+                         std::chrono::seconds(5)));
+  // On again: through it once its wire is up.
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "fw-1", &fw).ok());
+  EXPECT_TRUE(Eventually([&] { return state() == v1::SERVICE_CHAIN_STATE_ACTIVE; }, "active",
+                         std::chrono::seconds(10)));
+  EXPECT_TRUE(Eventually([&] { return ping("peer", "10.88.0.7", 1); }, "through fw-1 again",
+                         std::chrono::seconds(60)))
+      << ReadFile(fw.console_log_path());
+  const Received rebooted = received();
+  EXPECT_TRUE(ping("peer", "10.88.0.7", 20));
+  EXPECT_TRUE(Eventually([&] { return received().in >= rebooted.in + 20; },
+                         "app-1's replies through fw-1 again", std::chrono::seconds(10)));
 }
 
 }  // namespace
