@@ -116,7 +116,8 @@ StatusOr<ChainReconcileResult> ServiceChainManager::Reconcile() {
   HVAGENT_ASSIGN_OR_RETURN(const std::vector<openflow::ChainSpec> chains, chains_());
   HVAGENT_ASSIGN_OR_RETURN(const openflow::ChainPorts ports, ReadPorts());
   const openflow::ServiceChainFlows flows = openflow::BuildServiceChainFlows(chains, ports);
-  HVAGENT_ASSIGN_OR_RETURN(const openflow::FlowChanges nf, Plan(kNetworkFunctionBridgeName, flows.nf));
+  HVAGENT_ASSIGN_OR_RETURN(const openflow::FlowChanges nf,
+                           Plan(kNetworkFunctionBridgeName, flows.nf));
   HVAGENT_ASSIGN_OR_RETURN(const openflow::FlowChanges microseg,
                            Plan(kMicrosegBridgeName, flows.microseg));
   HVAGENT_ASSIGN_OR_RETURN(const openflow::FlowChanges local, Plan(kLocalBridgeName, flows.local));

@@ -2,8 +2,8 @@
 // request_id replay across an agent crash, health following ovsdb-server and
 // libvirtd, and the event stream with resume.
 #include <gmock/gmock.h>
-#include <grpcpp/grpcpp.h>
 #include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include <future>

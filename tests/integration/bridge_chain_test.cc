@@ -331,10 +331,10 @@ TEST_F(BridgeChainTest, AChainTakesAVmsTrafficThroughARealProcessorVm) {
   v1::Vm fw;
   ASSERT_TRUE(vms()->CreateVm(Ctx().get(), fw_req, &fw).ok());
   ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "fw-1", &fw).ok());
-  v1::CreateVmRequest app_req = GuestVm(
-      "app-1",
-      "ip link set eth0 up\nip addr add 10.88.0.7/24 dev eth0\n"
-      "ip link set eth1 up\nip addr add 10.89.0.7/24 dev eth1\necho NET=up\nsleep 3600\n");
+  v1::CreateVmRequest app_req =
+      GuestVm("app-1",
+              "ip link set eth0 up\nip addr add 10.88.0.7/24 dev eth0\n"
+              "ip link set eth1 up\nip addr add 10.89.0.7/24 dev eth1\necho NET=up\nsleep 3600\n");
   app_req.mutable_spec()->add_nics()->set_network("vlan.20");
   v1::Vm app;
   ASSERT_TRUE(vms()->CreateVm(Ctx().get(), app_req, &app).ok());

@@ -98,11 +98,12 @@ class ServiceChainTest : public SharedSwitchTest {
   // A processor NIC's port on br.nf: parked on VLAN 4095 (NORMAL never
   // floods to it), tagged with its role.
   void NfPort(const std::string& port, const std::string& mac, const std::string& role) {
-    ASSERT_TRUE(bed_->Vsctl({"add-port", "br.nf", port, "tag=4095", "--", "set", "interface", port,
-                             "external_ids:owner=hvagent", "external_ids:vm-uuid=uuid-proc",
-                             "external_ids:attached-mac=" + mac,
-                             std::string("external_ids:") + network::kNetworkFunctionRoleKey + "=" + role})
-                    .ok());
+    ASSERT_TRUE(
+        bed_->Vsctl({"add-port", "br.nf", port, "tag=4095", "--", "set", "interface", port,
+                     "external_ids:owner=hvagent", "external_ids:vm-uuid=uuid-proc",
+                     "external_ids:attached-mac=" + mac,
+                     std::string("external_ids:") + network::kNetworkFunctionRoleKey + "=" + role})
+            .ok());
   }
 
   // An inline processor: namespace `name` bridging in0 and out0 as a wire

@@ -88,9 +88,10 @@ TEST_F(CliCommandLineTest, EnumSpellingsAreCaseInsensitive) {
 }
 
 TEST_F(CliCommandLineTest, UnknownObjectVerbAndKey) {
-  EXPECT_EQ(Error("vmm.create x"),
-            "unknown object 'vmm' in 'vmm.create' (did you mean vm?) (objects: bond, bridge, chain, cvm, "
-            "events, host, mirror, net, tunnel, vm)");
+  EXPECT_EQ(
+      Error("vmm.create x"),
+      "unknown object 'vmm' in 'vmm.create' (did you mean vm?) (objects: bond, bridge, chain, cvm, "
+      "events, host, mirror, net, tunnel, vm)");
   EXPECT_THAT(Error("vm.creat x"),
               HasSubstr("unknown command 'vm.creat' (did you mean vm.create?)"));
   EXPECT_THAT(Error("vm.frobnicate x"), HasSubstr("unknown command 'vm.frobnicate'"));
