@@ -39,7 +39,7 @@ asan-test:
 bench:
 	$(MAKE) build PRESET=release
 	build/release/bench/ovsdb_port_add_bench 100 16
-	build/release/bench/bridge_chain_cost_bench 500 40
+	build/release/bench/bridge_chain_cost_bench 500 200
 
 # The fuzz targets (fuzz/) under libFuzzer + ASan + UBSan, each for
 # FUZZ_SECONDS on a copy of its corpus; a crash fails the target and leaves

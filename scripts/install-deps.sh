@@ -16,6 +16,8 @@ packages=(
   # the host services the agent drives, and what the testbed uses around them
   libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
   openvswitch-switch openvswitch-common iproute2 iputils-ping procps psmisc openssl
+  # TCP between veths on OVS's userspace datapath: tx checksum offload off (make bench)
+  ethtool
   # the tiny test guest: kernel and initramfs made from Debian packages
   busybox-static cpio zstd kmod
   # a second-language gRPC client for the interoperability test
