@@ -22,6 +22,39 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// What a long `ping -n` run saw: replies, the longest run of lost replies (by
+// sequence number), and the largest RTT (a reply held up is late, not lost).
+struct PingRun {
+  int received = 0;
+  int longest_lost = 0;
+  double max_rtt_ms = 0;
+
+  static PingRun Of(const std::string& out, int sent) {
+    PingRun run;
+    std::istringstream lines(out);
+    std::string line;
+    int last = 0;
+    while (std::getline(lines, line)) {
+      const size_t at = line.find("icmp_seq=");
+      if (at == std::string::npos) continue;
+      const int seq = std::stoi(line.substr(at + 9));
+      run.longest_lost = std::max(run.longest_lost, seq - last - 1);
+      last = seq;
+      ++run.received;
+    }
+    run.longest_lost = std::max(run.longest_lost, sent - last);
+    if (const size_t rtt = out.find("rtt min/avg/max/mdev = "); rtt != std::string::npos) {
+      std::istringstream fields(out.substr(rtt + 23));
+      std::string min_ms;
+      std::string avg_ms;
+      std::getline(fields, min_ms, '/');
+      std::getline(fields, avg_ms, '/');
+      fields >> run.max_rtt_ms;
+    }
+    return run;
+  }
+};
+
 class BridgeChainTest : public VmApiTest {
  protected:
   // ovs-vsctl's answer without its newline, or "(error) …".
@@ -259,31 +292,10 @@ TEST_F(BridgeChainTest, AnOldLayoutPortMovesBehindTheChainWhileTheVmRuns) {
   EXPECT_LT(moved_after, std::chrono::seconds(18));
   EXPECT_EQ(PortColumn(tap, "tag"), "10");
 
-  // The longest run of lost replies, by sequence number (5 ms apart).
-  std::istringstream lines(pings.out);
-  std::string line;
-  int last = 0;
-  int longest = 0;
-  int received = 0;
-  while (std::getline(lines, line)) {
-    const size_t at = line.find("icmp_seq=");
-    if (at == std::string::npos) continue;
-    const int seq = std::stoi(line.substr(at + 9));
-    longest = std::max(longest, seq - last - 1);
-    last = seq;
-    ++received;
-  }
-  longest = std::max(longest, kPings - last);
-  // A reply held up during the move is not lost but late: ping's max RTT.
-  double max_rtt_ms = 0;
-  if (const size_t rtt = pings.out.find("rtt min/avg/max/mdev = "); rtt != std::string::npos) {
-    std::istringstream fields(pings.out.substr(rtt + 23));
-    std::string min_ms;
-    std::string avg_ms;
-    std::getline(fields, min_ms, '/');
-    std::getline(fields, avg_ms, '/');
-    fields >> max_rtt_ms;
-  }
+  const PingRun run = PingRun::Of(pings.out, kPings);
+  const int longest = run.longest_lost;
+  const int received = run.received;
+  const double max_rtt_ms = run.max_rtt_ms;
   const int stop_ms = longest * 5 + static_cast<int>(max_rtt_ms);
   std::cerr << "upgrade in place: " << received << " of " << kPings
             << " pings (every 5 ms) answered, " << longest << " lost in a row, max RTT "
@@ -393,6 +405,41 @@ TEST_F(BridgeChainTest, AChainTakesAVmsTrafficThroughARealProcessorVm) {
   std::this_thread::sleep_for(std::chrono::seconds(3));
   EXPECT_LT(received().in + received().out, quiet.in + quiet.out + 10)
       << "vlan.20's 40 packets did not cross fw-1";
+
+  // A kDirectNic on the chained network bypasses the chain.
+  v1::CreateVmRequest direct_req =
+      GuestVm("direct-1",
+              "ip link set eth0 up\nip addr add 10.88.0.17/24 dev eth0\necho NET=up\n"
+              "sleep 3600\n");
+  direct_req.mutable_spec()->mutable_nics(0)->set_type(v1::NIC_TYPE_DIRECT);
+  v1::Vm direct;
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), direct_req, &direct).ok());
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "direct-1", &direct).ok());
+  ASSERT_TRUE(WaitForConsole(direct.console_log_path(), "NET=up"));
+  ASSERT_TRUE(Eventually([&] { return ping("peer", "10.88.0.17", 1); }, "direct-1"));
+  const Received bypassed = received();
+  EXPECT_TRUE(ping("peer", "10.88.0.17", 20));
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_LT(received().in + received().out, bypassed.in + bypassed.out + 10)
+      << "direct-1's 40 packets did not cross fw-1";
+
+  // An agent restart with the chain active: app-1's traffic through fw-1
+  // goes on (pings every 10 ms across the restart).
+  constexpr int kPings = 600;
+  ProcessResult pings;
+  std::thread pinger([&] {
+    pings = bed_->ExecIn(
+        "peer", {"ping", "-n", "-i", "0.01", "-c", std::to_string(kPings), "-W", "1", "10.88.0.7"});
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  agent_.reset();
+  StartAgent();
+  pinger.join();
+  const PingRun across = PingRun::Of(pings.out, kPings);
+  std::cerr << "agent restart with a chain active: " << across.received << " of " << kPings
+            << " pings answered, " << across.longest_lost << " lost in a row, max RTT "
+            << across.max_rtt_ms << " ms\n";
+  EXPECT_LE(across.longest_lost, 2) << "no gap the restart made (a rebuild would be longer)";
 
   const auto state = [&] {
     v1::GetServiceChainRequest get;
