@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -42,6 +43,7 @@ struct Ipv4Frame {
   uint32_t dst = 0;
   uint8_t protocol = 0;
   uint8_t icmp_type = 0;  // for ICMP
+  std::string src_mac;    // "52:54:00:…", lowercase
   size_t length = 0;      // the whole frame (several datagrams if GRO merged them)
 };
 
@@ -100,6 +102,10 @@ class FrameCounter {
       if (got < 14 + 20 || buf[12] != 0x08 || buf[13] != 0x00) continue;
       Ipv4Frame f;
       f.length = static_cast<size_t>(n);
+      char mac[18];
+      std::snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", buf[6], buf[7], buf[8],
+                    buf[9], buf[10], buf[11]);
+      f.src_mac = mac;
       f.protocol = buf[14 + 9];
       uint32_t a = 0;
       std::memcpy(&a, buf + 14 + 12, 4);

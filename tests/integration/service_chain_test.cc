@@ -200,8 +200,9 @@ class ServiceChainTest : public SharedSwitchTest {
   // UDP datagrams from `from` (at `src`) that arrive at namespace `to` (at
   // `dst`), counted raw there: with the userspace datapath the veths'
   // offloaded checksums are never filled in, so a socket would drop them.
-  int UdpArriving(const std::string& from, const char* src, const std::string& to,
-                  const char* dst) {
+  // With `src_mac`, only those that arrive from that MAC.
+  int UdpArriving(const std::string& from, const char* src, const std::string& to, const char* dst,
+                  const std::string& src_mac = "") {
     FrameCounter counter(bed_->netns() + "-" + to, "eth0");
     EXPECT_TRUE(counter.ok());
     EXPECT_TRUE(bed_->ExecIn(from, {"python3", "-c",
@@ -212,7 +213,10 @@ class ServiceChainTest : public SharedSwitchTest {
                     .ok());
     int datagrams = 0;
     const auto on = [&](const Ipv4Frame& f) {
-      if (f.protocol == IPPROTO_UDP && f.src == Ipv4(src) && f.dst == Ipv4(dst)) ++datagrams;
+      if (f.protocol == IPPROTO_UDP && f.src == Ipv4(src) && f.dst == Ipv4(dst) &&
+          (src_mac.empty() || f.src_mac == src_mac)) {
+        ++datagrams;
+      }
     };
     while (counter.Read(on, 300) > 0) {
     }
@@ -304,7 +308,7 @@ TEST_F(ServiceChainTest, CoveredTrafficTraversesTheChainInOrder) {
   EXPECT_TRUE(Ping("a", "10.9.0.2"));
 }
 
-TEST_F(ServiceChainTest, TapSeesOnlyWhatTheInlineProcessorBeforeItLetThrough) {
+TEST_F(ServiceChainTest, InlineProcessorsDropOrAlterAndTheTapSeesWhatTheyLetThrough) {
   // On an untagged network: the kernel here has no 802.1Q module, and
   // ebtables sees IPv4 only in untagged frames.
   Vm("e", "10.9.2.5/24", "pe", "52:54:00:00:00:0e", 0);
@@ -330,6 +334,16 @@ TEST_F(ServiceChainTest, TapSeesOnlyWhatTheInlineProcessorBeforeItLetThrough) {
   RunOrFail({"ip", "netns", "exec", bed_->netns() + "-fw", "ebtables", "-F", "FORWARD"});
   EXPECT_TRUE(Eventually([&] { return Ping("e", "10.9.2.9", 1); }, "pings again",
                          std::chrono::seconds(10)));
+  // fw alters what it forwards: e's UDP leaves it with another source MAC,
+  // and arrives so, beyond the uplink and at a local VM alike.
+  constexpr const char* kRewritten = "52:54:00:aa:bb:cc";
+  RunOrFail({"ip", "netns", "exec", fw, "ebtables", "-t", "nat", "-A", "POSTROUTING", "-p", "IPv4",
+             "--ip-proto", "udp", "-j", "snat", "--to-source", kRewritten});
+  EXPECT_EQ(UdpArriving("e", "10.9.2.5", "ext0", "10.9.2.9", kRewritten), 5);
+  EXPECT_EQ(UdpArriving("e", "10.9.2.5", "f", "10.9.2.6", kRewritten), 5);
+  RunOrFail({"ip", "netns", "exec", fw, "ebtables", "-t", "nat", "-F"});
+  EXPECT_EQ(UdpArriving("e", "10.9.2.5", "ext0", "10.9.2.9", "52:54:00:00:00:0e"), 5)
+      << "unaltered once fw stops";
   EXPECT_GE(
       Count("ids", "tap0", "10.9.2.5", "10.9.2.9", [&] { EXPECT_TRUE(Ping("e", "10.9.2.9", 5)); })
           .requests,
