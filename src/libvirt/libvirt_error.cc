@@ -53,7 +53,8 @@ Status LastLibvirtError(std::string_view context) {
   absl::StatusCode code = err->domain == VIR_FROM_RPC ? absl::StatusCode::kUnavailable
                                                       : StatusCodeForLibvirtError(err->code);
   // A hot-plug that finds no free PCI slot is VIR_ERR_INTERNAL_ERROR with
-  // this text (qemu_domain_address.c): a resource that ran out, not a bug.
+  // this text: a resource that ran out, not a bug (seen on q35 without a
+  // free pcie-root-port).
   if (err->message != nullptr &&
       std::string_view(err->message).find(kNoPciSlotsText) != std::string_view::npos) {
     code = absl::StatusCode::kResourceExhausted;
