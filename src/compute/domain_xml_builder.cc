@@ -67,6 +67,7 @@ void AddMetadata(const VmConfig& c, const std::optional<internal::CpuModel>& bas
   if (!c.cpu_model_override.empty()) {
     AddTextChild(vm, name("cpu-model-override").c_str(), c.cpu_model_override);
   }
+  if (c.nic_slots != 0) AddTextChild(vm, name("nic-slots").c_str(), std::to_string(c.nic_slots));
   if (!c.labels.empty()) {
     pugi::xml_node labels = vm.append_child(name("labels").c_str());
     for (const auto& [key, value] : c.labels) {  // std::map: sorted, so stable
@@ -178,6 +179,37 @@ void AddInterface(const NicConfig& nic, pugi::xml_node devices) {
   AddAttribute(iface.append_child("model"), "type", nic.model);
 }
 
+// The pcie-root-ports a q35 domain with `nic_slots` gets; libvirt adds one
+// spare only. One port per PCIe device at definition (the NICs, virtio disks,
+// virtio-scsi controller, balloon, rng and the USB controller libvirt adds)
+// plus one per NIC still to come, so every NIC up to nic_slots can be
+// hot-plugged; SCSI disks (up to disks_per_vm) need no slot.
+uint32_t PcieRootPorts(const VmConfig& c) {
+  constexpr uint32_t kFixedPcieDevices = 4;  // virtio-scsi, memballoon, rng, USB
+  const auto virtio_disks =
+      static_cast<uint32_t>(std::count_if(c.disks.begin(), c.disks.end(), [](const DiskConfig& d) {
+        return d.bus == DiskBus::kVirtio;
+      }));
+  const auto nics = std::max(c.nic_slots, static_cast<uint32_t>(c.nics.size()));
+  return kFixedPcieDevices + virtio_disks + nics;
+}
+
+// Indexes written out: libvirt refuses a pcie-root-port without one when no
+// pcie-root precedes it.
+void AddPcieRootPorts(const VmConfig& c, pugi::xml_node devices) {
+  pugi::xml_node root = devices.append_child("controller");
+  AddAttribute(root, "type", "pci");
+  AddAttribute(root, "index", "0");
+  AddAttribute(root, "model", "pcie-root");
+  const uint32_t ports = PcieRootPorts(c);
+  for (uint32_t index = 1; index <= ports; ++index) {
+    pugi::xml_node port = devices.append_child("controller");
+    AddAttribute(port, "type", "pci");
+    AddAttribute(port, "index", std::to_string(index));
+    AddAttribute(port, "model", "pcie-root-port");
+  }
+}
+
 void AddDevices(const VmConfig& c, pugi::xml_node domain) {
   pugi::xml_node devices = domain.append_child("devices");
   for (const DiskConfig& disk : c.disks) AddDisk(disk, devices);
@@ -187,6 +219,8 @@ void AddDevices(const VmConfig& c, pugi::xml_node domain) {
   AddAttribute(controller, "type", "scsi");
   AddAttribute(controller, "index", "0");
   AddAttribute(controller, "model", "virtio-scsi");
+  // i440fx hot-plugs into pci.0's free slots (ACPI), 16 NICs and more.
+  if (c.nic_slots != 0 && IsQ35(c.machine)) AddPcieRootPorts(c, devices);
   for (const NicConfig& nic : c.nics) AddInterface(nic, devices);
   // One serial port, which libvirt also presents as the console.
   pugi::xml_node serial = devices.append_child("serial");

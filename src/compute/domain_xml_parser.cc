@@ -369,6 +369,7 @@ class DomainParser {
     const std::string disk_name = m.prefix + "disk";
     const std::string cpu_name = m.prefix + "cpu-baseline";
     const std::string override_name = m.prefix + "cpu-model-override";
+    const std::string nic_slots_name = m.prefix + "nic-slots";
     HVAGENT_ASSIGN_OR_RETURN(
         c_.generation, Number<int64_t>(Text(m.vm.child(generation_name.c_str())), "<generation>"));
     if (const pugi::xml_node machine = m.vm.child(machine_name.c_str())) {
@@ -382,6 +383,9 @@ class DomainParser {
     }
     if (const pugi::xml_node cpu_override = m.vm.child(override_name.c_str())) {
       c_.cpu_model_override = Text(cpu_override);
+    }
+    if (const pugi::xml_node nic_slots = m.vm.child(nic_slots_name.c_str())) {
+      HVAGENT_ASSIGN_OR_RETURN(c_.nic_slots, Number<uint32_t>(Text(nic_slots), "<nic-slots>"));
     }
     for (const pugi::xml_node label :
          m.vm.child(labels_name.c_str()).children(label_name.c_str())) {

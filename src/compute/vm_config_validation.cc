@@ -299,7 +299,7 @@ Status ValidateDiskConfig(const DiskConfig& disk, std::string_view field,
   if (disk.cdrom && disk.bus == DiskBus::kVirtio) {
     return Invalid(spec + ".bus", "a cdrom cannot be on virtio (use scsi or sata)");
   }
-  if (disk.bus == DiskBus::kIde && machine.find("q35") != std::string_view::npos) {
+  if (disk.bus == DiskBus::kIde && IsQ35(machine)) {
     return Invalid(spec + ".bus", fmt::format("machine '{}' has no IDE controller", machine));
   }
   if (disk.agent_created) {

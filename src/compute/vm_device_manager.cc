@@ -34,6 +34,22 @@ StatusOr<std::pair<Device, std::string>> TakeDevice(
   return std::make_pair(std::move(device), std::move(xml));
 }
 
+// Why a running VM with fewer than nics_per_vm NICs has no PCI slot for
+// another: slots reserved for fewer NICs at its last power-on, or taken by
+// hot-plugged virtio disks.
+std::string NoSlotForNic(const VmConfig& config, uint32_t max_nics) {
+  if (config.nic_slots < max_nics) {
+    return fmt::format(
+        "VM '{}' has {} NICs and no free PCI slot for another while it runs: nics_per_vm is {}, "
+        "but it was started with slots for {}; power it off and on to get all {}",
+        config.name, config.nics.size(), max_nics, config.nic_slots, max_nics);
+  }
+  return fmt::format(
+      "VM '{}' has {} NICs and no free PCI slot for another while it runs (nics_per_vm is {}; "
+      "hot-plugged virtio disks take slots too)",
+      config.name, config.nics.size(), max_nics);
+}
+
 }  // namespace
 
 StatusOr<VmStatus> VmDeviceManager::AddNic(const std::string& name, NicConfig nic) {
@@ -70,6 +86,9 @@ StatusOr<VmStatus> VmDeviceManager::AddNic(const std::string& name, NicConfig ni
     HVAGENT_ASSIGN_OR_RETURN(const std::string device, NicDeviceXml(config, nic.mac));
     if (Status plugged = vm.domain->AttachLiveDevice(device); !plugged.ok()) {
       (void)nics_.Detach(nic);
+      if (plugged.code() == absl::StatusCode::kResourceExhausted) {
+        return absl::ResourceExhaustedError(NoSlotForNic(vm.config, options_.limits.max_nics));
+      }
       return plugged;
     }
   }
@@ -212,6 +231,12 @@ StatusOr<VmStatus> VmDeviceManager::AddDisk(const std::string& name, DiskConfig 
   if (live) {
     if (Status plugged = vm.domain->AttachLiveDevice(device); !plugged.ok()) {
       remove_image();
+      if (plugged.code() == absl::StatusCode::kResourceExhausted) {
+        return absl::ResourceExhaustedError(fmt::format(
+            "spec.bus: VM '{}' has no free PCI slot for another virtio disk while it runs (each "
+            "takes one; bus scsi takes none, up to disks_per_vm {})",
+            name, options_.limits.max_disks));
+      }
       return plugged;
     }
   }

@@ -18,6 +18,7 @@ StatusOr<VmStatus> VmManager::Create(VmConfig config) {
   HVAGENT_ASSIGN_OR_RETURN(config.domain_type, domains_.hypervisor().GuestDomainType());
   config.external = false;
   config.generation = 1;
+  config.nic_slots = options_.limits.max_nics;
   config.console_log_path = fmt::format("{}/console/{}.log", options_.state_dir, config.uuid);
   for (NicConfig& nic : config.nics) {
     if (nic.mac.empty()) nic.mac = RandomMac();
@@ -151,6 +152,7 @@ StatusOr<VmStatus> VmManager::PowerOn(const std::string& name) {
     // A power cycle is when a VM takes up the CPU it should have now (the
     // baseline set meanwhile, or its override): redefine it first if that
     // differs from its definition.
+    bool redefine = false;
     if (DomainCpuPolicy* cpu = domains_.cpu_policy(); cpu != nullptr) {
       HVAGENT_ASSIGN_OR_RETURN(const std::string wanted, cpu->CpuXmlFor(vm.config));
       std::string wanted_canonical;
@@ -159,11 +161,22 @@ StatusOr<VmStatus> VmManager::PowerOn(const std::string& name) {
       }
       if (wanted_canonical != vm.config.cpu_baseline_xml) {
         vm.config.cpu_baseline_xml = wanted_canonical;
-        HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(vm.config));
-        HVAGENT_ASSIGN_OR_RETURN(vm.domain, domains_.hypervisor().DefineDomain(xml));
+        redefine = true;
         spdlog::info("VM '{}': CPU set to {} for this power-on", name,
                      wanted_canonical.empty() ? "host-model" : wanted_canonical);
       }
+    }
+    // Likewise the PCI slots for hot-plugged NICs: a VM defined before they
+    // were reserved (or under another nics_per_vm) gets them now.
+    if (vm.config.nic_slots != options_.limits.max_nics) {
+      spdlog::info("VM '{}': PCI slots for {} NICs (was {}) from this power-on", name,
+                   options_.limits.max_nics, vm.config.nic_slots);
+      vm.config.nic_slots = options_.limits.max_nics;
+      redefine = true;
+    }
+    if (redefine) {
+      HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(vm.config));
+      HVAGENT_ASSIGN_OR_RETURN(vm.domain, domains_.hypervisor().DefineDomain(xml));
     }
     // A start that fails (QEMU refuses a disk, the host lacks memory) leaves
     // no tap or port behind: what this call plugged, it unplugs.

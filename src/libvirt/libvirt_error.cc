@@ -3,10 +3,15 @@
 #include <libvirt/virterror.h>
 
 #include <mutex>
+#include <string_view>
 
 #include "spdlog/spdlog.h"
 
 namespace hvagent::libvirt {
+
+namespace {
+constexpr std::string_view kNoPciSlotsText = "No more available PCI slots";
+}  // namespace
 
 absl::StatusCode StatusCodeForLibvirtError(int vir_error_code) {
   switch (vir_error_code) {
@@ -45,8 +50,15 @@ Status LastLibvirtError(std::string_view context) {
   }
   // Errors of libvirt's RPC layer ("client socket is closed", "End of file
   // while reading data") mean the daemon went away: retryable.
-  const absl::StatusCode code = err->domain == VIR_FROM_RPC ? absl::StatusCode::kUnavailable
-                                                            : StatusCodeForLibvirtError(err->code);
+  absl::StatusCode code = err->domain == VIR_FROM_RPC ? absl::StatusCode::kUnavailable
+                                                      : StatusCodeForLibvirtError(err->code);
+  // A hot-plug that finds no free PCI slot is VIR_ERR_INTERNAL_ERROR with
+  // this text: a resource that ran out, not a bug (seen on q35 without a
+  // free pcie-root-port).
+  if (err->message != nullptr &&
+      std::string_view(err->message).find(kNoPciSlotsText) != std::string_view::npos) {
+    code = absl::StatusCode::kResourceExhausted;
+  }
   return Status(code, fmt::format("{}: {} (libvirt error {})", context,
                                   err->message != nullptr ? err->message : "", err->code));
 }

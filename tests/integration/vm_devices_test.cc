@@ -599,5 +599,62 @@ TEST_F(VmDevicesTest, OvsdbRestartKeepsOnePortAndAPortDeletedByHandComesBack) {
   EXPECT_TRUE(traffic_flows_again());
 }
 
+// nics_per_vm NICs hot-plugged one by one into a running guest of `machine`
+// that booted with one: each is in the live domain, has its OVS port on its
+// VLAN and shows up in the guest; one more is RESOURCE_EXHAUSTED naming the
+// limit. q35 takes them on the pcie-root-ports reserved at definition,
+// i440fx ("pc") on pci.0's free slots.
+class NicHotPlugTest : public VmDevicesTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(NicHotPlugTest, NicsUpToTheLimitHotPlugAndOneMoreIsResourceExhausted) {
+  constexpr int kNicsPerVm = 16;  // HostService's nics_per_vm on every host
+  const std::string name = std::string("plug-") + GetParam();
+  const std::string script =
+      "echo GUEST-UP\n"
+      "while :; do n=0; for i in /sys/class/net/eth*; do [ -e $i ] && n=$((n+1)); done; "
+      "[ $n -ge 16 ] && break; sleep 0.5; done\n"
+      "echo GUEST-NICS=$n\nsleep 3600\n";
+  v1::CreateVmRequest req = GuestVm(name, script);
+  req.mutable_spec()->set_machine_type(GetParam());
+  v1::Vm vm;
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), req, &vm).ok());
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, name, &vm).ok());
+  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "GUEST-UP"));
+
+  std::vector<std::string> taps = {vm.nics(0).tap()};
+  v1::CreateNicRequest nic_req;
+  nic_req.set_vm_name(name);
+  nic_req.mutable_spec()->set_network("vlan.10");
+  for (int i = 1; i < kNicsPerVm; ++i) {
+    v1::Nic nic;
+    const grpc::Status plugged = vms()->CreateNic(Ctx().get(), nic_req, &nic);
+    ASSERT_TRUE(plugged.ok()) << "NIC " << i + 1 << ": " << plugged.error_message();
+    taps.push_back(nic.tap());
+  }
+  v1::Nic extra;
+  const grpc::Status refused = vms()->CreateNic(Ctx().get(), nic_req, &extra);
+  EXPECT_EQ(refused.error_code(), grpc::RESOURCE_EXHAUSTED) << refused.error_message();
+  EXPECT_THAT(refused.error_message(), HasSubstr("nics_per_vm is 16"));
+
+  auto conn = libvirt::Connection::Open(bed_->libvirt_uri());
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  auto dom = (*conn)->LookupDomainByName(name);
+  ASSERT_TRUE(dom.ok()) << dom.status();
+  const auto live = dom->XmlDesc();
+  ASSERT_TRUE(live.ok()) << live.status();
+  size_t interfaces = 0;
+  for (size_t at = live->find("<interface "); at != std::string::npos;
+       at = live->find("<interface ", at + 1)) {
+    ++interfaces;
+  }
+  EXPECT_EQ(interfaces, size_t{kNicsPerVm});
+  for (const std::string& tap : taps) EXPECT_EQ(PortColumn(tap, "tag"), "10") << tap;
+  EXPECT_EQ(GetVm(name).nics_size(), kNicsPerVm);  // and in the definition
+  // The guest's kernel found every one (PCIe native hot-plug on q35, ACPI on pc).
+  EXPECT_TRUE(WaitForConsole(vm.console_log_path(), "GUEST-NICS=16", 60));
+}
+
+INSTANTIATE_TEST_SUITE_P(Machines, NicHotPlugTest, ::testing::Values("q35", "pc"));
+
 }  // namespace
 }  // namespace hvagent::testing

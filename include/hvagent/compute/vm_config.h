@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hvagent/common/nic_qos.h"
@@ -113,6 +114,12 @@ struct VmConfig {
   // Advanced Processor Compatibility). Empty: the baseline, if one is set.
   std::string cpu_model_override;
   std::map<std::string, std::string> labels;
+  // The NICs the domain keeps PCI slots for (nics_per_vm, set by the VM
+  // layer): on q35 only a free pcie-root-port takes a hot-plugged device, so
+  // the domain gets enough of them for this many NICs. 0: the NICs it has,
+  // and whatever spare port libvirt adds (domains defined before slots were
+  // reserved). Kept in the metadata.
+  uint32_t nic_slots = 0;
   int64_t generation = 1;
   // True when parsed from a domain without hvagent metadata: the agent lists
   // such domains but never changes them.
@@ -120,5 +127,11 @@ struct VmConfig {
 
   friend bool operator==(const VmConfig&, const VmConfig&) = default;
 };
+
+// A q35 machine ("q35", "pc-q35-7.2"): PCI Express, no IDE, hot-plug only
+// into pcie-root-ports; otherwise i440fx ("pc"), hot-plug into pci.0's slots.
+inline bool IsQ35(std::string_view machine) {
+  return machine.find("q35") != std::string_view::npos;
+}
 
 }  // namespace hvagent::compute

@@ -12,6 +12,7 @@ absl::StatusCode StatusCodeForLibvirtError(int vir_error_code);
 
 // Reads libvirt's thread-local last error. Call it right after the failing
 // call: freeing any handle (e.g. a DomainHandle going out of scope) resets it.
+// A hot-plug that finds no free PCI slot is RESOURCE_EXHAUSTED.
 Status LastLibvirtError(std::string_view context);
 
 // Makes libvirt log its errors through spdlog instead of printing them to

@@ -196,6 +196,21 @@ VmConfig CpuModelOverrideConfig() {
   return c;
 }
 
+// A q35 VM as the agent defines it (nic_slots = nics_per_vm): one NIC and one
+// virtio disk cold-plugged, pcie-root-ports for them, the fixed devices and
+// the 15 NICs still to come.
+VmConfig HotplugSlotsConfig() {
+  VmConfig c = MinimalConfig();
+  c.name = "hotplug-slots";
+  c.nic_slots = 16;
+  c.nics.push_back(Nic("52:54:00:12:34:56", "vlan.10", 10));
+  c.disks.push_back({.target = "sda",
+                     .bus = DiskBus::kVirtio,
+                     .path = "/var/lib/images/debian-12.qcow2",
+                     .format = DiskFormat::kQcow2});
+  return c;
+}
+
 struct GoldenCase {
   const char* file;
   std::function<VmConfig()> config;
@@ -246,13 +261,51 @@ INSTANTIATE_TEST_SUITE_P(DomainXml, GoldenTest,
                                            GoldenCase{"disks.xml", DisksConfig},
                                            GoldenCase{"cpu-baseline.xml", CpuBaselineConfig},
                                            GoldenCase{"cpu-model-override.xml",
-                                                      CpuModelOverrideConfig}),
+                                                      CpuModelOverrideConfig},
+                                           GoldenCase{"hotplug-slots.xml", HotplugSlotsConfig}),
                          [](const auto& param_info) {
                            std::string name = param_info.param.file;
                            name = name.substr(0, name.find('.'));
                            std::erase(name, '-');
                            return name;
                          });
+
+// --- PCI slots for hot-plug -------------------------------------------------
+
+size_t RootPorts(const VmConfig& config) {
+  const std::string xml = BuildDomainXml(config).value();
+  pugi::xml_document doc;
+  EXPECT_TRUE(doc.load_string(xml.c_str()));
+  return doc.select_nodes("/domain/devices/controller[@model='pcie-root-port']").size();
+}
+
+TEST(HotplugSlotsTest, Q35GetsAPortPerDeviceAndPerNicStillToCome) {
+  VmConfig c = MinimalConfig();
+  c.nic_slots = 16;
+  // virtio-scsi, balloon, rng, USB + 16 NICs (none yet).
+  EXPECT_EQ(RootPorts(c), 20U);
+  // A cold-plugged NIC takes one of the 16: the count stays, so hot-plugging
+  // and redefining does not change the domain's ports.
+  c.nics.push_back(Nic("52:54:00:12:34:56", "vlan.10", 10));
+  EXPECT_EQ(RootPorts(c), 20U);
+  // A virtio disk takes a port of its own; a SCSI disk takes none.
+  c.disks.push_back({.target = "sda", .bus = DiskBus::kVirtio, .path = "/var/lib/a.raw"});
+  c.disks.push_back({.target = "sdb", .path = "/var/lib/b.raw"});
+  EXPECT_EQ(RootPorts(c), 21U);
+}
+
+TEST(HotplugSlotsTest, NoPortsWithoutSlotsOrOnI440fx) {
+  // Domains defined before slots were reserved keep libvirt's own layout.
+  EXPECT_EQ(RootPorts(MinimalConfig()), 0U);
+  // i440fx hot-plugs into pci.0's own slots.
+  VmConfig pc = MinimalConfig();
+  pc.machine = "pc";
+  pc.nic_slots = 16;
+  const std::string xml = BuildDomainXml(pc).value();
+  EXPECT_THAT(xml, ::testing::Not(::testing::HasSubstr("type='pci'")));
+  EXPECT_THAT(xml, ::testing::HasSubstr("<hvagent:nic-slots>16</hvagent:nic-slots>"));
+  EXPECT_EQ(ParseDomainXml(xml).value(), pc);
+}
 
 // --- XML as libvirt returns it ----------------------------------------------
 

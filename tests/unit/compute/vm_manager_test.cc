@@ -457,6 +457,35 @@ TEST_F(VmManagerTest, NicAddedToARunningVmIsPluggedThenHotPluggedAndDefined) {
   EXPECT_EQ(added->config, defined);
 }
 
+TEST_F(VmManagerTest, VmsKeepPciSlotsForNicsPerVmFromCreateOrTheirNextPowerOn) {
+  Made("vm1", /*running=*/false);
+  EXPECT_EQ(Defined("vm1").nic_slots, 4U);
+  // A VM defined before slots were reserved: redefined with them before it
+  // starts.
+  VmConfig before = Defined("vm1");
+  before.nic_slots = 0;
+  ASSERT_TRUE(hypervisor_.DefineDomain(BuildDomainXml(before).value()).ok());
+  hypervisor_.ClearCalls();
+  ASSERT_TRUE(vms_->PowerOn("vm1").ok());
+  EXPECT_THAT(Changes(), ElementsAre("DefineDomain vm1", "Start vm1", "SetLiveMetadata vm1"));
+  EXPECT_EQ(Defined("vm1").nic_slots, 4U);
+}
+
+TEST_F(VmManagerTest, NicHotPlugWithoutAFreePciSlotIsResourceExhaustedNamingTheLimit) {
+  Made("vm1", /*running=*/true);
+  // What LastLibvirtError makes of libvirt's "No more available PCI slots".
+  hypervisor_.Fail("AttachLiveDevice", absl::ResourceExhaustedError("No more available PCI slots"));
+  hypervisor_.ClearCalls();
+  nics_.calls.clear();
+  const auto added = devices_->AddNic("vm1", {.mac = kMac2, .network = "vlan.20"});
+  EXPECT_EQ(added.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(added.status().message()), ::testing::HasSubstr("nics_per_vm is 4"));
+  EXPECT_THAT(Changes(), ElementsAre("AttachLiveDevice vm1"));  // refused: no define
+  EXPECT_THAT(nics_.calls,
+              ElementsAre("Attach " + std::string(kMac2), "Detach " + std::string(kMac2)));
+  EXPECT_EQ(Defined("vm1").nics.size(), 1U);
+}
+
 TEST_F(VmManagerTest, NicAddedToAStoppedVmIsOnlyDefined) {
   Made("vm1", /*running=*/false);
   hypervisor_.ClearCalls();
