@@ -505,6 +505,8 @@ TEST_F(VmDevicesTest, SeedTrunkedNicOnTheWire) {
   EXPECT_EQ(PortColumn(nic.tap(), "vlan_mode"), "native-untagged");
   EXPECT_EQ(PortColumn(nic.tap(), "tag"), "10");
   EXPECT_EQ(PortColumn(nic.tap(), "trunks"), "[10, 20, 30]");
+  // A normal NIC: behind the bridge chain, so the VLANs below cross it.
+  EXPECT_EQ(bed_->Vsctl({"port-to-br", nic.tap()}).out, "br0.local\n");
   ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "V40="));
   const std::string console = ReadFile(vm.console_log_path());
   EXPECT_THAT(console, HasSubstr("V10=ok"));
