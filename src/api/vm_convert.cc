@@ -5,6 +5,7 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include "hvagent/common/enum_map.h"
 #include "hvagent/common/names.h"
 #include "hvagent/cpu/cpu_description.h"
 #include "hvagent/network/bridge_chain.h"
@@ -12,19 +13,53 @@
 
 namespace hvagent::api {
 
+namespace {
+
+constexpr auto kPowerStates = MakeEnumMap<libvirt::DomainState, v1::PowerState>({
+    {libvirt::DomainState::kRunning, v1::POWER_STATE_ON},
+    {libvirt::DomainState::kBlocked, v1::POWER_STATE_ON},
+    {libvirt::DomainState::kPaused, v1::POWER_STATE_PAUSED},
+    {libvirt::DomainState::kShuttingDown, v1::POWER_STATE_SHUTTING_DOWN},
+    {libvirt::DomainState::kShutOff, v1::POWER_STATE_OFF},
+    {libvirt::DomainState::kCrashed, v1::POWER_STATE_CRASHED},
+    {libvirt::DomainState::kSuspended, v1::POWER_STATE_SUSPENDED},
+});
+constexpr auto kNicTypes = MakeEnumMap<NicType, v1::NicType>({
+    {NicType::kNormal, v1::NIC_TYPE_NORMAL},
+    {NicType::kDirect, v1::NIC_TYPE_DIRECT},
+    {NicType::kNetworkFunction, v1::NIC_TYPE_NETWORK_FUNCTION},
+});
+constexpr auto kRoles = MakeEnumMap<NetworkFunctionRole, v1::NetworkFunctionNicRole>({
+    {NetworkFunctionRole::kIngress, v1::NETWORK_FUNCTION_NIC_ROLE_INGRESS},
+    {NetworkFunctionRole::kEgress, v1::NETWORK_FUNCTION_NIC_ROLE_EGRESS},
+    {NetworkFunctionRole::kTap, v1::NETWORK_FUNCTION_NIC_ROLE_TAP},
+});
+// A proto value in no pair (UNSPECIFIED) reads as the first pair's.
+constexpr auto kDiskBuses = MakeEnumMap<compute::DiskBus, v1::DiskBus>({
+    {compute::DiskBus::kScsi, v1::DISK_BUS_SCSI},
+    {compute::DiskBus::kVirtio, v1::DISK_BUS_VIRTIO},
+    {compute::DiskBus::kSata, v1::DISK_BUS_SATA},
+    {compute::DiskBus::kIde, v1::DISK_BUS_IDE},
+});
+constexpr auto kBootDevices = MakeEnumMap<compute::BootDevice, v1::BootDevice>({
+    {compute::BootDevice::kDisk, v1::BOOT_DEVICE_DISK},
+    {compute::BootDevice::kCdrom, v1::BOOT_DEVICE_CDROM},
+    {compute::BootDevice::kNetwork, v1::BOOT_DEVICE_NETWORK},
+    {compute::BootDevice::kKernel, v1::BOOT_DEVICE_KERNEL},
+});
+constexpr auto kCpuStandings = MakeEnumMap<compute::CpuStanding, v1::CpuStanding>({
+    {compute::CpuStanding::kUnknown, v1::CPU_STANDING_UNSPECIFIED},
+    {compute::CpuStanding::kNoBaseline, v1::CPU_STANDING_NO_BASELINE},
+    {compute::CpuStanding::kAt, v1::CPU_STANDING_AT_BASELINE},
+    {compute::CpuStanding::kBelow, v1::CPU_STANDING_BELOW_BASELINE},
+    {compute::CpuStanding::kAbove, v1::CPU_STANDING_ABOVE_BASELINE},
+    {compute::CpuStanding::kDifferent, v1::CPU_STANDING_DIFFERENT},
+});
+
+}  // namespace
+
 v1::PowerState ToPowerState(libvirt::DomainState state) {
-  using libvirt::DomainState;
-  switch (state) {
-    case DomainState::kRunning:
-    case DomainState::kBlocked: return v1::POWER_STATE_ON;
-    case DomainState::kPaused: return v1::POWER_STATE_PAUSED;
-    case DomainState::kShuttingDown: return v1::POWER_STATE_SHUTTING_DOWN;
-    case DomainState::kShutOff: return v1::POWER_STATE_OFF;
-    case DomainState::kCrashed: return v1::POWER_STATE_CRASHED;
-    case DomainState::kSuspended: return v1::POWER_STATE_SUSPENDED;
-    case DomainState::kNoState: break;
-  }
-  return v1::POWER_STATE_UNSPECIFIED;
+  return kPowerStates.To(state).value_or(v1::POWER_STATE_UNSPECIFIED);
 }
 
 namespace {
@@ -38,22 +73,11 @@ Status CheckKnown(const std::string& field, int value, bool (*is_valid)(int)) {
 }
 
 v1::NicType NicTypeToProto(NicType type) {
-  switch (type) {
-    case NicType::kDirect: return v1::NIC_TYPE_DIRECT;
-    case NicType::kNetworkFunction: return v1::NIC_TYPE_NETWORK_FUNCTION;
-    case NicType::kNormal: break;
-  }
-  return v1::NIC_TYPE_NORMAL;
+  return kNicTypes.To(type).value_or(v1::NIC_TYPE_NORMAL);
 }
 
 v1::NetworkFunctionNicRole RoleToProto(NetworkFunctionRole role) {
-  switch (role) {
-    case NetworkFunctionRole::kIngress: return v1::NETWORK_FUNCTION_NIC_ROLE_INGRESS;
-    case NetworkFunctionRole::kEgress: return v1::NETWORK_FUNCTION_NIC_ROLE_EGRESS;
-    case NetworkFunctionRole::kTap: return v1::NETWORK_FUNCTION_NIC_ROLE_TAP;
-    case NetworkFunctionRole::kNone: break;
-  }
-  return v1::NETWORK_FUNCTION_NIC_ROLE_UNSPECIFIED;
+  return kRoles.To(role).value_or(v1::NETWORK_FUNCTION_NIC_ROLE_UNSPECIFIED);
 }
 
 }  // namespace
@@ -67,16 +91,14 @@ StatusOr<compute::NicConfig> NicConfigFromSpec(const std::string& field, const v
   if (nic.type() == v1::NIC_TYPE_NETWORK_FUNCTION) {
     // A packet processor's NIC: on br.nf, steered to by service chains.
     out.type = NicType::kNetworkFunction;
-    switch (nic.network_function_role()) {
-      case v1::NETWORK_FUNCTION_NIC_ROLE_INGRESS: out.role = NetworkFunctionRole::kIngress; break;
-      case v1::NETWORK_FUNCTION_NIC_ROLE_EGRESS: out.role = NetworkFunctionRole::kEgress; break;
-      case v1::NETWORK_FUNCTION_NIC_ROLE_TAP: out.role = NetworkFunctionRole::kTap; break;
-      default:
-        return absl::InvalidArgumentError(fmt::format(
-            "{}.network_function_role: a NIC_TYPE_NETWORK_FUNCTION NIC needs a role (INGRESS, "
-            "EGRESS or TAP; acli's network_function_nic_type)",
-            field));
+    const std::optional<NetworkFunctionRole> role = kRoles.From(nic.network_function_role());
+    if (!role.has_value()) {
+      return absl::InvalidArgumentError(fmt::format(
+          "{}.network_function_role: a NIC_TYPE_NETWORK_FUNCTION NIC needs a role (INGRESS, "
+          "EGRESS or TAP; acli's network_function_nic_type)",
+          field));
     }
+    out.role = *role;
     if (!nic.network().empty()) {
       return absl::InvalidArgumentError(
           fmt::format("{}.network: a NIC_TYPE_NETWORK_FUNCTION NIC plugs into br.nf, on no "
@@ -117,12 +139,7 @@ StatusOr<compute::DiskConfig> DiskConfigFromSpec(const std::string& field,
   HVAGENT_RETURN_IF_ERROR(CheckKnown(field + ".bus", disk.bus(), v1::DiskBus_IsValid));
   HVAGENT_RETURN_IF_ERROR(CheckKnown(field + ".format", disk.format(), v1::DiskFormat_IsValid));
   compute::DiskConfig out;
-  switch (disk.bus()) {
-    case v1::DISK_BUS_VIRTIO: out.bus = compute::DiskBus::kVirtio; break;
-    case v1::DISK_BUS_SATA: out.bus = compute::DiskBus::kSata; break;
-    case v1::DISK_BUS_IDE: out.bus = compute::DiskBus::kIde; break;
-    default: out.bus = compute::DiskBus::kScsi; break;
-  }
+  out.bus = kDiskBuses.From(disk.bus()).value_or(compute::DiskBus::kScsi);
   out.cdrom = disk.cdrom();
   out.read_only = disk.read_only() || disk.cdrom();
   if (disk.format() == v1::DISK_FORMAT_QCOW2) out.format = compute::DiskFormat::kQcow2;
@@ -165,12 +182,7 @@ StatusOr<compute::VmConfig> VmConfigFromSpec(const v1::VmSpec& spec) {
   config.threads_per_core = spec.num_threads_per_core() == 0 ? 1 : spec.num_threads_per_core();
   config.memory_bytes = spec.memory_bytes();
   if (!spec.machine_type().empty()) config.machine = spec.machine_type();
-  switch (spec.boot().device()) {
-    case v1::BOOT_DEVICE_CDROM: config.boot = compute::BootDevice::kCdrom; break;
-    case v1::BOOT_DEVICE_NETWORK: config.boot = compute::BootDevice::kNetwork; break;
-    case v1::BOOT_DEVICE_KERNEL: config.boot = compute::BootDevice::kKernel; break;
-    default: config.boot = compute::BootDevice::kDisk; break;
-  }
+  config.boot = kBootDevices.From(spec.boot().device()).value_or(compute::BootDevice::kDisk);
   config.kernel_path = spec.boot().kernel_path();
   config.initrd_path = spec.boot().initrd_path();
   config.kernel_cmdline = spec.boot().kernel_cmdline();
@@ -195,12 +207,7 @@ void DiskToProto(const compute::DiskConfig& disk, v1::Disk* out) {
   out->set_size_bytes(disk.size_bytes);
   out->set_agent_created(disk.agent_created);
   v1::DiskSpec* spec = out->mutable_spec();
-  switch (disk.bus) {
-    case compute::DiskBus::kScsi: spec->set_bus(v1::DISK_BUS_SCSI); break;
-    case compute::DiskBus::kVirtio: spec->set_bus(v1::DISK_BUS_VIRTIO); break;
-    case compute::DiskBus::kSata: spec->set_bus(v1::DISK_BUS_SATA); break;
-    case compute::DiskBus::kIde: spec->set_bus(v1::DISK_BUS_IDE); break;
-  }
+  spec->set_bus(*kDiskBuses.To(disk.bus));
   spec->set_format(disk.format == compute::DiskFormat::kQcow2 ? v1::DISK_FORMAT_QCOW2
                                                               : v1::DISK_FORMAT_RAW);
   spec->set_cdrom(disk.cdrom);
@@ -215,15 +222,7 @@ void DiskToProto(const compute::DiskConfig& disk, v1::Disk* out) {
 }
 
 v1::CpuStanding ToCpuStanding(compute::CpuStanding standing) {
-  switch (standing) {
-    case compute::CpuStanding::kUnknown: return v1::CPU_STANDING_UNSPECIFIED;
-    case compute::CpuStanding::kNoBaseline: return v1::CPU_STANDING_NO_BASELINE;
-    case compute::CpuStanding::kAt: return v1::CPU_STANDING_AT_BASELINE;
-    case compute::CpuStanding::kBelow: return v1::CPU_STANDING_BELOW_BASELINE;
-    case compute::CpuStanding::kAbove: return v1::CPU_STANDING_ABOVE_BASELINE;
-    case compute::CpuStanding::kDifferent: return v1::CPU_STANDING_DIFFERENT;
-  }
-  return v1::CPU_STANDING_UNSPECIFIED;
+  return kCpuStandings.To(standing).value_or(v1::CPU_STANDING_UNSPECIFIED);
 }
 
 void VmStatusToProto(const compute::VmStatus& status, v1::Vm* out) {
@@ -253,12 +252,7 @@ void VmStatusToProto(const compute::VmStatus& status, v1::Vm* out) {
   spec->set_memory_bytes(c.memory_bytes);
   spec->set_machine_type(c.machine);
   v1::BootConfig* boot = spec->mutable_boot();
-  switch (c.boot) {
-    case compute::BootDevice::kDisk: boot->set_device(v1::BOOT_DEVICE_DISK); break;
-    case compute::BootDevice::kCdrom: boot->set_device(v1::BOOT_DEVICE_CDROM); break;
-    case compute::BootDevice::kNetwork: boot->set_device(v1::BOOT_DEVICE_NETWORK); break;
-    case compute::BootDevice::kKernel: boot->set_device(v1::BOOT_DEVICE_KERNEL); break;
-  }
+  boot->set_device(*kBootDevices.To(c.boot));
   boot->set_kernel_path(c.kernel_path);
   boot->set_initrd_path(c.initrd_path);
   boot->set_kernel_cmdline(c.kernel_cmdline);

@@ -61,10 +61,8 @@ BondStatus DescribeBond(const SwitchSnapshot& snap, const OvsPortRow& port) {
   if (const OvsBridgeRow* bridge = snap.BridgeOfPort(port.uuid)) out.bridge = bridge->name;
   BondSpec& spec = out.spec;
   spec.members = snap.InterfaceNames(port);
-  if (port.bond_mode == "balance-slb") spec.mode = BondMode::kBalanceSlb;
-  if (port.bond_mode == "balance-tcp") spec.mode = BondMode::kBalanceTcp;
-  if (port.lacp == "active") spec.lacp = LacpMode::kActive;
-  if (port.lacp == "passive") spec.lacp = LacpMode::kPassive;
+  spec.mode = kBondModeNames.From(port.bond_mode).value_or(BondMode::kActiveBackup);
+  spec.lacp = kLacpModeNames.From(port.lacp).value_or(LacpMode::kOff);
   const auto config = [&](const char* key) {
     const auto it = port.other_config.find(key);
     return it == port.other_config.end() ? std::string() : it->second;
