@@ -63,10 +63,7 @@ BondStatus DescribeBond(const SwitchSnapshot& snap, const OvsPortRow& port) {
   spec.members = snap.InterfaceNames(port);
   spec.mode = kBondModeNames.From(port.bond_mode).value_or(BondMode::kActiveBackup);
   spec.lacp = kLacpModeNames.From(port.lacp).value_or(LacpMode::kOff);
-  const auto config = [&](const char* key) {
-    const auto it = port.other_config.find(key);
-    return it == port.other_config.end() ? std::string() : it->second;
-  };
+  const auto config = [&](const char* key) { return MapValue(port.other_config, key); };
   if (config("lacp-time") == "fast") spec.lacp_time = LacpTime::kFast;
   spec.lacp_fallback_active_backup = config("lacp-fallback-ab") == "true";
   spec.rebalance_interval_ms = ParseUint(config("bond-rebalance-interval"));
@@ -135,12 +132,8 @@ StatusOr<const OvsPortRow*> BondManager::OwnedBond(const SwitchSnapshot& snap,
   if (port == nullptr || !IsBondPort(*port)) {
     return absl::NotFoundError(fmt::format("bond '{}' does not exist", name));
   }
-  if (!IsAgentOwned(port->external_ids)) {
-    return absl::FailedPreconditionError(fmt::format(
-        "name: bond '{}' was not created by hvagent (no external_ids:owner=hvagent); the agent "
-        "changes only its own bonds",
-        name));
-  }
+  HVAGENT_RETURN_IF_ERROR(
+      CheckAgentOwned(port->external_ids, "bond", name, "changes only its own bonds"));
   return port;
 }
 
