@@ -3,40 +3,11 @@
 // enums are open) are refused naming the field.
 #include "hvagent/api/network_convert.h"
 
-#include "hvagent/common/enum_map.h"
+#include "proto_enum_maps.h"
 
 namespace hvagent::api {
 
 namespace {
-
-constexpr auto kPortKinds = MakeEnumMap<network::PortKind, v1::PortKind>({
-    {network::PortKind::kInternal, v1::PORT_KIND_INTERNAL},
-    {network::PortKind::kTap, v1::PORT_KIND_TAP},
-    {network::PortKind::kVxlan, v1::PORT_KIND_VXLAN},
-    {network::PortKind::kBond, v1::PORT_KIND_BOND},
-    {network::PortKind::kPatch, v1::PORT_KIND_PATCH},
-    {network::PortKind::kOther, v1::PORT_KIND_OTHER},
-});
-
-// The UNSPECIFIED pairs are read only from the proto: a spec that leaves the
-// field out gets the default.
-constexpr auto kBondModes = MakeEnumMap<network::BondMode, v1::BondMode>({
-    {network::BondMode::kActiveBackup, v1::BOND_MODE_ACTIVE_BACKUP},
-    {network::BondMode::kBalanceSlb, v1::BOND_MODE_BALANCE_SLB},
-    {network::BondMode::kBalanceTcp, v1::BOND_MODE_BALANCE_TCP},
-    {network::BondMode::kActiveBackup, v1::BOND_MODE_UNSPECIFIED},
-});
-constexpr auto kLacpModes = MakeEnumMap<network::LacpMode, v1::LacpMode>({
-    {network::LacpMode::kOff, v1::LACP_MODE_OFF},
-    {network::LacpMode::kActive, v1::LACP_MODE_ACTIVE},
-    {network::LacpMode::kPassive, v1::LACP_MODE_PASSIVE},
-    {network::LacpMode::kOff, v1::LACP_MODE_UNSPECIFIED},
-});
-constexpr auto kLacpTimes = MakeEnumMap<network::LacpTime, v1::LacpTime>({
-    {network::LacpTime::kSlow, v1::LACP_TIME_SLOW},
-    {network::LacpTime::kFast, v1::LACP_TIME_FAST},
-    {network::LacpTime::kSlow, v1::LACP_TIME_UNSPECIFIED},
-});
 
 // `value` of the proto field `field` as the network module's enum; values this
 // agent does not know (proto3 enums are open) are refused naming the field.

@@ -132,10 +132,7 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::UpdateNetwork(grpc::CallbackServer
                                                             v1::Network* response) {
   Status valid = ValidateResourceName("name", request->name());
   valid.Update(ValidateVlanId("vlan_id", request->vlan_id(), /*allow_untagged=*/true));
-  if (request->expected_generation() < 0) {
-    valid.Update(
-        absl::InvalidArgumentError("expected_generation: must be 0 (no check) or positive"));
-  }
+  valid.Update(ValidateExpectedGeneration(request->expected_generation()));
   return rpc_.Change(
       context, __func__, *request, response, worker_keys::kNetworks, valid,
       [this, request, response]() -> Status {

@@ -96,10 +96,7 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::UpdateServiceChain(
     grpc::CallbackServerContext* context, const v1::UpdateServiceChainRequest* request,
     v1::ServiceChain* response) {
   Status valid = ValidateServiceChain(request->chain());
-  if (request->expected_generation() < 0) {
-    valid.Update(
-        absl::InvalidArgumentError("expected_generation: must be 0 (no check) or positive"));
-  }
+  valid.Update(ValidateExpectedGeneration(request->expected_generation()));
   return rpc_.Change(
       context, __func__, *request, response, worker_keys::kServiceChains, valid,
       [this, request, response]() -> Status {

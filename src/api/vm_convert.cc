@@ -5,58 +5,13 @@
 
 #include <google/protobuf/util/time_util.h>
 
-#include "hvagent/common/enum_map.h"
 #include "hvagent/common/names.h"
 #include "hvagent/cpu/cpu_description.h"
 #include "hvagent/network/bridge_chain.h"
 #include "hvagent/network/nic_qos.h"
+#include "proto_enum_maps.h"
 
 namespace hvagent::api {
-
-namespace {
-
-constexpr auto kPowerStates = MakeEnumMap<libvirt::DomainState, v1::PowerState>({
-    {libvirt::DomainState::kRunning, v1::POWER_STATE_ON},
-    {libvirt::DomainState::kBlocked, v1::POWER_STATE_ON},
-    {libvirt::DomainState::kPaused, v1::POWER_STATE_PAUSED},
-    {libvirt::DomainState::kShuttingDown, v1::POWER_STATE_SHUTTING_DOWN},
-    {libvirt::DomainState::kShutOff, v1::POWER_STATE_OFF},
-    {libvirt::DomainState::kCrashed, v1::POWER_STATE_CRASHED},
-    {libvirt::DomainState::kSuspended, v1::POWER_STATE_SUSPENDED},
-});
-constexpr auto kNicTypes = MakeEnumMap<NicType, v1::NicType>({
-    {NicType::kNormal, v1::NIC_TYPE_NORMAL},
-    {NicType::kDirect, v1::NIC_TYPE_DIRECT},
-    {NicType::kNetworkFunction, v1::NIC_TYPE_NETWORK_FUNCTION},
-});
-constexpr auto kRoles = MakeEnumMap<NetworkFunctionRole, v1::NetworkFunctionNicRole>({
-    {NetworkFunctionRole::kIngress, v1::NETWORK_FUNCTION_NIC_ROLE_INGRESS},
-    {NetworkFunctionRole::kEgress, v1::NETWORK_FUNCTION_NIC_ROLE_EGRESS},
-    {NetworkFunctionRole::kTap, v1::NETWORK_FUNCTION_NIC_ROLE_TAP},
-});
-// A proto value in no pair (UNSPECIFIED) reads as the first pair's.
-constexpr auto kDiskBuses = MakeEnumMap<compute::DiskBus, v1::DiskBus>({
-    {compute::DiskBus::kScsi, v1::DISK_BUS_SCSI},
-    {compute::DiskBus::kVirtio, v1::DISK_BUS_VIRTIO},
-    {compute::DiskBus::kSata, v1::DISK_BUS_SATA},
-    {compute::DiskBus::kIde, v1::DISK_BUS_IDE},
-});
-constexpr auto kBootDevices = MakeEnumMap<compute::BootDevice, v1::BootDevice>({
-    {compute::BootDevice::kDisk, v1::BOOT_DEVICE_DISK},
-    {compute::BootDevice::kCdrom, v1::BOOT_DEVICE_CDROM},
-    {compute::BootDevice::kNetwork, v1::BOOT_DEVICE_NETWORK},
-    {compute::BootDevice::kKernel, v1::BOOT_DEVICE_KERNEL},
-});
-constexpr auto kCpuStandings = MakeEnumMap<compute::CpuStanding, v1::CpuStanding>({
-    {compute::CpuStanding::kUnknown, v1::CPU_STANDING_UNSPECIFIED},
-    {compute::CpuStanding::kNoBaseline, v1::CPU_STANDING_NO_BASELINE},
-    {compute::CpuStanding::kAt, v1::CPU_STANDING_AT_BASELINE},
-    {compute::CpuStanding::kBelow, v1::CPU_STANDING_BELOW_BASELINE},
-    {compute::CpuStanding::kAbove, v1::CPU_STANDING_ABOVE_BASELINE},
-    {compute::CpuStanding::kDifferent, v1::CPU_STANDING_DIFFERENT},
-});
-
-}  // namespace
 
 v1::PowerState ToPowerState(libvirt::DomainState state) {
   return kPowerStates.To(state).value_or(v1::POWER_STATE_UNSPECIFIED);
