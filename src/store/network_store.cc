@@ -1,12 +1,10 @@
 #include "hvagent/store/network_store.h"
 
+#include "named_rows.h"
+
 namespace hvagent::store {
 
 namespace {
-
-// The column order ReadNetwork expects.
-constexpr std::string_view kSelectNetworks =
-    "SELECT name, uuid, bridge, vlan_id, created_unix_ms, generation FROM networks";
 
 NetworkRecord ReadNetwork(const Statement& row) {
   return NetworkRecord{
@@ -31,9 +29,11 @@ Status Validate(const NetworkRecord& network) {
   return absl::OkStatus();
 }
 
-Status NotFound(std::string_view name) {
-  return absl::NotFoundError(fmt::format("network '{}' does not exist", name));
-}
+constexpr NamedRows<NetworkRecord> kNetworks{
+    .kind = "network",
+    .table = "networks",
+    .select = "SELECT name, uuid, bridge, vlan_id, created_unix_ms, generation FROM networks",
+    .read = ReadNetwork};
 
 }  // namespace
 
@@ -48,33 +48,16 @@ Status NetworkStore::Insert(const NetworkRecord& network) {
                  "VALUES (?1, ?2, ?3, ?4, ?5, 1) ON CONFLICT (name) DO NOTHING",
                  network.name, network.uuid, network.bridge, int64_t{network.vlan_id},
                  network.created_unix_ms));
-  if (inserted == 0) {
-    return absl::AlreadyExistsError(fmt::format("network '{}' already exists", network.name));
-  }
-  return absl::OkStatus();
+  return kNetworks.CheckInserted(inserted, network.name);
 }
 
 StatusOr<NetworkRecord> NetworkStore::Get(std::string_view name) {
-  HVAGENT_ASSIGN_OR_RETURN(
-      std::optional<NetworkRecord> network,
-      db_->ReadOne(fmt::format("get network '{}'", name),
-                   fmt::format("{} WHERE name = ?1", kSelectNetworks), ReadNetwork, name));
-  if (!network.has_value()) return NotFound(name);
-  return *std::move(network);
+  return kNetworks.Get(*db_, name);
 }
 
-StatusOr<std::vector<NetworkRecord>> NetworkStore::List() {
-  return db_->ReadAll("list networks", fmt::format("{} ORDER BY name", kSelectNetworks),
-                      ReadNetwork);
-}
+StatusOr<std::vector<NetworkRecord>> NetworkStore::List() { return kNetworks.List(*db_); }
 
-Status NetworkStore::Delete(std::string_view name) {
-  HVAGENT_ASSIGN_OR_RETURN(const int64_t deleted,
-                           db_->Write(fmt::format("delete network '{}'", name),
-                                      "DELETE FROM networks WHERE name = ?1", name));
-  if (deleted == 0) return NotFound(name);
-  return absl::OkStatus();
-}
+Status NetworkStore::Delete(std::string_view name) { return kNetworks.Delete(*db_, name); }
 
 Status NetworkStore::Update(const NetworkRecord& network, int64_t expected_generation) {
   HVAGENT_RETURN_IF_ERROR(Validate(network));

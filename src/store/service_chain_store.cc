@@ -1,11 +1,10 @@
 #include "hvagent/store/service_chain_store.h"
 
+#include "named_rows.h"
+
 namespace hvagent::store {
 
 namespace {
-
-constexpr std::string_view kSelectChains =
-    "SELECT name, uuid, cookie_id, spec_json, created_unix_ms, generation FROM service_chains";
 
 ServiceChainRecord ReadChain(const Statement& row) {
   return {.name = row.ColumnText(0),
@@ -16,9 +15,12 @@ ServiceChainRecord ReadChain(const Statement& row) {
           .generation = row.ColumnInt64(5)};
 }
 
-Status NotFound(std::string_view name) {
-  return absl::NotFoundError(fmt::format("service chain '{}' does not exist", name));
-}
+constexpr NamedRows<ServiceChainRecord> kChains{
+    .kind = "service chain",
+    .table = "service_chains",
+    .select =
+        "SELECT name, uuid, cookie_id, spec_json, created_unix_ms, generation FROM service_chains",
+    .read = ReadChain};
 
 }  // namespace
 
@@ -33,25 +35,14 @@ Status ServiceChainStore::Insert(const ServiceChainRecord& chain) {
                  "generation) VALUES (?1, ?2, ?3, ?4, ?5, 1) ON CONFLICT (name) DO NOTHING",
                  chain.name, chain.uuid, static_cast<int64_t>(chain.cookie_id), chain.spec_json,
                  chain.created_unix_ms));
-  if (inserted == 0) {
-    return absl::AlreadyExistsError(fmt::format("service chain '{}' already exists", chain.name));
-  }
-  return absl::OkStatus();
+  return kChains.CheckInserted(inserted, chain.name);
 }
 
 StatusOr<ServiceChainRecord> ServiceChainStore::Get(std::string_view name) {
-  HVAGENT_ASSIGN_OR_RETURN(
-      std::optional<ServiceChainRecord> chain,
-      db_->ReadOne(fmt::format("get service chain '{}'", name),
-                   fmt::format("{} WHERE name = ?1", kSelectChains), ReadChain, name));
-  if (!chain.has_value()) return NotFound(name);
-  return *std::move(chain);
+  return kChains.Get(*db_, name);
 }
 
-StatusOr<std::vector<ServiceChainRecord>> ServiceChainStore::List() {
-  return db_->ReadAll("list service chains", fmt::format("{} ORDER BY name", kSelectChains),
-                      ReadChain);
-}
+StatusOr<std::vector<ServiceChainRecord>> ServiceChainStore::List() { return kChains.List(*db_); }
 
 Status ServiceChainStore::Update(std::string_view name, const std::string& spec_json,
                                  int64_t expected_generation) {
@@ -73,12 +64,6 @@ Status ServiceChainStore::Update(std::string_view name, const std::string& spec_
   return absl::OkStatus();
 }
 
-Status ServiceChainStore::Delete(std::string_view name) {
-  HVAGENT_ASSIGN_OR_RETURN(const int64_t deleted,
-                           db_->Write(fmt::format("delete service chain '{}'", name),
-                                      "DELETE FROM service_chains WHERE name = ?1", name));
-  if (deleted == 0) return NotFound(name);
-  return absl::OkStatus();
-}
+Status ServiceChainStore::Delete(std::string_view name) { return kChains.Delete(*db_, name); }
 
 }  // namespace hvagent::store
