@@ -15,6 +15,14 @@ Status CheckXml(const v1::IncomingMigrationRequest& request) {
 }
 }  // namespace
 
+grpc::ServerUnaryReactor* MigrationPeerServiceImpl::ChangeArrival(
+    grpc::CallbackServerContext* context, std::string_view method,
+    const v1::IncomingMigrationRequest* request, v1::IncomingMigrationResponse* response,
+    const std::function<Status()>& act) {
+  return rpc_.Change(context, method, *request, response, worker_keys::Vm(request->vm_name()),
+                     CheckXml(*request), act);
+}
+
 grpc::ServerUnaryReactor* MigrationPeerServiceImpl::CheckIncomingMigration(
     grpc::CallbackServerContext* context, const v1::IncomingMigrationRequest* request,
     v1::IncomingMigrationResponse* /*response*/) {
@@ -26,30 +34,27 @@ grpc::ServerUnaryReactor* MigrationPeerServiceImpl::CheckIncomingMigration(
 grpc::ServerUnaryReactor* MigrationPeerServiceImpl::PrepareIncomingMigration(
     grpc::CallbackServerContext* context, const v1::IncomingMigrationRequest* request,
     v1::IncomingMigrationResponse* response) {
-  return rpc_.Change(context, __func__, *request, response, worker_keys::Vm(request->vm_name()),
-                     CheckXml(*request),
-                     [this, request] { return arrivals_.Prepare(request->domain_xml()); });
+  return ChangeArrival(context, __func__, request, response,
+                       [this, request] { return arrivals_.Prepare(request->domain_xml()); });
 }
 
 grpc::ServerUnaryReactor* MigrationPeerServiceImpl::AbortIncomingMigration(
     grpc::CallbackServerContext* context, const v1::IncomingMigrationRequest* request,
     v1::IncomingMigrationResponse* response) {
-  return rpc_.Change(context, __func__, *request, response, worker_keys::Vm(request->vm_name()),
-                     CheckXml(*request),
-                     [this, request] { return arrivals_.Abort(request->domain_xml()); });
+  return ChangeArrival(context, __func__, request, response,
+                       [this, request] { return arrivals_.Abort(request->domain_xml()); });
 }
 
 grpc::ServerUnaryReactor* MigrationPeerServiceImpl::FinishIncomingMigration(
     grpc::CallbackServerContext* context, const v1::IncomingMigrationRequest* request,
     v1::IncomingMigrationResponse* response) {
-  return rpc_.Change(context, __func__, *request, response, worker_keys::Vm(request->vm_name()),
-                     CheckXml(*request), [this, request, response]() -> Status {
-                       HVAGENT_ASSIGN_OR_RETURN(const compute::MigrationJob job,
-                                                arrivals_.Finish(request->domain_xml()));
-                       response->set_downtime_ms(job.downtime_ms);
-                       response->set_data_total_bytes(job.data_total);
-                       return absl::OkStatus();
-                     });
+  return ChangeArrival(context, __func__, request, response, [this, request, response]() -> Status {
+    HVAGENT_ASSIGN_OR_RETURN(const compute::MigrationJob job,
+                             arrivals_.Finish(request->domain_xml()));
+    response->set_downtime_ms(job.downtime_ms);
+    response->set_data_total_bytes(job.data_total);
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace hvagent::api

@@ -3,7 +3,23 @@
 // enums are open) are refused naming the field.
 #include "hvagent/api/network_convert.h"
 
+#include "proto_enum_maps.h"
+
 namespace hvagent::api {
+
+namespace {
+
+// `value` of the proto field `field` as the network module's enum; values this
+// agent does not know (proto3 enums are open) are refused naming the field.
+template <typename Internal, typename Proto, size_t N>
+StatusOr<Internal> FromProto(const EnumMap<Internal, Proto, N>& map, Proto value,
+                             std::string_view field, std::string_view what) {
+  if (const std::optional<Internal> known = map.From(value)) return *known;
+  return absl::InvalidArgumentError(
+      fmt::format("{}: {} is not {} this agent knows", field, value, what));
+}
+
+}  // namespace
 
 v1::DatapathType DatapathToProto(const std::string& type) {
   if (type == "netdev") return v1::DATAPATH_TYPE_NETDEV;
@@ -11,15 +27,7 @@ v1::DatapathType DatapathToProto(const std::string& type) {
 }
 
 v1::PortKind PortKindToProto(network::PortKind kind) {
-  switch (kind) {
-    case network::PortKind::kInternal: return v1::PORT_KIND_INTERNAL;
-    case network::PortKind::kTap: return v1::PORT_KIND_TAP;
-    case network::PortKind::kVxlan: return v1::PORT_KIND_VXLAN;
-    case network::PortKind::kBond: return v1::PORT_KIND_BOND;
-    case network::PortKind::kPatch: return v1::PORT_KIND_PATCH;
-    case network::PortKind::kOther: return v1::PORT_KIND_OTHER;
-  }
-  return v1::PORT_KIND_OTHER;
+  return kPortKinds.To(kind).value_or(v1::PORT_KIND_OTHER);
 }
 
 void BridgeToProto(const network::BridgeInfo& info, v1::Bridge* out) {
@@ -41,18 +49,9 @@ void BondToProto(const network::BondStatus& status, v1::Bond* out) {
   out->set_bridge(status.bridge);
   auto* spec = out->mutable_spec();
   for (const auto& m : status.spec.members) spec->add_members(m);
-  switch (status.spec.mode) {
-    case network::BondMode::kActiveBackup: spec->set_mode(v1::BOND_MODE_ACTIVE_BACKUP); break;
-    case network::BondMode::kBalanceSlb: spec->set_mode(v1::BOND_MODE_BALANCE_SLB); break;
-    case network::BondMode::kBalanceTcp: spec->set_mode(v1::BOND_MODE_BALANCE_TCP); break;
-  }
-  switch (status.spec.lacp) {
-    case network::LacpMode::kOff: spec->set_lacp(v1::LACP_MODE_OFF); break;
-    case network::LacpMode::kActive: spec->set_lacp(v1::LACP_MODE_ACTIVE); break;
-    case network::LacpMode::kPassive: spec->set_lacp(v1::LACP_MODE_PASSIVE); break;
-  }
-  spec->set_lacp_time(status.spec.lacp_time == network::LacpTime::kFast ? v1::LACP_TIME_FAST
-                                                                        : v1::LACP_TIME_SLOW);
+  spec->set_mode(*kBondModes.To(status.spec.mode));
+  spec->set_lacp(*kLacpModes.To(status.spec.lacp));
+  spec->set_lacp_time(*kLacpTimes.To(status.spec.lacp_time));
   spec->set_lacp_fallback_active_backup(status.spec.lacp_fallback_active_backup);
   spec->set_rebalance_interval_ms(status.spec.rebalance_interval_ms);
   for (const auto& m : status.members) {
@@ -73,32 +72,11 @@ StatusOr<network::BondSpec> BondSpecFromProto(const v1::BondSpec& in) {
   network::BondSpec spec{.members = {in.members().begin(), in.members().end()},
                          .lacp_fallback_active_backup = in.lacp_fallback_active_backup(),
                          .rebalance_interval_ms = in.rebalance_interval_ms()};
-  switch (in.mode()) {
-    case v1::BOND_MODE_UNSPECIFIED:
-    case v1::BOND_MODE_ACTIVE_BACKUP: spec.mode = network::BondMode::kActiveBackup; break;
-    case v1::BOND_MODE_BALANCE_SLB: spec.mode = network::BondMode::kBalanceSlb; break;
-    case v1::BOND_MODE_BALANCE_TCP: spec.mode = network::BondMode::kBalanceTcp; break;
-    default:
-      return absl::InvalidArgumentError(
-          fmt::format("spec.mode: {} is not a bond mode this agent knows", in.mode()));
-  }
-  switch (in.lacp()) {
-    case v1::LACP_MODE_UNSPECIFIED:
-    case v1::LACP_MODE_OFF: spec.lacp = network::LacpMode::kOff; break;
-    case v1::LACP_MODE_ACTIVE: spec.lacp = network::LacpMode::kActive; break;
-    case v1::LACP_MODE_PASSIVE: spec.lacp = network::LacpMode::kPassive; break;
-    default:
-      return absl::InvalidArgumentError(
-          fmt::format("spec.lacp: {} is not an LACP mode this agent knows", in.lacp()));
-  }
-  switch (in.lacp_time()) {
-    case v1::LACP_TIME_UNSPECIFIED:
-    case v1::LACP_TIME_SLOW: spec.lacp_time = network::LacpTime::kSlow; break;
-    case v1::LACP_TIME_FAST: spec.lacp_time = network::LacpTime::kFast; break;
-    default:
-      return absl::InvalidArgumentError(
-          fmt::format("spec.lacp_time: {} is not an LACP time this agent knows", in.lacp_time()));
-  }
+  HVAGENT_ASSIGN_OR_RETURN(spec.mode, FromProto(kBondModes, in.mode(), "spec.mode", "a bond mode"));
+  HVAGENT_ASSIGN_OR_RETURN(spec.lacp,
+                           FromProto(kLacpModes, in.lacp(), "spec.lacp", "an LACP mode"));
+  HVAGENT_ASSIGN_OR_RETURN(spec.lacp_time,
+                           FromProto(kLacpTimes, in.lacp_time(), "spec.lacp_time", "an LACP time"));
   HVAGENT_RETURN_IF_ERROR(network::ValidateBondSpec(spec));
   return spec;
 }

@@ -3,9 +3,8 @@
 // checked against the limit cannot race another create.
 #include "hvagent/api/network_service.h"
 
-#include <chrono>
-
 #include "hvagent/common/names.h"
+#include "hvagent/common/unix_clock.h"
 #include "hvagent/common/uuid.h"
 #include "hvagent/common/worker_keys.h"
 #include "hvagent/network/bridge_chain.h"
@@ -28,12 +27,6 @@ void ToProto(const store::NetworkRecord& record, const std::map<std::string, uin
   if (const auto it = nic_counts.find(record.name); it != nic_counts.end()) {
     out->set_nic_count(it->second);
   }
-}
-
-int64_t NowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace
@@ -95,7 +88,7 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::CreateNetwork(grpc::CallbackServer
                                     .uuid = NewUuid(),
                                     .bridge = bridge,
                                     .vlan_id = request->vlan_id(),
-                                    .created_unix_ms = NowMillis()};
+                                    .created_unix_ms = NowUnixMs()};
         HVAGENT_RETURN_IF_ERROR(networks_.Insert(record));
         HVAGENT_ASSIGN_OR_RETURN(record, networks_.Get(record.name));
         ToProto(record, response);
@@ -139,10 +132,7 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::UpdateNetwork(grpc::CallbackServer
                                                             v1::Network* response) {
   Status valid = ValidateResourceName("name", request->name());
   valid.Update(ValidateVlanId("vlan_id", request->vlan_id(), /*allow_untagged=*/true));
-  if (request->expected_generation() < 0) {
-    valid.Update(
-        absl::InvalidArgumentError("expected_generation: must be 0 (no check) or positive"));
-  }
+  valid.Update(ValidateExpectedGeneration(request->expected_generation()));
   return rpc_.Change(
       context, __func__, *request, response, worker_keys::kNetworks, valid,
       [this, request, response]() -> Status {

@@ -42,11 +42,8 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::GetBridge(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* NetworkServiceImpl::ListBridges(grpc::CallbackServerContext* context,
                                                           const v1::ListBridgesRequest* /*request*/,
                                                           v1::ListBridgesResponse* response) {
-  return rpc_.Read(context, absl::OkStatus(), [this, response]() -> Status {
-    HVAGENT_ASSIGN_OR_RETURN(const auto bridges, managers_.bridges.List());
-    for (const auto& info : bridges) BridgeToProto(info, response->add_bridges());
-    return absl::OkStatus();
-  });
+  return rpc_.ReadList(context, managers_.bridges, BridgeToProto, response,
+                       &v1::ListBridgesResponse::add_bridges);
 }
 
 grpc::ServerUnaryReactor* NetworkServiceImpl::DeleteBridge(grpc::CallbackServerContext* context,
@@ -117,11 +114,8 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::GetBond(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* NetworkServiceImpl::ListBonds(grpc::CallbackServerContext* context,
                                                         const v1::ListBondsRequest* /*request*/,
                                                         v1::ListBondsResponse* response) {
-  return rpc_.Read(context, absl::OkStatus(), [this, response]() -> Status {
-    HVAGENT_ASSIGN_OR_RETURN(const auto bonds, managers_.bonds.List());
-    for (const auto& status : bonds) BondToProto(status, response->add_bonds());
-    return absl::OkStatus();
-  });
+  return rpc_.ReadList(context, managers_.bonds, BondToProto, response,
+                       &v1::ListBondsResponse::add_bonds);
 }
 
 grpc::ServerUnaryReactor* NetworkServiceImpl::UpdateBond(grpc::CallbackServerContext* context,

@@ -2,26 +2,16 @@
 // made so before the call returns; every chain change runs under one worker
 // key (a chain is checked against every other), as does the daemon's
 // reconcile of the flows.
-#include <chrono>
-
 #include "hvagent/api/network_service.h"
+
 #include "hvagent/api/service_chain_convert.h"
 #include "hvagent/common/names.h"
+#include "hvagent/common/unix_clock.h"
 #include "hvagent/common/uuid.h"
 #include "hvagent/common/worker_keys.h"
 #include "spdlog/spdlog.h"
 
 namespace hvagent::api {
-
-namespace {
-
-int64_t NowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 Status NetworkServiceImpl::CheckChainFits(const v1::ServiceChain& chain) {
   if (!chain.network().empty()) {
@@ -64,7 +54,7 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::CreateServiceChain(
                                          .uuid = NewUuid(),
                                          .cookie_id = 0,
                                          .spec_json = SpecJson(request->chain()),
-                                         .created_unix_ms = NowMillis(),
+                                         .created_unix_ms = NowUnixMs(),
                                          .generation = 0};
         record.cookie_id = openflow::ChainIdFromUuid(record.uuid);
         HVAGENT_RETURN_IF_ERROR(chain_records_.Insert(record));
@@ -106,10 +96,7 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::UpdateServiceChain(
     grpc::CallbackServerContext* context, const v1::UpdateServiceChainRequest* request,
     v1::ServiceChain* response) {
   Status valid = ValidateServiceChain(request->chain());
-  if (request->expected_generation() < 0) {
-    valid.Update(
-        absl::InvalidArgumentError("expected_generation: must be 0 (no check) or positive"));
-  }
+  valid.Update(ValidateExpectedGeneration(request->expected_generation()));
   return rpc_.Change(
       context, __func__, *request, response, worker_keys::kServiceChains, valid,
       [this, request, response]() -> Status {

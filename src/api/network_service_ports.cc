@@ -8,6 +8,20 @@
 
 namespace hvagent::api {
 
+template <typename Request, typename Response, typename Ports>
+grpc::ServerUnaryReactor* NetworkServiceImpl::DeletePort(grpc::CallbackServerContext* context,
+                                                         std::string_view method,
+                                                         const Request* request, Response* response,
+                                                         Ports& ports) {
+  return rpc_.Change(context, method, *request, response, worker_keys::Port(request->name()),
+                     ValidateInterfaceName("name", request->name()),
+                     [this, request, &ports]() -> Status {
+                       HVAGENT_RETURN_IF_ERROR(ports.Delete(request->name()));
+                       PublishPortChange("", request->name(), "removed");
+                       return absl::OkStatus();
+                     });
+}
+
 grpc::ServerUnaryReactor* NetworkServiceImpl::CreateInternalPort(
     grpc::CallbackServerContext* context, const v1::CreateInternalPortRequest* request,
     v1::InternalPort* response) {
@@ -35,22 +49,14 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::CreateInternalPort(
 grpc::ServerUnaryReactor* NetworkServiceImpl::ListInternalPorts(
     grpc::CallbackServerContext* context, const v1::ListInternalPortsRequest* /*request*/,
     v1::ListInternalPortsResponse* response) {
-  return rpc_.Read(context, absl::OkStatus(), [this, response]() -> Status {
-    HVAGENT_ASSIGN_OR_RETURN(const auto ports, managers_.internal_ports.List());
-    for (const auto& port : ports) InternalPortToProto(port, response->add_ports());
-    return absl::OkStatus();
-  });
+  return rpc_.ReadList(context, managers_.internal_ports, InternalPortToProto, response,
+                       &v1::ListInternalPortsResponse::add_ports);
 }
 
 grpc::ServerUnaryReactor* NetworkServiceImpl::DeleteInternalPort(
     grpc::CallbackServerContext* context, const v1::DeleteInternalPortRequest* request,
     v1::DeleteInternalPortResponse* response) {
-  return rpc_.Change(context, __func__, *request, response, worker_keys::Port(request->name()),
-                     ValidateInterfaceName("name", request->name()), [this, request]() -> Status {
-                       HVAGENT_RETURN_IF_ERROR(managers_.internal_ports.Delete(request->name()));
-                       PublishPortChange("", request->name(), "removed");
-                       return absl::OkStatus();
-                     });
+  return DeletePort(context, __func__, request, response, managers_.internal_ports);
 }
 
 grpc::ServerUnaryReactor* NetworkServiceImpl::CreateTunnel(grpc::CallbackServerContext* context,
@@ -69,22 +75,14 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::CreateTunnel(grpc::CallbackServerC
 grpc::ServerUnaryReactor* NetworkServiceImpl::ListTunnels(grpc::CallbackServerContext* context,
                                                           const v1::ListTunnelsRequest* /*request*/,
                                                           v1::ListTunnelsResponse* response) {
-  return rpc_.Read(context, absl::OkStatus(), [this, response]() -> Status {
-    HVAGENT_ASSIGN_OR_RETURN(const auto tunnels, managers_.tunnels.List());
-    for (const auto& tunnel : tunnels) TunnelToProto(tunnel, response->add_tunnels());
-    return absl::OkStatus();
-  });
+  return rpc_.ReadList(context, managers_.tunnels, TunnelToProto, response,
+                       &v1::ListTunnelsResponse::add_tunnels);
 }
 
 grpc::ServerUnaryReactor* NetworkServiceImpl::DeleteTunnel(grpc::CallbackServerContext* context,
                                                            const v1::DeleteTunnelRequest* request,
                                                            v1::DeleteTunnelResponse* response) {
-  return rpc_.Change(context, __func__, *request, response, worker_keys::Port(request->name()),
-                     ValidateInterfaceName("name", request->name()), [this, request]() -> Status {
-                       HVAGENT_RETURN_IF_ERROR(managers_.tunnels.Delete(request->name()));
-                       PublishPortChange("", request->name(), "removed");
-                       return absl::OkStatus();
-                     });
+  return DeletePort(context, __func__, request, response, managers_.tunnels);
 }
 
 grpc::ServerUnaryReactor* NetworkServiceImpl::CreateMirror(grpc::CallbackServerContext* context,
@@ -102,11 +100,8 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::CreateMirror(grpc::CallbackServerC
 grpc::ServerUnaryReactor* NetworkServiceImpl::ListMirrors(grpc::CallbackServerContext* context,
                                                           const v1::ListMirrorsRequest* /*request*/,
                                                           v1::ListMirrorsResponse* response) {
-  return rpc_.Read(context, absl::OkStatus(), [this, response]() -> Status {
-    HVAGENT_ASSIGN_OR_RETURN(const auto mirrors, managers_.mirrors.List());
-    for (const auto& mirror : mirrors) MirrorToProto(mirror, response->add_mirrors());
-    return absl::OkStatus();
-  });
+  return rpc_.ReadList(context, managers_.mirrors, MirrorToProto, response,
+                       &v1::ListMirrorsResponse::add_mirrors);
 }
 
 grpc::ServerUnaryReactor* NetworkServiceImpl::DeleteMirror(grpc::CallbackServerContext* context,

@@ -3,8 +3,7 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
-#include <chrono>
-
+#include "hvagent/common/unix_clock.h"
 #include "spdlog/spdlog.h"
 
 namespace hvagent::api {
@@ -60,16 +59,13 @@ Status RequestReplay::Run(const std::string& method, const std::string& request_
     return Status(static_cast<absl::StatusCode>(kept->status_code), kept->status_message);
   }
   HVAGENT_RETURN_IF_ERROR(act());
-  store::RequestRecord record{
-      .request_id = request_id,
-      .method = method,
-      .fingerprint = fingerprint,
-      .status_code = 0,
-      .status_message = "",
-      .response = response->SerializeAsString(),
-      .created_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count()};
+  store::RequestRecord record{.request_id = request_id,
+                              .method = method,
+                              .fingerprint = fingerprint,
+                              .status_code = 0,
+                              .status_message = "",
+                              .response = response->SerializeAsString(),
+                              .created_unix_ms = NowUnixMs()};
   if (Status saved = log_.Save(record); !saved.ok()) {
     // The change is done; failing the call now would invite a second one.
     spdlog::error("{}: done, but request_id '{}' was not kept: {}", method, request_id, saved);

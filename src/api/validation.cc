@@ -40,6 +40,11 @@ Status ValidateRequestId(std::string_view value) {
   return absl::OkStatus();
 }
 
+Status ValidateExpectedGeneration(int64_t value) {
+  if (value < 0) return Invalid("expected_generation", "must be 0 (no check) or positive");
+  return absl::OkStatus();
+}
+
 Status ValidatePageSize(uint32_t value) {
   if (value > 1000) return Invalid("page.page_size", fmt::format("must be 0–1000 (is {})", value));
   return absl::OkStatus();

@@ -9,22 +9,12 @@
 #include "hvagent/cpu/cpu_description.h"
 #include "hvagent/network/bridge_chain.h"
 #include "hvagent/network/nic_qos.h"
+#include "proto_enum_maps.h"
 
 namespace hvagent::api {
 
 v1::PowerState ToPowerState(libvirt::DomainState state) {
-  using libvirt::DomainState;
-  switch (state) {
-    case DomainState::kRunning:
-    case DomainState::kBlocked: return v1::POWER_STATE_ON;
-    case DomainState::kPaused: return v1::POWER_STATE_PAUSED;
-    case DomainState::kShuttingDown: return v1::POWER_STATE_SHUTTING_DOWN;
-    case DomainState::kShutOff: return v1::POWER_STATE_OFF;
-    case DomainState::kCrashed: return v1::POWER_STATE_CRASHED;
-    case DomainState::kSuspended: return v1::POWER_STATE_SUSPENDED;
-    case DomainState::kNoState: break;
-  }
-  return v1::POWER_STATE_UNSPECIFIED;
+  return kPowerStates.To(state).value_or(v1::POWER_STATE_UNSPECIFIED);
 }
 
 namespace {
@@ -38,22 +28,11 @@ Status CheckKnown(const std::string& field, int value, bool (*is_valid)(int)) {
 }
 
 v1::NicType NicTypeToProto(NicType type) {
-  switch (type) {
-    case NicType::kDirect: return v1::NIC_TYPE_DIRECT;
-    case NicType::kNetworkFunction: return v1::NIC_TYPE_NETWORK_FUNCTION;
-    case NicType::kNormal: break;
-  }
-  return v1::NIC_TYPE_NORMAL;
+  return kNicTypes.To(type).value_or(v1::NIC_TYPE_NORMAL);
 }
 
 v1::NetworkFunctionNicRole RoleToProto(NetworkFunctionRole role) {
-  switch (role) {
-    case NetworkFunctionRole::kIngress: return v1::NETWORK_FUNCTION_NIC_ROLE_INGRESS;
-    case NetworkFunctionRole::kEgress: return v1::NETWORK_FUNCTION_NIC_ROLE_EGRESS;
-    case NetworkFunctionRole::kTap: return v1::NETWORK_FUNCTION_NIC_ROLE_TAP;
-    case NetworkFunctionRole::kNone: break;
-  }
-  return v1::NETWORK_FUNCTION_NIC_ROLE_UNSPECIFIED;
+  return kRoles.To(role).value_or(v1::NETWORK_FUNCTION_NIC_ROLE_UNSPECIFIED);
 }
 
 }  // namespace
@@ -67,16 +46,14 @@ StatusOr<compute::NicConfig> NicConfigFromSpec(const std::string& field, const v
   if (nic.type() == v1::NIC_TYPE_NETWORK_FUNCTION) {
     // A packet processor's NIC: on br.nf, steered to by service chains.
     out.type = NicType::kNetworkFunction;
-    switch (nic.network_function_role()) {
-      case v1::NETWORK_FUNCTION_NIC_ROLE_INGRESS: out.role = NetworkFunctionRole::kIngress; break;
-      case v1::NETWORK_FUNCTION_NIC_ROLE_EGRESS: out.role = NetworkFunctionRole::kEgress; break;
-      case v1::NETWORK_FUNCTION_NIC_ROLE_TAP: out.role = NetworkFunctionRole::kTap; break;
-      default:
-        return absl::InvalidArgumentError(fmt::format(
-            "{}.network_function_role: a NIC_TYPE_NETWORK_FUNCTION NIC needs a role (INGRESS, "
-            "EGRESS or TAP; acli's network_function_nic_type)",
-            field));
+    const std::optional<NetworkFunctionRole> role = kRoles.From(nic.network_function_role());
+    if (!role.has_value()) {
+      return absl::InvalidArgumentError(fmt::format(
+          "{}.network_function_role: a NIC_TYPE_NETWORK_FUNCTION NIC needs a role (INGRESS, "
+          "EGRESS or TAP; acli's network_function_nic_type)",
+          field));
     }
+    out.role = *role;
     if (!nic.network().empty()) {
       return absl::InvalidArgumentError(
           fmt::format("{}.network: a NIC_TYPE_NETWORK_FUNCTION NIC plugs into br.nf, on no "
@@ -117,12 +94,7 @@ StatusOr<compute::DiskConfig> DiskConfigFromSpec(const std::string& field,
   HVAGENT_RETURN_IF_ERROR(CheckKnown(field + ".bus", disk.bus(), v1::DiskBus_IsValid));
   HVAGENT_RETURN_IF_ERROR(CheckKnown(field + ".format", disk.format(), v1::DiskFormat_IsValid));
   compute::DiskConfig out;
-  switch (disk.bus()) {
-    case v1::DISK_BUS_VIRTIO: out.bus = compute::DiskBus::kVirtio; break;
-    case v1::DISK_BUS_SATA: out.bus = compute::DiskBus::kSata; break;
-    case v1::DISK_BUS_IDE: out.bus = compute::DiskBus::kIde; break;
-    default: out.bus = compute::DiskBus::kScsi; break;
-  }
+  out.bus = kDiskBuses.From(disk.bus()).value_or(compute::DiskBus::kScsi);
   out.cdrom = disk.cdrom();
   out.read_only = disk.read_only() || disk.cdrom();
   if (disk.format() == v1::DISK_FORMAT_QCOW2) out.format = compute::DiskFormat::kQcow2;
@@ -165,12 +137,7 @@ StatusOr<compute::VmConfig> VmConfigFromSpec(const v1::VmSpec& spec) {
   config.threads_per_core = spec.num_threads_per_core() == 0 ? 1 : spec.num_threads_per_core();
   config.memory_bytes = spec.memory_bytes();
   if (!spec.machine_type().empty()) config.machine = spec.machine_type();
-  switch (spec.boot().device()) {
-    case v1::BOOT_DEVICE_CDROM: config.boot = compute::BootDevice::kCdrom; break;
-    case v1::BOOT_DEVICE_NETWORK: config.boot = compute::BootDevice::kNetwork; break;
-    case v1::BOOT_DEVICE_KERNEL: config.boot = compute::BootDevice::kKernel; break;
-    default: config.boot = compute::BootDevice::kDisk; break;
-  }
+  config.boot = kBootDevices.From(spec.boot().device()).value_or(compute::BootDevice::kDisk);
   config.kernel_path = spec.boot().kernel_path();
   config.initrd_path = spec.boot().initrd_path();
   config.kernel_cmdline = spec.boot().kernel_cmdline();
@@ -195,12 +162,7 @@ void DiskToProto(const compute::DiskConfig& disk, v1::Disk* out) {
   out->set_size_bytes(disk.size_bytes);
   out->set_agent_created(disk.agent_created);
   v1::DiskSpec* spec = out->mutable_spec();
-  switch (disk.bus) {
-    case compute::DiskBus::kScsi: spec->set_bus(v1::DISK_BUS_SCSI); break;
-    case compute::DiskBus::kVirtio: spec->set_bus(v1::DISK_BUS_VIRTIO); break;
-    case compute::DiskBus::kSata: spec->set_bus(v1::DISK_BUS_SATA); break;
-    case compute::DiskBus::kIde: spec->set_bus(v1::DISK_BUS_IDE); break;
-  }
+  spec->set_bus(*kDiskBuses.To(disk.bus));
   spec->set_format(disk.format == compute::DiskFormat::kQcow2 ? v1::DISK_FORMAT_QCOW2
                                                               : v1::DISK_FORMAT_RAW);
   spec->set_cdrom(disk.cdrom);
@@ -215,15 +177,7 @@ void DiskToProto(const compute::DiskConfig& disk, v1::Disk* out) {
 }
 
 v1::CpuStanding ToCpuStanding(compute::CpuStanding standing) {
-  switch (standing) {
-    case compute::CpuStanding::kUnknown: return v1::CPU_STANDING_UNSPECIFIED;
-    case compute::CpuStanding::kNoBaseline: return v1::CPU_STANDING_NO_BASELINE;
-    case compute::CpuStanding::kAt: return v1::CPU_STANDING_AT_BASELINE;
-    case compute::CpuStanding::kBelow: return v1::CPU_STANDING_BELOW_BASELINE;
-    case compute::CpuStanding::kAbove: return v1::CPU_STANDING_ABOVE_BASELINE;
-    case compute::CpuStanding::kDifferent: return v1::CPU_STANDING_DIFFERENT;
-  }
-  return v1::CPU_STANDING_UNSPECIFIED;
+  return kCpuStandings.To(standing).value_or(v1::CPU_STANDING_UNSPECIFIED);
 }
 
 void VmStatusToProto(const compute::VmStatus& status, v1::Vm* out) {
@@ -253,12 +207,7 @@ void VmStatusToProto(const compute::VmStatus& status, v1::Vm* out) {
   spec->set_memory_bytes(c.memory_bytes);
   spec->set_machine_type(c.machine);
   v1::BootConfig* boot = spec->mutable_boot();
-  switch (c.boot) {
-    case compute::BootDevice::kDisk: boot->set_device(v1::BOOT_DEVICE_DISK); break;
-    case compute::BootDevice::kCdrom: boot->set_device(v1::BOOT_DEVICE_CDROM); break;
-    case compute::BootDevice::kNetwork: boot->set_device(v1::BOOT_DEVICE_NETWORK); break;
-    case compute::BootDevice::kKernel: boot->set_device(v1::BOOT_DEVICE_KERNEL); break;
-  }
+  boot->set_device(*kBootDevices.To(c.boot));
   boot->set_kernel_path(c.kernel_path);
   boot->set_initrd_path(c.initrd_path);
   boot->set_kernel_cmdline(c.kernel_cmdline);

@@ -13,7 +13,9 @@ namespace hvagent::api {
 namespace {
 
 // The NIC with `mac` of a VM, as the API shows it.
-Status FindNic(const v1::Vm& vm, const std::string& mac, v1::Nic* out) {
+Status ShowNic(const compute::VmStatus& status, const std::string& mac, v1::Nic* out) {
+  v1::Vm vm;
+  VmStatusToProto(status, &vm);
   for (const v1::Nic& nic : vm.nics()) {
     if (nic.mac() == mac) {
       *out = nic;
@@ -29,6 +31,20 @@ Status VmServiceImpl::Guard(const std::string& vm_name, std::string_view method,
                             const v1::ControllerVmOverride& override) const {
   if (guard_ == nullptr) return absl::OkStatus();
   return guard_->CheckVmAction(vm_name, method, {override.force(), override.reason()});
+}
+
+template <typename Request>
+grpc::ServerUnaryReactor* VmServiceImpl::ChangeVm(
+    grpc::CallbackServerContext* context, std::string_view method, const Request* request,
+    v1::Vm* response, const Status& valid, std::function<StatusOr<compute::VmStatus>()> act) {
+  return rpc_.Change(
+      context, method, *request, response, worker_keys::Vm(request->name()), valid,
+      [this, request, response, method = std::string(method), act = std::move(act)]() -> Status {
+        HVAGENT_RETURN_IF_ERROR(Guard(request->name(), method, request->controller_vm_override()));
+        HVAGENT_ASSIGN_OR_RETURN(const compute::VmStatus vm, act());
+        VmStatusToProto(vm, response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* VmServiceImpl::CreateVm(grpc::CallbackServerContext* context,
@@ -86,15 +102,8 @@ grpc::ServerUnaryReactor* VmServiceImpl::RunPower(grpc::CallbackServerContext* c
                                                   std::string_view method,
                                                   const v1::VmPowerRequest* request,
                                                   v1::Vm* response, PowerOp op) {
-  return rpc_.Change(
-      context, method, *request, response, worker_keys::Vm(request->name()),
-      ValidateResourceName("name", request->name()),
-      [this, request, response, op, method = std::string(method)]() -> Status {
-        HVAGENT_RETURN_IF_ERROR(Guard(request->name(), method, request->controller_vm_override()));
-        HVAGENT_ASSIGN_OR_RETURN(auto vm, (vms_.*op)(request->name()));
-        VmStatusToProto(vm, response);
-        return absl::OkStatus();
-      });
+  return ChangeVm(context, method, request, response, ValidateResourceName("name", request->name()),
+                  [this, request, op] { return (vms_.*op)(request->name()); });
 }
 
 grpc::ServerUnaryReactor* VmServiceImpl::PowerOn(grpc::CallbackServerContext* context,
@@ -132,10 +141,7 @@ grpc::ServerUnaryReactor* VmServiceImpl::UpdateVm(grpc::CallbackServerContext* c
                                                   const v1::UpdateVmRequest* request,
                                                   v1::Vm* response) {
   Status valid = ValidateResourceName("name", request->name());
-  if (request->expected_generation() < 0) {
-    valid.Update(
-        absl::InvalidArgumentError("expected_generation: must be 0 (no check) or positive"));
-  }
+  valid.Update(ValidateExpectedGeneration(request->expected_generation()));
   compute::VmUpdate update{.expected_generation = request->expected_generation()};
   if (request->num_vcpus() != 0) update.vcpus = request->num_vcpus();
   if (request->num_cores_per_vcpu() != 0) update.cores_per_socket = request->num_cores_per_vcpu();
@@ -143,14 +149,8 @@ grpc::ServerUnaryReactor* VmServiceImpl::UpdateVm(grpc::CallbackServerContext* c
   if (request->has_labels()) {
     update.labels.emplace(request->labels().entries().begin(), request->labels().entries().end());
   }
-  return rpc_.Change(context, __func__, *request, response, worker_keys::Vm(request->name()), valid,
-                     [this, request, response, update]() -> Status {
-                       HVAGENT_RETURN_IF_ERROR(
-                           Guard(request->name(), "UpdateVm", request->controller_vm_override()));
-                       HVAGENT_ASSIGN_OR_RETURN(auto vm, vms_.Update(request->name(), update));
-                       VmStatusToProto(vm, response);
-                       return absl::OkStatus();
-                     });
+  return ChangeVm(context, __func__, request, response, valid,
+                  [this, request, update] { return vms_.Update(request->name(), update); });
 }
 
 grpc::ServerUnaryReactor* VmServiceImpl::CreateNic(grpc::CallbackServerContext* context,
@@ -175,9 +175,7 @@ grpc::ServerUnaryReactor* VmServiceImpl::GetNic(grpc::CallbackServerContext* con
   return rpc_.Read(context, ValidateResourceName("vm_name", request->vm_name()),
                    [this, request, response]() -> Status {
                      HVAGENT_ASSIGN_OR_RETURN(auto vm, vms_.Get(request->vm_name()));
-                     v1::Vm shown;
-                     VmStatusToProto(vm, &shown);
-                     return FindNic(shown, request->mac(), response);
+                     return ShowNic(vm, request->mac(), response);
                    });
 }
 
@@ -199,18 +197,11 @@ grpc::ServerUnaryReactor* VmServiceImpl::Shutdown(grpc::CallbackServerContext* c
     valid.Update(absl::InvalidArgumentError(fmt::format(
         "timeout_seconds: must be 0 (120) to 3600 (is {})", request->timeout_seconds())));
   }
-  return rpc_.Change(context, __func__, *request, response, worker_keys::Vm(request->name()), valid,
-                     [this, request, response]() -> Status {
-                       HVAGENT_RETURN_IF_ERROR(
-                           Guard(request->name(), "Shutdown", request->controller_vm_override()));
-                       const uint32_t seconds =
-                           request->timeout_seconds() == 0 ? 120 : request->timeout_seconds();
-                       HVAGENT_ASSIGN_OR_RETURN(
-                           auto vm, vms_.Shutdown(request->name(), std::chrono::seconds(seconds),
-                                                  request->power_off_on_timeout()));
-                       VmStatusToProto(vm, response);
-                       return absl::OkStatus();
-                     });
+  return ChangeVm(context, __func__, request, response, valid, [this, request] {
+    const uint32_t seconds = request->timeout_seconds() == 0 ? 120 : request->timeout_seconds();
+    return vms_.Shutdown(request->name(), std::chrono::seconds(seconds),
+                         request->power_off_on_timeout());
+  });
 }
 
 grpc::ServerUnaryReactor* VmServiceImpl::UpdateNic(grpc::CallbackServerContext* context,
@@ -227,9 +218,7 @@ grpc::ServerUnaryReactor* VmServiceImpl::UpdateNic(grpc::CallbackServerContext* 
                      valid, [this, request, response, nic = std::move(nic)]() -> Status {
                        HVAGENT_ASSIGN_OR_RETURN(
                            auto vm, devices_.UpdateNic(request->vm_name(), request->mac(), *nic));
-                       v1::Vm shown;
-                       VmStatusToProto(vm, &shown);
-                       return FindNic(shown, request->mac(), response);
+                       return ShowNic(vm, request->mac(), response);
                      });
 }
 

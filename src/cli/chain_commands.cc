@@ -64,11 +64,7 @@ int ChainUpdate(Invocation& inv) {
   return CallAndShow(inv, &Stub::UpdateServiceChain, request);
 }
 
-int ChainGet(Invocation& inv) {
-  v1::GetServiceChainRequest request;
-  request.set_name(inv.positional(0));
-  return CallAndShow(inv, &Stub::GetServiceChain, request);
-}
+int ChainGet(Invocation& inv) { return ShowNamed(inv, &Stub::GetServiceChain); }
 
 int ChainList(Invocation& inv) {
   return CallAndList(inv, &Stub::ListServiceChains, v1::ListServiceChainsRequest{}, "chains",
@@ -81,11 +77,7 @@ int ChainList(Invocation& inv) {
 }
 
 int ChainDelete(Invocation& inv) {
-  v1::DeleteServiceChainRequest request;
-  request.set_request_id(inv.NewRequestId());
-  request.set_name(inv.positional(0));
-  return CallAndConfirm(inv, &Stub::DeleteServiceChain, request,
-                        "service chain " + inv.positional(0) + " deleted");
+  return DeleteNamed(inv, &Stub::DeleteServiceChain, "service chain");
 }
 
 std::vector<KeySpec> ChainKeys() {

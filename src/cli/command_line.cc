@@ -107,45 +107,38 @@ StatusOr<Value> ParseValue(const KeySpec& key, const std::string& text) {
   return Invalid(fmt::format("{}: unknown value type", key.name));
 }
 
+// The value given for `key` (parsed as the key's type, T), or `fallback`.
 template <typename T>
-const T* Get(const std::map<std::string, Value>& values, const std::string& key) {
+T ValueOr(const std::map<std::string, Value>& values, const std::string& key, T fallback) {
   const auto found = values.find(key);
-  return found == values.end() ? nullptr : &std::get<T>(found->second);
+  return found == values.end() ? std::move(fallback) : std::get<T>(found->second);
 }
 
 }  // namespace
 
 int64_t ParsedCommand::Int(const std::string& key, int64_t fallback) const {
-  const auto* v = Get<int64_t>(values, key);
-  return v != nullptr ? *v : fallback;
+  return ValueOr<int64_t>(values, key, fallback);
 }
 uint64_t ParsedCommand::Size(const std::string& key, uint64_t fallback) const {
-  const auto* v = Get<uint64_t>(values, key);
-  return v != nullptr ? *v : fallback;
+  return ValueOr<uint64_t>(values, key, fallback);
 }
 bool ParsedCommand::Bool(const std::string& key, bool fallback) const {
-  const auto* v = Get<bool>(values, key);
-  return v != nullptr ? *v : fallback;
+  return ValueOr<bool>(values, key, fallback);
 }
 int ParsedCommand::Enum(const std::string& key, int fallback) const {
-  const auto* v = Get<int>(values, key);
-  return v != nullptr ? *v : fallback;
+  return ValueOr<int>(values, key, fallback);
 }
 std::string ParsedCommand::String(const std::string& key, const std::string& fallback) const {
-  const auto* v = Get<std::string>(values, key);
-  return v != nullptr ? *v : fallback;
+  return ValueOr<std::string>(values, key, fallback);
 }
 std::vector<int64_t> ParsedCommand::IntList(const std::string& key) const {
-  const auto* v = Get<std::vector<int64_t>>(values, key);
-  return v != nullptr ? *v : std::vector<int64_t>{};
+  return ValueOr<std::vector<int64_t>>(values, key, {});
 }
 std::vector<int> ParsedCommand::EnumList(const std::string& key) const {
-  const auto* v = Get<std::vector<int>>(values, key);
-  return v != nullptr ? *v : std::vector<int>{};
+  return ValueOr<std::vector<int>>(values, key, {});
 }
 std::vector<std::string> ParsedCommand::StringList(const std::string& key) const {
-  const auto* v = Get<std::vector<std::string>>(values, key);
-  return v != nullptr ? *v : std::vector<std::string>{};
+  return ValueOr<std::vector<std::string>>(values, key, {});
 }
 
 std::string ClosestMatch(const std::string& word, const std::vector<std::string>& candidates) {

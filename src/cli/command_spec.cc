@@ -33,13 +33,26 @@ KeySpec Make(std::string name, ValueType type, std::string help) {
   return key;
 }
 
-}  // namespace
-
-KeySpec KeySpec::Int(std::string name, std::string help, int64_t min, int64_t max) {
-  KeySpec key = Make(std::move(name), ValueType::kInt, std::move(help));
+// Int and IntList: a key whose numbers must lie in min..max.
+KeySpec Ranged(std::string name, ValueType type, std::string help, int64_t min, int64_t max) {
+  KeySpec key = Make(std::move(name), type, std::move(help));
   key.min = min;
   key.max = max;
   return key;
+}
+
+// Enum and EnumList: a key whose words must be among `choices`.
+KeySpec Chosen(std::string name, ValueType type, std::string help,
+               std::vector<EnumChoice> choices) {
+  KeySpec key = Make(std::move(name), type, std::move(help));
+  key.choices = std::move(choices);
+  return key;
+}
+
+}  // namespace
+
+KeySpec KeySpec::Int(std::string name, std::string help, int64_t min, int64_t max) {
+  return Ranged(std::move(name), ValueType::kInt, std::move(help), min, max);
 }
 KeySpec KeySpec::Size(std::string name, std::string help) {
   return Make(std::move(name), ValueType::kSize, std::move(help));
@@ -48,20 +61,13 @@ KeySpec KeySpec::Bool(std::string name, std::string help) {
   return Make(std::move(name), ValueType::kBool, std::move(help));
 }
 KeySpec KeySpec::Enum(std::string name, std::string help, std::vector<EnumChoice> choices) {
-  KeySpec key = Make(std::move(name), ValueType::kEnum, std::move(help));
-  key.choices = std::move(choices);
-  return key;
+  return Chosen(std::move(name), ValueType::kEnum, std::move(help), std::move(choices));
 }
 KeySpec KeySpec::EnumList(std::string name, std::string help, std::vector<EnumChoice> choices) {
-  KeySpec key = Make(std::move(name), ValueType::kEnumList, std::move(help));
-  key.choices = std::move(choices);
-  return key;
+  return Chosen(std::move(name), ValueType::kEnumList, std::move(help), std::move(choices));
 }
 KeySpec KeySpec::IntList(std::string name, std::string help, int64_t min, int64_t max) {
-  KeySpec key = Make(std::move(name), ValueType::kIntList, std::move(help));
-  key.min = min;
-  key.max = max;
-  return key;
+  return Ranged(std::move(name), ValueType::kIntList, std::move(help), min, max);
 }
 KeySpec KeySpec::StringList(std::string name, std::string help) {
   return Make(std::move(name), ValueType::kStringList, std::move(help));

@@ -1,19 +1,13 @@
 #include "hvagent/compute/cpu_baseline_manager.h"
 
 #include <algorithm>
-#include <chrono>
 
+#include "hvagent/common/unix_clock.h"
 #include "spdlog/spdlog.h"
 
 namespace hvagent::compute {
 
 namespace {
-
-int64_t NowUnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string Join(const std::vector<std::string>& items) {
   std::string out;

@@ -2,8 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <map>
+
+#include "hvagent/common/unix_clock.h"
 
 namespace hvagent::compute {
 
@@ -11,17 +12,11 @@ namespace {
 
 using Intent = store::PassthroughRecord::Intent;
 
-int64_t SystemNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 PassthroughBinder::PassthroughBinder(store::PassthroughStore& store, pci::DeviceBinder& binder,
                                      std::function<int64_t()> now_ms)
-    : store_(&store), binder_(&binder), now_ms_(now_ms ? std::move(now_ms) : SystemNowMs) {}
+    : store_(&store), binder_(&binder), now_ms_(now_ms ? std::move(now_ms) : NowUnixMs) {}
 
 Status PassthroughBinder::Record(const std::string& address, const std::string& vendor_device,
                                  Intent intent, bool done) {

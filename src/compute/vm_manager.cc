@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "hvagent/common/unix_clock.h"
 #include "hvagent/common/uuid.h"
 #include "hvagent/compute/device_names.h"
 #include "hvagent/compute/disk_image.h"
@@ -197,9 +198,7 @@ StatusOr<VmStatus> VmManager::PowerOn(const std::string& name) {
       plugged.push_back(&nic);
     }
     if (Status started = vm.domain->Start(); !started.ok()) return unplug(started);
-    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
+    const int64_t now_ms = NowUnixMs();
     // Only the uptime depends on it: a failure is logged, the VM runs on.
     if (Status noted =
             vm.domain->SetLiveMetadata(BuildRuntimeMetadataXml({.started_unix_ms = now_ms}),

@@ -7,6 +7,8 @@
 #include <set>
 #include <sstream>
 #include <utility>
+#include <variant>
+#include <vector>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -82,7 +84,7 @@ Status ReadInt(const toml::table& table, std::string_view section, std::string_v
 
 // Rejects keys of `table` outside `known`, naming the first one found.
 Status RejectUnknownKeys(const toml::table& table, std::string_view section,
-                         std::initializer_list<std::string_view> known) {
+                         const std::vector<std::string_view>& known) {
   for (const auto& [key, node] : table) {
     if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
       return absl::InvalidArgumentError(
@@ -95,6 +97,80 @@ Status RejectUnknownKeys(const toml::table& table, std::string_view section,
     }
   }
   return absl::OkStatus();
+}
+
+// An integer key: the Config field and its bounds.
+struct IntField {
+  int Config::*field;
+  int min;
+  int max;
+};
+
+// Every key the file may hold, in its section, with the Config field it sets:
+// the one list both the unknown-key check and the reading go by.
+struct ConfigKey {
+  std::string_view section;
+  std::string_view key;
+  std::variant<std::string Config::*, std::vector<std::string> Config::*, bool Config::*, IntField>
+      field;
+};
+
+const ConfigKey kConfigKeys[] = {
+    {"api", "unix_socket", &Config::unix_socket},
+    {"api", "tcp_listen", &Config::tcp_listen},
+    {"api", "tls_cert", &Config::tls_cert},
+    {"api", "tls_key", &Config::tls_key},
+    {"api", "tls_client_ca", &Config::tls_client_ca},
+    {"api", "read_only_identities", &Config::read_only_identities},
+    {"log", "level", &Config::log_level},
+    {"libvirt", "uri", &Config::libvirt_uri},
+    {"ovsdb", "endpoint", &Config::ovsdb_endpoint},
+    {"network", "internal_bridge", &Config::internal_bridge},
+    {"network", "internal_cidr", &Config::internal_cidr},
+    {"ovs", "datapath_type", &Config::datapath_type},
+    {"agent", "state_dir", &Config::state_dir},
+    {"agent", "shutdown_grace_seconds", IntField{&Config::shutdown_grace_seconds, 0, 3600}},
+    {"agent", "workers", IntField{&Config::workers, 1, 256}},
+    {"agent", "max_queued_calls", IntField{&Config::max_queued_calls, 1, 1000000}},
+    {"agent", "event_ring_capacity", IntField{&Config::event_ring_capacity, 16, 1000000}},
+    {"compute", "domain_type", &Config::domain_type},
+    {"compute", "image_roots", &Config::image_roots},
+    {"limits", "max_networks", IntField{&Config::max_networks, 1, 1000000}},
+    {"metrics", "listen", &Config::metrics_listen},
+    {"metrics", "allow_remote", &Config::metrics_allow_remote},
+};
+
+// The sections of kConfigKeys, in its order, or the keys of one `section`.
+std::vector<std::string_view> KnownNames(std::string_view section = "") {
+  std::vector<std::string_view> names;
+  for (const ConfigKey& k : kConfigKeys) {
+    if (!section.empty() && k.section != section) continue;
+    const std::string_view name = section.empty() ? k.section : k.key;
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
+  return names;
+}
+
+// Reads `k` from its section `table` into `config`, if present.
+Status ReadConfigKey(const toml::table& table, const ConfigKey& k, Config& config) {
+  struct Reader {
+    const toml::table& table;
+    const ConfigKey& k;
+    Config& config;
+    Status operator()(std::string Config::*field) const {
+      return ReadString(table, k.section, k.key, config.*field);
+    }
+    Status operator()(std::vector<std::string> Config::*field) const {
+      return ReadStringList(table, k.section, k.key, config.*field);
+    }
+    Status operator()(bool Config::*field) const {
+      return ReadBool(table, k.section, k.key, config.*field);
+    }
+    Status operator()(const IntField& f) const {
+      return ReadInt(table, k.section, k.key, f.min, f.max, config.*f.field);
+    }
+  };
+  return std::visit(Reader{table, k, config}, k.field);
 }
 
 // HOST:PORT or [IPv6]:PORT with a port of 1–65535 (0–65535 with `allow_zero`).
@@ -142,78 +218,19 @@ StatusOr<Config> ParseConfigToml(std::string_view toml_text, std::string_view or
   Config config = std::move(base);
   auto annotate = [&](const Status& s) { return Annotate(s, origin); };
 
-  if (Status s = RejectUnknownKeys(root, "",
-                                   {"api", "log", "libvirt", "ovsdb", "ovs", "agent", "limits",
-                                    "metrics", "network", "compute"});
-      !s.ok()) {
-    return annotate(s);
-  }
-  struct Key {
-    const char* section;
-    std::initializer_list<std::string_view> keys;
-  };
-  for (const Key& k :
-       {Key{"api",
-            {"unix_socket", "tcp_listen", "tls_cert", "tls_key", "tls_client_ca",
-             "read_only_identities"}},
-        Key{"log", {"level"}}, Key{"libvirt", {"uri"}}, Key{"ovsdb", {"endpoint"}},
-        Key{"network", {"internal_bridge", "internal_cidr"}}, Key{"ovs", {"datapath_type"}},
-        Key{"agent",
-            {"state_dir", "shutdown_grace_seconds", "workers", "max_queued_calls",
-             "event_ring_capacity"}},
-        Key{"limits", {"max_networks"}}, Key{"metrics", {"listen", "allow_remote"}},
-        Key{"compute", {"domain_type", "image_roots"}}}) {
-    if (const toml::table* t = Section(root, k.section)) {
-      if (Status s = RejectUnknownKeys(*t, k.section, k.keys); !s.ok()) {
+  if (Status s = RejectUnknownKeys(root, "", KnownNames()); !s.ok()) return annotate(s);
+  for (const std::string_view section : KnownNames()) {
+    if (const toml::table* t = Section(root, section)) {
+      if (Status s = RejectUnknownKeys(*t, section, KnownNames(section)); !s.ok()) {
         return annotate(s);
       }
     }
   }
 
   Status status;
-  if (const auto* t = Section(root, "api")) {
-    status.Update(ReadString(*t, "api", "unix_socket", config.unix_socket));
-    status.Update(ReadString(*t, "api", "tcp_listen", config.tcp_listen));
-    status.Update(ReadString(*t, "api", "tls_cert", config.tls_cert));
-    status.Update(ReadString(*t, "api", "tls_key", config.tls_key));
-    status.Update(ReadString(*t, "api", "tls_client_ca", config.tls_client_ca));
-    status.Update(ReadStringList(*t, "api", "read_only_identities", config.read_only_identities));
-  }
-  if (const auto* t = Section(root, "log")) {
-    status.Update(ReadString(*t, "log", "level", config.log_level));
-  }
-  if (const auto* t = Section(root, "libvirt")) {
-    status.Update(ReadString(*t, "libvirt", "uri", config.libvirt_uri));
-  }
-  if (const auto* t = Section(root, "ovsdb")) {
-    status.Update(ReadString(*t, "ovsdb", "endpoint", config.ovsdb_endpoint));
-  }
-  if (const auto* t = Section(root, "network")) {
-    status.Update(ReadString(*t, "network", "internal_bridge", config.internal_bridge));
-    status.Update(ReadString(*t, "network", "internal_cidr", config.internal_cidr));
-  }
-  if (const auto* t = Section(root, "ovs")) {
-    status.Update(ReadString(*t, "ovs", "datapath_type", config.datapath_type));
-  }
-  if (const auto* t = Section(root, "agent")) {
-    status.Update(ReadString(*t, "agent", "state_dir", config.state_dir));
-    status.Update(
-        ReadInt(*t, "agent", "shutdown_grace_seconds", 0, 3600, config.shutdown_grace_seconds));
-    status.Update(ReadInt(*t, "agent", "workers", 1, 256, config.workers));
-    status.Update(ReadInt(*t, "agent", "max_queued_calls", 1, 1000000, config.max_queued_calls));
-    status.Update(
-        ReadInt(*t, "agent", "event_ring_capacity", 16, 1000000, config.event_ring_capacity));
-  }
-  if (const auto* t = Section(root, "compute")) {
-    status.Update(ReadString(*t, "compute", "domain_type", config.domain_type));
-    status.Update(ReadStringList(*t, "compute", "image_roots", config.image_roots));
-  }
-  if (const auto* t = Section(root, "limits")) {
-    status.Update(ReadInt(*t, "limits", "max_networks", 1, 1000000, config.max_networks));
-  }
-  if (const auto* t = Section(root, "metrics")) {
-    status.Update(ReadString(*t, "metrics", "listen", config.metrics_listen));
-    status.Update(ReadBool(*t, "metrics", "allow_remote", config.metrics_allow_remote));
+  for (const ConfigKey& k : kConfigKeys) {
+    if (const toml::table* t = Section(root, k.section))
+      status.Update(ReadConfigKey(*t, k, config));
   }
   if (!status.ok()) {
     return annotate(status);

@@ -128,33 +128,37 @@ class Metrics::GaugeCollector final : public prometheus::Collectable {
   std::vector<std::pair<std::string, GaugeSource>> sources_;
 };
 
+namespace {
+
+// A family as the constructor declares each: its kind (`builder`, e.g.
+// prometheus::BuildCounter()), its name and what it counts.
+template <typename Builder>
+auto& Family(Builder builder, prometheus::Registry& registry, const std::string& name,
+             const std::string& help) {
+  return builder.Name(name).Help(help).Register(registry);
+}
+
+}  // namespace
+
 Metrics::Metrics()
     : registry_(std::make_shared<prometheus::Registry>()),
       gauges_(std::make_shared<GaugeCollector>()),
-      rpc_total_(prometheus::BuildCounter()
-                     .Name("hvagent_rpc_requests_total")
-                     .Help("gRPC calls finished, by method and status code.")
-                     .Register(*registry_)),
-      rpc_seconds_(prometheus::BuildHistogram()
-                       .Name("hvagent_rpc_duration_seconds")
-                       .Help("gRPC call latency (streams: their whole life), by method and code.")
-                       .Register(*registry_)),
-      ovsdb_total_(prometheus::BuildCounter()
-                       .Name("hvagent_ovsdb_transactions_total")
-                       .Help("OVSDB transactions the agent ran, by result (ok, error).")
-                       .Register(*registry_)),
-      ovsdb_seconds_(prometheus::BuildHistogram()
-                         .Name("hvagent_ovsdb_transaction_duration_seconds")
-                         .Help("OVSDB transaction latency as its caller sees it, by result.")
-                         .Register(*registry_)),
-      ovsdb_operations_(prometheus::BuildHistogram()
-                            .Name("hvagent_ovsdb_transaction_operations")
-                            .Help("Operations per OVSDB transaction (a caller's batch size).")
-                            .Register(*registry_)),
-      libvirt_seconds_(prometheus::BuildHistogram()
-                           .Name("hvagent_libvirt_call_duration_seconds")
-                           .Help("libvirt call latency, by call and result (ok, error).")
-                           .Register(*registry_)) {}
+      rpc_total_(Family(prometheus::BuildCounter(), *registry_, "hvagent_rpc_requests_total",
+                        "gRPC calls finished, by method and status code.")),
+      rpc_seconds_(Family(prometheus::BuildHistogram(), *registry_, "hvagent_rpc_duration_seconds",
+                          "gRPC call latency (streams: their whole life), by method and code.")),
+      ovsdb_total_(Family(prometheus::BuildCounter(), *registry_,
+                          "hvagent_ovsdb_transactions_total",
+                          "OVSDB transactions the agent ran, by result (ok, error).")),
+      ovsdb_seconds_(Family(prometheus::BuildHistogram(), *registry_,
+                            "hvagent_ovsdb_transaction_duration_seconds",
+                            "OVSDB transaction latency as its caller sees it, by result.")),
+      ovsdb_operations_(Family(prometheus::BuildHistogram(), *registry_,
+                               "hvagent_ovsdb_transaction_operations",
+                               "Operations per OVSDB transaction (a caller's batch size).")),
+      libvirt_seconds_(Family(prometheus::BuildHistogram(), *registry_,
+                              "hvagent_libvirt_call_duration_seconds",
+                              "libvirt call latency, by call and result (ok, error).")) {}
 
 Metrics::~Metrics() = default;
 

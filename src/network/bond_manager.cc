@@ -61,14 +61,9 @@ BondStatus DescribeBond(const SwitchSnapshot& snap, const OvsPortRow& port) {
   if (const OvsBridgeRow* bridge = snap.BridgeOfPort(port.uuid)) out.bridge = bridge->name;
   BondSpec& spec = out.spec;
   spec.members = snap.InterfaceNames(port);
-  if (port.bond_mode == "balance-slb") spec.mode = BondMode::kBalanceSlb;
-  if (port.bond_mode == "balance-tcp") spec.mode = BondMode::kBalanceTcp;
-  if (port.lacp == "active") spec.lacp = LacpMode::kActive;
-  if (port.lacp == "passive") spec.lacp = LacpMode::kPassive;
-  const auto config = [&](const char* key) {
-    const auto it = port.other_config.find(key);
-    return it == port.other_config.end() ? std::string() : it->second;
-  };
+  spec.mode = kBondModeNames.From(port.bond_mode).value_or(BondMode::kActiveBackup);
+  spec.lacp = kLacpModeNames.From(port.lacp).value_or(LacpMode::kOff);
+  const auto config = [&](const char* key) { return MapValue(port.other_config, key); };
   if (config("lacp-time") == "fast") spec.lacp_time = LacpTime::kFast;
   spec.lacp_fallback_active_backup = config("lacp-fallback-ab") == "true";
   spec.rebalance_interval_ms = ParseUint(config("bond-rebalance-interval"));
@@ -137,12 +132,8 @@ StatusOr<const OvsPortRow*> BondManager::OwnedBond(const SwitchSnapshot& snap,
   if (port == nullptr || !IsBondPort(*port)) {
     return absl::NotFoundError(fmt::format("bond '{}' does not exist", name));
   }
-  if (!IsAgentOwned(port->external_ids)) {
-    return absl::FailedPreconditionError(fmt::format(
-        "name: bond '{}' was not created by hvagent (no external_ids:owner=hvagent); the agent "
-        "changes only its own bonds",
-        name));
-  }
+  HVAGENT_RETURN_IF_ERROR(
+      CheckAgentOwned(port->external_ids, "bond", name, "changes only its own bonds"));
   return port;
 }
 

@@ -28,23 +28,9 @@ json MemberRow(const std::string& bond, const std::string& member) {
 
 }  // namespace
 
-const char* BondModeName(BondMode mode) {
-  switch (mode) {
-    case BondMode::kActiveBackup: return "active-backup";
-    case BondMode::kBalanceSlb: return "balance-slb";
-    case BondMode::kBalanceTcp: return "balance-tcp";
-  }
-  return "active-backup";
-}
+const char* BondModeName(BondMode mode) { return kBondModeNames.To(mode)->data(); }
 
-const char* LacpModeName(LacpMode mode) {
-  switch (mode) {
-    case LacpMode::kOff: return "off";
-    case LacpMode::kActive: return "active";
-    case LacpMode::kPassive: return "passive";
-  }
-  return "off";
-}
+const char* LacpModeName(LacpMode mode) { return kLacpModeNames.To(mode)->data(); }
 
 Status ValidateBondSpec(const BondSpec& spec) {
   if (spec.members.size() < kMinBondMembers || spec.members.size() > kMaxBondMembers) {

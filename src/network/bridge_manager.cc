@@ -163,12 +163,8 @@ Status BridgeManager::Delete(const std::string& name) {
   if (bridge == nullptr) {
     return absl::NotFoundError(fmt::format("bridge '{}' does not exist", name));
   }
-  if (!IsAgentOwned(bridge->external_ids)) {
-    return absl::FailedPreconditionError(fmt::format(
-        "name: bridge '{}' was not created by hvagent (no external_ids:owner=hvagent); the agent "
-        "deletes only its own bridges",
-        name));
-  }
+  HVAGENT_RETURN_IF_ERROR(
+      CheckAgentOwned(bridge->external_ids, "bridge", name, "deletes only its own bridges"));
   std::vector<std::string> vm_nics;
   std::vector<std::string> foreign;
   for (const std::string& uuid : bridge->ports) {

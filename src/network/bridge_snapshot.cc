@@ -35,6 +35,19 @@ bool IsAgentOwned(const ExternalIds& ids) {
   return it != ids.end() && it->second == kOwnerValue;
 }
 
+std::string MapValue(const ExternalIds& map, const std::string& key) {
+  const auto it = map.find(key);
+  return it == map.end() ? std::string() : it->second;
+}
+
+Status CheckAgentOwned(const ExternalIds& ids, std::string_view kind, const std::string& name,
+                       std::string_view only_does) {
+  if (IsAgentOwned(ids)) return absl::OkStatus();
+  return absl::FailedPreconditionError(fmt::format(
+      "name: {} '{}' was not created by hvagent (no external_ids:owner=hvagent); the agent {}",
+      kind, name, only_does));
+}
+
 json SnapshotOperations() {
   return json::array({
       ovsdb::Select("Bridge", json::array(),

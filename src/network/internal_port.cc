@@ -4,6 +4,7 @@
 
 #include "hvagent/common/interface_link.h"
 #include "hvagent/common/names.h"
+#include "hvagent/network/bridge_snapshot.h"
 #include "hvagent/network/netlink.h"
 #include "owned_rows.h"
 
@@ -14,15 +15,11 @@ using nlohmann::json;
 namespace {
 
 InternalPortSpec FromRow(const rows::OwnedPort& port) {
-  const auto get = [&](const char* key) {
-    const auto it = port.external_ids.find(key);
-    return it == port.external_ids.end() ? std::string() : it->second;
-  };
   return {.name = port.name,
           .bridge = port.bridge,
           .vlan_id = port.tag,
-          .network = get("network"),
-          .address = get("address")};
+          .network = MapValue(port.external_ids, "network"),
+          .address = MapValue(port.external_ids, "address")};
 }
 
 }  // namespace

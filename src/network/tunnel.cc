@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "hvagent/common/names.h"
+#include "hvagent/network/bridge_snapshot.h"
 #include "hvagent/ovsdb/datum.h"
 #include "owned_rows.h"
 
@@ -49,10 +50,7 @@ uint32_t ParseUint(const std::string& text) {
 }
 
 TunnelSpec FromRow(const rows::OwnedPort& port) {
-  const auto opt = [&](const char* key) {
-    const auto it = port.options.find(key);
-    return it == port.options.end() ? std::string() : it->second;
-  };
+  const auto opt = [&](const char* key) { return MapValue(port.options, key); };
   return {.name = port.name,
           .bridge = port.bridge,
           .remote_ip = opt("remote_ip"),

@@ -1,12 +1,10 @@
 #include "hvagent/store/network_store.h"
 
+#include "named_rows.h"
+
 namespace hvagent::store {
 
 namespace {
-
-// The column order ReadNetwork expects.
-constexpr std::string_view kSelectNetworks =
-    "SELECT name, uuid, bridge, vlan_id, created_unix_ms, generation FROM networks";
 
 NetworkRecord ReadNetwork(const Statement& row) {
   return NetworkRecord{
@@ -31,9 +29,11 @@ Status Validate(const NetworkRecord& network) {
   return absl::OkStatus();
 }
 
-Status NotFound(std::string_view name) {
-  return absl::NotFoundError(fmt::format("network '{}' does not exist", name));
-}
+constexpr NamedRows<NetworkRecord> kNetworks{
+    .kind = "network",
+    .table = "networks",
+    .select = "SELECT name, uuid, bridge, vlan_id, created_unix_ms, generation FROM networks",
+    .read = ReadNetwork};
 
 }  // namespace
 
@@ -41,44 +41,23 @@ Status NetworkStore::Insert(const NetworkRecord& network) {
   HVAGENT_RETURN_IF_ERROR(Validate(network));
   // A taken name is the expected conflict: detect it without an error, and
   // leave the uuid's UNIQUE constraint to report the unexpected one.
-  HVAGENT_ASSIGN_OR_RETURN(Statement insert,
-                           db_->Prepare("INSERT INTO networks (name, uuid, bridge, vlan_id, "
-                                        "created_unix_ms, generation) VALUES (?1, ?2, ?3, ?4, ?5, "
-                                        "1) ON CONFLICT (name) DO NOTHING"));
-  insert.BindAll(network.name, network.uuid, network.bridge, int64_t{network.vlan_id},
-                 network.created_unix_ms);
-  HVAGENT_RETURN_IF_ERROR(Annotate(insert.Run(), fmt::format("insert network '{}'", network.name)));
-  if (insert.Changes() == 0) {
-    return absl::AlreadyExistsError(fmt::format("network '{}' already exists", network.name));
-  }
-  return absl::OkStatus();
+  HVAGENT_ASSIGN_OR_RETURN(
+      const int64_t inserted,
+      db_->Write(fmt::format("insert network '{}'", network.name),
+                 "INSERT INTO networks (name, uuid, bridge, vlan_id, created_unix_ms, generation) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, 1) ON CONFLICT (name) DO NOTHING",
+                 network.name, network.uuid, network.bridge, int64_t{network.vlan_id},
+                 network.created_unix_ms));
+  return kNetworks.CheckInserted(inserted, network.name);
 }
 
 StatusOr<NetworkRecord> NetworkStore::Get(std::string_view name) {
-  HVAGENT_ASSIGN_OR_RETURN(Statement select,
-                           db_->Prepare(fmt::format("{} WHERE name = ?1", kSelectNetworks)));
-  select.Bind(1, name);
-  HVAGENT_ASSIGN_OR_RETURN(std::optional<NetworkRecord> network,
-                           select.ReadOne(fmt::format("get network '{}'", name), ReadNetwork));
-  if (!network.has_value()) return NotFound(name);
-  return *std::move(network);
+  return kNetworks.Get(*db_, name);
 }
 
-StatusOr<std::vector<NetworkRecord>> NetworkStore::List() {
-  HVAGENT_ASSIGN_OR_RETURN(Statement select,
-                           db_->Prepare(fmt::format("{} ORDER BY name", kSelectNetworks)));
-  return select.ReadAll("list networks", ReadNetwork);
-}
+StatusOr<std::vector<NetworkRecord>> NetworkStore::List() { return kNetworks.List(*db_); }
 
-Status NetworkStore::Delete(std::string_view name) {
-  HVAGENT_ASSIGN_OR_RETURN(Statement del, db_->Prepare("DELETE FROM networks WHERE name = ?1"));
-  del.Bind(1, name);
-  HVAGENT_RETURN_IF_ERROR(Annotate(del.Run(), fmt::format("delete network '{}'", name)));
-  if (del.Changes() == 0) {
-    return NotFound(name);
-  }
-  return absl::OkStatus();
-}
+Status NetworkStore::Delete(std::string_view name) { return kNetworks.Delete(*db_, name); }
 
 Status NetworkStore::Update(const NetworkRecord& network, int64_t expected_generation) {
   HVAGENT_RETURN_IF_ERROR(Validate(network));
@@ -90,19 +69,19 @@ Status NetworkStore::Update(const NetworkRecord& network, int64_t expected_gener
           fmt::format("network '{}' changed concurrently: generation is {}, expected {}",
                       network.name, current.generation, expected_generation));
     }
-    HVAGENT_ASSIGN_OR_RETURN(Statement update,
-                             db_->Prepare("UPDATE networks SET bridge = ?2, vlan_id = ?3, "
-                                          "generation = generation + 1 WHERE name = ?1"));
-    update.BindAll(network.name, network.bridge, int64_t{network.vlan_id});
-    return Annotate(update.Run(), fmt::format("update network '{}'", network.name));
+    return db_
+        ->Write(fmt::format("update network '{}'", network.name),
+                "UPDATE networks SET bridge = ?2, vlan_id = ?3, generation = generation + 1 "
+                "WHERE name = ?1",
+                network.name, network.bridge, int64_t{network.vlan_id})
+        .status();
   });
 }
 
 StatusOr<int64_t> NetworkStore::Count() {
-  HVAGENT_ASSIGN_OR_RETURN(Statement count, db_->Prepare("SELECT COUNT(*) FROM networks"));
-  HVAGENT_ASSIGN_OR_RETURN(
-      const std::optional<int64_t> rows,
-      count.ReadOne("count networks", [](const Statement& row) { return row.ColumnInt64(0); }));
+  HVAGENT_ASSIGN_OR_RETURN(const std::optional<int64_t> rows,
+                           db_->ReadOne("count networks", "SELECT COUNT(*) FROM networks",
+                                        [](const Statement& row) { return row.ColumnInt64(0); }));
   return rows.value_or(0);
 }
 

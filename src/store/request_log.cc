@@ -3,22 +3,22 @@
 namespace hvagent::store {
 
 StatusOr<std::optional<RequestRecord>> RequestLog::Find(std::string_view request_id) {
-  HVAGENT_ASSIGN_OR_RETURN(
-      Statement select,
-      db_->Prepare("SELECT request_id, method, fingerprint, status_code, status_message, "
-                   "response, created_unix_ms FROM requests WHERE request_id = ?1"));
-  select.Bind(1, request_id);
-  return select.ReadOne(fmt::format("find request '{}'", request_id), [](const Statement& row) {
-    return RequestRecord{
-        .request_id = row.ColumnText(0),
-        .method = row.ColumnText(1),
-        .fingerprint = row.ColumnText(2),
-        .status_code = static_cast<int>(row.ColumnInt64(3)),
-        .status_message = row.ColumnText(4),
-        .response = row.ColumnBlob(5),
-        .created_unix_ms = row.ColumnInt64(6),
-    };
-  });
+  return db_->ReadOne(
+      fmt::format("find request '{}'", request_id),
+      "SELECT request_id, method, fingerprint, status_code, status_message, response, "
+      "created_unix_ms FROM requests WHERE request_id = ?1",
+      [](const Statement& row) {
+        return RequestRecord{
+            .request_id = row.ColumnText(0),
+            .method = row.ColumnText(1),
+            .fingerprint = row.ColumnText(2),
+            .status_code = static_cast<int>(row.ColumnInt64(3)),
+            .status_message = row.ColumnText(4),
+            .response = row.ColumnBlob(5),
+            .created_unix_ms = row.ColumnInt64(6),
+        };
+      },
+      request_id);
 }
 
 Status RequestLog::Save(const RequestRecord& record) {
@@ -26,15 +26,14 @@ Status RequestLog::Save(const RequestRecord& record) {
     return absl::InvalidArgumentError("a request record needs a request_id");
   }
   HVAGENT_ASSIGN_OR_RETURN(
-      Statement insert,
-      db_->Prepare("INSERT INTO requests (request_id, method, fingerprint, status_code, "
-                   "status_message, response, created_unix_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-                   "?7) ON CONFLICT (request_id) DO NOTHING"));
-  insert.BindAll(record.request_id, record.method, record.fingerprint, int64_t{record.status_code},
-                 record.status_message, Blob{record.response}, record.created_unix_ms);
-  HVAGENT_RETURN_IF_ERROR(
-      Annotate(insert.Run(), fmt::format("save request '{}'", record.request_id)));
-  if (insert.Changes() == 0) {
+      const int64_t saved,
+      db_->Write(fmt::format("save request '{}'", record.request_id),
+                 "INSERT INTO requests (request_id, method, fingerprint, status_code, "
+                 "status_message, response, created_unix_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                 "ON CONFLICT (request_id) DO NOTHING",
+                 record.request_id, record.method, record.fingerprint, int64_t{record.status_code},
+                 record.status_message, Blob{record.response}, record.created_unix_ms));
+  if (saved == 0) {
     return absl::AlreadyExistsError(
         fmt::format("request '{}' is already recorded", record.request_id));
   }
@@ -48,19 +47,17 @@ StatusOr<int64_t> RequestLog::Prune(int64_t older_than_unix_ms, int64_t keep_at_
   }
   int64_t deleted = 0;
   const Status status = db_->Transaction([&]() -> Status {
-    HVAGENT_ASSIGN_OR_RETURN(Statement by_age,
-                             db_->Prepare("DELETE FROM requests WHERE created_unix_ms < ?1"));
-    by_age.Bind(1, older_than_unix_ms);
-    HVAGENT_RETURN_IF_ERROR(by_age.Run());
-    deleted += by_age.Changes();
+    HVAGENT_ASSIGN_OR_RETURN(const int64_t by_age,
+                             db_->Write("by age", "DELETE FROM requests WHERE created_unix_ms < ?1",
+                                        older_than_unix_ms));
     // Ties on the time are broken by id so that the rows kept are well defined.
     HVAGENT_ASSIGN_OR_RETURN(
-        Statement by_count,
-        db_->Prepare("DELETE FROM requests WHERE request_id NOT IN (SELECT request_id FROM "
-                     "requests ORDER BY created_unix_ms DESC, request_id DESC LIMIT ?1)"));
-    by_count.Bind(1, keep_at_most);
-    HVAGENT_RETURN_IF_ERROR(by_count.Run());
-    deleted += by_count.Changes();
+        const int64_t by_count,
+        db_->Write("by count",
+                   "DELETE FROM requests WHERE request_id NOT IN (SELECT request_id FROM "
+                   "requests ORDER BY created_unix_ms DESC, request_id DESC LIMIT ?1)",
+                   keep_at_most));
+    deleted = by_age + by_count;
     return absl::OkStatus();
   });
   HVAGENT_RETURN_IF_ERROR(Annotate(status, "prune requests"));

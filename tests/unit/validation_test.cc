@@ -118,5 +118,13 @@ TEST(ValidatePageSizeTest, ZeroTo1000) {
   EXPECT_THAT(MessageOf(status), HasSubstr("1001"));
 }
 
+TEST(ValidateExpectedGenerationTest, ZeroOrPositive) {
+  EXPECT_TRUE(ValidateExpectedGeneration(0).ok());
+  EXPECT_TRUE(ValidateExpectedGeneration(7).ok());
+  const Status status = ValidateExpectedGeneration(-1);
+  ExpectInvalid(status, "expected_generation");
+  EXPECT_EQ(MessageOf(status), "expected_generation: must be 0 (no check) or positive");
+}
+
 }  // namespace
 }  // namespace hvagent::api

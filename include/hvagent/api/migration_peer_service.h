@@ -2,6 +2,9 @@
 // source's agent (GrpcMigrationPeer) and answered by compute::VmArrivals.
 #pragma once
 
+#include <functional>
+#include <string_view>
+
 #include "hvagent/api/rpc_runner.h"
 #include "hvagent/compute/vm_arrivals.h"
 #include "hvagent/v1/migration_peer.grpc.pb.h"
@@ -29,6 +32,14 @@ class MigrationPeerServiceImpl final : public v1::MigrationPeerService::Callback
       v1::IncomingMigrationResponse* response) override;
 
  private:
+  // Prepare, Abort and Finish: a change under the arriving VM's worker key,
+  // once the request's XML and name are checked; `act` fills `response`.
+  grpc::ServerUnaryReactor* ChangeArrival(grpc::CallbackServerContext* context,
+                                          std::string_view method,
+                                          const v1::IncomingMigrationRequest* request,
+                                          v1::IncomingMigrationResponse* response,
+                                          const std::function<Status()>& act);
+
   RpcRunner rpc_;
   compute::VmArrivals& arrivals_;
 };

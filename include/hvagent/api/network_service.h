@@ -149,6 +149,12 @@ class NetworkServiceImpl final : public v1::NetworkService::CallbackService {
   void PublishNetworkChange(const std::string& name, const std::string& change, uint32_t vlan_id);
   void PublishPortChange(const std::string& bridge, const std::string& port,
                          const std::string& change);
+  // Deletes the agent's port request->name() (an internal port or a tunnel)
+  // through `ports` and tells watchers: both port kinds' Delete handler.
+  template <typename Request, typename Response, typename Ports>
+  grpc::ServerUnaryReactor* DeletePort(grpc::CallbackServerContext* context,
+                                       std::string_view method, const Request* request,
+                                       Response* response, Ports& ports);
   // `chain` checked against the network store and every other chain.
   Status CheckChainFits(const v1::ServiceChain& chain);
   // The flows made so after a chain change; on failure `undo` restores the

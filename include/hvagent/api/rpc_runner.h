@@ -34,6 +34,19 @@ class RpcRunner {
   grpc::ServerUnaryReactor* Read(grpc::CallbackServerContext* context, const Status& valid,
                                  std::function<Status()> read);
 
+  // A read of everything `source.List()` returns (every unpaged List
+  // handler): each item is shown by `show` into a new element that
+  // (response->*add)() appends.
+  template <typename Source, typename Show, typename Response, typename Element>
+  grpc::ServerUnaryReactor* ReadList(grpc::CallbackServerContext* context, Source& source,
+                                     Show show, Response* response, Element* (Response::*add)()) {
+    return Read(context, absl::OkStatus(), [&source, show, response, add]() -> Status {
+      HVAGENT_ASSIGN_OR_RETURN(const auto items, source.List());
+      for (const auto& item : items) show(item, (response->*add)());
+      return absl::OkStatus();
+    });
+  }
+
   // A change to the object under `key`: the caller's right to change, the
   // request's request_id, then `valid`, are checked; `act` (which fills `response`) then runs on a
   // worker under `key`, at most once per request_id.

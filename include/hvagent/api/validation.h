@@ -15,6 +15,9 @@ Status ValidateVlanId(std::string_view field, uint32_t value, bool allow_untagge
 // An optional request_id: empty, or 1–128 characters [A-Za-z0-9_.:-].
 Status ValidateRequestId(std::string_view value);
 
+// An update's expected_generation: 0 (no check) or positive.
+Status ValidateExpectedGeneration(int64_t value);
+
 // page_size: 0 (default) to 1000.
 Status ValidatePageSize(uint32_t value);
 // page_size as above, and page_token empty or one this agent handed out.

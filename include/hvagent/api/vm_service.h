@@ -3,6 +3,8 @@
 // compute::MigrationManager.
 #pragma once
 
+#include <functional>
+
 #include "hvagent/api/rpc_runner.h"
 #include "hvagent/compute/migration_manager.h"
 #include "hvagent/compute/vm_action_guard.h"
@@ -80,6 +82,14 @@ class VmServiceImpl final : public v1::VmService::CallbackService {
                                             v1::Migration* response) override;
 
  private:
+  // A change to the VM request->name(), under its worker key, that answers
+  // with the VM: the guard for `method` first, then `act`, whose VM
+  // `response` shows. The shape of every handler that changes a VM.
+  template <typename Request>
+  grpc::ServerUnaryReactor* ChangeVm(grpc::CallbackServerContext* context, std::string_view method,
+                                     const Request* request, v1::Vm* response, const Status& valid,
+                                     std::function<StatusOr<compute::VmStatus>()> act);
+
   using PowerOp = StatusOr<compute::VmStatus> (compute::VmManager::*)(const std::string&);
   grpc::ServerUnaryReactor* RunPower(grpc::CallbackServerContext* context, std::string_view method,
                                      const v1::VmPowerRequest* request, v1::Vm* response,

@@ -4,10 +4,12 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "hvagent/common/enum_map.h"
 #include "hvagent/common/status.h"
 #include "hvagent/network/bridge_snapshot.h"
 
@@ -32,7 +34,17 @@ inline constexpr size_t kMinBondMembers = 2;
 inline constexpr size_t kMaxBondMembers = 8;
 inline constexpr uint32_t kDefaultRebalanceIntervalMs = 10000;
 
-// OVSDB spellings.
+// OVSDB spellings, read both ways (a bond's columns and DescribeBond).
+inline constexpr auto kBondModeNames = MakeEnumMap<BondMode, std::string_view>({
+    {BondMode::kActiveBackup, "active-backup"},
+    {BondMode::kBalanceSlb, "balance-slb"},
+    {BondMode::kBalanceTcp, "balance-tcp"},
+});
+inline constexpr auto kLacpModeNames = MakeEnumMap<LacpMode, std::string_view>({
+    {LacpMode::kOff, "off"},
+    {LacpMode::kActive, "active"},
+    {LacpMode::kPassive, "passive"},
+});
 const char* BondModeName(BondMode mode);
 const char* LacpModeName(LacpMode mode);
 

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -42,6 +43,14 @@ inline constexpr const char* kNetworkFunctionRoleTap = "tap";
 // The tags of a row the agent creates: owner, kind, and `extra` (e.g. the bridge).
 ExternalIds OwnedIds(const std::string& kind, ExternalIds extra = {});
 bool IsAgentOwned(const ExternalIds& ids);
+// The value at `key` in an OVSDB map column (external_ids, options,
+// other_config), "" when the key is absent.
+std::string MapValue(const ExternalIds& map, const std::string& key);
+// OK when `ids` mark the agent's row; else FAILED_PRECONDITION naming the
+// `kind` ("bond") and `name`, and what the agent `only_does` ("changes only
+// its own bonds"): the one refusal for rows another tool made.
+Status CheckAgentOwned(const ExternalIds& ids, std::string_view kind, const std::string& name,
+                       std::string_view only_does);
 
 struct OvsInterfaceRow {
   std::string uuid;

@@ -12,8 +12,11 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <vector>
 
 #include "hvagent/common/status.h"
 #include "hvagent/store/handles.h"
@@ -38,6 +41,34 @@ class Database {
   Status Exec(std::string_view sql);
   // Prepares exactly one statement; see Statement for the locking.
   StatusOr<Statement> Prepare(std::string_view sql);
+
+  // The one-statement forms every store takes: prepare `sql`, bind `values`
+  // to ?1, ?2, … (Statement::BindAll), then run it. A failed step is
+  // annotated with `what` ("get network 'x'").
+
+  // An INSERT, UPDATE or DELETE: the rows it changed.
+  template <typename... Values>
+  StatusOr<int64_t> Write(std::string_view what, std::string_view sql, const Values&... values) {
+    HVAGENT_ASSIGN_OR_RETURN(Statement statement, Prepare(sql));
+    HVAGENT_RETURN_IF_ERROR(Annotate(statement.BindAll(values...).Run(), what));
+    return statement.Changes();
+  }
+
+  // A query's one row, read with `read` (Statement::ReadOne): nullopt when none.
+  template <typename Read, typename... Values>
+  StatusOr<std::optional<std::invoke_result_t<Read, const Statement&>>> ReadOne(
+      std::string_view what, std::string_view sql, Read read, const Values&... values) {
+    HVAGENT_ASSIGN_OR_RETURN(Statement statement, Prepare(sql));
+    return statement.BindAll(values...).ReadOne(what, read);
+  }
+
+  // Every row of a query, in its order, each read with `read`.
+  template <typename Read, typename... Values>
+  StatusOr<std::vector<std::invoke_result_t<Read, const Statement&>>> ReadAll(
+      std::string_view what, std::string_view sql, Read read, const Values&... values) {
+    HVAGENT_ASSIGN_OR_RETURN(Statement statement, Prepare(sql));
+    return statement.BindAll(values...).ReadAll(what, read);
+  }
 
   // Runs `body` in a transaction (BEGIN IMMEDIATE … COMMIT) and rolls it back
   // if `body` fails, returning body's error unchanged. Called inside another
