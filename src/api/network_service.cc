@@ -161,6 +161,7 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::DeleteNetwork(grpc::CallbackServer
       context, __func__, *request, response, worker_keys::kNetworks,
       ValidateResourceName("name", request->name()), [this, request]() -> Status {
         HVAGENT_ASSIGN_OR_RETURN(const store::NetworkRecord record, networks_.Get(request->name()));
+        HVAGENT_RETURN_IF_ERROR(CheckNoChainUses(record.name));
         HVAGENT_RETURN_IF_ERROR(usage_.ChangeIfUnused(
             record.name, "be deleted", [&] { return networks_.Delete(request->name()); }));
         PublishNetworkChange(record.name, "deleted", record.vlan_id);

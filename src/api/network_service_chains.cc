@@ -4,6 +4,7 @@
 // reconcile of the flows.
 #include "hvagent/api/network_service.h"
 
+#include "fmt/ranges.h"
 #include "hvagent/api/service_chain_convert.h"
 #include "hvagent/common/names.h"
 #include "hvagent/common/unix_clock.h"
@@ -30,6 +31,20 @@ Status NetworkServiceImpl::CheckChainFits(const v1::ServiceChain& chain) {
   const Status fits = openflow::CheckNoOverlap(ChainSpecFromProto(chain), others);
   if (fits.ok()) return fits;
   return Status(fits.code(), fmt::format("chain.{}", MessageOf(fits)));
+}
+
+Status NetworkServiceImpl::CheckNoChainUses(const std::string& network) {
+  HVAGENT_ASSIGN_OR_RETURN(const auto records, chain_records_.List());
+  std::vector<std::string> users;
+  for (const store::ServiceChainRecord& record : records) {
+    HVAGENT_ASSIGN_OR_RETURN(const v1::ServiceChain chain, ChainToProto(record, {}));
+    if (chain.network() == network) users.push_back("'" + chain.name() + "'");
+  }
+  if (users.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      fmt::format("name: network '{}' is used by service chain {}; delete the chain or change "
+                  "it first",
+                  network, fmt::join(users, ", ")));
 }
 
 Status NetworkServiceImpl::ApplyChains(const std::function<Status()>& undo) {

@@ -477,6 +477,18 @@ TEST_F(ServiceChainTest, ThroughTheAgent) {
   refused = net->CreateServiceChain(Ctx().get(), overlap, &out);
   EXPECT_EQ(refused.error_code(), grpc::FAILED_PRECONDITION);
   EXPECT_THAT(refused.error_message(), ::testing::HasSubstr("already in chain 'web'"));
+  // The chain's network is not deleted from under it.
+  v1::DeleteNetworkRequest delete_network;
+  delete_network.set_name("vlan.10");
+  v1::DeleteNetworkResponse deleted_network;
+  refused = net->DeleteNetwork(Ctx().get(), delete_network, &deleted_network);
+  EXPECT_EQ(refused.error_code(), grpc::FAILED_PRECONDITION);
+  EXPECT_EQ(refused.error_message(),
+            "name: network 'vlan.10' is used by service chain 'web'; delete the chain or change "
+            "it first");
+  v1::GetNetworkRequest get_network;
+  get_network.set_name("vlan.10");
+  EXPECT_TRUE(net->GetNetwork(Ctx().get(), get_network, &network).ok()) << "still there";
 
   // fw's VM goes down: the flows switch and an event says so, within a second.
   auto events = v1::EventService::NewStub(agent->Channel());
@@ -547,6 +559,8 @@ TEST_F(ServiceChainTest, ThroughTheAgent) {
   EXPECT_EQ(DumpFlows("br.nf").find(cookie), std::string::npos) << agent->log();
   EXPECT_EQ(DumpFlows("br0.local").find("cookie=0x4856"), std::string::npos);
   EXPECT_TRUE(Ping("a", "10.9.0.2"));
+  EXPECT_TRUE(net->DeleteNetwork(Ctx().get(), delete_network, &deleted_network).ok())
+      << "no chain uses it now";
 }
 
 }  // namespace

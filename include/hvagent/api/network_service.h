@@ -157,6 +157,9 @@ class NetworkServiceImpl final : public v1::NetworkService::CallbackService {
                                        Response* response, Ports& ports);
   // `chain` checked against the network store and every other chain.
   Status CheckChainFits(const v1::ServiceChain& chain);
+  // FAILED_PRECONDITION naming the chains applied to `network`, if any: a
+  // network a chain uses is not deleted from under it.
+  Status CheckNoChainUses(const std::string& network);
   // The flows made so after a chain change; on failure `undo` restores the
   // store and the flows are made so again (best effort), and the error returns.
   Status ApplyChains(const std::function<Status()>& undo);
