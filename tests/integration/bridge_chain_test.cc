@@ -305,16 +305,7 @@ TEST_F(BridgeChainTest, AnOldLayoutPortMovesBehindTheChainWhileTheVmRuns) {
   // The VM kept running, reachable through the chain after the move.
   EXPECT_TRUE(bed_->ExecIn("peer", {"ping", "-c", "3", "-W", "2", "10.88.0.9"}).ok());
   EXPECT_LT(stop_ms, 10000) << "a loose bound: a move is one OVSDB transaction";
-  ASSERT_TRUE(vms()
-                  ->GetVm(
-                      Ctx().get(),
-                      [] {
-                        v1::GetVmRequest r;
-                        r.set_name("old-1");
-                        return r;
-                      }(),
-                      &vm)
-                  .ok());
+  ASSERT_TRUE(GetVm("old-1", &vm).ok());
   EXPECT_EQ(vm.power_state(), v1::POWER_STATE_ON);
 }
 

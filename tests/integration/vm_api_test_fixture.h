@@ -91,6 +91,13 @@ class VmApiTest : public ::testing::Test {
     ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, name, vm).ok());
   }
 
+  // VM `name` as the agent shows it now.
+  grpc::Status GetVm(const std::string& name, v1::Vm* out) {
+    v1::GetVmRequest req;
+    req.set_name(name);
+    return vms()->GetVm(Ctx().get(), req, out);
+  }
+
   grpc::Status Power(grpc::Status (v1::VmService::Stub::*op)(grpc::ClientContext*,
                                                              const v1::VmPowerRequest&, v1::Vm*),
                      const std::string& name, v1::Vm* out) {

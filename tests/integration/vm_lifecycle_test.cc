@@ -56,16 +56,7 @@ TEST_F(VmLifecycleTest, WholeLifeOfARealGuest) {
   v1::DeleteVmResponse deleted;
   const grpc::Status refused = vms()->DeleteVm(Ctx().get(), del, &deleted);
   EXPECT_EQ(refused.error_code(), grpc::FAILED_PRECONDITION) << refused.error_message();
-  ASSERT_TRUE(vms()
-                  ->GetVm(
-                      Ctx().get(),
-                      [] {
-                        v1::GetVmRequest r;
-                        r.set_name("web-1");
-                        return r;
-                      }(),
-                      &vm)
-                  .ok());
+  ASSERT_TRUE(GetVm("web-1", &vm).ok());
   EXPECT_EQ(vm.power_state(), v1::POWER_STATE_ON);
 
   // Reset reboots the guest: it prints its banner again.
@@ -101,11 +92,12 @@ TEST_F(VmLifecycleTest, WholeLifeOfARealGuest) {
 }
 
 TEST_F(VmLifecycleTest, AcpiShutdownHonouredAndTimeoutFallback) {
-  // This guest powers off when the ACPI power button is pressed.
+  // This guest powers off when the ACPI power button is pressed. It opens the
+  // button's device before it says so: a press before the open is not queued.
   const std::string honours =
       "for e in /sys/class/input/event*; do grep -q 'Power Button' $e/device/name && "
-      "dev=/dev/input/${e##*/}; done\necho ACPI-WATCH=$dev\n"
-      "dd if=$dev bs=24 count=1 >/dev/null 2>&1\necho ACPI-PRESSED\n";
+      "dev=/dev/input/${e##*/}; done\nexec 3<$dev\necho ACPI-WATCH=$dev\n"
+      "dd bs=24 count=1 <&3 >/dev/null 2>&1\necho ACPI-PRESSED\n";
   v1::Vm vm;
   ASSERT_NO_FATAL_FAILURE(CreateAndPowerOn("polite", honours, &vm));
   ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "ACPI-WATCH=/dev/input/"));
