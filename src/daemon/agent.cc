@@ -388,8 +388,13 @@ Status Agent::Start() {
   monitor_->Start();
   HVAGENT_RETURN_IF_ERROR(StartServer());
   StartMetrics();
-  chain_ticker_ = std::make_unique<PeriodicTrigger>(std::chrono::seconds(5),
-                                                    [this] { RequestChainReconcile(); });
+  chain_ticker_ = std::make_unique<PeriodicTrigger>(std::chrono::seconds(5), [this] {
+    if (!bridges_made_) {
+      SubmitOrLog(pool_, worker_keys::kSwitch, "making sure of the bridges",
+                  [this] { EnsureBridges(); });
+    }
+    RequestChainReconcile();
+  });
   spdlog::info(
       "hvagentd {} serving on unix:{}{} (libvirt {}, ovsdb {})", kAgentVersion, config_.unix_socket,
       tls_ ? fmt::format(" and {} (mutual TLS, port {})", config_.tcp_listen, tcp_port_) : "",
@@ -440,6 +445,7 @@ Status Agent::ChooseDomainType() {
 // written. Run under the key the bridge RPCs use, so it never races a
 // CreateBridge.
 void Agent::EnsureBridges() {
+  bridges_made_ = false;
   auto created = bridges_.Ensure(network::kDefaultBridgeName);
   if (!created.ok()) {
     spdlog::warn("cannot make sure of bridge {}: {}", network::kDefaultBridgeName,
@@ -453,7 +459,10 @@ void Agent::EnsureBridges() {
   auto chained = bridge_chain_.Ensure();
   if (!chained.ok()) {
     spdlog::warn("cannot make sure of the bridge chain: {}", chained.status());
-  } else if (*chained) {
+    return;
+  }
+  bridges_made_ = true;
+  if (*chained) {
     spdlog::info("bridge chain {} -> {} -> {} -> {} made or mended", network::kLocalBridgeName,
                  network::kMicrosegBridgeName, network::kNetworkFunctionBridgeName,
                  network::kDefaultBridgeName);

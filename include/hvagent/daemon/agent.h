@@ -166,6 +166,10 @@ class Agent {
   const std::optional<network::LinuxBridgeSpec> internal_bridge_;
   network::BridgeManager bridges_;
   network::BridgeChain bridge_chain_;
+  // Whether the last EnsureBridges made br0 and its chain; a failed one (an
+  // ovsdb-server gone mid-way) is tried again by the periodic tick, since a
+  // reconnect the health probe missed triggers nothing else.
+  std::atomic<bool> bridges_made_{false};
   network::BondManager bonds_;
   network::NicQosApplier nic_qos_;
   OvsNicBackend nic_backend_;
