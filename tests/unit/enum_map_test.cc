@@ -8,7 +8,8 @@ namespace hvagent {
 namespace {
 
 enum class Color { kRed, kGreen, kBlue };
-enum WireColor { WIRE_UNSPECIFIED = 0, WIRE_RED = 1, WIRE_GREEN = 2 };
+// As protoc declares a proto enum: `: int`, so any int is a value of it.
+enum WireColor : int { WIRE_UNSPECIFIED = 0, WIRE_RED = 1, WIRE_GREEN = 2 };
 
 constexpr auto kColors = MakeEnumMap<Color, WireColor>({
     {Color::kRed, WIRE_RED},
