@@ -72,7 +72,16 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::CreateNetwork(grpc::CallbackServer
   valid.Update(ValidateVlanId("vlan_id", request->vlan_id(), /*allow_untagged=*/true));
   return rpc_.Change(
       context, __func__, *request, response, worker_keys::kNetworks, valid,
-      [this, request, response, bridge]() -> Status {
+      [this, request, response, bridge](Intent& intent) -> Status {
+        HVAGENT_ASSIGN_OR_RETURN(const std::string uuid, intent.Generate("uuid", NewUuid));
+        if (intent.resuming()) {
+          // The cut-short call's network is the one with the UUID it generated.
+          auto made = networks_.Get(request->name());
+          if (made.ok() && made->uuid == uuid) {
+            ToProto(*made, response);
+            return absl::OkStatus();
+          }
+        }
         HVAGENT_ASSIGN_OR_RETURN(const int64_t count, networks_.Count());
         if (count >= limits_.max_networks) {
           return absl::ResourceExhaustedError(
@@ -85,7 +94,7 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::CreateNetwork(grpc::CallbackServer
               fmt::format("bridge: '{}' does not exist on this host", bridge));
         }
         store::NetworkRecord record{.name = request->name(),
-                                    .uuid = NewUuid(),
+                                    .uuid = uuid,
                                     .bridge = bridge,
                                     .vlan_id = request->vlan_id(),
                                     .created_unix_ms = NowUnixMs()};

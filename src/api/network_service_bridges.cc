@@ -17,14 +17,18 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::CreateBridge(grpc::CallbackServerC
   Status valid = ValidateInterfaceName("name", request->name());
   auto datapath = DatapathName(request->datapath_type());
   valid.Update(datapath.status());
-  return rpc_.Change(context, __func__, *request, response, worker_keys::kSwitch, valid,
-                     [this, request, response, type = datapath.value_or("")]() -> Status {
-                       HVAGENT_ASSIGN_OR_RETURN(const network::BridgeInfo info,
-                                                managers_.bridges.Create(request->name(), type));
-                       BridgeToProto(info, response);
-                       PublishPortChange(info.name, info.name, "added");
-                       return absl::OkStatus();
-                     });
+  return rpc_.Change(
+      context, __func__, *request, response, worker_keys::kSwitch, valid,
+      [this, request, response, type = datapath.value_or("")](Intent& intent) -> Status {
+        auto made = managers_.bridges.Create(request->name(), type);
+        if (intent.MadeBefore(made.status())) {
+          made = managers_.bridges.Get(request->name());
+        }
+        HVAGENT_ASSIGN_OR_RETURN(const network::BridgeInfo info, std::move(made));
+        BridgeToProto(info, response);
+        PublishPortChange(info.name, info.name, "added");
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* NetworkServiceImpl::GetBridge(grpc::CallbackServerContext* context,
@@ -89,14 +93,16 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::CreateBond(grpc::CallbackServerCon
   valid.Update(ValidateInterfaceName("bridge", bridge));
   auto spec = BondSpecFromProto(request->spec());
   valid.Update(spec.status());
-  return rpc_.Change(context, __func__, *request, response, worker_keys::kSwitch, valid,
-                     [this, response, name, bridge, spec = std::move(spec)]() -> Status {
-                       HVAGENT_ASSIGN_OR_RETURN(const network::BondStatus status,
-                                                managers_.bonds.Create(name, bridge, *spec));
-                       BondToProto(status, response);
-                       PublishPortChange(bridge, name, "added");
-                       return absl::OkStatus();
-                     });
+  return rpc_.Change(
+      context, __func__, *request, response, worker_keys::kSwitch, valid,
+      [this, response, name, bridge, spec = std::move(spec)](Intent& intent) -> Status {
+        auto made = managers_.bonds.Create(name, bridge, *spec);
+        if (intent.MadeBefore(made.status())) made = managers_.bonds.Get(name);
+        HVAGENT_ASSIGN_OR_RETURN(const network::BondStatus status, std::move(made));
+        BondToProto(status, response);
+        PublishPortChange(bridge, name, "added");
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* NetworkServiceImpl::GetBond(grpc::CallbackServerContext* context,

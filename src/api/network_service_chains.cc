@@ -63,10 +63,22 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::CreateServiceChain(
     v1::ServiceChain* response) {
   return rpc_.Change(
       context, __func__, *request, response, worker_keys::kServiceChains,
-      ValidateServiceChain(request->chain()), [this, request, response]() -> Status {
+      ValidateServiceChain(request->chain()), [this, request, response](Intent& intent) -> Status {
+        HVAGENT_ASSIGN_OR_RETURN(const std::string uuid, intent.Generate("uuid", NewUuid));
+        if (intent.resuming()) {
+          // The cut-short call's chain is the one with the UUID it generated;
+          // its flows are made again (ApplyChains is idempotent).
+          auto made = chain_records_.Get(request->chain().name());
+          if (made.ok() && made->uuid == uuid) {
+            HVAGENT_RETURN_IF_ERROR(ApplyChains([] { return absl::OkStatus(); }));
+            HVAGENT_ASSIGN_OR_RETURN(*response,
+                                     ChainToProto(*made, managers_.service_chains.Statuses()));
+            return absl::OkStatus();
+          }
+        }
         HVAGENT_RETURN_IF_ERROR(CheckChainFits(request->chain()));
         store::ServiceChainRecord record{.name = request->chain().name(),
-                                         .uuid = NewUuid(),
+                                         .uuid = uuid,
                                          .cookie_id = 0,
                                          .spec_json = SpecJson(request->chain()),
                                          .created_unix_ms = NowUnixMs(),

@@ -31,7 +31,7 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::CreateInternalPort(
     valid.Update(network::ParseIpv4Prefix("address", request->address()).status());
   }
   return rpc_.Change(context, __func__, *request, response, worker_keys::Port(request->name()),
-                     valid, [this, request, response]() -> Status {
+                     valid, [this, request, response](Intent& intent) -> Status {
                        HVAGENT_ASSIGN_OR_RETURN(const store::NetworkRecord network,
                                                 networks_.Get(request->network()));
                        const network::InternalPortSpec spec{.name = request->name(),
@@ -39,7 +39,8 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::CreateInternalPort(
                                                             .vlan_id = network.vlan_id,
                                                             .network = network.name,
                                                             .address = request->address()};
-                       HVAGENT_RETURN_IF_ERROR(managers_.internal_ports.Create(spec));
+                       const Status made = managers_.internal_ports.Create(spec);
+                       if (!intent.MadeBefore(made)) HVAGENT_RETURN_IF_ERROR(made);
                        InternalPortToProto(spec, response);
                        PublishPortChange(spec.bridge, spec.name, "added");
                        return absl::OkStatus();
@@ -64,8 +65,10 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::CreateTunnel(grpc::CallbackServerC
                                                            v1::Tunnel* response) {
   const network::TunnelSpec spec = TunnelFromProto(request->tunnel());
   return rpc_.Change(context, __func__, *request, response, worker_keys::Port(spec.name),
-                     network::ValidateTunnelSpec(spec), [this, response, spec]() -> Status {
-                       HVAGENT_RETURN_IF_ERROR(managers_.tunnels.Create(spec));
+                     network::ValidateTunnelSpec(spec),
+                     [this, response, spec](Intent& intent) -> Status {
+                       const Status made = managers_.tunnels.Create(spec);
+                       if (!intent.MadeBefore(made)) HVAGENT_RETURN_IF_ERROR(made);
                        TunnelToProto(spec, response);
                        PublishPortChange(spec.bridge, spec.name, "added");
                        return absl::OkStatus();
@@ -90,8 +93,10 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::CreateMirror(grpc::CallbackServerC
                                                            v1::Mirror* response) {
   const network::MirrorSpec spec = MirrorFromProto(request->mirror());
   return rpc_.Change(context, __func__, *request, response, worker_keys::Mirror(spec.name),
-                     network::ValidateMirrorSpec(spec), [this, response, spec]() -> Status {
-                       HVAGENT_RETURN_IF_ERROR(managers_.mirrors.Create(spec));
+                     network::ValidateMirrorSpec(spec),
+                     [this, response, spec](Intent& intent) -> Status {
+                       const Status made = managers_.mirrors.Create(spec);
+                       if (!intent.MadeBefore(made)) HVAGENT_RETURN_IF_ERROR(made);
                        MirrorToProto(spec, response);
                        return absl::OkStatus();
                      });

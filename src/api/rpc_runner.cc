@@ -29,7 +29,7 @@ grpc::ServerUnaryReactor* RpcRunner::Read(grpc::CallbackServerContext* context, 
 grpc::ServerUnaryReactor* RpcRunner::RunChange(
     grpc::CallbackServerContext* context, std::string_view method, const std::string& request_id,
     const google::protobuf::Message& request, google::protobuf::Message* response,
-    std::string_view key, const Status& valid, const std::function<Status()>& act) {
+    std::string_view key, const Status& valid, RequestReplay::Act act) {
   auto path = MethodPath(method);
   if (!path.ok()) return FinishNow(context, path.status());
   // Who asks comes before what is asked: a read-only client learns nothing
@@ -38,10 +38,11 @@ grpc::ServerUnaryReactor* RpcRunner::RunChange(
     return FinishNow(context, allowed);
   }
   if (!valid.ok()) return FinishNow(context, valid);
-  return RunOnWorker(context, pool_, std::string(key),
-                     [this, path = *std::move(path), &request_id, &request, response, act] {
-                       return replay_.Run(path, request_id, request, response, act);
-                     });
+  return RunOnWorker(
+      context, pool_, std::string(key),
+      [this, path = *std::move(path), &request_id, &request, response, act = std::move(act)] {
+        return replay_.Run(path, request_id, request, response, act);
+      });
 }
 
 }  // namespace hvagent::api

@@ -6,7 +6,9 @@
 #include "hvagent/api/migration_convert.h"
 #include "hvagent/api/vm_convert.h"
 #include "hvagent/common/names.h"
+#include "hvagent/common/uuid.h"
 #include "hvagent/common/worker_keys.h"
+#include "hvagent/compute/device_names.h"
 
 namespace hvagent::api {
 
@@ -55,9 +57,23 @@ grpc::ServerUnaryReactor* VmServiceImpl::CreateVm(grpc::CallbackServerContext* c
   const Status valid = config.status();
   const std::string key = config.ok() ? worker_keys::Vm(config->name) : "";
   return rpc_.Change(context, __func__, *request, response, key, valid,
-                     [this, response, config = std::move(config)]() -> Status {
-                       HVAGENT_ASSIGN_OR_RETURN(auto vm, vms_.Create(*config));
-                       VmStatusToProto(vm, response);
+                     [this, response, config = std::move(config)](Intent& intent) -> Status {
+                       compute::VmConfig wanted = *config;
+                       HVAGENT_ASSIGN_OR_RETURN(wanted.uuid, intent.Generate("uuid", NewUuid));
+                       for (size_t i = 0; i < wanted.nics.size(); ++i) {
+                         if (!wanted.nics[i].mac.empty()) continue;
+                         HVAGENT_ASSIGN_OR_RETURN(
+                             wanted.nics[i].mac,
+                             intent.Generate(fmt::format("nics[{}].mac", i), compute::RandomMac));
+                       }
+                       auto vm = vms_.Create(wanted);
+                       if (intent.MadeBefore(vm.status())) {
+                         // The cut-short call's VM is the one with the UUID it generated.
+                         auto made = vms_.Get(wanted.name);
+                         if (made.ok() && made->config.uuid == wanted.uuid) vm = std::move(made);
+                       }
+                       if (!vm.ok()) return vm.status();
+                       VmStatusToProto(*vm, response);
                        return absl::OkStatus();
                      });
 }
@@ -159,14 +175,22 @@ grpc::ServerUnaryReactor* VmServiceImpl::CreateNic(grpc::CallbackServerContext* 
   Status valid = ValidateResourceName("vm_name", request->vm_name());
   auto nic = NicConfigFromSpec("spec", request->spec());
   valid.Update(nic.status());
-  return rpc_.Change(context, __func__, *request, response, worker_keys::Vm(request->vm_name()),
-                     valid, [this, request, response, nic = std::move(nic)]() -> Status {
-                       HVAGENT_ASSIGN_OR_RETURN(auto vm, devices_.AddNic(request->vm_name(), *nic));
-                       v1::Vm shown;
-                       VmStatusToProto(vm, &shown);
-                       *response = shown.nics(shown.nics_size() - 1);  // the new NIC is the last
-                       return absl::OkStatus();
-                     });
+  return rpc_.Change(
+      context, __func__, *request, response, worker_keys::Vm(request->vm_name()), valid,
+      [this, request, response, nic = std::move(nic)](Intent& intent) -> Status {
+        compute::NicConfig wanted = *nic;
+        if (wanted.mac.empty()) {
+          HVAGENT_ASSIGN_OR_RETURN(wanted.mac, intent.Generate("mac", compute::RandomMac));
+        }
+        auto vm = devices_.AddNic(request->vm_name(), wanted);
+        if (intent.MadeBefore(vm.status())) {
+          // The VM has the NIC: the cut-short call added it.
+          auto made = vms_.Get(request->vm_name());
+          if (made.ok() && ShowNic(*made, wanted.mac, response).ok()) return absl::OkStatus();
+        }
+        if (!vm.ok()) return vm.status();
+        return ShowNic(*vm, wanted.mac, response);
+      });
 }
 
 grpc::ServerUnaryReactor* VmServiceImpl::GetNic(grpc::CallbackServerContext* context,
@@ -228,13 +252,30 @@ grpc::ServerUnaryReactor* VmServiceImpl::CreateDisk(grpc::CallbackServerContext*
   Status valid = ValidateResourceName("vm_name", request->vm_name());
   auto disk = DiskConfigFromSpec("spec", request->spec());
   valid.Update(disk.status());
-  return rpc_.Change(context, __func__, *request, response, worker_keys::Vm(request->vm_name()),
-                     valid, [this, request, response, disk = std::move(disk)]() -> Status {
-                       HVAGENT_ASSIGN_OR_RETURN(auto vm,
-                                                devices_.AddDisk(request->vm_name(), *disk));
-                       DiskToProto(vm.config.disks.back(), response);  // the new disk is the last
-                       return absl::OkStatus();
-                     });
+  return rpc_.Change(
+      context, __func__, *request, response, worker_keys::Vm(request->vm_name()), valid,
+      [this, request, response, disk = std::move(disk)](Intent& intent) -> Status {
+        // The target is generated (the VM's next free one) and recorded: a
+        // retry of a cut-short call finds its disk there instead of adding one.
+        HVAGENT_ASSIGN_OR_RETURN(const compute::VmStatus before, vms_.Get(request->vm_name()));
+        compute::DiskConfig wanted = *disk;
+        HVAGENT_ASSIGN_OR_RETURN(wanted.target, intent.Generate("target", [&] {
+          return compute::NextDiskTarget(before.config.disks);
+        }));
+        if (intent.resuming()) {
+          for (const compute::DiskConfig& existing : before.config.disks) {
+            if (existing.target != wanted.target) continue;
+            DiskToProto(existing, response);
+            return absl::OkStatus();
+          }
+        }
+        HVAGENT_ASSIGN_OR_RETURN(auto vm,
+                                 devices_.AddDisk(request->vm_name(), wanted, intent.resuming()));
+        for (const compute::DiskConfig& added : vm.config.disks) {
+          if (added.target == wanted.target) DiskToProto(added, response);
+        }
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* VmServiceImpl::DeleteDisk(grpc::CallbackServerContext* context,

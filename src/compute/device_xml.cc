@@ -55,4 +55,36 @@ StatusOr<std::string> DiskDeviceXml(const VmConfig& config, const std::string& t
   return CutDeviceByKey(config, "disk", "target", "dev", target, "disk");
 }
 
+namespace {
+
+// What tells a NIC or disk apart in a domain: its MAC, or its target.
+std::string DeviceKey(const pugi::xml_node& device) {
+  const std::string_view kind = device.name();
+  if (kind == "interface") {
+    return fmt::format("interface {}", device.child("mac").attribute("address").value());
+  }
+  if (kind == "disk") {
+    return fmt::format("disk {}", device.child("target").attribute("dev").value());
+  }
+  return std::string(kind);
+}
+
+}  // namespace
+
+StatusOr<bool> DomainHasDevice(std::string_view domain_xml, std::string_view device_xml) {
+  pugi::xml_document device;
+  if (!device.load_buffer(device_xml.data(), device_xml.size()) || !device.first_child()) {
+    return absl::InvalidArgumentError("the device XML does not parse");
+  }
+  pugi::xml_document domain;
+  if (!domain.load_buffer(domain_xml.data(), domain_xml.size())) {
+    return absl::InvalidArgumentError("the domain XML does not parse");
+  }
+  const std::string wanted = DeviceKey(device.first_child());
+  for (const pugi::xml_node node : domain.child("domain").child("devices").children()) {
+    if (DeviceKey(node) == wanted) return true;
+  }
+  return false;
+}
+
 }  // namespace hvagent::compute

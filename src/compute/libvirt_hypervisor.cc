@@ -1,5 +1,6 @@
 #include "hvagent/compute/libvirt_hypervisor.h"
 
+#include "hvagent/compute/device_xml.h"
 #include "hvagent/compute/machine_types.h"
 #include "hvagent/libvirt/domain.h"
 
@@ -16,6 +17,10 @@ class LibvirtDomain final : public HypervisorDomain {
   StatusOr<std::string> Uuid() const override { return domain_.Uuid(); }
   StatusOr<DomainState> State() const override { return domain_.State(); }
   StatusOr<std::string> PersistentXml() const override { return domain_.PersistentXml(); }
+  StatusOr<bool> HasLiveDevice(std::string_view device_xml) const override {
+    HVAGENT_ASSIGN_OR_RETURN(const std::string live, domain_.XmlDesc());
+    return DomainHasDevice(live, device_xml);
+  }
   StatusOr<DomainUsage> Usage() const override {
     HVAGENT_ASSIGN_OR_RETURN(const libvirt::Domain::Info info, domain_.GetInfo());
     return DomainUsage{.cpu_time_ns = info.cpu_time_ns, .memory_kib = info.memory_kib};

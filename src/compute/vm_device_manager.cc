@@ -68,6 +68,8 @@ StatusOr<VmStatus> VmDeviceManager::AddNic(const std::string& name, NicConfig ni
   }
   std::lock_guard mac_claims(domains_.mac_claims());
   HVAGENT_RETURN_IF_ERROR(domains_.CheckMacFree("spec.mac", nic.mac, config.uuid));
+  // The leftover sweep must not take the port made below for a removed NIC's.
+  std::shared_lock changes_in_flight(domains_.images_in_flight());
   if (Status resolved = networks_.ResolveInto(nic); !resolved.ok()) {
     return Status(resolved.code(), fmt::format("spec.network: {}", MessageOf(resolved)));
   }
@@ -84,7 +86,11 @@ StatusOr<VmStatus> VmDeviceManager::AddNic(const std::string& name, NicConfig ni
     // The port first: the guest's first frame on the new NIC finds the switch.
     HVAGENT_RETURN_IF_ERROR(nics_.Attach(config.uuid, nic));
     HVAGENT_ASSIGN_OR_RETURN(const std::string device, NicDeviceXml(config, nic.mac));
-    if (Status plugged = vm.domain->AttachLiveDevice(device); !plugged.ok()) {
+    // Plugged already by a call cut short before its define: only the
+    // definition is left to do (a second plug would give the guest two NICs).
+    HVAGENT_ASSIGN_OR_RETURN(const bool plugged_before, vm.domain->HasLiveDevice(device));
+    Status plugged = plugged_before ? absl::OkStatus() : vm.domain->AttachLiveDevice(device);
+    if (!plugged.ok()) {
       (void)nics_.Detach(nic);
       if (plugged.code() == absl::StatusCode::kResourceExhausted) {
         return absl::ResourceExhaustedError(NoSlotForNic(vm.config, options_.limits.max_nics));
@@ -110,10 +116,24 @@ StatusOr<std::unique_ptr<HypervisorDomain>> VmDeviceManager::UnplugAndDefine(
   HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(config));
   HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain->State());
   const bool live = IsActive(state);
-  if (live) HVAGENT_RETURN_IF_ERROR(vm.domain->DetachLiveDevice(device));
+  // Unplugged already by a call cut short before its define: only the
+  // definition is left to do.
+  bool unplugged = false;
+  if (live) {
+    HVAGENT_ASSIGN_OR_RETURN(const bool plugged, vm.domain->HasLiveDevice(device));
+    if (plugged) {
+      HVAGENT_RETURN_IF_ERROR(vm.domain->DetachLiveDevice(device));
+      unplugged = true;
+    }
+  }
   auto defined = domains_.hypervisor().DefineDomain(xml);
   // The definition still has the device: the running VM gets it back.
-  if (!defined.ok() && live) (void)vm.domain->AttachLiveDevice(device);
+  if (!defined.ok() && unplugged) {
+    if (Status replugged = vm.domain->AttachLiveDevice(device); !replugged.ok()) {
+      spdlog::error("VM '{}': the define failed and the unplugged device could not go back: {}",
+                    vm.config.name, replugged);
+    }
+  }
   return defined;
 }
 
@@ -124,7 +144,12 @@ StatusOr<VmStatus> VmDeviceManager::RemoveNic(const std::string& name, const std
                                                         mac, &NicDeviceXml, "NIC"));
   const auto& [nic, device] = taken;
   HVAGENT_ASSIGN_OR_RETURN(const auto defined, UnplugAndDefine(vm, std::move(config), device));
-  HVAGENT_RETURN_IF_ERROR(Annotate(nics_.Detach(nic), fmt::format("NIC {} removed", mac)));
+  // The NIC is gone: that is the answer. A port left behind is the leftover
+  // sweep's (VmReconciler::RemoveLeftovers).
+  if (Status detached = nics_.Detach(nic); !detached.ok()) {
+    spdlog::warn("VM '{}': NIC {} removed, but its port stays for the reconciler: {}", name, mac,
+                 detached);
+  }
   return domains_.StatusOf(*defined);
 }
 
@@ -195,7 +220,8 @@ StatusOr<VmStatus> VmDeviceManager::UpdateNic(const std::string& name, const std
   return domains_.StatusOf(**defined);
 }
 
-StatusOr<VmStatus> VmDeviceManager::AddDisk(const std::string& name, DiskConfig disk) {
+StatusOr<VmStatus> VmDeviceManager::AddDisk(const std::string& name, DiskConfig disk,
+                                            bool resuming) {
   HVAGENT_ASSIGN_OR_RETURN(VmDomains::Owned vm, domains_.LookupOwned(name));
   VmConfig config = vm.config;
   if (config.disks.size() + 1 > options_.limits.max_disks) {
@@ -208,7 +234,14 @@ StatusOr<VmStatus> VmDeviceManager::AddDisk(const std::string& name, DiskConfig 
         fmt::format("spec.create_size_bytes: {} exceeds disk_bytes {} (9 EB)", disk.size_bytes,
                     options_.limits.max_disk_bytes));
   }
-  disk.target = NextDiskTarget(config.disks);
+  // Given: the target a call recorded in its intent, the same on its retry.
+  if (disk.target.empty()) disk.target = NextDiskTarget(config.disks);
+  for (const DiskConfig& existing : config.disks) {
+    if (existing.target == disk.target) {
+      return absl::AlreadyExistsError(
+          fmt::format("VM '{}' already has disk {}", name, disk.target));
+    }
+  }
   if (disk.agent_created) {
     disk.path = CreatedDiskPath(options_.state_dir + "/disks", config.uuid, disk);
   }
@@ -227,8 +260,17 @@ StatusOr<VmStatus> VmDeviceManager::AddDisk(const std::string& name, DiskConfig 
     std::error_code ec;
     if (disk.agent_created) std::filesystem::remove(disk.path, ec);
   };
+  if (disk.agent_created && resuming) {
+    // No definition names it (the target is free): the cut-short add's.
+    std::error_code ec;
+    std::filesystem::remove(disk.path, ec);
+  }
   if (disk.agent_created) HVAGENT_RETURN_IF_ERROR(images_.Create(disk));
+  bool plugged_before = false;
   if (live) {
+    HVAGENT_ASSIGN_OR_RETURN(plugged_before, vm.domain->HasLiveDevice(device));
+  }
+  if (live && !plugged_before) {
     if (Status plugged = vm.domain->AttachLiveDevice(device); !plugged.ok()) {
       remove_image();
       if (plugged.code() == absl::StatusCode::kResourceExhausted) {
@@ -263,9 +305,8 @@ StatusOr<VmStatus> VmDeviceManager::RemoveDisk(const std::string& name, const st
   if (disk.agent_created && !keep_volume) {
     std::error_code ec;
     if (!std::filesystem::remove(disk.path, ec) && ec) {
-      return absl::InternalError(
-          fmt::format("VM '{}': disk {} removed, but its image '{}' stays: {}", name, target,
-                      disk.path, ec.message()));
+      spdlog::warn("VM '{}': disk {} removed, but its image '{}' stays: {}", name, target,
+                   disk.path, ec.message());
     }
   }
   spdlog::info("VM '{}': disk {} removed", name, target);

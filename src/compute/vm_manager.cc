@@ -15,7 +15,8 @@
 namespace hvagent::compute {
 
 StatusOr<VmStatus> VmManager::Create(VmConfig config) {
-  config.uuid = NewUuid();
+  // Given: the UUID a call recorded in its intent, the same on its retry.
+  if (config.uuid.empty()) config.uuid = NewUuid();
   HVAGENT_ASSIGN_OR_RETURN(config.domain_type, domains_.hypervisor().GuestDomainType());
   config.external = false;
   config.generation = 1;
@@ -78,6 +79,13 @@ StatusOr<VmStatus> VmManager::Create(VmConfig config) {
   };
   for (const DiskConfig& disk : config.disks) {
     if (!disk.agent_created) continue;
+    // An image named after this VM's UUID, which no domain has yet, is what
+    // an earlier try of this same create (its intent) made before it was cut
+    // short: made again from nothing.
+    if (std::error_code exists; std::filesystem::remove(disk.path, exists)) {
+      spdlog::info("VM '{}': image '{}' of a create cut short is made anew", config.name,
+                   disk.path);
+    }
     if (Status made = images_.Create(disk); !made.ok()) {
       undo();
       return made;
@@ -133,7 +141,13 @@ Status VmManager::Delete(const std::string& name, bool force, bool keep_disks) {
   std::error_code ec;
   std::filesystem::remove(vm.config.console_log_path, ec);
   spdlog::info("VM '{}' ({}) deleted", name, vm.config.uuid);
-  return Annotate(cleanup, fmt::format("VM '{}' deleted, but cleaning up after it failed", name));
+  // The VM is gone: that is the answer. What is left behind is the
+  // reconciler's to sweep (orphan ports, taps and images).
+  if (!cleanup.ok()) {
+    spdlog::warn("VM '{}' deleted, but cleaning up after it failed (the reconciler retries): {}",
+                 name, cleanup);
+  }
+  return absl::OkStatus();
 }
 
 StatusOr<VmStatus> VmManager::PowerOn(const std::string& name) {

@@ -1,6 +1,7 @@
 #include "hvagent/compute/vm_reconciler.h"
 
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "hvagent/common/worker_keys.h"
@@ -72,17 +73,30 @@ StatusOr<std::vector<std::string>> VmReconciler::RemoveLeftovers() {
     HVAGENT_ASSIGN_OR_RETURN(std::string uuid, domain->Uuid());
     alive.insert(std::move(uuid));
   }
+  // The MACs of each VM the agent owns: a port whose NIC its VM no longer
+  // has is a removal cut short between the define and the port's removal.
+  HVAGENT_ASSIGN_OR_RETURN(const std::vector<VmStatus> owned, domains_.List(false));
+  std::map<std::string, std::set<std::string>> macs_of;
+  for (const VmStatus& vm : owned) {
+    auto& macs = macs_of[vm.config.uuid];
+    for (const NicConfig& nic : vm.config.nics) macs.insert(nic.mac);
+  }
   HVAGENT_ASSIGN_OR_RETURN(const auto attached, nics_.ListAttached());
   std::vector<std::string> removed;
   Status first_error;
   for (const auto& [vm_uuid, nic] : attached) {
     // An arriving VM's NICs come before its domain.
-    if (alive.contains(vm_uuid) || domains_.IsArriving(vm_uuid)) continue;
+    if (domains_.IsArriving(vm_uuid)) continue;
+    const auto macs = macs_of.find(vm_uuid);
+    if (alive.contains(vm_uuid) && (macs == macs_of.end() || macs->second.contains(nic.mac))) {
+      continue;
+    }
     if (Status gone = nics_.Detach(nic); !gone.ok()) {
       first_error.Update(Annotate(gone, fmt::format("leftover NIC {}", nic.tap)));
       continue;
     }
-    spdlog::info("removed leftover NIC {} ({}) of vanished VM {}", nic.tap, nic.mac, vm_uuid);
+    spdlog::info("removed leftover NIC {} ({}) of {} VM {}", nic.tap, nic.mac,
+                 alive.contains(vm_uuid) ? "a NIC gone from" : "vanished", vm_uuid);
     removed.push_back(nic.tap);
   }
   // Images named for a VM that does not exist: an interrupted create or

@@ -387,6 +387,7 @@ Status Agent::Start() {
   HVAGENT_RETURN_IF_ERROR(ChooseDomainType());
   monitor_->Start();
   HVAGENT_RETURN_IF_ERROR(StartServer());
+  ResumeIntents();
   StartMetrics();
   chain_ticker_ = std::make_unique<PeriodicTrigger>(std::chrono::seconds(5), [this] {
     if (!bridges_made_) {
@@ -401,6 +402,20 @@ Status Agent::Start() {
       monitor_->Status("libvirt").connected ? "connected" : "unreachable",
       monitor_->Status("ovsdb").connected ? "connected" : "unreachable");
   return absl::OkStatus();
+}
+
+// The calls the last run of the agent cut short, finished now (on the
+// agent's own server, as their client's retry would).
+void Agent::ResumeIntents() {
+  auto pending = request_log_.Pending();
+  if (!pending.ok()) {
+    spdlog::error("cannot read the intents of calls cut short: {}", pending.status());
+    return;
+  }
+  if (pending->empty()) return;
+  spdlog::info("resuming {} calls the last run cut short", pending->size());
+  intent_resumer_ =
+      std::make_unique<IntentResumer>(*std::move(pending), server_->InProcessChannel({}));
 }
 
 // Kept request ids: a day's worth, at most 100k.
@@ -568,6 +583,7 @@ void Agent::StartMetrics() {
 }
 
 void Agent::Stop() {
+  intent_resumer_.reset();
   chain_ticker_.reset();
   {
     std::lock_guard lock(lifecycle_mu_);

@@ -6,7 +6,7 @@ namespace hvagent::store {
 
 namespace {
 // STRICT tables: a value of the wrong type is an error, not silently kept.
-constexpr std::array<std::string_view, 6> kMigrations = {
+constexpr std::array<std::string_view, 7> kMigrations = {
     // 1: networks, named VLANs on a bridge.
     R"sql(
 CREATE TABLE networks (
@@ -82,6 +82,15 @@ CREATE TABLE service_chains (
   created_unix_ms INTEGER NOT NULL,
   generation INTEGER NOT NULL
 ) STRICT;
+)sql",
+    // 7: a mutating call's intent, recorded before it acts: 'pending' until
+    // it answers. A retry (or the agent's restart) resumes a pending one with
+    // the request it recorded and the values it generated (MACs, UUIDs).
+    R"sql(
+ALTER TABLE requests ADD COLUMN state TEXT NOT NULL DEFAULT 'done'
+  CHECK (state IN ('pending', 'done'));
+ALTER TABLE requests ADD COLUMN request BLOB NOT NULL DEFAULT x'';
+ALTER TABLE requests ADD COLUMN generated TEXT NOT NULL DEFAULT '{}';
 )sql",
 };
 }  // namespace

@@ -173,6 +173,13 @@ class FakeHypervisor::Domain final : public HypervisorDomain {
       return absl::OkStatus();
     });
   }
+  StatusOr<bool> HasLiveDevice(std::string_view device_xml) const override {
+    HVAGENT_ASSIGN_OR_RETURN(const std::string device, DeviceIdentity(device_xml));
+    return Read<bool>("HasLiveDevice", [&](Record& r) {
+      return std::find(r.live_devices.begin(), r.live_devices.end(), device) !=
+             r.live_devices.end();
+    });
+  }
   StatusOr<std::optional<std::string>> LiveMetadata(const std::string& uri) const override {
     std::lock_guard lock(fake_.mu_);
     HVAGENT_RETURN_IF_ERROR(fake_.Enter("LiveMetadata", name_));

@@ -6,9 +6,11 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
+#include "hvagent/common/uuid.h"
 #include "hvagent/store/database.h"
 #include "hvagent/store/request_log.h"
 #include "hvagent/v1/network.pb.h"
@@ -121,11 +123,12 @@ TEST_F(RequestReplayTest, SameIdForADifferentMethodIsInvalidArgument) {
   EXPECT_EQ(runs_, 1);
 }
 
-TEST_F(RequestReplayTest, AFailedActionIsNotKeptAndItsRetryRuns) {
+TEST_F(RequestReplayTest, ARefusalIsNotKeptAndItsRetryRunsAfresh) {
   const auto request = CreateRequest("req-1", "vlan.10", 10);
   v1::Network failed;
-  const Status status = Create(request, &failed, "uuid-1", absl::UnavailableError("ovsdb down"));
-  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  const Status status =
+      Create(request, &failed, "uuid-1", absl::FailedPreconditionError("no bridge br0"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
   EXPECT_EQ(runs_, 1);
   auto kept = log_->Find("req-1");
   ASSERT_TRUE(kept.ok()) << kept.status();
@@ -135,6 +138,105 @@ TEST_F(RequestReplayTest, AFailedActionIsNotKeptAndItsRetryRuns) {
   ASSERT_TRUE(Create(request, &retried, "uuid-2").ok());
   EXPECT_EQ(runs_, 2);
   EXPECT_EQ(retried.uuid(), "uuid-2");
+}
+
+// The intent is in the store before the act runs: a kill during the act
+// leaves it there, with the request to resume it by.
+TEST_F(RequestReplayTest, TheIntentIsRecordedBeforeTheActRuns) {
+  const auto request = CreateRequest("req-1", "vlan.10", 10);
+  RequestReplay replay(*log_);
+  v1::Network response;
+  std::optional<store::RequestRecord> during;
+  ASSERT_TRUE(replay
+                  .Run(kCreate, "req-1", request, &response,
+                       [&]() -> Status {
+                         auto found = log_->Find("req-1");
+                         if (found.ok()) during = *found;
+                         return absl::OkStatus();
+                       })
+                  .ok());
+  ASSERT_TRUE(during.has_value());
+  EXPECT_TRUE(during->pending);
+  EXPECT_EQ(during->method, kCreate);
+  v1::CreateNetworkRequest recorded;
+  ASSERT_TRUE(recorded.ParseFromString(during->request));
+  EXPECT_EQ(recorded.name(), "vlan.10");
+  auto after = log_->Find("req-1");
+  ASSERT_TRUE(after.ok() && after->has_value());
+  EXPECT_FALSE((*after)->pending);
+  auto pending = log_->Pending();
+  ASSERT_TRUE(pending.ok());
+  EXPECT_TRUE(pending->empty());
+}
+
+// A call cut short (here: a backend lost midway) stays pending; its retry
+// resumes it with the values it generated, even across a reopened store.
+TEST_F(RequestReplayTest, ARetryOfACallCutShortResumesItWithItsGeneratedValues) {
+  const auto request = CreateRequest("req-1", "vlan.10", 10);
+  std::vector<std::string> uuids;
+  std::vector<bool> resumed;
+  auto run = [&](Status outcome) {
+    RequestReplay replay(*log_);
+    v1::Network response;
+    return replay.Run(kCreate, "req-1", request, &response,
+                      RequestReplay::Act([&](Intent& intent) -> Status {
+                        auto uuid = intent.Generate("uuid", [] { return NewUuid(); });
+                        if (!uuid.ok()) return uuid.status();
+                        uuids.push_back(*uuid);
+                        resumed.push_back(intent.resuming());
+                        return outcome;
+                      }));
+  };
+  EXPECT_EQ(run(absl::UnavailableError("ovsdb lost midway")).code(),
+            absl::StatusCode::kUnavailable);
+  auto pending = log_->Pending();
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 1U);
+  EXPECT_EQ((*pending)[0].request_id, "req-1");
+  Reopen();
+  ASSERT_TRUE(run(absl::OkStatus()).ok());
+  ASSERT_EQ(uuids.size(), 2U);
+  EXPECT_EQ(uuids[0], uuids[1]);
+  EXPECT_THAT(resumed, ::testing::ElementsAre(false, true));
+  ASSERT_TRUE(run(absl::OkStatus()).ok());
+  EXPECT_EQ(uuids.size(), 2U);  // answered: replayed, not run
+}
+
+// A delete cut short after it deleted: its resumed retry finds nothing, and
+// that is its success.
+TEST_F(RequestReplayTest, AResumedDeleteThatFindsItsObjectGoneAnswersOk) {
+  v1::DeleteNetworkRequest request;
+  request.set_request_id("req-del");
+  request.set_name("vlan.10");
+  constexpr char kDelete[] = "/hvagent.v1.NetworkService/DeleteNetwork";
+  RequestReplay replay(*log_);
+  v1::DeleteNetworkResponse response;
+  EXPECT_EQ(replay
+                .Run(kDelete, "req-del", request, &response,
+                     [] { return absl::InternalError("ovsdb-server went away"); })
+                .code(),
+            absl::StatusCode::kInternal);
+  EXPECT_TRUE(replay
+                  .Run(kDelete, "req-del", request, &response,
+                       [] { return absl::NotFoundError("no network 'vlan.10'"); })
+                  .ok());
+  // A first call that finds nothing is still NOT_FOUND.
+  request.set_request_id("req-del-2");
+  EXPECT_EQ(replay
+                .Run(kDelete, "req-del-2", request, &response,
+                     [] { return absl::NotFoundError("no network 'vlan.10'"); })
+                .code(),
+            absl::StatusCode::kNotFound);
+}
+
+// A store that cannot record the intent: the call is refused before it acts.
+TEST_F(RequestReplayTest, AnIntentTheStoreCannotRecordRefusesTheCallBeforeItActs) {
+  ASSERT_TRUE(db_->Write("read-only", "PRAGMA query_only = ON").ok());
+  v1::Network response;
+  const Status status = Create(CreateRequest("req-1", "vlan.10", 10), &response);
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr("nothing was changed"));
+  EXPECT_EQ(runs_, 0);
 }
 
 TEST_F(RequestReplayTest, KeptResultSurvivesReopeningTheStore) {

@@ -76,7 +76,7 @@ TEST_F(StoreTest, OpenCreatesPrivateDirectoryAndFile) {
 }
 
 TEST_F(StoreTest, MigrationsSetUserVersionOnce) {
-  ASSERT_EQ(LatestSchemaVersion(), 6);
+  ASSERT_EQ(LatestSchemaVersion(), 7);
   {
     auto db = OpenOrDie();
     ASSERT_NE(db, nullptr);

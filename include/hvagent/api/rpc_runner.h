@@ -12,6 +12,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "hvagent/api/access_policy.h"
 #include "hvagent/api/request_replay.h"
@@ -48,16 +49,24 @@ class RpcRunner {
   }
 
   // A change to the object under `key`: the caller's right to change, the
-  // request's request_id, then `valid`, are checked; `act` (which fills `response`) then runs on a
-  // worker under `key`, at most once per request_id.
-  template <typename Request>
+  // request's request_id, then `valid`, are checked; `act` (which fills
+  // `response`) then runs on a worker under `key`, at most once per
+  // request_id, through its intent (RequestReplay). `act` takes an Intent&
+  // when it generates values or must know that it resumes a cut-short call.
+  template <typename Request, typename ActFn>
   grpc::ServerUnaryReactor* Change(grpc::CallbackServerContext* context, std::string_view method,
                                    const Request& request, google::protobuf::Message* response,
-                                   std::string_view key, const Status& valid,
-                                   const std::function<Status()>& act) {
+                                   std::string_view key, const Status& valid, ActFn act) {
     Status checked = ValidateRequestId(request.request_id());
     checked.Update(valid);
-    return RunChange(context, method, request.request_id(), request, response, key, checked, act);
+    RequestReplay::Act with_intent;
+    if constexpr (std::is_invocable_v<ActFn&, Intent&>) {
+      with_intent = std::move(act);
+    } else {
+      with_intent = [act = std::move(act)](Intent&) mutable -> Status { return act(); };
+    }
+    return RunChange(context, method, request.request_id(), request, response, key, checked,
+                     std::move(with_intent));
   }
 
   // "/hvagent.v1.VmService/CreateVm" for "CreateVm"; INTERNAL when the
@@ -69,7 +78,7 @@ class RpcRunner {
                                       const std::string& request_id,
                                       const google::protobuf::Message& request,
                                       google::protobuf::Message* response, std::string_view key,
-                                      const Status& valid, const std::function<Status()>& act);
+                                      const Status& valid, RequestReplay::Act act);
 
   const std::string service_name_;
   const google::protobuf::ServiceDescriptor* const service_;  // null: not a generated service

@@ -85,6 +85,9 @@ class HypervisorDomain {
   // persistent definition is the caller's to update.
   virtual Status AttachLiveDevice(std::string_view device_xml) = 0;
   virtual Status DetachLiveDevice(std::string_view device_xml) = 0;
+  // Whether the running domain has the device of `device_xml` (same MAC or
+  // disk target): what a change cut short between its steps had done.
+  virtual StatusOr<bool> HasLiveDevice(std::string_view device_xml) const = 0;
   // The running domain's own metadata element under namespace `uri` (gone
   // when it stops): nullopt when there is none.
   virtual StatusOr<std::optional<std::string>> LiveMetadata(const std::string& uri) const = 0;

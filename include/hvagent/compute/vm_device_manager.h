@@ -38,9 +38,11 @@ class VmDeviceManager {
                                const NicConfig& nic);
 
   // Adds a disk (an agent-created image when disk.agent_created, else the
-  // given file or block device) at the next free target: hot-plugged into a
-  // running VM and kept in the definition. On any error nothing is left.
-  StatusOr<VmStatus> AddDisk(const std::string& name, DiskConfig disk);
+  // given file or block device) at disk.target, or else the next free one:
+  // hot-plugged into a running VM and kept in the definition. On any error
+  // nothing is left. `resuming`: a retry of an add cut short, whose image at
+  // the target may exist already (made again from nothing).
+  StatusOr<VmStatus> AddDisk(const std::string& name, DiskConfig disk, bool resuming = false);
   // Removes the disk at `target` ("sdb"): unplugged from a running VM, then,
   // unless `keep_volume`, its image goes if the agent created it.
   StatusOr<VmStatus> RemoveDisk(const std::string& name, const std::string& target,

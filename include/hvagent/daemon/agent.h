@@ -32,6 +32,7 @@
 #include "hvagent/compute/vm_manager.h"
 #include "hvagent/compute/vm_reconciler.h"
 #include "hvagent/daemon/config.h"
+#include "hvagent/daemon/intent_resumer.h"
 #include "hvagent/daemon/ovs_nic_backend.h"
 #include "hvagent/daemon/periodic_trigger.h"
 #include "hvagent/daemon/store_migration_journal.h"
@@ -94,6 +95,7 @@ class Agent {
 
  private:
   void PruneRequestLog();
+  void ResumeIntents();
   void MakeInternalBridge();
   Status ChooseDomainType();
   Status StartServer();
@@ -224,6 +226,8 @@ class Agent {
   // Every few seconds a pass of the chains' flows: one deleted behind the
   // agent's back comes back. Started in Start, gone first.
   std::unique_ptr<PeriodicTrigger> chain_ticker_;
+  // Resumes the calls the last run cut short; started once serving.
+  std::unique_ptr<IntentResumer> intent_resumer_;
 };
 
 }  // namespace hvagent::daemon

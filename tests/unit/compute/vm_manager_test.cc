@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "hvagent/compute/device_names.h"
+#include "hvagent/compute/device_xml.h"
 #include "hvagent/compute/domain_xml.h"
 #include "hvagent/compute/runtime_metadata.h"
 #include "hvagent_test/fake_hypervisor.h"
@@ -111,8 +112,8 @@ class VmManagerTest : public ::testing::Test {
   // The hypervisor calls since the last ClearCalls that change something.
   std::vector<std::string> Changes() {
     static const std::vector<std::string> kReads = {
-        "LookupDomain",  "ListDomains", "GuestDomainType", "Uuid",        "State",
-        "PersistentXml", "Usage",       "LiveMetadata",    "MachineTypes"};
+        "LookupDomain",  "ListDomains", "GuestDomainType", "Uuid",         "State",
+        "PersistentXml", "Usage",       "LiveMetadata",    "MachineTypes", "HasLiveDevice"};
     std::vector<std::string> changes;
     for (const std::string& call : hypervisor_.Calls()) {
       const std::string method = call.substr(0, call.find(' '));
@@ -518,6 +519,59 @@ TEST_F(VmManagerTest, NicAddThatFailsMidwayUndoesWhatItDid) {
               ElementsAre("interface " + std::string(kMac1)));
   EXPECT_EQ(nics_.Taps(), taps_before);
   EXPECT_EQ(Defined("vm1"), before);
+}
+
+// A call killed between its hot-plug and its define: the retry (the same
+// MAC, from the call's intent) only defines, and the guest has one NIC.
+TEST_F(VmManagerTest, NicAddCutShortAfterItsHotPlugIsFinishedByItsRetry) {
+  const VmStatus vm = Made("vm1", /*running=*/true);
+  VmConfig with_nic = vm.config;
+  with_nic.nics.push_back({.mac = kMac2, .network = "vlan.20"});
+  with_nic.nics.back().tap = TapNameFor(vm.config.uuid, kMac2);
+  const auto device = NicDeviceXml(with_nic, kMac2);
+  ASSERT_TRUE(device.ok()) << device.status();
+  ASSERT_TRUE((*hypervisor_.LookupDomain("vm1"))->AttachLiveDevice(*device).ok());
+  hypervisor_.ClearCalls();
+
+  auto added = devices_->AddNic("vm1", {.mac = kMac2, .network = "vlan.20"});
+  ASSERT_TRUE(added.ok()) << added.status();
+  EXPECT_THAT(Changes(), ElementsAre("DefineDomain vm1"));
+  EXPECT_THAT(hypervisor_.Find("vm1")->live_devices,
+              ElementsAre("interface " + std::string(kMac1), "interface " + std::string(kMac2)));
+  EXPECT_EQ(Defined("vm1").nics.size(), 2U);
+  EXPECT_TRUE(nics_.plugged.contains(TapNameFor(vm.config.uuid, kMac2)));
+}
+
+// A call killed between its unplug and its define: the retry defines and
+// removes the port, and unplugs nothing twice (libvirt would answer
+// "device not found" for ever).
+TEST_F(VmManagerTest, NicRemovalCutShortAfterItsUnplugIsFinishedByItsRetry) {
+  const VmStatus vm = MadeWithTwoNics("vm1", /*running=*/true);
+  const auto device = NicDeviceXml(Defined("vm1"), kMac2);
+  ASSERT_TRUE(device.ok()) << device.status();
+  ASSERT_TRUE((*hypervisor_.LookupDomain("vm1"))->DetachLiveDevice(*device).ok());
+  hypervisor_.ClearCalls();
+
+  auto removed = devices_->RemoveNic("vm1", kMac2);
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_THAT(Changes(), ElementsAre("DefineDomain vm1"));
+  EXPECT_EQ(Defined("vm1").nics.size(), 1U);
+  EXPECT_THAT(nics_.Taps(), ElementsAre(TapNameFor(vm.config.uuid, kMac1)));
+}
+
+// A call killed between its define and the port's removal: the NIC is gone
+// from the VM, and the leftover sweep removes its port.
+TEST_F(VmManagerTest, APortWhoseNicIsGoneFromItsVmIsSweptAsALeftover) {
+  const VmStatus vm = MadeWithTwoNics("vm1", /*running=*/true);
+  VmConfig without = Defined("vm1");
+  without.nics.pop_back();
+  ASSERT_TRUE(hypervisor_.DefineDomain(BuildDomainXml(without).value()).ok());
+  ASSERT_EQ(nics_.Taps().size(), 2U);
+
+  auto removed = reconciler_->RemoveLeftovers();
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_THAT(*removed, ElementsAre(TapNameFor(vm.config.uuid, kMac2)));
+  EXPECT_THAT(nics_.Taps(), ElementsAre(TapNameFor(vm.config.uuid, kMac1)));
 }
 
 TEST_F(VmManagerTest, NicRemovedFromARunningVmIsUnpluggedThenDefinedThenItsPortGoes) {
