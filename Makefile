@@ -3,7 +3,7 @@
 PRESET ?= debug
 BUILD_DIR := build/$(PRESET)
 
-.PHONY: all deps build test unit-test asan-test bench fuzz run format lint clean
+.PHONY: all deps build test unit-test asan-test soak bench fuzz run format lint clean
 
 all: build
 
@@ -25,15 +25,25 @@ unit-test: build
 # under hvagentd). Every process's sanitizer reports, hvagentd's too, go to
 # $(SAN_REPORTS); any report fails the target, even one from a test that passed.
 SAN_REPORTS := $(CURDIR)/build/asan/sanitizer-reports
+ASAN_LABELS ?= ^(unit|ovsdb)$$
 asan-test:
 	$(MAKE) build PRESET=asan
 	rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS)
 	ASAN_OPTIONS=log_path=$(SAN_REPORTS)/asan \
 	UBSAN_OPTIONS=log_path=$(SAN_REPORTS)/ubsan:print_stacktrace=1 \
-	  ctest --preset asan --output-on-failure --parallel 2 -L '^(unit|ovsdb)$$'; \
+	  ctest --preset asan --output-on-failure --parallel 2 -L '$(ASAN_LABELS)'; \
 	status=$$?; \
 	if cat $(SAN_REPORTS)/* 2>/dev/null; then echo "asan-test: sanitizer reports above" >&2; status=1; fi; \
 	exit $$status
+
+# The long variants of make test's bounded suites (docs/reliability.md): the
+# fault suite for 10 rounds (110 SIGKILLs), the load for 60 s, 5 minutes of
+# mutation fuzzing per target, then every test under ASan + UBSan.
+soak: build
+	HVAGENT_FAULT_ROUNDS=10 HVAGENT_LOAD_SECONDS=60 HVAGENT_FUZZ_SECONDS=300 \
+	  ctest --preset $(PRESET) --output-on-failure --parallel 2 \
+	    -R '^(exactly_once_test|load_test|fuzz_mutate_.*)$$'
+	$(MAKE) asan-test ASAN_LABELS='.*'
 
 # The benchmarks (docs/performance.md), optimized: figures, never pass/fail.
 bench:

@@ -50,6 +50,14 @@ std::string NoSlotForNic(const VmConfig& config, uint32_t max_nics) {
       config.name, config.nics.size(), max_nics);
 }
 
+// An undo that failed leaves something behind (a port, a live device): it is
+// logged, and the reconciler's passes (leftover sweep, port reconcile) retry.
+void LogFailedUndo(const Status& undone, std::string_view what, std::string_view vm) {
+  if (!undone.ok()) {
+    spdlog::error("VM '{}': undoing {} failed; the reconciler retries: {}", vm, what, undone);
+  }
+}
+
 }  // namespace
 
 StatusOr<VmStatus> VmDeviceManager::AddNic(const std::string& name, NicConfig nic) {
@@ -91,7 +99,7 @@ StatusOr<VmStatus> VmDeviceManager::AddNic(const std::string& name, NicConfig ni
     HVAGENT_ASSIGN_OR_RETURN(const bool plugged_before, vm.domain->HasLiveDevice(device));
     Status plugged = plugged_before ? absl::OkStatus() : vm.domain->AttachLiveDevice(device);
     if (!plugged.ok()) {
-      (void)nics_.Detach(nic);
+      LogFailedUndo(nics_.Detach(nic), "the new NIC's port", name);
       if (plugged.code() == absl::StatusCode::kResourceExhausted) {
         return absl::ResourceExhaustedError(NoSlotForNic(vm.config, options_.limits.max_nics));
       }
@@ -102,8 +110,8 @@ StatusOr<VmStatus> VmDeviceManager::AddNic(const std::string& name, NicConfig ni
   if (!defined.ok()) {
     if (live) {
       HVAGENT_ASSIGN_OR_RETURN(const std::string device, NicDeviceXml(config, nic.mac));
-      (void)vm.domain->DetachLiveDevice(device);
-      (void)nics_.Detach(nic);
+      LogFailedUndo(vm.domain->DetachLiveDevice(device), "the NIC's hot-plug", name);
+      LogFailedUndo(nics_.Detach(nic), "the new NIC's port", name);
     }
     return defined.status();
   }
@@ -129,10 +137,7 @@ StatusOr<std::unique_ptr<HypervisorDomain>> VmDeviceManager::UnplugAndDefine(
   auto defined = domains_.hypervisor().DefineDomain(xml);
   // The definition still has the device: the running VM gets it back.
   if (!defined.ok() && unplugged) {
-    if (Status replugged = vm.domain->AttachLiveDevice(device); !replugged.ok()) {
-      spdlog::error("VM '{}': the define failed and the unplugged device could not go back: {}",
-                    vm.config.name, replugged);
-    }
+    LogFailedUndo(vm.domain->AttachLiveDevice(device), "the unplug", vm.config.name);
   }
   return defined;
 }
@@ -199,8 +204,8 @@ StatusOr<VmStatus> VmDeviceManager::UpdateNic(const std::string& name, const std
   // changed in place (one transaction); the guest's link never drops.
   const bool qos_changes = it->qos != before.qos;
   auto restore = [&] {
-    (void)nics_.Attach(config.uuid, before);
-    if (qos_changes) (void)nics_.ApplyQos(before);
+    LogFailedUndo(nics_.Attach(config.uuid, before), "the NIC's port change", name);
+    if (qos_changes) LogFailedUndo(nics_.ApplyQos(before), "the NIC's QoS change", name);
   };
   if (live) {
     HVAGENT_RETURN_IF_ERROR(nics_.Attach(config.uuid, *it));
@@ -284,7 +289,7 @@ StatusOr<VmStatus> VmDeviceManager::AddDisk(const std::string& name, DiskConfig 
   }
   auto defined = domains_.hypervisor().DefineDomain(xml);
   if (!defined.ok()) {
-    if (live) (void)vm.domain->DetachLiveDevice(device);
+    if (live) LogFailedUndo(vm.domain->DetachLiveDevice(device), "the disk's hot-plug", name);
     remove_image();
     return defined.status();
   }

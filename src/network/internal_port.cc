@@ -7,6 +7,7 @@
 #include "hvagent/network/bridge_snapshot.h"
 #include "hvagent/network/netlink.h"
 #include "owned_rows.h"
+#include "spdlog/spdlog.h"
 
 namespace hvagent::network {
 
@@ -57,7 +58,11 @@ Status InternalPortManager::Create(const InternalPortSpec& spec) {
       ovsdb_.Transact(CreateInternalPortOperations(spec)).status(), spec.bridge));
   if (Status address = SetAddress(spec); !address.ok()) {
     // All or nothing: a port without its requested address is not what was asked.
-    (void)rows::DeleteOwnedPort(ovsdb_, kInternalPortKind, spec.name);
+    if (Status undone = rows::DeleteOwnedPort(ovsdb_, kInternalPortKind, spec.name);
+        !undone.ok()) {
+      spdlog::error("internal port {}: its address failed and the port stays: {}", spec.name,
+                    undone);
+    }
     return address;
   }
   return absl::OkStatus();

@@ -133,6 +133,8 @@ void AgentProcess::Kill() {
   process_->Wait(std::chrono::seconds(10));
 }
 
+int AgentProcess::pid() const { return process_ ? process_->pid() : -1; }
+
 std::string AgentProcess::log() const { return ReadFile(dir_ + "/agent.log"); }
 
 std::shared_ptr<grpc::Channel> AgentProcess::Channel() const {

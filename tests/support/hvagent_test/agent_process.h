@@ -53,6 +53,8 @@ class AgentProcess {
   // SIGKILL, as a crash.
   void Kill();
 
+  // The running agent's process id (-1 before Start).
+  int pid() const;
   const std::string& socket() const { return socket_; }
   const std::string& state_dir() const { return options_.state_dir; }
   std::string log() const;
