@@ -203,7 +203,17 @@ Agent::Agent(const Config& config, Prerequisites p)
       events_(static_cast<size_t>(config_.event_ring_capacity)),
       libvirt_events_(std::move(p.libvirt_events)),
       libvirt_({.uri = config_.libvirt_uri},
-               [this](const libvirt::LifecycleEvent& e) { OnLifecycle(e); }),
+               [this](const libvirt::LifecycleEvent& e) { OnLifecycle(e); },
+               {.changed =
+                    [this](const std::string& name) {
+                      std::lock_guard lock(lifecycle_mu_);
+                      if (watch_domains_) domains_.cache().DomainChanged(name);
+                    },
+                .live =
+                    [this](bool live) {
+                      std::lock_guard lock(lifecycle_mu_);
+                      if (watch_domains_) domains_.cache().SetLive(live);
+                    }}),
       ovsdb_client_({.endpoint = config_.ovsdb_endpoint, .wait_for_apply = true}),
       ovsdb_(ovsdb_client_, metrics_),
       plugger_(ovsdb_),
@@ -251,7 +261,8 @@ Agent::Agent(const Config& config, Prerequisites p)
                 domains_, nic_backend_, network_resolver_, compute::CpuCheckWith(cpu_baselines_)),
       migration_records_(*database_),
       migration_journal_(migration_records_),
-      migrations_({.journal = &migration_journal_}, hypervisor_, nic_backend_,
+      // Through domains_: a VM migrated away is not read from its cache.
+      migrations_({.journal = &migration_journal_}, domains_.hypervisor(), nic_backend_,
                   api::GrpcMigrationPeerConnector(p.peer_tls),
                   [this](const compute::MigrationStatus& status) {
                     v1::Event event;
@@ -603,6 +614,9 @@ void Agent::Stop() {
     std::filesystem::remove(config_.unix_socket, ec);
   }
   monitor_->Stop();
+  // No read is served from here on; the cache goes before the connection.
+  std::lock_guard lock(lifecycle_mu_);
+  watch_domains_ = false;
 }
 
 }  // namespace hvagent::daemon
