@@ -272,6 +272,8 @@ Agent::Agent(const Config& config, Prerequisites p)
                     events_.Publish(std::move(event));
                   }),
       pool_(static_cast<size_t>(config_.workers), static_cast<size_t>(config_.max_queued_calls)),
+      read_pool_(static_cast<size_t>(config_.workers),
+                 static_cast<size_t>(config_.max_queued_calls)),
       // br0 and its chain again whenever a Bridge or Port row goes: a
       // deleted bridge or patch port, or an ovsdb-server back without its
       // database after an outage shorter than a health probe.
@@ -308,9 +310,10 @@ Agent::Agent(const Config& config, Prerequisites p)
       monitor_(MakeBackendMonitor()),
       replay_(request_log_),
       access_(config_.read_only_identities),
-      host_service_(pool_, replay_, access_, events_, *monitor_, domain_types_, facts_, maximums_,
-                    cvm_, cpu_baselines_),
-      network_service_(pool_, replay_, access_, events_, networks_, chain_records_, vms_,
+      host_service_({pool_, read_pool_}, replay_, access_, events_, *monitor_, domain_types_,
+                    facts_, maximums_, cvm_, cpu_baselines_),
+      network_service_({pool_, read_pool_}, replay_, access_, events_, networks_, chain_records_,
+                       vms_,
                        {.bridges = bridges_,
                         .bonds = bonds_,
                         .internal_ports = internal_ports_,
@@ -320,8 +323,8 @@ Agent::Agent(const Config& config, Prerequisites p)
                         .internal_bridge = internal_bridge_ ? &*internal_bridge_ : nullptr},
                        {.max_networks = config_.max_networks}),
       event_service_(events_),
-      vm_service_(pool_, replay_, access_, vms_, devices_, migrations_, &cvm_),
-      migration_peer_service_(pool_, replay_, access_, arrivals_) {
+      vm_service_({pool_, read_pool_}, replay_, access_, vms_, devices_, migrations_, &cvm_),
+      migration_peer_service_({pool_, read_pool_}, replay_, access_, arrivals_) {
   cvm_.SetForcedActionListener(
       [this](std::string_view vm, std::string_view action, std::string_view reason) {
         v1::Event event;

@@ -45,16 +45,16 @@ TEST_F(RpcRunnerTest, MethodPathsComeFromTheServiceDescriptor) {
   // links them through its service implementations.
   ASSERT_NE(v1::Vm::descriptor(), nullptr);
   ASSERT_NE(v1::Network::descriptor(), nullptr);
-  RpcRunner vms(v1::VmService::service_full_name(), pool_, *replay_, access_);
+  RpcRunner vms(v1::VmService::service_full_name(), {pool_, pool_}, *replay_, access_);
   EXPECT_EQ(*vms.MethodPath("CreateVm"), "/hvagent.v1.VmService/CreateVm");
-  RpcRunner networks(v1::NetworkService::service_full_name(), pool_, *replay_, access_);
+  RpcRunner networks(v1::NetworkService::service_full_name(), {pool_, pool_}, *replay_, access_);
   EXPECT_EQ(*networks.MethodPath("DeleteBond"), "/hvagent.v1.NetworkService/DeleteBond");
   // A handler that passed another service's method, or a helper's own name.
   auto wrong = vms.MethodPath("CreateNetwork");
   EXPECT_EQ(wrong.status().code(), absl::StatusCode::kInternal);
   EXPECT_EQ(wrong.status().message(), "hvagent.v1.VmService has no method 'CreateNetwork'");
   EXPECT_FALSE(vms.MethodPath("RunPower").ok());
-  RpcRunner unknown("hvagent.v1.NoSuchService", pool_, *replay_, access_);
+  RpcRunner unknown("hvagent.v1.NoSuchService", {pool_, pool_}, *replay_, access_);
   EXPECT_EQ(unknown.MethodPath("CreateVm").status().code(), absl::StatusCode::kInternal);
 }
 

@@ -209,6 +209,8 @@ class Agent {
 
   // Declared after what its tasks use, so it finishes them first on the way out.
   WorkerPool pool_;
+  // The RPCs' reads, apart: never queued behind changes (api::RpcWorkers).
+  WorkerPool read_pool_;
   RowListener bridge_watch_;
   RowListener port_watch_;
   // A processor NIC's link or port changing (its VM stopped or started) and a
