@@ -135,6 +135,7 @@ bool Virsh(const std::string& uri, std::vector<std::string> args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows as it happens
   const int vm_count = argc > 1 ? std::stoi(argv[1]) : 500;
   std::vector<int> scale;
   {

@@ -8,6 +8,17 @@
 
 namespace hvagent::compute {
 
+namespace {
+
+std::vector<CachedDomain> SortedByName(std::vector<CachedDomain> domains) {
+  std::sort(domains.begin(), domains.end(), [](const CachedDomain& a, const CachedDomain& b) {
+    return a.config.name < b.config.name;
+  });
+  return domains;
+}
+
+}  // namespace
+
 void DomainCache::SetLive(bool live) {
   std::lock_guard lock(mu_);
   live_ = live;
@@ -118,10 +129,7 @@ StatusOr<std::vector<CachedDomain>> DomainCache::ListUncached() {
     }
     read.push_back(*std::move(one));
   }
-  std::sort(read.begin(), read.end(), [](const CachedDomain& a, const CachedDomain& b) {
-    return a.config.name < b.config.name;
-  });
-  return read;
+  return SortedByName(std::move(read));
 }
 
 StatusOr<std::vector<CachedDomain>> DomainCache::List() {
@@ -194,10 +202,7 @@ StatusOr<std::vector<CachedDomain>> DomainCache::List() {
     }
     result.push_back(*std::move(read));
   }
-  std::sort(result.begin(), result.end(), [](const CachedDomain& a, const CachedDomain& b) {
-    return a.config.name < b.config.name;
-  });
-  return result;
+  return SortedByName(std::move(result));
 }
 
 }  // namespace hvagent::compute

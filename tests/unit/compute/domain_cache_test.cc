@@ -29,15 +29,6 @@ using ::testing::IsEmpty;
 
 constexpr uint64_t kMiB = uint64_t{1} << 20;
 
-// A domain hvagent did not create, defined by someone else (virsh).
-constexpr char kForeignXml[] = R"(<domain type='kvm'>
-  <name>foreign</name>
-  <uuid>3d7f9a10-51c2-4b8e-9f0a-2c4e6a8b0d1f</uuid>
-  <memory unit='KiB'>2097152</memory>
-  <vcpu placement='static'>2</vcpu>
-  <os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type><boot dev='hd'/></os>
-</domain>)";
-
 // The fake, with a hook run once at the next lookup: a change that lands
 // while a read of the cache is under way.
 class HookedHypervisor final : public Hypervisor {
@@ -166,7 +157,7 @@ TEST_F(DomainCacheTest, ChangesOutsideTheAgentAreReadOnceTheirEventComes) {
 
   // virsh define of a new domain, then of a changed vm1: each event marks
   // its domain, the next read has it.
-  ASSERT_TRUE(fake_.DefineDomain(kForeignXml).ok());
+  ASSERT_TRUE(fake_.DefineDomain(hvagent::testing::kForeignDomainXml).ok());
   domains_.cache().DomainChanged("foreign");
   EXPECT_THAT(Names(true), ElementsAre("foreign", "vm1"));
   EXPECT_THAT(Names(false), ElementsAre("vm1"));
