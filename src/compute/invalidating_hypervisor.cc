@@ -15,6 +15,9 @@ class InvalidatingDomain final : public HypervisorDomain {
   StatusOr<DomainState> State() const override { return domain_->State(); }
   StatusOr<std::string> PersistentXml() const override { return domain_->PersistentXml(); }
   StatusOr<DomainUsage> Usage() const override { return domain_->Usage(); }
+  StatusOr<bool> HasLiveDevice(std::string_view device_xml) const override {
+    return domain_->HasLiveDevice(device_xml);
+  }
   StatusOr<std::optional<std::string>> LiveMetadata(const std::string& uri) const override {
     return domain_->LiveMetadata(uri);
   }
