@@ -50,6 +50,7 @@ bench:
 	$(MAKE) build PRESET=release
 	build/release/bench/ovsdb_port_add_bench 100 16
 	build/release/bench/bridge_chain_cost_bench 500 200
+	build/release/bench/read_path_bench 500 100,500,1000 build/release/bench/read_path_bench.json
 
 # The fuzz targets (fuzz/) under libFuzzer + ASan + UBSan, each for
 # FUZZ_SECONDS on a copy of its corpus; a crash fails the target and leaves

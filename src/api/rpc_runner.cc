@@ -2,12 +2,12 @@
 
 namespace hvagent::api {
 
-RpcRunner::RpcRunner(std::string_view service, WorkerPool& pool, RequestReplay& replay,
+RpcRunner::RpcRunner(std::string_view service, RpcWorkers workers, RequestReplay& replay,
                      const AccessPolicy& access)
     : service_name_(service),
       service_(google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
           std::string(service))),
-      pool_(pool),
+      workers_(workers),
       replay_(replay),
       access_(access) {}
 
@@ -23,7 +23,7 @@ StatusOr<std::string> RpcRunner::MethodPath(std::string_view method) const {
 grpc::ServerUnaryReactor* RpcRunner::Read(grpc::CallbackServerContext* context, const Status& valid,
                                           std::function<Status()> read) {
   if (!valid.ok()) return FinishNow(context, valid);
-  return RunOnWorker(context, pool_, "", std::move(read));
+  return RunOnWorker(context, workers_.reads, "", std::move(read));
 }
 
 grpc::ServerUnaryReactor* RpcRunner::RunChange(
@@ -39,7 +39,7 @@ grpc::ServerUnaryReactor* RpcRunner::RunChange(
   }
   if (!valid.ok()) return FinishNow(context, valid);
   return RunOnWorker(
-      context, pool_, std::string(key),
+      context, workers_.changes, std::string(key),
       [this, path = *std::move(path), &request_id, &request, response, act = std::move(act)] {
         return replay_.Run(path, request_id, request, response, act);
       });

@@ -30,29 +30,34 @@ StatusOr<VmDomains::Owned> VmDomains::LookupOwned(const std::string& name) {
 }
 
 StatusOr<VmStatus> VmDomains::StatusOf(HypervisorDomain& domain) {
-  HVAGENT_ASSIGN_OR_RETURN(const std::string xml, domain.PersistentXml());
-  HVAGENT_ASSIGN_OR_RETURN(VmConfig config, ParseDomainXml(xml));
-  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, domain.State());
-  VmStatus status{.config = std::move(config), .state = state};
+  HVAGENT_ASSIGN_OR_RETURN(CachedDomain read, ReadDomain(domain));
+  // The caller's handle, borrowed for this call only.
+  read.domain = std::shared_ptr<HypervisorDomain>(&domain, [](HypervisorDomain*) {});
+  std::map<std::string, CpuStanding> standings;
+  return StatusOf(read, standings);
+}
+
+VmStatus VmDomains::StatusOf(const CachedDomain& domain,
+                             std::map<std::string, CpuStanding>& standings) {
+  VmStatus status{
+      .config = domain.config, .state = domain.state, .started_unix_ms = domain.started_unix_ms};
   if (cpu_policy_ != nullptr && !status.config.external) {
     // The definition's CPU is what the domain runs with: it is only ever
     // replaced right before a power-on.
-    auto standing = cpu_policy_->StandingOf(status.config.cpu_baseline_xml);
-    if (standing.ok()) {
-      status.cpu_standing = *standing;
+    const std::string& cpu = status.config.cpu_baseline_xml;
+    if (const auto known = standings.find(cpu); known != standings.end()) {
+      status.cpu_standing = known->second;
+    } else if (auto standing = cpu_policy_->StandingOf(cpu); standing.ok()) {
+      status.cpu_standing = standings[cpu] = *standing;
     } else {
       spdlog::debug("VM '{}': CPU standing unknown: {}", status.config.name, standing.status());
     }
   }
-  if (IsActive(state)) {
-    if (auto usage = domain.Usage(); usage.ok()) {
-      status.cpu_time_ns = usage->cpu_time_ns;
-      status.memory_used_bytes = usage->memory_kib * 1024;
-    }
-    if (auto runtime = domain.LiveMetadata(std::string(kRuntimeNamespace));
-        runtime.ok() && runtime->has_value()) {
-      if (auto parsed = ParseRuntimeMetadataXml(**runtime); parsed.ok()) {
-        status.started_unix_ms = parsed->started_unix_ms;
+  if (IsActive(domain.state)) {
+    if (domain.domain != nullptr) {
+      if (auto usage = domain.domain->Usage(); usage.ok()) {
+        status.cpu_time_ns = usage->cpu_time_ns;
+        status.memory_used_bytes = usage->memory_kib * 1024;
       }
     }
     for (const NicConfig& nic : status.config.nics) {
@@ -62,23 +67,26 @@ StatusOr<VmStatus> VmDomains::StatusOf(HypervisorDomain& domain) {
   return status;
 }
 
-StatusOr<std::vector<VmStatus>> VmDomains::List(bool include_external) {
-  HVAGENT_ASSIGN_OR_RETURN(auto domains, hypervisor_.ListDomains());
-  std::vector<VmStatus> vms;
-  for (const std::unique_ptr<HypervisorDomain>& domain : domains) {
-    if (IsProbeDomainName(domain->Name())) continue;  // the agent's own, never a VM
-    auto status = StatusOf(*domain);
-    if (!status.ok()) {
-      // A domain that vanished meanwhile, or one we cannot describe: skip it,
-      // never fail the whole list (and never conclude anything from it).
-      spdlog::debug("list: skipping domain '{}': {}", domain->Name(), status.status());
-      continue;
-    }
-    if (status->config.external && !include_external) continue;
-    vms.push_back(*std::move(status));
+StatusOr<VmStatus> VmDomains::Get(const std::string& name) {
+  auto domain = cache_.Get(name);
+  if (!domain.ok() && domain.status().code() == absl::StatusCode::kNotFound) {
+    return absl::NotFoundError(fmt::format("VM '{}' does not exist", name));
   }
-  std::sort(vms.begin(), vms.end(),
-            [](const VmStatus& a, const VmStatus& b) { return a.config.name < b.config.name; });
+  HVAGENT_RETURN_IF_ERROR(domain.status());
+  std::map<std::string, CpuStanding> standings;
+  return StatusOf(*domain, standings);
+}
+
+StatusOr<std::vector<VmStatus>> VmDomains::List(bool include_external) {
+  HVAGENT_ASSIGN_OR_RETURN(const std::vector<CachedDomain> domains, cache_.List());
+  std::vector<VmStatus> vms;
+  vms.reserve(domains.size());
+  std::map<std::string, CpuStanding> standings;
+  for (const CachedDomain& domain : domains) {
+    if (IsProbeDomainName(domain.config.name)) continue;  // the agent's own, never a VM
+    if (domain.config.external && !include_external) continue;
+    vms.push_back(StatusOf(domain, standings));
+  }
   return vms;
 }
 

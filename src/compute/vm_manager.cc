@@ -103,10 +103,7 @@ StatusOr<VmStatus> VmManager::Create(VmConfig config) {
   return domains_.StatusOf(**domain);
 }
 
-StatusOr<VmStatus> VmManager::Get(const std::string& name) {
-  HVAGENT_ASSIGN_OR_RETURN(const std::unique_ptr<HypervisorDomain> domain, domains_.Lookup(name));
-  return domains_.StatusOf(*domain);
-}
+StatusOr<VmStatus> VmManager::Get(const std::string& name) { return domains_.Get(name); }
 
 StatusOr<std::vector<VmStatus>> VmManager::List(bool include_external) {
   return domains_.List(include_external);

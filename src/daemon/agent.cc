@@ -203,7 +203,17 @@ Agent::Agent(const Config& config, Prerequisites p)
       events_(static_cast<size_t>(config_.event_ring_capacity)),
       libvirt_events_(std::move(p.libvirt_events)),
       libvirt_({.uri = config_.libvirt_uri},
-               [this](const libvirt::LifecycleEvent& e) { OnLifecycle(e); }),
+               [this](const libvirt::LifecycleEvent& e) { OnLifecycle(e); },
+               {.changed =
+                    [this](const std::string& name) {
+                      std::lock_guard lock(lifecycle_mu_);
+                      if (watch_domains_) domains_.cache().DomainChanged(name);
+                    },
+                .live =
+                    [this](bool live) {
+                      std::lock_guard lock(lifecycle_mu_);
+                      if (watch_domains_) domains_.cache().SetLive(live);
+                    }}),
       ovsdb_client_({.endpoint = config_.ovsdb_endpoint, .wait_for_apply = true}),
       ovsdb_(ovsdb_client_, metrics_),
       plugger_(ovsdb_),
@@ -251,7 +261,8 @@ Agent::Agent(const Config& config, Prerequisites p)
                 domains_, nic_backend_, network_resolver_, compute::CpuCheckWith(cpu_baselines_)),
       migration_records_(*database_),
       migration_journal_(migration_records_),
-      migrations_({.journal = &migration_journal_}, hypervisor_, nic_backend_,
+      // Through domains_: a VM migrated away is not read from its cache.
+      migrations_({.journal = &migration_journal_}, domains_.hypervisor(), nic_backend_,
                   api::GrpcMigrationPeerConnector(p.peer_tls),
                   [this](const compute::MigrationStatus& status) {
                     v1::Event event;
@@ -261,6 +272,8 @@ Agent::Agent(const Config& config, Prerequisites p)
                     events_.Publish(std::move(event));
                   }),
       pool_(static_cast<size_t>(config_.workers), static_cast<size_t>(config_.max_queued_calls)),
+      read_pool_(static_cast<size_t>(config_.workers),
+                 static_cast<size_t>(config_.max_queued_calls)),
       // br0 and its chain again whenever a Bridge or Port row goes: a
       // deleted bridge or patch port, or an ovsdb-server back without its
       // database after an outage shorter than a health probe.
@@ -297,9 +310,10 @@ Agent::Agent(const Config& config, Prerequisites p)
       monitor_(MakeBackendMonitor()),
       replay_(request_log_),
       access_(config_.read_only_identities),
-      host_service_(pool_, replay_, access_, events_, *monitor_, domain_types_, facts_, maximums_,
-                    cvm_, cpu_baselines_),
-      network_service_(pool_, replay_, access_, events_, networks_, chain_records_, vms_,
+      host_service_({pool_, read_pool_}, replay_, access_, events_, *monitor_, domain_types_,
+                    facts_, maximums_, cvm_, cpu_baselines_),
+      network_service_({pool_, read_pool_}, replay_, access_, events_, networks_, chain_records_,
+                       vms_,
                        {.bridges = bridges_,
                         .bonds = bonds_,
                         .internal_ports = internal_ports_,
@@ -309,8 +323,8 @@ Agent::Agent(const Config& config, Prerequisites p)
                         .internal_bridge = internal_bridge_ ? &*internal_bridge_ : nullptr},
                        {.max_networks = config_.max_networks}),
       event_service_(events_),
-      vm_service_(pool_, replay_, access_, vms_, devices_, migrations_, &cvm_),
-      migration_peer_service_(pool_, replay_, access_, arrivals_) {
+      vm_service_({pool_, read_pool_}, replay_, access_, vms_, devices_, migrations_, &cvm_),
+      migration_peer_service_({pool_, read_pool_}, replay_, access_, arrivals_) {
   cvm_.SetForcedActionListener(
       [this](std::string_view vm, std::string_view action, std::string_view reason) {
         v1::Event event;
@@ -603,6 +617,9 @@ void Agent::Stop() {
     std::filesystem::remove(config_.unix_socket, ec);
   }
   monitor_->Stop();
+  // No read is served from here on; the cache goes before the connection.
+  std::lock_guard lock(lifecycle_mu_);
+  watch_domains_ = false;
 }
 
 }  // namespace hvagent::daemon

@@ -7,21 +7,73 @@
 
 namespace hvagent::libvirt {
 
-ConnectionManager::ConnectionManager(Options options, LifecycleListener listener)
-    : options_(std::move(options)), listener_(std::move(listener)) {}
+ConnectionManager::ConnectionManager(Options options, LifecycleListener listener, DomainWatch watch)
+    : options_(std::move(options)), listener_(std::move(listener)), watch_(std::move(watch)) {}
 
 ConnectionManager::~ConnectionManager() {
   std::lock_guard lock(mu_);
-  DropLocked();
+  DropLocked(/*tell_watch=*/false);  // whoever watches may be gone already
 }
 
-void ConnectionManager::DropLocked() {
-  if (conn_ && lifecycle_callback_ >= 0) {
-    // Fails harmlessly when the connection is already dead.
-    virConnectDomainEventDeregisterAny(conn_->raw(), lifecycle_callback_);
+void ConnectionManager::DropLocked(bool tell_watch) {
+  if (conn_) {
+    // Each fails harmlessly when the connection is already dead.
+    if (lifecycle_callback_ >= 0) {
+      virConnectDomainEventDeregisterAny(conn_->raw(), lifecycle_callback_);
+    }
+    for (const int id : watch_callbacks_) virConnectDomainEventDeregisterAny(conn_->raw(), id);
+    if (close_callback_) virConnectUnregisterCloseCallback(conn_->raw(), &OnClose);
   }
   lifecycle_callback_ = -1;
+  watch_callbacks_.clear();
+  close_callback_ = false;
+  if (conn_ && tell_watch && watch_.live) watch_.live(false);
   conn_.reset();
+}
+
+bool ConnectionManager::WatchLocked() {
+  bool all = lifecycle_callback_ >= 0;
+  for (const int id : {VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED}) {
+    const int callback = virConnectDomainEventRegisterAny(
+        conn_->raw(), nullptr, id, VIR_DOMAIN_EVENT_CALLBACK(&ConnectionManager::OnDevice), this,
+        nullptr);
+    if (callback < 0) all = false;
+    if (callback >= 0) watch_callbacks_.push_back(callback);
+  }
+  const int metadata = virConnectDomainEventRegisterAny(
+      conn_->raw(), nullptr, VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+      VIR_DOMAIN_EVENT_CALLBACK(&ConnectionManager::OnMetadata), this, nullptr);
+  if (metadata < 0) all = false;
+  if (metadata >= 0) watch_callbacks_.push_back(metadata);
+  close_callback_ = virConnectRegisterCloseCallback(conn_->raw(), &OnClose, this, nullptr) == 0;
+  if (!all || !close_callback_) {
+    spdlog::warn("{}: domain events not all subscribed, domains are read from libvirt each time",
+                 options_.uri);
+    return false;
+  }
+  return true;
+}
+
+void ConnectionManager::Changed(virDomainPtr dom) const {
+  if (!watch_.changed) return;
+  if (const char* name = virDomainGetName(dom)) watch_.changed(name);
+}
+
+void ConnectionManager::OnDevice(virConnectPtr /*conn*/, virDomainPtr dom, const char* /*alias*/,
+                                 void* opaque) {
+  static_cast<ConnectionManager*>(opaque)->Changed(dom);
+}
+
+void ConnectionManager::OnMetadata(virConnectPtr /*conn*/, virDomainPtr dom, int /*type*/,
+                                   const char* /*uri*/, void* opaque) {
+  static_cast<ConnectionManager*>(opaque)->Changed(dom);
+}
+
+void ConnectionManager::OnClose(virConnectPtr /*conn*/, int /*reason*/, void* opaque) {
+  // Events stop with the connection: nothing kept can be trusted until the
+  // next one (Get) subscribes again.
+  auto* self = static_cast<ConnectionManager*>(opaque);
+  if (self->watch_.live) self->watch_.live(false);
 }
 
 namespace {
@@ -60,6 +112,8 @@ int ConnectionManager::OnLifecycle(virConnectPtr /*conn*/, virDomainPtr dom, int
   if (const char* name = virDomainGetName(dom)) e.domain_name = name;
   std::array<char, VIR_UUID_STRING_BUFLEN> uuid{};
   if (virDomainGetUUIDString(dom, uuid.data()) == 0) e.domain_uuid = uuid.data();
+  // The cache first: a listener that reads the domain sees it changed.
+  self->Changed(dom);
   if (self->listener_) self->listener_(e);
   return 0;
 }
@@ -103,6 +157,9 @@ StatusOr<std::shared_ptr<Connection>> ConnectionManager::Get() {
   next_attempt_ = {};
   last_error_.clear();
   conn_ = std::move(conn);
+  // Subscribed first, then live: a change from here on is heard, and what
+  // was kept before is dropped.
+  if (watch_.live) watch_.live(WatchLocked());
   spdlog::info("libvirt connection to {} open", options_.uri);
   return conn_;
 }

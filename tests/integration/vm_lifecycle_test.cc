@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "hvagent/libvirt/connection.h"
@@ -332,6 +333,119 @@ TEST_F(VmLifecycleTest, ConcurrentPowerOperationsOnManyVms) {
   all(&v1::VmService::Stub::Pause, v1::POWER_STATE_PAUSED);
   all(&v1::VmService::Stub::Resume, v1::POWER_STATE_ON);
   all(&v1::VmService::Stub::PowerOff, v1::POWER_STATE_OFF);
+}
+
+// The read path's cache (issue 16): a read right after the agent's own change
+// returns shows it, with no wait for libvirt's event; a change made with
+// virsh shows once its event comes (Eventually, within seconds).
+TEST_F(VmLifecycleTest, ReadsShowTheAgentsChangesAtOnceAndVirshsOnceTheirEventComes) {
+  auto expect_read = [&](const std::string& name, auto check, const char* what) {
+    v1::Vm vm;
+    const grpc::Status s = GetVm(name, &vm);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_TRUE(check(vm)) << what << ": " << vm.ShortDebugString();
+  };
+  v1::Vm vm;
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm("reader-1", "sleep 3600\n"), &vm).ok());
+  expect_read(
+      "reader-1", [](const v1::Vm& v) { return v.power_state() == v1::POWER_STATE_OFF; },
+      "created");
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "reader-1", &vm).ok());
+  expect_read(
+      "reader-1", [](const v1::Vm& v) { return v.power_state() == v1::POWER_STATE_ON; },
+      "powered on");
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOff, "reader-1", &vm).ok());
+  expect_read(
+      "reader-1", [](const v1::Vm& v) { return v.power_state() == v1::POWER_STATE_OFF; },
+      "powered off");
+  v1::UpdateVmRequest update;
+  update.set_name("reader-1");
+  update.set_memory_bytes(320ULL << 20);
+  ASSERT_TRUE(vms()->UpdateVm(Ctx().get(), update, &vm).ok());
+  expect_read(
+      "reader-1", [](const v1::Vm& v) { return v.spec().memory_bytes() == (320ULL << 20); },
+      "resized");
+  v1::CreateNicRequest nic;
+  nic.set_vm_name("reader-1");
+  nic.mutable_spec()->set_network("vlan.10");
+  v1::Nic made;
+  ASSERT_TRUE(vms()->CreateNic(Ctx().get(), nic, &made).ok());
+  expect_read(
+      "reader-1", [](const v1::Vm& v) { return v.nics_size() == 2; }, "a NIC more");
+  v1::GetNetworkRequest get_net;
+  get_net.set_name("vlan.10");
+  v1::Network net;
+  ASSERT_TRUE(networks()->GetNetwork(Ctx().get(), get_net, &net).ok());
+  EXPECT_EQ(net.nic_count(), 2U);
+
+  // Outside the agent: virsh starts and stops a VM of the agent's (no NIC:
+  // its taps are the agent's to make), redefines it, defines and undefines
+  // one of its own.
+  ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVmRequest("reader-2", "sleep 3600\n"), &vm).ok());
+  expect_read(
+      "reader-2", [](const v1::Vm& v) { return v.power_state() == v1::POWER_STATE_OFF; },
+      "created");
+  auto virsh = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"virsh", "-c", bed_->libvirt_uri()});
+    const ProcessResult r = RunProcess(args);
+    EXPECT_TRUE(r.ok()) << r.err;
+    return r;
+  };
+  auto eventually = [&](const std::string& name, auto check, const std::string& what) {
+    return Eventually(
+        [&] {
+          v1::Vm v;
+          return GetVm(name, &v).ok() && check(v);
+        },
+        what, std::chrono::seconds(10));
+  };
+  virsh({"start", "reader-2"});
+  EXPECT_TRUE(eventually(
+      "reader-2", [](const v1::Vm& v) { return v.power_state() == v1::POWER_STATE_ON; },
+      "reader-2 on after virsh start"));
+  virsh({"destroy", "reader-2"});
+  EXPECT_TRUE(eventually(
+      "reader-2", [](const v1::Vm& v) { return v.power_state() == v1::POWER_STATE_OFF; },
+      "reader-2 off after virsh destroy"));
+  // virsh define of its definition with 384 MiB instead of 256.
+  const std::string xml = virsh({"dumpxml", "--inactive", "reader-2"}).out;
+  const std::string small = "<memory unit='KiB'>262144</memory>";
+  ASSERT_NE(xml.find(small), std::string::npos) << xml;
+  std::string larger = xml;
+  larger.replace(larger.find(small), small.size(), "<memory unit='KiB'>393216</memory>");
+  const std::string file = state_dir_ + "-reader-2.xml";
+  std::ofstream(file) << larger;
+  virsh({"define", file});
+  std::filesystem::remove(file);
+  EXPECT_TRUE(eventually(
+      "reader-2", [](const v1::Vm& v) { return v.spec().memory_bytes() == (384ULL << 20); },
+      "reader-2 with 384 MiB after virsh define"));
+  // A domain of someone else's, listed among the external ones, then gone.
+  std::string foreign = xml;
+  foreign.replace(foreign.find("<name>reader-2</name>"), 21, "<name>by-virsh</name>");
+  foreign.erase(foreign.find("<uuid>"), foreign.find("</uuid>") + 7 - foreign.find("<uuid>"));
+  foreign.erase(foreign.find("<metadata>"),
+                foreign.find("</metadata>") + 11 - foreign.find("<metadata>"));
+  std::ofstream(file) << foreign;
+  virsh({"define", file});
+  std::filesystem::remove(file);
+  auto listed = [&](const std::string& name) {
+    v1::ListVmsRequest req;
+    req.set_include_external(true);
+    v1::ListVmsResponse resp;
+    if (!vms()->ListVms(Ctx().get(), req, &resp).ok()) return false;
+    for (const v1::Vm& v : resp.vms()) {
+      if (v.spec().name() == name) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(
+      Eventually([&] { return listed("by-virsh"); }, "by-virsh listed", std::chrono::seconds(10)));
+  virsh({"undefine", "by-virsh"});
+  EXPECT_TRUE(
+      Eventually([&] { return !listed("by-virsh"); }, "by-virsh gone", std::chrono::seconds(10)));
+  // All of it from the cache: the agent subscribed to every event it needs.
+  EXPECT_THAT(agent_->log(), ::testing::Not(HasSubstr("domain events not all subscribed")));
 }
 
 TEST_F(VmLifecycleTest, LibvirtdRestartUnderTheAgent) {

@@ -82,19 +82,22 @@ bool AgentProcess::Start() {
                                 "--ovsdb",
                                 options_.ovsdb_endpoint,
                                 "--state-dir",
-                                options_.state_dir,
-                                "--log-level",
-                                "debug"};
+                                options_.state_dir};
+  auto named = [this](const std::string& flag) {
+    return std::find(options_.extra_args.begin(), options_.extra_args.end(), flag) !=
+           options_.extra_args.end();
+  };
+  // Every RPC logged (debug), unless the test names the level (a bench runs
+  // the daemon's default, as hosts do).
+  if (!named("--log-level")) argv.insert(argv.end(), {"--log-level", "debug"});
   // A free port unless the test names one: agents of tests that run side by
   // side (and make run's forwarder of 127.0.0.1:9464) must not collide.
-  if (std::find(options_.extra_args.begin(), options_.extra_args.end(), "--metrics-listen") ==
-      options_.extra_args.end()) {
+  if (!named("--metrics-listen")) {
     argv.insert(argv.end(), {"--metrics-listen", "127.0.0.1:0"});
   }
   // The test guest's kernel and initrd are files requests name: they are
   // allowed beside the agent's own images, unless the test names the roots.
-  if (std::find(options_.extra_args.begin(), options_.extra_args.end(), "--image-roots") ==
-      options_.extra_args.end()) {
+  if (!named("--image-roots")) {
     argv.insert(argv.end(),
                 {"--image-roots", options_.state_dir + "/disks," + BuildDir() + "/test-guest"});
   }

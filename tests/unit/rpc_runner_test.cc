@@ -1,11 +1,15 @@
 // The RPC shape's pure parts: method paths come from the generated service
-// descriptor (a wrong handler name is caught), and paging is one loop.
+// descriptor (a wrong handler name is caught), and paging is one loop; and
+// reads run apart from changes.
 #include "hvagent/api/rpc_runner.h"
 
+#include <grpcpp/test/default_reactor_test_peer.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <future>
 
 #include "hvagent/store/database.h"
 #include "hvagent/store/request_log.h"
@@ -45,16 +49,16 @@ TEST_F(RpcRunnerTest, MethodPathsComeFromTheServiceDescriptor) {
   // links them through its service implementations.
   ASSERT_NE(v1::Vm::descriptor(), nullptr);
   ASSERT_NE(v1::Network::descriptor(), nullptr);
-  RpcRunner vms(v1::VmService::service_full_name(), pool_, *replay_, access_);
+  RpcRunner vms(v1::VmService::service_full_name(), {pool_, pool_}, *replay_, access_);
   EXPECT_EQ(*vms.MethodPath("CreateVm"), "/hvagent.v1.VmService/CreateVm");
-  RpcRunner networks(v1::NetworkService::service_full_name(), pool_, *replay_, access_);
+  RpcRunner networks(v1::NetworkService::service_full_name(), {pool_, pool_}, *replay_, access_);
   EXPECT_EQ(*networks.MethodPath("DeleteBond"), "/hvagent.v1.NetworkService/DeleteBond");
   // A handler that passed another service's method, or a helper's own name.
   auto wrong = vms.MethodPath("CreateNetwork");
   EXPECT_EQ(wrong.status().code(), absl::StatusCode::kInternal);
   EXPECT_EQ(wrong.status().message(), "hvagent.v1.VmService has no method 'CreateNetwork'");
   EXPECT_FALSE(vms.MethodPath("RunPower").ok());
-  RpcRunner unknown("hvagent.v1.NoSuchService", pool_, *replay_, access_);
+  RpcRunner unknown("hvagent.v1.NoSuchService", {pool_, pool_}, *replay_, access_);
   EXPECT_EQ(unknown.MethodPath("CreateVm").status().code(), absl::StatusCode::kInternal);
 }
 
@@ -77,6 +81,27 @@ TEST(PaginateTest, PagesFollowTheLastNameShown) {
   EXPECT_EQ(all.size(), 5u);
   std::vector<std::string> exact;
   EXPECT_EQ(page(5, "", &exact), "") << "no next page when nothing remains";
+}
+
+TEST_F(RpcRunnerTest, AReadRunsWhileChangesHoldEveryChangeWorker) {
+  WorkerPool changes{1, 8};
+  WorkerPool reads{1, 8};
+  RpcRunner vms(v1::VmService::service_full_name(), {changes, reads}, *replay_, access_);
+  // The one change worker is held (a Shutdown waiting for its guest).
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  ASSERT_TRUE(changes.Submit("vm/a", [released] { released.wait(); }).ok());
+
+  grpc::CallbackServerContext context;
+  std::promise<grpc::Status> finished;
+  grpc::testing::DefaultReactorTestPeer peer(
+      &context, [&finished](grpc::Status status) { finished.set_value(std::move(status)); });
+  vms.Read(&context, absl::OkStatus(), [] { return absl::OkStatus(); });
+  auto done = finished.get_future();
+  EXPECT_EQ(done.wait_for(std::chrono::seconds(5)), std::future_status::ready)
+      << "the read waited behind the change";
+  release.set_value();
+  EXPECT_TRUE(done.get().ok());
 }
 
 }  // namespace

@@ -18,12 +18,12 @@ namespace hvagent::api {
 
 class HostServiceImpl final : public v1::HostService::CallbackService {
  public:
-  HostServiceImpl(WorkerPool& pool, RequestReplay& replay, const AccessPolicy& access,
+  HostServiceImpl(RpcWorkers workers, RequestReplay& replay, const AccessPolicy& access,
                   EventHub& events, const host::BackendMonitor& monitor,
                   const compute::DomainTypeSelector& domain_types, host::HostFacts facts,
                   host::ConfigurationMaximums maximums, compute::ControllerVmManager& cvm,
                   compute::CpuBaselineManager& cpu)
-      : rpc_(v1::HostService::service_full_name(), pool, replay, access),
+      : rpc_(v1::HostService::service_full_name(), workers, replay, access),
         events_(events),
         monitor_(monitor),
         domain_types_(domain_types),

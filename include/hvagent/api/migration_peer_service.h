@@ -13,9 +13,9 @@ namespace hvagent::api {
 
 class MigrationPeerServiceImpl final : public v1::MigrationPeerService::CallbackService {
  public:
-  MigrationPeerServiceImpl(WorkerPool& pool, RequestReplay& replay, const AccessPolicy& access,
+  MigrationPeerServiceImpl(RpcWorkers workers, RequestReplay& replay, const AccessPolicy& access,
                            compute::VmArrivals& arrivals)
-      : rpc_(v1::MigrationPeerService::service_full_name(), pool, replay, access),
+      : rpc_(v1::MigrationPeerService::service_full_name(), workers, replay, access),
         arrivals_(arrivals) {}
 
   grpc::ServerUnaryReactor* CheckIncomingMigration(

@@ -39,11 +39,11 @@ class NetworkServiceImpl final : public v1::NetworkService::CallbackService {
     const network::LinuxBridgeSpec* internal_bridge = nullptr;
   };
 
-  NetworkServiceImpl(WorkerPool& pool, RequestReplay& replay, const AccessPolicy& access,
+  NetworkServiceImpl(RpcWorkers workers, RequestReplay& replay, const AccessPolicy& access,
                      EventHub& events, store::NetworkStore& networks,
                      store::ServiceChainStore& chain_records, compute::NetworkUsage& usage,
                      Managers managers, Limits limits)
-      : rpc_(v1::NetworkService::service_full_name(), pool, replay, access),
+      : rpc_(v1::NetworkService::service_full_name(), workers, replay, access),
         events_(events),
         networks_(networks),
         chain_records_(chain_records),

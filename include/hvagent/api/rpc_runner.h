@@ -22,16 +22,24 @@
 
 namespace hvagent::api {
 
+// The agent's workers as the RPCs use them: changes on one pool, reads on one
+// of their own, so that a read never queues behind changes holding every
+// worker (a shutdown waits minutes for its guest, a NIC for ovs-vswitchd).
+struct RpcWorkers {
+  WorkerPool& changes;
+  WorkerPool& reads;
+};
+
 class RpcRunner {
  public:
   // `service` is the generated service's full name (e.g.
   // v1::VmService::service_full_name()), looked up in the generated pool.
   // `access` decides who may change.
-  RpcRunner(std::string_view service, WorkerPool& pool, RequestReplay& replay,
+  RpcRunner(std::string_view service, RpcWorkers workers, RequestReplay& replay,
             const AccessPolicy& access);
 
   // A read: `valid` not OK finishes the call at once; else `read` runs on a
-  // worker, unordered.
+  // read worker, unordered.
   grpc::ServerUnaryReactor* Read(grpc::CallbackServerContext* context, const Status& valid,
                                  std::function<Status()> read);
 
@@ -82,7 +90,7 @@ class RpcRunner {
 
   const std::string service_name_;
   const google::protobuf::ServiceDescriptor* const service_;  // null: not a generated service
-  WorkerPool& pool_;
+  const RpcWorkers workers_;
   RequestReplay& replay_;
   const AccessPolicy& access_;
 };

@@ -17,11 +17,11 @@ namespace hvagent::api {
 class VmServiceImpl final : public v1::VmService::CallbackService {
  public:
   // `guard` (the Controller VM's protection) may be null: nothing is guarded.
-  VmServiceImpl(WorkerPool& pool, RequestReplay& replay, const AccessPolicy& access,
+  VmServiceImpl(RpcWorkers workers, RequestReplay& replay, const AccessPolicy& access,
                 compute::VmManager& vms, compute::VmDeviceManager& devices,
                 compute::MigrationManager& migrations,
                 const compute::VmActionGuard* guard = nullptr)
-      : rpc_(v1::VmService::service_full_name(), pool, replay, access),
+      : rpc_(v1::VmService::service_full_name(), workers, replay, access),
         vms_(vms),
         devices_(devices),
         migrations_(migrations),

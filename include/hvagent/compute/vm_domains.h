@@ -2,6 +2,8 @@
 // (VmManager: lifecycle; VmDeviceManager: hot-plug; VmReconciler: repair):
 // lookups that refuse domains the agent did not create, a domain's status,
 // and the two locks that order NIC joins and image sweeps across them.
+// Reads (Get, List) come from a DomainCache while it is live; every change
+// goes through hypervisor(), which marks what it changed in that cache.
 #pragma once
 
 #include <chrono>
@@ -14,8 +16,10 @@
 #include <string>
 #include <vector>
 
+#include "hvagent/compute/domain_cache.h"
 #include "hvagent/compute/domain_cpu_policy.h"
 #include "hvagent/compute/hypervisor.h"
+#include "hvagent/compute/invalidating_hypervisor.h"
 #include "hvagent/compute/vm_config.h"
 
 namespace hvagent::compute {
@@ -43,19 +47,25 @@ class VmDomains {
   // cpu_baseline_xml is set) gives every domain its CPU at create and
   // power-on, and says where a VM stands against the baseline.
   explicit VmDomains(Hypervisor& hypervisor, DomainCpuPolicy* cpu_policy = nullptr)
-      : hypervisor_(hypervisor), cpu_policy_(cpu_policy) {}
+      : cache_(hypervisor), hypervisor_(hypervisor, cache_), cpu_policy_(cpu_policy) {}
 
+  // The hypervisor for every change: what changes through it is read again.
   Hypervisor& hypervisor() { return hypervisor_; }
   DomainCpuPolicy* cpu_policy() { return cpu_policy_; }
+  // Live once the hypervisor's domain events reach it (the daemon's wiring).
+  DomainCache& cache() { return cache_; }
 
   // The domain named `name` (NOT_FOUND naming the VM when there is none).
   StatusOr<std::unique_ptr<HypervisorDomain>> Lookup(const std::string& name);
+  // The status of VM `name` for a read (from the cache while it is live).
+  StatusOr<VmStatus> Get(const std::string& name);
   // The domain, and its config, refusing domains the agent did not create.
   struct Owned {
     std::unique_ptr<HypervisorDomain> domain;
     VmConfig config;
   };
   StatusOr<Owned> LookupOwned(const std::string& name);
+  // `domain` as it is now, read from the hypervisor (what a change answers).
   StatusOr<VmStatus> StatusOf(HypervisorDomain& domain);
   // Every VM but the agent's own probe domains, by name; the ones the agent
   // did not create only with `include_external`. A domain that cannot be
@@ -86,7 +96,13 @@ class VmDomains {
   bool IsArriving(const std::string& uuid) const;
 
  private:
-  Hypervisor& hypervisor_;
+  // The parts of a VM's status that are never kept: usage, links, and the
+  // CPU standing (the baseline changes without the domain), memoised per
+  // call in `standings`.
+  VmStatus StatusOf(const CachedDomain& domain, std::map<std::string, CpuStanding>& standings);
+
+  DomainCache cache_;
+  InvalidatingHypervisor hypervisor_;
   DomainCpuPolicy* const cpu_policy_;
   std::shared_mutex network_use_mu_;
   std::shared_mutex images_mu_;

@@ -145,7 +145,10 @@ class Agent {
   // Whether libvirt's lifecycle events may reach the reconciler and the pool
   // (between Start and Stop: the events' thread runs before and after them).
   std::mutex lifecycle_mu_;
-  bool react_to_lifecycle_ = false;      // under lifecycle_mu_
+  bool react_to_lifecycle_ = false;  // under lifecycle_mu_
+  // Whether libvirt's domain events may reach domains_' cache (until Stop:
+  // the events' thread runs on while the members go).
+  bool watch_domains_ = true;            // under lifecycle_mu_
   grpc::Server* live_server_ = nullptr;  // set once serving, under health_mu_
 
   // libvirt's event loop first: the connection's keep-alives and domain
@@ -206,6 +209,8 @@ class Agent {
 
   // Declared after what its tasks use, so it finishes them first on the way out.
   WorkerPool pool_;
+  // The RPCs' reads, apart: never queued behind changes (api::RpcWorkers).
+  WorkerPool read_pool_;
   RowListener bridge_watch_;
   RowListener port_watch_;
   // A processor NIC's link or port changing (its VM stopped or started) and a

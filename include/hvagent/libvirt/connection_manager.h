@@ -2,7 +2,8 @@
 // (driven by the EventLoop) notice a dead libvirtd; the next Get reconnects,
 // no more often than the backoff allows, so calls while libvirtd is down fail
 // fast with UNAVAILABLE and calls after it is back succeed. Domain lifecycle
-// events of every (re)connection go to one listener.
+// events of every (re)connection go to one listener; a DomainWatch hears of
+// every domain that may have changed, and whether it hears of all of them.
 #pragma once
 
 #include <chrono>
@@ -10,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "hvagent/libvirt/connection.h"
 
@@ -39,9 +41,18 @@ class ConnectionManager {
   };
   // Called on the event loop thread: must not block.
   using LifecycleListener = std::function<void(const LifecycleEvent&)>;
+  // What a cache of domains needs to be trusted: `changed` for every domain
+  // that may have changed (lifecycle, device added or removed, metadata),
+  // and `live(true)` once a connection has all those events subscribed,
+  // `live(false)` when it goes (closed, or dropped). Called on the event loop
+  // thread or a caller of Get: must not block, nor call back into this.
+  struct DomainWatch {
+    std::function<void(const std::string& domain_name)> changed;
+    std::function<void(bool live)> live;
+  };
 
   // Needs a running EventLoop for keep-alives and events.
-  ConnectionManager(Options options, LifecycleListener listener);
+  ConnectionManager(Options options, LifecycleListener listener, DomainWatch watch = {});
   ~ConnectionManager();
   ConnectionManager(const ConnectionManager&) = delete;
   ConnectionManager& operator=(const ConnectionManager&) = delete;
@@ -52,14 +63,24 @@ class ConnectionManager {
   const std::string& uri() const { return options_.uri; }
 
  private:
-  void DropLocked();
+  void DropLocked(bool tell_watch = true);
+  // Subscribes the watch's events on conn_: whether every one was.
+  bool WatchLocked();
+  void Changed(virDomainPtr dom) const;
   static int OnLifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void* opaque);
+  static void OnDevice(virConnectPtr conn, virDomainPtr dom, const char* alias, void* opaque);
+  static void OnMetadata(virConnectPtr conn, virDomainPtr dom, int type, const char* uri,
+                         void* opaque);
+  static void OnClose(virConnectPtr conn, int reason, void* opaque);
 
   const Options options_;
   const LifecycleListener listener_;
+  const DomainWatch watch_;
   std::mutex mu_;
   std::shared_ptr<Connection> conn_;
   int lifecycle_callback_ = -1;
+  std::vector<int> watch_callbacks_;  // the device and metadata events'
+  bool close_callback_ = false;
   std::chrono::milliseconds backoff_{0};
   std::chrono::steady_clock::time_point next_attempt_{};
   std::string last_error_;

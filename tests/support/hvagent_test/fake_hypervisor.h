@@ -16,6 +16,16 @@
 
 namespace hvagent::testing {
 
+// A domain hvagent did not create (no hvagent metadata), "foreign", as
+// someone else (virsh) defines it.
+inline constexpr char kForeignDomainXml[] = R"(<domain type='kvm'>
+  <name>foreign</name>
+  <uuid>3d7f9a10-51c2-4b8e-9f0a-2c4e6a8b0d1f</uuid>
+  <memory unit='KiB'>2097152</memory>
+  <vcpu placement='static'>2</vcpu>
+  <os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type><boot dev='hd'/></os>
+</domain>)";
+
 class FakeHypervisor final : public compute::Hypervisor {
  public:
   // One domain as the fake keeps it.

@@ -43,15 +43,6 @@ constexpr uint64_t kGiB = uint64_t{1} << 30;
 constexpr char kMac1[] = "52:54:00:00:00:01";
 constexpr char kMac2[] = "52:54:00:00:00:02";
 
-// A domain hvagent did not create: no hvagent metadata.
-constexpr char kForeignXml[] = R"(<domain type='kvm'>
-  <name>foreign</name>
-  <uuid>3d7f9a10-51c2-4b8e-9f0a-2c4e6a8b0d1f</uuid>
-  <memory unit='KiB'>2097152</memory>
-  <vcpu placement='static'>2</vcpu>
-  <os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type><boot dev='hd'/></os>
-</domain>)";
-
 class VmManagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -204,7 +195,7 @@ TEST_F(VmManagerTest, RefusedCreateLeavesNoDomainNoNicAndNoImage) {
   VmConfig lost = spec;
   lost.nics[0].network = "nowhere";
   EXPECT_EQ(vms_->Create(lost).status().code(), absl::StatusCode::kNotFound);
-  ASSERT_TRUE(hypervisor_.DefineDomain(kForeignXml).ok());
+  ASSERT_TRUE(hypervisor_.DefineDomain(hvagent::testing::kForeignDomainXml).ok());
   VmConfig taken = spec;
   taken.name = "foreign";
   hypervisor_.ClearCalls();
@@ -753,7 +744,7 @@ TEST_F(VmManagerTest, RemoveLeftoversRemovesNothingWhenTheDomainsCannotBeRead) {
 
 TEST_F(VmManagerTest, ExternalDomainsAreListedButNeverChanged) {
   Made("vm1", /*running=*/false);
-  auto foreign = hypervisor_.DefineDomain(kForeignXml);
+  auto foreign = hypervisor_.DefineDomain(hvagent::testing::kForeignDomainXml);
   ASSERT_TRUE(foreign.ok());
   ASSERT_TRUE((*foreign)->Start().ok());
 
