@@ -84,7 +84,7 @@ bool AgentProcess::Start() {
                                 "--state-dir",
                                 options_.state_dir,
                                 "--log-level",
-                                "debug"};
+                                options_.log_level};
   // A free port unless the test names one: agents of tests that run side by
   // side (and make run's forwarder of 127.0.0.1:9464) must not collide.
   if (std::find(options_.extra_args.begin(), options_.extra_args.end(), "--metrics-listen") ==
@@ -132,6 +132,8 @@ void AgentProcess::Kill() {
   process_->Signal(SIGKILL);
   process_->Wait(std::chrono::seconds(10));
 }
+
+int AgentProcess::pid() const { return process_ ? process_->pid() : -1; }
 
 std::string AgentProcess::log() const { return ReadFile(dir_ + "/agent.log"); }
 
