@@ -36,8 +36,13 @@ asan-test:
 	exit $$status
 
 # The benchmarks (docs/performance.md), optimized: figures, never pass/fail.
+# agent_api_bench: the agent through its API against ovs-vsctl and virsh on its
+# own testbed, one table, and JSON to compare commits ($(BENCH_JSON)).
+BENCH_PORTS ?= 1000
+BENCH_JSON ?= build/release/bench/agent_api_bench.json
 bench:
 	$(MAKE) build PRESET=release
+	build/release/bench/agent_api_bench --ports $(BENCH_PORTS) --json $(BENCH_JSON)
 	build/release/bench/ovsdb_port_add_bench 100 16
 	build/release/bench/bridge_chain_cost_bench 500 200
 

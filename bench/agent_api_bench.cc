@@ -6,6 +6,7 @@
 //
 //   build/release/bench/agent_api_bench [--ports N] [--loop L] [--callers C]
 //       [--vms V] [--starts R] [--events E] [--mixed-seconds S] [--json PATH]
+//       [--agent-arg ARG]...     (--loop 0: no ovs-vsctl loop)
 //
 // Root: it starts its own testbed and hvagentd.
 #include <grpcpp/grpcpp.h>
@@ -64,6 +65,7 @@ struct Options {
   int events = 100;
   int mixed_seconds = 10;
   std::string json_path;
+  std::vector<std::string> agent_args;  // passed to hvagentd, e.g. --workers 32
 };
 
 Options ParseOptions(int argc, char** argv) {
@@ -75,15 +77,27 @@ Options ParseOptions(int argc, char** argv) {
       o.json_path = value;
       continue;
     }
+    if (flag == "--agent-arg") {
+      o.agent_args.push_back(value);
+      continue;
+    }
     const int n = std::stoi(value);
-    if (flag == "--ports") o.ports = n;
-    else if (flag == "--loop") o.loop = n;
-    else if (flag == "--callers") o.callers = n;
-    else if (flag == "--vms") o.vms = n;
-    else if (flag == "--starts") o.starts = n;
-    else if (flag == "--events") o.events = n;
-    else if (flag == "--mixed-seconds") o.mixed_seconds = n;
-    else throw std::invalid_argument("unknown flag " + flag);
+    if (flag == "--ports")
+      o.ports = n;
+    else if (flag == "--loop")
+      o.loop = n;
+    else if (flag == "--callers")
+      o.callers = n;
+    else if (flag == "--vms")
+      o.vms = n;
+    else if (flag == "--starts")
+      o.starts = n;
+    else if (flag == "--events")
+      o.events = n;
+    else if (flag == "--mixed-seconds")
+      o.mixed_seconds = n;
+    else
+      throw std::invalid_argument("unknown flag " + flag);
   }
   if (o.loop < 0) o.loop = o.ports;
   if (o.json_path.empty()) {
@@ -149,7 +163,8 @@ class Report {
 }
 
 void Check(const grpc::Status& s, const std::string& what) {
-  if (!s.ok()) Die(fmt::format("{}: {} {}", what, static_cast<int>(s.error_code()), s.error_message()));
+  if (!s.ok())
+    Die(fmt::format("{}: {} {}", what, static_cast<int>(s.error_code()), s.error_message()));
 }
 
 void Check(const ProcessResult& r, const std::string& what) {
@@ -255,6 +270,42 @@ grpc::Status Power(Api& api, bool on, const std::string& name) {
             : api.vms->PowerOff(Ctx(120).get(), req, &out);
 }
 
+// ---- OVSDB writes, as ovsdb-server logs them ------------------------------------
+
+// The transaction records ovsdb-server appended to its database file after
+// byte `offset`: each is a "OVSDB JSON <length> <hash>" line and the JSON.
+std::vector<json> DbRecordsAfter(const std::string& db, std::uintmax_t offset) {
+  std::ifstream in(db);
+  in.seekg(static_cast<std::streamoff>(offset));
+  std::vector<json> records;
+  std::string header;
+  std::string body;
+  while (std::getline(in, header) && std::getline(in, body)) {
+    if (header.rfind("OVSDB JSON", 0) != 0) continue;
+    records.push_back(json::parse(body, nullptr, false));
+  }
+  return records;
+}
+
+// Whether a record is a write from an OVSDB client other than ovs-vswitchd's
+// status updates: the agent bumps next_cfg with every change (it waits for
+// ovs-vswitchd to apply it), ovs-vswitchd writes cur_cfg and status columns.
+bool BumpsNextCfg(const json& record) {
+  if (!record.is_object() || !record.contains("Open_vSwitch")) return false;
+  for (const auto& [uuid, row] : record["Open_vSwitch"].items()) {
+    if (row.is_object() && row.contains("next_cfg")) return true;
+  }
+  return false;
+}
+
+std::string DbPath(const Testbed& bed) { return bed.state_dir() + "/ovs/conf.db"; }
+
+// The agent's writes (BumpsNextCfg) ovsdb-server logged after byte `offset`.
+long AgentWritesAfter(const Testbed& bed, std::uintmax_t offset) {
+  const std::vector<json> records = DbRecordsAfter(DbPath(bed), offset);
+  return static_cast<long>(std::count_if(records.begin(), records.end(), BumpsNextCfg));
+}
+
 // ---- Port plug and unplug ---------------------------------------------------
 
 std::string PortName(const std::string& prefix, int i) { return fmt::format("{}{}", prefix, i); }
@@ -271,7 +322,8 @@ void BenchPorts(Testbed& bed, Api& api, const Options& o, Report& report) {
   for (int i = 0; i < o.loop; ++i) Check(Vsctl(bed, AddPortArgs(PortName("rl", i))), "add-port");
   const double loop_add = Ms(Clock::now() - start);
   start = Clock::now();
-  for (int i = 0; i < o.loop; ++i) Check(Vsctl(bed, {"del-port", "br0", PortName("rl", i)}), "del-port");
+  for (int i = 0; i < o.loop; ++i)
+    Check(Vsctl(bed, {"del-port", "br0", PortName("rl", i)}), "del-port");
   const double loop_del = Ms(Clock::now() - start);
 
   // 2. The floor: one ovs-vsctl transaction adding (deleting) all N.
@@ -281,7 +333,8 @@ void BenchPorts(Testbed& bed, Api& api, const Options& o, Report& report) {
     if (i > 0) add_all.push_back("--");
     if (i > 0) del_all.push_back("--");
     for (auto& a : AddPortArgs(PortName("rt", i))) add_all.push_back(a);
-    for (auto& a : std::vector<std::string>{"del-port", "br0", PortName("rt", i)}) del_all.push_back(a);
+    for (auto& a : std::vector<std::string>{"del-port", "br0", PortName("rt", i)})
+      del_all.push_back(a);
   }
   start = Clock::now();
   Check(Vsctl(bed, add_all), "one-transaction add");
@@ -299,6 +352,7 @@ void BenchPorts(Testbed& bed, Api& api, const Options& o, Report& report) {
     std::lock_guard lock(error_mu);
     if (first_error.empty()) first_error = s.error_message();
   };
+  const auto offset = std::filesystem::file_size(DbPath(bed));
   const double api_add = Concurrently(o.ports, o.callers, [&](int i) {
     v1::CreateInternalPortRequest req;
     req.set_name(PortName("ap", i));
@@ -306,30 +360,42 @@ void BenchPorts(Testbed& bed, Api& api, const Options& o, Report& report) {
     v1::InternalPort out;
     if (auto s = api.networks->CreateInternalPort(Ctx(300).get(), req, &out); !s.ok()) fail(s);
   });
-  if (failures > 0) Die(fmt::format("{} CreateInternalPort failed: {}", failures.load(), first_error));
+  if (failures > 0)
+    Die(fmt::format("{} CreateInternalPort failed: {}", failures.load(), first_error));
+  const long api_add_writes = AgentWritesAfter(bed, offset);
 
-  const double per_loop_add = loop_add / o.loop;
-  const double per_loop_del = loop_del / o.loop;
+  const double per_loop_add = o.loop > 0 ? loop_add / o.loop : 0;
+  const double per_loop_del = o.loop > 0 ? loop_del / o.loop : 0;
   const std::string n = std::to_string(o.ports);
-  report.Add({.figure = "port plug: " + n + " ports, API vs ovs-vsctl loop",
-              .agent = api_add / 1000,
-              .raw = per_loop_add * o.ports / 1000,
-              .unit = "s",
-              .note = o.loop == o.ports ? "" : fmt::format("loop of {} scaled to {}", o.loop, n)});
+  if (o.loop > 0) {
+    report.Add(
+        {.figure = "port plug: " + n + " ports, API vs ovs-vsctl loop",
+         .agent = api_add / 1000,
+         .raw = per_loop_add * o.ports / 1000,
+         .unit = "s",
+         .note = o.loop == o.ports ? "" : fmt::format("loop of {} scaled to {}", o.loop, n)});
+  }
   report.Add({.figure = "port plug: " + n + " ports, API vs one transaction",
               .agent = api_add / 1000,
               .raw = floor_add / 1000,
-              .unit = "s"});
-  report.extra()["ports"] = {{"n", o.ports},          {"callers", o.callers},
-                             {"loop_n", o.loop},      {"loop_add_ms", loop_add},
-                             {"loop_del_ms", loop_del}, {"floor_add_ms", floor_add},
-                             {"floor_del_ms", floor_del}, {"api_add_ms", api_add},
+              .unit = "s",
+              .note = fmt::format("agent: {} OVSDB write transactions", api_add_writes)});
+  report.extra()["ports"] = {{"n", o.ports},
+                             {"callers", o.callers},
+                             {"loop_n", o.loop},
+                             {"loop_add_ms", loop_add},
+                             {"loop_del_ms", loop_del},
+                             {"floor_add_ms", floor_add},
+                             {"floor_del_ms", floor_del},
+                             {"api_add_ms", api_add},
                              {"loop_add_ms_per_port", per_loop_add},
-                             {"loop_del_ms_per_port", per_loop_del}};
+                             {"loop_del_ms_per_port", per_loop_del},
+                             {"api_add_ovsdb_writes", api_add_writes}};
 }
 
-void BenchPortUnplug(Api& api, const Options& o, Report& report) {
+void BenchPortUnplug(Testbed& bed, Api& api, const Options& o, Report& report) {
   std::atomic<int> failures{0};
+  const auto offset = std::filesystem::file_size(DbPath(bed));
   const double api_del = Concurrently(o.ports, o.callers, [&](int i) {
     v1::DeleteInternalPortRequest req;
     req.set_name(PortName("ap", i));
@@ -337,18 +403,24 @@ void BenchPortUnplug(Api& api, const Options& o, Report& report) {
     if (!api.networks->DeleteInternalPort(Ctx(300).get(), req, &out).ok()) ++failures;
   });
   if (failures > 0) Die(fmt::format("{} DeleteInternalPort failed", failures.load()));
+  const long writes = AgentWritesAfter(bed, offset);
   json& ports = report.extra()["ports"];
   ports["api_del_ms"] = api_del;
+  ports["api_del_ovsdb_writes"] = writes;
   const std::string n = std::to_string(o.ports);
   const double loop_del = ports["loop_del_ms_per_port"].get<double>() * o.ports;
-  report.Add({.figure = "port unplug: " + n + " ports, API vs ovs-vsctl loop",
-              .agent = api_del / 1000,
-              .raw = loop_del / 1000,
-              .unit = "s"});
+  if (o.loop > 0) {
+    report.Add({.figure = "port unplug: " + n + " ports, API vs ovs-vsctl loop",
+                .agent = api_del / 1000,
+                .raw = loop_del / 1000,
+                .unit = "s",
+                .note = o.loop == o.ports ? "" : fmt::format("loop of {} scaled", o.loop)});
+  }
   report.Add({.figure = "port unplug: " + n + " ports, API vs one transaction",
               .agent = api_del / 1000,
               .raw = ports["floor_del_ms"].get<double>() / 1000,
-              .unit = "s"});
+              .unit = "s",
+              .note = fmt::format("agent: {} OVSDB write transactions", writes)});
 }
 
 // ---- StartVm -----------------------------------------------------------------
@@ -401,7 +473,8 @@ void BenchStartVm(Testbed& bed, Api& api, const Options& o, Report& report) {
       for (const std::string& tap : taps) {
         Check(bed.Exec({"ip", "tuntap", "add", "dev", tap, "mode", "tap"}), "ip tuntap " + tap);
         if (!plug.empty()) plug.push_back("--");
-        for (auto& a : std::vector<std::string>{"add-port", "br0", tap, "tag=10"}) plug.push_back(a);
+        for (auto& a : std::vector<std::string>{"add-port", "br0", tap, "tag=10"})
+          plug.push_back(a);
       }
       if (!plug.empty()) Check(Vsctl(bed, plug), "add-port taps");
       const auto virsh_start = Clock::now();
@@ -530,50 +603,25 @@ void BenchEvents(Testbed& bed, Api& api, const AgentProcess& agent, const Option
 
 // ---- Restart reconcile --------------------------------------------------------
 
-// The transaction records ovsdb-server appended to its database file after
-// byte `offset`: each is a "OVSDB JSON <length> <hash>" line and the JSON.
-std::vector<json> DbRecordsAfter(const std::string& db, std::uintmax_t offset) {
-  std::ifstream in(db);
-  in.seekg(static_cast<std::streamoff>(offset));
-  std::vector<json> records;
-  std::string header;
-  std::string body;
-  while (std::getline(in, header) && std::getline(in, body)) {
-    if (header.rfind("OVSDB JSON", 0) != 0) continue;
-    records.push_back(json::parse(body, nullptr, false));
-  }
-  return records;
-}
-
-// Whether a record is a write from an OVSDB client other than ovs-vswitchd's
-// status updates: the agent bumps next_cfg with every change (it waits for
-// ovs-vswitchd to apply it), ovs-vswitchd writes cur_cfg and status columns.
-bool BumpsNextCfg(const json& record) {
-  if (!record.is_object() || !record.contains("Open_vSwitch")) return false;
-  for (const auto& [uuid, row] : record["Open_vSwitch"].items()) {
-    if (row.is_object() && row.contains("next_cfg")) return true;
-  }
-  return false;
-}
-
 // mtime of every domain definition libvirtd keeps (a define rewrites it).
 std::map<std::string, std::filesystem::file_time_type> Definitions(const Testbed& bed) {
   std::map<std::string, std::filesystem::file_time_type> out;
-  for (const auto& e :
-       std::filesystem::directory_iterator(bed.state_dir() + "/libvirt/etc/qemu")) {
+  for (const auto& e : std::filesystem::directory_iterator(bed.state_dir() + "/libvirt/etc/qemu")) {
     if (e.path().extension() == ".xml") out[e.path().filename()] = e.last_write_time();
   }
   return out;
 }
 
 std::unique_ptr<AgentProcess> BenchRestart(Testbed& bed, std::unique_ptr<AgentProcess> agent,
-                                           const Options& o, Report& report) {
+                                           const Options& o, Report& report,
+                                           std::vector<std::string>& saved_logs) {
   std::this_thread::sleep_for(std::chrono::seconds(3));  // the first agent's work settles
-  const std::string db = bed.state_dir() + "/ovs/conf.db";
+  const std::string db = DbPath(bed);
   hvagent::testing::AgentOptions options =
-      hvagent::testing::AgentOnTestbed(bed, {}, agent->state_dir());
+      hvagent::testing::AgentOnTestbed(bed, o.agent_args, agent->state_dir());
   options.log_level = "info";
   if (agent->Stop() != 0) Die("hvagentd did not stop cleanly:\n" + agent->log());
+  const std::string agent_log = agent->log();
   agent.reset();
   const auto before = Definitions(bed);
   const auto offset = std::filesystem::file_size(db);
@@ -589,10 +637,10 @@ std::unique_ptr<AgentProcess> BenchRestart(Testbed& bed, std::unique_ptr<AgentPr
     const auto it = before.find(file);
     if (it == before.end() || it->second != mtime) ++redefined;
   }
-  report.Add({.figure = fmt::format("restart: start to SERVING ({} VMs, {} ports)",
-                                    after.size(), o.ports),
-              .agent = serving,
-              .unit = "ms"});
+  report.Add(
+      {.figure = fmt::format("restart: start to SERVING ({} VMs, {} ports)", after.size(), o.ports),
+       .agent = serving,
+       .unit = "ms"});
   report.Add({.figure = "restart: OVSDB writes by the agent (no drift)",
               .agent = static_cast<double>(written),
               .unit = "txn",
@@ -601,7 +649,9 @@ std::unique_ptr<AgentProcess> BenchRestart(Testbed& bed, std::unique_ptr<AgentPr
               .agent = static_cast<double>(redefined),
               .unit = "",
               .note = fmt::format("of {}", after.size())});
+  saved_logs.push_back(agent_log);
   report.extra()["restart"] = {{"serving_ms", serving},
+                               {"db_records_in_file", DbRecordsAfter(db, 0).size()},
                                {"db_records", records},
                                {"agent_writes", written},
                                {"definitions_rewritten", redefined}};
@@ -717,17 +767,17 @@ void BenchMixed(Api& api, const Options& o, Report& report) {
                 .agent = Percentile(v, 50),
                 .unit = "ms",
                 .note = fmt::format("{} calls, {} failed", v.size(), errors[method])});
-    report.Add({.figure = fmt::format("mixed: {} p99", method),
-                .agent = Percentile(v, 99),
-                .unit = "ms"});
+    report.Add(
+        {.figure = fmt::format("mixed: {} p99", method), .agent = Percentile(v, 99), .unit = "ms"});
     details[method] = {{"calls", v.size()},
                        {"errors", errors[method]},
                        {"p50_ms", Percentile(v, 50)},
                        {"p99_ms", Percentile(v, 99)}};
   }
-  report.Add({.figure = fmt::format("mixed: all calls, {} clients, {} s", o.callers, o.mixed_seconds),
-              .agent = static_cast<double>(total) / o.mixed_seconds,
-              .unit = "call/s"});
+  report.Add(
+      {.figure = fmt::format("mixed: all calls, {} clients, {} s", o.callers, o.mixed_seconds),
+       .agent = static_cast<double>(total) / o.mixed_seconds,
+       .unit = "call/s"});
   details["first_error"] = first_error;
   report.extra()["mixed"] = details;
 }
@@ -741,13 +791,18 @@ int main(int argc, char** argv) {
   if (bed == nullptr) Die("testbed: " + error);
   if (!bed->AddNetdevBridge("br0")) Die("cannot add br0");
   Report report;
-  report.extra()["options"] = {{"ports", o.ports},   {"loop", o.loop},     {"callers", o.callers},
-                               {"vms", o.vms},       {"starts", o.starts}, {"events", o.events},
-                               {"mixed_seconds", o.mixed_seconds}};
+  report.extra()["options"] = {{"ports", o.ports},
+                               {"loop", o.loop},
+                               {"callers", o.callers},
+                               {"vms", o.vms},
+                               {"starts", o.starts},
+                               {"events", o.events},
+                               {"mixed_seconds", o.mixed_seconds},
+                               {"agent_args", o.agent_args}};
 
   // A state directory of the bench's own: it must outlive the first agent.
   hvagent::testing::AgentOptions options =
-      hvagent::testing::AgentOnTestbed(*bed, {}, bed->state_dir() + "/agent");
+      hvagent::testing::AgentOnTestbed(*bed, o.agent_args, bed->state_dir() + "/agent");
   options.log_level = "info";  // as a host runs it: one line per RPC
   auto agent = std::make_unique<AgentProcess>(options);
   const double cold = StartTimed(*agent);
@@ -779,13 +834,15 @@ int main(int argc, char** argv) {
               .unit = "MiB"});
   fmt::print(stderr, "restart...\n");
   api.reset();
-  agent = BenchRestart(*bed, std::move(agent), o, report);
-  report.Add({.figure = "hvagentd RSS after restart", .agent = RssMib(agent->pid()), .unit = "MiB"});
+  std::vector<std::string> logs;
+  agent = BenchRestart(*bed, std::move(agent), o, report, logs);
+  report.Add(
+      {.figure = "hvagentd RSS after restart", .agent = RssMib(agent->pid()), .unit = "MiB"});
   api = std::make_unique<Api>(*agent);
   fmt::print(stderr, "mixed load...\n");
   BenchMixed(*api, o, report);
   fmt::print(stderr, "port unplug...\n");
-  BenchPortUnplug(*api, o, report);
+  BenchPortUnplug(*bed, *api, o, report);
 
   report.Print();
   std::filesystem::create_directories(std::filesystem::path(o.json_path).parent_path());
@@ -805,5 +862,9 @@ int main(int argc, char** argv) {
   }
   api.reset();
   agent->Stop();
+  // The agents' logs beside the JSON: where their time went.
+  logs.push_back(agent->log());
+  std::ofstream log_file(std::filesystem::path(o.json_path).replace_extension(".agent.log"));
+  for (const std::string& log : logs) log_file << log << "---- restarted ----\n";
   return 0;
 }
