@@ -34,6 +34,7 @@
 #include <pugixml.hpp>
 
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "guest_vm_request.h"
 #include "hvagent/libvirt/connection_manager.h"
 #include "hvagent/libvirt/event_loop.h"
 #include "hvagent/v1/events.grpc.pb.h"
@@ -246,19 +247,12 @@ double StartTimed(AgentProcess& agent) {
   return Ms(Clock::now() - start);
 }
 
+// The VM tests' guest (1 vCPU, the test guest's kernel), at 128 MiB, with
+// `nics` NICs on vlan.10.
 v1::CreateVmRequest VmRequest(const std::string& name, int nics) {
-  v1::CreateVmRequest req;
-  v1::VmSpec* spec = req.mutable_spec();
-  spec->set_name(name);
-  spec->set_num_vcpus(1);
-  spec->set_memory_bytes(128ULL << 20);
-  spec->set_machine_type("pc");
-  const auto image = hvagent::testing::DefaultTestGuest();
-  spec->mutable_boot()->set_device(v1::BOOT_DEVICE_KERNEL);
-  spec->mutable_boot()->set_kernel_path(image.kernel);
-  spec->mutable_boot()->set_initrd_path(image.initrd);
-  spec->mutable_boot()->set_kernel_cmdline(hvagent::testing::GuestCmdline("sleep 3600"));
-  for (int i = 0; i < nics; ++i) spec->add_nics()->set_network("vlan.10");
+  v1::CreateVmRequest req = hvagent::testing::GuestVmRequest(name, "sleep 3600");
+  req.mutable_spec()->set_memory_bytes(128ULL << 20);
+  for (int i = 0; i < nics; ++i) req.mutable_spec()->add_nics()->set_network("vlan.10");
   return req;
 }
 
