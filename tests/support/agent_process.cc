@@ -87,9 +87,9 @@ bool AgentProcess::Start() {
     return std::find(options_.extra_args.begin(), options_.extra_args.end(), flag) !=
            options_.extra_args.end();
   };
-  // Every RPC logged (debug), unless the test names the level (a bench runs
-  // the daemon's default, as hosts do).
-  if (!named("--log-level")) argv.insert(argv.end(), {"--log-level", "debug"});
+  // Every RPC logged (debug, AgentOptions::log_level), unless the test names
+  // the level in its arguments (a bench runs the daemon's default, as hosts do).
+  if (!named("--log-level")) argv.insert(argv.end(), {"--log-level", options_.log_level});
   // A free port unless the test names one: agents of tests that run side by
   // side (and make run's forwarder of 127.0.0.1:9464) must not collide.
   if (!named("--metrics-listen")) {

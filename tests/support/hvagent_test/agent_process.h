@@ -22,6 +22,9 @@ struct AgentOptions {
   // Run inside this network namespace (the testbed's): the taps the agent
   // makes must be where OVS and QEMU are.
   std::string netns;
+  // hvagentd's --log-level: the tests read its debug lines; a benchmark
+  // runs it as a host does.
+  std::string log_level = "debug";
 };
 
 // An agent on `bed`: its libvirtd and ovsdb-server, and inside its network
@@ -53,9 +56,9 @@ class AgentProcess {
   // SIGKILL, as a crash.
   void Kill();
 
-  // The running agent's process id (-1 before Start).
-  int pid() const;
   const std::string& socket() const { return socket_; }
+  // hvagentd's process id (`ip netns exec` execs it in place); -1 before Start.
+  int pid() const;
   const std::string& state_dir() const { return options_.state_dir; }
   std::string log() const;
   std::shared_ptr<grpc::Channel> Channel() const;
