@@ -192,5 +192,91 @@ TEST_F(LoadTest, SixtyFourClientsMixingReadsAndWritesOnAHundredVms) {
   }
 }
 
+// The backends restarted under load: libvirtd, then ovsdb-server with
+// ovs-vswitchd, while 32 clients add and remove NICs with request_ids and
+// retry what did not answer, as a controller does. Reads may be UNAVAILABLE
+// while a backend is away; every write ends answered OK, having acted once:
+// each VM is left with its one NIC and the switch with no port of the load.
+TEST_F(LoadTest, BackendsRestartedUnderLoadLoseNoWrite) {
+  constexpr int kWriters = 32;
+  constexpr int kLoadVms = 16;
+  for (int i = 0; i < kLoadVms; ++i) {
+    v1::Vm vm;
+    ASSERT_TRUE(
+        vms()
+            ->CreateVm(Ctx().get(), GuestVm(fmt::format("load-{:03d}", i), "sleep 3600\n"), &vm)
+            .ok());
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<long> writes{0};
+  std::atomic<long> reads_unavailable{0};
+  // Retries `call` (same request) while the agent cannot answer for a
+  // backend; its last status.
+  auto until_answered = [&](const std::function<grpc::Status()>& call) {
+    grpc::Status status;
+    for (int attempt = 0; attempt < 120; ++attempt) {
+      status = call();
+      if (status.error_code() != grpc::UNAVAILABLE &&
+          status.error_code() != grpc::DEADLINE_EXCEEDED) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    return status;
+  };
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kWriters; ++c) {
+    clients.emplace_back([&, c] {
+      auto vms_stub = v1::VmService::NewStub(agent_->Channel());
+      for (long n = 0; !stop; ++n) {
+        const std::string vm = fmt::format("load-{:03d}", c % kLoadVms);
+        v1::GetVmRequest get;
+        get.set_name(vm);
+        v1::Vm shown;
+        const grpc::Status read = vms_stub->GetVm(Ctx().get(), get, &shown);
+        if (read.error_code() == grpc::UNAVAILABLE) ++reads_unavailable;
+        if (!read.ok() && read.error_code() != grpc::UNAVAILABLE) Count("GetVm", read);
+        v1::CreateNicRequest add;
+        add.set_request_id(fmt::format("restart-{}-{}-add", c, n));
+        add.set_vm_name(vm);
+        add.mutable_spec()->set_network("vlan.10");
+        v1::Nic nic;
+        const grpc::Status added =
+            until_answered([&] { return vms_stub->CreateNic(Ctx().get(), add, &nic); });
+        Count("CreateNic", added);
+        if (!added.ok()) continue;
+        v1::DeleteNicRequest del;
+        del.set_request_id(fmt::format("restart-{}-{}-del", c, n));
+        del.set_vm_name(vm);
+        del.set_mac(nic.mac());
+        v1::DeleteNicResponse gone;
+        Count("DeleteNic",
+              until_answered([&] { return vms_stub->DeleteNic(Ctx().get(), del, &gone); }));
+        writes += 2;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  ASSERT_TRUE(bed_->StopDaemon("libvirt"));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  ASSERT_TRUE(bed_->StartDaemon("libvirt"));
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  ASSERT_TRUE(bed_->StopDaemon("ovs"));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  ASSERT_TRUE(bed_->StartDaemon("ovs"));
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  stop = true;
+  for (auto& t : clients) t.join();
+  std::cerr << "restarts under load: " << writes << " writes answered, " << reads_unavailable
+            << " reads UNAVAILABLE while a backend was away\n";
+  for (const auto& [what, n] : unexpected_) ADD_FAILURE() << n << " x " << what;
+  EXPECT_GT(writes.load(), 0);
+  v1::ListVmsResponse list;
+  ASSERT_TRUE(vms()->ListVms(Ctx().get(), {}, &list).ok());
+  for (const v1::Vm& vm : list.vms()) {
+    EXPECT_EQ(vm.nics_size(), 1) << vm.spec().name() << " kept a NIC: a write acted twice";
+  }
+}
+
 }  // namespace
 }  // namespace hvagent::testing

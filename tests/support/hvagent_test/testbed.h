@@ -42,7 +42,8 @@ class Testbed {
   // before starting threads: they inherit it). For code under test that makes
   // interfaces itself, as the agent does.
   bool EnterNetns();
-  // Stops or restarts one of the testbed's daemons: "ovsdb" or "libvirt".
+  // Stops or restarts one of the testbed's daemons: "ovsdb" (ovsdb-server),
+  // "ovs" (ovs-vswitchd and ovsdb-server) or "libvirt".
   bool StopDaemon(const std::string& which);
   bool StartDaemon(const std::string& which);
   // Adds an OVS bridge on the userspace datapath (there is no kernel module).
