@@ -10,8 +10,6 @@
 //
 // `make test` kills once per call kind (HVAGENT_FAULT_ROUNDS=1: 11 kills);
 // `make soak` runs HVAGENT_FAULT_ROUNDS=10 (110 kills).
-#include <grpcpp/generic/generic_stub.h>
-
 #include <cstdlib>
 #include <future>
 #include <map>
@@ -35,21 +33,8 @@ struct Answer {
 // `method` called with `request` (serialized) on `channel`; its answer.
 Answer Call(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
             const std::string& request, int seconds) {
-  grpc::GenericStub stub(channel);
-  grpc::Slice slice(request);
-  grpc::ByteBuffer in(&slice, 1);
-  grpc::ByteBuffer out;
-  auto ctx = Ctx(seconds);
-  std::promise<grpc::Status> done;
-  stub.UnaryCall(ctx.get(), method, grpc::StubOptions(), &in, &out,
-                 [&done](grpc::Status s) { done.set_value(std::move(s)); });
-  Answer answer{.status = done.get_future().get(), .response = ""};
-  std::vector<grpc::Slice> slices;
-  if (answer.status.ok() && out.Dump(&slices).ok()) {
-    for (const grpc::Slice& s : slices) {
-      answer.response.append(reinterpret_cast<const char*>(s.begin()), s.size());
-    }
-  }
+  Answer answer;
+  answer.status = CallWithBytes(channel, method, request, seconds, &answer.response);
   return answer;
 }
 

@@ -43,7 +43,8 @@ std::unique_ptr<grpc::ClientContext> Ctx(int seconds) {
 }
 
 grpc::Status CallWithBytes(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
-                           const std::string& request_bytes, int seconds) {
+                           const std::string& request_bytes, int seconds,
+                           std::string* response_bytes) {
   grpc::GenericStub stub(channel);
   grpc::Slice slice(request_bytes);
   grpc::ByteBuffer request(&slice, 1);
@@ -52,7 +53,15 @@ grpc::Status CallWithBytes(const std::shared_ptr<grpc::Channel>& channel, const 
   std::promise<grpc::Status> done;
   stub.UnaryCall(ctx.get(), method, grpc::StubOptions(), &request, &response,
                  [&done](grpc::Status s) { done.set_value(std::move(s)); });
-  return done.get_future().get();
+  grpc::Status status = done.get_future().get();
+  std::vector<grpc::Slice> slices;
+  if (response_bytes != nullptr && status.ok() && response.Dump(&slices).ok()) {
+    response_bytes->clear();
+    for (const grpc::Slice& s : slices) {
+      response_bytes->append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+  }
+  return status;
 }
 
 AgentProcess::AgentProcess(AgentOptions options) : options_(std::move(options)) {

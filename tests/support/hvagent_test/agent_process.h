@@ -36,9 +36,11 @@ AgentOptions AgentOnTestbed(const Testbed& bed, std::vector<std::string> extra_a
 std::unique_ptr<grpc::ClientContext> Ctx(int seconds = 30);
 
 // `method` ("/pkg.Service/Method") called with `request_bytes` as its
-// serialized request, whatever they are, through gRPC's generic stub.
+// serialized request, whatever they are, through gRPC's generic stub; the
+// serialized response goes to `response_bytes` when given.
 grpc::Status CallWithBytes(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
-                           const std::string& request_bytes, int seconds);
+                           const std::string& request_bytes, int seconds,
+                           std::string* response_bytes = nullptr);
 
 class AgentProcess {
  public:
