@@ -29,10 +29,15 @@ std::string_view MethodName(std::string_view method) {
 }
 
 // A refusal changed nothing, by the API's contract: its intent is forgotten.
-// Anything else (a backend lost midway, an internal error) may have acted in
-// part: its intent stays pending, to be resumed.
-bool ChangedNothing(const Status& status) {
+// So are a lost optimistic-concurrency race (ABORTED) and a wait that ran out
+// (DEADLINE_EXCEEDED: a Shutdown the guest ignored), final answers whose retry
+// should ask again, not be finished by the agent on its own. Anything else (a
+// backend lost midway, an internal error) may have acted in part: its intent
+// stays pending, to be resumed.
+bool Forgotten(const Status& status) {
   switch (status.code()) {
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kDeadlineExceeded:
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kNotFound:
     case absl::StatusCode::kAlreadyExists:
@@ -159,7 +164,7 @@ void RequestReplay::Record(const std::string& method, const std::string& request
     }
     return;
   }
-  if (!ChangedNothing(acted)) {
+  if (!Forgotten(acted)) {
     spdlog::warn("{}: request_id '{}' failed midway ({}); its intent stays, for a retry to resume",
                  method, request_id, acted);
     return;

@@ -140,6 +140,23 @@ TEST_F(RequestReplayTest, ARefusalIsNotKeptAndItsRetryRunsAfresh) {
   EXPECT_EQ(retried.uuid(), "uuid-2");
 }
 
+// A wait that ran out and a lost generation race are final answers: nothing
+// stays for the agent to finish on its own.
+TEST_F(RequestReplayTest, DeadlineExceededAndAbortedLeaveNoPendingIntent) {
+  v1::Network response;
+  EXPECT_EQ(Create(CreateRequest("req-1", "vlan.10", 10), &response, "uuid-1",
+                   absl::DeadlineExceededError("the guest ignored ACPI"))
+                .code(),
+            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(Create(CreateRequest("req-2", "vlan.10", 10), &response, "uuid-1",
+                   absl::AbortedError("generation 3, expected 2"))
+                .code(),
+            absl::StatusCode::kAborted);
+  auto pending = log_->Pending();
+  ASSERT_TRUE(pending.ok());
+  EXPECT_TRUE(pending->empty());
+}
+
 // The intent is in the store before the act runs: a kill during the act
 // leaves it there, with the request to resume it by.
 TEST_F(RequestReplayTest, TheIntentIsRecordedBeforeTheActRuns) {
