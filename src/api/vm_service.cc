@@ -94,9 +94,13 @@ grpc::ServerUnaryReactor* VmServiceImpl::ListVms(grpc::CallbackServerContext* co
   return rpc_.Read(
       context, ValidatePage(request->page().page_size(), request->page().page_token()),
       [this, request, response]() -> Status {
-        HVAGENT_ASSIGN_OR_RETURN(auto vms, vms_.List(request->include_external()));
+        // This page and the first VM after it (whether there is a next page).
+        const uint32_t page_size = request->page().page_size();
+        HVAGENT_ASSIGN_OR_RETURN(
+            auto vms, vms_.List(request->include_external(), request->page().page_token(),
+                                size_t{PageLimit(page_size)} + 1));
         response->mutable_page()->set_next_page_token(Paginate(
-            vms, request->page().page_size(), request->page().page_token(),
+            vms, page_size, request->page().page_token(),
             [](const compute::VmStatus& vm) -> const std::string& { return vm.config.name; },
             [response](const compute::VmStatus& vm) { VmStatusToProto(vm, response->add_vms()); }));
         return absl::OkStatus();

@@ -117,90 +117,107 @@ StatusOr<CachedDomain> DomainCache::Get(const std::string& name) {
   return read;
 }
 
-StatusOr<std::vector<CachedDomain>> DomainCache::ListUncached() {
+StatusOr<std::vector<CachedDomain>> DomainCache::ListUncached(const DomainWindow& window) {
   HVAGENT_ASSIGN_OR_RETURN(auto domains, hypervisor_.ListDomains());
+  std::sort(domains.begin(), domains.end(),
+            [](const auto& a, const auto& b) { return a->Name() < b->Name(); });
   std::vector<CachedDomain> read;
   for (std::unique_ptr<HypervisorDomain>& domain : domains) {
+    if (read.size() == window.limit) break;
     const std::string name = domain->Name();
+    if (!window.after.empty() && name <= window.after) continue;
     auto one = Read(std::move(domain));
     if (!one.ok()) {
       spdlog::debug("list: skipping domain '{}': {}", name, one.status());
       continue;
     }
-    read.push_back(*std::move(one));
+    if (!window.wanted || window.wanted(one->config)) read.push_back(*std::move(one));
   }
-  return SortedByName(std::move(read));
+  return read;
 }
 
-StatusOr<std::vector<CachedDomain>> DomainCache::List() {
+StatusOr<bool> DomainCache::CompleteEntries(
+    std::map<std::string, std::unique_ptr<HypervisorDomain>>& listed) {
+  std::unique_lock lock(mu_);
+  if (!live_) return false;
+  if (complete_) return true;
+  const uint64_t epoch = epoch_;
+  const uint64_t listing_starts = next_version_;
+  lock.unlock();
+  HVAGENT_ASSIGN_OR_RETURN(auto domains, hypervisor_.ListDomains());
+  lock.lock();
+  if (!live_ || epoch != epoch_) return false;  // the connection changed meanwhile
+  for (auto& domain : domains) {
+    const std::string name = domain->Name();
+    TicketLocked(name);
+    listed.emplace(name, std::move(domain));
+  }
+  // What the listing did not find is gone, unless a change since says
+  // otherwise (a domain defined while it ran).
+  std::erase_if(entries_, [&](const auto& item) {
+    return item.second.version <= listing_starts && !listed.contains(item.first);
+  });
+  complete_ = true;
+  return true;
+}
+
+StatusOr<std::vector<CachedDomain>> DomainCache::List(const DomainWindow& window) {
   // Handles from a full listing, for the domains it finds to be read.
   std::map<std::string, std::unique_ptr<HypervisorDomain>> listed;
-  {
-    std::unique_lock lock(mu_);
-    if (!live_) {
-      lock.unlock();
-      return ListUncached();
-    }
-    if (!complete_) {
-      const uint64_t epoch = epoch_;
-      const uint64_t listing_starts = next_version_;
-      lock.unlock();
-      HVAGENT_ASSIGN_OR_RETURN(auto domains, hypervisor_.ListDomains());
-      lock.lock();
-      if (!live_ || epoch != epoch_) {
-        lock.unlock();
-        return ListUncached();  // the connection changed meanwhile
-      }
-      for (auto& domain : domains) {
-        const std::string name = domain->Name();
-        TicketLocked(name);
-        listed.emplace(name, std::move(domain));
-      }
-      // What the listing did not find is gone, unless a change since says
-      // otherwise (a domain defined while it ran).
-      std::erase_if(entries_, [&](const auto& item) {
-        return item.second.version <= listing_starts && !listed.contains(item.first);
-      });
-      complete_ = true;
-    }
-  }
-  // Every entry: kept ones as they are, the others read now.
+  HVAGENT_ASSIGN_OR_RETURN(const bool live, CompleteEntries(listed));
+  if (!live) return ListUncached(window);
+  const auto wanted = [&window](const CachedDomain& domain) {
+    return !window.wanted || window.wanted(domain.config);
+  };
+  // In rounds along the names: kept entries as they are, the others read,
+  // until `limit` are found (a read one may turn out unwanted, or gone).
   std::vector<CachedDomain> result;
-  std::vector<std::pair<std::string, Ticket>> to_read;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& [name, entry] : entries_) {
-      if (entry.value) {
-        ++stats_.hits;
-        result.push_back(*entry.value);
-      } else {
-        to_read.emplace_back(name, Ticket{.epoch = epoch_, .version = entry.version});
-      }
-    }
-  }
-  for (const auto& [name, ticket] : to_read) {
-    std::unique_ptr<HypervisorDomain> domain;
-    if (auto it = listed.find(name); it != listed.end()) {
-      domain = std::move(it->second);
-    } else {
-      auto looked_up = hypervisor_.LookupDomain(name);
-      if (!looked_up.ok()) {
-        std::lock_guard lock(mu_);
-        KeepLocked(name, ticket, looked_up.status());
-        continue;
-      }
-      domain = *std::move(looked_up);
-    }
-    auto read = Read(std::move(domain));
+  std::string cursor = window.after;
+  bool more = true;
+  while (more && result.size() < window.limit) {
+    std::vector<std::pair<std::string, Ticket>> to_read;
+    more = false;
     {
       std::lock_guard lock(mu_);
-      KeepLocked(name, ticket, read);
+      for (auto it = entries_.upper_bound(cursor); it != entries_.end(); ++it) {
+        if (result.size() + to_read.size() >= window.limit) {
+          more = true;
+          break;
+        }
+        cursor = it->first;
+        const Entry& entry = it->second;
+        if (!entry.value) {
+          to_read.emplace_back(it->first, Ticket{.epoch = epoch_, .version = entry.version});
+        } else {
+          ++stats_.hits;
+          if (wanted(*entry.value)) result.push_back(*entry.value);
+        }
+      }
     }
-    if (!read.ok()) {
-      spdlog::debug("list: skipping domain '{}': {}", name, read.status());
-      continue;
+    for (const auto& [name, ticket] : to_read) {
+      std::unique_ptr<HypervisorDomain> domain;
+      if (auto it = listed.find(name); it != listed.end()) {
+        domain = std::move(it->second);
+      } else {
+        auto looked_up = hypervisor_.LookupDomain(name);
+        if (!looked_up.ok()) {
+          std::lock_guard lock(mu_);
+          KeepLocked(name, ticket, looked_up.status());
+          continue;
+        }
+        domain = *std::move(looked_up);
+      }
+      auto read = Read(std::move(domain));
+      {
+        std::lock_guard lock(mu_);
+        KeepLocked(name, ticket, read);
+      }
+      if (!read.ok()) {
+        spdlog::debug("list: skipping domain '{}': {}", name, read.status());
+        continue;
+      }
+      if (wanted(*read)) result.push_back(*std::move(read));
     }
-    result.push_back(*std::move(read));
   }
   return SortedByName(std::move(result));
 }

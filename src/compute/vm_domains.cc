@@ -77,23 +77,37 @@ StatusOr<VmStatus> VmDomains::Get(const std::string& name) {
   return StatusOf(*domain, standings);
 }
 
-StatusOr<std::vector<VmStatus>> VmDomains::List(bool include_external) {
-  HVAGENT_ASSIGN_OR_RETURN(const std::vector<CachedDomain> domains, cache_.List());
+namespace {
+
+DomainWindow VmsWindow(bool include_external, const std::string& after, size_t limit) {
+  return {.after = after, .limit = limit, .wanted = [include_external](const VmConfig& config) {
+            // The agent's own probe domains are never VMs.
+            return !IsProbeDomainName(config.name) && (include_external || !config.external);
+          }};
+}
+
+}  // namespace
+
+StatusOr<std::vector<VmStatus>> VmDomains::List(bool include_external, const std::string& after,
+                                                size_t limit) {
+  HVAGENT_ASSIGN_OR_RETURN(const std::vector<CachedDomain> domains,
+                           cache_.List(VmsWindow(include_external, after, limit)));
   std::vector<VmStatus> vms;
   vms.reserve(domains.size());
   std::map<std::string, CpuStanding> standings;
-  for (const CachedDomain& domain : domains) {
-    if (IsProbeDomainName(domain.config.name)) continue;  // the agent's own, never a VM
-    if (domain.config.external && !include_external) continue;
-    vms.push_back(StatusOf(domain, standings));
-  }
+  for (const CachedDomain& domain : domains) vms.push_back(StatusOf(domain, standings));
   return vms;
+}
+
+StatusOr<std::vector<CachedDomain>> VmDomains::Definitions(bool include_external) {
+  return cache_.List(VmsWindow(include_external, "", std::numeric_limits<size_t>::max()));
 }
 
 Status VmDomains::CheckMacFree(const std::string& field, const std::string& mac,
                                const std::string& self_uuid) {
-  HVAGENT_ASSIGN_OR_RETURN(const std::vector<VmStatus> vms, List(/*include_external=*/true));
-  for (const VmStatus& vm : vms) {
+  HVAGENT_ASSIGN_OR_RETURN(const std::vector<CachedDomain> vms,
+                           Definitions(/*include_external=*/true));
+  for (const CachedDomain& vm : vms) {
     if (vm.config.uuid == self_uuid) continue;
     for (const NicConfig& nic : vm.config.nics) {
       if (nic.mac == mac) {

@@ -105,8 +105,9 @@ StatusOr<VmStatus> VmManager::Create(VmConfig config) {
 
 StatusOr<VmStatus> VmManager::Get(const std::string& name) { return domains_.Get(name); }
 
-StatusOr<std::vector<VmStatus>> VmManager::List(bool include_external) {
-  return domains_.List(include_external);
+StatusOr<std::vector<VmStatus>> VmManager::List(bool include_external, const std::string& after,
+                                                size_t limit) {
+  return domains_.List(include_external, after, limit);
 }
 
 Status VmManager::Delete(const std::string& name, bool force, bool keep_disks) {
@@ -329,10 +330,10 @@ StatusOr<VmStatus> VmManager::Update(const std::string& name, const VmUpdate& up
 }
 
 StatusOr<std::vector<std::string>> VmManager::VmsOn(const std::string& network) {
-  HVAGENT_ASSIGN_OR_RETURN(const std::vector<VmStatus> vms,
-                           domains_.List(/*include_external=*/false));
+  HVAGENT_ASSIGN_OR_RETURN(const std::vector<CachedDomain> vms,
+                           domains_.Definitions(/*include_external=*/false));
   std::vector<std::string> names;
-  for (const VmStatus& vm : vms) {
+  for (const CachedDomain& vm : vms) {
     for (const NicConfig& nic : vm.config.nics) {
       if (nic.network == network) names.push_back(vm.config.name);
     }
@@ -341,10 +342,10 @@ StatusOr<std::vector<std::string>> VmManager::VmsOn(const std::string& network) 
 }
 
 StatusOr<std::map<std::string, uint32_t>> VmManager::NicCounts() {
-  HVAGENT_ASSIGN_OR_RETURN(const std::vector<VmStatus> vms,
-                           domains_.List(/*include_external=*/false));
+  HVAGENT_ASSIGN_OR_RETURN(const std::vector<CachedDomain> vms,
+                           domains_.Definitions(/*include_external=*/false));
   std::map<std::string, uint32_t> counts;
-  for (const VmStatus& vm : vms) {
+  for (const CachedDomain& vm : vms) {
     for (const NicConfig& nic : vm.config.nics) ++counts[nic.network];
   }
   return counts;

@@ -44,10 +44,10 @@ void VmReconciler::ReconcileAll(WorkerPool& pool) {
 }
 
 StatusOr<std::vector<std::string>> VmReconciler::RunningVmNames() {
-  HVAGENT_ASSIGN_OR_RETURN(const std::vector<VmStatus> vms,
-                           domains_.List(/*include_external=*/false));
+  HVAGENT_ASSIGN_OR_RETURN(const std::vector<CachedDomain> vms,
+                           domains_.Definitions(/*include_external=*/false));
   std::vector<std::string> names;
-  for (const VmStatus& vm : vms) {
+  for (const CachedDomain& vm : vms) {
     if (IsActive(vm.state)) names.push_back(vm.config.name);
   }
   return names;
@@ -75,9 +75,10 @@ StatusOr<std::vector<std::string>> VmReconciler::RemoveLeftovers() {
   }
   // The MACs of each VM the agent owns: a port whose NIC its VM no longer
   // has is a removal cut short between the define and the port's removal.
-  HVAGENT_ASSIGN_OR_RETURN(const std::vector<VmStatus> owned, domains_.List(false));
+  HVAGENT_ASSIGN_OR_RETURN(const std::vector<CachedDomain> owned,
+                           domains_.Definitions(/*include_external=*/false));
   std::map<std::string, std::set<std::string>> macs_of;
-  for (const VmStatus& vm : owned) {
+  for (const CachedDomain& vm : owned) {
     auto& macs = macs_of[vm.config.uuid];
     for (const NicConfig& nic : vm.config.nics) macs.insert(nic.mac);
   }

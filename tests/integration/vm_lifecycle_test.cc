@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -446,6 +447,60 @@ TEST_F(VmLifecycleTest, ReadsShowTheAgentsChangesAtOnceAndVirshsOnceTheirEventCo
       Eventually([&] { return !listed("by-virsh"); }, "by-virsh gone", std::chrono::seconds(10)));
   // All of it from the cache: the agent subscribed to every event it needs.
   EXPECT_THAT(agent_->log(), ::testing::Not(HasSubstr("domain events not all subscribed")));
+}
+
+// ListVms pages: each at most page_size VMs, every VM once, in name order,
+// the next token empty only on the last page; an external domain only with
+// include_external (each page is built alone, so its filter must hold
+// across pages, not only on the first).
+TEST_F(VmLifecycleTest, ListVmsPagesWalkEveryVmOnceInNameOrder) {
+  for (const char* name : {"page-a", "page-b", "page-c", "page-d", "page-e"}) {
+    v1::Vm vm;
+    ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm(name, "true\n"), &vm).ok()) << name;
+  }
+  // Someone else's domain among them: a copy of page-c's definition.
+  const auto virsh = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"virsh", "-c", bed_->libvirt_uri()});
+    const ProcessResult r = RunProcess(args);
+    EXPECT_TRUE(r.ok()) << r.err;
+    return r;
+  };
+  std::string foreign = virsh({"dumpxml", "--inactive", "page-c"}).out;
+  foreign.replace(foreign.find("<name>page-c</name>"), 19, "<name>page-c2</name>");
+  foreign.erase(foreign.find("<uuid>"), foreign.find("</uuid>") + 7 - foreign.find("<uuid>"));
+  foreign.erase(foreign.find("<metadata>"),
+                foreign.find("</metadata>") + 11 - foreign.find("<metadata>"));
+  const std::string file = state_dir_ + "-page-c2.xml";
+  std::ofstream(file) << foreign;
+  virsh({"define", file});
+  std::filesystem::remove(file);
+
+  const auto walk = [&](bool include_external) {
+    std::vector<std::string> names;
+    v1::ListVmsRequest req;
+    req.set_include_external(include_external);
+    req.mutable_page()->set_page_size(2);
+    for (int pages = 0; pages < 20; ++pages) {
+      v1::ListVmsResponse resp;
+      const grpc::Status s = vms()->ListVms(Ctx().get(), req, &resp);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      if (!s.ok()) break;
+      EXPECT_LE(resp.vms_size(), 2);
+      for (const v1::Vm& vm : resp.vms()) names.push_back(vm.spec().name());
+      if (resp.page().next_page_token().empty()) break;
+      EXPECT_EQ(resp.page().next_page_token(), names.back());
+      req.mutable_page()->set_page_token(resp.page().next_page_token());
+    }
+    EXPECT_TRUE(std::is_sorted(names.begin(), names.end()) &&
+                std::adjacent_find(names.begin(), names.end()) == names.end())
+        << ::testing::PrintToString(names);
+    return names;
+  };
+  EXPECT_THAT(walk(false),
+              ::testing::ElementsAre("page-a", "page-b", "page-c", "page-d", "page-e"));
+  EXPECT_THAT(walk(true),
+              ::testing::ElementsAre("page-a", "page-b", "page-c", "page-c2", "page-d", "page-e"));
+  virsh({"undefine", "page-c2"});
 }
 
 TEST_F(VmLifecycleTest, LibvirtdRestartUnderTheAgent) {

@@ -95,13 +95,16 @@ class RpcRunner {
   const AccessPolicy& access_;
 };
 
+// How many items a page of `page_size` shows (0: the default, 100).
+constexpr uint32_t PageLimit(uint32_t page_size) { return page_size == 0 ? 100 : page_size; }
+
 // The page of `items` after `page_token` (items sorted by their name, which
 // is unique): at most `page_size` (0: 100) items are passed to `add`, and the
 // next page's token (the last name shown) is returned when more remain.
 template <typename Item, typename NameOf, typename Add>
 std::string Paginate(const std::vector<Item>& items, uint32_t page_size,
                      const std::string& page_token, NameOf name_of, Add add) {
-  const uint32_t limit = page_size == 0 ? 100 : page_size;
+  const uint32_t limit = PageLimit(page_size);
   uint32_t shown = 0;
   std::string last;
   for (const Item& item : items) {

@@ -11,6 +11,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,6 +35,15 @@ struct CachedDomain {
   std::optional<int64_t> started_unix_ms;
 };
 
+// Which domains a List wants: by name after `after` (empty: from the first),
+// those `wanted` says (null: all), at most `limit`. A page of a listing then
+// costs its own size, not the host's.
+struct DomainWindow {
+  std::string after;
+  size_t limit = std::numeric_limits<size_t>::max();
+  std::function<bool(const VmConfig&)> wanted;
+};
+
 // `domain` as it is now, without its handle (`domain` stays the caller's).
 StatusOr<CachedDomain> ReadDomain(const HypervisorDomain& domain);
 
@@ -53,9 +64,9 @@ class DomainCache {
 
   // The domain named `name`; NOT_FOUND when there is none.
   StatusOr<CachedDomain> Get(const std::string& name);
-  // Every domain, sorted by name. One that cannot be read (gone meanwhile) is
-  // skipped, never the whole list failed.
-  StatusOr<std::vector<CachedDomain>> List();
+  // The domains in `window`, sorted by name. One that cannot be read (gone
+  // meanwhile) is skipped, never the whole list failed.
+  StatusOr<std::vector<CachedDomain>> List(const DomainWindow& window = {});
 
   // Reads answered from memory, and domains read from the hypervisor.
   struct Stats {
@@ -78,7 +89,11 @@ class DomainCache {
 
   // `domain` as it is now.
   StatusOr<CachedDomain> Read(std::unique_ptr<HypervisorDomain> domain);
-  StatusOr<std::vector<CachedDomain>> ListUncached();
+  StatusOr<std::vector<CachedDomain>> ListUncached(const DomainWindow& window);
+  // Makes an entry, to be read, for every domain the hypervisor lists (and
+  // forgets those it does not), unless that is done since SetLive(true);
+  // their handles go to `listed`. False: not live (any more).
+  StatusOr<bool> CompleteEntries(std::map<std::string, std::unique_ptr<HypervisorDomain>>& listed);
   // The entry of `name` (made, to be read, if there is none) and its ticket.
   Ticket TicketLocked(const std::string& name);
   // Keeps `read` (or, NOT_FOUND, forgets `name`) unless a change overtook it.

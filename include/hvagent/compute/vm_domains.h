@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -69,8 +70,13 @@ class VmDomains {
   StatusOr<VmStatus> StatusOf(HypervisorDomain& domain);
   // Every VM but the agent's own probe domains, by name; the ones the agent
   // did not create only with `include_external`. A domain that cannot be
-  // described is skipped, never the whole list failed.
-  StatusOr<std::vector<VmStatus>> List(bool include_external);
+  // described is skipped, never the whole list failed. With `after` and
+  // `limit`, only those after that name, at most `limit` (a page).
+  StatusOr<std::vector<VmStatus>> List(bool include_external, const std::string& after = "",
+                                       size_t limit = std::numeric_limits<size_t>::max());
+  // The same VMs' definitions and states only: what a check or a count
+  // needs, without the live reads (usage, links, CPU standing) a status makes.
+  StatusOr<std::vector<CachedDomain>> Definitions(bool include_external);
 
   // ALREADY_EXISTS naming `field` when a VM on this host other than the one
   // with `self_uuid` — the agent's or not — has a NIC with `mac`: two NICs

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -48,7 +49,8 @@ class VmManager final : public NetworkUsage {
   // error nothing is left behind.
   StatusOr<VmStatus> Create(VmConfig config);
   StatusOr<VmStatus> Get(const std::string& name);
-  StatusOr<std::vector<VmStatus>> List(bool include_external);
+  StatusOr<std::vector<VmStatus>> List(bool include_external, const std::string& after = "",
+                                       size_t limit = std::numeric_limits<size_t>::max());
   // Refused while running unless `force` (then powered off first). Removes the
   // NICs' taps and ports and the disk files it created — with `keep_disks`,
   // those stay under state_dir/disks/kept/ (same file name).

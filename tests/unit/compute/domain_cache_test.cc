@@ -125,6 +125,54 @@ TEST_F(DomainCacheTest, LiveReadsComeFromMemoryAfterTheFirst) {
   EXPECT_THAT(fake_.Calls(), IsEmpty());
 }
 
+// A page of ListVms costs the page, not the host: only its VMs are read
+// (definitions) and described (usage of running ones), cold cache or warm,
+// and a domain the window does not want (external) is skipped, not counted.
+TEST_F(DomainCacheTest, APageReadsAndDescribesOnlyItsOwnVms) {
+  for (int i = 0; i < 8; ++i) Create(fmt::format("vm{}", i));
+  ASSERT_TRUE(fake_.DefineDomain(hvagent::testing::kForeignDomainXml).ok());  // "foreign" < "vm0"
+  ASSERT_TRUE(vms_->PowerOn("vm1").ok());
+  ASSERT_TRUE(vms_->PowerOn("vm6").ok());
+  const auto page = [&](const std::string& after, size_t limit) {
+    auto list = vms_->List(/*include_external=*/false, after, limit);
+    EXPECT_TRUE(list.ok()) << list.status();
+    std::vector<std::string> names;
+    if (list.ok()) {
+      for (const VmStatus& vm : *list) names.push_back(vm.config.name);
+    }
+    return names;
+  };
+  const auto usage_reads = [&] {
+    size_t n = 0;
+    for (const std::string& call : fake_.Calls()) n += call.starts_with("Usage ");
+    return n;
+  };
+
+  domains_.cache().SetLive(false);  // cold: nothing kept
+  domains_.cache().SetLive(true);
+  fake_.ClearCalls();
+  EXPECT_THAT(page("", 3), ElementsAre("vm0", "vm1", "vm2"));
+  EXPECT_EQ(usage_reads(), 1U);      // vm1, not vm6
+  EXPECT_EQ(DefinitionReads(), 4U);  // foreign (unwanted), vm0..vm2
+  EXPECT_THAT(page("vm2", 3), ElementsAre("vm3", "vm4", "vm5"));
+  EXPECT_EQ(usage_reads(), 0U);
+  EXPECT_EQ(DefinitionReads(), 3U);
+  EXPECT_THAT(page("vm5", 3), ElementsAre("vm6", "vm7"));
+  EXPECT_EQ(DefinitionReads(), 2U);
+  // Warm: the same pages from memory.
+  EXPECT_THAT(page("", 3), ElementsAre("vm0", "vm1", "vm2"));
+  EXPECT_EQ(DefinitionReads(), 0U);
+
+  // Not live, the same windows straight from the hypervisor.
+  domains_.cache().SetLive(false);
+  EXPECT_THAT(page("vm2", 3), ElementsAre("vm3", "vm4", "vm5"));
+  EXPECT_THAT(page("vm5", 3), ElementsAre("vm6", "vm7"));
+  auto all = vms_->List(/*include_external=*/true, "", 2);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 2U);
+  EXPECT_EQ((*all)[0].config.name, "foreign");
+}
+
 TEST_F(DomainCacheTest, EveryChangeOfTheAgentIsReadBackWithoutAnEvent) {
   Create("vm1");
   ASSERT_TRUE(vms_->Get("vm1").ok());
