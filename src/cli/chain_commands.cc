@@ -64,18 +64,7 @@ int ChainUpdate(Invocation& inv) {
   return CallAndShow(inv, &Stub::UpdateServiceChain, request);
 }
 
-int ChainGet(Invocation& inv) { return ShowNamed(inv, &Stub::GetServiceChain); }
-
-int ChainList(Invocation& inv) {
-  return CallAndList(inv, &Stub::ListServiceChains, v1::ListServiceChainsRequest{}, "chains",
-                     {{"NAME", "name"},
-                      {"NETWORK", "network"},
-                      {"NICS", "nic_macs"},
-                      {"POLICY", "failure_policy"},
-                      {"STATE", "state"},
-                      {"DOWN", "processors_down"}});
-}
-
+// Its NAME is "the chain's name"; what it prints is "service chain NAME deleted".
 int ChainDelete(Invocation& inv) {
   return DeleteNamed(inv, &Stub::DeleteServiceChain, "service chain");
 }
@@ -102,11 +91,15 @@ void AddChainCommands(CommandTable& table) {
                         "processors=fw/inline/52:54:00:00:00:01/52:54:00:00:00:02,"
                         "ids/tap/52:54:00:00:00:03 failure_policy=kFailOpen",
              .run = ChainCreate});
-  table.Add({.name = "chain.get",
-             .summary = "Show a service chain and its state",
-             .positionals = {NameArg("chain")},
-             .run = ChainGet});
-  table.Add({.name = "chain.list", .summary = "List the service chains", .run = ChainList});
+  table.Add(GetCommand("chain.get", "Show a service chain and its state", "chain",
+                       &Stub::GetServiceChain));
+  table.Add(ListCommand("chain.list", "List the service chains", &Stub::ListServiceChains, "chains",
+                        {{"NAME", "name"},
+                         {"NETWORK", "network"},
+                         {"NICS", "nic_macs"},
+                         {"POLICY", "failure_policy"},
+                         {"STATE", "state"},
+                         {"DOWN", "processors_down"}}));
   table.Add({.name = "chain.update",
              .summary = "Replace a service chain's processors, coverage or failure policy",
              .positionals = {NameArg("chain")},

@@ -20,8 +20,6 @@ int Create(Invocation& inv) {
   return CallAndShow(inv, &Stub::CreateNetwork, request);
 }
 
-int Get(Invocation& inv) { return ShowNamed(inv, &Stub::GetNetwork); }
-
 int List(Invocation& inv) {
   return CallAndListAllPages(inv, &Stub::ListNetworks, v1::ListNetworksRequest{}, "networks",
                              NetworkColumns());
@@ -34,8 +32,6 @@ int Update(Invocation& inv) {
   return CallAndShow(inv, &Stub::UpdateNetwork, request);
 }
 
-int Delete(Invocation& inv) { return DeleteNamed(inv, &Stub::DeleteNetwork, "network"); }
-
 }  // namespace
 
 void AddNetCommands(CommandTable& table) {
@@ -47,10 +43,7 @@ void AddNetCommands(CommandTable& table) {
                       KeySpec::String("bridge", "the OVS bridge (default br0)")},
              .details = "Networks are conventionally named vlan.<id>: net.create vlan.10 vlan=10",
              .run = Create});
-  table.Add({.name = "net.get",
-             .summary = "Show one network",
-             .positionals = {NameArg("network")},
-             .run = Get});
+  table.Add(GetCommand("net.get", "Show one network", "network", &Stub::GetNetwork));
   table.Add({.name = "net.list", .summary = "List the networks", .run = List});
   table.Add({.name = "net.update",
              .summary = "Change a network's VLAN (every port on it follows)",
@@ -60,10 +53,8 @@ void AddNetCommands(CommandTable& table) {
                                    "refuse (ABORTED) unless the network is at this generation", 1,
                                    std::numeric_limits<int64_t>::max())},
              .run = Update});
-  table.Add({.name = "net.delete",
-             .summary = "Delete a network (refused while NICs use it)",
-             .positionals = {NameArg("network")},
-             .run = Delete});
+  table.Add(DeleteCommand("net.delete", "Delete a network (refused while NICs use it)", "network",
+                          &Stub::DeleteNetwork));
 }
 
 }  // namespace hvagent::cli

@@ -16,16 +16,6 @@ int BridgeCreate(Invocation& inv) {
   return CallAndShow(inv, &Stub::CreateBridge, request);
 }
 
-int BridgeGet(Invocation& inv) { return ShowNamed(inv, &Stub::GetBridge); }
-
-int BridgeList(Invocation& inv) {
-  return CallAndList(
-      inv, &Stub::ListBridges, v1::ListBridgesRequest{}, "bridges",
-      {{"NAME", "name"}, {"DATAPATH", "datapath_type"}, {"AGENT_OWNED", "agent_owned"}});
-}
-
-int BridgeDelete(Invocation& inv) { return DeleteNamed(inv, &Stub::DeleteBridge, "bridge"); }
-
 // --- bonds -------------------------------------------------------------------------
 
 std::vector<KeySpec> BondKeys(bool members_required) {
@@ -68,18 +58,6 @@ int BondCreate(Invocation& inv) {
   return CallAndShow(inv, &Stub::CreateBond, request);
 }
 
-int BondGet(Invocation& inv) { return ShowNamed(inv, &Stub::GetBond); }
-
-int BondList(Invocation& inv) {
-  return CallAndList(inv, &Stub::ListBonds, v1::ListBondsRequest{}, "bonds",
-                     {{"NAME", "name"},
-                      {"BRIDGE", "bridge"},
-                      {"MODE", "spec.mode"},
-                      {"MEMBERS", "spec.members"},
-                      {"ACTIVE", "active_member"},
-                      {"LACP", "lacp_status"}});
-}
-
 int BondUpdate(Invocation& inv) {
   if (inv.args().values.empty()) return inv.UsageError("nothing to change: give at least one key");
   // UpdateBond takes the whole spec: start from the bond as it is.
@@ -92,8 +70,6 @@ int BondUpdate(Invocation& inv) {
   ApplyBondKeys(inv.args(), request.mutable_spec());
   return CallAndShow(inv, &Stub::UpdateBond, request);
 }
-
-int BondDelete(Invocation& inv) { return DeleteNamed(inv, &Stub::DeleteBond, "bond"); }
 
 // --- tunnels -------------------------------------------------------------------------
 
@@ -109,17 +85,6 @@ int TunnelCreate(Invocation& inv) {
   t->set_local_ip(inv.args().String("local_ip"));
   return CallAndShow(inv, &Stub::CreateTunnel, request);
 }
-
-int TunnelList(Invocation& inv) {
-  return CallAndList(inv, &Stub::ListTunnels, v1::ListTunnelsRequest{}, "tunnels",
-                     {{"NAME", "name"},
-                      {"BRIDGE", "bridge"},
-                      {"REMOTE_IP", "remote_ip"},
-                      {"VNI", "vni"},
-                      {"DST_PORT", "dst_port"}});
-}
-
-int TunnelDelete(Invocation& inv) { return DeleteNamed(inv, &Stub::DeleteTunnel, "tunnel"); }
 
 // --- mirrors -------------------------------------------------------------------------
 
@@ -143,19 +108,6 @@ int MirrorCreate(Invocation& inv) {
   return CallAndShow(inv, &Stub::CreateMirror, request);
 }
 
-int MirrorList(Invocation& inv) {
-  return CallAndList(inv, &Stub::ListMirrors, v1::ListMirrorsRequest{}, "mirrors",
-                     {{"NAME", "name"},
-                      {"BRIDGE", "bridge"},
-                      {"OUTPUT", "output_port"},
-                      {"SRC_PORTS", "select_src_ports"},
-                      {"DST_PORTS", "select_dst_ports"},
-                      {"VLANS", "select_vlans"},
-                      {"ALL", "select_all"}});
-}
-
-int MirrorDelete(Invocation& inv) { return DeleteNamed(inv, &Stub::DeleteMirror, "mirror"); }
-
 }  // namespace
 
 void AddSwitchCommands(CommandTable& table) {
@@ -168,15 +120,12 @@ void AddSwitchCommands(CommandTable& table) {
                  "datapath_type", "datapath (default: the agent's configured)",
                  {{"system", v1::DATAPATH_TYPE_SYSTEM}, {"netdev", v1::DATAPATH_TYPE_NETDEV}})},
              .run = BridgeCreate});
-  table.Add({.name = "bridge.get",
-             .summary = "Show a bridge and its ports",
-             .positionals = {NameArg("bridge")},
-             .run = BridgeGet});
-  table.Add({.name = "bridge.list", .summary = "List the bridges", .run = BridgeList});
-  table.Add({.name = "bridge.delete",
-             .summary = "Delete a bridge the agent created",
-             .positionals = {NameArg("bridge")},
-             .run = BridgeDelete});
+  table.Add(GetCommand("bridge.get", "Show a bridge and its ports", "bridge", &Stub::GetBridge));
+  table.Add(ListCommand(
+      "bridge.list", "List the bridges", &Stub::ListBridges, "bridges",
+      {{"NAME", "name"}, {"DATAPATH", "datapath_type"}, {"AGENT_OWNED", "agent_owned"}}));
+  table.Add(DeleteCommand("bridge.delete", "Delete a bridge the agent created", "bridge",
+                          &Stub::DeleteBridge));
 
   std::vector<KeySpec> bond_create_keys = BondKeys(/*members_required=*/true);
   bond_create_keys.insert(bond_create_keys.begin() + 1, bridge);
@@ -186,21 +135,21 @@ void AddSwitchCommands(CommandTable& table) {
              .keys = std::move(bond_create_keys),
              .details = "bond.create br0-up members=eth0,eth1 mode=active-backup",
              .run = BondCreate});
-  table.Add({.name = "bond.get",
-             .summary = "Show a bond with its members' status",
-             .positionals = {NameArg("bond")},
-             .run = BondGet});
-  table.Add({.name = "bond.list", .summary = "List the bonds", .run = BondList});
+  table.Add(GetCommand("bond.get", "Show a bond with its members' status", "bond", &Stub::GetBond));
+  table.Add(ListCommand("bond.list", "List the bonds", &Stub::ListBonds, "bonds",
+                        {{"NAME", "name"},
+                         {"BRIDGE", "bridge"},
+                         {"MODE", "spec.mode"},
+                         {"MEMBERS", "spec.members"},
+                         {"ACTIVE", "active_member"},
+                         {"LACP", "lacp_status"}}));
   table.Add({.name = "bond.update",
              .summary = "Change a bond's members, mode or LACP in place",
              .positionals = {NameArg("bond")},
              .keys = BondKeys(/*members_required=*/false),
              .details = "Keys not given keep their current values.",
              .run = BondUpdate});
-  table.Add({.name = "bond.delete",
-             .summary = "Delete a bond",
-             .positionals = {NameArg("bond")},
-             .run = BondDelete});
+  table.Add(DeleteCommand("bond.delete", "Delete a bond", "bond", &Stub::DeleteBond));
 
   table.Add(
       {.name = "tunnel.create",
@@ -211,11 +160,13 @@ void AddSwitchCommands(CommandTable& table) {
                 KeySpec::Int("dst_port", "UDP port (default 4789)", 1, 65535),
                 KeySpec::String("local_ip", "this host's underlay address (default: routed)")},
        .run = TunnelCreate});
-  table.Add({.name = "tunnel.list", .summary = "List the tunnels", .run = TunnelList});
-  table.Add({.name = "tunnel.delete",
-             .summary = "Delete a tunnel",
-             .positionals = {NameArg("tunnel")},
-             .run = TunnelDelete});
+  table.Add(ListCommand("tunnel.list", "List the tunnels", &Stub::ListTunnels, "tunnels",
+                        {{"NAME", "name"},
+                         {"BRIDGE", "bridge"},
+                         {"REMOTE_IP", "remote_ip"},
+                         {"VNI", "vni"},
+                         {"DST_PORT", "dst_port"}}));
+  table.Add(DeleteCommand("tunnel.delete", "Delete a tunnel", "tunnel", &Stub::DeleteTunnel));
 
   table.Add({.name = "mirror.create",
              .summary = "Mirror selected traffic to a port",
@@ -226,11 +177,15 @@ void AddSwitchCommands(CommandTable& table) {
                       KeySpec::IntList("select_vlans", "packets on these VLANs", 1, 4094),
                       KeySpec::Bool("select_all", "every packet on the bridge")},
              .run = MirrorCreate});
-  table.Add({.name = "mirror.list", .summary = "List the mirrors", .run = MirrorList});
-  table.Add({.name = "mirror.delete",
-             .summary = "Delete a mirror",
-             .positionals = {NameArg("mirror")},
-             .run = MirrorDelete});
+  table.Add(ListCommand("mirror.list", "List the mirrors", &Stub::ListMirrors, "mirrors",
+                        {{"NAME", "name"},
+                         {"BRIDGE", "bridge"},
+                         {"OUTPUT", "output_port"},
+                         {"SRC_PORTS", "select_src_ports"},
+                         {"DST_PORTS", "select_dst_ports"},
+                         {"VLANS", "select_vlans"},
+                         {"ALL", "select_all"}}));
+  table.Add(DeleteCommand("mirror.delete", "Delete a mirror", "mirror", &Stub::DeleteMirror));
 }
 
 }  // namespace hvagent::cli

@@ -80,8 +80,6 @@ int Create(Invocation& inv) {
   return CallAndShow(inv, &Stub::CreateVm, request);
 }
 
-int Get(Invocation& inv) { return ShowNamed(inv, &Stub::GetVm); }
-
 int List(Invocation& inv) {
   v1::ListVmsRequest request;
   request.set_include_external(inv.args().Bool("include_external"));
@@ -360,7 +358,7 @@ void AddVmCommands(CommandTable& table) {
                       KeySpec::String("cmdline", "direct kernel boot: kernel command line")},
              .details = "NICs and disks are added with vm.nic_create and vm.disk_create.",
              .run = Create});
-  table.Add({.name = "vm.get", .summary = "Show one VM", .positionals = {vm}, .run = Get});
+  table.Add(GetCommand("vm.get", "Show one VM", "VM", &Stub::GetVm));
   table.Add({.name = "vm.list",
              .summary = "List the VMs",
              .keys = {KeySpec::Bool("include_external",

@@ -2,9 +2,11 @@
 // (get, list with paging, delete) so each group declares only what differs.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "hvagent/cli/command_spec.h"
 #include "hvagent/cli/invocation.h"
 
 namespace hvagent::cli {
@@ -102,6 +104,45 @@ int CallAndListAllPages(
   all.clear_page();
   inv.out().Table(all, field, columns);
   return kExitOk;
+}
+
+// The commands every named kind of object has, as table entries: `<kind>.get
+// NAME`, `<kind>.list` and `<kind>.delete NAME`, each group giving only its
+// words, its call and (for a list) its columns.
+inline CommandSpec NamedCommand(std::string name, std::string summary, const std::string& what,
+                                std::function<int(Invocation&)> run) {
+  return {.name = std::move(name),
+          .summary = std::move(summary),
+          .positionals = {NameArg(what)},
+          .run = std::move(run)};
+}
+
+template <typename Stub, typename Request, typename Response>
+CommandSpec GetCommand(std::string name, std::string summary, const std::string& what,
+                       grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                                    Response*)) {
+  return NamedCommand(std::move(name), std::move(summary), what,
+                      [method](Invocation& inv) { return ShowNamed(inv, method); });
+}
+
+template <typename Stub, typename Request, typename Response>
+CommandSpec DeleteCommand(std::string name, std::string summary, const std::string& what,
+                          grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                                       Response*)) {
+  return NamedCommand(std::move(name), std::move(summary), what,
+                      [method, what](Invocation& inv) { return DeleteNamed(inv, method, what); });
+}
+
+template <typename Stub, typename Request, typename Response>
+CommandSpec ListCommand(std::string name, std::string summary,
+                        grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                                     Response*),
+                        std::string field, std::vector<Column> columns) {
+  return {.name = std::move(name),
+          .summary = std::move(summary),
+          .run = [method, field = std::move(field), columns = std::move(columns)](Invocation& inv) {
+            return CallAndList(inv, method, Request{}, field, columns);
+          }};
 }
 
 }  // namespace hvagent::cli
