@@ -18,6 +18,7 @@
 #include <set>
 
 #include "hvagent_test/subprocess.h"
+#include "hvagent_test/vm_layer_setup.h"
 #include "vm_api_test_fixture.h"
 
 namespace hvagent::testing {
@@ -114,13 +115,13 @@ class ExactlyOnceTest : public VmApiTest {
     return names;
   }
 
+  // The agent's disk images, by path as the API gives them.
   std::set<std::string> Images() {
-    std::set<std::string> files;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(state_dir_ + "/disks", ec)) {
-      if (entry.is_regular_file()) files.insert(entry.path().string());
+    std::set<std::string> paths;
+    for (const std::string& name : DiskImageNames(state_dir_)) {
+      paths.insert(state_dir_ + "/disks/" + name);
     }
-    return files;
+    return paths;
   }
 
   // The invariants, as text: empty when they all hold.

@@ -9,6 +9,7 @@
 #include "hvagent_test/polling.h"
 #include "hvagent_test/subprocess.h"
 #include "hvagent_test/switch_rows.h"
+#include "hvagent_test/vm_layer_setup.h"
 #include "vm_api_test_fixture.h"
 
 namespace hvagent::testing {
@@ -57,14 +58,7 @@ class VmDevicesTest : public VmApiTest {
     return vm;
   }
 
-  std::vector<std::string> DiskImages() {
-    std::vector<std::string> files;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(state_dir_ + "/disks", ec)) {
-      if (entry.is_regular_file()) files.push_back(entry.path().filename());
-    }
-    return files;
-  }
+  std::vector<std::string> DiskImages() { return DiskImageNames(state_dir_); }
 };
 
 std::string ImageFormat(const std::string& path) {

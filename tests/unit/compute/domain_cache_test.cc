@@ -17,6 +17,7 @@
 #include "hvagent_test/fake_hypervisor.h"
 #include "hvagent_test/fake_nic_backend.h"
 #include "hvagent_test/temp_dir.h"
+#include "hvagent_test/vm_layer_setup.h"
 
 namespace hvagent::compute {
 namespace {
@@ -56,16 +57,10 @@ class HookedHypervisor final : public Hypervisor {
 class DomainCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const VmLimits limits{.max_vcpus = 8,
-                          .max_memory_bytes = 64ULL << 30,
-                          .max_disk_bytes = 1ULL << 40,
-                          .max_nics = 4,
-                          .max_disks = 4};
-    vms_ = std::make_unique<VmManager>(
-        VmManager::Options{.state_dir = state_dir_, .limits = limits}, domains_, nics_, networks_);
-    devices_ = std::make_unique<VmDeviceManager>(
-        VmDeviceManager::Options{.state_dir = state_dir_, .limits = limits}, domains_, nics_,
-        networks_);
+    vms_ = std::make_unique<VmManager>(hvagent::testing::TestVmLayerOptions(state_dir_), domains_,
+                                       nics_, networks_);
+    devices_ = std::make_unique<VmDeviceManager>(hvagent::testing::TestVmLayerOptions(state_dir_),
+                                                 domains_, nics_, networks_);
     domains_.cache().SetLive(true);
   }
 

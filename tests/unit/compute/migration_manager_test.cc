@@ -20,6 +20,7 @@
 #include "hvagent_test/fake_nic_backend.h"
 #include "hvagent_test/polling.h"
 #include "hvagent_test/temp_dir.h"
+#include "hvagent_test/vm_layer_setup.h"
 
 namespace hvagent::compute {
 namespace {
@@ -33,12 +34,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 constexpr uint64_t kMiB = uint64_t{1} << 20;
-constexpr uint64_t kGiB = uint64_t{1} << 30;
-constexpr VmLimits kLimits{.max_vcpus = 8,
-                           .max_memory_bytes = 64 * kGiB,
-                           .max_disk_bytes = 1024 * kGiB,
-                           .max_nics = 4,
-                           .max_disks = 4};
+constexpr VmLimits kLimits = hvagent::testing::kTestVmLimits;
 
 // The destination's agent, in process: B's VmArrivals, each call logged and
 // any one made to fail.
@@ -144,9 +140,8 @@ class MigrationManagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     hv_a_.set_migration_destination(&hv_b_);
-    vms_a_ =
-        std::make_unique<VmManager>(VmManager::Options{.state_dir = state_dir_, .limits = kLimits},
-                                    domains_a_, nics_a_, networks_a_);
+    vms_a_ = std::make_unique<VmManager>(hvagent::testing::TestVmLayerOptions(state_dir_),
+                                         domains_a_, nics_a_, networks_a_);
     migrations_ = NewManager();
   }
   // A manager on A over the test's one journal: a second one is A's agent

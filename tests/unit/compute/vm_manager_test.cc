@@ -25,6 +25,7 @@
 #include "hvagent_test/fake_hypervisor.h"
 #include "hvagent_test/fake_nic_backend.h"
 #include "hvagent_test/temp_dir.h"
+#include "hvagent_test/vm_layer_setup.h"
 
 namespace hvagent::compute {
 namespace {
@@ -46,16 +47,10 @@ constexpr char kMac2[] = "52:54:00:00:00:02";
 class VmManagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const VmLimits limits{.max_vcpus = 8,
-                          .max_memory_bytes = 64 * kGiB,
-                          .max_disk_bytes = 1024 * kGiB,
-                          .max_nics = 4,
-                          .max_disks = 4};
-    vms_ = std::make_unique<VmManager>(
-        VmManager::Options{.state_dir = state_dir_, .limits = limits}, domains_, nics_, networks_);
-    devices_ = std::make_unique<VmDeviceManager>(
-        VmDeviceManager::Options{.state_dir = state_dir_, .limits = limits}, domains_, nics_,
-        networks_);
+    vms_ = std::make_unique<VmManager>(hvagent::testing::TestVmLayerOptions(state_dir_), domains_,
+                                       nics_, networks_);
+    devices_ = std::make_unique<VmDeviceManager>(hvagent::testing::TestVmLayerOptions(state_dir_),
+                                                 domains_, nics_, networks_);
     reconciler_ = std::make_unique<VmReconciler>(domains_, nics_, state_dir_);
   }
 
@@ -115,14 +110,7 @@ class VmManagerTest : public ::testing::Test {
     return changes;
   }
 
-  std::vector<std::string> Images() {
-    std::vector<std::string> files;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(state_dir_ + "/disks", ec)) {
-      if (entry.is_regular_file()) files.push_back(entry.path().filename());
-    }
-    return files;
-  }
+  std::vector<std::string> Images() { return hvagent::testing::DiskImageNames(state_dir_); }
 
   const hvagent::testing::TempDir state_root_{"vm-manager-test"};
   const std::string state_dir_ = state_root_.string();
