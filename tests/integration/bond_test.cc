@@ -291,66 +291,40 @@ TEST_F(BondTest, RefusalsNameTheRuleAndChangeNothing) {
     absl::StatusCode code;
     const char* message;
   };
+  // A refused create or update: the call, for the table below.
+  const auto create = [&](const std::string& name, const std::string& bridge, BondSpec spec) {
+    return [&, name, bridge, spec] { return bonds_->Create(name, bridge, spec).status(); };
+  };
+  const auto update = [&](const std::string& name, BondSpec spec) {
+    return [&, name, spec] { return bonds_->Update(name, spec).status(); };
+  };
   const std::vector<Refusal> refusals = {
-      {"one member", [&] { return bonds_->Create("b1", "br0", {.members = {"up6"}}).status(); },
-       absl::StatusCode::kInvalidArgument, "spec.members: a bond needs 2 to 8"},
-      {"unknown NIC",
-       [&] {
-         return bonds_->Create("b1", "br0", {.members = {"up6", "nosuchnic0"}}).status();
-       },
+      {"one member", create("b1", "br0", {.members = {"up6"}}), absl::StatusCode::kInvalidArgument,
+       "spec.members: a bond needs 2 to 8"},
+      {"unknown NIC", create("b1", "br0", {.members = {"up6", "nosuchnic0"}}),
        absl::StatusCode::kFailedPrecondition, "'nosuchnic0' is not a network interface"},
-      {"Linux bridge as a member",
-       [&] {
-         return bonds_->Create("b1", "br0", {.members = {"up6", "lbr0"}}).status();
-       },
+      {"Linux bridge as a member", create("b1", "br0", {.members = {"up6", "lbr0"}}),
        absl::StatusCode::kFailedPrecondition, "'lbr0' is a bridge device, not a physical NIC"},
-      {"NIC in another bridge",
-       [&] {
-         return bonds_->Create("b1", "br0", {.members = {"up6", "up2"}}).status();
-       },
+      {"NIC in another bridge", create("b1", "br0", {.members = {"up6", "up2"}}),
        absl::StatusCode::kFailedPrecondition, "'up2' is already in port 'up2' on bridge 'brx'"},
-      {"NIC in another bond",
-       [&] {
-         return bonds_->Create("b1", "br0", {.members = {"up6", "up1"}}).status();
-       },
+      {"NIC in another bond", create("b1", "br0", {.members = {"up6", "up1"}}),
        absl::StatusCode::kFailedPrecondition, "'up1' is already in bond 'br0-up'"},
       {"balance-tcp without LACP",
-       [&] {
-         return bonds_
-             ->Create("b1", "br0", {.members = {"up6", "sw6"}, .mode = BondMode::kBalanceTcp})
-             .status();
-       },
+       create("b1", "br0", {.members = {"up6", "sw6"}, .mode = BondMode::kBalanceTcp}),
        absl::StatusCode::kInvalidArgument, "balance-tcp needs LACP"},
-      {"duplicate member",
-       [&] {
-         return bonds_->Create("b1", "br0", {.members = {"up6", "up6"}}).status();
-       },
+      {"duplicate member", create("b1", "br0", {.members = {"up6", "up6"}}),
        absl::StatusCode::kInvalidArgument, "listed twice"},
-      {"missing bridge",
-       [&] {
-         return bonds_->Create("b1", "br9", {.members = {"up6", "sw6"}}).status();
-       },
+      {"missing bridge", create("b1", "br9", {.members = {"up6", "sw6"}}),
        absl::StatusCode::kFailedPrecondition, "bridge: 'br9' does not exist"},
-      {"name taken",
-       [&] {
-         return bonds_->Create("br0-up", "br0", {.members = {"up6", "sw6"}}).status();
-       },
+      {"name taken", create("br0-up", "br0", {.members = {"up6", "sw6"}}),
        absl::StatusCode::kAlreadyExists, "br0-up"},
-      {"update to an unknown NIC",
-       [&] {
-         return bonds_->Update("br0-up", {.members = {"up0", "nosuchnic0"}}).status();
-       },
+      {"update to an unknown NIC", update("br0-up", {.members = {"up0", "nosuchnic0"}}),
        absl::StatusCode::kFailedPrecondition, "'nosuchnic0' is not a network interface"},
-      {"update taking another bond's NIC",
-       [&] {
-         return bonds_->Update("br0-up", {.members = {"up0", "up4"}}).status();
-       },
+      {"update taking another bond's NIC", update("br0-up", {.members = {"up0", "up4"}}),
        absl::StatusCode::kFailedPrecondition, "'up4' is already in bond 'foreign-bond'"},
       {"update of a bond the agent did not create",
-       [&] {
-         return bonds_->Update("foreign-bond", {.members = {"up4", "up6"}}).status();
-       },
-       absl::StatusCode::kFailedPrecondition, "not created by hvagent"},
+       update("foreign-bond", {.members = {"up4", "up6"}}), absl::StatusCode::kFailedPrecondition,
+       "not created by hvagent"},
       {"delete of a bond the agent did not create", [&] { return bonds_->Delete("foreign-bond"); },
        absl::StatusCode::kFailedPrecondition, "not created by hvagent"},
       {"delete of a bridge the agent did not create", [&] { return bridges_->Delete("brx"); },

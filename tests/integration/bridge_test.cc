@@ -240,108 +240,48 @@ TEST_F(BridgeApiTest, BridgesAndRefusalsMapToGrpcCodes) {
     grpc::StatusCode code;
     const char* message;
   };
+  using Stub = v1::NetworkService::Stub;
+  const auto create_bond = [&](std::vector<std::string> members,
+                               v1::BondMode mode = v1::BOND_MODE_UNSPECIFIED) {
+    return [&, members, mode] {
+      v1::CreateBondRequest r;
+      for (const std::string& m : members) r.mutable_spec()->add_members(m);
+      r.mutable_spec()->set_mode(mode);
+      return CallStatus(*stub_, &Stub::CreateBond, r);
+    };
+  };
+  const auto create_bridge = [&](const std::string& name) {
+    return [&, name] {
+      return CallStatus(*stub_, &Stub::CreateBridge, Named<v1::CreateBridgeRequest>(name));
+    };
+  };
+  const auto delete_bridge = [&](const std::string& name) {
+    return [&, name] {
+      return CallStatus(*stub_, &Stub::DeleteBridge, Named<v1::DeleteBridgeRequest>(name));
+    };
+  };
   const std::vector<Case> cases = {
-      {"bond of one member",
-       [&] {
-         v1::CreateBondRequest r;
-         r.mutable_spec()->add_members("up0");
-         v1::Bond b;
-         return stub_->CreateBond(Ctx().get(), r, &b);
-       },
-       grpc::INVALID_ARGUMENT, "spec.members"},
-      {"unknown NIC",
-       [&] {
-         v1::CreateBondRequest r;
-         r.mutable_spec()->add_members("up0");
-         r.mutable_spec()->add_members("nosuchnic0");
-         v1::Bond b;
-         return stub_->CreateBond(Ctx().get(), r, &b);
-       },
-       grpc::FAILED_PRECONDITION, "'nosuchnic0' is not a network interface"},
-      {"balance-tcp without LACP",
-       [&] {
-         v1::CreateBondRequest r;
-         r.mutable_spec()->add_members("up0");
-         r.mutable_spec()->add_members("up1");
-         r.mutable_spec()->set_mode(v1::BOND_MODE_BALANCE_TCP);
-         v1::Bond b;
-         return stub_->CreateBond(Ctx().get(), r, &b);
-       },
+      {"bond of one member", create_bond({"up0"}), grpc::INVALID_ARGUMENT, "spec.members"},
+      {"unknown NIC", create_bond({"up0", "nosuchnic0"}), grpc::FAILED_PRECONDITION,
+       "'nosuchnic0' is not a network interface"},
+      {"balance-tcp without LACP", create_bond({"up0", "up1"}, v1::BOND_MODE_BALANCE_TCP),
        grpc::INVALID_ARGUMENT, "spec.mode: balance-tcp needs LACP"},
-      {"unknown bond mode",
-       [&] {
-         v1::CreateBondRequest r;
-         r.mutable_spec()->add_members("up0");
-         r.mutable_spec()->add_members("up1");
-         r.mutable_spec()->set_mode(static_cast<v1::BondMode>(42));
-         v1::Bond b;
-         return stub_->CreateBond(Ctx().get(), r, &b);
-       },
+      {"unknown bond mode", create_bond({"up0", "up1"}, static_cast<v1::BondMode>(42)),
        grpc::INVALID_ARGUMENT, "spec.mode"},
       {"missing bond",
-       [&] {
-         v1::GetBondRequest r;
-         r.set_name("nobond");
-         v1::Bond b;
-         return stub_->GetBond(Ctx().get(), r, &b);
-       },
+       [&] { return CallStatus(*stub_, &Stub::GetBond, Named<v1::GetBondRequest>("nobond")); },
        grpc::NOT_FOUND, "nobond"},
       {"missing bridge",
-       [&] {
-         v1::GetBridgeRequest r;
-         r.set_name("br9");
-         v1::Bridge b;
-         return stub_->GetBridge(Ctx().get(), r, &b);
-       },
+       [&] { return CallStatus(*stub_, &Stub::GetBridge, Named<v1::GetBridgeRequest>("br9")); },
        grpc::NOT_FOUND, "br9"},
-      {"bridge name too long",
-       [&] {
-         v1::CreateBridgeRequest r;
-         r.set_name("a-very-long-bridge");
-         v1::Bridge b;
-         return stub_->CreateBridge(Ctx().get(), r, &b);
-       },
-       grpc::INVALID_ARGUMENT, "name"},
-      {"bridge exists",
-       [&] {
-         v1::CreateBridgeRequest r;
-         r.set_name("brx");
-         v1::Bridge b;
-         return stub_->CreateBridge(Ctx().get(), r, &b);
-       },
-       grpc::ALREADY_EXISTS, "brx"},
-      {"foreign bridge",
-       [&] {
-         v1::DeleteBridgeRequest r;
-         r.set_name("brx");
-         v1::DeleteBridgeResponse d;
-         return stub_->DeleteBridge(Ctx().get(), r, &d);
-       },
-       grpc::FAILED_PRECONDITION, "not created by hvagent"},
-      {"the default bridge",
-       [&] {
-         v1::DeleteBridgeRequest r;
-         r.set_name("br0");
-         v1::DeleteBridgeResponse d;
-         return stub_->DeleteBridge(Ctx().get(), r, &d);
-       },
-       grpc::FAILED_PRECONDITION, "default bridge"},
-      {"a bridge of br0's chain",
-       [&] {
-         v1::DeleteBridgeRequest r;
-         r.set_name("br.nf");
-         v1::DeleteBridgeResponse d;
-         return stub_->DeleteBridge(Ctx().get(), r, &d);
-       },
-       grpc::FAILED_PRECONDITION, "bridge chain"},
-      {"bridge used by a network",
-       [&] {
-         v1::DeleteBridgeRequest r;
-         r.set_name("br1");
-         v1::DeleteBridgeResponse d;
-         return stub_->DeleteBridge(Ctx().get(), r, &d);
-       },
-       grpc::FAILED_PRECONDITION, "used by networks (vlan.10)"},
+      {"bridge name too long", create_bridge("a-very-long-bridge"), grpc::INVALID_ARGUMENT, "name"},
+      {"bridge exists", create_bridge("brx"), grpc::ALREADY_EXISTS, "brx"},
+      {"foreign bridge", delete_bridge("brx"), grpc::FAILED_PRECONDITION, "not created by hvagent"},
+      {"the default bridge", delete_bridge("br0"), grpc::FAILED_PRECONDITION, "default bridge"},
+      {"a bridge of br0's chain", delete_bridge("br.nf"), grpc::FAILED_PRECONDITION,
+       "bridge chain"},
+      {"bridge used by a network", delete_bridge("br1"), grpc::FAILED_PRECONDITION,
+       "used by networks (vlan.10)"},
   };
   for (const Case& c : cases) {
     const grpc::Status status = c.call();

@@ -146,24 +146,21 @@ TEST_F(PortsApiTest, EveryPortRpcAndARestartedAgentRebuildsItsView) {
 
   // Deletes, and what is already gone is NOT_FOUND; what is not the agent's
   // is left alone.
-  v1::DeleteMirrorRequest del_mirror;
-  del_mirror.set_name("span1");
-  v1::DeleteMirrorResponse del_mirror_response;
-  ASSERT_TRUE(stub_->DeleteMirror(Ctx().get(), del_mirror, &del_mirror_response).ok());
-  EXPECT_EQ(stub_->DeleteMirror(Ctx().get(), del_mirror, &del_mirror_response).error_code(),
+  using Stub = v1::NetworkService::Stub;
+  const auto del_mirror = Named<v1::DeleteMirrorRequest>("span1");
+  ASSERT_TRUE(CallStatus(*stub_, &Stub::DeleteMirror, del_mirror).ok());
+  EXPECT_EQ(CallStatus(*stub_, &Stub::DeleteMirror, del_mirror).error_code(),
             grpc::StatusCode::NOT_FOUND);
-  v1::DeleteTunnelRequest del_tunnel;
-  del_tunnel.set_name("vx-host2");
-  v1::DeleteTunnelResponse del_tunnel_response;
-  ASSERT_TRUE(stub_->DeleteTunnel(Ctx().get(), del_tunnel, &del_tunnel_response).ok());
+  ASSERT_TRUE(
+      CallStatus(*stub_, &Stub::DeleteTunnel, Named<v1::DeleteTunnelRequest>("vx-host2")).ok());
   EXPECT_FALSE(bed_->Vsctl({"get", "Port", "vx-host2", "name"}).ok());
-  v1::DeleteInternalPortRequest del_port;
-  del_port.set_name("mon0");
-  v1::DeleteInternalPortResponse del_port_response;
-  EXPECT_EQ(stub_->DeleteInternalPort(Ctx().get(), del_port, &del_port_response).error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
-  del_port.set_name("hvint10");
-  ASSERT_TRUE(stub_->DeleteInternalPort(Ctx().get(), del_port, &del_port_response).ok());
+  EXPECT_EQ(
+      CallStatus(*stub_, &Stub::DeleteInternalPort, Named<v1::DeleteInternalPortRequest>("mon0"))
+          .error_code(),
+      grpc::StatusCode::FAILED_PRECONDITION);
+  ASSERT_TRUE(
+      CallStatus(*stub_, &Stub::DeleteInternalPort, Named<v1::DeleteInternalPortRequest>("hvint10"))
+          .ok());
   EXPECT_FALSE(bed_->Vsctl({"get", "Port", "hvint10", "name"}).ok());
   EXPECT_TRUE(bed_->Vsctl({"get", "Port", "mon0", "name"}).ok());
 }

@@ -42,6 +42,25 @@ grpc::Status CallWithBytes(const std::shared_ptr<grpc::Channel>& channel, const 
                            const std::string& request_bytes, int seconds,
                            std::string* response_bytes = nullptr);
 
+// A unary call through a generated stub for a test that wants only its
+// status: the response is dropped.
+template <typename Stub, typename Request, typename Response>
+grpc::Status CallStatus(Stub& stub,
+                        grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                                     Response*),
+                        const Request& request) {
+  Response response;
+  return (stub.*method)(Ctx().get(), request, &response);
+}
+
+// A request naming the object it is about (Get…, Delete… and the like).
+template <typename Request>
+Request Named(const std::string& name) {
+  Request request;
+  request.set_name(name);
+  return request;
+}
+
 class AgentProcess {
  public:
   explicit AgentProcess(AgentOptions options);
