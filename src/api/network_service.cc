@@ -99,11 +99,16 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::CreateNetwork(grpc::CallbackServer
                                     .vlan_id = request->vlan_id(),
                                     .created_unix_ms = NowUnixMs()};
         HVAGENT_RETURN_IF_ERROR(networks_.Insert(record));
-        HVAGENT_ASSIGN_OR_RETURN(record, networks_.Get(record.name));
-        ToProto(record, response);
-        PublishNetworkChange(record.name, "created", record.vlan_id);
-        return absl::OkStatus();
+        return AnswerChangedNetwork(record.name, "created", response);
       });
+}
+
+Status NetworkServiceImpl::AnswerChangedNetwork(const std::string& name, const std::string& change,
+                                                v1::Network* response) {
+  HVAGENT_ASSIGN_OR_RETURN(const store::NetworkRecord record, networks_.Get(name));
+  ToProto(record, response);
+  PublishNetworkChange(record.name, change, record.vlan_id);
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* NetworkServiceImpl::GetNetwork(grpc::CallbackServerContext* context,
@@ -156,10 +161,7 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::UpdateNetwork(grpc::CallbackServer
         auto update = [&] { return networks_.Update(record, expected); };
         HVAGENT_RETURN_IF_ERROR(
             retag ? usage_.ChangeIfUnused(record.name, "change its VLAN", update) : update());
-        HVAGENT_ASSIGN_OR_RETURN(record, networks_.Get(record.name));
-        ToProto(record, response);
-        PublishNetworkChange(record.name, "updated", record.vlan_id);
-        return absl::OkStatus();
+        return AnswerChangedNetwork(record.name, "updated", response);
       });
 }
 

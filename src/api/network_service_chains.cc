@@ -58,6 +58,12 @@ Status NetworkServiceImpl::ApplyChains(const std::function<Status()>& undo) {
   return Annotate(applied.status(), "the switch did not take the chain's flows; nothing changed");
 }
 
+Status NetworkServiceImpl::AnswerStoredChain(const std::string& name, v1::ServiceChain* response) {
+  HVAGENT_ASSIGN_OR_RETURN(const store::ServiceChainRecord record, chain_records_.Get(name));
+  HVAGENT_ASSIGN_OR_RETURN(*response, ChainToProto(record, managers_.service_chains.Statuses()));
+  return absl::OkStatus();
+}
+
 grpc::ServerUnaryReactor* NetworkServiceImpl::CreateServiceChain(
     grpc::CallbackServerContext* context, const v1::CreateServiceChainRequest* request,
     v1::ServiceChain* response) {
@@ -86,24 +92,16 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::CreateServiceChain(
         record.cookie_id = openflow::ChainIdFromUuid(record.uuid);
         HVAGENT_RETURN_IF_ERROR(chain_records_.Insert(record));
         HVAGENT_RETURN_IF_ERROR(ApplyChains([&] { return chain_records_.Delete(record.name); }));
-        HVAGENT_ASSIGN_OR_RETURN(record, chain_records_.Get(record.name));
-        HVAGENT_ASSIGN_OR_RETURN(*response,
-                                 ChainToProto(record, managers_.service_chains.Statuses()));
-        return absl::OkStatus();
+        return AnswerStoredChain(record.name, response);
       });
 }
 
 grpc::ServerUnaryReactor* NetworkServiceImpl::GetServiceChain(
     grpc::CallbackServerContext* context, const v1::GetServiceChainRequest* request,
     v1::ServiceChain* response) {
-  return rpc_.Read(context, ValidateResourceName("name", request->name()),
-                   [this, request, response]() -> Status {
-                     HVAGENT_ASSIGN_OR_RETURN(const store::ServiceChainRecord record,
-                                              chain_records_.Get(request->name()));
-                     HVAGENT_ASSIGN_OR_RETURN(
-                         *response, ChainToProto(record, managers_.service_chains.Statuses()));
-                     return absl::OkStatus();
-                   });
+  return rpc_.Read(
+      context, ValidateResourceName("name", request->name()),
+      [this, request, response] { return AnswerStoredChain(request->name(), response); });
 }
 
 grpc::ServerUnaryReactor* NetworkServiceImpl::ListServiceChains(
@@ -139,11 +137,7 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::UpdateServiceChain(
           HVAGENT_ASSIGN_OR_RETURN(const auto now, chain_records_.Get(before.name));
           return chain_records_.Update(before.name, before.spec_json, now.generation);
         }));
-        HVAGENT_ASSIGN_OR_RETURN(const store::ServiceChainRecord record,
-                                 chain_records_.Get(before.name));
-        HVAGENT_ASSIGN_OR_RETURN(*response,
-                                 ChainToProto(record, managers_.service_chains.Statuses()));
-        return absl::OkStatus();
+        return AnswerStoredChain(before.name, response);
       });
 }
 

@@ -147,6 +147,10 @@ class NetworkServiceImpl final : public v1::NetworkService::CallbackService {
 
  private:
   void PublishNetworkChange(const std::string& name, const std::string& change, uint32_t vlan_id);
+  // The end of a network's create or update: the network as now stored (its
+  // generation too) in `response`, and `change` told to watchers.
+  Status AnswerChangedNetwork(const std::string& name, const std::string& change,
+                              v1::Network* response);
   void PublishPortChange(const std::string& bridge, const std::string& port,
                          const std::string& change);
   // Deletes the agent's port request->name() (an internal port or a tunnel)
@@ -163,6 +167,8 @@ class NetworkServiceImpl final : public v1::NetworkService::CallbackService {
   // The flows made so after a chain change; on failure `undo` restores the
   // store and the flows are made so again (best effort), and the error returns.
   Status ApplyChains(const std::function<Status()>& undo);
+  // The chain `name` as stored, with the state of its processors, in `response`.
+  Status AnswerStoredChain(const std::string& name, v1::ServiceChain* response);
 
   RpcRunner rpc_;
   EventHub& events_;
