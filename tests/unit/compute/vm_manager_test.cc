@@ -24,6 +24,7 @@
 #include "hvagent/compute/runtime_metadata.h"
 #include "hvagent_test/fake_hypervisor.h"
 #include "hvagent_test/fake_nic_backend.h"
+#include "hvagent_test/status_matchers.h"
 #include "hvagent_test/temp_dir.h"
 #include "hvagent_test/vm_layer_setup.h"
 
@@ -33,6 +34,7 @@ namespace {
 using ::hvagent::testing::FakeHypervisor;
 using ::hvagent::testing::FakeNetworks;
 using ::hvagent::testing::FakeNics;
+using ::hvagent::testing::StatusIs;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
@@ -40,7 +42,6 @@ using ::testing::Not;
 using ::testing::UnorderedElementsAre;
 
 constexpr uint64_t kMiB = uint64_t{1} << 20;
-constexpr uint64_t kGiB = uint64_t{1} << 30;
 constexpr char kMac1[] = "52:54:00:00:00:01";
 constexpr char kMac2[] = "52:54:00:00:00:02";
 
@@ -290,10 +291,8 @@ TEST_F(VmManagerTest, FilesOutsideTheImageRootsAreRefusedBeforeAnythingIsMade) {
   spec.disks.push_back({.agent_created = true, .size_bytes = kMiB});
   spec.disks.push_back({.path = state_dir_ + "/outside.raw"});
   hypervisor_.ClearCalls();
-  auto refused = vms_->Create(spec);
-  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied) << refused.status();
-  EXPECT_THAT(std::string(refused.status().message()),
-              ::testing::HasSubstr("spec.disks[1].file_path: "));
+  EXPECT_THAT(vms_->Create(spec), StatusIs(absl::StatusCode::kPermissionDenied,
+                                           ::testing::HasSubstr("spec.disks[1].file_path: ")));
   EXPECT_THAT(Changes(), IsEmpty());
   EXPECT_THAT(Images(), IsEmpty());
   EXPECT_THAT(nics_.calls, IsEmpty());
@@ -302,19 +301,18 @@ TEST_F(VmManagerTest, FilesOutsideTheImageRootsAreRefusedBeforeAnythingIsMade) {
   ASSERT_TRUE(vms_->Create(spec).ok());
   // Hot-plugged disks follow the same rules.
   hypervisor_.ClearCalls();
-  auto added = devices_->AddDisk("vm1", {.path = "/proc/self/mem"});
-  EXPECT_EQ(added.status().code(), absl::StatusCode::kPermissionDenied) << added.status();
-  EXPECT_THAT(std::string(added.status().message()), ::testing::HasSubstr("spec.file_path: "));
+  EXPECT_THAT(
+      devices_->AddDisk("vm1", {.path = "/proc/self/mem"}),
+      StatusIs(absl::StatusCode::kPermissionDenied, ::testing::HasSubstr("spec.file_path: ")));
   EXPECT_THAT(Changes(), IsEmpty());
 
   // The image swapped for a link out of the root after the define: the
   // start is refused before a NIC is plugged.
   std::filesystem::remove(library + "/base.raw");
   std::filesystem::create_symlink(state_dir_ + "/outside.raw", library + "/base.raw");
-  auto on = vms_->PowerOn("vm1");
-  EXPECT_EQ(on.status().code(), absl::StatusCode::kFailedPrecondition) << on.status();
-  EXPECT_THAT(std::string(on.status().message()),
-              ::testing::HasSubstr("cannot start: spec.disks[1].file_path: "));
+  EXPECT_THAT(vms_->PowerOn("vm1"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       ::testing::HasSubstr("cannot start: spec.disks[1].file_path: ")));
   EXPECT_THAT(Changes(), IsEmpty());
   EXPECT_THAT(nics_.Taps(), IsEmpty());
   EXPECT_EQ(StateOf("vm1"), DomainState::kShutOff);
@@ -324,10 +322,10 @@ TEST_F(VmManagerTest, AnUnknownMachineTypeIsRefusedNamingTheField) {
   VmConfig spec = Spec("vm1");
   spec.machine = "nonexistent-9.9";
   hypervisor_.ClearCalls();
-  auto refused = vms_->Create(spec);
-  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
-  EXPECT_THAT(std::string(refused.status().message()),
-              ::testing::StartsWith("spec.machine_type: 'nonexistent-9.9' is not a machine type"));
+  EXPECT_THAT(vms_->Create(spec),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::StartsWith(
+                           "spec.machine_type: 'nonexistent-9.9' is not a machine type")));
   EXPECT_THAT(Changes(), IsEmpty());
   EXPECT_THAT(nics_.calls, IsEmpty());
   spec.machine = "pc-q35-7.2";
@@ -577,18 +575,17 @@ TEST_F(VmManagerTest, NicAddAndUpdateRefusalsNameTheRequestsOwnFields) {
   hypervisor_.ClearCalls();
   // A multicast MAC on a VM's third NIC: CreateNicRequest.spec.mac, not
   // the VM's spec.nics[2].mac.
-  auto added = devices_->AddNic("vm1", {.mac = "53:54:00:00:00:03", .network = "vlan.10"});
-  EXPECT_EQ(added.status().code(), absl::StatusCode::kInvalidArgument) << added.status();
-  EXPECT_THAT(std::string(added.status().message()), ::testing::StartsWith("spec.mac: "));
-  added = devices_->AddNic("vm1", {.network = "vlan.10", .model = "ne2k"});
-  EXPECT_THAT(std::string(added.status().message()), ::testing::StartsWith("spec.model: "));
+  EXPECT_THAT(devices_->AddNic("vm1", {.mac = "53:54:00:00:00:03", .network = "vlan.10"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::StartsWith("spec.mac: ")));
+  EXPECT_THAT(devices_->AddNic("vm1", {.network = "vlan.10", .model = "ne2k"}),
+              StatusIs(::testing::_, ::testing::StartsWith("spec.model: ")));
   // A bad VLAN on the second NIC: UpdateNicRequest.spec.trunked_vlans[1].
-  auto updated = devices_->UpdateNic(
-      "vm1", kMac2,
-      {.network = "vlan.20", .vlan_mode = VlanMode::kTrunked, .trunked_vlans = {30, 5000}});
-  EXPECT_EQ(updated.status().code(), absl::StatusCode::kInvalidArgument) << updated.status();
-  EXPECT_THAT(std::string(updated.status().message()),
-              ::testing::StartsWith("spec.trunked_vlans[1]: "));
+  EXPECT_THAT(
+      devices_->UpdateNic(
+          "vm1", kMac2,
+          {.network = "vlan.20", .vlan_mode = VlanMode::kTrunked, .trunked_vlans = {30, 5000}}),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               ::testing::StartsWith("spec.trunked_vlans[1]: ")));
   EXPECT_THAT(Changes(), IsEmpty());
   EXPECT_EQ(Defined("vm1"), before);
 }
@@ -826,12 +823,7 @@ class VmCpuBaselineTest : public VmManagerTest {
  protected:
   void SetUp() override {
     VmManagerTest::SetUp();
-    vms_ = std::make_unique<VmManager>(VmManager::Options{.state_dir = state_dir_,
-                                                          .limits = {.max_vcpus = 8,
-                                                                     .max_memory_bytes = 64 * kGiB,
-                                                                     .max_disk_bytes = 1024 * kGiB,
-                                                                     .max_nics = 4,
-                                                                     .max_disks = 4}},
+    vms_ = std::make_unique<VmManager>(hvagent::testing::TestVmLayerOptions(state_dir_),
                                        cpu_domains_, nics_, networks_);
   }
   FakeCpuPolicy policy_;
