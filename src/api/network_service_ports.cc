@@ -7,6 +7,20 @@
 #include "hvagent/common/worker_keys.h"
 
 namespace hvagent::api {
+namespace {
+
+// A create whose spec is whole before it runs: made through `manager` (or
+// found made by this request's cut-short attempt), then answered.
+template <typename Manager, typename Spec, typename Proto>
+Status MakeAndAnswer(Intent& intent, Manager& manager, const Spec& spec,
+                     void (*to_proto)(const Spec&, Proto*), Proto* response) {
+  const Status made = manager.Create(spec);
+  if (!intent.MadeBefore(made)) HVAGENT_RETURN_IF_ERROR(made);
+  to_proto(spec, response);
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 template <typename Request, typename Response, typename Ports>
 grpc::ServerUnaryReactor* NetworkServiceImpl::DeletePort(grpc::CallbackServerContext* context,
@@ -39,9 +53,8 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::CreateInternalPort(
                                                             .vlan_id = network.vlan_id,
                                                             .network = network.name,
                                                             .address = request->address()};
-                       const Status made = managers_.internal_ports.Create(spec);
-                       if (!intent.MadeBefore(made)) HVAGENT_RETURN_IF_ERROR(made);
-                       InternalPortToProto(spec, response);
+                       HVAGENT_RETURN_IF_ERROR(MakeAndAnswer(intent, managers_.internal_ports, spec,
+                                                             InternalPortToProto, response));
                        PublishPortChange(spec.bridge, spec.name, "added");
                        return absl::OkStatus();
                      });
@@ -67,9 +80,8 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::CreateTunnel(grpc::CallbackServerC
   return rpc_.Change(context, __func__, *request, response, worker_keys::Port(spec.name),
                      network::ValidateTunnelSpec(spec),
                      [this, response, spec](Intent& intent) -> Status {
-                       const Status made = managers_.tunnels.Create(spec);
-                       if (!intent.MadeBefore(made)) HVAGENT_RETURN_IF_ERROR(made);
-                       TunnelToProto(spec, response);
+                       HVAGENT_RETURN_IF_ERROR(
+                           MakeAndAnswer(intent, managers_.tunnels, spec, TunnelToProto, response));
                        PublishPortChange(spec.bridge, spec.name, "added");
                        return absl::OkStatus();
                      });
@@ -93,12 +105,9 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::CreateMirror(grpc::CallbackServerC
                                                            v1::Mirror* response) {
   const network::MirrorSpec spec = MirrorFromProto(request->mirror());
   return rpc_.Change(context, __func__, *request, response, worker_keys::Mirror(spec.name),
-                     network::ValidateMirrorSpec(spec),
-                     [this, response, spec](Intent& intent) -> Status {
-                       const Status made = managers_.mirrors.Create(spec);
-                       if (!intent.MadeBefore(made)) HVAGENT_RETURN_IF_ERROR(made);
-                       MirrorToProto(spec, response);
-                       return absl::OkStatus();
+                     network::ValidateMirrorSpec(spec), [this, response, spec](Intent& intent) {
+                       return MakeAndAnswer(intent, managers_.mirrors, spec, MirrorToProto,
+                                            response);
                      });
 }
 
