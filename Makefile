@@ -53,12 +53,16 @@ soak: build
 BENCH_PORTS ?= 1000
 BENCH_LOOP ?= 200
 BENCH_JSON ?= build/release/bench/agent_api_bench.json
+# The scaling curve (bench/scaling_curve.py): port plug/unplug, ListVms and the
+# restart at each size, a table and a PNG in build/release/bench/scaling/.
+BENCH_SCALING ?= 100,1000,4000
 bench:
 	$(MAKE) build PRESET=release
 	build/release/bench/agent_api_bench --ports $(BENCH_PORTS) --loop $(BENCH_LOOP) --json $(BENCH_JSON)
 	build/release/bench/ovsdb_port_add_bench 100 16
 	build/release/bench/bridge_chain_cost_bench 500 200
 	build/release/bench/read_path_bench 500 100,500,1000 build/release/bench/read_path_bench.json
+	python3 bench/scaling_curve.py --sizes $(BENCH_SCALING)
 
 # The fuzz targets (fuzz/) under libFuzzer + ASan + UBSan, each for
 # FUZZ_SECONDS on a copy of its corpus; a crash fails the target and leaves

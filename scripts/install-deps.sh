@@ -18,6 +18,8 @@ packages=(
   openvswitch-switch openvswitch-common iproute2 iputils-ping procps psmisc openssl
   # TCP between veths on OVS's userspace datapath: tx checksum offload off (make bench)
   ethtool
+  # make bench: the scaling curve's plot
+  gnuplot-nox
   # the tiny test guest: kernel and initramfs made from Debian packages
   busybox-static cpio zstd kmod
   # a second-language gRPC client for the interoperability test
