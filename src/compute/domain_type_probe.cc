@@ -164,7 +164,8 @@ DomainTypeChoice DecideDomainType(bool kvm_offered, const std::optional<ProbeRun
     case ProbeRun::Outcome::kNotStarted: break;
   }
   return {DomainType::kQemu,
-          fmt::format("qemu: KVM offered but a guest does not start under it: {}", kvm_run->error)};
+          fmt::format("qemu: KVM offered but a guest does not start under it: {}", kvm_run->error),
+          /*lasting=*/false};
 }
 
 StatusOr<DomainTypeChoice> ProbeDomainType(libvirt::Connection& conn, const ProbeOptions& options) {

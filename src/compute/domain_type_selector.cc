@@ -1,5 +1,6 @@
 #include "hvagent/compute/domain_type_selector.h"
 
+#include "hvagent/compute/domain_type_record.h"
 #include "spdlog/spdlog.h"
 
 namespace hvagent::compute {
@@ -23,7 +24,10 @@ StatusOr<DomainTypeChoice> DomainTypeSelector::Choose(libvirt::Connection& conn)
   if (setting_ == DomainTypeSetting::kQemu) {
     choice = {DomainType::kQemu, "qemu: set by compute.domain_type (no probe)"};
   } else {
-    HVAGENT_ASSIGN_OR_RETURN(choice, ProbeDomainType(conn, options_));
+    HVAGENT_ASSIGN_OR_RETURN(
+        choice, ChooseWithRecord(ReadDomainTypeProbeKey(
+                                     conn, setting_ == DomainTypeSetting::kKvm ? "kvm" : "auto"),
+                                 records_, [&] { return ProbeDomainType(conn, options_); }));
   }
   std::lock_guard lock(mu_);
   if (setting_ == DomainTypeSetting::kKvm && choice.type != DomainType::kKvm) {

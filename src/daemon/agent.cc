@@ -238,7 +238,9 @@ Agent::Agent(const Config& config, Prerequisites p)
       nic_backend_(plugger_, nic_qos_),
       network_resolver_(networks_),
       maximums_(host::ComputeMaximums(facts_, config_.max_networks)),
-      domain_types_(p.domain_type, {.work_dir = config_.state_dir + "/probe"}),
+      domain_type_verdicts_(*database_),
+      domain_types_(p.domain_type, {.work_dir = config_.state_dir + "/probe"},
+                    &domain_type_verdicts_),
       hypervisor_(libvirt_, domain_types_),
       cpu_hypervisor_(libvirt_,
                       [this]() -> std::string {

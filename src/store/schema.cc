@@ -6,7 +6,7 @@ namespace hvagent::store {
 
 namespace {
 // STRICT tables: a value of the wrong type is an error, not silently kept.
-constexpr std::array<std::string_view, 7> kMigrations = {
+constexpr std::array<std::string_view, 8> kMigrations = {
     // 1: networks, named VLANs on a bridge.
     R"sql(
 CREATE TABLE networks (
@@ -91,6 +91,18 @@ ALTER TABLE requests ADD COLUMN state TEXT NOT NULL DEFAULT 'done'
   CHECK (state IN ('pending', 'done'));
 ALTER TABLE requests ADD COLUMN request BLOB NOT NULL DEFAULT x'';
 ALTER TABLE requests ADD COLUMN generated TEXT NOT NULL DEFAULT '{}';
+)sql",
+    // 8: the domain-type probe's last verdict (one row, or none), with the
+    // host identity it was found on: a start on the same identity reuses it
+    // instead of booting the probe guest again (compute/domain_type_record.h).
+    R"sql(
+CREATE TABLE domain_type_verdict (
+  id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+  host_key TEXT NOT NULL CHECK (host_key <> ''),
+  domain_type TEXT NOT NULL CHECK (domain_type IN ('kvm', 'qemu')),
+  reason TEXT NOT NULL,
+  probed_unix_ms INTEGER NOT NULL
+) STRICT;
 )sql",
 };
 }  // namespace

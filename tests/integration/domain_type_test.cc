@@ -153,6 +153,23 @@ TEST_F(DomainTypeTest, AgentShowsItsChoiceAndWhyBeforeAnyVmStarts) {
   EXPECT_THAT(ProbeDomains(), ::testing::IsEmpty()) << "the probe guest is never left behind";
 }
 
+// A restart on the same host (same kernel, boot, libvirt, QEMU and /dev/kvm)
+// reuses the verdict the first start recorded in its store: no probe guest.
+TEST_F(DomainTypeTest, ARestartReusesTheRecordedVerdictWithoutProbing) {
+  ASSERT_TRUE(StartAgent()) << agent_->log();
+  const v1::Host first = GetHost();
+  EXPECT_THAT(agent_->log(), HasSubstr("no verdict recorded yet, probing"));
+  ASSERT_EQ(agent_->Stop(), 0) << agent_->log();
+  ASSERT_TRUE(agent_->Start()) << agent_->log();
+  const v1::Host again = GetHost();
+  EXPECT_EQ(again.domain_type(), first.domain_type());
+  EXPECT_THAT(again.domain_type_reason(),
+              StartsWith(first.domain_type_reason() + " (recorded at "));
+  EXPECT_THAT(again.domain_type_reason(), ::testing::EndsWith(", probe skipped)"));
+  EXPECT_THAT(agent_->log(), HasSubstr("probe skipped)"));
+  EXPECT_THAT(ProbeDomains(), ::testing::IsEmpty());
+}
+
 TEST_F(DomainTypeTest, QemuSettingSkipsTheProbe) {
   ASSERT_TRUE(StartAgent({"--domain-type", "qemu"})) << agent_->log();
   const v1::Host host = GetHost();

@@ -13,6 +13,7 @@
 
 #include "hvagent/store/cpu_baseline_store.h"
 #include "hvagent/store/database.h"
+#include "hvagent/store/domain_type_verdict_store.h"
 #include "hvagent/store/migration_record_store.h"
 #include "hvagent/store/network_store.h"
 #include "hvagent/store/request_log.h"
@@ -76,7 +77,7 @@ TEST_F(StoreTest, OpenCreatesPrivateDirectoryAndFile) {
 }
 
 TEST_F(StoreTest, MigrationsSetUserVersionOnce) {
-  ASSERT_EQ(LatestSchemaVersion(), 7);
+  ASSERT_EQ(LatestSchemaVersion(), 8);
   {
     auto db = OpenOrDie();
     ASSERT_NE(db, nullptr);
@@ -97,8 +98,10 @@ TEST_F(StoreTest, OpenAppliesOnlyThePendingSteps) {
     ASSERT_TRUE(NetworkStore(*db).Insert(Network("vlan.10", 10)).ok());
     // As if written by an agent that knew only step 1.
     ASSERT_TRUE(
-        db->Exec("DROP TABLE requests; DROP TABLE passthrough_devices; DROP TABLE cpu_baseline; "
-                 "DROP TABLE migrations; DROP TABLE service_chains; PRAGMA user_version = 1")
+        db->Exec(
+              "DROP TABLE requests; DROP TABLE passthrough_devices; DROP TABLE cpu_baseline; "
+              "DROP TABLE migrations; DROP TABLE service_chains; DROP TABLE domain_type_verdict; "
+              "PRAGMA user_version = 1")
             .ok());
   }
   auto db = OpenOrDie();
@@ -107,6 +110,34 @@ TEST_F(StoreTest, OpenAppliesOnlyThePendingSteps) {
   EXPECT_EQ(*NetworkStore(*db).Count(), 1);
   EXPECT_TRUE(RequestLog(*db).Save(Request("r1", 1)).ok());
   EXPECT_TRUE(CpuBaselineStore(*db).Put({.cpu_xml = "<cpu/>", .set_unix_ms = 1}).ok());
+  EXPECT_TRUE(DomainTypeVerdictStore(*db)
+                  .Put({.host_key = "k", .domain_type = "qemu", .reason = "r", .probed_unix_ms = 1})
+                  .ok());
+}
+
+TEST_F(StoreTest, DomainTypeVerdictIsOneRowThatSurvivesReopening) {
+  const DomainTypeVerdictRecord kvm{.host_key = "kernel=6.18\n",
+                                    .domain_type = "kvm",
+                                    .reason = "kvm: a 64-bit guest ran under KVM in 0.20 s",
+                                    .probed_unix_ms = 2};
+  {
+    auto db = OpenOrDie();
+    ASSERT_NE(db, nullptr);
+    DomainTypeVerdictStore verdicts(*db);
+    EXPECT_EQ(*verdicts.Get(), std::nullopt);
+    EXPECT_EQ(verdicts.Put({.host_key = "", .domain_type = "qemu"}).code(),
+              StatusCode::kInvalidArgument);
+    const Status xen = verdicts.Put({.host_key = "k", .domain_type = "xen"});
+    EXPECT_EQ(xen.code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(xen.message(), "a domain type verdict's domain_type 'xen' must be kvm or qemu");
+    ASSERT_TRUE(verdicts.Put({.host_key = "old", .domain_type = "qemu", .probed_unix_ms = 1}).ok());
+    ASSERT_TRUE(verdicts.Put(kvm).ok());
+  }
+  auto db = OpenOrDie();
+  ASSERT_NE(db, nullptr);
+  auto got = DomainTypeVerdictStore(*db).Get();
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, kvm);
 }
 
 TEST_F(StoreTest, ServiceChainsKeepTheirCookieAndCountGenerations) {

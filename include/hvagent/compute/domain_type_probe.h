@@ -51,6 +51,10 @@ ProbeRun RunProbeGuest(libvirt::Connection& conn, DomainType type, const ProbeOp
 struct DomainTypeChoice {
   DomainType type = DomainType::kQemu;
   std::string reason;
+  // False when the answer may change while the host does not (the probe
+  // guest did not start: libvirt or memory may be short just now), so it is
+  // not recorded for later starts (domain_type_record.h).
+  bool lasting = true;
 };
 
 // The decision, pure: libvirt's offer and what the KVM run showed (no run

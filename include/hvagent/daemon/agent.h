@@ -59,6 +59,7 @@
 #include "hvagent/ovsdb/client.h"
 #include "hvagent/store/cpu_baseline_store.h"
 #include "hvagent/store/database.h"
+#include "hvagent/store/domain_type_verdict_store.h"
 #include "hvagent/store/network_store.h"
 #include "hvagent/store/passthrough_store.h"
 #include "hvagent/store/request_log.h"
@@ -181,6 +182,7 @@ class Agent {
   StoreNetworkResolver network_resolver_;
 
   const host::ConfigurationMaximums maximums_;
+  store::DomainTypeVerdictStore domain_type_verdicts_;
   compute::DomainTypeSelector domain_types_;
   compute::LibvirtHypervisor hypervisor_;
   // The CPU calls ask for guests of the chosen domain type ("qemu" under TCG
