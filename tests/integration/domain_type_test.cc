@@ -30,6 +30,7 @@ namespace {
 using compute::DomainType;
 using compute::ProbeRun;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 class DomainTypeTest : public ::testing::Test {
@@ -156,17 +157,23 @@ TEST_F(DomainTypeTest, AgentShowsItsChoiceAndWhyBeforeAnyVmStarts) {
 // A restart on the same host (same kernel, boot, libvirt, QEMU and /dev/kvm)
 // reuses the verdict the first start recorded in its store: no probe guest.
 TEST_F(DomainTypeTest, ARestartReusesTheRecordedVerdictWithoutProbing) {
-  ASSERT_TRUE(StartAgent()) << agent_->log();
+  // A state directory (the store) of this test's own, kept across the restart.
+  const std::string state_dir = bed_->state_dir() + "/restart-agent";
+  std::filesystem::remove_all(state_dir);
+  agent_ = StartAgentOrFail(AgentOnTestbed(*bed_, {}, state_dir));
+  ASSERT_NE(agent_, nullptr);
   const v1::Host first = GetHost();
   EXPECT_THAT(agent_->log(), HasSubstr("no verdict recorded yet, probing"));
   ASSERT_EQ(agent_->Stop(), 0) << agent_->log();
-  ASSERT_TRUE(agent_->Start()) << agent_->log();
+  agent_ = StartAgentOrFail(AgentOnTestbed(*bed_, {}, state_dir));
+  ASSERT_NE(agent_, nullptr);
   const v1::Host again = GetHost();
   EXPECT_EQ(again.domain_type(), first.domain_type());
   EXPECT_THAT(again.domain_type_reason(),
               StartsWith(first.domain_type_reason() + " (recorded at "));
   EXPECT_THAT(again.domain_type_reason(), ::testing::EndsWith(", probe skipped)"));
   EXPECT_THAT(agent_->log(), HasSubstr("probe skipped)"));
+  EXPECT_THAT(agent_->log(), Not(HasSubstr("probing")));
   EXPECT_THAT(ProbeDomains(), ::testing::IsEmpty());
 }
 
