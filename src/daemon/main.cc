@@ -11,6 +11,7 @@
 #include "hvagent/common/version.h"
 #include "hvagent/daemon/config.h"
 #include "hvagent/daemon/daemon.h"
+#include "hvagent/daemon/malloc_tuning.h"
 #include "spdlog/spdlog.h"
 
 namespace {
@@ -66,6 +67,7 @@ constexpr Flag kFlags[] = {
 }  // namespace
 
 int main(int argc, char** argv) {
+  hvagent::daemon::ConfigureMalloc();  // before any thread: arenas are made per thread
   hvagent::daemon::BlockShutdownSignals();
 
   CLI::App app{"hvagentd: per-host hypervisor agent (libvirt + Open vSwitch behind gRPC)"};
