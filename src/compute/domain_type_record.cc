@@ -21,6 +21,11 @@ namespace {
 
 using Field = std::pair<std::string_view, const std::string*>;
 
+// A verdict is reused for a day at most: a probe that missed its deadline
+// only because the host was overloaded at that start (a "qemu" that should
+// have been "kvm") is not kept for the whole boot.
+constexpr int64_t kVerdictMaxAgeMs = 24 * 3600 * 1000;
+
 std::array<Field, 6> FieldsOf(const DomainTypeProbeKey& key) {
   return {{{"kernel", &key.kernel_release},
            {"boot", &key.boot_id},
@@ -73,6 +78,11 @@ std::optional<DomainTypeChoice> RecordedFor(const DomainTypeProbeKey& key,
   if (auto changed = key.ChangedSince(record.host_key); !changed.empty()) {
     spdlog::info("domain type: probing again, the host changed since the verdict of {} ({})",
                  UtcTime(record.probed_unix_ms), fmt::join(changed, ", "));
+    return std::nullopt;
+  }
+  if (NowUnixMs() - record.probed_unix_ms > kVerdictMaxAgeMs) {
+    spdlog::info("domain type: probing again, the verdict of {} is more than a day old",
+                 UtcTime(record.probed_unix_ms));
     return std::nullopt;
   }
   return DomainTypeChoice{

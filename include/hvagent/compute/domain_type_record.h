@@ -45,9 +45,10 @@ std::string FileIdentity(const std::string& path);
 StatusOr<DomainTypeProbeKey> ReadDomainTypeProbeKey(libvirt::Connection& conn,
                                                     std::string_view setting);
 
-// The verdict recorded under `key`, or `probe`'s, recorded when it lasts. A
-// key that could not be read, or a store that cannot be read or written,
-// costs a probe (logged), never the start. `records` may be null (no store).
+// The verdict recorded under `key` within the last day, or `probe`'s,
+// recorded when it lasts. A key that could not be read, or a store that
+// cannot be read or written, costs a probe (logged), never the start.
+// `records` may be null (no store).
 StatusOr<DomainTypeChoice> ChooseWithRecord(
     const StatusOr<DomainTypeProbeKey>& key, store::DomainTypeVerdictStore* records,
     const std::function<StatusOr<DomainTypeChoice>()>& probe);

@@ -1,9 +1,10 @@
 // Reusing the domain-type probe's verdict across starts, against a real
 // SQLite store and a fake probe that counts its runs: the same host key
-// reuses the verdict, a changed kernel, QEMU, /dev/kvm or setting probes
-// again, and a store that fails costs a probe, never the choice.
+// reuses the verdict (for a day), a changed kernel, QEMU, /dev/kvm or setting
+// probes again, and a store that fails costs a probe, never the choice.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
 #include <string>
 
@@ -97,6 +98,32 @@ TEST_F(DomainTypeRecordTest, AnyChangeOfTheHostProbesAgain) {
     ASSERT_TRUE(Choose(HostKey(), &records_).ok());
     EXPECT_EQ(probes_, ++expected_probes);
   }
+}
+
+TEST_F(DomainTypeRecordTest, AVerdictOlderThanADayIsProbedAgain) {
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  const int64_t hour_ms = 3600 * 1000;
+  ASSERT_TRUE(records_
+                  .Put({.host_key = HostKey().ToText(),
+                        .domain_type = "qemu",
+                        .reason = probe_answer_.reason,
+                        .probed_unix_ms = now_ms - 23 * hour_ms})
+                  .ok());
+  ASSERT_TRUE(Choose(HostKey(), &records_).ok());
+  EXPECT_EQ(probes_, 0) << "23 hours old: reused";
+  ASSERT_TRUE(records_
+                  .Put({.host_key = HostKey().ToText(),
+                        .domain_type = "qemu",
+                        .reason = probe_answer_.reason,
+                        .probed_unix_ms = now_ms - 25 * hour_ms})
+                  .ok());
+  ASSERT_TRUE(Choose(HostKey(), &records_).ok());
+  EXPECT_EQ(probes_, 1) << "25 hours old: probed again";
+  auto recorded = records_.Get();
+  ASSERT_TRUE(recorded.ok() && recorded->has_value());
+  EXPECT_GE((*recorded)->probed_unix_ms, now_ms) << "the new verdict is recorded";
 }
 
 TEST_F(DomainTypeRecordTest, AVerdictThatMayNotLastIsNotRecorded) {
