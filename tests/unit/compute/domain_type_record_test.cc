@@ -104,21 +104,17 @@ TEST_F(DomainTypeRecordTest, AVerdictOlderThanADayIsProbedAgain) {
   const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
-  const int64_t hour_ms = 3600 * 1000;
-  ASSERT_TRUE(records_
-                  .Put({.host_key = HostKey().ToText(),
-                        .domain_type = "qemu",
-                        .reason = probe_answer_.reason,
-                        .probed_unix_ms = now_ms - 23 * hour_ms})
-                  .ok());
+  // This host's verdict, as probed `hours` ago.
+  auto record_aged = [&](int64_t hours) {
+    return records_.Put({.host_key = HostKey().ToText(),
+                         .domain_type = "qemu",
+                         .reason = probe_answer_.reason,
+                         .probed_unix_ms = now_ms - hours * 3600 * 1000});
+  };
+  ASSERT_TRUE(record_aged(23).ok());
   ASSERT_TRUE(Choose(HostKey(), &records_).ok());
   EXPECT_EQ(probes_, 0) << "23 hours old: reused";
-  ASSERT_TRUE(records_
-                  .Put({.host_key = HostKey().ToText(),
-                        .domain_type = "qemu",
-                        .reason = probe_answer_.reason,
-                        .probed_unix_ms = now_ms - 25 * hour_ms})
-                  .ok());
+  ASSERT_TRUE(record_aged(25).ok());
   ASSERT_TRUE(Choose(HostKey(), &records_).ok());
   EXPECT_EQ(probes_, 1) << "25 hours old: probed again";
   auto recorded = records_.Get();
