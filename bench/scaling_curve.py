@@ -55,7 +55,7 @@ def main():
             "unplug_s": ports["api_del_ms"] / 1000,
             "unplug_floor_s": ports["floor_del_ms"] / 1000,
             "restart_ms": report["details"]["restart"]["serving_ms"],
-            "rss_mib": figure(report, "hvagentd RSS, "),
+            "rss_mib": figure(report, "hvagentd RSS with "),
         })
 
     # ListVms of every page at each size, on one growing host.
