@@ -91,9 +91,9 @@ def main():
     script = f"""
 set terminal pngcairo size 1000,420 font ',10'
 set output '{png}'
-set logscale x
+set logscale xy
 set xlabel 'n (ports; VMs for ListVms)'
-set ylabel 'ms per item'
+set ylabel 'ms per item (log)'
 set key outside right
 set grid
 set xtics ({",".join(str(n) for n in sizes)})
