@@ -169,8 +169,16 @@ grpc::ServerUnaryReactor* VmServiceImpl::UpdateVm(grpc::CallbackServerContext* c
   if (request->has_labels()) {
     update.labels.emplace(request->labels().entries().begin(), request->labels().entries().end());
   }
-  return ChangeVm(context, __func__, request, response, valid,
-                  [this, request, update] { return vms_.Update(request->name(), update); });
+  return rpc_.Change(context, __func__, *request, response, worker_keys::Vm(request->name()), valid,
+                     [this, request, response, update](Intent& intent) mutable -> Status {
+                       HVAGENT_RETURN_IF_ERROR(
+                           Guard(request->name(), "UpdateVm", request->controller_vm_override()));
+                       update.resuming = intent.resuming();
+                       HVAGENT_ASSIGN_OR_RETURN(const compute::VmStatus vm,
+                                                vms_.Update(request->name(), update));
+                       VmStatusToProto(vm, response);
+                       return absl::OkStatus();
+                     });
 }
 
 grpc::ServerUnaryReactor* VmServiceImpl::CreateNic(grpc::CallbackServerContext* context,

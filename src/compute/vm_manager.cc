@@ -301,9 +301,18 @@ Status VmManager::KeepImages(const VmConfig& config) {
   return absl::OkStatus();
 }
 
+bool VmUpdate::MadeIn(const VmConfig& config) const {
+  return expected_generation != 0 && config.generation == expected_generation + 1 &&
+         (!vcpus || *vcpus == config.vcpus) &&
+         (!cores_per_socket || *cores_per_socket == config.cores_per_socket) &&
+         (!memory_bytes || *memory_bytes == config.memory_bytes) &&
+         (!labels || *labels == config.labels);
+}
+
 StatusOr<VmStatus> VmManager::Update(const std::string& name, const VmUpdate& update) {
   HVAGENT_ASSIGN_OR_RETURN(VmDomains::Owned vm, domains_.LookupOwned(name));
   VmConfig config = vm.config;
+  if (update.resuming && update.MadeIn(config)) return domains_.StatusOf(*vm.domain);
   if (update.expected_generation != 0 && update.expected_generation != config.generation) {
     return absl::AbortedError(
         fmt::format("VM '{}' changed concurrently: generation is {}, expected {}", name,

@@ -325,6 +325,9 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     v1::UpdateVmRequest update;
     update.set_request_id(Id("req"));
     update.set_name(name);
+    // With the generation it was read at: a retry after the change was made
+    // must answer it, not that the generation moved on.
+    update.set_expected_generation(Vm(name).generation());
     (*update.mutable_labels()->mutable_entries())["round"] = std::to_string(round);
     a = KillAndRetry(std::string(kVmService) + "UpdateVm", update, delay(300));
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();

@@ -28,6 +28,14 @@ struct VmUpdate {
   std::optional<std::map<std::string, std::string>> labels;
   // 0: no check; else ABORTED unless it is the VM's generation.
   int64_t expected_generation = 0;
+  // A retry of a call that was cut short: when the VM is already at
+  // expected_generation + 1 with every value this update sets, that call
+  // made it, and the update answers OK instead of ABORTED.
+  bool resuming = false;
+
+  // Whether `config` is what this update makes of generation
+  // expected_generation (expected_generation + 1, every value set).
+  bool MadeIn(const VmConfig& config) const;
 };
 
 class VmManager final : public NetworkUsage {

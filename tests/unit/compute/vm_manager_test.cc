@@ -701,6 +701,31 @@ TEST_F(VmManagerTest, UpdateResizesOnlyAStoppedVm) {
   EXPECT_EQ(Defined("vm1").generation, 3);
 }
 
+// A retry of an update cut short after its define: the VM is at the next
+// generation with every value the update sets, so the retry answers OK (and
+// defines nothing); any other change since still answers ABORTED.
+TEST_F(VmManagerTest, AResumedUpdateFindsItsOwnChangeMade) {
+  Made("vm1", /*running=*/false);
+  const VmUpdate update{.vcpus = 2, .expected_generation = 1};
+  ASSERT_TRUE(vms_->Update("vm1", update).ok());
+  ASSERT_EQ(Defined("vm1").generation, 2);
+  hypervisor_.ClearCalls();
+
+  EXPECT_EQ(vms_->Update("vm1", update).status().code(), absl::StatusCode::kAborted);
+  VmUpdate resumed = update;
+  resumed.resuming = true;
+  auto answered = vms_->Update("vm1", resumed);
+  ASSERT_TRUE(answered.ok()) << answered.status();
+  EXPECT_EQ(answered->config.generation, 2);
+  EXPECT_EQ(answered->config.vcpus, 2U);
+  EXPECT_THAT(Changes(), IsEmpty());
+
+  VmUpdate other = resumed;  // not what was made: 4 vCPUs
+  other.vcpus = 4;
+  EXPECT_EQ(vms_->Update("vm1", other).status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(Defined("vm1").vcpus, 2U);
+}
+
 TEST_F(VmManagerTest, RemoveLeftoversRemovesNothingWhenTheDomainsCannotBeRead) {
   const VmStatus alive = Made("vm1", /*running=*/true);
   // What a VM that no longer exists left: a port and an image.
