@@ -214,7 +214,8 @@ TEST_F(PortsApiTest, ConcurrentPortChangesShareTransactionsAndQueueNoVmReconcile
   ASSERT_EQ(failed, 0) << agent_->log();
   const long plug_writes = NextCfg(*bed_) - before;
   // With 8 workers for every change, at most 8 ports were in flight at once,
-  // so 96 ports took 12 write transactions at the very least (~24 seen).
+  // so 96 ports took 12 write transactions at the very least (~25 seen);
+  // 4 seen with port_workers.
   EXPECT_LT(plug_writes, kPorts / 8) << "write transactions for " << kPorts << " ports";
   const std::string log_before = agent_->log();
 
@@ -227,7 +228,9 @@ TEST_F(PortsApiTest, ConcurrentPortChangesShareTransactionsAndQueueNoVmReconcile
   });
   ASSERT_EQ(failed, 0) << agent_->log();
   const long unplug_writes = NextCfg(*bed_) - before;
-  EXPECT_LT(unplug_writes, kPorts / 8) << "write transactions for " << kPorts << " deletes";
+  // Deletes finish unevenly (ovs-vswitchd removes the taps one by one), so
+  // fewer share a transaction: 10 seen here, ~37 (2.6 each) before.
+  EXPECT_LT(unplug_writes, kPorts / 6) << "write transactions for " << kPorts << " deletes";
   EXPECT_FALSE(bed_->Vsctl({"get", "Port", "hvcc0", "name"}).ok());
   // Internal ports going are no reason to check every running VM's NICs
   // (each batch of deletes queued one), nor the bridges.
