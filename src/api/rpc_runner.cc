@@ -1,5 +1,7 @@
 #include "hvagent/api/rpc_runner.h"
 
+#include "hvagent/common/worker_keys.h"
+
 namespace hvagent::api {
 
 RpcRunner::RpcRunner(std::string_view service, RpcWorkers workers, RequestReplay& replay,
@@ -38,8 +40,11 @@ grpc::ServerUnaryReactor* RpcRunner::RunChange(
     return FinishNow(context, allowed);
   }
   if (!valid.ok()) return FinishNow(context, valid);
+  WorkerPool& pool = workers_.port_changes != nullptr && worker_keys::IsPort(key)
+                         ? *workers_.port_changes
+                         : workers_.changes;
   return RunOnWorker(
-      context, workers_.changes, std::string(key),
+      context, pool, std::string(key),
       [this, path = *std::move(path), &request_id, &request, response, act = std::move(act)] {
         return replay_.Run(path, request_id, request, response, act);
       });

@@ -26,6 +26,7 @@
 #include "hvagent/compute/probe_domain_name.h"
 #include "hvagent/daemon/listeners.h"
 #include "hvagent/daemon/malloc_tuning.h"
+#include "hvagent/daemon/switch_row_changes.h"
 #include "hvagent/metrics/ovsdb_client_source.h"
 #include "hvagent/metrics/switch_gauges.h"
 #include "hvagent/metrics/timed_backend_probe.h"
@@ -277,30 +278,23 @@ Agent::Agent(const Config& config, Prerequisites p)
       pool_(static_cast<size_t>(config_.workers), static_cast<size_t>(config_.max_queued_calls)),
       read_pool_(static_cast<size_t>(config_.workers),
                  static_cast<size_t>(config_.max_queued_calls)),
-      // br0 and its chain again whenever a Bridge or Port row goes: a
-      // deleted bridge or patch port, or an ovsdb-server back without its
-      // database after an outage shorter than a health probe.
+      port_pool_(static_cast<size_t>(config_.port_workers),
+                 static_cast<size_t>(config_.max_queued_calls)),
+      // br0 and its chain again whenever a Bridge row or a Port that is not
+      // a VM's or the host's leaf port goes: a deleted bridge or patch port,
+      // or an ovsdb-server back without its database after an outage shorter
+      // than a health probe.
       bridge_watch_(ovsdb_client_,
                     [this](const std::vector<ovsdb::RowChange>& changes) {
-                      for (const ovsdb::RowChange& change : changes) {
-                        if ((change.table == "Bridge" || change.table == "Port") &&
-                            change.kind == ovsdb::RowChange::Kind::kDelete) {
-                          SubmitOrLog(pool_, worker_keys::kSwitch, "making sure of the bridges",
-                                      [this] { EnsureBridges(); });
-                          return;
-                        }
-                      }
+                      if (MayUndoBridges(changes)) RequestBridgesPass();
                     }),
-      // A Port row gone under the agent (deleted by hand, or an ovsdb-server
-      // restarted on a fresh database) is put back by a reconcile.
+      // A VM NIC's Port row gone under the agent (deleted by hand, or an
+      // ovsdb-server restarted on a fresh database) is put back by a
+      // reconcile; other ports going (the agent's internal ports, tunnels)
+      // leave every VM as it was.
       port_watch_(ovsdb_client_,
                   [this](const std::vector<ovsdb::RowChange>& changes) {
-                    if (std::any_of(changes.begin(), changes.end(), [](const auto& change) {
-                          return change.table == "Port" &&
-                                 change.kind == ovsdb::RowChange::Kind::kDelete;
-                        })) {
-                      reconciler_.Request(pool_);
-                    }
+                    if (DeletesVmNicPort(changes)) reconciler_.Request(pool_);
                   }),
       interface_watch_(ovsdb_client_,
                        [this](const std::vector<ovsdb::RowChange>& changes) {
@@ -315,8 +309,8 @@ Agent::Agent(const Config& config, Prerequisites p)
       access_(config_.read_only_identities),
       host_service_({pool_, read_pool_}, replay_, access_, events_, *monitor_, domain_types_,
                     facts_, maximums_, cvm_, cpu_baselines_),
-      network_service_({pool_, read_pool_}, replay_, access_, events_, networks_, chain_records_,
-                       vms_,
+      network_service_({pool_, read_pool_, &port_pool_}, replay_, access_, events_, networks_,
+                       chain_records_, vms_,
                        {.bridges = bridges_,
                         .bonds = bonds_,
                         .internal_ports = internal_ports_,
@@ -351,6 +345,14 @@ std::unique_ptr<host::BackendMonitor> Agent::MakeBackendMonitor() {
   return std::make_unique<host::BackendMonitor>(
       std::move(probes), host::BackendMonitor::Options{},
       [this](const host::BackendStatus& status) { OnBackendChange(status); });
+}
+
+void Agent::RequestBridgesPass() {
+  if (bridges_pass_queued_.exchange(true)) return;
+  SubmitOrLog(pool_, worker_keys::kSwitch, "making sure of the bridges", [this] {
+    bridges_pass_queued_ = false;
+    EnsureBridges();
+  });
 }
 
 void Agent::RequestChainReconcile() {
@@ -407,10 +409,7 @@ Status Agent::Start() {
   ResumeIntents();
   StartMetrics();
   chain_ticker_ = std::make_unique<PeriodicTrigger>(std::chrono::seconds(5), [this] {
-    if (!bridges_made_) {
-      SubmitOrLog(pool_, worker_keys::kSwitch, "making sure of the bridges",
-                  [this] { EnsureBridges(); });
-    }
+    if (!bridges_made_) RequestBridgesPass();
     RequestChainReconcile();
   });
   // After a burst of work (ports, a reconcile, a restart's first monitor
@@ -539,8 +538,7 @@ void Agent::OnBackendChange(const host::BackendStatus& status) {
     });
   }
   if (status.connected && status.name == "ovsdb") {
-    SubmitOrLog(pool_, worker_keys::kSwitch, "making sure of the bridges",
-                [this] { EnsureBridges(); });
+    RequestBridgesPass();
     RequestChainReconcile();
   }
   std::lock_guard lock(health_mu_);

@@ -131,6 +131,7 @@ const ConfigKey kConfigKeys[] = {
     {"agent", "state_dir", &Config::state_dir},
     {"agent", "shutdown_grace_seconds", IntField{&Config::shutdown_grace_seconds, 0, 3600}},
     {"agent", "workers", IntField{&Config::workers, 1, 256}},
+    {"agent", "port_workers", IntField{&Config::port_workers, 1, 256}},
     {"agent", "max_queued_calls", IntField{&Config::max_queued_calls, 1, 1000000}},
     {"agent", "event_ring_capacity", IntField{&Config::event_ring_capacity, 16, 1000000}},
     {"compute", "domain_type", &Config::domain_type},

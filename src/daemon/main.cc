@@ -48,6 +48,8 @@ constexpr Flag kFlags[] = {
     {"--shutdown-grace-seconds", "agent", "shutdown_grace_seconds", true,
      "seconds in-flight calls get on SIGTERM"},
     {"--workers", "agent", "workers", true, "threads for blocking backend calls"},
+    {"--port-workers", "agent", "port_workers", true,
+     "threads for port changes (internal ports, tunnels), coalesced into OVSDB transactions"},
     {"--max-queued-calls", "agent", "max_queued_calls", true, "calls that may wait for a worker"},
     {"--event-ring-capacity", "agent", "event_ring_capacity", true,
      "events kept for Watch clients that reconnect or lag"},

@@ -6,6 +6,7 @@
 #include "hvagent/common/names.h"
 #include "hvagent/network/bridge_snapshot.h"
 #include "hvagent/network/netlink.h"
+#include "hvagent/ovsdb/error.h"
 #include "owned_rows.h"
 #include "spdlog/spdlog.h"
 
@@ -46,6 +47,18 @@ json CreateInternalPortOperations(const InternalPortSpec& spec) {
 
 Status InternalPortManager::Create(const InternalPortSpec& spec) {
   HVAGENT_RETURN_IF_ERROR(ValidateInternalPortSpec(spec));
+  // The common case, a new name, decided on the monitor cache: no read round
+  // trip; the guard makes sure the name still is free as the port is added.
+  if (const rows::CachedPort cached = rows::LookUpCachedPort(ovsdb_, spec.name);
+      cached.cached && !cached.port && CheckHostInterfaceFree("name", spec.name).ok()) {
+    json operations = rows::WaitPortNameFree(spec.name);
+    for (json& op : CreateInternalPortOperations(spec)) operations.push_back(std::move(op));
+    const Status added = ovsdb_.Transact(operations).status();
+    if (added.ok()) return AddressOrRemove(spec);
+    // A failed wait: the bridge is missing, or the name was taken meanwhile;
+    // the server's rows, read below, tell which.
+    if (!ovsdb::HasErrorTag(added, ovsdb::error_tag::kTimedOut)) return added;
+  }
   HVAGENT_ASSIGN_OR_RETURN(const auto existing, rows::FindPort(ovsdb_, spec.name));
   if (existing) {
     HVAGENT_RETURN_IF_ERROR(rows::CheckRetriedCreate(
@@ -56,10 +69,13 @@ Status InternalPortManager::Create(const InternalPortSpec& spec) {
   HVAGENT_RETURN_IF_ERROR(CheckHostInterfaceFree("name", spec.name));
   HVAGENT_RETURN_IF_ERROR(rows::ExplainBridgeWait(
       ovsdb_.Transact(CreateInternalPortOperations(spec)).status(), spec.bridge));
+  return AddressOrRemove(spec);
+}
+
+Status InternalPortManager::AddressOrRemove(const InternalPortSpec& spec) {
   if (Status address = SetAddress(spec); !address.ok()) {
     // All or nothing: a port without its requested address is not what was asked.
-    if (Status undone = rows::DeleteOwnedPort(ovsdb_, kInternalPortKind, spec.name);
-        !undone.ok()) {
+    if (Status undone = rows::DeleteOwnedPort(ovsdb_, kInternalPortKind, spec.name); !undone.ok()) {
       spdlog::error("internal port {}: its address failed and the port stays: {}", spec.name,
                     undone);
     }

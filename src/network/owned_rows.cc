@@ -70,22 +70,45 @@ std::map<std::string, std::string> BridgeOfPorts(const json& bridge_rows) {
   return out;
 }
 
-OwnedPort ToOwnedPort(const json& port, const std::map<std::string, std::string>& bridges,
-                      const json& interfaces) {
+// A Port row (selected, or cached) with the name of its bridge ("" if none)
+// and its Interface row of the same name (null if none).
+OwnedPort MakeOwnedPort(std::string uuid, const json& port, std::string bridge,
+                        const json* interface) {
   OwnedPort out;
-  out.uuid = ovsdb::UuidOf(port.at("_uuid"));
+  out.uuid = std::move(uuid);
   out.name = port.at("name").get<std::string>();
-  if (const auto it = bridges.find(out.uuid); it != bridges.end()) out.bridge = it->second;
+  out.bridge = std::move(bridge);
   const auto tag = ovsdb::SetElements(port.at("tag"));
   if (tag.size() == 1 && tag[0].is_number()) out.tag = tag[0].get<uint32_t>();
   out.external_ids = ovsdb::MapOf(port.at("external_ids"));
-  for (const auto& iface : interfaces) {
-    if (iface.at("name") == out.name) {
-      out.interface_type = iface.at("type").get<std::string>();
-      out.options = ovsdb::MapOf(iface.at("options"));
-    }
+  if (interface != nullptr) {
+    out.interface_type = interface->at("type").get<std::string>();
+    out.options = ovsdb::MapOf(interface->at("options"));
   }
   return out;
+}
+
+OwnedPort ToOwnedPort(const json& port, const std::map<std::string, std::string>& bridges,
+                      const json& interfaces) {
+  std::string uuid = ovsdb::UuidOf(port.at("_uuid"));
+  const auto bridge = bridges.find(uuid);
+  const json* interface = nullptr;
+  for (const auto& iface : interfaces) {
+    if (iface.at("name") == port.at("name")) interface = &iface;
+  }
+  return MakeOwnedPort(std::move(uuid), port, bridge != bridges.end() ? bridge->second : "",
+                       interface);
+}
+
+// The row of `table` named `name` and its uuid, or nulls.
+std::pair<const std::string*, const json*> NamedRow(const ovsdb::Cache& cache,
+                                                    const std::string& table,
+                                                    const std::string& name) {
+  for (const auto& [uuid, row] : cache.table(table)) {
+    const auto it = row.find("name");
+    if (it != row.end() && *it == name) return {&uuid, &row};
+  }
+  return {nullptr, nullptr};
 }
 
 // Functions, not globals: a throwing static initializer could not be caught.
@@ -106,6 +129,41 @@ StatusOr<std::optional<OwnedPort>> FindPort(ovsdb::Transactor& ovsdb, const std:
   if (ports.empty()) return std::nullopt;
   return ToOwnedPort(ports.at(0), BridgeOfPorts(results.at(2).at("rows")),
                      results.at(1).at("rows"));
+}
+
+std::optional<OwnedPort> FindPortIn(const ovsdb::Cache& cache, const std::string& name) {
+  const auto [uuid, port] = NamedRow(cache, "Port", name);
+  if (port == nullptr) return std::nullopt;
+  std::string bridge;
+  for (const auto& [bridge_uuid, row] : cache.table("Bridge")) {
+    const auto ports = row.find("ports");
+    if (ports == row.end()) continue;
+    for (const json& ref : ovsdb::SetElements(*ports)) {
+      if (ovsdb::UuidOf(ref) == *uuid) bridge = row.at("name").get<std::string>();
+    }
+  }
+  return MakeOwnedPort(*uuid, *port, std::move(bridge), NamedRow(cache, "Interface", name).second);
+}
+
+CachedPort LookUpCachedPort(ovsdb::Transactor& ovsdb, const std::string& name) {
+  CachedPort out;
+  out.cached =
+      ovsdb.ReadCache([&](const ovsdb::Cache& cache) { out.port = FindPortIn(cache, name); });
+  return out;
+}
+
+json WaitPortNameFree(const std::string& name) {
+  return json::array(
+      {ovsdb::WaitNameAbsent("Port", name), ovsdb::WaitNameAbsent("Interface", name)});
+}
+
+json WaitStillOwnedPort(const OwnedPort& port, const std::string& kind) {
+  return ovsdb::WaitRows(
+      "Port",
+      json::array({json::array({"_uuid", "==", ovsdb::Uuid(port.uuid)}),
+                   json::array({"external_ids", "includes",
+                                ovsdb::Map({{"owner", kOwner}, {"kind", kind}})})}),
+      json::array({"name"}), json::array({{{"name", port.name}}}));
 }
 
 StatusOr<std::vector<OwnedPort>> ListOwnedPorts(ovsdb::Transactor& ovsdb, const std::string& kind) {
@@ -140,6 +198,19 @@ Status CheckRetriedCreate(const OwnedPort& existing, const std::string& kind, bo
 
 Status DeleteOwnedPort(ovsdb::Transactor& ovsdb, const std::string& kind, const std::string& name) {
   HVAGENT_RETURN_IF_ERROR(ValidateInterfaceName("name", name));
+  // The common case, the agent's own port, decided on the monitor cache: no
+  // read round trip (at 1,000 ports each such select also read every
+  // bridge's whole ports set); the guard makes sure it still is that port.
+  if (const CachedPort cached = LookUpCachedPort(ovsdb, name);
+      cached.port && IsOwned(cached.port->external_ids, kind)) {
+    json operations = json::array({WaitStillOwnedPort(*cached.port, kind)});
+    for (json& wait : WaitNoMirrorUses(cached.port->uuid)) operations.push_back(std::move(wait));
+    operations.push_back(RemoveFromBridges("ports", cached.port->uuid));
+    const Status removed = ovsdb.Transact(operations).status();
+    // A failed wait: the port changed since, or a mirror uses it; the
+    // server's rows, read below, tell which.
+    if (!ovsdb::HasErrorTag(removed, ovsdb::error_tag::kTimedOut)) return removed;
+  }
   HVAGENT_ASSIGN_OR_RETURN(const std::optional<OwnedPort> port, FindPort(ovsdb, name));
   if (!port) return absl::NotFoundError(fmt::format("name: no port '{}' on this host", name));
   if (!IsOwned(port->external_ids, kind)) {

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hvagent/common/status.h"
+#include "hvagent/ovsdb/cache.h"
 
 namespace hvagent::network::rows {
 
@@ -60,6 +61,24 @@ struct OwnedPort {
 
 // The port named `name`, whoever owns it; nullopt if there is none.
 StatusOr<std::optional<OwnedPort>> FindPort(ovsdb::Transactor& ovsdb, const std::string& name);
+// The same from the monitor cache's rows (pure).
+std::optional<OwnedPort> FindPortIn(const ovsdb::Cache& cache, const std::string& name);
+// What the transactor's monitor cache says of port `name`, without a round
+// trip: `cached` is false when it has no current cache (then ask the server).
+// The cache may lag the server: a change decided on it carries a guard
+// (WaitPortNameFree, WaitStillOwnedPort) and, when the guard fails, asks the
+// server (FindPort) and decides again.
+struct CachedPort {
+  bool cached = false;
+  std::optional<OwnedPort> port;
+};
+CachedPort LookUpCachedPort(ovsdb::Transactor& ovsdb, const std::string& name);
+// Waits that fail the transaction ("timed out") unless no Port and no
+// Interface is named `name`.
+nlohmann::json WaitPortNameFree(const std::string& name);
+// A wait that fails the transaction ("timed out") unless Port `port.uuid`
+// still exists, named `port.name` and tagged as the agent's `kind`.
+nlohmann::json WaitStillOwnedPort(const OwnedPort& port, const std::string& kind);
 // Every port tagged owner=hvagent, kind=`kind`, sorted by name.
 StatusOr<std::vector<OwnedPort>> ListOwnedPorts(ovsdb::Transactor& ovsdb, const std::string& kind);
 // The same, each made into the manager's spec by `from_row`.

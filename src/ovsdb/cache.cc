@@ -166,8 +166,8 @@ StatusOr<std::vector<RowChange>> Cache::ApplyUpdate(const json& table_updates,
         const auto it = table.find(uuid);
         if (!update.contains("new") || update["new"].is_null()) {
           if (it != table.end()) {
+            changes.push_back({table_name, uuid, RowChange::Kind::kDelete, std::move(it->second)});
             table.erase(it);
-            changes.push_back({table_name, uuid, RowChange::Kind::kDelete});
           }
           return absl::OkStatus();
         }
@@ -207,8 +207,8 @@ StatusOr<std::vector<RowChange>> Cache::ApplyUpdate2(const json& table_updates2,
         const auto it = table.find(uuid);
         if (kind == "delete") {
           if (it != table.end()) {
+            changes.push_back({table_name, uuid, RowChange::Kind::kDelete, std::move(it->second)});
             table.erase(it);
-            changes.push_back({table_name, uuid, RowChange::Kind::kDelete});
           }
           return absl::OkStatus();
         }
@@ -253,7 +253,7 @@ std::vector<RowChange> Cache::Diff(const Cache& before, const Cache& after) {
     for (const auto& [uuid, row] : table) {
       const auto it = next.find(uuid);
       if (it == next.end()) {
-        changes.push_back({name, uuid, RowChange::Kind::kDelete});
+        changes.push_back({name, uuid, RowChange::Kind::kDelete, row});
       } else if (it->second != row) {
         changes.push_back({name, uuid, RowChange::Kind::kModify});
       }

@@ -646,6 +646,13 @@ bool Client::WaitConnected(std::chrono::milliseconds timeout) const {
          stream_ != nullptr;
 }
 
+bool Client::ReadCache(const std::function<void(const Cache&)>& read) {
+  std::lock_guard lock(mu_);
+  if (!stream_) return false;  // not followed while disconnected
+  read(cache_);
+  return true;
+}
+
 Table Client::GetTable(const std::string& table) const {
   std::lock_guard lock(mu_);
   return cache_.table(table);

@@ -128,6 +128,7 @@ TEST(ConfigTest, TcpTlsWorkerAndLimitKeysAreRead) {
   auto config = ParseConfigToml(std::string(kTlsConfig) + R"(
 [agent]
 workers = 3
+port_workers = 5
 max_queued_calls = 77
 [limits]
 max_networks = 12
@@ -139,6 +140,7 @@ max_networks = 12
   EXPECT_EQ(config->tls_key, "/etc/hvagent/server.key");
   EXPECT_EQ(config->tls_client_ca, "/etc/hvagent/clients-ca.pem");
   EXPECT_EQ(config->workers, 3);
+  EXPECT_EQ(config->port_workers, 5);
   EXPECT_EQ(config->max_queued_calls, 77);
   EXPECT_EQ(config->max_networks, 12);
 }

@@ -1,7 +1,9 @@
 // A Transactor for unit tests of OVSDB users: it answers each transaction
-// with the next scripted result and keeps what was sent.
+// with the next scripted result and keeps what was sent; with `cache` set, it
+// has a monitor cache too.
 #pragma once
 
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -22,7 +24,14 @@ class ScriptedTransactor final : public ovsdb::Transactor {
     return answers_[next_++];
   }
 
+  bool ReadCache(const std::function<void(const ovsdb::Cache&)>& read) override {
+    if (!cache) return false;
+    read(*cache);
+    return true;
+  }
+
   std::vector<nlohmann::json> sent;
+  std::optional<ovsdb::Cache> cache;
 
  private:
   std::vector<StatusOr<nlohmann::json>> answers_;

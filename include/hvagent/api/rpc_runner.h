@@ -25,9 +25,14 @@ namespace hvagent::api {
 // The agent's workers as the RPCs use them: changes on one pool, reads on one
 // of their own, so that a read never queues behind changes holding every
 // worker (a shutdown waits minutes for its guest, a NIC for ovs-vswitchd).
+// Changes under a port's key (worker_keys::Port) go to `port_changes` when
+// given: each waits for ovs-vswitchd, and with many waiting at once the OVSDB
+// client puts them in one transaction, where 8 workers let ~4 share one.
+// A key always maps to one pool, so its changes stay in order.
 struct RpcWorkers {
   WorkerPool& changes;
   WorkerPool& reads;
+  WorkerPool* port_changes = nullptr;
 };
 
 class RpcRunner {

@@ -26,6 +26,7 @@ inline constexpr std::string_view kDomainType = "domain-type";
 inline std::string Vm(std::string_view name) { return "vm/" + std::string(name); }
 // One Port-table name, whatever its kind (internal port, tunnel).
 inline std::string Port(std::string_view name) { return "port:" + std::string(name); }
+inline bool IsPort(std::string_view key) { return key.starts_with("port:"); }
 // One migration, by operation id (its cancel).
 inline std::string Migration(std::string_view id) { return "migration/" + std::string(id); }
 inline std::string Mirror(std::string_view name) { return "mirror:" + std::string(name); }

@@ -114,6 +114,9 @@ class Agent {
   // domain stops here did not arrive.
   void OnLifecycle(const libvirt::LifecycleEvent& e);
   std::unique_ptr<host::BackendMonitor> MakeBackendMonitor();
+  // One pass of EnsureBridges queued (bursts cost one: a thousand ports
+  // deleted in a few transactions do not queue a pass each).
+  void RequestBridgesPass();
   // One pass of the service chains' flows queued (bursts cost one).
   void RequestChainReconcile();
   void PublishChainState(const std::string& chain, const openflow::ChainStatus& status);
@@ -169,6 +172,7 @@ class Agent {
   openflow::OfctlFlowSwitch flow_switch_;
   network::ServiceChainManager service_chains_;
   std::atomic<bool> chain_pass_queued_{false};
+  std::atomic<bool> bridges_pass_queued_{false};
   const std::optional<network::LinuxBridgeSpec> internal_bridge_;
   network::BridgeManager bridges_;
   network::BridgeChain bridge_chain_;
@@ -213,6 +217,8 @@ class Agent {
   WorkerPool pool_;
   // The RPCs' reads, apart: never queued behind changes (api::RpcWorkers).
   WorkerPool read_pool_;
+  // Port changes, apart and many: coalesced into few OVSDB transactions.
+  WorkerPool port_pool_;
   RowListener bridge_watch_;
   RowListener port_watch_;
   // A processor NIC's link or port changing (its VM stopped or started) and a

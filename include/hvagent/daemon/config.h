@@ -43,6 +43,10 @@ struct Config {
   // Threads for blocking backend calls, and how many calls may wait for one.
   int workers = 8;
   int max_queued_calls = 1024;
+  // Threads for port changes (internal ports, tunnels) apart: each mostly
+  // waits for ovs-vswitchd to apply it, and the more wait together, the more
+  // the OVSDB client coalesces into one transaction (one reconfiguration).
+  int port_workers = 32;
   // Events kept for EventService.Watch clients that reconnect or lag.
   int event_ring_capacity = 4096;
   // Networks per host.

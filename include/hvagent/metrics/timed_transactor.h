@@ -14,6 +14,10 @@ class TimedTransactor final : public ovsdb::Transactor {
       : inner_(inner), observer_(observer) {}
 
   StatusOr<nlohmann::json> Transact(const nlohmann::json& operations) override;
+  // Not timed: no round trip.
+  bool ReadCache(const std::function<void(const ovsdb::Cache&)>& read) override {
+    return inner_.ReadCache(read);
+  }
 
  private:
   ovsdb::Transactor& inner_;

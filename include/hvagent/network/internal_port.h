@@ -53,6 +53,8 @@ class InternalPortManager {
 
  private:
   Status SetAddress(const InternalPortSpec& spec);
+  // For a port just added: its address, or (all or nothing) no port.
+  Status AddressOrRemove(const InternalPortSpec& spec);
 
   ovsdb::Transactor& ovsdb_;
   const std::chrono::milliseconds interface_timeout_;

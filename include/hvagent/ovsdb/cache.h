@@ -27,6 +27,9 @@ struct RowChange {
   std::string table;
   std::string uuid;
   Kind kind;
+  // kDelete: the row as it was, so that a listener can tell what went (the
+  // cache no longer has it); null for the other kinds.
+  Row old = nullptr;
   bool operator==(const RowChange&) const = default;
 };
 

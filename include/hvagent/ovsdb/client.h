@@ -79,6 +79,7 @@ class Client final : public Transactor {
   // when the change was committed but ovs-vswitchd did not apply it in time,
   // and UNAVAILABLE at once when no ovs-vswitchd is connected to apply it.
   StatusOr<nlohmann::json> Transact(const nlohmann::json& operations) override;
+  bool ReadCache(const std::function<void(const Cache&)>& read) override;
 
   bool connected() const;
   // The server's Open_vSwitch schema version (of the last connection).

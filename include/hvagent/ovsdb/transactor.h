@@ -3,9 +3,12 @@
 // acknowledgement) is the implementation; metrics::TimedTransactor wraps one.
 #pragma once
 
+#include <functional>
+
 #include <nlohmann/json.hpp>
 
 #include "hvagent/common/status.h"
+#include "hvagent/ovsdb/cache.h"
 
 namespace hvagent::ovsdb {
 
@@ -22,6 +25,17 @@ class Transactor {
   // its RFC 7047 error tag (ErrorTag in error.h: e.g. "timed out" for a failed
   // `wait`).
   virtual StatusOr<nlohmann::json> Transact(const nlohmann::json& operations) = 0;
+
+  // Runs `read` on the copy of the database a monitor keeps current (Client's
+  // cache), under its lock, and returns true; false, running nothing, when
+  // there is none or it is not current (disconnected). It costs no round
+  // trip, but it may lag the server by what another client changed a moment
+  // ago: a change decided on it must guard itself with a `wait` on what it
+  // read. `read` must be quick and must not call the transactor.
+  virtual bool ReadCache(const std::function<void(const Cache&)>& read) {
+    (void)read;
+    return false;
+  }
 
   // Whether `table` has a row whose string `column` equals `value`.
   StatusOr<bool> RowExists(const std::string& table, const std::string& column,
