@@ -16,6 +16,7 @@ class LibvirtDomain final : public HypervisorDomain {
   const std::string& Name() const override { return domain_.Name(); }
   StatusOr<std::string> Uuid() const override { return domain_.Uuid(); }
   StatusOr<DomainState> State() const override { return domain_.State(); }
+  StatusOr<bool> StartingUp() const override { return domain_.StartingUp(); }
   StatusOr<std::string> PersistentXml() const override { return domain_.PersistentXml(); }
   StatusOr<bool> HasLiveDevice(std::string_view device_xml) const override {
     HVAGENT_ASSIGN_OR_RETURN(const std::string live, domain_.XmlDesc());

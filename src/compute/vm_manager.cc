@@ -1,5 +1,6 @@
 #include "hvagent/compute/vm_manager.h"
 
+#include <chrono>
 #include <filesystem>
 #include <thread>
 
@@ -148,9 +149,35 @@ Status VmManager::Delete(const std::string& name, bool force, bool keep_disks) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// `domain`'s state once a start under way has ended; UNAVAILABLE when it
+// still runs after a minute (QEMU under TCG on a loaded host takes seconds).
+StatusOr<DomainState> StateOnceStarted(const HypervisorDomain& domain) {
+  constexpr auto kTimeout = std::chrono::seconds(60);
+  const auto deadline = std::chrono::steady_clock::now() + kTimeout;
+  while (true) {
+    HVAGENT_ASSIGN_OR_RETURN(const bool starting, domain.StartingUp());
+    if (!starting) return domain.State();
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return absl::UnavailableError(
+          fmt::format("VM '{}' is still starting after {} s (a start under way); retry",
+                      domain.Name(), kTimeout.count()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+}  // namespace
+
 StatusOr<VmStatus> VmManager::PowerOn(const std::string& name) {
   HVAGENT_ASSIGN_OR_RETURN(VmDomains::Owned vm, domains_.LookupOwned(name));
-  HVAGENT_ASSIGN_OR_RETURN(const DomainState state, vm.domain->State());
+  HVAGENT_ASSIGN_OR_RETURN(DomainState state, vm.domain->State());
+  if (state == DomainState::kPaused) {
+    // A start under way (a PowerOn whose agent was killed, retried now) shows
+    // paused until QEMU runs: its end is this call's answer.
+    HVAGENT_ASSIGN_OR_RETURN(state, StateOnceStarted(*vm.domain));
+  }
   if (state == DomainState::kPaused) {
     return absl::FailedPreconditionError(fmt::format("VM '{}' is paused: resume it", name));
   }

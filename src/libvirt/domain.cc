@@ -53,6 +53,15 @@ StatusOr<DomainState> Domain::State() const {
   }
 }
 
+StatusOr<bool> Domain::StartingUp() const {
+  int state = 0;
+  int reason = 0;
+  if (virDomainGetState(handle_.get(), &state, &reason, 0) < 0) {
+    return LastLibvirtError(fmt::format("state of domain '{}'", Name()));
+  }
+  return state == VIR_DOMAIN_PAUSED && reason == VIR_DOMAIN_PAUSED_STARTING_UP;
+}
+
 StatusOr<std::string> Domain::XmlDesc(unsigned int flags) const {
   OwnedCString xml(virDomainGetXMLDesc(handle_.get(), flags));
   if (!xml) {

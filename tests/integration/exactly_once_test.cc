@@ -224,9 +224,11 @@ constexpr char kVmService[] = "/hvagent.v1.VmService/";
 constexpr char kNetworkService[] = "/hvagent.v1.NetworkService/";
 
 TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) {
-  std::mt19937 random(std::random_device{}());
-  const unsigned seed = random();
-  random.seed(seed);
+  // HVAGENT_FAULT_SEED replays a run's kill delays (its seed is printed).
+  const char* given = std::getenv("HVAGENT_FAULT_SEED");
+  const unsigned seed = given != nullptr ? static_cast<unsigned>(std::stoul(given))
+                                         : std::mt19937(std::random_device{}())();
+  std::mt19937 random(seed);
   std::cerr << "fault suite: seed " << seed << ", " << Rounds() << " rounds\n";
   // A delay within the call's usual length, so kills land before, during and
   // after it.

@@ -71,6 +71,13 @@ class FakeHypervisor::Domain final : public HypervisorDomain {
   StatusOr<DomainState> State() const override {
     return Read<DomainState>("State", [](Record& r) { return r.state; });
   }
+  StatusOr<bool> StartingUp() const override {
+    return Read<bool>("StartingUp", [](Record& r) {
+      if (r.state != compute::DomainState::kPaused || r.starting_up_reads == 0) return false;
+      if (--r.starting_up_reads == 0) r.state = compute::DomainState::kRunning;
+      return true;
+    });
+  }
   StatusOr<std::string> PersistentXml() const override {
     return Read<std::string>("PersistentXml", [](Record& r) { return r.xml; });
   }
@@ -318,6 +325,15 @@ std::vector<std::string> FakeHypervisor::Migrations() const {
 void FakeHypervisor::set_domain_type(compute::DomainType type) {
   std::lock_guard lock(mu_);
   domain_type_ = type;
+}
+
+void FakeHypervisor::MarkStartingUp(const std::string& name, int reads) {
+  std::lock_guard lock(mu_);
+  for (auto& [uuid, record] : domains_) {
+    if (record.name != name) continue;
+    record.state = compute::DomainState::kPaused;
+    record.starting_up_reads = reads;
+  }
 }
 
 std::optional<FakeHypervisor::Record> FakeHypervisor::Find(const std::string& name) const {

@@ -65,6 +65,10 @@ class HypervisorDomain {
   virtual const std::string& Name() const = 0;
   virtual StatusOr<std::string> Uuid() const = 0;
   virtual StatusOr<DomainState> State() const = 0;
+  // True while it is paused only because a start of it is under way (libvirt's
+  // "paused, starting up": QEMU made, its CPUs not yet run), perhaps for a
+  // caller that is gone.
+  virtual StatusOr<bool> StartingUp() const = 0;
   // The persistent definition (what the next boot uses), not the live state.
   virtual StatusOr<std::string> PersistentXml() const = 0;
   virtual StatusOr<DomainUsage> Usage() const = 0;

@@ -48,6 +48,8 @@ class Domain {
   const std::string& Name() const { return name_; }
   StatusOr<std::string> Uuid() const;
   StatusOr<DomainState> State() const;
+  // Paused because its start is under way (VIR_DOMAIN_PAUSED_STARTING_UP).
+  StatusOr<bool> StartingUp() const;
   StatusOr<std::string> XmlDesc(unsigned int flags = 0) const;
   // The persistent definition (what the next boot uses), not the live state.
   StatusOr<std::string> PersistentXml() const { return XmlDesc(VIR_DOMAIN_XML_INACTIVE); }

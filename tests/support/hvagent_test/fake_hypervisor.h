@@ -34,6 +34,9 @@ class FakeHypervisor final : public compute::Hypervisor {
     std::string uuid;
     std::string xml;  // the persistent definition, or the transient domain's own
     compute::DomainState state = compute::DomainState::kShutOff;
+    // Paused as a start under way for this many more StartingUp reads, then
+    // running (0: a pause is a pause).
+    int starting_up_reads = 0;
     bool persistent = true;
     // The current run's NICs and disks, as libvirt tells devices apart:
     // "interface <mac>" and "disk <target>". Those of the definition at start,
@@ -65,6 +68,9 @@ class FakeHypervisor final : public compute::Hypervisor {
 
   // The domain named `name` as it is now, if there is one.
   std::optional<Record> Find(const std::string& name) const;
+  // Domain `name` (running) shows as a start under way, paused, for `reads`
+  // more StartingUp reads, then runs again.
+  void MarkStartingUp(const std::string& name, int reads);
   std::vector<std::string> DomainNames() const;
   // Every call so far, as "<method> <domain name>" ("ListDomains" and
   // "GuestDomainType" alone), failed ones included.

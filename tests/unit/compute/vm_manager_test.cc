@@ -99,8 +99,9 @@ class VmManagerTest : public ::testing::Test {
   // The hypervisor calls since the last ClearCalls that change something.
   std::vector<std::string> Changes() {
     static const std::vector<std::string> kReads = {
-        "LookupDomain",  "ListDomains", "GuestDomainType", "Uuid",         "State",
-        "PersistentXml", "Usage",       "LiveMetadata",    "MachineTypes", "HasLiveDevice"};
+        "LookupDomain", "ListDomains",   "GuestDomainType", "Uuid",
+        "State",        "PersistentXml", "Usage",           "LiveMetadata",
+        "MachineTypes", "HasLiveDevice", "StartingUp"};
     std::vector<std::string> changes;
     for (const std::string& call : hypervisor_.Calls()) {
       const std::string method = call.substr(0, call.find(' '));
@@ -704,6 +705,22 @@ TEST_F(VmManagerTest, UpdateResizesOnlyAStoppedVm) {
 // A retry of an update cut short after its define: the VM is at the next
 // generation with every value the update sets, so the retry answers OK (and
 // defines nothing); any other change since still answers ABORTED.
+// A PowerOn retried while the start of its killed attempt is under way
+// (libvirt shows the domain paused, starting up) answers once QEMU runs; a
+// VM paused by someone stays a refusal.
+TEST_F(VmManagerTest, PowerOnWaitsOutAStartUnderWayButRefusesAPausedVm) {
+  Made("vm1", /*running=*/true);
+  hypervisor_.MarkStartingUp("vm1", 3);
+  hypervisor_.ClearCalls();
+  auto on = vms_->PowerOn("vm1");
+  ASSERT_TRUE(on.ok()) << on.status();
+  EXPECT_EQ(on->state, DomainState::kRunning);
+  EXPECT_THAT(Changes(), IsEmpty());  // started once, by the first attempt
+
+  ASSERT_TRUE(vms_->Pause("vm1").ok());
+  EXPECT_EQ(vms_->PowerOn("vm1").status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
 TEST_F(VmManagerTest, AResumedUpdateFindsItsOwnChangeMade) {
   Made("vm1", /*running=*/false);
   const VmUpdate update{.vcpus = 2, .expected_generation = 1};
