@@ -3,6 +3,9 @@
 // reuses the verdict (for a day), a changed kernel, QEMU, /dev/kvm or setting
 // probes again, and a store that fails costs a probe, never the choice.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <cstring>
 
 #include <chrono>
 #include <fstream>
@@ -171,6 +174,19 @@ TEST(FileIdentityTest, NamesAReplacedFileDifferently) {
   std::ofstream(path) << "three";
   EXPECT_NE(FileIdentity(path), before);
   EXPECT_EQ(FileIdentity(path), FileIdentity(path));
+}
+
+// /dev/kvm's identity survives a chmod (the testbed and udev set its mode;
+// a concurrent one made every restart probe again): a device node is known
+// by its inode and numbers, not its times.
+TEST(FileIdentityTest, ADeviceNodeKeepsItsIdentityThroughAChmod) {
+  hvagent::testing::TempDir dir{"hvagent-fileid-test"};
+  const std::string path = (dir / "kvm").string();
+  ASSERT_EQ(::mknod(path.c_str(), S_IFCHR | 0600, makedev(1, 3)), 0) << std::strerror(errno);
+  const std::string before = FileIdentity(path);
+  EXPECT_TRUE(before.ends_with(" dev 1:3")) << before;
+  ASSERT_EQ(::chmod(path.c_str(), 0660), 0);
+  EXPECT_EQ(FileIdentity(path), before);
 }
 
 }  // namespace
