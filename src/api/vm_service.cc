@@ -3,6 +3,8 @@
 // request_id replay); conversions live in vm_convert.cc.
 #include "hvagent/api/vm_service.h"
 
+#include <set>
+
 #include "hvagent/api/migration_convert.h"
 #include "hvagent/api/vm_convert.h"
 #include "hvagent/common/names.h"
@@ -56,26 +58,30 @@ grpc::ServerUnaryReactor* VmServiceImpl::CreateVm(grpc::CallbackServerContext* c
   // Both taken before `config` moves into the work.
   const Status valid = config.status();
   const std::string key = config.ok() ? worker_keys::Vm(config->name) : "";
-  return rpc_.Change(context, __func__, *request, response, key, valid,
-                     [this, response, config = std::move(config)](Intent& intent) -> Status {
-                       compute::VmConfig wanted = *config;
-                       HVAGENT_ASSIGN_OR_RETURN(wanted.uuid, intent.Generate("uuid", NewUuid));
-                       for (size_t i = 0; i < wanted.nics.size(); ++i) {
-                         if (!wanted.nics[i].mac.empty()) continue;
-                         HVAGENT_ASSIGN_OR_RETURN(
-                             wanted.nics[i].mac,
-                             intent.Generate(fmt::format("nics[{}].mac", i), compute::RandomMac));
-                       }
-                       auto vm = vms_.Create(wanted);
-                       if (intent.MadeBefore(vm.status())) {
-                         // The cut-short call's VM is the one with the UUID it generated.
-                         auto made = vms_.Get(wanted.name);
-                         if (made.ok() && made->config.uuid == wanted.uuid) vm = std::move(made);
-                       }
-                       if (!vm.ok()) return vm.status();
-                       VmStatusToProto(*vm, response);
-                       return absl::OkStatus();
-                     });
+  return rpc_.Change(
+      context, __func__, *request, response, key, valid,
+      [this, response, config = std::move(config)](Intent& intent) -> Status {
+        compute::VmConfig wanted = *config;
+        HVAGENT_ASSIGN_OR_RETURN(wanted.uuid, intent.Generate("uuid", NewUuid));
+        std::set<std::string> macs;  // this VM's, given or made
+        for (const compute::NicConfig& nic : wanted.nics) macs.insert(nic.mac);
+        for (size_t i = 0; i < wanted.nics.size(); ++i) {
+          if (!wanted.nics[i].mac.empty()) continue;
+          HVAGENT_ASSIGN_OR_RETURN(
+              wanted.nics[i].mac,
+              intent.Generate(fmt::format("nics[{}].mac", i), [&] { return vms_.FreshMac(macs); }));
+          macs.insert(wanted.nics[i].mac);
+        }
+        auto vm = vms_.Create(wanted);
+        if (intent.MadeBefore(vm.status())) {
+          // The cut-short call's VM is the one with the UUID it generated.
+          auto made = vms_.Get(wanted.name);
+          if (made.ok() && made->config.uuid == wanted.uuid) vm = std::move(made);
+        }
+        if (!vm.ok()) return vm.status();
+        VmStatusToProto(*vm, response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* VmServiceImpl::GetVm(grpc::CallbackServerContext* context,
@@ -192,7 +198,8 @@ grpc::ServerUnaryReactor* VmServiceImpl::CreateNic(grpc::CallbackServerContext* 
       [this, request, response, nic = std::move(nic)](Intent& intent) -> Status {
         compute::NicConfig wanted = *nic;
         if (wanted.mac.empty()) {
-          HVAGENT_ASSIGN_OR_RETURN(wanted.mac, intent.Generate("mac", compute::RandomMac));
+          HVAGENT_ASSIGN_OR_RETURN(wanted.mac,
+                                   intent.Generate("mac", [this] { return vms_.FreshMac(); }));
         }
         auto vm = devices_.AddNic(request->vm_name(), wanted);
         if (intent.MadeBefore(vm.status())) {

@@ -120,6 +120,19 @@ Status VmDomains::CheckMacFree(const std::string& field, const std::string& mac,
   return absl::OkStatus();
 }
 
+std::string VmDomains::FreshMac(const std::set<std::string>& taken,
+                                const std::function<std::string()>& random) {
+  std::set<std::string> used = taken;
+  if (auto vms = Definitions(/*include_external=*/true); vms.ok()) {
+    for (const CachedDomain& vm : *vms) {
+      for (const NicConfig& nic : vm.config.nics) used.insert(nic.mac);
+    }
+  }
+  std::string mac = random();
+  for (int draw = 1; draw < 64 && used.contains(mac); ++draw) mac = random();
+  return mac;
+}
+
 void VmDomains::MarkArriving(const std::string& uuid, std::chrono::steady_clock::time_point until) {
   std::lock_guard lock(arriving_mu_);
   arriving_[uuid] = until;

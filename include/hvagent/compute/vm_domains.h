@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -84,6 +85,13 @@ class VmDomains {
   // from this check until the domain naming the MAC is defined.
   Status CheckMacFree(const std::string& field, const std::string& mac,
                       const std::string& self_uuid);
+  // A MAC from `random` that no NIC on this host has and `taken` lacks: 24
+  // random bits collide by chance within a few thousand NICs (a 13% chance at
+  // 2,000), and a MAC the agent made must never be refused as taken. After 64
+  // draws (or when the host's NICs cannot be read) the last draw is returned:
+  // CheckMacFree has the last word.
+  std::string FreshMac(const std::set<std::string>& taken,
+                       const std::function<std::string()>& random);
   std::mutex& mac_claims() { return mac_claims_mu_; }
 
   // Shared while a NIC joins a network (resolve … define); exclusive while a

@@ -8,9 +8,11 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "hvagent/compute/device_names.h"
 #include "hvagent/compute/disk_image.h"
 #include "hvagent/compute/network_usage.h"
 #include "hvagent/compute/nic_backend.h"
@@ -83,6 +85,10 @@ class VmManager final : public NetworkUsage {
 
   // NetworkUsage.
   StatusOr<std::map<std::string, uint32_t>> NicCounts() override;
+  // A random MAC no NIC on this host has, nor `taken` (VmDomains::FreshMac).
+  std::string FreshMac(const std::set<std::string>& taken = {}) {
+    return domains_.FreshMac(taken, RandomMac);
+  }
   Status ChangeIfUnused(const std::string& network, const std::string& what,
                         const std::function<Status()>& change) override;
 
