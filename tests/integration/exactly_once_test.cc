@@ -8,8 +8,9 @@
 // every owned port has its NIC (a port stays while its VM is off); no orphan
 // tap, image or domain.
 //
-// `make test` kills once per call kind (HVAGENT_FAULT_ROUNDS=1: 11 kills);
-// `make soak` runs HVAGENT_FAULT_ROUNDS=10 (110 kills).
+// `make test` kills once per call kind (HVAGENT_FAULT_ROUNDS=1: 11 kills of
+// VM and network calls, 10 of the switch's); `make soak` runs
+// HVAGENT_FAULT_ROUNDS=10 (210 kills).
 #include <cstdlib>
 #include <future>
 #include <map>
@@ -46,6 +47,21 @@ int Rounds() {
 
 class ExactlyOnceTest : public VmApiTest {
  protected:
+  // HVAGENT_FAULT_SEED replays a run's kill delays (the seed is printed).
+  void SeedKillDelays(const std::string& suite) {
+    const char* given = std::getenv("HVAGENT_FAULT_SEED");
+    const unsigned seed = given != nullptr ? static_cast<unsigned>(std::stoul(given))
+                                           : std::mt19937(std::random_device{}())();
+    random_.seed(seed);
+    std::cerr << suite << ": seed " << seed << ", " << Rounds() << " rounds\n";
+  }
+
+  // A kill delay within a call's usual length, so kills land before, during
+  // and after it.
+  std::chrono::milliseconds Delay(int max_ms) {
+    return std::chrono::milliseconds(std::uniform_int_distribution<int>(0, max_ms)(random_));
+  }
+
   // Sends `request` to `method`, SIGKILLs the agent `delay` later, starts a
   // new one on the same store, and retries the same request until it
   // answers. The retry's answer; the first call's too when it came first.
@@ -215,6 +231,7 @@ class ExactlyOnceTest : public VmApiTest {
   }
 
   std::set<std::string> told_vms_;
+  std::mt19937 random_;
   bool store_mounted_ = false;  // state_dir_ is a small tmpfs of the test's
   int kills_ = 0;
   int ids_ = 0;
@@ -224,23 +241,13 @@ constexpr char kVmService[] = "/hvagent.v1.VmService/";
 constexpr char kNetworkService[] = "/hvagent.v1.NetworkService/";
 
 TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) {
-  // HVAGENT_FAULT_SEED replays a run's kill delays (its seed is printed).
-  const char* given = std::getenv("HVAGENT_FAULT_SEED");
-  const unsigned seed = given != nullptr ? static_cast<unsigned>(std::stoul(given))
-                                         : std::mt19937(std::random_device{}())();
-  std::mt19937 random(seed);
-  std::cerr << "fault suite: seed " << seed << ", " << Rounds() << " rounds\n";
-  // A delay within the call's usual length, so kills land before, during and
-  // after it.
-  auto delay = [&](int max_ms) {
-    return std::chrono::milliseconds(std::uniform_int_distribution<int>(0, max_ms)(random));
-  };
+  SeedKillDelays("fault suite");
   for (int round = 0; round < Rounds(); ++round) {
     const std::string name = Id("vm");
 
     v1::CreateVmRequest create = GuestVm(name, "sleep 3600\n");
     create.set_request_id(Id("req"));
-    Answer a = KillAndRetry(std::string(kVmService) + "CreateVm", create, delay(300));
+    Answer a = KillAndRetry(std::string(kVmService) + "CreateVm", create, Delay(300));
     ASSERT_TRUE(a.status.ok()) << a.status.error_message() << agent_->log();
     v1::Vm created;
     ASSERT_TRUE(created.ParseFromString(a.response));
@@ -252,7 +259,7 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     v1::VmPowerRequest power;
     power.set_name(name);
     power.set_request_id(Id("req"));
-    a = KillAndRetry(std::string(kVmService) + "PowerOn", power, delay(1500));
+    a = KillAndRetry(std::string(kVmService) + "PowerOn", power, Delay(1500));
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     EXPECT_EQ(Vm(name).power_state(), v1::POWER_STATE_ON);
     ASSERT_TRUE(InvariantsHold("PowerOn"));
@@ -261,7 +268,7 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     add_nic.set_request_id(Id("req"));
     add_nic.set_vm_name(name);
     add_nic.mutable_spec()->set_network("vlan.10");
-    a = KillAndRetry(std::string(kVmService) + "CreateNic", add_nic, delay(800));
+    a = KillAndRetry(std::string(kVmService) + "CreateNic", add_nic, Delay(800));
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     v1::Nic nic;
     ASSERT_TRUE(nic.ParseFromString(a.response));
@@ -274,7 +281,7 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     del_nic.set_request_id(Id("req"));
     del_nic.set_vm_name(name);
     del_nic.set_mac(nic.mac());
-    a = KillAndRetry(std::string(kVmService) + "DeleteNic", del_nic, delay(1500));
+    a = KillAndRetry(std::string(kVmService) + "DeleteNic", del_nic, Delay(1500));
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     now = Vm(name);
     ASSERT_EQ(now.nics_size(), 1);
@@ -285,7 +292,7 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     add_disk.set_request_id(Id("req"));
     add_disk.set_vm_name(name);
     add_disk.mutable_spec()->set_create_size_bytes(1ULL << 20);
-    a = KillAndRetry(std::string(kVmService) + "CreateDisk", add_disk, delay(800));
+    a = KillAndRetry(std::string(kVmService) + "CreateDisk", add_disk, Delay(800));
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     v1::Disk disk;
     ASSERT_TRUE(disk.ParseFromString(a.response));
@@ -297,7 +304,7 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     del_disk.set_request_id(Id("req"));
     del_disk.set_vm_name(name);
     del_disk.set_device_id(disk.device_id());
-    a = KillAndRetry(std::string(kVmService) + "DeleteDisk", del_disk, delay(1500));
+    a = KillAndRetry(std::string(kVmService) + "DeleteDisk", del_disk, Delay(1500));
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     EXPECT_EQ(Vm(name).disks_size(), created.disks_size());
     ASSERT_TRUE(InvariantsHold("DeleteDisk"));
@@ -307,7 +314,7 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     add_net.set_request_id(Id("req"));
     add_net.set_name(network);
     add_net.set_vlan_id(100 + static_cast<uint32_t>(round));
-    a = KillAndRetry(std::string(kNetworkService) + "CreateNetwork", add_net, delay(200));
+    a = KillAndRetry(std::string(kNetworkService) + "CreateNetwork", add_net, Delay(200));
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     v1::Network made;
     ASSERT_TRUE(made.ParseFromString(a.response));
@@ -320,7 +327,7 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     v1::DeleteNetworkRequest del_net;
     del_net.set_request_id(Id("req"));
     del_net.set_name(network);
-    a = KillAndRetry(std::string(kNetworkService) + "DeleteNetwork", del_net, delay(200));
+    a = KillAndRetry(std::string(kNetworkService) + "DeleteNetwork", del_net, Delay(200));
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     EXPECT_EQ(networks()->GetNetwork(Ctx().get(), get_net, &shown).error_code(), grpc::NOT_FOUND);
 
@@ -331,12 +338,12 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     // must answer it, not that the generation moved on.
     update.set_expected_generation(Vm(name).generation());
     (*update.mutable_labels()->mutable_entries())["round"] = std::to_string(round);
-    a = KillAndRetry(std::string(kVmService) + "UpdateVm", update, delay(300));
+    a = KillAndRetry(std::string(kVmService) + "UpdateVm", update, Delay(300));
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     EXPECT_EQ(Vm(name).spec().labels().entries().at("round"), std::to_string(round));
 
     power.set_request_id(Id("req"));
-    a = KillAndRetry(std::string(kVmService) + "PowerOff", power, delay(800));
+    a = KillAndRetry(std::string(kVmService) + "PowerOff", power, Delay(800));
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     EXPECT_EQ(Vm(name).power_state(), v1::POWER_STATE_OFF);
     ASSERT_TRUE(InvariantsHold("PowerOff"));
@@ -344,13 +351,126 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     v1::DeleteVmRequest del_vm;
     del_vm.set_request_id(Id("req"));
     del_vm.set_name(name);
-    a = KillAndRetry(std::string(kVmService) + "DeleteVm", del_vm, delay(500));
+    a = KillAndRetry(std::string(kVmService) + "DeleteVm", del_vm, Delay(500));
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     told_vms_.erase(name);
     ASSERT_TRUE(InvariantsHold("DeleteVm"));
   }
   std::cerr << "fault suite: " << kills_ << " SIGKILLs, every call acted once\n";
   EXPECT_GE(kills_, 11 * Rounds());
+}
+
+// The switch's objects through the same kills: a bridge, a bond on it, an
+// internal port, a VXLAN tunnel and a mirror, then their deletes. A retry
+// finds what the killed call did: a create answers the object (never
+// ALREADY_EXISTS), a delete OK (never NOT_FOUND), and OVS holds exactly one
+// row of each made object, and none once it is deleted.
+TEST_F(ExactlyOnceTest, EverySwitchCallKilledMidwayAndRetriedActsExactlyOnce) {
+  SeedKillDelays("switch fault suite");
+  // OVS rows of `table` named `name`.
+  auto rows = [&](const std::string& table, const std::string& name) {
+    const auto r = bed_->Vsctl({"--bare", "--columns=_uuid", "find", table, "name=" + name});
+    std::istringstream lines(r.out);
+    int count = 0;
+    for (std::string line; std::getline(lines, line);) count += line.empty() ? 0 : 1;
+    return count;
+  };
+  for (const char* member : {"eoup0", "eoup1"}) {
+    const std::string peer = std::string("eosw") + (member + 4);
+    ASSERT_TRUE(
+        bed_->Exec({"ip", "link", "add", member, "type", "veth", "peer", "name", peer}).ok());
+    ASSERT_TRUE(bed_->Exec({"ip", "link", "set", member, "up"}).ok());
+  }
+  const int kills_before = kills_;
+  for (int round = 0; round < Rounds(); ++round) {
+    const std::string bridge = "eo-br" + std::to_string(round);
+    v1::CreateBridgeRequest add_bridge;
+    add_bridge.set_request_id(Id("req"));
+    add_bridge.set_name(bridge);
+    add_bridge.set_datapath_type(v1::DATAPATH_TYPE_NETDEV);
+    Answer a = KillAndRetry(std::string(kNetworkService) + "CreateBridge", add_bridge, Delay(300));
+    ASSERT_TRUE(a.status.ok()) << a.status.error_message() << agent_->log();
+    EXPECT_EQ(rows("Bridge", bridge), 1);
+
+    v1::CreateBondRequest add_bond;
+    add_bond.set_request_id(Id("req"));
+    add_bond.set_name("eo-bond");
+    add_bond.set_bridge(bridge);
+    add_bond.mutable_spec()->add_members("eoup0");
+    add_bond.mutable_spec()->add_members("eoup1");
+    a = KillAndRetry(std::string(kNetworkService) + "CreateBond", add_bond, Delay(300));
+    ASSERT_TRUE(a.status.ok()) << a.status.error_message();
+    v1::Bond bond;
+    ASSERT_TRUE(bond.ParseFromString(a.response));
+    EXPECT_EQ(bond.spec().members_size(), 2);
+    EXPECT_EQ(rows("Port", "eo-bond"), 1);
+    EXPECT_EQ(rows("Interface", "eoup0") + rows("Interface", "eoup1"), 2);
+
+    v1::CreateInternalPortRequest add_internal;
+    add_internal.set_request_id(Id("req"));
+    add_internal.set_name("eo-int");
+    add_internal.set_network("vlan.10");
+    add_internal.set_address("10.77.0.5/24");
+    a = KillAndRetry(std::string(kNetworkService) + "CreateInternalPort", add_internal, Delay(300));
+    ASSERT_TRUE(a.status.ok()) << a.status.error_message();
+    EXPECT_EQ(rows("Port", "eo-int"), 1);
+    EXPECT_THAT(bed_->Exec({"ip", "-o", "-4", "addr", "show", "dev", "eo-int"}).out,
+                ::testing::HasSubstr("10.77.0.5/24"));
+
+    v1::CreateTunnelRequest add_tunnel;
+    add_tunnel.set_request_id(Id("req"));
+    add_tunnel.mutable_tunnel()->set_name("eo-vx");
+    add_tunnel.mutable_tunnel()->set_bridge(bridge);
+    add_tunnel.mutable_tunnel()->set_remote_ip("192.0.2.7");
+    add_tunnel.mutable_tunnel()->set_vni(5000);
+    a = KillAndRetry(std::string(kNetworkService) + "CreateTunnel", add_tunnel, Delay(300));
+    ASSERT_TRUE(a.status.ok()) << a.status.error_message();
+    EXPECT_EQ(rows("Port", "eo-vx"), 1);
+
+    v1::CreateMirrorRequest add_mirror;
+    add_mirror.set_request_id(Id("req"));
+    add_mirror.mutable_mirror()->set_name("eo-mirror");
+    add_mirror.mutable_mirror()->set_bridge(bridge);
+    add_mirror.mutable_mirror()->set_select_all(true);
+    add_mirror.mutable_mirror()->set_output_port("eo-bond");
+    a = KillAndRetry(std::string(kNetworkService) + "CreateMirror", add_mirror, Delay(300));
+    ASSERT_TRUE(a.status.ok()) << a.status.error_message();
+    EXPECT_EQ(rows("Mirror", "eo-mirror"), 1);
+
+    // The deletes, the users first.
+    auto remove = [&](const std::string& method, google::protobuf::Message& request) {
+      request.GetReflection()->SetString(
+          &request, request.GetDescriptor()->FindFieldByName("request_id"), Id("req"));
+      const Answer deleted =
+          KillAndRetry(std::string(kNetworkService) + method, request, Delay(300));
+      EXPECT_TRUE(deleted.status.ok()) << method << ": " << deleted.status.error_message();
+    };
+    v1::DeleteMirrorRequest del_mirror;
+    del_mirror.set_name("eo-mirror");
+    remove("DeleteMirror", del_mirror);
+    EXPECT_EQ(rows("Mirror", "eo-mirror"), 0);
+    v1::DeleteTunnelRequest del_tunnel;
+    del_tunnel.set_name("eo-vx");
+    remove("DeleteTunnel", del_tunnel);
+    EXPECT_EQ(rows("Port", "eo-vx"), 0);
+    v1::DeleteInternalPortRequest del_internal;
+    del_internal.set_name("eo-int");
+    remove("DeleteInternalPort", del_internal);
+    EXPECT_EQ(rows("Port", "eo-int"), 0);
+    v1::DeleteBondRequest del_bond;
+    del_bond.set_name("eo-bond");
+    remove("DeleteBond", del_bond);
+    EXPECT_EQ(rows("Port", "eo-bond"), 0);
+    v1::DeleteBridgeRequest del_bridge;
+    del_bridge.set_name(bridge);
+    remove("DeleteBridge", del_bridge);
+    EXPECT_EQ(rows("Bridge", bridge), 0);
+    ASSERT_TRUE(InvariantsHold("the switch's calls"));
+  }
+  for (const char* member : {"eoup0", "eoup1"}) (void)bed_->Exec({"ip", "link", "del", member});
+  std::cerr << "switch fault suite: " << kills_ - kills_before
+            << " SIGKILLs, every call acted once\n";
+  EXPECT_GE(kills_ - kills_before, 10 * Rounds());
 }
 
 // The store's disk read-only, then full. Read-only, the agent refuses to
