@@ -78,9 +78,17 @@ StatusOr<std::vector<std::string>> VmReconciler::RemoveLeftovers() {
   HVAGENT_ASSIGN_OR_RETURN(const std::vector<CachedDomain> owned,
                            domains_.Definitions(/*include_external=*/false));
   std::map<std::string, std::set<std::string>> macs_of;
+  // Likewise the file names of each owned VM's images: an image its VM no
+  // longer names is a disk removal cut short between the define and the
+  // image's removal.
+  std::map<std::string, std::set<std::string>> images_of;
   for (const CachedDomain& vm : owned) {
     auto& macs = macs_of[vm.config.uuid];
     for (const NicConfig& nic : vm.config.nics) macs.insert(nic.mac);
+    auto& images = images_of[vm.config.uuid];
+    for (const DiskConfig& disk : vm.config.disks) {
+      images.insert(std::filesystem::path(disk.path).filename().string());
+    }
   }
   HVAGENT_ASSIGN_OR_RETURN(const auto attached, nics_.ListAttached());
   std::vector<std::string> removed;
@@ -100,15 +108,19 @@ StatusOr<std::vector<std::string>> VmReconciler::RemoveLeftovers() {
                  alive.contains(vm_uuid) ? "a NIC gone from" : "vanished", vm_uuid);
     removed.push_back(nic.tap);
   }
-  // Images named for a VM that does not exist: an interrupted create or
-  // delete (kept images live on under kept/, which this never reads).
+  // Images named for a VM that does not exist (an interrupted create or
+  // delete), or for an owned VM that no longer names them (kept images live
+  // on under kept/, which this never reads). An external domain's are not
+  // the agent's to judge.
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(state_dir_ + "/disks", ec)) {
     const std::string file = entry.path().filename();
     // <uuid>-<target>.<format>: a UUID is 36 characters.
-    if (!entry.is_regular_file() || file.size() <= 37 || file[36] != '-' ||
-        alive.contains(file.substr(0, 36))) {
-      continue;
+    if (!entry.is_regular_file() || file.size() <= 37 || file[36] != '-') continue;
+    const std::string vm_uuid = file.substr(0, 36);
+    if (alive.contains(vm_uuid)) {
+      const auto images = images_of.find(vm_uuid);
+      if (images == images_of.end() || images->second.contains(file)) continue;
     }
     std::error_code removal;
     if (!std::filesystem::remove(entry.path(), removal) && removal) {
@@ -116,8 +128,8 @@ StatusOr<std::vector<std::string>> VmReconciler::RemoveLeftovers() {
           fmt::format("leftover image '{}': {}", entry.path().string(), removal.message())));
       continue;
     }
-    spdlog::info("removed leftover image {} of vanished VM {}", entry.path().string(),
-                 file.substr(0, 36));
+    spdlog::info("removed leftover image {} of {} VM {}", entry.path().string(),
+                 alive.contains(vm_uuid) ? "a disk gone from" : "vanished", vm_uuid);
     removed.push_back(entry.path().string());
   }
   HVAGENT_RETURN_IF_ERROR(first_error);

@@ -552,6 +552,25 @@ TEST_F(VmManagerTest, APortWhoseNicIsGoneFromItsVmIsSweptAsALeftover) {
   EXPECT_THAT(nics_.Taps(), ElementsAre(TapNameFor(vm.config.uuid, kMac1)));
 }
 
+// Likewise a disk removal killed between its define and the image's removal:
+// the image its VM no longer names is swept, the VM's other image stays.
+TEST_F(VmManagerTest, AnImageWhoseDiskIsGoneFromItsVmIsSweptAsALeftover) {
+  Made("vm1", /*running=*/true);
+  ASSERT_TRUE(devices_->AddDisk("vm1", {.agent_created = true, .size_bytes = kMiB}).ok());
+  ASSERT_TRUE(devices_->AddDisk("vm1", {.agent_created = true, .size_bytes = kMiB}).ok());
+  VmConfig without = Defined("vm1");
+  const std::string gone = std::filesystem::path(without.disks.back().path).filename();
+  const std::string kept = std::filesystem::path(without.disks.front().path).filename();
+  without.disks.pop_back();
+  ASSERT_TRUE(hypervisor_.DefineDomain(BuildDomainXml(without).value()).ok());
+  ASSERT_THAT(Images(), UnorderedElementsAre(gone, kept));
+
+  auto removed = reconciler_->RemoveLeftovers();
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_THAT(*removed, ElementsAre(state_dir_ + "/disks/" + gone));
+  EXPECT_THAT(Images(), ElementsAre(kept));
+}
+
 TEST_F(VmManagerTest, NicRemovedFromARunningVmIsUnpluggedThenDefinedThenItsPortGoes) {
   const VmStatus vm = MadeWithTwoNics("vm1", /*running=*/true);
   hypervisor_.ClearCalls();
