@@ -8,9 +8,9 @@
 // every owned port has its NIC (a port stays while its VM is off); no orphan
 // tap, image or domain.
 //
-// `make test` kills once per call kind (HVAGENT_FAULT_ROUNDS=1: 11 kills of
-// VM and network calls, 10 of the switch's); `make soak` runs
-// HVAGENT_FAULT_ROUNDS=10 (210 kills).
+// `make test` kills once per call kind (HVAGENT_FAULT_ROUNDS=1: 15 kills of
+// VM and network calls, 11 of the switch's); `make soak` runs
+// HVAGENT_FAULT_ROUNDS=10 (260 kills).
 #include <cstdlib>
 #include <future>
 #include <map>
@@ -277,6 +277,18 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     EXPECT_EQ(now.nics(1).mac(), nic.mac());
     ASSERT_TRUE(InvariantsHold("CreateNic"));
 
+    // In place on the running VM: the NIC's QoS.
+    v1::UpdateNicRequest update_nic;
+    update_nic.set_request_id(Id("req"));
+    update_nic.set_vm_name(name);
+    update_nic.set_mac(nic.mac());
+    *update_nic.mutable_spec() = nic.spec();
+    update_nic.mutable_spec()->mutable_qos()->set_ingress_rate_kbps(20000);
+    a = KillAndRetry(std::string(kVmService) + "UpdateNic", update_nic, Delay(500));
+    ASSERT_TRUE(a.status.ok()) << a.status.error_message();
+    EXPECT_EQ(Column("Interface", nic.tap(), "ingress_policing_rate"), "20000");
+    ASSERT_TRUE(InvariantsHold("UpdateNic"));
+
     v1::DeleteNicRequest del_nic;
     del_nic.set_request_id(Id("req"));
     del_nic.set_vm_name(name);
@@ -324,6 +336,17 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     ASSERT_TRUE(networks()->GetNetwork(Ctx().get(), get_net, &shown).ok());
     EXPECT_EQ(shown.uuid(), made.uuid()) << "CreateNetwork made another network than it answered";
 
+    // With the generation it was read at, as UpdateVm below.
+    v1::UpdateNetworkRequest update_net;
+    update_net.set_request_id(Id("req"));
+    update_net.set_name(network);
+    update_net.set_vlan_id(200 + static_cast<uint32_t>(round));
+    update_net.set_expected_generation(made.generation());
+    a = KillAndRetry(std::string(kNetworkService) + "UpdateNetwork", update_net, Delay(200));
+    ASSERT_TRUE(a.status.ok()) << a.status.error_message();
+    ASSERT_TRUE(networks()->GetNetwork(Ctx().get(), get_net, &shown).ok());
+    EXPECT_EQ(shown.vlan_id(), 200 + static_cast<uint32_t>(round));
+
     v1::DeleteNetworkRequest del_net;
     del_net.set_request_id(Id("req"));
     del_net.set_name(network);
@@ -343,6 +366,15 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     EXPECT_EQ(Vm(name).spec().labels().entries().at("round"), std::to_string(round));
 
     power.set_request_id(Id("req"));
+    a = KillAndRetry(std::string(kVmService) + "Pause", power, Delay(300));
+    ASSERT_TRUE(a.status.ok()) << a.status.error_message();
+    EXPECT_EQ(Vm(name).power_state(), v1::POWER_STATE_PAUSED);
+    power.set_request_id(Id("req"));
+    a = KillAndRetry(std::string(kVmService) + "Resume", power, Delay(300));
+    ASSERT_TRUE(a.status.ok()) << a.status.error_message();
+    EXPECT_EQ(Vm(name).power_state(), v1::POWER_STATE_ON);
+
+    power.set_request_id(Id("req"));
     a = KillAndRetry(std::string(kVmService) + "PowerOff", power, Delay(800));
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     EXPECT_EQ(Vm(name).power_state(), v1::POWER_STATE_OFF);
@@ -357,11 +389,12 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     ASSERT_TRUE(InvariantsHold("DeleteVm"));
   }
   std::cerr << "fault suite: " << kills_ << " SIGKILLs, every call acted once\n";
-  EXPECT_GE(kills_, 11 * Rounds());
+  EXPECT_GE(kills_, 15 * Rounds());
 }
 
 // The switch's objects through the same kills: a bridge, a bond on it, an
-// internal port, a VXLAN tunnel and a mirror, then their deletes. A retry
+// internal port, a VXLAN tunnel and a mirror (the bond changed in place
+// too), then their deletes. A retry
 // finds what the killed call did: a create answers the object (never
 // ALREADY_EXISTS), a delete OK (never NOT_FOUND), and OVS holds exactly one
 // row of each made object, and none once it is deleted.
@@ -405,6 +438,15 @@ TEST_F(ExactlyOnceTest, EverySwitchCallKilledMidwayAndRetriedActsExactlyOnce) {
     EXPECT_EQ(bond.spec().members_size(), 2);
     EXPECT_EQ(rows("Port", "eo-bond"), 1);
     EXPECT_EQ(rows("Interface", "eoup0") + rows("Interface", "eoup1"), 2);
+
+    v1::UpdateBondRequest update_bond;
+    update_bond.set_request_id(Id("req"));
+    update_bond.set_name("eo-bond");
+    *update_bond.mutable_spec() = add_bond.spec();
+    update_bond.mutable_spec()->set_mode(v1::BOND_MODE_BALANCE_SLB);
+    a = KillAndRetry(std::string(kNetworkService) + "UpdateBond", update_bond, Delay(300));
+    ASSERT_TRUE(a.status.ok()) << a.status.error_message();
+    EXPECT_EQ(bed_->Vsctl({"get", "Port", "eo-bond", "bond_mode"}).out, "balance-slb\n");
 
     v1::CreateInternalPortRequest add_internal;
     add_internal.set_request_id(Id("req"));
@@ -470,7 +512,7 @@ TEST_F(ExactlyOnceTest, EverySwitchCallKilledMidwayAndRetriedActsExactlyOnce) {
   for (const char* member : {"eoup0", "eoup1"}) (void)bed_->Exec({"ip", "link", "del", member});
   std::cerr << "switch fault suite: " << kills_ - kills_before
             << " SIGKILLs, every call acted once\n";
-  EXPECT_GE(kills_ - kills_before, 10 * Rounds());
+  EXPECT_GE(kills_ - kills_before, 11 * Rounds());
 }
 
 // The store's disk read-only, then full. Read-only, the agent refuses to
