@@ -39,7 +39,7 @@ asan-test:
 	exit $$status
 
 # The long variants of make test's bounded suites (docs/reliability.md): the
-# fault suite for 10 rounds (110 SIGKILLs), the load for 60 s, 5 minutes of
+# fault suite for 10 rounds (260 SIGKILLs), the load for 60 s, 5 minutes of
 # mutation fuzzing per target, then every test under ASan + UBSan.
 soak: build
 	HVAGENT_FAULT_ROUNDS=10 HVAGENT_LOAD_SECONDS=60 HVAGENT_FUZZ_SECONDS=300 \
