@@ -15,7 +15,10 @@ build: deps
 	cmake --preset $(PRESET)
 	cmake --build --preset $(PRESET) $(if $(BUILD_TARGETS),--target $(BUILD_TARGETS))
 
-test: build
+# Every test's program: all targets, whatever the preset builds by default
+# (PRESET=asan make test runs the whole suite sanitized).
+test: deps
+	$(MAKE) build BUILD_TARGETS=all
 	ctest --preset $(PRESET) --output-on-failure --parallel 2
 
 unit-test: build
@@ -62,7 +65,7 @@ BENCH_JSON ?= build/release/bench/agent_api_bench.json
 # restart at each size, a table and a PNG in build/release/bench/scaling/.
 BENCH_SCALING ?= 100,1000,4000
 bench:
-	$(MAKE) build PRESET=release
+	$(MAKE) build PRESET=release BUILD_TARGETS="hvagentd hvctl bench_programs"
 	build/release/bench/agent_api_bench --ports $(BENCH_PORTS) --loop $(BENCH_LOOP) --vms $(BENCH_VMS) \
 	  --json $(BENCH_JSON)
 	build/release/bench/ovsdb_port_add_bench 100 16
