@@ -479,34 +479,21 @@ TEST_F(ExactlyOnceTest, EverySwitchCallKilledMidwayAndRetriedActsExactlyOnce) {
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     EXPECT_EQ(rows("Mirror", "eo-mirror"), 1);
 
-    // The deletes, the users first.
-    auto remove = [&](const std::string& method, google::protobuf::Message& request) {
-      request.GetReflection()->SetString(
-          &request, request.GetDescriptor()->FindFieldByName("request_id"), Id("req"));
+    // The deletes, the users first: each answers OK and leaves no row.
+    auto remove = [&]<typename Request>(Request request, const std::string& method,
+                                        const std::string& table, const std::string& name) {
+      request.set_request_id(Id("req"));
+      request.set_name(name);
       const Answer deleted =
           KillAndRetry(std::string(kNetworkService) + method, request, Delay(300));
       EXPECT_TRUE(deleted.status.ok()) << method << ": " << deleted.status.error_message();
+      EXPECT_EQ(rows(table, name), 0) << method;
     };
-    v1::DeleteMirrorRequest del_mirror;
-    del_mirror.set_name("eo-mirror");
-    remove("DeleteMirror", del_mirror);
-    EXPECT_EQ(rows("Mirror", "eo-mirror"), 0);
-    v1::DeleteTunnelRequest del_tunnel;
-    del_tunnel.set_name("eo-vx");
-    remove("DeleteTunnel", del_tunnel);
-    EXPECT_EQ(rows("Port", "eo-vx"), 0);
-    v1::DeleteInternalPortRequest del_internal;
-    del_internal.set_name("eo-int");
-    remove("DeleteInternalPort", del_internal);
-    EXPECT_EQ(rows("Port", "eo-int"), 0);
-    v1::DeleteBondRequest del_bond;
-    del_bond.set_name("eo-bond");
-    remove("DeleteBond", del_bond);
-    EXPECT_EQ(rows("Port", "eo-bond"), 0);
-    v1::DeleteBridgeRequest del_bridge;
-    del_bridge.set_name(bridge);
-    remove("DeleteBridge", del_bridge);
-    EXPECT_EQ(rows("Bridge", bridge), 0);
+    remove(v1::DeleteMirrorRequest{}, "DeleteMirror", "Mirror", "eo-mirror");
+    remove(v1::DeleteTunnelRequest{}, "DeleteTunnel", "Port", "eo-vx");
+    remove(v1::DeleteInternalPortRequest{}, "DeleteInternalPort", "Port", "eo-int");
+    remove(v1::DeleteBondRequest{}, "DeleteBond", "Port", "eo-bond");
+    remove(v1::DeleteBridgeRequest{}, "DeleteBridge", "Bridge", bridge);
     ASSERT_TRUE(InvariantsHold("the switch's calls"));
   }
   for (const char* member : {"eoup0", "eoup1"}) (void)bed_->Exec({"ip", "link", "del", member});
