@@ -5,6 +5,21 @@
 
 namespace hvagent::testing {
 
+std::unique_ptr<compute::VmManager> MakeTestVmManager(const std::string& state_dir,
+                                                      compute::VmDomains& domains,
+                                                      compute::NicBackend& nics,
+                                                      compute::NetworkResolver& networks) {
+  return std::make_unique<compute::VmManager>(TestVmLayerOptions(state_dir), domains, nics,
+                                              networks);
+}
+
+std::unique_ptr<compute::VmDeviceManager> MakeTestVmDeviceManager(
+    const std::string& state_dir, compute::VmDomains& domains, compute::NicBackend& nics,
+    compute::NetworkResolver& networks) {
+  return std::make_unique<compute::VmDeviceManager>(TestVmLayerOptions(state_dir), domains, nics,
+                                                    networks);
+}
+
 std::vector<std::string> DiskImageNames(const std::string& state_dir) {
   std::vector<std::string> names;
   std::error_code ec;

@@ -3,10 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "hvagent/compute/vm_device_manager.h"
 #include "hvagent/compute/vm_limits.h"
+#include "hvagent/compute/vm_manager.h"
 
 namespace hvagent::testing {
 
@@ -22,6 +25,16 @@ inline constexpr compute::VmLimits kTestVmLimits{.max_vcpus = 8,
 inline compute::VmLayerOptions TestVmLayerOptions(const std::string& state_dir) {
   return {.state_dir = state_dir, .limits = kTestVmLimits};
 }
+
+// A VmManager / VmDeviceManager over `domains` and the given NIC and network
+// seams, with TestVmLayerOptions(state_dir): what each VM-layer test drives.
+std::unique_ptr<compute::VmManager> MakeTestVmManager(const std::string& state_dir,
+                                                      compute::VmDomains& domains,
+                                                      compute::NicBackend& nics,
+                                                      compute::NetworkResolver& networks);
+std::unique_ptr<compute::VmDeviceManager> MakeTestVmDeviceManager(
+    const std::string& state_dir, compute::VmDomains& domains, compute::NicBackend& nics,
+    compute::NetworkResolver& networks);
 
 // The file names of the disk images the agent made (state_dir/disks, not
 // below); none when the directory does not exist.

@@ -57,10 +57,8 @@ class HookedHypervisor final : public Hypervisor {
 class DomainCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    vms_ = std::make_unique<VmManager>(hvagent::testing::TestVmLayerOptions(state_dir_), domains_,
-                                       nics_, networks_);
-    devices_ = std::make_unique<VmDeviceManager>(hvagent::testing::TestVmLayerOptions(state_dir_),
-                                                 domains_, nics_, networks_);
+    vms_ = hvagent::testing::MakeTestVmManager(state_dir_, domains_, nics_, networks_);
+    devices_ = hvagent::testing::MakeTestVmDeviceManager(state_dir_, domains_, nics_, networks_);
     domains_.cache().SetLive(true);
   }
 

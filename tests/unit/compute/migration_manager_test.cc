@@ -140,8 +140,7 @@ class MigrationManagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     hv_a_.set_migration_destination(&hv_b_);
-    vms_a_ = std::make_unique<VmManager>(hvagent::testing::TestVmLayerOptions(state_dir_),
-                                         domains_a_, nics_a_, networks_a_);
+    vms_a_ = hvagent::testing::MakeTestVmManager(state_dir_, domains_a_, nics_a_, networks_a_);
     migrations_ = NewManager();
   }
   // A manager on A over the test's one journal: a second one is A's agent

@@ -48,10 +48,8 @@ constexpr char kMac2[] = "52:54:00:00:00:02";
 class VmManagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    vms_ = std::make_unique<VmManager>(hvagent::testing::TestVmLayerOptions(state_dir_), domains_,
-                                       nics_, networks_);
-    devices_ = std::make_unique<VmDeviceManager>(hvagent::testing::TestVmLayerOptions(state_dir_),
-                                                 domains_, nics_, networks_);
+    vms_ = hvagent::testing::MakeTestVmManager(state_dir_, domains_, nics_, networks_);
+    devices_ = hvagent::testing::MakeTestVmDeviceManager(state_dir_, domains_, nics_, networks_);
     reconciler_ = std::make_unique<VmReconciler>(domains_, nics_, state_dir_);
   }
 
@@ -899,8 +897,7 @@ class VmCpuBaselineTest : public VmManagerTest {
  protected:
   void SetUp() override {
     VmManagerTest::SetUp();
-    vms_ = std::make_unique<VmManager>(hvagent::testing::TestVmLayerOptions(state_dir_),
-                                       cpu_domains_, nics_, networks_);
+    vms_ = hvagent::testing::MakeTestVmManager(state_dir_, cpu_domains_, nics_, networks_);
   }
   FakeCpuPolicy policy_;
   VmDomains cpu_domains_{hypervisor_, &policy_};
