@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -64,6 +65,32 @@ class RequestReplayTest : public ::testing::Test {
     });
   }
 
+  struct Answers {
+    v1::Network first;
+    v1::Network second;
+  };
+  // Runs `request` through the replay twice, `between` in between: the
+  // action would answer uuid-1 the first time and uuid-2 the second. Both
+  // calls must succeed.
+  Answers CreateTwice(
+      const v1::CreateNetworkRequest& request, const std::function<void()>& between = [] {}) {
+    Answers answers;
+    const Status first = Create(request, &answers.first, "uuid-1");
+    EXPECT_TRUE(first.ok()) << first;
+    between();
+    const Status second = Create(request, &answers.second, "uuid-2");
+    EXPECT_TRUE(second.ok()) << second;
+    return answers;
+  }
+
+  // `status` refuses a request_id reused for another call (INVALID_ARGUMENT
+  // naming request_id), and the action ran for the first call only.
+  void ExpectReuseRefused(const Status& status) {
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_THAT(MessageOf(status), HasSubstr("request_id"));
+    EXPECT_EQ(runs_, 1);
+  }
+
   hvagent::testing::TempDir dir_{"hvagent-replay-test"};  // outlives the store
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<store::RequestLog> log_;
@@ -71,30 +98,20 @@ class RequestReplayTest : public ::testing::Test {
 };
 
 TEST_F(RequestReplayTest, EmptyRequestIdAlwaysRuns) {
-  const auto request = CreateRequest("", "vlan.10", 10);
-  v1::Network first;
-  v1::Network second;
-  ASSERT_TRUE(Create(request, &first).ok());
-  ASSERT_TRUE(Create(request, &second, "uuid-2").ok());
+  const Answers answers = CreateTwice(CreateRequest("", "vlan.10", 10));
   EXPECT_EQ(runs_, 2);
-  EXPECT_EQ(second.uuid(), "uuid-2");
+  EXPECT_EQ(answers.second.uuid(), "uuid-2");
 }
 
 TEST_F(RequestReplayTest, RetryWithTheSameIdReturnsTheFirstResponseWithoutRunning) {
-  const auto request = CreateRequest("req-1", "vlan.10", 10);
-  v1::Network first;
-  ASSERT_TRUE(Create(request, &first, "uuid-1").ok());
-  EXPECT_EQ(runs_, 1);
-
-  v1::Network second;
   // Were the action to run again, it would answer uuid-2.
-  const Status status = Create(request, &second, "uuid-2");
-  ASSERT_TRUE(status.ok()) << status;
+  const Answers answers =
+      CreateTwice(CreateRequest("req-1", "vlan.10", 10), [&] { EXPECT_EQ(runs_, 1); });
   EXPECT_EQ(runs_, 1);
-  EXPECT_EQ(second.SerializeAsString(), first.SerializeAsString());
-  EXPECT_EQ(second.uuid(), "uuid-1");
-  EXPECT_EQ(second.name(), "vlan.10");
-  EXPECT_EQ(second.vlan_id(), 10u);
+  EXPECT_EQ(answers.second.SerializeAsString(), answers.first.SerializeAsString());
+  EXPECT_EQ(answers.second.uuid(), "uuid-1");
+  EXPECT_EQ(answers.second.name(), "vlan.10");
+  EXPECT_EQ(answers.second.vlan_id(), 10u);
 }
 
 TEST_F(RequestReplayTest, SameIdForADifferentRequestIsInvalidArgument) {
@@ -102,9 +119,7 @@ TEST_F(RequestReplayTest, SameIdForADifferentRequestIsInvalidArgument) {
   ASSERT_TRUE(Create(CreateRequest("req-1", "vlan.10", 10), &first).ok());
   v1::Network second;
   const Status status = Create(CreateRequest("req-1", "vlan.20", 20), &second);
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
-  EXPECT_THAT(MessageOf(status), HasSubstr("request_id"));
-  EXPECT_EQ(runs_, 1);
+  ExpectReuseRefused(status);
 }
 
 TEST_F(RequestReplayTest, SameIdForADifferentMethodIsInvalidArgument) {
@@ -118,9 +133,7 @@ TEST_F(RequestReplayTest, SameIdForADifferentMethodIsInvalidArgument) {
         ++runs_;
         return absl::OkStatus();
       });
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
-  EXPECT_THAT(MessageOf(status), HasSubstr("request_id"));
-  EXPECT_EQ(runs_, 1);
+  ExpectReuseRefused(status);
 }
 
 TEST_F(RequestReplayTest, ARefusalIsNotKeptAndItsRetryRunsAfresh) {
@@ -257,14 +270,9 @@ TEST_F(RequestReplayTest, AnIntentTheStoreCannotRecordRefusesTheCallBeforeItActs
 }
 
 TEST_F(RequestReplayTest, KeptResultSurvivesReopeningTheStore) {
-  const auto request = CreateRequest("req-1", "vlan.10", 10);
-  v1::Network first;
-  ASSERT_TRUE(Create(request, &first, "uuid-1").ok());
-  Reopen();
-  v1::Network second;
-  ASSERT_TRUE(Create(request, &second, "uuid-2").ok());
+  const Answers answers = CreateTwice(CreateRequest("req-1", "vlan.10", 10), [&] { Reopen(); });
   EXPECT_EQ(runs_, 1);
-  EXPECT_EQ(second.uuid(), "uuid-1");
+  EXPECT_EQ(answers.second.uuid(), "uuid-1");
 }
 
 TEST(RequestReplayFingerprintTest, StableForEqualMessagesAndDifferentOtherwise) {
