@@ -91,6 +91,25 @@ class VmApiTest : public ::testing::Test {
     ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, name, vm).ok());
   }
 
+  // CreateAndPowerOn, then waits for `marker` on the guest's console. Call it
+  // under ASSERT_NO_FATAL_FAILURE.
+  void BootAndWaitFor(const std::string& name, const std::string& script, const std::string& marker,
+                      v1::Vm* vm) {
+    ASSERT_NO_FATAL_FAILURE(CreateAndPowerOn(name, script, vm));
+    ASSERT_TRUE(WaitForConsole(vm->console_log_path(), marker));
+  }
+
+  // A Shutdown of `name` that waits `timeout_seconds` for the guest, then
+  // powers it off when `power_off_on_timeout`.
+  static v1::ShutdownVmRequest ShutdownRequest(const std::string& name, uint32_t timeout_seconds,
+                                               bool power_off_on_timeout) {
+    v1::ShutdownVmRequest req;
+    req.set_name(name);
+    req.set_timeout_seconds(timeout_seconds);
+    req.set_power_off_on_timeout(power_off_on_timeout);
+    return req;
+  }
+
   // VM `name` as the agent shows it now.
   grpc::Status GetVm(const std::string& name, v1::Vm* out) {
     v1::GetVmRequest req;

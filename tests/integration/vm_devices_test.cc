@@ -245,7 +245,7 @@ TEST_F(VmDevicesTest, NicChangesFromAccessToTrunkedInPlaceOnARunningGuest) {
   // Untagged traffic reaches VLAN 10's peer; tagged VLAN 20 (eth0.20) only
   // once the port trunks it. The guest keeps trying until it gets through.
   const std::string script =
-      "ip link set eth0 up\nip addr add 10.88.0.2/24 dev eth0\n"
+      GuestAddressUp("eth0", "10.88.0.2/24") +
       "ip link add link eth0 name eth0.20 type vlan id 20\n"
       "ip link set eth0.20 up\nip addr add 10.89.0.2/24 dev eth0.20\n"
       "ping -c 2 -W 2 10.88.0.1 >/dev/null && echo NATIVE=ok\n"
@@ -477,7 +477,7 @@ TEST_F(VmDevicesTest, SeedTrunkedNicOnTheWire) {
       << error;
   ASSERT_TRUE(bed_->Vsctl({"add-port", "br0", "hvpeer40", "tag=40"}).ok());
   const std::string script =
-      "ip link set eth0 up\nip addr add 10.88.0.2/24 dev eth0\n"
+      GuestAddressUp("eth0", "10.88.0.2/24") +
       "n=89; for v in 20 30 40; do ip link add link eth0 name eth0.$v type vlan id $v; "
       "ip link set eth0.$v up; ip addr add 10.$n.0.2/24 dev eth0.$v; n=$((n+1)); done\n"
       "for p in 10:88 20:89 30:90 40:91; do "
@@ -549,12 +549,11 @@ TEST_F(VmDevicesTest, AgentRestartLeavesTheSwitchByteForByte) {
 
 TEST_F(VmDevicesTest, OvsdbRestartKeepsOnePortAndAPortDeletedByHandComesBack) {
   const std::string script =
-      "ip link set eth0 up\nip addr add 10.88.0.2/24 dev eth0\n"
+      GuestAddressUp("eth0", "10.88.0.2/24") +
       "while true; do if ping -c 1 -W 1 10.88.0.1 >/dev/null; then echo PING-OK; "
       "else echo PING-FAIL; fi; sleep 0.5; done\n";
   v1::Vm vm;
-  ASSERT_NO_FATAL_FAILURE(CreateAndPowerOn("steadfast", script, &vm));
-  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "PING-OK"));
+  ASSERT_NO_FATAL_FAILURE(BootAndWaitFor("steadfast", script, "PING-OK", &vm));
   const std::string tap = vm.nics(0).tap();
   const std::string port_uuid = PortColumn(tap, "_uuid");
   auto port_rows = [&] {

@@ -24,13 +24,12 @@ class VmLifecycleTest : public VmApiTest {};
 
 TEST_F(VmLifecycleTest, WholeLifeOfARealGuest) {
   v1::Vm vm;
-  const grpc::Status created = vms()->CreateVm(
-      Ctx().get(),
-      GuestVm(
-          "web-1",
-          "ip link set eth0 up\nip addr add 10.88.0.2/24 dev eth0\n"
-          "if ping -c 3 -W 3 10.88.0.1; then echo NET=ok; else echo NET=down; fi\nsleep 3600\n"),
-      &vm);
+  const grpc::Status created =
+      vms()->CreateVm(Ctx().get(),
+                      GuestVm("web-1", GuestAddressUp("eth0", "10.88.0.2/24") +
+                                           "if ping -c 3 -W 3 10.88.0.1; then echo NET=ok; else "
+                                           "echo NET=down; fi\nsleep 3600\n"),
+                      &vm);
   ASSERT_TRUE(created.ok()) << created.error_message() << agent_->log();
   EXPECT_EQ(vm.power_state(), v1::POWER_STATE_OFF);
   ASSERT_EQ(vm.nics_size(), 1);
@@ -101,29 +100,20 @@ TEST_F(VmLifecycleTest, AcpiShutdownHonouredAndTimeoutFallback) {
       "dev=/dev/input/${e##*/}; done\nexec 3<$dev\necho ACPI-WATCH=$dev\n"
       "dd bs=24 count=1 <&3 >/dev/null 2>&1\necho ACPI-PRESSED\n";
   v1::Vm vm;
-  ASSERT_NO_FATAL_FAILURE(CreateAndPowerOn("polite", honours, &vm));
-  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "ACPI-WATCH=/dev/input/"));
-  v1::ShutdownVmRequest shutdown;
-  shutdown.set_name("polite");
-  shutdown.set_timeout_seconds(60);
-  ASSERT_TRUE(vms()->Shutdown(Ctx(90).get(), shutdown, &vm).ok());
+  ASSERT_NO_FATAL_FAILURE(BootAndWaitFor("polite", honours, "ACPI-WATCH=/dev/input/", &vm));
+  ASSERT_TRUE(vms()->Shutdown(Ctx(90).get(), ShutdownRequest("polite", 60, false), &vm).ok());
   EXPECT_EQ(vm.power_state(), v1::POWER_STATE_OFF);
   EXPECT_THAT(ReadFile(vm.console_log_path()), HasSubstr("ACPI-PRESSED"));
 
   // This one ignores the button: without fallback the call times out and the
   // VM still runs; with fallback it is powered off.
-  ASSERT_NO_FATAL_FAILURE(CreateAndPowerOn("deaf", "sleep 3600\n", &vm));
-  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "hvtest: up"));
-  shutdown.set_name("deaf");
-  shutdown.set_timeout_seconds(3);
-  const grpc::Status timed_out = vms()->Shutdown(Ctx().get(), shutdown, &vm);
+  ASSERT_NO_FATAL_FAILURE(BootAndWaitFor("deaf", "sleep 3600\n", "hvtest: up", &vm));
+  const grpc::Status timed_out =
+      vms()->Shutdown(Ctx().get(), ShutdownRequest("deaf", 3, false), &vm);
   EXPECT_EQ(timed_out.error_code(), grpc::DEADLINE_EXCEEDED) << timed_out.error_message();
-  v1::GetVmRequest get;
-  get.set_name("deaf");
-  ASSERT_TRUE(vms()->GetVm(Ctx().get(), get, &vm).ok());
+  ASSERT_TRUE(GetVm("deaf", &vm).ok());
   EXPECT_EQ(vm.power_state(), v1::POWER_STATE_ON);
-  shutdown.set_power_off_on_timeout(true);
-  ASSERT_TRUE(vms()->Shutdown(Ctx().get(), shutdown, &vm).ok());
+  ASSERT_TRUE(vms()->Shutdown(Ctx().get(), ShutdownRequest("deaf", 3, true), &vm).ok());
   EXPECT_EQ(vm.power_state(), v1::POWER_STATE_OFF);
 }
 
@@ -235,13 +225,12 @@ TEST_F(VmLifecycleTest, NicHotPlugIsSeenInsideTheGuestAndUnplugCleansUp) {
   const std::string script =
       "echo WAITING-ETH1\n"
       "while [ ! -e /sys/class/net/eth1 ]; do sleep 0.2; done\n"
-      "echo ETH1-APPEARED\n"
-      "ip link set eth1 up\nip addr add 10.89.0.2/24 dev eth1\n"
+      "echo ETH1-APPEARED\n" +
+      GuestAddressUp("eth1", "10.89.0.2/24") +
       "if ping -c 3 -W 3 10.89.0.1; then echo NET20=ok; else echo NET20=down; fi\n"
       "sleep 3600\n";
   v1::Vm vm;
-  ASSERT_NO_FATAL_FAILURE(CreateAndPowerOn("plug", script, &vm));
-  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "WAITING-ETH1"));
+  ASSERT_NO_FATAL_FAILURE(BootAndWaitFor("plug", script, "WAITING-ETH1", &vm));
 
   v1::CreateNicRequest add;
   add.set_vm_name("plug");
@@ -528,14 +517,10 @@ TEST_F(VmLifecycleTest, LibvirtdRestartUnderTheAgent) {
 
 TEST_F(VmLifecycleTest, SigtermLetsACallInFlightFinish) {
   v1::Vm vm;
-  ASSERT_NO_FATAL_FAILURE(CreateAndPowerOn("slow", "sleep 3600\n", &vm));
-  ASSERT_TRUE(WaitForConsole(vm.console_log_path(), "hvtest: up"));
+  ASSERT_NO_FATAL_FAILURE(BootAndWaitFor("slow", "sleep 3600\n", "hvtest: up", &vm));
   // The guest ignores ACPI: the call takes its whole 4 s timeout, then powers
   // the VM off. SIGTERM arrives in the middle of it.
-  v1::ShutdownVmRequest shutdown;
-  shutdown.set_name("slow");
-  shutdown.set_timeout_seconds(4);
-  shutdown.set_power_off_on_timeout(true);
+  const v1::ShutdownVmRequest shutdown = ShutdownRequest("slow", 4, true);
   auto stub = vms();
   v1::Vm after;
   grpc::Status in_flight;

@@ -47,6 +47,10 @@ std::string Base64(const std::string& in) {
 }
 }  // namespace
 
+std::string GuestAddressUp(const std::string& dev, const std::string& cidr) {
+  return "ip link set " + dev + " up\nip addr add " + cidr + " dev " + dev + "\n";
+}
+
 std::string GuestCmdline(const std::string& script) {
   return "console=ttyS0 panic=-1 quiet hvtest=" + Base64(script);
 }

@@ -22,6 +22,9 @@ TestGuestImage DefaultTestGuest();
 // "hvtest: exit N" and power off.
 std::string GuestCmdline(const std::string& script);
 
+// The lines of a guest script that bring `dev` up with address `cidr`.
+std::string GuestAddressUp(const std::string& dev, const std::string& cidr);
+
 struct TestNic {
   std::string tap;  // an existing tap device (type='ethernet', managed='no')
   std::string mac;
