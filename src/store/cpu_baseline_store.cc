@@ -2,6 +2,7 @@
 
 namespace hvagent::store {
 
+template <>
 StatusOr<std::optional<CpuBaselineRecord>> CpuBaselineStore::Get() {
   return db_->ReadOne("get the CPU baseline", "SELECT cpu_xml, set_unix_ms FROM cpu_baseline",
                       [](const Statement& row) {
@@ -10,6 +11,7 @@ StatusOr<std::optional<CpuBaselineRecord>> CpuBaselineStore::Get() {
                       });
 }
 
+template <>
 Status CpuBaselineStore::Put(const CpuBaselineRecord& record) {
   if (record.cpu_xml.empty()) {
     return absl::InvalidArgumentError("a CPU baseline needs its CPU XML");

@@ -2,6 +2,7 @@
 
 namespace hvagent::store {
 
+template <>
 StatusOr<std::optional<DomainTypeVerdictRecord>> DomainTypeVerdictStore::Get() {
   return db_->ReadOne(
       "get the recorded domain type",
@@ -14,6 +15,7 @@ StatusOr<std::optional<DomainTypeVerdictRecord>> DomainTypeVerdictStore::Get() {
       });
 }
 
+template <>
 Status DomainTypeVerdictStore::Put(const DomainTypeVerdictRecord& record) {
   if (record.host_key.empty()) {
     return absl::InvalidArgumentError("a domain type verdict needs the host key it was found on");

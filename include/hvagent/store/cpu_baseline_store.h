@@ -7,7 +7,7 @@
 #include <string>
 
 #include "hvagent/common/status.h"
-#include "hvagent/store/database.h"
+#include "hvagent/store/single_row_store.h"
 
 namespace hvagent::store {
 
@@ -19,18 +19,11 @@ struct CpuBaselineRecord {
   friend bool operator==(const CpuBaselineRecord&, const CpuBaselineRecord&) = default;
 };
 
-class CpuBaselineStore {
- public:
-  // `db` must outlive this object.
-  explicit CpuBaselineStore(Database& db) : db_(&db) {}
-
-  // nullopt when none is set.
-  StatusOr<std::optional<CpuBaselineRecord>> Get();
-  // Replaces the baseline. INVALID_ARGUMENT for an empty cpu_xml.
-  Status Put(const CpuBaselineRecord& record);
-
- private:
-  Database* db_;
-};
+// Get: nullopt when none is set. Put: INVALID_ARGUMENT for an empty cpu_xml.
+using CpuBaselineStore = SingleRowStore<CpuBaselineRecord>;
+template <>
+StatusOr<std::optional<CpuBaselineRecord>> CpuBaselineStore::Get();
+template <>
+Status CpuBaselineStore::Put(const CpuBaselineRecord& record);
 
 }  // namespace hvagent::store

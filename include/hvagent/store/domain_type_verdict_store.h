@@ -9,7 +9,7 @@
 #include <string>
 
 #include "hvagent/common/status.h"
-#include "hvagent/store/database.h"
+#include "hvagent/store/single_row_store.h"
 
 namespace hvagent::store {
 
@@ -22,19 +22,12 @@ struct DomainTypeVerdictRecord {
   friend bool operator==(const DomainTypeVerdictRecord&, const DomainTypeVerdictRecord&) = default;
 };
 
-class DomainTypeVerdictStore {
- public:
-  // `db` must outlive this object.
-  explicit DomainTypeVerdictStore(Database& db) : db_(&db) {}
-
-  // nullopt when no probe has been recorded.
-  StatusOr<std::optional<DomainTypeVerdictRecord>> Get();
-  // Replaces the verdict. INVALID_ARGUMENT for an empty host_key or a
-  // domain_type other than kvm or qemu.
-  Status Put(const DomainTypeVerdictRecord& record);
-
- private:
-  Database* db_;
-};
+// Get: nullopt when no probe has been recorded. Put: INVALID_ARGUMENT for an
+// empty host_key or a domain_type other than kvm or qemu.
+using DomainTypeVerdictStore = SingleRowStore<DomainTypeVerdictRecord>;
+template <>
+StatusOr<std::optional<DomainTypeVerdictRecord>> DomainTypeVerdictStore::Get();
+template <>
+Status DomainTypeVerdictStore::Put(const DomainTypeVerdictRecord& record);
 
 }  // namespace hvagent::store
