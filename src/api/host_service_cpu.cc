@@ -9,11 +9,8 @@ namespace hvagent::api {
 grpc::ServerUnaryReactor* HostServiceImpl::GetHostCpu(grpc::CallbackServerContext* context,
                                                       const v1::GetHostCpuRequest* /*request*/,
                                                       v1::HostCpu* response) {
-  return rpc_.Read(context, absl::OkStatus(), [this, response]() -> Status {
-    HVAGENT_ASSIGN_OR_RETURN(const compute::HostCpuReport report, cpu_.HostCpu());
-    HostCpuToProto(report, response);
-    return absl::OkStatus();
-  });
+  return rpc_.ReadOne(
+      context, absl::OkStatus(), [this] { return cpu_.HostCpu(); }, HostCpuToProto, response);
 }
 
 grpc::ServerUnaryReactor* HostServiceImpl::ComputeCpuBaseline(
@@ -56,9 +53,7 @@ grpc::ServerUnaryReactor* HostServiceImpl::SetCpuBaseline(grpc::CallbackServerCo
                        HVAGENT_ASSIGN_OR_RETURN(const compute::CpuBaselineState state,
                                                 cpu_.Set(request->libvirt_cpu_xml()));
                        BaselineStateToProto(state, response);
-                       v1::Event event;
-                       event.set_kind(v1::EVENT_KIND_CPU_BASELINE);
-                       event.set_object_name(state.cpu.model);
+                       v1::Event event = NewEvent(v1::EVENT_KIND_CPU_BASELINE, state.cpu.model);
                        *event.mutable_cpu_baseline()->mutable_baseline() = *response;
                        events_.Publish(std::move(event));
                        return absl::OkStatus();

@@ -22,11 +22,9 @@ grpc::ServerUnaryReactor* HostServiceImpl::ListPciDevices(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* HostServiceImpl::GetControllerVm(
     grpc::CallbackServerContext* context, const v1::GetControllerVmRequest* /*request*/,
     v1::ControllerVm* response) {
-  return rpc_.Read(context, absl::OkStatus(), [this, response]() -> Status {
-    HVAGENT_ASSIGN_OR_RETURN(compute::ControllerVmStatus status, cvm_.Get());
-    ControllerVmStatusToProto(status, response);
-    return absl::OkStatus();
-  });
+  return rpc_.ReadOne(
+      context, absl::OkStatus(), [this] { return cvm_.Get(); }, ControllerVmStatusToProto,
+      response);
 }
 
 grpc::ServerUnaryReactor* HostServiceImpl::ConfigureControllerVm(

@@ -34,13 +34,9 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::CreateBridge(grpc::CallbackServerC
 grpc::ServerUnaryReactor* NetworkServiceImpl::GetBridge(grpc::CallbackServerContext* context,
                                                         const v1::GetBridgeRequest* request,
                                                         v1::Bridge* response) {
-  return rpc_.Read(context, ValidateInterfaceName("name", request->name()),
-                   [this, request, response]() -> Status {
-                     HVAGENT_ASSIGN_OR_RETURN(const network::BridgeInfo info,
-                                              managers_.bridges.Get(request->name()));
-                     BridgeToProto(info, response);
-                     return absl::OkStatus();
-                   });
+  return rpc_.ReadOne(
+      context, ValidateInterfaceName("name", request->name()),
+      [this, request] { return managers_.bridges.Get(request->name()); }, BridgeToProto, response);
 }
 
 grpc::ServerUnaryReactor* NetworkServiceImpl::ListBridges(grpc::CallbackServerContext* context,
@@ -109,12 +105,9 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::GetBond(grpc::CallbackServerContex
                                                       const v1::GetBondRequest* request,
                                                       v1::Bond* response) {
   const std::string name = request->name().empty() ? network::kDefaultBondName : request->name();
-  return rpc_.Read(
-      context, ValidateInterfaceName("name", name), [this, name, response]() -> Status {
-        HVAGENT_ASSIGN_OR_RETURN(const network::BondStatus status, managers_.bonds.Get(name));
-        BondToProto(status, response);
-        return absl::OkStatus();
-      });
+  return rpc_.ReadOne(
+      context, ValidateInterfaceName("name", name),
+      [this, name] { return managers_.bonds.Get(name); }, BondToProto, response);
 }
 
 grpc::ServerUnaryReactor* NetworkServiceImpl::ListBonds(grpc::CallbackServerContext* context,

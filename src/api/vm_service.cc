@@ -86,12 +86,9 @@ grpc::ServerUnaryReactor* VmServiceImpl::CreateVm(grpc::CallbackServerContext* c
 
 grpc::ServerUnaryReactor* VmServiceImpl::GetVm(grpc::CallbackServerContext* context,
                                                const v1::GetVmRequest* request, v1::Vm* response) {
-  return rpc_.Read(context, ValidateResourceName("name", request->name()),
-                   [this, request, response]() -> Status {
-                     HVAGENT_ASSIGN_OR_RETURN(auto vm, vms_.Get(request->name()));
-                     VmStatusToProto(vm, response);
-                     return absl::OkStatus();
-                   });
+  return rpc_.ReadOne(
+      context, ValidateResourceName("name", request->name()),
+      [this, request] { return vms_.Get(request->name()); }, VmStatusToProto, response);
 }
 
 grpc::ServerUnaryReactor* VmServiceImpl::ListVms(grpc::CallbackServerContext* context,
@@ -334,11 +331,9 @@ grpc::ServerUnaryReactor* VmServiceImpl::GetMigration(grpc::CallbackServerContex
                                                       v1::Migration* response) {
   const Status valid =
       request->id().empty() ? absl::InvalidArgumentError("id: is required") : absl::OkStatus();
-  return rpc_.Read(context, valid, [this, request, response]() -> Status {
-    HVAGENT_ASSIGN_OR_RETURN(auto migration, migrations_.Get(request->id()));
-    MigrationToProto(migration, response);
-    return absl::OkStatus();
-  });
+  return rpc_.ReadOne(
+      context, valid, [this, request] { return migrations_.Get(request->id()); }, MigrationToProto,
+      response);
 }
 
 grpc::ServerUnaryReactor* VmServiceImpl::CancelMigration(grpc::CallbackServerContext* context,

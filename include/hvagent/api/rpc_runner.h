@@ -48,6 +48,18 @@ class RpcRunner {
   grpc::ServerUnaryReactor* Read(grpc::CallbackServerContext* context, const Status& valid,
                                  std::function<Status()> read);
 
+  // A read of one object (every Get handler): `get()` gives it (or the
+  // error the call answers), `show(object, response)` shows it.
+  template <typename Get, typename Show, typename Response>
+  grpc::ServerUnaryReactor* ReadOne(grpc::CallbackServerContext* context, const Status& valid,
+                                    Get get, Show show, Response* response) {
+    return Read(context, valid, [get = std::move(get), show, response]() -> Status {
+      HVAGENT_ASSIGN_OR_RETURN(const auto object, get());
+      show(object, response);
+      return absl::OkStatus();
+    });
+  }
+
   // A read of everything `source.List()` returns (every unpaged List
   // handler): each item is shown by `show` into a new element that
   // (response->*add)() appends.
