@@ -33,9 +33,7 @@ void ToProto(const store::NetworkRecord& record, const std::map<std::string, uin
 
 void NetworkServiceImpl::PublishNetworkChange(const std::string& name, const std::string& change,
                                               uint32_t vlan_id) {
-  v1::Event event;
-  event.set_kind(v1::EVENT_KIND_NETWORK);
-  event.set_object_name(name);
+  v1::Event event = NewEvent(v1::EVENT_KIND_NETWORK, name);
   auto* network = event.mutable_network();
   network->set_network(name);
   network->set_change(change);
@@ -45,9 +43,7 @@ void NetworkServiceImpl::PublishNetworkChange(const std::string& name, const std
 
 void NetworkServiceImpl::PublishPortChange(const std::string& bridge, const std::string& port,
                                            const std::string& change) {
-  v1::Event event;
-  event.set_kind(v1::EVENT_KIND_PORT);
-  event.set_object_name(port);
+  v1::Event event = NewEvent(v1::EVENT_KIND_PORT, port);
   auto* p = event.mutable_port();
   p->set_bridge(bridge);
   p->set_port(port);

@@ -63,9 +63,7 @@ compute::ControllerVmOptions ControllerVmOptionsOf(const Config& config,
 // Domain lifecycle events from libvirt become VmLifecycleEvents.
 void PublishLifecycle(api::EventHub& events, const libvirt::LifecycleEvent& e) {
   if (compute::IsProbeDomainName(e.domain_name)) return;  // the agent's own probe guest
-  v1::Event event;
-  event.set_kind(v1::EVENT_KIND_VM_LIFECYCLE);
-  event.set_object_name(e.domain_name);
+  v1::Event event = api::NewEvent(v1::EVENT_KIND_VM_LIFECYCLE, e.domain_name);
   auto* vm = event.mutable_vm_lifecycle();
   vm->set_vm_name(e.domain_name);
   vm->set_vm_uuid(e.domain_uuid);
@@ -269,9 +267,7 @@ Agent::Agent(const Config& config, Prerequisites p)
       migrations_({.journal = &migration_journal_}, domains_.hypervisor(), nic_backend_,
                   api::GrpcMigrationPeerConnector(p.peer_tls),
                   [this](const compute::MigrationStatus& status) {
-                    v1::Event event;
-                    event.set_kind(v1::EVENT_KIND_MIGRATION);
-                    event.set_object_name(status.vm_name);
+                    v1::Event event = api::NewEvent(v1::EVENT_KIND_MIGRATION, status.vm_name);
                     api::MigrationToProto(status, event.mutable_migration()->mutable_migration());
                     events_.Publish(std::move(event));
                   }),
@@ -324,9 +320,7 @@ Agent::Agent(const Config& config, Prerequisites p)
       migration_peer_service_({pool_, read_pool_}, replay_, access_, arrivals_) {
   cvm_.SetForcedActionListener(
       [this](std::string_view vm, std::string_view action, std::string_view reason) {
-        v1::Event event;
-        event.set_kind(v1::EVENT_KIND_CONTROLLER_VM);
-        event.set_object_name(std::string(vm));
+        v1::Event event = api::NewEvent(v1::EVENT_KIND_CONTROLLER_VM, std::string(vm));
         auto* cvm = event.mutable_controller_vm();
         cvm->set_vm_name(std::string(vm));
         cvm->set_change("forced-action");
@@ -371,9 +365,7 @@ void Agent::RequestChainReconcile() {
 
 void Agent::PublishChainState(const std::string& chain, const openflow::ChainStatus& status) {
   spdlog::info("service chain {}: {}", chain, openflow::ChainStateName(status.state));
-  v1::Event event;
-  event.set_kind(v1::EVENT_KIND_SERVICE_CHAIN);
-  event.set_object_name(chain);
+  v1::Event event = api::NewEvent(v1::EVENT_KIND_SERVICE_CHAIN, chain);
   auto* payload = event.mutable_service_chain();
   payload->set_chain(chain);
   payload->set_state(std::string(openflow::ChainStateName(status.state)));
@@ -511,9 +503,7 @@ void Agent::EnsureBridges() {
 }
 
 void Agent::OnBackendChange(const host::BackendStatus& status) {
-  v1::Event event;
-  event.set_kind(v1::EVENT_KIND_BACKEND);
-  event.set_object_name(status.name);
+  v1::Event event = api::NewEvent(v1::EVENT_KIND_BACKEND, status.name);
   event.mutable_backend()->set_backend(status.name);
   api::BackendToProto(status, event.mutable_backend()->mutable_state());
   events_.Publish(std::move(event));

@@ -9,6 +9,9 @@
 
 namespace hvagent::api {
 
+// An event of `kind` about `object_name`; the caller fills its kind's payload.
+v1::Event NewEvent(v1::EventKind kind, std::string object_name);
+
 class EventHub {
  public:
   explicit EventHub(size_t capacity = events::EventRing<v1::Event>::kDefaultCapacity)
