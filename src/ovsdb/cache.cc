@@ -72,6 +72,16 @@ Status CheckTableUpdates(const json& updates) {
   return absl::OkStatus();
 }
 
+// A row the server deleted (either protocol): gone from the cache, its last
+// value carried by the change. Nothing for a row not cached.
+void ForgetRow(const std::string& table_name, const std::string& uuid, Table& table,
+               std::vector<RowChange>& changes) {
+  const auto it = table.find(uuid);
+  if (it == table.end()) return;
+  changes.push_back({table_name, uuid, RowChange::Kind::kDelete, std::move(it->second)});
+  table.erase(it);
+}
+
 // Runs `apply(table_name, table_schema, table, uuid, update, changes)` on
 // every row update of a notification (update and update2 share the
 // table -> uuid -> update nesting); the changes it reports, or its first error.
@@ -163,14 +173,11 @@ StatusOr<std::vector<RowChange>> Cache::ApplyUpdate(const json& table_updates,
           return absl::InvalidArgumentError(
               fmt::format("update of row {} must be an object", uuid));
         }
-        const auto it = table.find(uuid);
         if (!update.contains("new") || update["new"].is_null()) {
-          if (it != table.end()) {
-            changes.push_back({table_name, uuid, RowChange::Kind::kDelete, std::move(it->second)});
-            table.erase(it);
-          }
+          ForgetRow(table_name, uuid, table, changes);
           return absl::OkStatus();
         }
+        const auto it = table.find(uuid);
         const json& fresh = update["new"];
         if (!fresh.is_object()) {
           return absl::InvalidArgumentError(fmt::format("new row {} must be an object", uuid));
@@ -204,14 +211,11 @@ StatusOr<std::vector<RowChange>> Cache::ApplyUpdate2(const json& table_updates2,
         const auto member = update.begin();
         const std::string& kind = member.key();
         const json& row = member.value();
-        const auto it = table.find(uuid);
         if (kind == "delete") {
-          if (it != table.end()) {
-            changes.push_back({table_name, uuid, RowChange::Kind::kDelete, std::move(it->second)});
-            table.erase(it);
-          }
+          ForgetRow(table_name, uuid, table, changes);
           return absl::OkStatus();
         }
+        const auto it = table.find(uuid);
         if (!row.is_object()) {
           return absl::InvalidArgumentError(
               fmt::format("{} of row {} must be an object", kind, uuid));
