@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "hvagent_test/service_chain_request.h"
 #include "vm_api_test_fixture.h"
 
 namespace hvagent::testing {
@@ -350,16 +351,8 @@ TEST_F(BridgeChainTest, AChainTakesAVmsTrafficThroughARealProcessorVm) {
   };
   ASSERT_TRUE(Eventually([&] { return ping("peer", "10.88.0.7", 1); }, "app-1 without a chain"));
 
-  v1::CreateServiceChainRequest create;
-  create.set_request_id("create-web");
-  v1::ServiceChain* spec = create.mutable_chain();
-  spec->set_name("web");
-  spec->set_network("vlan.10");
-  v1::PacketProcessor* processor = spec->add_processors();
-  processor->set_name("fw");
-  processor->set_type(v1::PROCESSOR_TYPE_INLINE);
-  processor->set_ingress_nic_mac(fw.nics(0).mac());
-  processor->set_egress_nic_mac(fw.nics(1).mac());
+  const v1::CreateServiceChainRequest create =
+      InlineChainRequest("web", "vlan.10", "fw", fw.nics(0).mac(), fw.nics(1).mac());
   v1::ServiceChain chain;
   const grpc::Status created = networks()->CreateServiceChain(Ctx().get(), create, &chain);
   ASSERT_TRUE(created.ok()) << created.error_message();

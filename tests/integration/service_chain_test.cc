@@ -20,6 +20,7 @@
 #include "hvagent/v1/network.grpc.pb.h"
 #include "hvagent_test/agent_process.h"
 #include "hvagent_test/polling.h"
+#include "hvagent_test/service_chain_request.h"
 #include "hvagent_test/shared_switch_test.h"
 #include "hvagent_test/subprocess.h"
 #include "netns_packets.h"
@@ -433,16 +434,8 @@ TEST_F(ServiceChainTest, ThroughTheAgent) {
   v1::Network network;
   ASSERT_TRUE(net->CreateNetwork(Ctx().get(), create_network, &network).ok());
 
-  v1::CreateServiceChainRequest create;
-  create.set_request_id("create-web");
-  v1::ServiceChain* chain = create.mutable_chain();
-  chain->set_name("web");
-  chain->set_network("vlan.10");
-  v1::PacketProcessor* fw = chain->add_processors();
-  fw->set_name("fw");
-  fw->set_type(v1::PROCESSOR_TYPE_INLINE);
-  fw->set_ingress_nic_mac(kFwIn);
-  fw->set_egress_nic_mac(kFwOut);
+  const v1::CreateServiceChainRequest create =
+      InlineChainRequest("web", "vlan.10", "fw", kFwIn, kFwOut);
 
   // Refusals name the field and change nothing.
   v1::CreateServiceChainRequest bad = create;
