@@ -118,7 +118,8 @@ StatusOr<std::vector<std::string>> VmReconciler::RemoveLeftovers() {
     // <uuid>-<target>.<format>: a UUID is 36 characters.
     if (!entry.is_regular_file() || file.size() <= 37 || file[36] != '-') continue;
     const std::string vm_uuid = file.substr(0, 36);
-    if (alive.contains(vm_uuid)) {
+    const bool vm_alive = alive.contains(vm_uuid);
+    if (vm_alive) {
       const auto images = images_of.find(vm_uuid);
       if (images == images_of.end() || images->second.contains(file)) continue;
     }
@@ -129,7 +130,7 @@ StatusOr<std::vector<std::string>> VmReconciler::RemoveLeftovers() {
       continue;
     }
     spdlog::info("removed leftover image {} of {} VM {}", entry.path().string(),
-                 alive.contains(vm_uuid) ? "a disk gone from" : "vanished", vm_uuid);
+                 vm_alive ? "a disk gone from" : "vanished", vm_uuid);
     removed.push_back(entry.path().string());
   }
   HVAGENT_RETURN_IF_ERROR(first_error);
