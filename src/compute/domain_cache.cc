@@ -161,6 +161,17 @@ StatusOr<bool> DomainCache::CompleteEntries(
   return true;
 }
 
+Status DomainCache::ForEach(const std::function<bool(const VmConfig&)>& wanted,
+                            const std::function<void(const VmConfig&)>& visit) {
+  // A window that visits what it wants and keeps nothing: List's walk, with
+  // its reads of what is not cached, and no copies.
+  const DomainWindow visiting{.wanted = [&](const VmConfig& config) {
+    if (!wanted || wanted(config)) visit(config);
+    return false;
+  }};
+  return List(visiting).status();
+}
+
 StatusOr<std::vector<CachedDomain>> DomainCache::List(const DomainWindow& window) {
   // Handles from a full listing, for the domains it finds to be read.
   std::map<std::string, std::unique_ptr<HypervisorDomain>> listed;

@@ -79,11 +79,16 @@ StatusOr<VmStatus> VmDomains::Get(const std::string& name) {
 
 namespace {
 
+// Whether a definition is a VM of a listing (with external ones or not).
+std::function<bool(const VmConfig&)> IsListedVm(bool include_external) {
+  return [include_external](const VmConfig& config) {
+    // The agent's own probe domains are never VMs.
+    return !IsProbeDomainName(config.name) && (include_external || !config.external);
+  };
+}
+
 DomainWindow VmsWindow(bool include_external, const std::string& after, size_t limit) {
-  return {.after = after, .limit = limit, .wanted = [include_external](const VmConfig& config) {
-            // The agent's own probe domains are never VMs.
-            return !IsProbeDomainName(config.name) && (include_external || !config.external);
-          }};
+  return {.after = after, .limit = limit, .wanted = IsListedVm(include_external)};
 }
 
 }  // namespace
@@ -103,33 +108,44 @@ StatusOr<std::vector<CachedDomain>> VmDomains::Definitions(bool include_external
   return cache_.List(VmsWindow(include_external, "", std::numeric_limits<size_t>::max()));
 }
 
+Status VmDomains::ForEachDefinition(bool include_external,
+                                    const std::function<void(const VmConfig&)>& visit) {
+  return cache_.ForEach(IsListedVm(include_external), visit);
+}
+
 Status VmDomains::CheckMacFree(const std::string& field, const std::string& mac,
                                const std::string& self_uuid) {
-  HVAGENT_ASSIGN_OR_RETURN(const std::vector<CachedDomain> vms,
-                           Definitions(/*include_external=*/true));
-  for (const CachedDomain& vm : vms) {
-    if (vm.config.uuid == self_uuid) continue;
-    for (const NicConfig& nic : vm.config.nics) {
-      if (nic.mac == mac) {
-        return absl::AlreadyExistsError(
-            fmt::format("{}: {} is already the MAC of a NIC of VM '{}' on this host", field, mac,
-                        vm.config.name));
-      }
-    }
+  std::string holder;  // the first other VM with a NIC of that MAC
+  HVAGENT_RETURN_IF_ERROR(
+      ForEachDefinition(/*include_external=*/true, [&](const VmConfig& vm) {
+        if (!holder.empty() || vm.uuid == self_uuid) return;
+        for (const NicConfig& nic : vm.nics) {
+          if (nic.mac == mac) holder = vm.name;
+        }
+      }));
+  if (!holder.empty()) {
+    return absl::AlreadyExistsError(fmt::format(
+        "{}: {} is already the MAC of a NIC of VM '{}' on this host", field, mac, holder));
   }
   return absl::OkStatus();
 }
 
 std::string VmDomains::FreshMac(const std::set<std::string>& taken,
                                 const std::function<std::string()>& random) {
-  std::set<std::string> used = taken;
-  if (auto vms = Definitions(/*include_external=*/true); vms.ok()) {
-    for (const CachedDomain& vm : *vms) {
-      for (const NicConfig& nic : vm.config.nics) used.insert(nic.mac);
-    }
-  }
+  // Each draw looked for among the host's NICs without collecting them: a
+  // create then costs one pass over the definitions, not a set of every MAC.
+  // A host whose NICs cannot be read passes the draw: CheckMacFree has the
+  // last word.
+  const auto in_use = [&](const std::string& mac) {
+    bool found = taken.contains(mac);
+    const Status walked = ForEachDefinition(/*include_external=*/true, [&](const VmConfig& vm) {
+      for (const NicConfig& nic : vm.nics) found = found || nic.mac == mac;
+    });
+    if (!walked.ok()) spdlog::debug("fresh MAC: the host's NICs unread: {}", walked);
+    return found;
+  };
   std::string mac = random();
-  for (int draw = 1; draw < 64 && used.contains(mac); ++draw) mac = random();
+  for (int draw = 1; draw < 64 && in_use(mac); ++draw) mac = random();
   return mac;
 }
 

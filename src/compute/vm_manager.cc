@@ -366,24 +366,22 @@ StatusOr<VmStatus> VmManager::Update(const std::string& name, const VmUpdate& up
 }
 
 StatusOr<std::vector<std::string>> VmManager::VmsOn(const std::string& network) {
-  HVAGENT_ASSIGN_OR_RETURN(const std::vector<CachedDomain> vms,
-                           domains_.Definitions(/*include_external=*/false));
   std::vector<std::string> names;
-  for (const CachedDomain& vm : vms) {
-    for (const NicConfig& nic : vm.config.nics) {
-      if (nic.network == network) names.push_back(vm.config.name);
-    }
-  }
+  HVAGENT_RETURN_IF_ERROR(
+      domains_.ForEachDefinition(/*include_external=*/false, [&](const VmConfig& vm) {
+        for (const NicConfig& nic : vm.nics) {
+          if (nic.network == network) names.push_back(vm.name);
+        }
+      }));
   return names;
 }
 
 StatusOr<std::map<std::string, uint32_t>> VmManager::NicCounts() {
-  HVAGENT_ASSIGN_OR_RETURN(const std::vector<CachedDomain> vms,
-                           domains_.Definitions(/*include_external=*/false));
   std::map<std::string, uint32_t> counts;
-  for (const CachedDomain& vm : vms) {
-    for (const NicConfig& nic : vm.config.nics) ++counts[nic.network];
-  }
+  HVAGENT_RETURN_IF_ERROR(
+      domains_.ForEachDefinition(/*include_external=*/false, [&counts](const VmConfig& vm) {
+        for (const NicConfig& nic : vm.nics) ++counts[nic.network];
+      }));
   return counts;
 }
 

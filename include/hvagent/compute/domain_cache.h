@@ -67,6 +67,12 @@ class DomainCache {
   // The domains in `window`, sorted by name. One that cannot be read (gone
   // meanwhile) is skipped, never the whole list failed.
   StatusOr<std::vector<CachedDomain>> List(const DomainWindow& window = {});
+  // Every definition `wanted` says (null: all) passed to `visit`, in name
+  // order, the cached ones without a copy: for what is summed over every VM
+  // on each call (the MACs in use, NICs per network), which List would copy
+  // whole. `visit` may run under the cache's lock: it must not call the cache.
+  Status ForEach(const std::function<bool(const VmConfig&)>& wanted,
+                 const std::function<void(const VmConfig&)>& visit);
 
   // Reads answered from memory, and domains read from the hypervisor.
   struct Stats {

@@ -78,6 +78,11 @@ class VmDomains {
   // The same VMs' definitions and states only: what a check or a count
   // needs, without the live reads (usage, links, CPU standing) a status makes.
   StatusOr<std::vector<CachedDomain>> Definitions(bool include_external);
+  // Each of the same VMs' definitions passed to `visit`, without copying
+  // them: for the checks and counts every create or GetNetwork makes over
+  // all VMs. `visit` must not call back into this object.
+  Status ForEachDefinition(bool include_external,
+                           const std::function<void(const VmConfig&)>& visit);
 
   // ALREADY_EXISTS naming `field` when a VM on this host other than the one
   // with `self_uuid` — the agent's or not — has a NIC with `mac`: two NICs

@@ -166,6 +166,36 @@ TEST_F(DomainCacheTest, APageReadsAndDescribesOnlyItsOwnVms) {
   EXPECT_EQ((*all)[0].config.name, "foreign");
 }
 
+// ForEach (the MAC check, NIC counts) visits every wanted definition once, in
+// name order: a cold cache reads each domain once, a warm one none, and one
+// not live asks the hypervisor; unwanted ones are never visited.
+TEST_F(DomainCacheTest, ForEachVisitsEveryWantedDefinitionOnceColdOrWarm) {
+  for (int i = 0; i < 5; ++i) Create(fmt::format("vm{}", i));
+  ASSERT_TRUE(fake_.DefineDomain(hvagent::testing::kForeignDomainXml).ok());
+  const auto visited = [&] {
+    std::vector<std::string> names;
+    const Status walked = domains_.cache().ForEach(
+        [](const VmConfig& config) { return !config.external; },
+        [&names](const VmConfig& config) { names.push_back(config.name); });
+    EXPECT_TRUE(walked.ok()) << walked;
+    return names;
+  };
+  const std::vector<std::string> all = {"vm0", "vm1", "vm2", "vm3", "vm4"};
+
+  domains_.cache().SetLive(false);  // cold: nothing kept
+  domains_.cache().SetLive(true);
+  fake_.ClearCalls();
+  EXPECT_EQ(visited(), all);
+  EXPECT_EQ(DefinitionReads(), 6U);  // each once, the foreign one too
+  EXPECT_EQ(visited(), all);
+  EXPECT_EQ(DefinitionReads(), 0U);
+  EXPECT_THAT(fake_.Calls(), IsEmpty());
+
+  domains_.cache().SetLive(false);
+  EXPECT_EQ(visited(), all);
+  EXPECT_EQ(DefinitionReads(), 6U);
+}
+
 TEST_F(DomainCacheTest, EveryChangeOfTheAgentIsReadBackWithoutAnEvent) {
   Create("vm1");
   ASSERT_TRUE(vms_->Get("vm1").ok());
