@@ -391,7 +391,7 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     // Reboot is a request libvirt accepts and the guest lets pass; a Reset
     // boots it again, seen as one more banner on its console.
     power.set_request_id(Id("req"));
-    a = KillAndRetry(std::string(kVmService) + "Reboot", power, Delay(300));
+    a = KillAndRetry(std::string(kVmService) + "Reboot", power, Delay(30));
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     EXPECT_EQ(Vm(name).power_state(), v1::POWER_STATE_ON);
     ASSERT_TRUE(InvariantsHold("Reboot"));
@@ -401,7 +401,7 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     ASSERT_TRUE(WaitForConsole(console, "hvtest: up"));
     const size_t boots = Banners(console);
     power.set_request_id(Id("req"));
-    a = KillAndRetry(std::string(kVmService) + "Reset", power, Delay(300));
+    a = KillAndRetry(std::string(kVmService) + "Reset", power, Delay(30));
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     EXPECT_EQ(Vm(name).power_state(), v1::POWER_STATE_ON);
     EXPECT_TRUE(Eventually([&] { return Banners(console) > boots; }, "the boot after Reset",
@@ -595,7 +595,7 @@ TEST_F(ExactlyOnceTest, ServiceChainsAndTheCpuBaselineKilledMidwayAndRetriedActE
         InlineChainRequest(name, "vlan.10", "fw", "52:54:00:e0:00:01", "52:54:00:e0:00:02");
     create.set_request_id(Id("req"));
     Answer a =
-        KillAndRetry(std::string(kNetworkService) + "CreateServiceChain", create, Delay(400));
+        KillAndRetry(std::string(kNetworkService) + "CreateServiceChain", create, Delay(100));
     ASSERT_TRUE(a.status.ok()) << a.status.error_message() << agent_->log();
     v1::ServiceChain made;
     ASSERT_TRUE(made.ParseFromString(a.response));
@@ -613,7 +613,7 @@ TEST_F(ExactlyOnceTest, ServiceChainsAndTheCpuBaselineKilledMidwayAndRetriedActE
     *update.mutable_chain() = create.chain();
     update.mutable_chain()->set_failure_policy(v1::FAILURE_POLICY_FAIL_OPEN);
     update.set_expected_generation(made.generation());
-    a = KillAndRetry(std::string(kNetworkService) + "UpdateServiceChain", update, Delay(400));
+    a = KillAndRetry(std::string(kNetworkService) + "UpdateServiceChain", update, Delay(100));
     ASSERT_TRUE(a.status.ok()) << a.status.error_message() << agent_->log();
     v1::GetServiceChainRequest get;
     get.set_name(name);
@@ -626,7 +626,7 @@ TEST_F(ExactlyOnceTest, ServiceChainsAndTheCpuBaselineKilledMidwayAndRetriedActE
     v1::DeleteServiceChainRequest remove;
     remove.set_request_id(Id("req"));
     remove.set_name(name);
-    a = KillAndRetry(std::string(kNetworkService) + "DeleteServiceChain", remove, Delay(400));
+    a = KillAndRetry(std::string(kNetworkService) + "DeleteServiceChain", remove, Delay(100));
     ASSERT_TRUE(a.status.ok()) << a.status.error_message() << agent_->log();
     EXPECT_EQ(networks()->GetServiceChain(Ctx().get(), get, &shown).error_code(), grpc::NOT_FOUND);
     EXPECT_EQ(chains().chains_size(), 0);
@@ -638,7 +638,7 @@ TEST_F(ExactlyOnceTest, ServiceChainsAndTheCpuBaselineKilledMidwayAndRetriedActE
     v1::SetCpuBaselineRequest set;
     set.set_request_id(Id("req"));
     set.set_libvirt_cpu_xml(baseline.libvirt_cpu_xml());
-    a = KillAndRetry("/hvagent.v1.HostService/SetCpuBaseline", set, Delay(300));
+    a = KillAndRetry("/hvagent.v1.HostService/SetCpuBaseline", set, Delay(10));
     ASSERT_TRUE(a.status.ok()) << a.status.error_message() << agent_->log();
     v1::CpuBaseline answered;
     ASSERT_TRUE(answered.ParseFromString(a.response));
