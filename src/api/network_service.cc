@@ -145,8 +145,16 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::UpdateNetwork(grpc::CallbackServer
   valid.Update(ValidateExpectedGeneration(request->expected_generation()));
   return rpc_.Change(
       context, __func__, *request, response, worker_keys::kNetworks, valid,
-      [this, request, response]() -> Status {
+      [this, request, response](Intent& intent) -> Status {
         HVAGENT_ASSIGN_OR_RETURN(store::NetworkRecord record, networks_.Get(request->name()));
+        // The cut-short call stored its change (the VLAN, a generation past
+        // the one it expected): that is answered, not refused as the
+        // generation moved on.
+        if (intent.resuming() && record.vlan_id == request->vlan_id() &&
+            (request->expected_generation() == 0 ||
+             record.generation == request->expected_generation() + 1)) {
+          return AnswerChangedNetwork(record.name, "updated", response);
+        }
         const int64_t expected = request->expected_generation() != 0
                                      ? request->expected_generation()
                                      : record.generation;

@@ -124,9 +124,18 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::UpdateServiceChain(
   valid.Update(ValidateExpectedGeneration(request->expected_generation()));
   return rpc_.Change(
       context, __func__, *request, response, worker_keys::kServiceChains, valid,
-      [this, request, response]() -> Status {
+      [this, request, response](Intent& intent) -> Status {
         HVAGENT_ASSIGN_OR_RETURN(store::ServiceChainRecord before,
                                  chain_records_.Get(request->chain().name()));
+        // The cut-short call stored its change (the spec, a generation past
+        // the one it expected): that is answered, not refused as the
+        // generation moved on; its flows are made again (idempotent).
+        if (intent.resuming() && before.spec_json == SpecJson(request->chain()) &&
+            (request->expected_generation() == 0 ||
+             before.generation == request->expected_generation() + 1)) {
+          HVAGENT_RETURN_IF_ERROR(ApplyChains([] { return absl::OkStatus(); }));
+          return AnswerStoredChain(before.name, response);
+        }
         HVAGENT_RETURN_IF_ERROR(CheckChainFits(request->chain()));
         const int64_t expected = request->expected_generation() != 0
                                      ? request->expected_generation()

@@ -8,9 +8,9 @@
 // every owned port has its NIC (a port stays while its VM is off); no orphan
 // tap, image or domain.
 //
-// `make test` kills once per call kind (HVAGENT_FAULT_ROUNDS=1: 15 kills of
-// VM and network calls, 11 of the switch's); `make soak` runs
-// HVAGENT_FAULT_ROUNDS=10 (260 kills).
+// `make test` kills once per call kind (HVAGENT_FAULT_ROUNDS=1: 18 kills of
+// VM and network calls, 11 of the switch's, 4 of service chains and the CPU
+// baseline); `make soak` runs HVAGENT_FAULT_ROUNDS=10 (330 kills).
 #include <cstdlib>
 #include <future>
 #include <map>
@@ -18,6 +18,8 @@
 #include <random>
 #include <set>
 
+#include "hvagent/openflow/flow.h"
+#include "hvagent_test/service_chain_request.h"
 #include "hvagent_test/subprocess.h"
 #include "hvagent_test/vm_layer_setup.h"
 #include "vm_api_test_fixture.h"
@@ -218,6 +220,17 @@ class ExactlyOnceTest : public VmApiTest {
     return vm;
   }
 
+  // How often the test guest's banner is on the console at `path`: its boots.
+  static size_t Banners(const std::string& path) {
+    const std::string text = ReadFile(path);
+    size_t n = 0;
+    for (size_t at = text.find("hvtest: up"); at != std::string::npos;
+         at = text.find("hvtest: up", at + 1)) {
+      ++n;
+    }
+    return n;
+  }
+
   std::string Id(const std::string& what) { return fmt::format("eo-{}-{}", what, ++ids_); }
 
   void TearDown() override {
@@ -374,6 +387,39 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     EXPECT_EQ(Vm(name).power_state(), v1::POWER_STATE_ON);
 
+    // Reboot and Reset of the running VM. This guest ignores ACPI, so a
+    // Reboot is a request libvirt accepts and the guest lets pass; a Reset
+    // boots it again, seen as one more banner on its console.
+    power.set_request_id(Id("req"));
+    a = KillAndRetry(std::string(kVmService) + "Reboot", power, Delay(30));
+    ASSERT_TRUE(a.status.ok()) << a.status.error_message();
+    EXPECT_EQ(Vm(name).power_state(), v1::POWER_STATE_ON);
+    ASSERT_TRUE(InvariantsHold("Reboot"));
+    const std::string console = Vm(name).console_log_path();
+    // Booted once before the Reset is counted, so no first boot's banner
+    // passes for the Reset's.
+    ASSERT_TRUE(WaitForConsole(console, "hvtest: up"));
+    const size_t boots = Banners(console);
+    power.set_request_id(Id("req"));
+    a = KillAndRetry(std::string(kVmService) + "Reset", power, Delay(30));
+    ASSERT_TRUE(a.status.ok()) << a.status.error_message();
+    EXPECT_EQ(Vm(name).power_state(), v1::POWER_STATE_ON);
+    EXPECT_TRUE(Eventually([&] { return Banners(console) > boots; }, "the boot after Reset",
+                           std::chrono::seconds(120)))
+        << ReadFile(console);
+    ASSERT_TRUE(InvariantsHold("Reset"));
+
+    // Shutdown: the guest ignores the ACPI button, so the call waits its 2 s
+    // and powers the VM off; killed before, during or after that wait.
+    v1::ShutdownVmRequest shutdown = ShutdownRequest(name, 2, true);
+    shutdown.set_request_id(Id("req"));
+    a = KillAndRetry(std::string(kVmService) + "Shutdown", shutdown, Delay(2500));
+    ASSERT_TRUE(a.status.ok()) << a.status.error_message();
+    EXPECT_EQ(Vm(name).power_state(), v1::POWER_STATE_OFF);
+    ASSERT_TRUE(InvariantsHold("Shutdown"));
+    v1::Vm on;
+    ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, name, &on).ok());
+
     power.set_request_id(Id("req"));
     a = KillAndRetry(std::string(kVmService) + "PowerOff", power, Delay(800));
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
@@ -389,7 +435,7 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     ASSERT_TRUE(InvariantsHold("DeleteVm"));
   }
   std::cerr << "fault suite: " << kills_ << " SIGKILLs, every call acted once\n";
-  EXPECT_GE(kills_, 15 * Rounds());
+  EXPECT_GE(kills_, 18 * Rounds());
 }
 
 // The switch's objects through the same kills: a bridge, a bond on it, an
@@ -500,6 +546,111 @@ TEST_F(ExactlyOnceTest, EverySwitchCallKilledMidwayAndRetriedActsExactlyOnce) {
   std::cerr << "switch fault suite: " << kills_ - kills_before
             << " SIGKILLs, every call acted once\n";
   EXPECT_GE(kills_ - kills_before, 11 * Rounds());
+}
+
+// Service chains and the CPU baseline through the same kills: a chain on
+// vlan.10 through one inline processor (whose NICs are on no VM, so it fails
+// closed: its flows drop), made fail-open at the generation it was made at,
+// then deleted; and a baseline set. A retry answers OK; exactly one chain
+// exists after the create, at one generation more after the update, and
+// none after the delete, with no flow of its cookie left on any bridge of
+// the chain; GetCpuBaseline shows the baseline set, as the retry answered.
+TEST_F(ExactlyOnceTest, ServiceChainsAndTheCpuBaselineKilledMidwayAndRetriedActExactlyOnce) {
+  SeedKillDelays("chain and baseline fault suite");
+  const std::string rundir = std::filesystem::path(bed_->ovsdb_socket()).parent_path().string();
+  // Every bridge's flows of cookie `cookie` (all agent flows: 0x4856/16 bits).
+  auto flows = [&](uint64_t cookie, uint64_t mask) {
+    std::string out;
+    for (const char* bridge : {"br.nf", "br.microseg", "br0.local"}) {
+      const auto r = RunProcess({"ovs-ofctl", "--no-names", "--no-stats", "dump-flows",
+                                 "unix:" + rundir + "/" + bridge + ".mgmt",
+                                 fmt::format("cookie={:#x}/{:#x}", cookie, mask)});
+      EXPECT_TRUE(r.ok()) << bridge << ": " << r.err;
+      std::istringstream lines(r.out);
+      for (std::string line; std::getline(lines, line);) {
+        if (line.find("cookie=") != std::string::npos)
+          out += std::string(bridge) + ": " + line + "\n";
+      }
+    }
+    return out;
+  };
+  auto chains = [&] {
+    v1::ListServiceChainsResponse list;
+    EXPECT_TRUE(networks()->ListServiceChains(Ctx().get(), {}, &list).ok());
+    return list;
+  };
+  auto host = [&] { return v1::HostService::NewStub(agent_->Channel()); };
+  v1::HostCpu here;
+  ASSERT_TRUE(host()->GetHostCpu(Ctx().get(), {}, &here).ok());
+  v1::ComputeCpuBaselineRequest compute;
+  compute.add_host_cpu_xmls(here.libvirt_cpu_xml());
+  v1::CpuBaseline baseline;
+  ASSERT_TRUE(host()->ComputeCpuBaseline(Ctx().get(), compute, &baseline).ok());
+  ASSERT_TRUE(baseline.supported_here());
+
+  const int kills_before = kills_;
+  for (int round = 0; round < Rounds(); ++round) {
+    const std::string name = "eo-chain" + std::to_string(round);
+    v1::CreateServiceChainRequest create =
+        InlineChainRequest(name, "vlan.10", "fw", "52:54:00:e0:00:01", "52:54:00:e0:00:02");
+    create.set_request_id(Id("req"));
+    Answer a =
+        KillAndRetry(std::string(kNetworkService) + "CreateServiceChain", create, Delay(100));
+    ASSERT_TRUE(a.status.ok()) << a.status.error_message() << agent_->log();
+    v1::ServiceChain made;
+    ASSERT_TRUE(made.ParseFromString(a.response));
+    v1::ListServiceChainsResponse list = chains();
+    ASSERT_EQ(list.chains_size(), 1) << "CreateServiceChain made " << list.chains_size();
+    EXPECT_EQ(list.chains(0).uuid(), made.uuid()) << "another chain than it answered";
+    EXPECT_EQ(list.chains(0).generation(), made.generation());
+    const uint64_t cookie = openflow::CookieFor(made.cookie_id());
+    EXPECT_NE(flows(cookie, ~0ULL), "") << "the chain has no flows";
+
+    // With the generation it was made at: a retry after the change was made
+    // must answer it, not that the generation moved on.
+    v1::UpdateServiceChainRequest update;
+    update.set_request_id(Id("req"));
+    *update.mutable_chain() = create.chain();
+    update.mutable_chain()->set_failure_policy(v1::FAILURE_POLICY_FAIL_OPEN);
+    update.set_expected_generation(made.generation());
+    a = KillAndRetry(std::string(kNetworkService) + "UpdateServiceChain", update, Delay(100));
+    ASSERT_TRUE(a.status.ok()) << a.status.error_message() << agent_->log();
+    v1::GetServiceChainRequest get;
+    get.set_name(name);
+    v1::ServiceChain shown;
+    ASSERT_TRUE(networks()->GetServiceChain(Ctx().get(), get, &shown).ok());
+    EXPECT_EQ(shown.failure_policy(), v1::FAILURE_POLICY_FAIL_OPEN);
+    EXPECT_EQ(shown.generation(), made.generation() + 1) << "UpdateServiceChain acted again";
+    EXPECT_EQ(chains().chains_size(), 1);
+
+    v1::DeleteServiceChainRequest remove;
+    remove.set_request_id(Id("req"));
+    remove.set_name(name);
+    a = KillAndRetry(std::string(kNetworkService) + "DeleteServiceChain", remove, Delay(100));
+    ASSERT_TRUE(a.status.ok()) << a.status.error_message() << agent_->log();
+    EXPECT_EQ(networks()->GetServiceChain(Ctx().get(), get, &shown).error_code(), grpc::NOT_FOUND);
+    EXPECT_EQ(chains().chains_size(), 0);
+    // No chain is left: none of its flows, nor the ones chains share.
+    EXPECT_EQ(flows(cookie, ~0ULL), "");
+    EXPECT_EQ(flows(openflow::kCookiePrefix, openflow::kCookiePrefixMask), "");
+    ASSERT_TRUE(InvariantsHold("the service chain's calls"));
+
+    v1::SetCpuBaselineRequest set;
+    set.set_request_id(Id("req"));
+    set.set_libvirt_cpu_xml(baseline.libvirt_cpu_xml());
+    a = KillAndRetry("/hvagent.v1.HostService/SetCpuBaseline", set, Delay(10));
+    ASSERT_TRUE(a.status.ok()) << a.status.error_message() << agent_->log();
+    v1::CpuBaseline answered;
+    ASSERT_TRUE(answered.ParseFromString(a.response));
+    v1::CpuBaseline kept;
+    ASSERT_TRUE(host()->GetCpuBaseline(Ctx().get(), {}, &kept).ok());
+    EXPECT_EQ(kept.libvirt_cpu_xml(), baseline.libvirt_cpu_xml());
+    // Set once: the baseline kept is the one the retry answered.
+    EXPECT_EQ(kept.set_time().SerializeAsString(), answered.set_time().SerializeAsString());
+  }
+  std::cerr << "chain and baseline fault suite: " << kills_ - kills_before
+            << " SIGKILLs, every call acted once\n";
+  EXPECT_GE(kills_ - kills_before, 4 * Rounds());
 }
 
 // The store's disk read-only, then full. Read-only, the agent refuses to
