@@ -63,7 +63,8 @@ Latency Summarize(std::vector<double> ms) {
 }
 
 json ToJson(const Latency& l) {
-  return {{"min_ms", l.min}, {"p50_ms", l.p50}, {"p99_ms", l.p99}, {"max_ms", l.max}, {"samples", l.n}};
+  return {
+      {"min_ms", l.min}, {"p50_ms", l.p50}, {"p99_ms", l.p99}, {"max_ms", l.max}, {"samples", l.n}};
 }
 
 // `n` timed runs of `call`, fewer if they take over 15 s (an uncached agent's

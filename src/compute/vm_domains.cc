@@ -116,13 +116,12 @@ Status VmDomains::ForEachDefinition(bool include_external,
 Status VmDomains::CheckMacFree(const std::string& field, const std::string& mac,
                                const std::string& self_uuid) {
   std::string holder;  // the first other VM with a NIC of that MAC
-  HVAGENT_RETURN_IF_ERROR(
-      ForEachDefinition(/*include_external=*/true, [&](const VmConfig& vm) {
-        if (!holder.empty() || vm.uuid == self_uuid) return;
-        for (const NicConfig& nic : vm.nics) {
-          if (nic.mac == mac) holder = vm.name;
-        }
-      }));
+  HVAGENT_RETURN_IF_ERROR(ForEachDefinition(/*include_external=*/true, [&](const VmConfig& vm) {
+    if (!holder.empty() || vm.uuid == self_uuid) return;
+    for (const NicConfig& nic : vm.nics) {
+      if (nic.mac == mac) holder = vm.name;
+    }
+  }));
   if (!holder.empty()) {
     return absl::AlreadyExistsError(fmt::format(
         "{}: {} is already the MAC of a NIC of VM '{}' on this host", field, mac, holder));

@@ -14,6 +14,7 @@
 #include "hvagent/api/service_chain_convert.h"
 #include "hvagent/store/database.h"
 #include "hvagent/store/request_log.h"
+#include "hvagent_test/temp_dir.h"
 
 namespace hvagent::api {
 namespace {
@@ -59,9 +60,6 @@ class NoNics final : public compute::NetworkUsage {
 class NetworkServiceResumeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("network-service-resume-test." + std::to_string(getpid()));
-    std::filesystem::create_directories(dir_);
     auto db = store::Database::Open((dir_ / "agent.db").string());
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = *std::move(db);
@@ -86,7 +84,6 @@ class NetworkServiceResumeTest : public ::testing::Test {
     replay_.reset();
     log_.reset();
     db_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   // Runs a handler of the service to its answer.
@@ -114,7 +111,7 @@ class NetworkServiceResumeTest : public ::testing::Test {
                     .ok());
   }
 
-  std::filesystem::path dir_;
+  const hvagent::testing::TempDir dir_{"network-service-resume-test"};
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<store::RequestLog> log_;
   std::unique_ptr<RequestReplay> replay_;
