@@ -59,6 +59,11 @@ class DaemonTest : public ::testing::Test {
     for (int i = 0; i < 100 && !std::filesystem::exists(socket_) && agent->Running(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
+    // The socket's file comes with bind(), a moment before listen(): a
+    // connect in between is refused (one CI run under load met it).
+    if (agent->Running()) {
+      Channel()->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    }
     return agent;
   }
 
