@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <future>
+#include <thread>
 
 #include "hvagent/api/network_service.h"
 #include "hvagent/api/service_chain_convert.h"
@@ -96,7 +97,11 @@ class NetworkServiceResumeTest : public ::testing::Test {
     grpc::testing::DefaultReactorTestPeer peer(
         &context, [&finished](grpc::Status status) { finished.set_value(std::move(status)); });
     ((*service_).*handler)(&context, &request, response);
-    return finished.get_future().get();
+    grpc::Status status = finished.get_future().get();
+    // The test reactor's Finish calls back before it marks the status set:
+    // `context` must outlive that last store (ASan saw it freed first).
+    while (!peer.test_status_set()) std::this_thread::yield();
+    return status;
   }
 
   // `request` to `method` recorded as an intent not yet answered: a call the

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <future>
+#include <thread>
 
 #include "hvagent/store/database.h"
 #include "hvagent/store/request_log.h"
@@ -102,6 +103,8 @@ TEST_F(RpcRunnerTest, AReadRunsWhileChangesHoldEveryChangeWorker) {
       << "the read waited behind the change";
   release.set_value();
   EXPECT_TRUE(done.get().ok());
+  // Finish calls back before it marks the status set: `context` outlives it.
+  while (!peer.test_status_set()) std::this_thread::yield();
 }
 
 }  // namespace
