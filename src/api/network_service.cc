@@ -137,6 +137,12 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::ListNetworks(grpc::CallbackServerC
                    });
 }
 
+bool NetworkServiceImpl::FindsItsChangeStored(const Intent& intent, bool stored_as_asked,
+                                              int64_t expected, int64_t stored_generation) {
+  return intent.resuming() && stored_as_asked &&
+         (expected == 0 || stored_generation == expected + 1);
+}
+
 grpc::ServerUnaryReactor* NetworkServiceImpl::UpdateNetwork(grpc::CallbackServerContext* context,
                                                             const v1::UpdateNetworkRequest* request,
                                                             v1::Network* response) {
@@ -147,12 +153,8 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::UpdateNetwork(grpc::CallbackServer
       context, __func__, *request, response, worker_keys::kNetworks, valid,
       [this, request, response](Intent& intent) -> Status {
         HVAGENT_ASSIGN_OR_RETURN(store::NetworkRecord record, networks_.Get(request->name()));
-        // The cut-short call stored its change (the VLAN, a generation past
-        // the one it expected): that is answered, not refused as the
-        // generation moved on.
-        if (intent.resuming() && record.vlan_id == request->vlan_id() &&
-            (request->expected_generation() == 0 ||
-             record.generation == request->expected_generation() + 1)) {
+        if (FindsItsChangeStored(intent, record.vlan_id == request->vlan_id(),
+                                 request->expected_generation(), record.generation)) {
           return AnswerChangedNetwork(record.name, "updated", response);
         }
         const int64_t expected = request->expected_generation() != 0

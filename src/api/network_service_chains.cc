@@ -127,12 +127,9 @@ grpc::ServerUnaryReactor* NetworkServiceImpl::UpdateServiceChain(
       [this, request, response](Intent& intent) -> Status {
         HVAGENT_ASSIGN_OR_RETURN(store::ServiceChainRecord before,
                                  chain_records_.Get(request->chain().name()));
-        // The cut-short call stored its change (the spec, a generation past
-        // the one it expected): that is answered, not refused as the
-        // generation moved on; its flows are made again (idempotent).
-        if (intent.resuming() && before.spec_json == SpecJson(request->chain()) &&
-            (request->expected_generation() == 0 ||
-             before.generation == request->expected_generation() + 1)) {
+        // Its flows are made again (idempotent): the kill may have cut them short.
+        if (FindsItsChangeStored(intent, before.spec_json == SpecJson(request->chain()),
+                                 request->expected_generation(), before.generation)) {
           HVAGENT_RETURN_IF_ERROR(ApplyChains([] { return absl::OkStatus(); }));
           return AnswerStoredChain(before.name, response);
         }

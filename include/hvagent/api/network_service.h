@@ -169,6 +169,11 @@ class NetworkServiceImpl final : public v1::NetworkService::CallbackService {
   Status ApplyChains(const std::function<Status()>& undo);
   // The chain `name` as stored, with the state of its processors, in `response`.
   Status AnswerStoredChain(const std::string& name, v1::ServiceChain* response);
+  // Whether a resumed update finds its own change stored: the values it sets
+  // (`stored_as_asked`), one generation past the `expected` it sent (or none
+  // sent). Answered as done, not refused because the generation moved on.
+  static bool FindsItsChangeStored(const Intent& intent, bool stored_as_asked, int64_t expected,
+                                   int64_t stored_generation);
 
   RpcRunner rpc_;
   EventHub& events_;
