@@ -381,10 +381,14 @@ void Agent::OnLifecycle(const libvirt::LifecycleEvent& e) {
     std::lock_guard lock(lifecycle_mu_);
     if (react_to_lifecycle_) RequestChainReconcile();
   }
-  if (e.state != libvirt::DomainState::kShutOff && e.reason != "undefined") return;
+  // Only a run that ended (its taps and ports) or a domain that went (its
+  // images too) can leave something behind. Not a define: a reconcile per
+  // CreateVm lists every domain, port and image, and made each create cost
+  // O(VMs) (docs/performance.md).
+  if (!e.Stopped() && !e.Undefined()) return;
   std::lock_guard lock(lifecycle_mu_);
   if (!react_to_lifecycle_) return;
-  if (e.state == libvirt::DomainState::kShutOff) domains_.ClearArriving(e.domain_uuid);
+  if (e.Stopped()) domains_.ClearArriving(e.domain_uuid);
   reconciler_.Request(pool_);
 }
 

@@ -76,6 +76,10 @@ void ConnectionManager::OnClose(virConnectPtr /*conn*/, int /*reason*/, void* op
   if (self->watch_.live) self->watch_.live(false);
 }
 
+bool LifecycleEvent::Stopped() const { return event == VIR_DOMAIN_EVENT_STOPPED; }
+
+bool LifecycleEvent::Undefined() const { return event == VIR_DOMAIN_EVENT_UNDEFINED; }
+
 namespace {
 
 // The state a lifecycle event leaves the domain in, and why.

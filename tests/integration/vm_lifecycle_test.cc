@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <utility>
 
 #include "hvagent/libvirt/connection.h"
 #include "hvagent/v1/network.grpc.pb.h"
@@ -490,6 +491,44 @@ TEST_F(VmLifecycleTest, ListVmsPagesWalkEveryVmOnceInNameOrder) {
   EXPECT_THAT(walk(true),
               ::testing::ElementsAre("page-a", "page-b", "page-c", "page-c2", "page-d", "page-e"));
   virsh({"undefine", "page-c2"});
+}
+
+// A reconcile lists every domain, OVS port, tap and image: it follows a run
+// that ended or a domain that went, never a define (a reconcile per CreateVm
+// made each create cost O(VMs) on a full host: docs/performance.md).
+TEST_F(VmLifecycleTest, CreatesDoNotSweepTheHostAndAStoppedRunDoes) {
+  const auto reconciles = [&] {
+    const std::string log = agent_->log();
+    size_t n = 0;
+    for (size_t at = log.find("reconcile: "); at != std::string::npos;
+         at = log.find("reconcile: ", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  // The start's own reconciles done: none for a second.
+  size_t before = reconciles();
+  ASSERT_TRUE(Eventually(
+      [&] {
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        const size_t now = reconciles();
+        return std::exchange(before, now) == now;
+      },
+      "the start's reconciles", std::chrono::seconds(20)));
+
+  v1::Vm vm;
+  for (const char* name : {"quiet-a", "quiet-b", "quiet-c"}) {
+    ASSERT_TRUE(vms()->CreateVm(Ctx().get(), GuestVm(name, "sleep 3600\n"), &vm).ok()) << name;
+  }
+  // Their DEFINED events come within milliseconds; a reconcile would follow.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(reconciles(), before) << agent_->log();
+
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, "quiet-a", &vm).ok());
+  ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOff, "quiet-a", &vm).ok());
+  EXPECT_TRUE(Eventually([&] { return reconciles() > before; }, "a reconcile after the stop",
+                         std::chrono::seconds(10)))
+      << agent_->log();
 }
 
 TEST_F(VmLifecycleTest, LibvirtdRestartUnderTheAgent) {

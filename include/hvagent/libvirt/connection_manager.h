@@ -26,6 +26,11 @@ struct LifecycleEvent {
   // "shut down by the guest", "destroyed", "crashed", "defined"…).
   DomainState state = DomainState::kNoState;
   std::string reason;
+
+  // Its QEMU ended: shut down, powered off, crashed, migrated away, failed.
+  bool Stopped() const;
+  // The domain is gone from libvirt.
+  bool Undefined() const;
 };
 
 class ConnectionManager {
