@@ -114,6 +114,8 @@ Status ServiceChainManager::Write(const std::string& bridge, const openflow::Flo
 
 StatusOr<ChainReconcileResult> ServiceChainManager::Reconcile() {
   HVAGENT_ASSIGN_OR_RETURN(const std::vector<openflow::ChainSpec> chains, chains_());
+  if (chains.empty() && cleared_without_chains_) return ChainReconcileResult{};
+  cleared_without_chains_ = false;  // until this pass has written all it must
   HVAGENT_ASSIGN_OR_RETURN(const openflow::ChainPorts ports, ReadPorts());
   const openflow::ServiceChainFlows flows = openflow::BuildServiceChainFlows(chains, ports);
   HVAGENT_ASSIGN_OR_RETURN(const openflow::FlowChanges nf,
@@ -134,6 +136,7 @@ StatusOr<ChainReconcileResult> ServiceChainManager::Reconcile() {
     HVAGENT_RETURN_IF_ERROR(Write(kLocalBridgeName, local, result));
   }
   result.status = flows.status;
+  cleared_without_chains_ = chains.empty();
   std::vector<std::pair<std::string, openflow::ChainStatus>> changed;
   {
     std::lock_guard lock(mu_);

@@ -46,6 +46,10 @@ class ServiceChainManager {
 
   // One pass. Not concurrent with itself (the caller serialises, e.g. one
   // worker key). A missing bridge with no flows to hold is not an error.
+  // With no chain stored and none of the agent's flows left by the last
+  // pass, nothing is read from the switch: every domain's lifecycle event and
+  // every Interface change asks for a pass, and a full one runs ovs-ofctl
+  // three times.
   StatusOr<ChainReconcileResult> Reconcile();
 
   // The ports the flows are built from, read from OVSDB.
@@ -68,6 +72,9 @@ class ServiceChainManager {
   const StatusListener on_status_;
   mutable std::mutex mu_;
   std::map<std::string, openflow::ChainStatus> last_status_;  // under mu_
+  // The last pass had no chain and left no flow of the agent's (Reconcile is
+  // the only writer of such flows, and writes them only for a chain).
+  bool cleared_without_chains_ = false;  // under Reconcile's serialisation
 };
 
 }  // namespace hvagent::network
