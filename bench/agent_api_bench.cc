@@ -823,11 +823,14 @@ int main(int argc, char** argv) {
   }
   fmt::print(stderr, "ports...\n");
   BenchPorts(*bed, *api, o, report);
+  // Memory by what the host holds: the ports alone, then the idle VMs too.
+  AddRss(report, agent->pid(), fmt::format("with {} ports, no VM", o.ports));
   fmt::print(stderr, "VMs...\n");
   Concurrently(o.vms, 8, [&](int i) {
     v1::Vm vm;
     Check(api->vms->CreateVm(Ctx().get(), VmRequest(fmt::format("idle{}", i), 2), &vm), "CreateVm");
   });
+  AddRss(report, agent->pid(), fmt::format("with {} ports, {} idle VMs", o.ports, o.vms));
   fmt::print(stderr, "StartVm...\n");
   BenchStartVm(*bed, *api, o, report);
   fmt::print(stderr, "events...\n");
@@ -838,6 +841,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> logs;
   agent = BenchRestart(*bed, std::move(agent), o, report, logs);
   AddRss(report, agent->pid(), "after restart");
+  // Once the agent's malloc trim (every 10 s) has run: what it keeps.
+  std::this_thread::sleep_for(std::chrono::seconds(12));
+  AddRss(report, agent->pid(), "12 s after restart");
   api = std::make_unique<Api>(*agent);
   fmt::print(stderr, "mixed load...\n");
   BenchMixed(*api, o, report);

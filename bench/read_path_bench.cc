@@ -5,7 +5,8 @@
 // tools in the same run: `virsh dominfo` / `virsh list --all` (a process
 // each) and the libvirt calls an uncached reader makes (lookup, inactive XML,
 // state; per domain for a list). ListVms is also timed at every size in
-// SCALE on the way up. One table, and JSON (docs/performance.md).
+// SCALE on the way up, with one CreateVm at that size against libvirt's own
+// define of the same definition. One table, and JSON (docs/performance.md).
 //
 //   build/release/bench/read_path_bench [VMS=500] [SCALE=100,500] [JSON=read_path_bench.json]
 //   (root: it starts a testbed)
@@ -23,6 +24,7 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <pugixml.hpp>
 
 #include "hvagent/libvirt/connection.h"
 #include "hvagent/v1/host.grpc.pb.h"
@@ -84,8 +86,24 @@ bool Time(int n, const std::function<bool()>& call, Latency* out) {
 
 std::string VmName(int i) { return fmt::format("rp-{:04}", i); }
 
-// VMs [from, to) through the API from `threads` callers: powered off, two
-// NICs (vlan.10, vlan.20), no disk.
+// The VM `name` through the API: powered off, two NICs (vlan.10, vlan.20), no
+// disk.
+bool CreateVm(v1::VmService::Stub& vms, const std::string& name) {
+  v1::CreateVmRequest req;
+  v1::VmSpec* spec = req.mutable_spec();
+  spec->set_name(name);
+  spec->set_num_vcpus(1);
+  spec->set_memory_bytes(64ULL << 20);
+  spec->set_machine_type("pc");
+  spec->add_nics()->set_network("vlan.10");
+  spec->add_nics()->set_network("vlan.20");
+  v1::Vm vm;
+  const grpc::Status s = vms.CreateVm(Ctx(60).get(), req, &vm);
+  if (!s.ok()) fmt::print(stderr, "CreateVm {}: {}\n", name, s.error_message());
+  return s.ok();
+}
+
+// VMs [from, to) through the API from `threads` callers.
 bool CreateVms(v1::VmService::Stub& vms, int from, int to, int threads) {
   std::atomic<int> next{from};
   std::atomic<bool> failed{false};
@@ -93,25 +111,85 @@ bool CreateVms(v1::VmService::Stub& vms, int from, int to, int threads) {
   for (int t = 0; t < threads; ++t) {
     callers.emplace_back([&] {
       for (int i = next++; i < to && !failed; i = next++) {
-        v1::CreateVmRequest req;
-        v1::VmSpec* spec = req.mutable_spec();
-        spec->set_name(VmName(i));
-        spec->set_num_vcpus(1);
-        spec->set_memory_bytes(64ULL << 20);
-        spec->set_machine_type("pc");
-        spec->add_nics()->set_network("vlan.10");
-        spec->add_nics()->set_network("vlan.20");
-        v1::Vm vm;
-        const grpc::Status s = vms.CreateVm(Ctx(60).get(), req, &vm);
-        if (!s.ok()) {
-          fmt::print(stderr, "CreateVm {}: {}\n", VmName(i), s.error_message());
-          failed = true;
-        }
+        if (!CreateVm(vms, VmName(i))) failed = true;
       }
     });
   }
   for (auto& c : callers) c.join();
   return !failed;
+}
+
+// The agent's definition `agent_xml` as a new domain `name` for libvirt: no
+// uuid (libvirt makes one), none of the agent's metadata, no MACs or tap names
+// (libvirt makes MACs; a tap is named only when the domain starts).
+std::string RawDefinition(const std::string& agent_xml, const std::string& name) {
+  pugi::xml_document doc;
+  if (!doc.load_string(agent_xml.c_str())) return "";
+  pugi::xml_node domain = doc.child("domain");
+  domain.child("name").text().set(name.c_str());
+  domain.remove_child("uuid");
+  domain.remove_child("metadata");
+  for (pugi::xml_node iface : domain.child("devices").children("interface")) {
+    iface.remove_child("mac");
+    iface.remove_child("target");
+  }
+  std::ostringstream out;
+  doc.save(out);
+  return out.str();
+}
+
+// What one create costs with `size` VMs defined: kCostSamples CreateVm one
+// after another, against as many defines of the same definition straight to
+// libvirt (virDomainDefineXML, the call inside a create), so that a create's
+// growth with the host can be told the agent's or libvirt's. Both are
+// deleted after.
+constexpr int kCostSamples = 20;
+struct CreateCost {
+  Latency agent;
+  Latency libvirt_define;
+};
+
+bool TimeCreateAgainstDefine(v1::VmService::Stub& vms, hvagent::libvirt::Connection& conn,
+                             int size, CreateCost* out) {
+  std::vector<double> agent_ms, raw_ms;
+  std::vector<std::string> created;
+  for (int k = 0; k < kCostSamples; ++k) {
+    const std::string name = fmt::format("cost-{}-{:02}", size, k);
+    const auto start = Clock::now();
+    if (!CreateVm(vms, name)) return false;
+    agent_ms.push_back(Ms(Clock::now() - start));
+    created.push_back(name);
+  }
+  auto first = conn.LookupDomainByName(created.front());
+  auto xml = first.ok() ? first->PersistentXml() : first.status();
+  if (!xml.ok()) {
+    fmt::print(stderr, "the agent's definition of {}: {}\n", created.front(),
+               xml.status().ToString());
+    return false;
+  }
+  std::vector<hvagent::libvirt::Domain> defined;
+  for (int k = 0; k < kCostSamples; ++k) {
+    const std::string definition = RawDefinition(*xml, fmt::format("raw-{}-{:02}", size, k));
+    const auto start = Clock::now();
+    auto domain = conn.DefineDomain(definition);
+    if (!domain.ok()) {
+      fmt::print(stderr, "libvirt define: {}\n", domain.status().ToString());
+      return false;
+    }
+    raw_ms.push_back(Ms(Clock::now() - start));
+    defined.push_back(std::move(*domain));
+  }
+  bool ok = true;
+  for (auto& domain : defined) ok = domain.Undefine().ok() && ok;
+  for (const std::string& name : created) {
+    v1::DeleteVmRequest req;
+    req.set_name(name);
+    v1::DeleteVmResponse gone;
+    ok = vms.DeleteVm(Ctx(60).get(), req, &gone).ok() && ok;
+  }
+  out->agent = Summarize(std::move(agent_ms));
+  out->libvirt_define = Summarize(std::move(raw_ms));
+  return ok;
 }
 
 // Every page of ListVms (page size 100, the default); the VMs seen.
@@ -180,6 +258,13 @@ int main(int argc, char** argv) {
     }
   }
 
+  const std::string uri = bed->libvirt_uri();
+  auto conn = hvagent::libvirt::Connection::Open(uri);
+  if (!conn.ok()) {
+    fmt::print(stderr, "libvirt: {}\n", conn.status().ToString());
+    return 1;
+  }
+
   json report = {{"vms", vm_count}, {"build", "release (RelWithDebInfo)"}};
   // ListVms on the way up, at each size in `scale` (and at vm_count).
   std::vector<int> sizes = scale;
@@ -190,6 +275,7 @@ int main(int argc, char** argv) {
   std::map<int, Latency> list_at;
   std::map<int, Latency> settled_at;  // the same, 10 s after the last create
   std::map<int, double> create_s;
+  std::map<int, CreateCost> cost_at;
   // Defines VMs up to `size` and times ListVms of them all.
   auto grow_to = [&](int size) {
     const auto start = Clock::now();
@@ -213,10 +299,15 @@ int main(int argc, char** argv) {
       return false;
     }
     settled_at[size] = settled;
+    CreateCost cost;
+    if (!TimeCreateAgainstDefine(*vms, **conn, size, &cost)) return false;
+    cost_at[size] = cost;
     fmt::print(
         "{} VMs defined ({:.1f} s to create the last {}): ListVms p50 {:.2f} ms (min {:.2f}), "
-        "10 s later p50 {:.2f} ms (min {:.2f})\n",
-        size, create_s[size], created, list.p50, list.min, settled.p50, settled.min);
+        "10 s later p50 {:.2f} ms (min {:.2f}); one CreateVm p50 {:.1f} ms, libvirt's define "
+        "of it p50 {:.1f} ms\n",
+        size, create_s[size], created, list.p50, list.min, settled.p50, settled.min,
+        cost.agent.p50, cost.libvirt_define.p50);
     return true;
   };
   for (const int size : sizes) {
@@ -291,7 +382,6 @@ int main(int argc, char** argv) {
 
   // The raw tools: virsh (a process each), and the libvirt calls an uncached
   // reader makes, from this process.
-  const std::string uri = bed->libvirt_uri();
   Latency virsh_dominfo, virsh_list, raw_get, raw_list;
   i = 0;
   if (!Time(
@@ -307,11 +397,6 @@ int main(int argc, char** argv) {
           },
           &virsh_list)) {
     fmt::print(stderr, "virsh failed\n");
-    return 1;
-  }
-  auto conn = hvagent::libvirt::Connection::Open(uri);
-  if (!conn.ok()) {
-    fmt::print(stderr, "libvirt: {}\n", conn.status().ToString());
     return 1;
   }
   i = 0;
@@ -349,7 +434,9 @@ int main(int argc, char** argv) {
                        {"list_ms_per_vm", l.p50 / size},
                        {"list_vms_settled", ToJson(settled_at[size])},
                        {"settled_list_ms_per_vm", settled_at[size].p50 / size},
-                       {"create_seconds", create_s[size]}});
+                       {"create_seconds", create_s[size]},
+                       {"create_one", ToJson(cost_at[size].agent)},
+                       {"libvirt_define_one", ToJson(cost_at[size].libvirt_define)}});
   }
   report["scaling"] = scaling;
   report["get_vm"] = ToJson(get_vm);
@@ -382,11 +469,16 @@ int main(int argc, char** argv) {
              list_net.p99);
   fmt::print(
       "\nListVms (all pages) by VMs defined, right after the creates and 10 s later:\n"
-      "| VMs | p50 | per VM | 10 s later p50 | per VM | create (s) |\n|---|---|---|---|---|---|\n");
+      "| VMs | p50 | per VM | 10 s later p50 | per VM | create (s) | one CreateVm p50 | "
+      "libvirt define p50 | CreateVm / define |\n|---|---|---|---|---|---|---|---|---|\n");
   for (const auto& [size, l] : list_at) {
     const Latency& settled = settled_at[size];
-    fmt::print("| {} | {:.2f} ms | {:.3f} ms | {:.2f} ms | {:.3f} ms | {:.1f} |\n", size, l.p50,
-               l.p50 / size, settled.p50, settled.p50 / size, create_s[size]);
+    const CreateCost& cost = cost_at[size];
+    fmt::print("| {} | {:.2f} ms | {:.3f} ms | {:.2f} ms | {:.3f} ms | {:.1f} | {:.1f} ms | "
+               "{:.1f} ms | {:.2f}x |\n",
+               size, l.p50, l.p50 / size, settled.p50, settled.p50 / size, create_s[size],
+               cost.agent.p50, cost.libvirt_define.p50,
+               cost.agent.p50 / cost.libvirt_define.p50);
   }
   std::ofstream(json_path) << report.dump(2) << "\n";
   fmt::print("\nJSON: {}\n", json_path);
