@@ -71,6 +71,7 @@ bench:
 	build/release/bench/agent_api_bench --ports $(BENCH_PORTS) --loop $(BENCH_LOOP) --vms $(BENCH_VMS) \
 	  --json $(BENCH_JSON)
 	build/release/bench/ovsdb_port_add_bench 100 16
+	build/release/bench/ovsdb_cache_memory_bench 2000
 	build/release/bench/bridge_chain_cost_bench 500 200
 	build/release/bench/read_path_bench 500 100,500,1000 build/release/bench/read_path_bench.json
 	python3 bench/scaling_curve.py --sizes $(BENCH_SCALING)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The scaling curve of issue 16: port plug and unplug, ListVms and the restart
-reconcile at growing sizes, each run on its own testbed by the release benches
+"""The scaling curve of issue 16: port plug and unplug, ListVms, one CreateVm
+(against libvirt's own define) and the restart reconcile at growing sizes, each run on its own testbed by the release benches
 (agent_api_bench, read_path_bench). Writes scaling.json, a Markdown table and a
 PNG (gnuplot) of the cost per item: a flat line is linear growth.
 
@@ -22,11 +22,11 @@ def run(args, log):
         sys.exit(f"scaling_curve: {args[0]} failed ({done.returncode}); its output: {log}")
 
 
-def figure(report, prefix):
+def figure(report, name):
     for f in report["figures"]:
-        if f["figure"].startswith(prefix):
+        if f["figure"] == name:
             return f["agent"]
-    sys.exit(f"scaling_curve: no figure '{prefix}' in the agent bench's JSON")
+    sys.exit(f"scaling_curve: no figure '{name}' in the agent bench's JSON")
 
 
 def main():
@@ -43,8 +43,9 @@ def main():
         # n ports through the API (no ovs-vsctl loop: the floor is the one
         # transaction), n/10 idle VMs with 2 NICs each, then a restart on them.
         path = os.path.join(o.out, f"agent_{n}.json")
+        vms = max(2, n // 10)
         run([os.path.join(o.bench_dir, "agent_api_bench"), "--ports", str(n), "--loop", "0",
-             "--vms", str(max(2, n // 10)), "--starts", "1", "--events", "5",
+             "--vms", str(vms), "--starts", "1", "--events", "5",
              "--mixed-seconds", "0", "--json", path], path + ".log")
         report = json.load(open(path))
         ports = report["details"]["ports"]
@@ -55,27 +56,34 @@ def main():
             "unplug_s": ports["api_del_ms"] / 1000,
             "unplug_floor_s": ports["floor_del_ms"] / 1000,
             "restart_ms": report["details"]["restart"]["serving_ms"],
-            "rss_mib": figure(report, "hvagentd RSS with "),
+            # With the ports and the VMs (2 of them started), as the bench names it.
+            "rss_mib": figure(report, f"hvagentd RSS with {n} ports, {vms + 2} VMs"),
         })
 
     # ListVms of every page at each size, on one growing host.
     path = os.path.join(o.out, "read_path.json")
     run([os.path.join(o.bench_dir, "read_path_bench"), str(sizes[0]),
          ",".join(str(n) for n in sizes), path], path + ".log")
-    listing = {s["vms"]: s["list_vms"]["p50_ms"] for s in json.load(open(path))["scaling"]}
+    by_size = {s["vms"]: s for s in json.load(open(path))["scaling"]}
     for row in rows:
-        row["list_vms_ms"] = listing.get(row["n"])
+        at = by_size[row["n"]]
+        row["list_vms_ms"] = at["list_vms"]["p50_ms"]
+        # One CreateVm with n VMs defined, and libvirt's define of the same.
+        row["create_ms"] = at["create_one"]["p50_ms"]
+        row["define_ms"] = at["libvirt_define_one"]["p50_ms"]
 
     json.dump(rows, open(os.path.join(o.out, "scaling.json"), "w"), indent=1)
     table = ["| n | port plug (API) | floor | port unplug (API) | floor | ListVms, all pages, n VMs "
+             "| one CreateVm with n VMs (libvirt's define) "
              "| restart to SERVING (n ports, n/10 VMs) | RSS |",
-             "|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         table.append(
             f"| {r['n']} | {r['plug_s']:.2f} s ({1000 * r['plug_s'] / r['n']:.2f} ms/port) "
             f"| {r['plug_floor_s']:.2f} s | {r['unplug_s']:.2f} s "
             f"({1000 * r['unplug_s'] / r['n']:.2f} ms/port) | {r['unplug_floor_s']:.2f} s "
             f"| {r['list_vms_ms']:.1f} ms ({r['list_vms_ms'] / r['n']:.3f} ms/VM) "
+            f"| {r['create_ms']:.1f} ms ({r['define_ms']:.1f} ms) "
             f"| {r['restart_ms']:.0f} ms | {r['rss_mib']:.1f} MiB |")
     open(os.path.join(o.out, "scaling.md"), "w").write("\n".join(table) + "\n")
     print("\n".join(table))
@@ -86,13 +94,14 @@ def main():
         for r in rows:
             f.write(f"{r['n']} {1000 * r['plug_s'] / r['n']} {1000 * r['plug_floor_s'] / r['n']} "
                     f"{1000 * r['unplug_s'] / r['n']} {1000 * r['unplug_floor_s'] / r['n']} "
-                    f"{r['list_vms_ms'] / r['n']} {r['restart_ms'] / r['n']}\n")
+                    f"{r['list_vms_ms'] / r['n']} {r['restart_ms'] / r['n']} "
+                    f"{r['create_ms']} {r['define_ms']}\n")
     png = os.path.join(o.out, "scaling.png")
     script = f"""
 set terminal pngcairo size 1000,420 font ',10'
 set output '{png}'
 set logscale xy
-set xlabel 'n (ports; VMs for ListVms)'
+set xlabel 'n (ports; VMs for ListVms and CreateVm)'
 set ylabel 'ms per item (log)'
 set key outside right
 set grid
@@ -103,7 +112,9 @@ plot '{data}' using 1:2 with linespoints title 'port plug (API)', \\
      '' using 1:4 with linespoints title 'port unplug (API)', \\
      '' using 1:5 with linespoints dt 2 title 'port unplug floor', \\
      '' using 1:6 with linespoints title 'ListVms, all pages, per VM', \\
-     '' using 1:7 with linespoints title 'restart to SERVING, per port'
+     '' using 1:7 with linespoints title 'restart to SERVING, per port', \\
+     '' using 1:8 with linespoints title 'one CreateVm (n VMs)', \\
+     '' using 1:9 with linespoints dt 2 title "libvirt's define of it"
 """
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
     print(f"\nJSON, table and plot: {o.out}/scaling.{{json,md,png}}")
