@@ -11,6 +11,7 @@
 // Root: it starts its own testbed and hvagentd.
 #include <grpcpp/grpcpp.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -20,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -182,6 +184,20 @@ double StatusMib(int pid, std::string_view field) {
   return 0;
 }
 
+// The CPU time `pid` has used so far (user + system, every thread), in ms:
+// what the agent itself spends on a figure, whatever ovs-vswitchd costs.
+double CpuMs(int pid) {
+  std::ifstream stat_file(fmt::format("/proc/{}/stat", pid));
+  std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+  // After the command's ")": state (field 3) … utime (14), stime (15).
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::vector<std::string> after_comm;
+  for (std::string field; fields >> field && after_comm.size() < 13;) after_comm.push_back(field);
+  if (after_comm.size() < 13) Die("cannot read /proc/" + std::to_string(pid) + "/stat");
+  const double ticks = std::stod(after_comm[11]) + std::stod(after_comm[12]);
+  return ticks * 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 // VmRSS, and the part of it that is the agent's own memory (RssAnon: heap,
 // stacks; the rest is mapped files, mostly the shared libraries' clean pages).
 void AddRss(Report& report, int pid, const std::string& when) {
@@ -330,7 +346,7 @@ std::vector<std::string> AddPortArgs(const std::string& name) {
   return {"add-port", "br0", name, "tag=10", "--", "set", "Interface", name, "type=internal"};
 }
 
-void BenchPorts(Testbed& bed, Api& api, const Options& o, Report& report) {
+void BenchPorts(Testbed& bed, Api& api, int agent_pid, const Options& o, Report& report) {
   // 1. The raw loop: one ovs-vsctl per port, each waiting for ovs-vswitchd.
   auto start = Clock::now();
   for (int i = 0; i < o.loop; ++i) Check(Vsctl(bed, AddPortArgs(PortName("rl", i))), "add-port");
@@ -372,6 +388,7 @@ void BenchPorts(Testbed& bed, Api& api, const Options& o, Report& report) {
   };
   const auto offset = std::filesystem::file_size(DbPath(bed));
   reconfigured = Reconfigurations(bed);
+  const double cpu_before_add = CpuMs(agent_pid);
   const double api_add = Concurrently(o.ports, o.callers, [&](int i) {
     v1::CreateInternalPortRequest req;
     req.set_name(PortName("ap", i));
@@ -383,6 +400,7 @@ void BenchPorts(Testbed& bed, Api& api, const Options& o, Report& report) {
     Die(fmt::format("{} CreateInternalPort failed: {}", failures.load(), first_error));
   const long api_add_writes = AgentWritesAfter(bed, offset);
   const long api_add_reconfigurations = Reconfigurations(bed) - reconfigured;
+  const double api_add_cpu_ms = CpuMs(agent_pid) - cpu_before_add;
 
   const double per_loop_add = o.loop > 0 ? loop_add / o.loop : 0;
   const double per_loop_del = o.loop > 0 ? loop_del / o.loop : 0;
@@ -403,6 +421,9 @@ void BenchPorts(Testbed& bed, Api& api, const Options& o, Report& report) {
                                   "reconfigured {} times (floor: {})",
                                   api_add_writes, api_add_reconfigurations,
                                   floor_add_reconfigurations)});
+  report.Add({.figure = "port plug: the agent's CPU time per port",
+              .agent = api_add_cpu_ms / o.ports,
+              .unit = "ms"});
   report.extra()["ports"] = {{"n", o.ports},
                              {"callers", o.callers},
                              {"loop_n", o.loop},
@@ -415,14 +436,16 @@ void BenchPorts(Testbed& bed, Api& api, const Options& o, Report& report) {
                              {"loop_del_ms_per_port", per_loop_del},
                              {"api_add_ovsdb_writes", api_add_writes},
                              {"api_add_reconfigurations", api_add_reconfigurations},
+                             {"api_add_cpu_ms", api_add_cpu_ms},
                              {"floor_add_reconfigurations", floor_add_reconfigurations},
                              {"floor_del_reconfigurations", floor_del_reconfigurations}};
 }
 
-void BenchPortUnplug(Testbed& bed, Api& api, const Options& o, Report& report) {
+void BenchPortUnplug(Testbed& bed, Api& api, int agent_pid, const Options& o, Report& report) {
   std::atomic<int> failures{0};
   const auto offset = std::filesystem::file_size(DbPath(bed));
   const long reconfigured = Reconfigurations(bed);
+  const double cpu_before = CpuMs(agent_pid);
   const double api_del = Concurrently(o.ports, o.callers, [&](int i) {
     v1::DeleteInternalPortRequest req;
     req.set_name(PortName("ap", i));
@@ -432,10 +455,12 @@ void BenchPortUnplug(Testbed& bed, Api& api, const Options& o, Report& report) {
   if (failures > 0) Die(fmt::format("{} DeleteInternalPort failed", failures.load()));
   const long writes = AgentWritesAfter(bed, offset);
   const long reconfigurations = Reconfigurations(bed) - reconfigured;
+  const double cpu_ms = CpuMs(agent_pid) - cpu_before;
   json& ports = report.extra()["ports"];
   ports["api_del_ms"] = api_del;
   ports["api_del_ovsdb_writes"] = writes;
   ports["api_del_reconfigurations"] = reconfigurations;
+  ports["api_del_cpu_ms"] = cpu_ms;
   const std::string n = std::to_string(o.ports);
   const double loop_del = ports["loop_del_ms_per_port"].get<double>() * o.ports;
   if (o.loop > 0) {
@@ -453,6 +478,9 @@ void BenchPortUnplug(Testbed& bed, Api& api, const Options& o, Report& report) {
                                   "reconfigured {} times (floor: {})",
                                   writes, reconfigurations,
                                   ports["floor_del_reconfigurations"].get<long>())});
+  report.Add({.figure = "port unplug: the agent's CPU time per port",
+              .agent = cpu_ms / o.ports,
+              .unit = "ms"});
 }
 
 // ---- StartVm -----------------------------------------------------------------
@@ -851,7 +879,7 @@ int main(int argc, char** argv) {
     Check(api->networks->CreateNetwork(Ctx().get(), net, &out), "CreateNetwork vlan.10");
   }
   fmt::print(stderr, "ports...\n");
-  BenchPorts(*bed, *api, o, report);
+  BenchPorts(*bed, *api, agent->pid(), o, report);
   // Memory by what the host holds: the ports alone, then the idle VMs too.
   AddRss(report, agent->pid(), fmt::format("with {} ports, no VM", o.ports));
   fmt::print(stderr, "VMs...\n");
@@ -877,7 +905,7 @@ int main(int argc, char** argv) {
   fmt::print(stderr, "mixed load...\n");
   BenchMixed(*api, o, report);
   fmt::print(stderr, "port unplug...\n");
-  BenchPortUnplug(*bed, *api, o, report);
+  BenchPortUnplug(*bed, *api, agent->pid(), o, report);
 
   report.Print();
   std::filesystem::create_directories(std::filesystem::path(o.json_path).parent_path());

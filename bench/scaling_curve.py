@@ -55,6 +55,10 @@ def main():
             "plug_floor_s": ports["floor_add_ms"] / 1000,
             "unplug_s": ports["api_del_ms"] / 1000,
             "unplug_floor_s": ports["floor_del_ms"] / 1000,
+            # The agent's own CPU per port: flat if the agent's work is linear,
+            # whatever ovs-vswitchd's reconfigurations cost.
+            "plug_cpu_ms": ports["api_add_cpu_ms"] / n,
+            "unplug_cpu_ms": ports["api_del_cpu_ms"] / n,
             "restart_ms": report["details"]["restart"]["serving_ms"],
             # With the ports and the VMs (2 of them started), as the bench names it.
             "rss_mib": figure(report, f"hvagentd RSS with {n} ports, {vms + 2} VMs"),
@@ -75,8 +79,9 @@ def main():
     json.dump(rows, open(os.path.join(o.out, "scaling.json"), "w"), indent=1)
     table = ["| n | port plug (API) | floor | port unplug (API) | floor | ListVms, all pages, n VMs "
              "| one CreateVm with n VMs (libvirt's define) "
+             "| agent CPU per port, plug / unplug "
              "| restart to SERVING (n ports, n/10 VMs) | RSS |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         table.append(
             f"| {r['n']} | {r['plug_s']:.2f} s ({1000 * r['plug_s'] / r['n']:.2f} ms/port) "
@@ -84,6 +89,7 @@ def main():
             f"({1000 * r['unplug_s'] / r['n']:.2f} ms/port) | {r['unplug_floor_s']:.2f} s "
             f"| {r['list_vms_ms']:.1f} ms ({r['list_vms_ms'] / r['n']:.3f} ms/VM) "
             f"| {r['create_ms']:.1f} ms ({r['define_ms']:.1f} ms) "
+            f"| {r['plug_cpu_ms']:.2f} / {r['unplug_cpu_ms']:.2f} ms "
             f"| {r['restart_ms']:.0f} ms | {r['rss_mib']:.1f} MiB |")
     open(os.path.join(o.out, "scaling.md"), "w").write("\n".join(table) + "\n")
     print("\n".join(table))
@@ -95,7 +101,7 @@ def main():
             f.write(f"{r['n']} {1000 * r['plug_s'] / r['n']} {1000 * r['plug_floor_s'] / r['n']} "
                     f"{1000 * r['unplug_s'] / r['n']} {1000 * r['unplug_floor_s'] / r['n']} "
                     f"{r['list_vms_ms'] / r['n']} {r['restart_ms'] / r['n']} "
-                    f"{r['create_ms']} {r['define_ms']}\n")
+                    f"{r['create_ms']} {r['define_ms']} {r['plug_cpu_ms']} {r['unplug_cpu_ms']}\n")
     png = os.path.join(o.out, "scaling.png")
     script = f"""
 set terminal pngcairo size 1000,420 font ',10'
@@ -114,7 +120,9 @@ plot '{data}' using 1:2 with linespoints title 'port plug (API)', \\
      '' using 1:6 with linespoints title 'ListVms, all pages, per VM', \\
      '' using 1:7 with linespoints title 'restart to SERVING, per port', \\
      '' using 1:8 with linespoints title 'one CreateVm (n VMs)', \\
-     '' using 1:9 with linespoints dt 2 title "libvirt's define of it"
+     '' using 1:9 with linespoints dt 2 title "libvirt's define of it", \\
+     '' using 1:10 with linespoints title "agent CPU per port, plug", \\
+     '' using 1:11 with linespoints title "agent CPU per port, unplug"
 """
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
     print(f"\nJSON, table and plot: {o.out}/scaling.{{json,md,png}}")
