@@ -409,17 +409,13 @@ Status Agent::Start() {
     RequestChainReconcile();
   });
   // After a burst of work (ports, a reconcile, a restart's first monitor
-  // reply) malloc keeps what it freed (malloc_tuning.h): given back here,
-  // and at once for the start's own (a restart on a full host held 59 MiB
-  // of heap until the first tick, 23 MiB after it).
-  const auto trim = [] {
+  // reply) malloc keeps what it freed (malloc_tuning.h): given back here.
+  memory_ticker_ = std::make_unique<PeriodicTrigger>(std::chrono::seconds(10), [] {
     if (const size_t held = TrimMallocAbove(kMallocSlackBytes); held > 0) {
       spdlog::debug("returned free memory to the kernel: malloc held {:.1f} MiB free",
                     static_cast<double>(held) / (1024 * 1024));
     }
-  };
-  trim();
-  memory_ticker_ = std::make_unique<PeriodicTrigger>(std::chrono::seconds(10), trim);
+  });
   spdlog::info(
       "hvagentd {} serving on unix:{}{} (libvirt {}, ovsdb {})", kAgentVersion, config_.unix_socket,
       tls_ ? fmt::format(" and {} (mutual TLS, port {})", config_.tcp_listen, tcp_port_) : "",
