@@ -1,6 +1,7 @@
 #include "hvagent/ovsdb/cache.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace hvagent::ovsdb {
 
@@ -21,10 +22,21 @@ std::vector<json> Elements(const json& datum) {
   return {datum};
 }
 
+// A set datum's elements, moved out of it.
+std::vector<json> TakeElements(json&& datum) {
+  if (IsSet(datum)) return std::move(datum[1].get_ref<json::array_t&>());
+  return {std::move(datum)};
+}
+
+// Sorted elements as a set datum (one element: its bare atom).
+json EncodeSortedSet(std::vector<json> elements) {
+  if (elements.size() == 1) return std::move(elements.front());
+  return json::array({"set", json(std::move(elements))});
+}
+
 json EncodeSet(std::vector<json> elements) {
   std::sort(elements.begin(), elements.end());
-  if (elements.size() == 1) return elements.front();
-  return json::array({"set", json(std::move(elements))});
+  return EncodeSortedSet(std::move(elements));
 }
 
 json EncodeMap(const std::map<json, json>& pairs) {
@@ -72,21 +84,39 @@ Status CheckTableUpdates(const json& updates) {
   return absl::OkStatus();
 }
 
+const std::string* NameOf(const Row& row) {
+  const auto it = row.find("name");
+  return it != row.end() && it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
+}
+
+// `row` (of `uuid`) out of, or into, its table's name index.
+void Unindex(Cache::NameIndex& names, const std::string& uuid, const Row& row) {
+  const std::string* name = NameOf(row);
+  if (name == nullptr) return;
+  const auto it = names.find(*name);
+  if (it != names.end() && it->second == uuid) names.erase(it);
+}
+void Index(Cache::NameIndex& names, const std::string& uuid, const Row& row) {
+  if (const std::string* name = NameOf(row)) names[*name] = uuid;
+}
+
 // A row the server deleted (either protocol): gone from the cache, its last
 // value carried by the change. Nothing for a row not cached.
 void ForgetRow(const std::string& table_name, const std::string& uuid, Table& table,
-               std::vector<RowChange>& changes) {
+               Cache::NameIndex& names, std::vector<RowChange>& changes) {
   const auto it = table.find(uuid);
   if (it == table.end()) return;
+  Unindex(names, uuid, it->second);
   changes.push_back({table_name, uuid, RowChange::Kind::kDelete, std::move(it->second)});
   table.erase(it);
 }
 
-// Runs `apply(table_name, table_schema, table, uuid, update, changes)` on
-// every row update of a notification (update and update2 share the
+// Runs `apply(table_name, table_schema, table, names, uuid, update, changes)`
+// on every row update of a notification (update and update2 share the
 // table -> uuid -> update nesting); the changes it reports, or its first error.
 template <typename Apply>
 StatusOr<std::vector<RowChange>> ForEachRowUpdate(std::map<std::string, Table>& tables,
+                                                  std::map<std::string, Cache::NameIndex>& names,
                                                   const json& table_updates,
                                                   const DatabaseSchema& schema, Apply apply) {
   HVAGENT_RETURN_IF_ERROR(CheckTableUpdates(table_updates));
@@ -94,8 +124,10 @@ StatusOr<std::vector<RowChange>> ForEachRowUpdate(std::map<std::string, Table>& 
   for (const auto& [table_name, rows] : table_updates.items()) {
     const TableSchema* table_schema = FindTable(schema, table_name);
     Table& table = tables[table_name];
+    Cache::NameIndex& table_names = names[table_name];
     for (const auto& [uuid, update] : rows.items()) {
-      HVAGENT_RETURN_IF_ERROR(apply(table_name, table_schema, table, uuid, update, changes));
+      HVAGENT_RETURN_IF_ERROR(
+          apply(table_name, table_schema, table, table_names, uuid, update, changes));
     }
   }
   return changes;
@@ -112,20 +144,24 @@ json NormalizeDatum(const json& datum) {
   return datum;
 }
 
-StatusOr<json> ApplyDatumDiff(const ColumnType& type, const json& old, const json& diff) {
+StatusOr<json> ApplyDatumDiff(const ColumnType& type, json old, const json& diff) {
   switch (type.kind) {
     case ColumnType::Kind::kAtom: return NormalizeDatum(diff);
     case ColumnType::Kind::kSet: {
-      std::vector<json> elements = Elements(old);
-      for (const json& e : Elements(diff)) {
-        const auto it = std::find(elements.begin(), elements.end(), e);
-        if (it == elements.end()) {
-          elements.push_back(e);
-        } else {
-          elements.erase(it);
-        }
+      // The diff's elements are toggled: one merge of two sorted ranges, so a
+      // bridge's thousands of ports cost one pass per update, not one per port.
+      std::vector<json> elements = TakeElements(std::move(old));
+      if (!std::is_sorted(elements.begin(), elements.end())) {
+        std::sort(elements.begin(), elements.end());
       }
-      return EncodeSet(std::move(elements));
+      std::vector<json> toggled = Elements(diff);
+      std::sort(toggled.begin(), toggled.end());
+      std::vector<json> result;
+      result.reserve(elements.size() + toggled.size());
+      std::set_symmetric_difference(std::make_move_iterator(elements.begin()),
+                                    std::make_move_iterator(elements.end()), toggled.begin(),
+                                    toggled.end(), std::back_inserter(result));
+      return EncodeSortedSet(std::move(result));
     }
     case ColumnType::Kind::kMap: {
       HVAGENT_ASSIGN_OR_RETURN(auto pairs, MapPairs(old));
@@ -152,6 +188,17 @@ const Table& Cache::table(const std::string& name) const {
   return it == tables_.end() ? kEmpty : it->second;
 }
 
+std::pair<const std::string*, const Row*> Cache::FindNamed(const std::string& table,
+                                                           const std::string& name) const {
+  const auto names = names_.find(table);
+  if (names == names_.end()) return {nullptr, nullptr};
+  const auto named = names->second.find(name);
+  if (named == names->second.end()) return {nullptr, nullptr};
+  const auto row = tables_.at(table).find(named->second);
+  if (row == tables_.at(table).end()) return {nullptr, nullptr};
+  return {&row->first, &row->second};
+}
+
 Row Cache::CompleteRow(const json& row, const TableSchema* schema) {
   Row out = json::object();
   for (const auto& [column, value] : row.items()) out[column] = NormalizeDatum(value);
@@ -166,15 +213,16 @@ Row Cache::CompleteRow(const json& row, const TableSchema* schema) {
 StatusOr<std::vector<RowChange>> Cache::ApplyUpdate(const json& table_updates,
                                                     const DatabaseSchema& schema) {
   return ForEachRowUpdate(
-      tables_, table_updates, schema,
+      tables_, names_, table_updates, schema,
       [](const std::string& table_name, const TableSchema* table_schema, Table& table,
-         const std::string& uuid, const json& update, std::vector<RowChange>& changes) -> Status {
+         NameIndex& names, const std::string& uuid, const json& update,
+         std::vector<RowChange>& changes) -> Status {
         if (!update.is_object()) {
           return absl::InvalidArgumentError(
               fmt::format("update of row {} must be an object", uuid));
         }
         if (!update.contains("new") || update["new"].is_null()) {
-          ForgetRow(table_name, uuid, table, changes);
+          ForgetRow(table_name, uuid, table, names, changes);
           return absl::OkStatus();
         }
         const auto it = table.find(uuid);
@@ -183,12 +231,15 @@ StatusOr<std::vector<RowChange>> Cache::ApplyUpdate(const json& table_updates,
           return absl::InvalidArgumentError(fmt::format("new row {} must be an object", uuid));
         }
         if (it == table.end()) {
-          table.emplace(uuid, CompleteRow(fresh, table_schema));
+          const auto made = table.emplace(uuid, CompleteRow(fresh, table_schema)).first;
+          Index(names, uuid, made->second);
           changes.push_back({table_name, uuid, RowChange::Kind::kInsert});
         } else {
           // "new" holds the whole row; merging keeps any column it leaves out.
+          Unindex(names, uuid, it->second);
           for (const auto& [column, value] : fresh.items())
             it->second[column] = NormalizeDatum(value);
+          Index(names, uuid, it->second);
           changes.push_back({table_name, uuid, RowChange::Kind::kModify});
         }
         return absl::OkStatus();
@@ -198,9 +249,10 @@ StatusOr<std::vector<RowChange>> Cache::ApplyUpdate(const json& table_updates,
 StatusOr<std::vector<RowChange>> Cache::ApplyUpdate2(const json& table_updates2,
                                                      const DatabaseSchema& schema) {
   return ForEachRowUpdate(
-      tables_, table_updates2, schema,
+      tables_, names_, table_updates2, schema,
       [](const std::string& table_name, const TableSchema* table_schema, Table& table,
-         const std::string& uuid, const json& update, std::vector<RowChange>& changes) -> Status {
+         NameIndex& names, const std::string& uuid, const json& update,
+         std::vector<RowChange>& changes) -> Status {
         if (!update.is_object() || update.size() != 1) {
           return absl::InvalidArgumentError(
               fmt::format("update2 of row {} must be an object with one member", uuid));
@@ -212,7 +264,7 @@ StatusOr<std::vector<RowChange>> Cache::ApplyUpdate2(const json& table_updates2,
         const std::string& kind = member.key();
         const json& row = member.value();
         if (kind == "delete") {
-          ForgetRow(table_name, uuid, table, changes);
+          ForgetRow(table_name, uuid, table, names, changes);
           return absl::OkStatus();
         }
         const auto it = table.find(uuid);
@@ -223,7 +275,10 @@ StatusOr<std::vector<RowChange>> Cache::ApplyUpdate2(const json& table_updates2,
         if (kind == "initial" || kind == "insert") {
           // A resent insert replaces the row: never two copies of one UUID.
           const bool existed = it != table.end();
-          table[uuid] = CompleteRow(row, table_schema);
+          if (existed) Unindex(names, uuid, it->second);
+          Row& kept = table[uuid];
+          kept = CompleteRow(row, table_schema);
+          Index(names, uuid, kept);
           changes.push_back(
               {table_name, uuid, existed ? RowChange::Kind::kModify : RowChange::Kind::kInsert});
         } else if (kind == "modify") {
@@ -231,16 +286,19 @@ StatusOr<std::vector<RowChange>> Cache::ApplyUpdate2(const json& table_updates2,
             return absl::InvalidArgumentError(
                 fmt::format("modify of row {} in {}, which is not cached", uuid, table_name));
           }
+          Unindex(names, uuid, it->second);
           for (const auto& [column, diff] : row.items()) {
             const ColumnType* type = FindColumn(table_schema, column);
             if (type == nullptr) {
               it->second[column] = NormalizeDatum(diff);  // unknown column: take the value
               continue;
             }
-            const json old =
-                it->second.contains(column) ? it->second[column] : type->DefaultValue();
-            HVAGENT_ASSIGN_OR_RETURN(it->second[column], ApplyDatumDiff(*type, old, diff));
+            // Moved, not copied, into the diff (on error the caller resyncs).
+            json& value = it->second[column];
+            json old = value.is_null() ? type->DefaultValue() : std::move(value);
+            HVAGENT_ASSIGN_OR_RETURN(value, ApplyDatumDiff(*type, std::move(old), diff));
           }
+          Index(names, uuid, it->second);
           changes.push_back({table_name, uuid, RowChange::Kind::kModify});
         } else {
           return absl::InvalidArgumentError(

@@ -1,5 +1,7 @@
 #include "hvagent/ovsdb/datum.h"
 
+#include <algorithm>
+
 namespace hvagent::ovsdb {
 
 using nlohmann::json;
@@ -37,6 +39,17 @@ std::vector<json> SetElements(const json& value) {
     return value[1].get<std::vector<json>>();
   }
   return {value};
+}
+
+bool SetHasUuid(const json& set, std::string_view uuid) {
+  const auto is = [uuid](const json& e) {
+    return e.is_array() && e.size() == 2 && e[0] == "uuid" && e[1].is_string() &&
+           e[1].get_ref<const std::string&>() == uuid;
+  };
+  if (set.is_array() && set.size() == 2 && set[0] == "set" && set[1].is_array()) {
+    return std::any_of(set[1].begin(), set[1].end(), is);
+  }
+  return is(set);
 }
 
 std::string UuidOf(const json& value) {

@@ -2,6 +2,7 @@
 // with update2's diff semantics for atoms, sets and maps.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "hvagent/ovsdb/cache.h"
@@ -258,6 +259,106 @@ TEST(OvsdbCacheTest, DiffOfTwoCachesNamesEveryChange) {
                                     {"Port", changed, RowChange::Kind::kModify},
                                     {"Port", fresh, RowChange::Kind::kInsert}}));
   EXPECT_TRUE(Cache::Diff(after, after).empty());
+}
+
+// FindNamed answers from an index kept with the rows: through inserts, a
+// rename, a resent insert and deletes, by either protocol.
+TEST(OvsdbCacheTest, FindNamedFollowsInsertsRenamesAndDeletes) {
+  const DatabaseSchema schema = TestSchema();
+  const std::string other = "00000000-0000-0000-0000-00000000000e";
+  const auto named = [](const Cache& cache, const std::string& name) {
+    const auto [uuid, row] = cache.FindNamed("Port", name);
+    EXPECT_EQ(uuid == nullptr, row == nullptr);
+    if (row != nullptr) {
+      EXPECT_EQ((*row)["name"], name);
+    }
+    return uuid == nullptr ? std::string("none") : *uuid;
+  };
+  for (const bool update2 : {true, false}) {
+    SCOPED_TRACE(update2 ? "update2" : "update");
+    Cache cache;
+    // `row` inserted (a whole new row), or the row deleted when null.
+    const auto apply = [&](const std::string& uuid, const json& row) {
+      json change = json::object();
+      if (update2) {
+        change = row.is_null() ? json{{"delete", nullptr}} : json{{"insert", row}};
+      } else if (!row.is_null()) {
+        change = json{{"new", row}};
+      }
+      json update = json::object();
+      update["Port"][uuid] = change;
+      const auto applied =
+          update2 ? cache.ApplyUpdate2(update, schema) : cache.ApplyUpdate(update, schema);
+      EXPECT_TRUE(applied.ok()) << applied.status();
+    };
+    apply(RowUuid(), json{{"name", "p1"}});
+    apply(other, json{{"name", "p2"}});
+    EXPECT_EQ(named(cache, "p1"), RowUuid());
+    EXPECT_EQ(named(cache, "p2"), other);
+    EXPECT_EQ(named(cache, "p3"), "none");
+    EXPECT_EQ(cache.FindNamed("Interface", "p1").first, nullptr);
+
+    // Renamed (by a modify, or a whole new row): the old name is free.
+    if (update2) {
+      ASSERT_TRUE(
+          cache.ApplyUpdate2({{"Port", {{RowUuid(), {{"modify", {{"name", "p3"}}}}}}}}, schema)
+              .ok());
+    } else {
+      apply(RowUuid(), json{{"name", "p3"}});
+    }
+    EXPECT_EQ(named(cache, "p1"), "none");
+    EXPECT_EQ(named(cache, "p3"), RowUuid());
+
+    apply(RowUuid(), json(nullptr));
+    EXPECT_EQ(named(cache, "p3"), "none");
+    EXPECT_EQ(named(cache, "p2"), other);
+  }
+}
+
+// A set diff toggles its elements in a large set as in a small one (a
+// bridge's ports: thousands of UUIDs, a few on and off per update).
+TEST(OvsdbCacheTest, Update2SetDiffOnALargeSetTogglesOnlyItsElements) {
+  const DatabaseSchema schema = TestSchema();
+  Cache cache;
+  json trunks = json::array();
+  for (int vlan = 1; vlan <= 4000; ++vlan) trunks.push_back(vlan);
+  ASSERT_TRUE(
+      cache
+          .ApplyUpdate2(
+              {{"Port",
+                {{RowUuid(),
+                  {{"insert", {{"name", "p1"}, {"trunks", json::array({"set", trunks})}}}}}}}},
+              schema)
+          .ok());
+  // Off: 1, 2000, 4000. On: 4001, 0.
+  ASSERT_TRUE(
+      cache
+          .ApplyUpdate2(
+              {{"Port",
+                {{RowUuid(),
+                  {{"modify", {{"trunks", json::array({"set", {4000, 2000, 4001, 1, 0}})}}}}}}}},
+              schema)
+          .ok());
+  const json& now = cache.table("Port").at(RowUuid())["trunks"][1];
+  ASSERT_EQ(now.size(), 3999U);
+  EXPECT_EQ(now.front(), 0);
+  EXPECT_EQ(now[1], 2);
+  EXPECT_EQ(now.back(), 4001);
+  EXPECT_TRUE(std::is_sorted(now.begin(), now.end()));
+  EXPECT_EQ(std::count(now.begin(), now.end(), 2000), 0);
+  // Down to one element: its bare atom, as ovsdb-server writes it.
+  json all_but_7 = json::array();
+  for (const json& vlan : now) {
+    if (vlan != 7) all_but_7.push_back(vlan);
+  }
+  ASSERT_TRUE(
+      cache
+          .ApplyUpdate2(
+              {{"Port",
+                {{RowUuid(), {{"modify", {{"trunks", json::array({"set", all_but_7})}}}}}}}},
+              schema)
+          .ok());
+  EXPECT_EQ(cache.table("Port").at(RowUuid())["trunks"], 7);
 }
 
 }  // namespace

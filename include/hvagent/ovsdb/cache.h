@@ -38,7 +38,9 @@ struct RowChange {
 nlohmann::json NormalizeDatum(const nlohmann::json& datum);
 
 // The value of a column after an update2 `diff` is applied to `old`.
-StatusOr<nlohmann::json> ApplyDatumDiff(const ColumnType& type, const nlohmann::json& old,
+// `old` is taken by value: a caller that moves it in spares a copy of a
+// whole set (a bridge's ports) on every update.
+StatusOr<nlohmann::json> ApplyDatumDiff(const ColumnType& type, nlohmann::json old,
                                         const nlohmann::json& diff);
 
 class Cache {
@@ -56,13 +58,23 @@ class Cache {
   const std::map<std::string, Table>& tables() const { return tables_; }
   // The table, or an empty one when nothing of it is cached.
   const Table& table(const std::string& name) const;
+  // The UUID and row of `table`'s row named `name`, or nulls: O(log n), for
+  // the tables whose "name" is a unique index (Bridge, Port, Interface), where
+  // the agent looks a row up on every port change.
+  std::pair<const std::string*, const Row*> FindNamed(const std::string& table,
+                                                      const std::string& name) const;
   bool operator==(const Cache&) const = default;
+
+  // name -> UUID of the row that has it.
+  using NameIndex = std::map<std::string, std::string, std::less<>>;
 
  private:
   // A new row: its columns normalized and the missing ones at their defaults.
   static Row CompleteRow(const nlohmann::json& row, const TableSchema* schema);
 
   std::map<std::string, Table> tables_;
+  // Per table, of the rows that have a string "name": kept with tables_.
+  std::map<std::string, NameIndex> names_;
 };
 
 }  // namespace hvagent::ovsdb

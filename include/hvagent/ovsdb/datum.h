@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -26,6 +27,8 @@ nlohmann::json Map(const std::map<std::string, std::string>& values);  // ["map"
 std::vector<nlohmann::json> SetElements(const nlohmann::json& value);
 // The uuid of ["uuid", u] (or of a set holding just that); "" for anything else.
 std::string UuidOf(const nlohmann::json& value);
+// Whether a set of UUIDs (or one bare UUID) holds `uuid`; reads it in place.
+bool SetHasUuid(const nlohmann::json& set, std::string_view uuid);
 // The uuids of a set of uuids.
 std::vector<std::string> UuidsOf(const nlohmann::json& value);
 // A string→string map; empty for anything else.
