@@ -15,25 +15,11 @@
 #include "hvagent/api/service_chain_convert.h"
 #include "hvagent/store/database.h"
 #include "hvagent/store/request_log.h"
+#include "hvagent_test/empty_switch.h"
 #include "hvagent_test/temp_dir.h"
 
 namespace hvagent::api {
 namespace {
-
-// A switch with no bridge, port or interface: every select answers no rows.
-class EmptySwitch final : public ovsdb::Transactor {
- public:
-  StatusOr<nlohmann::json> Transact(const nlohmann::json& operations) override {
-    nlohmann::json results = nlohmann::json::array();
-    for (size_t i = 0; i < operations.size(); ++i) {
-      results.push_back({{"rows", nlohmann::json::array()}});
-    }
-    return results;
-  }
-  bool ReadCache(const std::function<void(const ovsdb::Cache&)>& /*read*/) override {
-    return false;
-  }
-};
 
 // Takes every flow change; holds none.
 class NoFlows final : public openflow::FlowSwitch {
@@ -126,7 +112,7 @@ class NetworkServiceResumeTest : public ::testing::Test {
   AccessPolicy access_;
   EventHub events_;
   NoNics usage_;
-  EmptySwitch ovsdb_;
+  hvagent::testing::EmptySwitch ovsdb_;
   NoFlows flows_;
   network::BridgeManager bridges_{ovsdb_, "netdev"};
   network::BondManager bonds_{ovsdb_};

@@ -9,23 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "hvagent_test/empty_switch.h"
+
 namespace hvagent::network {
 namespace {
-
-// A switch with no bridge, port or interface: every select answers no rows.
-class EmptySwitch final : public ovsdb::Transactor {
- public:
-  StatusOr<nlohmann::json> Transact(const nlohmann::json& operations) override {
-    nlohmann::json results = nlohmann::json::array();
-    for (size_t i = 0; i < operations.size(); ++i) {
-      results.push_back({{"rows", nlohmann::json::array()}});
-    }
-    return results;
-  }
-  bool ReadCache(const std::function<void(const ovsdb::Cache&)>& /*read*/) override {
-    return false;
-  }
-};
 
 // Holds the agent's flows per bridge and counts how often they are read.
 class CountingFlows final : public openflow::FlowSwitch {
@@ -47,7 +34,7 @@ class CountingFlows final : public openflow::FlowSwitch {
 
 class ServiceChainManagerTest : public ::testing::Test {
  protected:
-  EmptySwitch ovsdb_;
+  hvagent::testing::EmptySwitch ovsdb_;
   CountingFlows flows_;
   std::vector<openflow::ChainSpec> chains_;
   ServiceChainManager manager_{
@@ -58,8 +45,7 @@ class ServiceChainManagerTest : public ::testing::Test {
 TEST_F(ServiceChainManagerTest, WithNoChainAndNoFlowLeftAPassReadsNothing) {
   // A flow of the agent's left on br.nf (a chain deleted while the agent was
   // down): the first pass finds and removes it.
-  const openflow::Flow stray{.cookie = openflow::CookieFor(7), .priority = 100,
-                             .actions = "drop"};
+  const openflow::Flow stray{.cookie = openflow::CookieFor(7), .priority = 100, .actions = "drop"};
   flows_.held[kNetworkFunctionBridgeName] = {stray};
   auto pass = manager_.Reconcile();
   ASSERT_TRUE(pass.ok()) << pass.status();
