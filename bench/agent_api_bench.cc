@@ -331,9 +331,9 @@ long AgentWritesAfter(const Testbed& bed, std::uintmax_t offset) {
 // walks every port of every bridge, so their count is what a port change
 // costs beyond making its device.
 long Reconfigurations(Testbed& bed) {
-  const ProcessResult r = hvagent::testing::RunProcess(
-      {"ovs-appctl", "-t", bed.state_dir() + "/ovs/ovs-vswitchd.ctl", "coverage/read-counter",
-       "bridge_reconfigure"});
+  const ProcessResult r =
+      hvagent::testing::RunProcess({"ovs-appctl", "-t", bed.state_dir() + "/ovs/ovs-vswitchd.ctl",
+                                    "coverage/read-counter", "bridge_reconfigure"});
   Check(r, "ovs-appctl coverage/read-counter bridge_reconfigure");
   return std::stol(r.out);
 }
@@ -413,14 +413,14 @@ void BenchPorts(Testbed& bed, Api& api, int agent_pid, const Options& o, Report&
          .unit = "s",
          .note = o.loop == o.ports ? "" : fmt::format("loop of {} scaled to {}", o.loop, n)});
   }
-  report.Add({.figure = "port plug: " + n + " ports, API vs one transaction",
-              .agent = api_add / 1000,
-              .raw = floor_add / 1000,
-              .unit = "s",
-              .note = fmt::format("agent: {} OVSDB write transactions; ovs-vswitchd "
-                                  "reconfigured {} times (floor: {})",
-                                  api_add_writes, api_add_reconfigurations,
-                                  floor_add_reconfigurations)});
+  report.Add(
+      {.figure = "port plug: " + n + " ports, API vs one transaction",
+       .agent = api_add / 1000,
+       .raw = floor_add / 1000,
+       .unit = "s",
+       .note = fmt::format("agent: {} OVSDB write transactions; ovs-vswitchd "
+                           "reconfigured {} times (floor: {})",
+                           api_add_writes, api_add_reconfigurations, floor_add_reconfigurations)});
   report.Add({.figure = "port plug: the agent's CPU time per port",
               .agent = api_add_cpu_ms / o.ports,
               .unit = "ms"});

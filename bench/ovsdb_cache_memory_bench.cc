@@ -65,10 +65,9 @@ int main(int argc, char** argv) {
   for (int i = 0; i < n; ++i) {
     if (i > 0) add_all.push_back("--");
     const std::string name = fmt::format("cm{}", i);
-    for (const std::string& word :
-         {std::string("add-port"), std::string("bench0"), name, std::string("tag=10"),
-          std::string("--"), std::string("set"), std::string("Interface"), name,
-          std::string("type=internal")}) {
+    for (const std::string& word : {std::string("add-port"), std::string("bench0"), name,
+                                    std::string("tag=10"), std::string("--"), std::string("set"),
+                                    std::string("Interface"), name, std::string("type=internal")}) {
       add_all.push_back(word);
     }
   }
@@ -87,8 +86,9 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "the client did not cache the {} ports\n", n);
     return 1;
   }
-  fmt::print("\n| monitored columns | Interface / Port columns | heap held | per port |\n"
-             "|---|---|---|---|\n");
+  fmt::print(
+      "\n| monitored columns | Interface / Port columns | heap held | per port |\n"
+      "|---|---|---|---|\n");
   for (const auto& [what, held] : {std::pair{"every one but statistics", with_every_column},
                                    std::pair{"the agent's set", with_agent_set}}) {
     fmt::print("| {} | {} / {} | {:.1f} MiB | {:.1f} KiB |\n", what, held.interface_columns,

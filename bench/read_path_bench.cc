@@ -149,8 +149,8 @@ struct CreateCost {
   Latency libvirt_define;
 };
 
-bool TimeCreateAgainstDefine(v1::VmService::Stub& vms, hvagent::libvirt::Connection& conn,
-                             int size, CreateCost* out) {
+bool TimeCreateAgainstDefine(v1::VmService::Stub& vms, hvagent::libvirt::Connection& conn, int size,
+                             CreateCost* out) {
   std::vector<double> agent_ms, raw_ms;
   std::vector<std::string> created;
   for (int k = 0; k < kCostSamples; ++k) {
@@ -306,8 +306,8 @@ int main(int argc, char** argv) {
         "{} VMs defined ({:.1f} s to create the last {}): ListVms p50 {:.2f} ms (min {:.2f}), "
         "10 s later p50 {:.2f} ms (min {:.2f}); one CreateVm p50 {:.1f} ms, libvirt's define "
         "of it p50 {:.1f} ms\n",
-        size, create_s[size], created, list.p50, list.min, settled.p50, settled.min,
-        cost.agent.p50, cost.libvirt_define.p50);
+        size, create_s[size], created, list.p50, list.min, settled.p50, settled.min, cost.agent.p50,
+        cost.libvirt_define.p50);
     return true;
   };
   for (const int size : sizes) {
@@ -474,11 +474,11 @@ int main(int argc, char** argv) {
   for (const auto& [size, l] : list_at) {
     const Latency& settled = settled_at[size];
     const CreateCost& cost = cost_at[size];
-    fmt::print("| {} | {:.2f} ms | {:.3f} ms | {:.2f} ms | {:.3f} ms | {:.1f} | {:.1f} ms | "
-               "{:.1f} ms | {:.2f}x |\n",
-               size, l.p50, l.p50 / size, settled.p50, settled.p50 / size, create_s[size],
-               cost.agent.p50, cost.libvirt_define.p50,
-               cost.agent.p50 / cost.libvirt_define.p50);
+    fmt::print(
+        "| {} | {:.2f} ms | {:.3f} ms | {:.2f} ms | {:.3f} ms | {:.1f} | {:.1f} ms | "
+        "{:.1f} ms | {:.2f}x |\n",
+        size, l.p50, l.p50 / size, settled.p50, settled.p50 / size, create_s[size], cost.agent.p50,
+        cost.libvirt_define.p50, cost.agent.p50 / cost.libvirt_define.p50);
   }
   std::ofstream(json_path) << report.dump(2) << "\n";
   fmt::print("\nJSON: {}\n", json_path);

@@ -70,10 +70,10 @@ void ExpectCacheEqualsServer(const ovsdb::Client& client, const std::string& end
        {"Open_vSwitch", "Bridge", "Port", "Interface", "Mirror", "QoS", "Queue"}) {
     const auto skipped = ovsdb::ClientOptions().skipped_columns;
     const auto left_out = skipped.find(table);
-    EXPECT_EQ(client.GetTable(table),
-              ServerTable(endpoint, table,
-                          left_out == skipped.end() ? std::vector<std::string>{}
-                                                    : left_out->second))
+    EXPECT_EQ(
+        client.GetTable(table),
+        ServerTable(endpoint, table,
+                    left_out == skipped.end() ? std::vector<std::string>{} : left_out->second))
         << table;
   }
 }

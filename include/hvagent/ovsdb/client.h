@@ -54,14 +54,32 @@ struct ClientOptions {
   // few seconds, and status, ifindex, mtu, link_speed as each port comes up).
   std::map<std::string, std::vector<std::string>> skipped_columns = {
       {"Interface",
-       {"statistics", "status", "bfd", "bfd_status", "cfm_fault", "cfm_fault_status",
-        "cfm_flap_count", "cfm_health", "cfm_mpid", "cfm_remote_mpids", "cfm_remote_opstate",
-        "duplex", "error", "ifindex", "ingress_policing_kpkts_burst",
-        "ingress_policing_kpkts_rate", "link_resets", "link_speed", "lldp", "mac", "mtu",
-        "mtu_request", "ofport_request"}},
+       {"statistics",
+        "status",
+        "bfd",
+        "bfd_status",
+        "cfm_fault",
+        "cfm_fault_status",
+        "cfm_flap_count",
+        "cfm_health",
+        "cfm_mpid",
+        "cfm_remote_mpids",
+        "cfm_remote_opstate",
+        "duplex",
+        "error",
+        "ifindex",
+        "ingress_policing_kpkts_burst",
+        "ingress_policing_kpkts_rate",
+        "link_resets",
+        "link_speed",
+        "lldp",
+        "mac",
+        "mtu",
+        "mtu_request",
+        "ofport_request"}},
       {"Port",
-       {"statistics", "status", "rstp_statistics", "rstp_status", "bond_downdelay",
-        "bond_updelay", "bond_fake_iface", "cvlans", "fake_bridge", "mac"}}};
+       {"statistics", "status", "rstp_statistics", "rstp_status", "bond_downdelay", "bond_updelay",
+        "bond_fake_iface", "cvlans", "fake_bridge", "mac"}}};
 };
 
 struct ClientStats {
