@@ -43,24 +43,34 @@ absl::StatusCode StatusCodeForLibvirtError(int vir_error_code) {
   }
 }
 
+Status StatusOfLibvirtError(int code, int domain, const char* message, std::string_view context) {
+  // Errors of libvirt's RPC layer ("client socket is closed", "End of file
+  // while reading data") mean the daemon went away: retryable. So does a
+  // call that failed without saying why (libvirt's generic "An error
+  // occurred, but the cause is unknown": code INTERNAL_ERROR from no
+  // module), which a call racing libvirtd's restart was seen to get (the
+  // load suite's DeleteNic reading a domain's XML).
+  const bool went_away =
+      domain == VIR_FROM_RPC || (domain == VIR_FROM_NONE && code == VIR_ERR_INTERNAL_ERROR);
+  absl::StatusCode status_code =
+      went_away ? absl::StatusCode::kUnavailable : StatusCodeForLibvirtError(code);
+  // A hot-plug that finds no free PCI slot is VIR_ERR_INTERNAL_ERROR with
+  // this text: a resource that ran out, not a bug (seen on q35 without a
+  // free pcie-root-port).
+  if (message != nullptr &&
+      std::string_view(message).find(kNoPciSlotsText) != std::string_view::npos) {
+    status_code = absl::StatusCode::kResourceExhausted;
+  }
+  return Status(status_code, fmt::format("{}: {} (libvirt error {})", context,
+                                         message != nullptr ? message : "", code));
+}
+
 Status LastLibvirtError(std::string_view context) {
   const virError* err = virGetLastError();
   if (err == nullptr || err->code == VIR_ERR_OK) {
     return absl::InternalError(fmt::format("{}: libvirt failed without an error", context));
   }
-  // Errors of libvirt's RPC layer ("client socket is closed", "End of file
-  // while reading data") mean the daemon went away: retryable.
-  absl::StatusCode code = err->domain == VIR_FROM_RPC ? absl::StatusCode::kUnavailable
-                                                      : StatusCodeForLibvirtError(err->code);
-  // A hot-plug that finds no free PCI slot is VIR_ERR_INTERNAL_ERROR with
-  // this text: a resource that ran out, not a bug (seen on q35 without a
-  // free pcie-root-port).
-  if (err->message != nullptr &&
-      std::string_view(err->message).find(kNoPciSlotsText) != std::string_view::npos) {
-    code = absl::StatusCode::kResourceExhausted;
-  }
-  return Status(code, fmt::format("{}: {} (libvirt error {})", context,
-                                  err->message != nullptr ? err->message : "", err->code));
+  return StatusOfLibvirtError(err->code, err->domain, err->message, context);
 }
 
 namespace {

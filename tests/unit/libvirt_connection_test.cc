@@ -76,5 +76,24 @@ TEST(LibvirtErrorTest, MapsTheCodesAgentsRelyOn) {
   EXPECT_EQ(StatusCodeForLibvirtError(VIR_ERR_DOM_EXIST), absl::StatusCode::kAlreadyExists);
 }
 
+// libvirt's generic failure (an API that failed without setting an error)
+// is retryable; an internal error from a driver that says what failed is not.
+TEST(LibvirtErrorTest, AFailureWithoutACauseIsUnavailable) {
+  const Status unknown =
+      StatusOfLibvirtError(VIR_ERR_INTERNAL_ERROR, VIR_FROM_NONE,
+                           "An error occurred, but the cause is unknown", "XML of domain 'vm'");
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kUnavailable) << unknown;
+  EXPECT_NE(unknown.message().find("cause is unknown"), std::string::npos) << unknown;
+  EXPECT_EQ(
+      StatusOfLibvirtError(VIR_ERR_INTERNAL_ERROR, VIR_FROM_QEMU,
+                           "internal error: process exited while connecting to monitor", "start")
+          .code(),
+      absl::StatusCode::kInternal);
+  EXPECT_EQ(
+      StatusOfLibvirtError(VIR_ERR_INTERNAL_ERROR, VIR_FROM_RPC, "client socket is closed", "list")
+          .code(),
+      absl::StatusCode::kUnavailable);
+}
+
 }  // namespace
 }  // namespace hvagent::libvirt
