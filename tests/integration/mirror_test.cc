@@ -79,13 +79,17 @@ TEST_F(MirrorTest, CopiesOfTheSelectedTrafficArriveAtTheOutputPort) {
   EXPECT_EQ(bed_->Vsctl({"get", "Mirror", "span-a", "external_ids:owner"}).out, "hvagent\n");
 
   // ovs-vswitchd applies the change asynchronously: wait for the first copy.
+  // As for the deletion below, a datapath flow in constant use may keep the
+  // actions it had before the mirror (twice in CI: no copy in 60 s of rounds
+  // pinging every ~0.5 s, under max-idle): the rounds pause past max-idle,
+  // so that a flow made after the mirror carries the a -> b traffic.
   int rounds = 0;
   EXPECT_TRUE(Eventually(
       [&] {
         ++rounds;
         return PingAndCount(1).requests > 0;
       },
-      "a first copy at m", std::chrono::seconds(60), std::chrono::milliseconds(0)));
+      "a first copy at m", std::chrono::seconds(60), std::chrono::seconds(2)));
   std::cerr << "rounds before the first copy: " << rounds - 1 << "\n";
   const Copies copies = PingAndCount(20);
   EXPECT_GE(copies.requests, 20);
