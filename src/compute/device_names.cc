@@ -41,6 +41,13 @@ std::string TapNameFor(std::string_view vm_uuid, std::string_view mac) {
   return fmt::format("hvt{:012x}", hash >> 16);
 }
 
+bool IsAgentTapName(std::string_view name) {
+  constexpr std::string_view kPrefix = "hvt";
+  constexpr size_t kHexDigits = 12;
+  return name.size() == kPrefix.size() + kHexDigits && name.starts_with(kPrefix) &&
+         name.find_first_not_of("0123456789abcdef", kPrefix.size()) == std::string_view::npos;
+}
+
 std::string NextDiskTarget(const std::vector<DiskConfig>& disks) {
   std::set<std::string_view> taken;
   for (const DiskConfig& disk : disks) taken.insert(disk.target);

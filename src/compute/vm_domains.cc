@@ -164,4 +164,13 @@ bool VmDomains::IsArriving(const std::string& uuid) const {
   return it != arriving_.end() && std::chrono::steady_clock::now() < it->second;
 }
 
+bool VmDomains::AnyArriving() const {
+  std::lock_guard lock(arriving_mu_);
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& [uuid, until] : arriving_) {
+    if (now < until) return true;
+  }
+  return false;
+}
+
 }  // namespace hvagent::compute

@@ -82,9 +82,13 @@ StatusOr<std::vector<std::string>> VmReconciler::RemoveLeftovers() {
   // longer names is a disk removal cut short between the define and the
   // image's removal.
   std::map<std::string, std::set<std::string>> images_of;
+  std::set<std::string> taps_named;
   for (const CachedDomain& vm : owned) {
     auto& macs = macs_of[vm.config.uuid];
-    for (const NicConfig& nic : vm.config.nics) macs.insert(nic.mac);
+    for (const NicConfig& nic : vm.config.nics) {
+      macs.insert(nic.mac);
+      taps_named.insert(nic.tap);
+    }
     auto& images = images_of[vm.config.uuid];
     for (const DiskConfig& disk : vm.config.disks) {
       images.insert(std::filesystem::path(disk.path).filename().string());
@@ -94,6 +98,10 @@ StatusOr<std::vector<std::string>> VmReconciler::RemoveLeftovers() {
   std::vector<std::string> removed;
   Status first_error;
   for (const auto& [vm_uuid, nic] : attached) {
+    // A tap with no port: a leftover unless an owned VM names it (its
+    // power-on or its retry plugs it) or an arrival, whose NICs come before
+    // its domain, may be making it.
+    if (vm_uuid.empty() && (taps_named.contains(nic.tap) || domains_.AnyArriving())) continue;
     // An arriving VM's NICs come before its domain.
     if (domains_.IsArriving(vm_uuid)) continue;
     const auto macs = macs_of.find(vm_uuid);

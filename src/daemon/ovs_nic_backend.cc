@@ -1,5 +1,9 @@
 #include "hvagent/daemon/ovs_nic_backend.h"
 
+#include <set>
+#include <string_view>
+
+#include "hvagent/compute/device_names.h"
 #include "hvagent/network/bridge_chain.h"
 #include "hvagent/network/tap_device.h"
 
@@ -43,8 +47,10 @@ Status OvsNicBackend::ApplyQos(const compute::NicConfig& nic) {
 }
 
 Status OvsNicBackend::Detach(const compute::NicConfig& nic) {
-  HVAGENT_RETURN_IF_ERROR(plugger_.Unplug(nic.tap));
-  return network::TapDevice::Delete(nic.tap);
+  // The tap first: a detach cut short in between leaves the port, which the
+  // leftover sweep finds by its tags, rather than a tap nothing points at.
+  HVAGENT_RETURN_IF_ERROR(network::TapDevice::Delete(nic.tap));
+  return plugger_.Unplug(nic.tap);
 }
 
 StatusOr<std::multimap<std::string, compute::NicConfig>> OvsNicBackend::ListAttached() {
@@ -62,6 +68,14 @@ StatusOr<std::multimap<std::string, compute::NicConfig>> OvsNicBackend::ListAtta
       nic.network = it->second;
     }
     nics.emplace(vm->second, std::move(nic));
+  }
+  HVAGENT_ASSIGN_OR_RETURN(const std::vector<std::string> taps, network::TapDevice::List());
+  std::set<std::string_view> with_port;
+  for (const network::OwnedPort& port : ports) with_port.insert(port.name);
+  for (const std::string& tap : taps) {
+    if (compute::IsAgentTapName(tap) && !with_port.contains(tap)) {
+      nics.emplace(std::string(), compute::NicConfig{.tap = tap});
+    }
   }
   return nics;
 }

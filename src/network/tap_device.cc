@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "hvagent/common/errno_message.h"
 
@@ -81,6 +82,19 @@ bool TapDevice::Exists(const std::string& name) {
   std::memcpy(ifr.ifr_name, name.data(), name.size());
   ifr.ifr_data = reinterpret_cast<char*>(&info);
   return ioctl(sock.get(), SIOCETHTOOL, &ifr) == 0 && std::strcmp(info.driver, "tun") == 0;
+}
+
+StatusOr<std::vector<std::string>> TapDevice::List() {
+  struct if_nameindex* const all = if_nameindex();
+  if (all == nullptr) {
+    return absl::InternalError(fmt::format("list interfaces: {}", ErrnoMessage(errno)));
+  }
+  const std::unique_ptr<struct if_nameindex, decltype(&if_freenameindex)> owned(all, &if_freenameindex);
+  std::vector<std::string> taps;
+  for (const struct if_nameindex* it = all; it->if_index != 0; ++it) {
+    if (Exists(it->if_name)) taps.emplace_back(it->if_name);
+  }
+  return taps;
 }
 
 Status TapDevice::Create(const std::string& name) {

@@ -403,6 +403,10 @@ TEST_F(VmDevicesTest, RestartRemovesOnlyProvableLeftovers) {
   const std::string interrupted =
       state_dir_ + "/disks/0b0e2c1a-5f7d-4c7e-9a57-3c2e8d1f0a11-sda.raw";
   { std::ofstream(interrupted) << "partial"; }
+  // And a tap of the agent's naming with no port and no VM: an attach or a
+  // detach killed between its tap and its port.
+  const std::string stray_tap = "hvt0123456789ab";
+  ASSERT_TRUE(bed_->Exec({"ip", "tuntap", "add", "dev", stray_tap, "mode", "tap"}).ok());
 
   StartAgent();
   // One reconcile pass removes the port, then the tap, then the images: wait
@@ -411,10 +415,11 @@ TEST_F(VmDevicesTest, RestartRemovesOnlyProvableLeftovers) {
       [&] {
         return PortColumn(lost_tap, "_uuid") == "(missing)" &&
                !bed_->Exec({"ip", "link", "show", lost_tap}).ok() &&
+               !bed_->Exec({"ip", "link", "show", stray_tap}).ok() &&
                !std::filesystem::exists(lost.disks(0).path()) &&
                !std::filesystem::exists(interrupted);
       },
-      "the leftovers' removal (port, tap, images)", std::chrono::seconds(30)))
+      "the leftovers' removal (port, taps, images)", std::chrono::seconds(30)))
       << agent_->log();
   // What is not provably a leftover stays, row for row.
   EXPECT_EQ(PortColumn(kept.nics(0).tap(), "_uuid"), kept_port);

@@ -15,6 +15,8 @@ namespace hvagent::compute {
 // agent finds the same tap again; the uuid keeps two VMs that reuse a MAC
 // apart.
 std::string TapNameFor(std::string_view vm_uuid, std::string_view mac);
+// Whether `name` has TapNameFor's shape: a tap only the agent names so.
+bool IsAgentTapName(std::string_view name);
 
 // A random MAC under QEMU/KVM's locally administered prefix 52:54:00.
 std::string RandomMac();

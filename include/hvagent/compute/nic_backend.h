@@ -22,7 +22,9 @@ class NicBackend {
   // Unplugs and removes the tap. OK if already gone.
   virtual Status Detach(const NicConfig& nic) = 0;
   // Every NIC attached and tagged as a VM's (nic.mac, nic.tap, nic.network
-  // and nic.bridge filled), by VM UUID.
+  // and nic.bridge filled), by VM UUID; and, under the empty UUID with only
+  // nic.tap filled, each tap of the agent's naming that has no port (an
+  // attach or detach cut short between its two steps).
   virtual StatusOr<std::multimap<std::string, NicConfig>> ListAttached() = 0;
 };
 

@@ -113,6 +113,7 @@ class VmDomains {
   void MarkArriving(const std::string& uuid, std::chrono::steady_clock::time_point until);
   void ClearArriving(const std::string& uuid);
   bool IsArriving(const std::string& uuid) const;
+  bool AnyArriving() const;
 
  private:
   // The parts of a VM's status that are never kept: usage, links, and the

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "hvagent/common/status.h"
 
@@ -18,6 +19,8 @@ class TapDevice {
   // Removes the tap; OK if it does not exist.
   static Status Delete(const std::string& name);
   static bool Exists(const std::string& name);
+  // The names of this network namespace's tap devices.
+  static StatusOr<std::vector<std::string>> List();
 };
 
 }  // namespace hvagent::network

@@ -810,6 +810,15 @@ TEST(TapNameForTest, DiffersForDifferentMacsAndVms) {
             TapNameFor("0b7f4e2c-8d1a-4f3b-a5c6-1e2d3f4a5b6c", "52:54:00:00:00:01"));
 }
 
+TEST(TapNameForTest, OnlyItsShapeIsTheAgents) {
+  EXPECT_TRUE(IsAgentTapName(TapNameFor(kUuid, "52:54:00:3f:2a:91")));
+  EXPECT_FALSE(IsAgentTapName("hvt183043e2a8d"));    // one digit short
+  EXPECT_FALSE(IsAgentTapName("hvt183043e2a8d1f"));  // one too many
+  EXPECT_FALSE(IsAgentTapName("hvt183043E2A8D1"));   // not TapNameFor's case
+  EXPECT_FALSE(IsAgentTapName("hvpeer"));
+  EXPECT_FALSE(IsAgentTapName("tap183043e2a8d1"));
+}
+
 TEST(NextDiskTargetTest, FollowsLibvirtsDiskNameOrder) {
   std::vector<DiskConfig> disks;
   std::vector<std::string> names;

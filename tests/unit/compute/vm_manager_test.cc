@@ -550,6 +550,30 @@ TEST_F(VmManagerTest, APortWhoseNicIsGoneFromItsVmIsSweptAsALeftover) {
   EXPECT_THAT(nics_.Taps(), ElementsAre(TapNameFor(vm.config.uuid, kMac1)));
 }
 
+// An attach or detach killed between its tap and its port leaves a tap with
+// no port (listed under no VM): swept unless an owned VM names it, or while a
+// VM arrives (its NICs come before its domain).
+TEST_F(VmManagerTest, ATapWithNoPortIsSweptUnlessAVmNamesItOrOneArrives) {
+  const VmStatus vm = MadeWithTwoNics("vm1", /*running=*/true);
+  const std::string named = TapNameFor(vm.config.uuid, kMac2);
+  const std::string stray = TapNameFor("0b0e2c1a-5f7d-4c7e-9a57-3c2e8d1f0a11", kMac1);
+  nics_.plugged.erase(named);
+  nics_.plugged[named] = {"", {.tap = named}};
+  nics_.plugged[stray] = {"", {.tap = stray}};
+
+  domains_.MarkArriving("1c9ad0ee-0f39-4c5e-8a0f-6f4f2b2d9c11",
+                        std::chrono::steady_clock::now() + std::chrono::hours(1));
+  auto removed = reconciler_->RemoveLeftovers();
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_THAT(*removed, ElementsAre());
+  domains_.ClearArriving("1c9ad0ee-0f39-4c5e-8a0f-6f4f2b2d9c11");
+
+  removed = reconciler_->RemoveLeftovers();
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_THAT(*removed, ElementsAre(stray));
+  EXPECT_THAT(nics_.Taps(), UnorderedElementsAre(TapNameFor(vm.config.uuid, kMac1), named));
+}
+
 // Likewise a disk removal killed between its define and the image's removal:
 // the image its VM no longer names is swept, the VM's other image stays.
 TEST_F(VmManagerTest, AnImageWhoseDiskIsGoneFromItsVmIsSweptAsALeftover) {
