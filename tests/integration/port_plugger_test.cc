@@ -2,6 +2,8 @@
 // agent's own code (ioctls, OVSDB), checked with the OVS tools.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "hvagent/network/port_plugger.h"
 #include "hvagent/network/tap_device.h"
 #include "hvagent/ovsdb/client.h"
@@ -44,6 +46,21 @@ TEST_F(PortPluggerTest, TapPlugRepluggedTrunkedAndUnplugged) {
   const std::string uuid = Get("_uuid");
   // ovs-vswitchd took the tap as a port of the bridge.
   EXPECT_NE(bed_->Vsctl({"list-ports", "br0"}).out.find("hvttest0"), std::string::npos);
+  // Listed as the agent's (from the monitor's cache), with its tags; a port
+  // the agent did not tag is not.
+  ASSERT_TRUE(bed_->Vsctl({"add-port", "br0", "nottheagents", "--", "set", "Interface",
+                           "nottheagents", "type=internal"})
+                  .ok());
+  auto owned = plugger_->ListOwned();
+  ASSERT_TRUE(owned.ok()) << owned.status();
+  ASSERT_EQ(owned->size(), 1U);
+  EXPECT_EQ(owned->at(0).name, "hvttest0");
+  EXPECT_EQ(owned->at(0).external_ids.at("attached-mac"), "52:54:00:aa:bb:cc");
+  ASSERT_TRUE(bed_->Vsctl({"del-port", "br0", "nottheagents"}).ok());
+  auto taps = network::TapDevice::List();
+  ASSERT_TRUE(taps.ok()) << taps.status();
+  EXPECT_EQ(std::count(taps->begin(), taps->end(), "hvttest0"), 1);
+  EXPECT_EQ(std::count(taps->begin(), taps->end(), "lo"), 0);
 
   // The seed's trunked NIC: native vlan.10 untagged, 10,20,30 tagged; in place.
   spec.trunked = true;
@@ -57,6 +74,9 @@ TEST_F(PortPluggerTest, TapPlugRepluggedTrunkedAndUnplugged) {
   ASSERT_TRUE(plugger_->Unplug("hvttest0").ok());
   EXPECT_EQ(bed_->Vsctl({"list-ports", "br0"}).out.find("hvttest0"), std::string::npos);
   EXPECT_TRUE(plugger_->Unplug("hvttest0").ok());  // already gone is fine
+  owned = plugger_->ListOwned();
+  ASSERT_TRUE(owned.ok()) << owned.status();
+  EXPECT_TRUE(owned->empty());
   ASSERT_TRUE(network::TapDevice::Delete("hvttest0").ok());
   EXPECT_FALSE(network::TapDevice::Exists("hvttest0"));
 }
