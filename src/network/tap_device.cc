@@ -89,7 +89,8 @@ StatusOr<std::vector<std::string>> TapDevice::List() {
   if (all == nullptr) {
     return absl::InternalError(fmt::format("list interfaces: {}", ErrnoMessage(errno)));
   }
-  const std::unique_ptr<struct if_nameindex, decltype(&if_freenameindex)> owned(all, &if_freenameindex);
+  const std::unique_ptr<struct if_nameindex, decltype(&if_freenameindex)> owned(all,
+                                                                                &if_freenameindex);
   std::vector<std::string> taps;
   for (const struct if_nameindex* it = all; it->if_index != 0; ++it) {
     if (Exists(it->if_name)) taps.emplace_back(it->if_name);
