@@ -128,9 +128,8 @@ Status OvsdbPortPlugger::Unplug(const std::string& name) {
 
 StatusOr<std::vector<OwnedPort>> OvsdbPortPlugger::ListOwned() {
   // From the monitor's cache when it is synced: a select of every owned Port
-  // made ovsdb-server's reply, and the agent's RSS, grow with the host (a
-  // peak of 96–167 MiB at 4,000 ports after each VM stop). A port the cache
-  // has not heard of yet is not a leftover anyway.
+  // is a reply of megabytes on a full host, on each reconcile. A port the
+  // cache has not heard of yet is not a leftover anyway.
   std::vector<OwnedPort> cached;
   const bool from_cache = ovsdb_.ReadCache([&](const ovsdb::Cache& cache) {
     for (const auto& [uuid, row] : cache.table("Port")) {
