@@ -207,6 +207,16 @@ void AddRss(Report& report, int pid, const std::string& when) {
               .unit = "MiB"});
 }
 
+// The most RSS the agent had since the last call for `pid` (VmHWM, then
+// reset through clear_refs): a transient between two samples shows here,
+// by the stage it came in.
+void AddPeakRss(Report& report, int pid, const std::string& stage) {
+  report.Add({.figure = "hvagentd peak RSS (VmHWM) during " + stage,
+              .agent = StatusMib(pid, "VmHWM:"),
+              .unit = "MiB"});
+  std::ofstream(fmt::format("/proc/{}/clear_refs", pid)) << "5";
+}
+
 // Runs `fn(i)` for i in [0, n) from `callers` threads; the wall time in ms.
 template <typename Fn>
 double Concurrently(int n, int callers, Fn fn) {
@@ -879,20 +889,24 @@ int main(int argc, char** argv) {
     Check(api->networks->CreateNetwork(Ctx().get(), net, &out), "CreateNetwork vlan.10");
   }
   fmt::print(stderr, "ports...\n");
+  AddPeakRss(report, agent->pid(), "start");
   BenchPorts(*bed, *api, agent->pid(), o, report);
   // Memory by what the host holds: the ports alone, then the idle VMs too.
   AddRss(report, agent->pid(), fmt::format("with {} ports, no VM", o.ports));
+  AddPeakRss(report, agent->pid(), "port plug");
   fmt::print(stderr, "VMs...\n");
   Concurrently(o.vms, 8, [&](int i) {
     v1::Vm vm;
     Check(api->vms->CreateVm(Ctx().get(), VmRequest(fmt::format("idle{}", i), 2), &vm), "CreateVm");
   });
   AddRss(report, agent->pid(), fmt::format("with {} ports, {} idle VMs", o.ports, o.vms));
+  AddPeakRss(report, agent->pid(), "VM creates");
   fmt::print(stderr, "StartVm...\n");
   BenchStartVm(*bed, *api, o, report);
   fmt::print(stderr, "events...\n");
   BenchEvents(*bed, *api, *agent, o, report);
   AddRss(report, agent->pid(), fmt::format("with {} ports, {} VMs", o.ports, o.vms + 2));
+  AddPeakRss(report, agent->pid(), "VM starts and events");
   fmt::print(stderr, "restart...\n");
   api.reset();
   std::vector<std::string> logs;
@@ -901,11 +915,13 @@ int main(int argc, char** argv) {
   // Once the agent's malloc trim (every 10 s) has run: what it keeps.
   std::this_thread::sleep_for(std::chrono::seconds(12));
   AddRss(report, agent->pid(), "12 s after restart");
+  AddPeakRss(report, agent->pid(), "restart");
   api = std::make_unique<Api>(*agent);
   fmt::print(stderr, "mixed load...\n");
   BenchMixed(*api, o, report);
   fmt::print(stderr, "port unplug...\n");
   BenchPortUnplug(*bed, *api, agent->pid(), o, report);
+  AddPeakRss(report, agent->pid(), "mixed load and unplug");
 
   report.Print();
   std::filesystem::create_directories(std::filesystem::path(o.json_path).parent_path());

@@ -61,10 +61,10 @@ def main():
             "unplug_cpu_ms": ports["api_del_cpu_ms"] / n,
             "restart_ms": report["details"]["restart"]["serving_ms"],
             # What the agent keeps with the ports and VMs (read 12 s after its
-            # restart, once its 10 s malloc trim ran), and the peak seen right
-            # after the VM starts and stops (their reconciles' transient heap).
+            # restart), and the most it had while the VMs started and stopped
+            # (VmHWM: their reconciles' transient heap).
             "rss_mib": figure(report, "hvagentd RSS 12 s after restart"),
-            "rss_peak_mib": figure(report, f"hvagentd RSS with {n} ports, {vms + 2} VMs"),
+            "rss_peak_mib": figure(report, "hvagentd peak RSS (VmHWM) during VM starts and events"),
         })
 
     # ListVms of every page at each size, on one growing host.

@@ -410,7 +410,9 @@ Status Agent::Start() {
   });
   // After a burst of work (ports, a reconcile, a restart's first monitor
   // reply) malloc keeps what it freed (malloc_tuning.h): given back here.
-  memory_ticker_ = std::make_unique<PeriodicTrigger>(std::chrono::seconds(10), [] {
+  // Every second: the live heap peaks far below what malloc then holds (18.4
+  // of ~40 MiB at 1,000 ports), and a quiet check is one mallinfo2 call.
+  memory_ticker_ = std::make_unique<PeriodicTrigger>(std::chrono::seconds(1), [] {
     if (const size_t held = TrimMallocAbove(kMallocSlackBytes); held > 0) {
       spdlog::debug("returned free memory to the kernel: malloc held {:.1f} MiB free",
                     static_cast<double>(held) / (1024 * 1024));
