@@ -83,7 +83,7 @@ def main():
     table = ["| n | port plug (API) | floor | port unplug (API) | floor | ListVms, all pages, n VMs "
              "| one CreateVm with n VMs (libvirt's define) "
              "| agent CPU per port, plug / unplug "
-             "| restart to SERVING (n ports, n/10 VMs) | RSS kept (after the VMs' starts) |",
+             "| restart to SERVING (n ports, n/10 VMs) | RSS kept (peak, VmHWM, during the VMs' starts) |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         table.append(
