@@ -25,6 +25,12 @@ constexpr auto kStableConnection = std::chrono::seconds(10);
 // ovs-vswitchd takes this OVSDB lock (vswitchd/bridge.c) so that only one runs.
 constexpr const char* kVswitchdLock = "ovs_vswitchd";
 
+// What a missing "result" reads as: no rows.
+const json& EmptyObject() {
+  static const json kEmpty = json::object();
+  return kEmpty;
+}
+
 int MillisLeft(Clock::time_point deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
   return left.count() < 0 ? 0 : static_cast<int>(left.count());
@@ -235,10 +241,14 @@ Status Client::ConnectOnce() {
     }
   }
   Cache fresh;
-  const json& initial = monitor_reply.value("result", json::object());
+  // Read in place: json::value() would return a copy of the whole reply,
+  // on a full host a third DOM of every row beside the reply and the cache.
+  const auto result = monitor_reply.find("result");
+  const json& initial = result != monitor_reply.end() ? *result : EmptyObject();
   auto applied =
       update2 ? fresh.ApplyUpdate2(initial, monitored) : fresh.ApplyUpdate(initial, monitored);
   if (!applied.ok()) return Annotate(applied.status(), "ovsdb monitor reply");
+  monitor_reply = json();  // its rows are in the cache now
 
   std::vector<RowChange> changes;
   std::string version;
