@@ -912,7 +912,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> logs;
   agent = BenchRestart(*bed, std::move(agent), o, report, logs);
   AddRss(report, agent->pid(), "after restart");
-  // Once the agent's malloc trim (every 10 s) has run: what it keeps.
+  // What it keeps, well after its malloc trim (every second) has run.
   std::this_thread::sleep_for(std::chrono::seconds(12));
   AddRss(report, agent->pid(), "12 s after restart");
   AddPeakRss(report, agent->pid(), "restart");

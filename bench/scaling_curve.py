@@ -62,7 +62,7 @@ def main():
             "restart_ms": report["details"]["restart"]["serving_ms"],
             # What the agent keeps with the ports and VMs (read 12 s after its
             # restart), and the most it had while the VMs started and stopped
-            # (VmHWM: their reconciles' transient heap).
+            # (VmHWM: the transient, docs/performance.md).
             "rss_mib": figure(report, "hvagentd RSS 12 s after restart"),
             "rss_peak_mib": figure(report, "hvagentd peak RSS (VmHWM) during VM starts and events"),
         })
