@@ -98,10 +98,6 @@ StatusOr<std::vector<std::string>> VmReconciler::RemoveLeftovers() {
   std::vector<std::string> removed;
   Status first_error;
   for (const auto& [vm_uuid, nic] : attached) {
-    // A tap with no port: a leftover unless an owned VM names it (its
-    // power-on or its retry plugs it) or an arrival, whose NICs come before
-    // its domain, may be making it.
-    if (vm_uuid.empty() && (taps_named.contains(nic.tap) || domains_.AnyArriving())) continue;
     // An arriving VM's NICs come before its domain.
     if (domains_.IsArriving(vm_uuid)) continue;
     const auto macs = macs_of.find(vm_uuid);
@@ -115,6 +111,21 @@ StatusOr<std::vector<std::string>> VmReconciler::RemoveLeftovers() {
     spdlog::info("removed leftover NIC {} ({}) of {} VM {}", nic.tap, nic.mac,
                  alive.contains(vm_uuid) ? "a NIC gone from" : "vanished", vm_uuid);
     removed.push_back(nic.tap);
+  }
+  // A tap with no port (an attach or detach cut short between the two) is
+  // a leftover unless an owned VM names it (its power-on or its retry plugs
+  // it) or an arrival, whose NICs come before its domain, may be making it.
+  HVAGENT_ASSIGN_OR_RETURN(const std::vector<std::string> taps, nics_.ListTaps());
+  std::set<std::string> with_port;
+  for (const auto& [vm_uuid, nic] : attached) with_port.insert(nic.tap);
+  for (const std::string& tap : taps) {
+    if (with_port.contains(tap) || taps_named.contains(tap) || domains_.AnyArriving()) continue;
+    if (Status gone = nics_.Detach({.tap = tap}); !gone.ok()) {
+      first_error.Update(Annotate(gone, fmt::format("leftover tap {}", tap)));
+      continue;
+    }
+    spdlog::info("removed leftover tap {}, which had no port and no VM", tap);
+    removed.push_back(tap);
   }
   // Images named for a VM that does not exist (an interrupted create or
   // delete), or for an owned VM that no longer names them (kept images live

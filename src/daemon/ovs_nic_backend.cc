@@ -1,8 +1,5 @@
 #include "hvagent/daemon/ovs_nic_backend.h"
 
-#include <set>
-#include <string_view>
-
 #include "hvagent/compute/device_names.h"
 #include "hvagent/network/bridge_chain.h"
 #include "hvagent/network/tap_device.h"
@@ -69,15 +66,13 @@ StatusOr<std::multimap<std::string, compute::NicConfig>> OvsNicBackend::ListAtta
     }
     nics.emplace(vm->second, std::move(nic));
   }
-  HVAGENT_ASSIGN_OR_RETURN(const std::vector<std::string> taps, network::TapDevice::List());
-  std::set<std::string_view> with_port;
-  for (const network::OwnedPort& port : ports) with_port.insert(port.name);
-  for (const std::string& tap : taps) {
-    if (compute::IsAgentTapName(tap) && !with_port.contains(tap)) {
-      nics.emplace(std::string(), compute::NicConfig{.tap = tap});
-    }
-  }
   return nics;
+}
+
+StatusOr<std::vector<std::string>> OvsNicBackend::ListTaps() {
+  HVAGENT_ASSIGN_OR_RETURN(std::vector<std::string> taps, network::TapDevice::List());
+  std::erase_if(taps, [](const std::string& tap) { return !compute::IsAgentTapName(tap); });
+  return taps;
 }
 
 StatusOr<compute::ResolvedNetwork> StoreNetworkResolver::Resolve(const std::string& network) {

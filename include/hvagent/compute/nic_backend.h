@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "hvagent/common/status.h"
 #include "hvagent/compute/vm_config.h"
@@ -22,10 +23,11 @@ class NicBackend {
   // Unplugs and removes the tap. OK if already gone.
   virtual Status Detach(const NicConfig& nic) = 0;
   // Every NIC attached and tagged as a VM's (nic.mac, nic.tap, nic.network
-  // and nic.bridge filled), by VM UUID; and, under the empty UUID with only
-  // nic.tap filled, each tap of the agent's naming that has no port (an
-  // attach or detach cut short between its two steps).
+  // and nic.bridge filled), by VM UUID.
   virtual StatusOr<std::multimap<std::string, NicConfig>> ListAttached() = 0;
+  // The host's taps named as the agent names them (TapNameFor), with a port
+  // or without one (an attach or detach cut short between its two steps).
+  virtual StatusOr<std::vector<std::string>> ListTaps() = 0;
 };
 
 // A network as VM NICs need it: where it is and on which VLAN.

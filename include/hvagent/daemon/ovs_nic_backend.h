@@ -22,6 +22,7 @@ class OvsNicBackend final : public compute::NicBackend {
   Status ApplyQos(const compute::NicConfig& nic) override;
   Status Detach(const compute::NicConfig& nic) override;
   StatusOr<std::multimap<std::string, compute::NicConfig>> ListAttached() override;
+  StatusOr<std::vector<std::string>> ListTaps() override;
 
  private:
   network::PortPlugger& plugger_;

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,7 @@ class FakeNics final : public compute::NicBackend {
     calls.push_back("Detach " + nic.mac);
     if (auto it = failures.find("Detach"); it != failures.end()) return it->second;
     plugged.erase(nic.tap);
+    portless_taps.erase(nic.tap);
     return absl::OkStatus();
   }
   StatusOr<std::multimap<std::string, compute::NicConfig>> ListAttached() override {
@@ -52,6 +54,14 @@ class FakeNics final : public compute::NicBackend {
     return all;
   }
 
+  StatusOr<std::vector<std::string>> ListTaps() override {
+    calls.emplace_back("ListTaps");
+    if (auto it = failures.find("ListTaps"); it != failures.end()) return it->second;
+    std::vector<std::string> taps = Taps();
+    taps.insert(taps.end(), portless_taps.begin(), portless_taps.end());
+    return taps;
+  }
+
   std::vector<std::string> Taps() const {
     std::vector<std::string> taps;
     for (const auto& [tap, p] : plugged) taps.push_back(tap);
@@ -59,6 +69,7 @@ class FakeNics final : public compute::NicBackend {
   }
 
   std::map<std::string, Plugged> plugged;  // by tap
+  std::set<std::string> portless_taps;     // taps an attach or detach cut short left
   std::map<std::string, Status> failures;  // by method
   std::vector<std::string> calls;
   std::vector<size_t> attached_at;
