@@ -65,23 +65,26 @@ StatusOr<int> OpenTap(const std::string& name) {
   return fd;
 }
 
-}  // namespace
-
-namespace {
 // Ioctls, not /sys: sysfs shows the network namespace it was mounted in, which
 // need not be the agent's.
 bool InterfaceExists(const std::string& name) { return if_nametoindex(name.c_str()) != 0; }
-}  // namespace
 
-bool TapDevice::Exists(const std::string& name) {
-  if (!CheckName(name).ok() || !InterfaceExists(name)) return false;
-  Fd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+// Whether the interface `name` is run by the tun driver, asked through the
+// socket `sock`.
+bool IsTunDriven(const Fd& sock, const std::string& name) {
   ethtool_drvinfo info{};
   info.cmd = ETHTOOL_GDRVINFO;
   ifreq ifr{};
   std::memcpy(ifr.ifr_name, name.data(), name.size());
   ifr.ifr_data = reinterpret_cast<char*>(&info);
   return ioctl(sock.get(), SIOCETHTOOL, &ifr) == 0 && std::strcmp(info.driver, "tun") == 0;
+}
+
+}  // namespace
+
+bool TapDevice::Exists(const std::string& name) {
+  if (!CheckName(name).ok() || !InterfaceExists(name)) return false;
+  return IsTunDriven(Fd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)), name);
 }
 
 StatusOr<std::vector<std::string>> TapDevice::List() {
@@ -91,9 +94,14 @@ StatusOr<std::vector<std::string>> TapDevice::List() {
   }
   const std::unique_ptr<struct if_nameindex, decltype(&if_freenameindex)> owned(all,
                                                                                 &if_freenameindex);
+  // One socket for every interface's question.
+  const Fd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (sock.get() < 0) {
+    return absl::InternalError(fmt::format("list taps: socket: {}", ErrnoMessage(errno)));
+  }
   std::vector<std::string> taps;
   for (const struct if_nameindex* it = all; it->if_index != 0; ++it) {
-    if (Exists(it->if_name)) taps.emplace_back(it->if_name);
+    if (IsTunDriven(sock, it->if_name)) taps.emplace_back(it->if_name);
   }
   return taps;
 }
