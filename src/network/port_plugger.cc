@@ -143,7 +143,8 @@ StatusOr<std::vector<OwnedPort>> OvsdbPortPlugger::ListOwned() {
     }
   });
   if (from_cache) return cached;
-  const json owned = json::array({"external_ids", "includes", ovsdb::Map({{"owner", "hvagent"}})});
+  const json owned =
+      json::array({"external_ids", "includes", ovsdb::Map({{"owner", rows::kOwner}})});
   HVAGENT_ASSIGN_OR_RETURN(
       json found, ovsdb_.Transact(json::array(
                       {ovsdb::Select("Port", json::array({owned}), {"name", "external_ids"})})));

@@ -194,8 +194,9 @@ std::pair<const std::string*, const Row*> Cache::FindNamed(const std::string& ta
   if (names == names_.end()) return {nullptr, nullptr};
   const auto named = names->second.find(name);
   if (named == names->second.end()) return {nullptr, nullptr};
-  const auto row = tables_.at(table).find(named->second);
-  if (row == tables_.at(table).end()) return {nullptr, nullptr};
+  const Table& rows = this->table(table);
+  const auto row = rows.find(named->second);
+  if (row == rows.end()) return {nullptr, nullptr};
   return {&row->first, &row->second};
 }
 
