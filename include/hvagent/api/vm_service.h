@@ -90,7 +90,7 @@ class VmServiceImpl final : public v1::VmService::CallbackService {
                                      const Request* request, v1::Vm* response, const Status& valid,
                                      std::function<StatusOr<compute::VmStatus>()> act);
 
-  using PowerOp = StatusOr<compute::VmStatus> (compute::VmManager::*)(const std::string&);
+  using PowerOp = StatusOr<compute::VmStatus> (*)(compute::VmManager&, const std::string&);
   grpc::ServerUnaryReactor* RunPower(grpc::CallbackServerContext* context, std::string_view method,
                                      const v1::VmPowerRequest* request, v1::Vm* response,
                                      PowerOp op);
