@@ -3,6 +3,7 @@
 #include <fmt/ranges.h>
 
 #include "hvagent/compute/domain_xml.h"
+#include "hvagent/compute/nic_attach.h"
 #include "hvagent/cpu/cpu_description.h"
 #include "spdlog/spdlog.h"
 
@@ -63,18 +64,9 @@ Status VmArrivals::Prepare(const std::string& domain_xml) {
   std::shared_lock network_use(domains_.network_use());
   HVAGENT_ASSIGN_OR_RETURN(const VmConfig config, Resolve(domain_xml, /*live=*/true));
   domains_.MarkArriving(config.uuid, std::chrono::steady_clock::now() + grace_);
-  for (size_t i = 0; i < config.nics.size(); ++i) {
-    if (Status attached = nics_.Attach(config.uuid, config.nics[i]); !attached.ok()) {
-      for (size_t j = 0; j <= i; ++j) {
-        if (Status undone = nics_.Detach(config.nics[j]); !undone.ok()) {
-          spdlog::warn("VM '{}': NIC {} of a failed arrival stays: {}", config.name,
-                       config.nics[j].tap, undone);
-        }
-      }
-      domains_.ClearArriving(config.uuid);
-      return Annotate(attached, fmt::format("prepare NIC {} of arriving VM '{}'",
-                                            config.nics[i].mac, config.name));
-    }
+  if (Status attached = AttachNics(nics_, config.name, config.uuid, config.nics); !attached.ok()) {
+    domains_.ClearArriving(config.uuid);
+    return Annotate(attached, fmt::format("prepare arriving VM '{}'", config.name));
   }
   spdlog::info("VM '{}' ({}): {} NIC(s) ready for its arrival", config.name, config.uuid,
                config.nics.size());

@@ -10,6 +10,7 @@
 #include "hvagent/compute/disk_image.h"
 #include "hvagent/compute/domain_xml.h"
 #include "hvagent/compute/machine_types.h"
+#include "hvagent/compute/nic_attach.h"
 #include "hvagent/compute/runtime_metadata.h"
 #include "spdlog/spdlog.h"
 
@@ -218,25 +219,14 @@ StatusOr<VmStatus> VmManager::PowerOn(const std::string& name) {
       HVAGENT_ASSIGN_OR_RETURN(const std::string xml, BuildDomainXml(vm.config));
       HVAGENT_ASSIGN_OR_RETURN(vm.domain, domains_.hypervisor().DefineDomain(xml));
     }
-    // A start that fails (QEMU refuses a disk, the host lacks memory) leaves
-    // no tap or port behind: what this call plugged, it unplugs.
-    std::vector<const NicConfig*> plugged;
-    auto unplug = [&](const Status& why) {
-      for (const NicConfig* nic : plugged) {
-        if (Status gone = nics_.Detach(*nic); !gone.ok()) {
-          spdlog::warn("VM '{}': NIC {} stays plugged after a failed start ({}): {}", name,
-                       nic->mac, why, gone);
-        }
-      }
-      return why;
-    };
-    for (const NicConfig& nic : vm.config.nics) {
-      if (Status attached = nics_.Attach(vm.config.uuid, nic); !attached.ok()) {
-        return unplug(attached);
-      }
-      plugged.push_back(&nic);
+    // The NICs are plugged before QEMU runs, so the guest never sees a link
+    // without its port. A start that fails (QEMU refuses a disk, the host
+    // lacks memory) leaves no tap or port behind.
+    HVAGENT_RETURN_IF_ERROR(AttachNics(nics_, name, vm.config.uuid, vm.config.nics));
+    if (Status started = vm.domain->Start(); !started.ok()) {
+      DetachNics(nics_, name, vm.config.nics, started);
+      return started;
     }
-    if (Status started = vm.domain->Start(); !started.ok()) return unplug(started);
     const int64_t now_ms = NowUnixMs();
     // Only the uptime depends on it: a failure is logged, the VM runs on.
     if (Status noted =

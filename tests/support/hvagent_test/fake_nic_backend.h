@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -26,10 +27,15 @@ class FakeNics final : public compute::NicBackend {
   explicit FakeNics(std::function<size_t()> clock = [] { return size_t{0}; })
       : clock_(std::move(clock)) {}
 
+  // A VM's NICs are attached at once (compute::AttachNics): Attach alone may
+  // run on several threads.
   Status Attach(const std::string& vm_uuid, const compute::NicConfig& nic) override {
+    if (during_attach) during_attach(nic);
+    std::lock_guard lock(attach_mu_);
     calls.push_back("Attach " + nic.mac);
     attached_at.push_back(clock_());
     if (auto it = failures.find("Attach"); it != failures.end()) return it->second;
+    if (auto it = attach_failures.find(nic.mac); it != attach_failures.end()) return it->second;
     plugged[nic.tap] = {vm_uuid, nic};
     return absl::OkStatus();
   }
@@ -71,10 +77,14 @@ class FakeNics final : public compute::NicBackend {
   std::map<std::string, Plugged> plugged;  // by tap
   std::set<std::string> portless_taps;     // taps an attach or detach cut short left
   std::map<std::string, Status> failures;  // by method
+  std::map<std::string, Status> attach_failures;  // Attach's, by NIC MAC
   std::vector<std::string> calls;
   std::vector<size_t> attached_at;
+  // Called first in each Attach, on the attaching thread, with no lock held.
+  std::function<void(const compute::NicConfig&)> during_attach;
 
  private:
+  std::mutex attach_mu_;
   std::function<size_t()> clock_;
 };
 
