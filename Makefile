@@ -37,7 +37,6 @@ asan-test:
 	$(MAKE) build PRESET=asan $(if $(ASAN_BUILD_ALL),BUILD_TARGETS=all)
 	rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS)
 	ASAN_OPTIONS=log_path=$(SAN_REPORTS)/asan \
-	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=log_path=$(SAN_REPORTS)/ubsan:print_stacktrace=1 \
 	  ctest --preset asan --output-on-failure --parallel 2 -L '$(ASAN_LABELS)'; \
 	status=$$?; \
