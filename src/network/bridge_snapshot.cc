@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "hvagent/ovsdb/cache.h"
 #include "hvagent/ovsdb/datum.h"
 
 namespace hvagent::network {
@@ -61,45 +62,80 @@ json SnapshotOperations() {
   });
 }
 
+namespace {
+
+// One row of each table into `snap`, from a select's result or the monitor's
+// cache alike (the same RFC 7047 notation; `uuid` is the row's).
+void AddBridge(SwitchSnapshot& snap, const std::string& uuid, const json& row) {
+  snap.bridges.push_back({.uuid = uuid,
+                          .name = row.at("name"),
+                          .datapath_type = ovsdb::StringOf(Column(row, "datapath_type")),
+                          .ports = ovsdb::UuidsOf(row.at("ports")),
+                          .external_ids = ovsdb::MapOf(Column(row, "external_ids"))});
+}
+
+void AddPort(SwitchSnapshot& snap, const std::string& uuid, const json& row) {
+  OvsPortRow port{.uuid = uuid,
+                  .name = row.at("name"),
+                  .interfaces = ovsdb::UuidsOf(row.at("interfaces")),
+                  .trunks = IntegerSet(row, "trunks"),
+                  .vlan_mode = ovsdb::StringOf(Column(row, "vlan_mode")),
+                  .bond_mode = ovsdb::StringOf(Column(row, "bond_mode")),
+                  .lacp = ovsdb::StringOf(Column(row, "lacp")),
+                  .bond_active_slave = ovsdb::StringOf(Column(row, "bond_active_slave")),
+                  .other_config = ovsdb::MapOf(Column(row, "other_config")),
+                  .external_ids = ovsdb::MapOf(Column(row, "external_ids"))};
+  if (const auto tags = IntegerSet(row, "tag"); !tags.empty()) port.tag = tags.front();
+  snap.ports[uuid] = std::move(port);
+}
+
+void AddInterface(SwitchSnapshot& snap, const std::string& uuid, const json& row) {
+  OvsInterfaceRow iface{.uuid = uuid,
+                        .name = row.at("name"),
+                        .type = row.at("type"),
+                        .options = ovsdb::MapOf(Column(row, "options")),
+                        .external_ids = ovsdb::MapOf(Column(row, "external_ids")),
+                        .admin_state = ovsdb::StringOf(Column(row, "admin_state")),
+                        .link_state = ovsdb::StringOf(Column(row, "link_state")),
+                        .mac_in_use = ovsdb::StringOf(Column(row, "mac_in_use"))};
+  for (const json& e : ovsdb::SetElements(row.at("lacp_current"))) {
+    if (e.is_boolean()) iface.lacp_current = e.get<bool>();
+  }
+  snap.interfaces[uuid] = std::move(iface);
+}
+
+void SortBridges(SwitchSnapshot& snap) {
+  std::sort(snap.bridges.begin(), snap.bridges.end(),
+            [](const OvsBridgeRow& a, const OvsBridgeRow& b) { return a.name < b.name; });
+}
+
+StatusOr<SwitchSnapshot> SnapshotOf(const ovsdb::Cache& cache) {
+  try {
+    SwitchSnapshot snap;
+    for (const auto& [uuid, row] : cache.table("Bridge")) AddBridge(snap, uuid, row);
+    SortBridges(snap);
+    for (const auto& [uuid, row] : cache.table("Port")) AddPort(snap, uuid, row);
+    for (const auto& [uuid, row] : cache.table("Interface")) AddInterface(snap, uuid, row);
+    return snap;
+  } catch (const json::exception& e) {
+    return absl::InternalError(fmt::format("unexpected row in the OVSDB cache: {}", e.what()));
+  }
+}
+
+}  // namespace
+
 StatusOr<SwitchSnapshot> ParseSnapshot(const json& results) {
   try {
     SwitchSnapshot snap;
     for (const json& row : results.at(0).at("rows")) {
-      snap.bridges.push_back({.uuid = ovsdb::UuidOf(row.at("_uuid")),
-                              .name = row.at("name"),
-                              .datapath_type = ovsdb::StringOf(Column(row, "datapath_type")),
-                              .ports = ovsdb::UuidsOf(row.at("ports")),
-                              .external_ids = ovsdb::MapOf(Column(row, "external_ids"))});
+      AddBridge(snap, ovsdb::UuidOf(row.at("_uuid")), row);
     }
-    std::sort(snap.bridges.begin(), snap.bridges.end(),
-              [](const OvsBridgeRow& a, const OvsBridgeRow& b) { return a.name < b.name; });
+    SortBridges(snap);
     for (const json& row : results.at(1).at("rows")) {
-      OvsPortRow port{.uuid = ovsdb::UuidOf(row.at("_uuid")),
-                      .name = row.at("name"),
-                      .interfaces = ovsdb::UuidsOf(row.at("interfaces")),
-                      .trunks = IntegerSet(row, "trunks"),
-                      .vlan_mode = ovsdb::StringOf(Column(row, "vlan_mode")),
-                      .bond_mode = ovsdb::StringOf(Column(row, "bond_mode")),
-                      .lacp = ovsdb::StringOf(Column(row, "lacp")),
-                      .bond_active_slave = ovsdb::StringOf(Column(row, "bond_active_slave")),
-                      .other_config = ovsdb::MapOf(Column(row, "other_config")),
-                      .external_ids = ovsdb::MapOf(Column(row, "external_ids"))};
-      if (const auto tags = IntegerSet(row, "tag"); !tags.empty()) port.tag = tags.front();
-      snap.ports[port.uuid] = std::move(port);
+      AddPort(snap, ovsdb::UuidOf(row.at("_uuid")), row);
     }
     for (const json& row : results.at(2).at("rows")) {
-      OvsInterfaceRow iface{.uuid = ovsdb::UuidOf(row.at("_uuid")),
-                            .name = row.at("name"),
-                            .type = row.at("type"),
-                            .options = ovsdb::MapOf(Column(row, "options")),
-                            .external_ids = ovsdb::MapOf(Column(row, "external_ids")),
-                            .admin_state = ovsdb::StringOf(Column(row, "admin_state")),
-                            .link_state = ovsdb::StringOf(Column(row, "link_state")),
-                            .mac_in_use = ovsdb::StringOf(Column(row, "mac_in_use"))};
-      for (const json& e : ovsdb::SetElements(row.at("lacp_current"))) {
-        if (e.is_boolean()) iface.lacp_current = e.get<bool>();
-      }
-      snap.interfaces[iface.uuid] = std::move(iface);
+      AddInterface(snap, ovsdb::UuidOf(row.at("_uuid")), row);
     }
     return snap;
   } catch (const json::exception& e) {
@@ -108,6 +144,15 @@ StatusOr<SwitchSnapshot> ParseSnapshot(const json& results) {
 }
 
 StatusOr<SwitchSnapshot> ReadSnapshot(ovsdb::Transactor& ovsdb) {
+  // The monitor's copy while it is current: the select of every Bridge, Port
+  // and Interface row is megabytes of JSON on a full host, parsed and split
+  // on each bridge pass (which any port deletion by another client causes).
+  // The agent's own writes are in it when their transaction returns: the
+  // server sends a transaction's updates before its reply.
+  StatusOr<SwitchSnapshot> cached = absl::UnavailableError("no OVSDB cache");
+  if (ovsdb.ReadCache([&](const ovsdb::Cache& cache) { cached = SnapshotOf(cache); })) {
+    return cached;
+  }
   HVAGENT_ASSIGN_OR_RETURN(const json results, ovsdb.Transact(SnapshotOperations()));
   return ParseSnapshot(results);
 }

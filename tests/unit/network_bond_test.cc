@@ -215,6 +215,52 @@ TEST(BondStatusTest, ParsesTheServersEncodingOfABondPort) {
   EXPECT_EQ(snap->bridges[0].ports, (std::vector<std::string>{"p-1"}));
 }
 
+TEST(BondStatusTest, ASnapshotReadFromTheMonitorCacheIsTheSelectsAndCostsNoTransaction) {
+  // The rows of the bond above, as the monitor keeps them (UUIDs as keys).
+  ovsdb::Cache cache;
+  ASSERT_TRUE(cache
+                  .ApplyUpdate2(json::parse(R"({
+    "Bridge": {"b-1": {"initial": {"name": "br0", "datapath_type": "netdev",
+                                   "ports": ["uuid", "p-1"], "external_ids": ["map", []]}}},
+    "Port": {"p-1": {"initial": {"name": "br0-up",
+                                 "interfaces": ["set", [["uuid", "i-1"], ["uuid", "i-2"]]],
+                                 "tag": ["set", []], "trunks": ["set", []],
+                                 "vlan_mode": ["set", []], "bond_mode": "balance-slb",
+                                 "lacp": ["set", []], "bond_active_slave": "aa:00:00:00:00:02",
+                                 "other_config": ["map", [["bond-rebalance-interval", "2000"]]],
+                                 "external_ids": ["map", [["owner", "hvagent"], ["kind", "bond"]]]}}},
+    "Interface": {
+      "i-1": {"initial": {"name": "eth0", "type": "", "external_ids": ["map", []],
+                          "admin_state": "up", "link_state": "up",
+                          "mac_in_use": "aa:00:00:00:00:01", "lacp_current": ["set", []]}},
+      "i-2": {"initial": {"name": "eth1", "type": "", "external_ids": ["map", []],
+                          "admin_state": ["set", []], "link_state": ["set", []],
+                          "mac_in_use": "aa:00:00:00:00:02", "lacp_current": ["set", []]}}}
+  })"),
+                                ovsdb::DatabaseSchema{})
+                  .ok());
+  ScriptedTransactor ovsdb({});  // any transaction would be "unscripted"
+  ovsdb.cache = std::move(cache);
+  auto snap = ReadSnapshot(ovsdb);
+  ASSERT_TRUE(snap.ok()) << snap.status();
+  EXPECT_THAT(ovsdb.sent, ::testing::IsEmpty());
+  ASSERT_EQ(snap->bridges.size(), 1U);
+  EXPECT_EQ(snap->bridges[0].uuid, "b-1");
+  EXPECT_EQ(snap->bridges[0].ports, (std::vector<std::string>{"p-1"}));
+  const BondStatus status = DescribeBond(*snap, *snap->FindPort("br0-up"));
+  EXPECT_EQ(status.spec.mode, BondMode::kBalanceSlb);
+  EXPECT_EQ(status.spec.rebalance_interval_ms, 2000u);
+  EXPECT_EQ(status.active_member, "eth1");
+  EXPECT_TRUE(status.members[0].enabled);
+  EXPECT_FALSE(status.members[1].enabled);
+  EXPECT_EQ(snap->interfaces.at("i-1").mac_in_use, "aa:00:00:00:00:01");
+
+  // No current cache (disconnected): the selects, as before.
+  ScriptedTransactor uncached({absl::UnavailableError("ovsdb-server is not connected")});
+  EXPECT_EQ(ReadSnapshot(uncached).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(uncached.sent.size(), 1U);
+}
+
 TEST(BondStatusTest, DeleteDropsTheReferenceFromTheBridge) {
   const SwitchSnapshot snap = BondSnapshot();
   EXPECT_EQ(DeleteBondOperations(snap.ports.at("p-1")), json::parse(R"([

@@ -104,7 +104,8 @@ struct SwitchSnapshot {
 // The three selects of a snapshot, and their results decoded (pure).
 nlohmann::json SnapshotOperations();
 StatusOr<SwitchSnapshot> ParseSnapshot(const nlohmann::json& results);
-// Runs SnapshotOperations in one transaction.
+// From the monitor's cache when the transactor has a current one, else by
+// running SnapshotOperations in one transaction.
 StatusOr<SwitchSnapshot> ReadSnapshot(ovsdb::Transactor& ovsdb);
 
 }  // namespace hvagent::network
