@@ -24,15 +24,15 @@ test: deps
 unit-test: build
 	ctest --preset $(PRESET) --output-on-failure --parallel 2 -L unit
 
-# What CI runs under AddressSanitizer + UBSan: the unit tests and the integration
+# What CI runs under AddressSanitizer + UBSan: the unit tests, the integration
 # tests labelled ovsdb (the OVSDB code against a real ovsdb-server, directly and
-# under hvagentd). Every process's sanitizer reports, hvagentd's too, go to
+# under hvagentd) and the one labelled vm (a real guest's life through the API). Every process's sanitizer reports, hvagentd's too, go to
 # $(SAN_REPORTS); any report fails the target, even one from a test that passed.
 # The asan preset builds only those (the target asan_test_programs).
 # It compiles with -g1 (CMakePresets.json): line tables are all a sanitizer
 # report's stack needs, and a test compiles a fifth faster than with -g.
 SAN_REPORTS := $(CURDIR)/build/asan/sanitizer-reports
-ASAN_LABELS ?= ^(unit|ovsdb)$$
+ASAN_LABELS ?= ^(unit|ovsdb|vm)$$
 asan-test:
 	$(MAKE) build PRESET=asan $(if $(ASAN_BUILD_ALL),BUILD_TARGETS=all)
 	rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS)
