@@ -38,8 +38,8 @@ Status AttachNics(NicBackend& backend, const std::string& vm_name, const std::st
   return absl::OkStatus();
 }
 
-void DetachNics(NicBackend& backend, const std::string& vm_name,
-                const std::vector<NicConfig>& nics, const Status& why) {
+void DetachNics(NicBackend& backend, const std::string& vm_name, const std::vector<NicConfig>& nics,
+                const Status& why) {
   for (const NicConfig& nic : nics) {
     if (Status gone = backend.Detach(nic); !gone.ok()) {
       spdlog::warn("VM '{}': NIC {} ({}) stays plugged after {}: {}", vm_name, nic.mac, nic.tap,

@@ -21,7 +21,7 @@ Status AttachNics(NicBackend& backend, const std::string& vm_name, const std::st
 
 // Detaches every NIC of the VM `vm_name` (OK for one that is not there); one
 // that stays is logged with `why` they went.
-void DetachNics(NicBackend& backend, const std::string& vm_name,
-                const std::vector<NicConfig>& nics, const Status& why);
+void DetachNics(NicBackend& backend, const std::string& vm_name, const std::vector<NicConfig>& nics,
+                const Status& why);
 
 }  // namespace hvagent::compute

@@ -1,5 +1,5 @@
 // The narrow seam through which PCI endpoints go to vfio-pci and back: in the
-// daemon, libvirt's node-device detach/re-attach (compute::LibvirtDeviceBinder);
+// daemon, libvirt's node-device detach/re-attach (compute::LibvirtControllerVmDomains);
 // in tests, a fake with injected faults (no test machine has VFIO hardware).
 #pragma once
 

@@ -74,9 +74,9 @@ class FakeNics final : public compute::NicBackend {
     return taps;
   }
 
-  std::map<std::string, Plugged> plugged;  // by tap
-  std::set<std::string> portless_taps;     // taps an attach or detach cut short left
-  std::map<std::string, Status> failures;  // by method
+  std::map<std::string, Plugged> plugged;         // by tap
+  std::set<std::string> portless_taps;            // taps an attach or detach cut short left
+  std::map<std::string, Status> failures;         // by method
   std::map<std::string, Status> attach_failures;  // Attach's, by NIC MAC
   std::vector<std::string> calls;
   std::vector<size_t> attached_at;

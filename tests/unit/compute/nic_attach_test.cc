@@ -62,9 +62,9 @@ TEST(AttachNicsTest, OneFailingUndoesEveryOneAndIsNamed) {
   EXPECT_THAT(std::string(attached.message()), HasSubstr("52:54:00:00:00:02"));
   EXPECT_THAT(std::string(attached.message()), HasSubstr("bridge 'br0' does not exist"));
   EXPECT_THAT(nics.plugged, IsEmpty());  // the two that went in are out again
-  EXPECT_THAT(nics.calls, ::testing::IsSupersetOf({"Detach 52:54:00:00:00:01",
-                                                   "Detach 52:54:00:00:00:02",
-                                                   "Detach 52:54:00:00:00:03"}));
+  EXPECT_THAT(nics.calls,
+              ::testing::IsSupersetOf({"Detach 52:54:00:00:00:01", "Detach 52:54:00:00:00:02",
+                                       "Detach 52:54:00:00:00:03"}));
 }
 
 TEST(AttachNicsTest, NoNicsIsNothingToDo) {
