@@ -115,11 +115,14 @@ StatusOr<std::vector<std::string>> VmReconciler::RemoveLeftovers() {
   // A tap with no port (an attach or detach cut short between the two) is
   // a leftover unless an owned VM names it (its power-on or its retry plugs
   // it) or an arrival, whose NICs come before its domain, may be making it.
-  HVAGENT_ASSIGN_OR_RETURN(const std::vector<std::string> taps, nics_.ListTaps());
+  std::vector<std::string> taps;  // none to judge while a VM arrives
+  if (!domains_.AnyArriving()) {
+    HVAGENT_ASSIGN_OR_RETURN(taps, nics_.ListTaps());
+  }
   std::set<std::string> with_port;
   for (const auto& [vm_uuid, nic] : attached) with_port.insert(nic.tap);
   for (const std::string& tap : taps) {
-    if (with_port.contains(tap) || taps_named.contains(tap) || domains_.AnyArriving()) continue;
+    if (with_port.contains(tap) || taps_named.contains(tap)) continue;
     if (Status gone = nics_.Detach({.tap = tap}); !gone.ok()) {
       first_error.Update(Annotate(gone, fmt::format("leftover tap {}", tap)));
       continue;

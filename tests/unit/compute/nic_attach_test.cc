@@ -67,7 +67,7 @@ TEST(AttachNicsTest, OneFailingUndoesEveryOneAndIsNamed) {
                                        "Detach 52:54:00:00:00:03"}));
 }
 
-TEST(AttachNicsTest, NoNicsIsNothingToDo) {
+TEST(AttachNicsTest, AVmWithoutNicsCallsNothing) {
   testing::FakeNics nics;
   EXPECT_TRUE(AttachNics(nics, "vm1", "uuid-1", {}).ok());
   EXPECT_THAT(nics.calls, IsEmpty());
