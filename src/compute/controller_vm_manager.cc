@@ -223,7 +223,10 @@ StatusOr<ControllerVmStatus> ControllerVmManager::Configure(const ControllerVmRe
   HVAGENT_RETURN_IF_ERROR(
       WriteFileAtomically(fs::path(options_.backup_dir) / (name_ + ".xml"), xml));
   // Endpoints the previous definition passed and this one does not go back
-  // to the host.
+  // to the host; so do endpoints still bound that no definition names (a
+  // reconfiguration cut short after its define, now retried).
+  HVAGENT_ASSIGN_OR_RETURN(const std::vector<std::string> bound, binder_.BoundAddresses());
+  previously_passed.insert(bound.begin(), bound.end());
   std::vector<pci::PciAddress> dropped;
   for (const std::string& address : previously_passed) {
     const bool kept =

@@ -40,6 +40,7 @@ class FakeDomains : public ControllerVmDomains {
   }
   StatusOr<bool> Autostart(const std::string& name) override { return autostart[name]; }
   Status SetAutostart(const std::string& name) override {
+    if (fail_autostart) return absl::UnavailableError("injected autostart failure");
     autostart[name] = true;
     return absl::OkStatus();
   }
@@ -48,6 +49,7 @@ class FakeDomains : public ControllerVmDomains {
   std::map<std::string, std::string> xml;
   std::map<std::string, bool> autostart;
   bool fail_define = false;
+  bool fail_autostart = false;
   std::string state = "shut-off";
   int defines = 0;
 };
@@ -136,6 +138,23 @@ TEST_F(ControllerVmManagerTest, ReconfiguringKeepsTheUuidAndReleasesWhatIsDroppe
   EXPECT_THAT(second->facts.vcpupin_cpusets, IsEmpty());
   EXPECT_EQ(fake_binder_.drivers["0000:81:00.0"], "host");
   EXPECT_THAT(*binder_->BoundAddresses(), ElementsAre("0000:05:01.0", "0000:05:02.0"));
+}
+
+// A reconfiguration cut short after its define (the agent killed, here a
+// failure after it) has not yet released what it dropped; its retry finds
+// the new definition in place and must still give that endpoint back.
+TEST_F(ControllerVmManagerTest, ARetriedReconfigurationReleasesWhatTheCutShortOneDropped) {
+  ASSERT_TRUE(manager_->Configure(Request({{"0000:81:00.0", "1b36", "0010"}})).ok());
+  const auto moved = Request({{"0000:03:00.0", "1b36", "0010"}});
+  domains_.fail_autostart = true;
+  EXPECT_EQ(manager_->Configure(moved).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(fake_binder_.drivers["0000:81:00.0"], "vfio-pci");  // not yet given back
+  domains_.fail_autostart = false;
+  auto retried = manager_->Configure(moved);
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_THAT(retried->facts.hostdev_addresses, ElementsAre("0000:03:00.0"));
+  EXPECT_EQ(fake_binder_.drivers["0000:81:00.0"], "host");
+  EXPECT_THAT(*binder_->BoundAddresses(), ElementsAre("0000:03:00.0"));
 }
 
 TEST_F(ControllerVmManagerTest, ARunningCvmKeepsItsControllers) {
