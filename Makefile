@@ -49,7 +49,7 @@ asan-test:
 soak: build
 	HVAGENT_FAULT_ROUNDS=10 HVAGENT_LOAD_SECONDS=60 HVAGENT_FUZZ_SECONDS=300 \
 	  ctest --preset $(PRESET) --output-on-failure --parallel 2 \
-	    -R '^(exactly_once_test|load_test|fuzz_mutate_.*)$$'
+	    -R '^(exactly_once_test|migration_test|load_test|fuzz_mutate_.*)$$'
 	$(MAKE) asan-test ASAN_LABELS='.*' ASAN_BUILD_ALL=1
 
 # The benchmarks (docs/performance.md), optimized: figures, never pass/fail.

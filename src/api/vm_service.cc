@@ -329,14 +329,19 @@ grpc::ServerUnaryReactor* VmServiceImpl::MigrateVm(grpc::CallbackServerContext* 
   const Status valid = migration.status();
   // The checks (here and on the destination) run under the VM's key; the
   // migration itself then runs as an operation, holding no worker.
-  return rpc_.Change(context, __func__, *request, response, worker_keys::Vm(request->name()), valid,
-                     [this, request, response, migration = std::move(migration)]() -> Status {
-                       HVAGENT_RETURN_IF_ERROR(
-                           Guard(request->name(), "MigrateVm", request->controller_vm_override()));
-                       HVAGENT_ASSIGN_OR_RETURN(auto started, migrations_.Start(*migration));
-                       MigrationToProto(started, response);
-                       return absl::OkStatus();
-                     });
+  // The id is recorded before the migration starts: a retry of a call cut
+  // short answers with the migration it began (MigrationManager::Start).
+  return rpc_.Change(
+      context, __func__, *request, response, worker_keys::Vm(request->name()), valid,
+      [this, request, response, migration = std::move(migration)](Intent& intent) -> Status {
+        compute::MigrationRequest wanted = *migration;
+        HVAGENT_ASSIGN_OR_RETURN(wanted.id, intent.Generate("id", NewUuid));
+        HVAGENT_RETURN_IF_ERROR(
+            Guard(request->name(), "MigrateVm", request->controller_vm_override()));
+        HVAGENT_ASSIGN_OR_RETURN(auto started, migrations_.Start(wanted));
+        MigrationToProto(started, response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* VmServiceImpl::GetMigration(grpc::CallbackServerContext* context,
@@ -355,9 +360,17 @@ grpc::ServerUnaryReactor* VmServiceImpl::CancelMigration(grpc::CallbackServerCon
   const Status valid =
       request->id().empty() ? absl::InvalidArgumentError("id: is required") : absl::OkStatus();
   return rpc_.Change(context, __func__, *request, response, worker_keys::Migration(request->id()),
-                     valid, [this, request, response]() -> Status {
-                       HVAGENT_ASSIGN_OR_RETURN(auto migration, migrations_.Cancel(request->id()));
-                       MigrationToProto(migration, response);
+                     valid, [this, request, response](Intent& intent) -> Status {
+                       auto migration = migrations_.Cancel(request->id());
+                       // A retry of a cancel cut short finds the migration
+                       // cancelled: by that call, so it is done.
+                       if (intent.resuming() &&
+                           migration.status().code() == absl::StatusCode::kFailedPrecondition) {
+                         auto now = migrations_.Get(request->id());
+                         if (now.ok() && now->state == OperationState::kCancelled) migration = now;
+                       }
+                       HVAGENT_RETURN_IF_ERROR(migration.status());
+                       MigrationToProto(*migration, response);
                        return absl::OkStatus();
                      });
 }

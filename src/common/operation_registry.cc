@@ -50,7 +50,8 @@ OperationRegistry::~OperationRegistry() {
 }
 
 StatusOr<std::string> OperationRegistry::Start(const std::string& kind, const std::string& object,
-                                               std::function<Status(OperationContext&)> work) {
+                                               std::function<Status(OperationContext&)> work,
+                                               std::string id) {
   std::vector<std::thread> ended;
   OperationSnapshot started;
   std::promise<void> announce;
@@ -58,14 +59,21 @@ StatusOr<std::string> OperationRegistry::Start(const std::string& kind, const st
   {
     std::lock_guard lock(mu_);
     if (stopping_) return absl::UnavailableError("the agent is shutting down");
-    for (const auto& [id, entry] : running_) {
+    for (const auto& [running_id, entry] : running_) {
       if (entry.snapshot.object == object) {
-        return absl::FailedPreconditionError(fmt::format(
-            "'{}' already has a {} running (operation {})", object, entry.snapshot.kind, id));
+        return absl::FailedPreconditionError(
+            fmt::format("'{}' already has a {} running (operation {})", object, entry.snapshot.kind,
+                        running_id));
       }
     }
+    const bool known = running_.contains(id) ||
+                       std::any_of(finished_.begin(), finished_.end(),
+                                   [&](const OperationSnapshot& s) { return s.id == id; });
+    if (!id.empty() && known) {
+      return absl::AlreadyExistsError(fmt::format("operation '{}' already exists", id));
+    }
     ended.swap(done_threads_);
-    started = {.id = NewUuid(),
+    started = {.id = id.empty() ? NewUuid() : std::move(id),
                .kind = kind,
                .object = object,
                .started = std::chrono::system_clock::now()};

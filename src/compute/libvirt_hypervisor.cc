@@ -17,6 +17,7 @@ class LibvirtDomain final : public HypervisorDomain {
   StatusOr<std::string> Uuid() const override { return domain_.Uuid(); }
   StatusOr<DomainState> State() const override { return domain_.State(); }
   StatusOr<bool> StartingUp() const override { return domain_.StartingUp(); }
+  StatusOr<bool> HeldByMigration() const override { return domain_.HeldByMigration(); }
   StatusOr<std::string> PersistentXml() const override { return domain_.PersistentXml(); }
   StatusOr<bool> HasLiveDevice(std::string_view device_xml) const override {
     HVAGENT_ASSIGN_OR_RETURN(const std::string live, domain_.XmlDesc());

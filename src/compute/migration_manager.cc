@@ -13,6 +13,12 @@ constexpr std::string_view kKind = "migration";
 // The phases of a migration an earlier agent began and libvirt still runs.
 constexpr std::string_view kContinuing = "continuing after an agent restart";
 constexpr std::string_view kCancelling = "cancelling after an agent restart";
+// Recorded before a cancel of a running migration takes effect.
+constexpr std::string_view kCancelRequested = "cancelling";
+
+bool IsCancelling(std::string_view phase) {
+  return phase == kCancelling || phase == kCancelRequested;
+}
 }  // namespace
 
 MigrationManager::MigrationManager(Options options, Hypervisor& hypervisor, NicBackend& nics,
@@ -28,9 +34,13 @@ MigrationManager::MigrationManager(Options options, Hypervisor& hypervisor, NicB
         if (listener_) listener_(status);
       }) {}
 
-void MigrationManager::Journal(const MigrationStatus& status) {
+void MigrationManager::Journal(MigrationStatus status) {
   if (options_.journal == nullptr) return;
   std::lock_guard lock(journal_mu_);
+  // Once a cancel is recorded, a progress report does not undo it.
+  if (status.state == OperationState::kRunning && cancel_recorded_.contains(status.id)) {
+    status.phase = std::string(kCancelRequested);
+  }
   auto [last, first] = journaled_.try_emplace(status.id, status.state, status.phase);
   if (!first) {
     // Not on every progress tick; and never back to running once ended (a
@@ -67,25 +77,43 @@ StatusOr<MigrationStatus> MigrationManager::Resolve(MigrationStatus recorded) co
     return Annotate(domain.status(),
                     fmt::format("migration {}: where is VM '{}'", recorded.id, name));
   }
-  if (!domain.ok()) {
-    recorded.state = OperationState::kSucceeded;
-    recorded.phase = "completed";
-    recorded.result = absl::OkStatus();
-    recorded.data_processed_bytes = recorded.data_total_bytes;
-    recorded.data_remaining_bytes = 0;
-  } else {
+  std::optional<StatusOr<bool>> held;  // read when there is no job
+  if (domain.ok()) {
     // A migration this agent started since began with the VM here: the
     // recorded one had ended, and the job is not its.
     auto job = another_runs ? StatusOr<MigrationJob>(MigrationJob{}) : (*domain)->Job(false);
     if (job.ok() && job->active) {
-      if (recorded.phase != kCancelling) recorded.phase = std::string(kContinuing);
+      if (!IsCancelling(recorded.phase)) recorded.phase = std::string(kContinuing);
       recorded.data_total_bytes = job->data_total;
       recorded.data_processed_bytes = job->data_processed;
       recorded.data_remaining_bytes = job->data_remaining;
       recorded.downtime_ms = job->downtime_ms;
       return recorded;
     }
-    if (recorded.phase == kCancelling) {
+    // No job, but the source has stopped the VM it handed over and not yet
+    // undefined it (libvirt's confirm phase; its job reads "not running"):
+    // not an ending yet.
+    if (!another_runs) {
+      held = (*domain)->HeldByMigration();
+      if (held->ok() && **held) {
+        if (!IsCancelling(recorded.phase)) recorded.phase = std::string(kContinuing);
+        return recorded;
+      }
+      if (!held->ok() && held->status().code() != absl::StatusCode::kNotFound) {
+        return Annotate(held->status(),
+                        fmt::format("migration {}: where is VM '{}'", recorded.id, name));
+      }
+    }
+  }
+  const bool gone = !domain.ok() || (held.has_value() && !held->ok());
+  if (gone) {
+    recorded.state = OperationState::kSucceeded;
+    recorded.phase = "completed";
+    recorded.result = absl::OkStatus();
+    recorded.data_processed_bytes = recorded.data_total_bytes;
+    recorded.data_remaining_bytes = 0;
+  } else {
+    if (IsCancelling(recorded.phase)) {
       recorded.state = OperationState::kCancelled;
       recorded.result = absl::CancelledError(
           fmt::format("cancelled after an agent restart; VM '{}' stays on the source", name));
@@ -140,6 +168,10 @@ StatusOr<MigrationStatus> MigrationManager::Start(const MigrationRequest& reques
     return absl::InvalidArgumentError(
         "destination_libvirt_uri: is required (e.g. \"qemu+tls://host2/system\")");
   }
+  if (!request.id.empty()) {
+    auto begun = Get(request.id);
+    if (begun.status().code() != absl::StatusCode::kNotFound) return begun;
+  }
   auto domain = hypervisor_.LookupDomain(request.vm_name);
   if (!domain.ok() && domain.status().code() == absl::StatusCode::kNotFound) {
     return absl::NotFoundError(fmt::format("VM '{}' does not exist", request.vm_name));
@@ -188,7 +220,7 @@ StatusOr<MigrationStatus> MigrationManager::Start(const MigrationRequest& reques
     std::lock_guard lock(mu_);
     starting_[request.vm_name] = Extra{.destination = request.destination, .live = live};
   }
-  auto id = operations_.Start(std::string(kKind), request.vm_name, work);
+  auto id = operations_.Start(std::string(kKind), request.vm_name, work, request.id);
   {
     std::lock_guard lock(mu_);
     const Extra extra = starting_[request.vm_name];
@@ -206,9 +238,12 @@ StatusOr<MigrationStatus> MigrationManager::Start(const MigrationRequest& reques
   {
     std::lock_guard lock(journal_mu_);
     for (auto it = journaled_.begin(); it != journaled_.end();) {
-      it = it->second.first == OperationState::kRunning || operations_.Get(it->first).ok()
-               ? std::next(it)
-               : journaled_.erase(it);
+      if (it->second.first == OperationState::kRunning || operations_.Get(it->first).ok()) {
+        ++it;
+        continue;
+      }
+      cancel_recorded_.erase(it->first);
+      it = journaled_.erase(it);
     }
   }
   spdlog::info("migration {}: VM '{}' {} to {} ({})", *id, request.vm_name,
@@ -239,7 +274,21 @@ StatusOr<MigrationStatus> MigrationManager::Cancel(const std::string& id) {
     HVAGENT_RETURN_IF_ERROR(options_.journal->Record(recorded));
     return recorded;
   }
-  HVAGENT_RETURN_IF_ERROR(Get(id).status());
+  HVAGENT_ASSIGN_OR_RETURN(MigrationStatus now, Get(id));
+  if (now.state == OperationState::kRunning && options_.journal != nullptr) {
+    // Recorded before the abort: an agent killed after it then knows that
+    // the migration ended because it was asked to (Resolve: cancelled).
+    std::lock_guard lock(journal_mu_);
+    if (cancel_recorded_.insert(id).second) {
+      now.phase = std::string(kCancelRequested);
+      journaled_.insert_or_assign(id, std::pair(now.state, now.phase));
+      if (Status written = options_.journal->Record(now); !written.ok()) {
+        cancel_recorded_.erase(id);
+        return Annotate(written,
+                        fmt::format("migration {}: record the cancel (not cancelled)", id));
+      }
+    }
+  }
   HVAGENT_RETURN_IF_ERROR(operations_.Cancel(id));
   return Get(id);
 }

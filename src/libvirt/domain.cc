@@ -62,6 +62,17 @@ StatusOr<bool> Domain::StartingUp() const {
   return state == VIR_DOMAIN_PAUSED && reason == VIR_DOMAIN_PAUSED_STARTING_UP;
 }
 
+StatusOr<bool> Domain::HeldByMigration() const {
+  int state = 0;
+  int reason = 0;
+  if (virDomainGetState(handle_.get(), &state, &reason, 0) < 0) {
+    return LastLibvirtError(fmt::format("state of domain '{}'", Name()));
+  }
+  if (state == VIR_DOMAIN_SHUTOFF) return reason == VIR_DOMAIN_SHUTOFF_MIGRATED;
+  return state == VIR_DOMAIN_PAUSED &&
+         (reason == VIR_DOMAIN_PAUSED_MIGRATION || reason == VIR_DOMAIN_PAUSED_POSTCOPY);
+}
+
 StatusOr<std::string> Domain::XmlDesc(unsigned int flags) const {
   OwnedCString xml(virDomainGetXMLDesc(handle_.get(), flags));
   if (!xml) {

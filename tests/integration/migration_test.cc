@@ -7,12 +7,17 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <iostream>
 #include <map>
+#include <random>
 #include <regex>
 #include <set>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include "guest_vm_request.h"
 #include "hvagent/v1/network.grpc.pb.h"
@@ -263,6 +268,50 @@ class MigrationTest : public ::testing::Test {
     }
   }
 
+  // An answer as its status and serialized response.
+  struct Answered {
+    grpc::Status status;
+    std::string bytes;
+  };
+
+  // Sends `send` to A, SIGKILLs A `delay` later, starts a new A on the same
+  // store, and retries the same call until it answers, as a controller that
+  // cannot know how far it got would. The first answer and the retry's.
+  template <typename Response, typename Send>
+  static std::pair<Answered, Answered> KillAAndRetry(const Send& send, milliseconds delay) {
+    auto call = [&send](const std::shared_ptr<grpc::Channel>& channel) {
+      Response out;
+      auto stub = v1::VmService::NewStub(channel);
+      const grpc::Status status = send(*stub, Ctx().get(), &out);
+      return Answered{status, out.SerializeAsString()};
+    };
+    auto first = std::async(std::launch::async, call, agent_a_->Channel());
+    std::this_thread::sleep_for(delay);
+    agent_a_->Kill();
+    const Answered before = first.get();
+    EXPECT_TRUE(agent_a_->Start()) << agent_a_->log();
+    Answered retried;
+    for (int attempt = 0; attempt < 60; ++attempt) {
+      retried = call(agent_a_->Channel());
+      if (retried.status.error_code() != grpc::UNAVAILABLE) break;
+      std::this_thread::sleep_for(milliseconds(500));
+    }
+    return {before, retried};
+  }
+
+  // Where `name` runs: "A", "B", or what else virsh says of both.
+  static std::string WhereRuns(const std::string& name) {
+    auto state = [&](Testbed& bed) {
+      const ProcessResult r = RunProcess({"virsh", "-c", bed.libvirt_uri(), "domstate", name});
+      return r.ok() ? r.out.substr(0, r.out.find('\n')) : std::string("(none)");
+    };
+    const std::string on_a = state(pair_->a());
+    const std::string on_b = state(pair_->b());
+    if (on_a == "running" && on_b == "(none)") return "A";
+    if (on_b == "running" && on_a == "(none)") return "B";
+    return "A: " + on_a + ", B: " + on_b;
+  }
+
   inline static TestbedPair* pair_ = nullptr;
   inline static AgentProcess* agent_a_ = nullptr;
   inline static AgentProcess* agent_b_ = nullptr;
@@ -508,6 +557,117 @@ TEST_F(MigrationTest, KillingTheSourceAgentMidwayEndsWithTheVmOnOneHostOnly) {
   v1::Migration cancelled;
   EXPECT_EQ(Vms(*agent_a_)->CancelMigration(Ctx().get(), cancel, &cancelled).error_code(),
             grpc::FAILED_PRECONDITION);
+}
+
+// Exactly once through a kill (issue 15; the fault suite's migration part):
+// MigrateVm and CancelMigration, each sent with a request_id, the source
+// agent SIGKILLed at a random point of the call (seeded; HVAGENT_FAULT_SEED
+// replays; HVAGENT_FAULT_ROUNDS repeats), a new agent started on its store,
+// the call retried with the same request_id. The retry answers OK with the
+// migration the first call began (the same answer when the first one came),
+// never a second migration nor NOT_FOUND for a VM that has left; that
+// migration ends as one would; the VM runs on one host only and the other
+// keeps none of its NICs.
+TEST_F(MigrationTest, MigrateAndCancelKilledMidwayAndRetriedActExactlyOnce) {
+  const char* given = std::getenv("HVAGENT_FAULT_SEED");
+  const unsigned seed = given != nullptr ? static_cast<unsigned>(std::stoul(given))
+                                         : std::mt19937(std::random_device{}())();
+  const char* rounds_env = std::getenv("HVAGENT_FAULT_ROUNDS");
+  const int rounds = rounds_env != nullptr && std::atoi(rounds_env) > 0 ? std::atoi(rounds_env) : 1;
+  std::cerr << "migration faults: seed " << seed << ", " << rounds << " rounds\n";
+  std::mt19937 random(seed);
+  // Within the call's usual length, so kills land before, during and after
+  // it (here a MigrateVm answered within about 110 ms, a cancel within 15).
+  auto delay = [&random](int max_ms) {
+    return milliseconds(std::uniform_int_distribution<int>(0, max_ms)(random));
+  };
+  auto nics_gone = [](Testbed& bed, const v1::Vm& vm) {
+    return std::all_of(vm.nics().begin(), vm.nics().end(), [&](const v1::Nic& nic) {
+      return !HasPort(bed, nic.tap()) && !HasLink(bed, nic.tap());
+    });
+  };
+  for (int round = 0; round < rounds; ++round) {
+    // MigrateVm, unthrottled: a few seconds.
+    const std::string mover = fmt::format("eo-move-{}", round);
+    const v1::Vm vm = RunOnA(mover, "vlan.10", "sleep 3600\n");
+    ASSERT_FALSE(HasFailure());
+    v1::MigrateVmRequest move = ToB(mover);
+    move.set_request_id(fmt::format("eo-migrate-{}-{}", seed, round));
+    const milliseconds move_kill = delay(150);
+    const auto [first, retried] = KillAAndRetry<v1::Migration>(
+        [&move](v1::VmService::Stub& stub, grpc::ClientContext* ctx, v1::Migration* out) {
+          return stub.MigrateVm(ctx, move, out);
+        },
+        move_kill);
+    ASSERT_TRUE(retried.status.ok()) << "MigrateVm killed after " << move_kill.count()
+                                     << " ms, retried: " << retried.status.error_message();
+    if (first.status.ok()) {
+      EXPECT_EQ(retried.bytes, first.bytes) << "another answer replayed";
+    }
+    v1::Migration began;
+    ASSERT_TRUE(began.ParseFromString(retried.bytes));
+    const v1::Migration moved = WaitForEnd(began.id());
+    std::cerr << "MIGRATION RESULT: MigrateVm killed after " << move_kill.count() << " ms ("
+              << (first.status.ok() ? "answered" : "not answered")
+              << "): " << v1::MigrationState_Name(moved.state()) << "\n";
+    ASSERT_TRUE(moved.state() == v1::MIGRATION_STATE_COMPLETED ||
+                moved.state() == v1::MIGRATION_STATE_FAILED)
+        << v1::MigrationState_Name(moved.state()) << ": " << moved.error();
+    if (moved.state() == v1::MIGRATION_STATE_FAILED) {
+      // Only the kill of the agent that ran it fails a migration here.
+      EXPECT_THAT(moved.error(), ::testing::HasSubstr("agent restarted mid-migration"));
+    }
+    const bool on_b = moved.state() == v1::MIGRATION_STATE_COMPLETED;
+    std::string where;
+    EXPECT_TRUE(Eventually(
+        [&] {
+          where = WhereRuns(mover);
+          return where == (on_b ? "B" : "A");
+        },
+        "the VM on one host only", seconds(60)))
+        << where;
+    EXPECT_TRUE(Eventually([&] { return nics_gone(on_b ? pair_->a() : pair_->b(), vm); },
+                           "the other host's NICs removed", seconds(60)));
+    DeleteEveryVm(*Vms(*agent_a_));
+    DeleteEveryVm(*Vms(*agent_b_));
+
+    // CancelMigration of a migration throttled to about 10 s.
+    const std::string stayer = fmt::format("eo-stay-{}", round);
+    const v1::Vm kept = RunOnA(stayer, "vlan.10", "sleep 3600\n");
+    const v1::Migration moving = StartAndAwaitProgress(stayer, 16);
+    ASSERT_FALSE(HasFailure());
+    v1::CancelMigrationRequest cancel;
+    cancel.set_id(moving.id());
+    cancel.set_request_id(fmt::format("eo-cancel-{}-{}", seed, round));
+    const milliseconds cancel_kill = delay(50);
+    const auto [asked, again] = KillAAndRetry<v1::Migration>(
+        [&cancel](v1::VmService::Stub& stub, grpc::ClientContext* ctx, v1::Migration* out) {
+          return stub.CancelMigration(ctx, cancel, out);
+        },
+        cancel_kill);
+    ASSERT_TRUE(again.status.ok()) << "CancelMigration killed after " << cancel_kill.count()
+                                   << " ms, retried: " << again.status.error_message();
+    if (asked.status.ok()) {
+      EXPECT_EQ(again.bytes, asked.bytes) << "another answer replayed";
+    }
+    const v1::Migration stopped = WaitForEnd(moving.id());
+    std::cerr << "MIGRATION RESULT: CancelMigration killed after " << cancel_kill.count() << " ms ("
+              << (asked.status.ok() ? "answered" : "not answered")
+              << "): " << v1::MigrationState_Name(stopped.state()) << "\n";
+    EXPECT_EQ(stopped.state(), v1::MIGRATION_STATE_CANCELLED) << stopped.error();
+    EXPECT_TRUE(Eventually(
+        [&] {
+          where = WhereRuns(stayer);
+          return where == "A";
+        },
+        "the VM on A only", seconds(60)))
+        << where;
+    EXPECT_TRUE(
+        Eventually([&] { return nics_gone(pair_->b(), kept); }, "B keeps no NIC", seconds(60)));
+    DeleteEveryVm(*Vms(*agent_a_));
+    DeleteEveryVm(*Vms(*agent_b_));
+    if (HasFailure()) break;
+  }
 }
 
 }  // namespace

@@ -78,6 +78,13 @@ class FakeHypervisor::Domain final : public HypervisorDomain {
       return true;
     });
   }
+  StatusOr<bool> HeldByMigration() const override {
+    return Read<bool>("HeldByMigration", [](Record& r) {
+      if (r.handed_over_reads == 0) return false;
+      --r.handed_over_reads;
+      return true;
+    });
+  }
   StatusOr<std::string> PersistentXml() const override {
     return Read<std::string>("PersistentXml", [](Record& r) { return r.xml; });
   }
@@ -325,6 +332,15 @@ std::vector<std::string> FakeHypervisor::Migrations() const {
 void FakeHypervisor::set_domain_type(compute::DomainType type) {
   std::lock_guard lock(mu_);
   domain_type_ = type;
+}
+
+void FakeHypervisor::MarkHandedOver(const std::string& name, int reads) {
+  std::lock_guard lock(mu_);
+  for (auto& [uuid, record] : domains_) {
+    if (record.name != name) continue;
+    record.state = compute::DomainState::kShutOff;
+    record.handed_over_reads = reads;
+  }
 }
 
 void FakeHypervisor::MarkStartingUp(const std::string& name, int reads) {

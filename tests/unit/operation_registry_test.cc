@@ -90,6 +90,20 @@ TEST(OperationRegistryTest, OneOperationPerObjectAtATime) {
   EXPECT_TRUE(again.ok()) << "free again once ended";
 }
 
+// A caller that recorded the id before starting (a migration's intent) gives
+// it; the registry never runs two operations under one id.
+TEST(OperationRegistryTest, AGivenIdIsTheOperationsAndIsNeverReused) {
+  OperationRegistry registry;
+  auto id = registry.Start(
+      "migration", "vm1", [](OperationContext&) { return absl::OkStatus(); }, "m-given");
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(*id, "m-given");
+  EXPECT_EQ(WaitEnded(registry, "m-given").state, OperationState::kSucceeded);
+  auto again = registry.Start(
+      "migration", "vm2", [](OperationContext&) { return absl::OkStatus(); }, "m-given");
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists) << again.status();
+}
+
 TEST(OperationRegistryTest, FailuresAndExceptionsEndTheOperationFailed) {
   OperationRegistry registry;
   auto failed = registry.Start("migration", "vm1", [](OperationContext&) {

@@ -77,13 +77,15 @@ class OperationRegistry {
   OperationRegistry(const OperationRegistry&) = delete;
   OperationRegistry& operator=(const OperationRegistry&) = delete;
 
-  // Starts `work` on its own thread and returns the new operation's id.
-  // FAILED_PRECONDITION when an operation on `object` already runs (one at a
-  // time per object); UNAVAILABLE once the registry is shutting down. The
+  // Starts `work` on its own thread and returns the new operation's id:
+  // `id` when given (one the caller recorded before starting it), else a new
+  // UUID. FAILED_PRECONDITION when an operation on `object` already runs (one
+  // at a time per object); ALREADY_EXISTS when `id` is known here;
+  // UNAVAILABLE once the registry is shutting down. The
   // work's status is the operation's result; CANCELLED (from a work that saw
   // the request) ends it as cancelled.
   StatusOr<std::string> Start(const std::string& kind, const std::string& object,
-                              std::function<Status(OperationContext&)> work);
+                              std::function<Status(OperationContext&)> work, std::string id = {});
 
   StatusOr<OperationSnapshot> Get(const std::string& id) const;
   // Running ones first, then finished ones, newest first.

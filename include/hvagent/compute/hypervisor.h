@@ -69,6 +69,9 @@ class HypervisorDomain {
   // "paused, starting up": QEMU made, its CPUs not yet run), perhaps for a
   // caller that is gone.
   virtual StatusOr<bool> StartingUp() const = 0;
+  // True while a migration holds it: stopped once it handed the VM over (and
+  // not yet undefined), or paused for the migration's last copy.
+  virtual StatusOr<bool> HeldByMigration() const = 0;
   // The persistent definition (what the next boot uses), not the live state.
   virtual StatusOr<std::string> PersistentXml() const = 0;
   virtual StatusOr<DomainUsage> Usage() const = 0;

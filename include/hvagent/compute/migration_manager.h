@@ -19,6 +19,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "hvagent/common/operation_registry.h"
@@ -31,6 +32,9 @@
 namespace hvagent::compute {
 
 struct MigrationRequest {
+  // The migration's id, recorded by the caller before it starts (a retried
+  // request's is the same); empty: a new one.
+  std::string id;
   std::string vm_name;
   // The destination's agent ("unix:/run/hvagent.sock", "host2:7443").
   std::string destination;
@@ -82,7 +86,9 @@ class MigrationManager {
 
   // Checks here and on the destination (FAILED_PRECONDITION naming the
   // reason, nothing changed anywhere), then starts the migration and returns
-  // its first status.
+  // its first status. A request whose id began a migration already (a retry
+  // of a call cut short) gets that migration, wherever its VM is now: never
+  // a second one.
   StatusOr<MigrationStatus> Start(const MigrationRequest& request);
   // A migration this agent runs or ran, or (from the journal) one an earlier
   // agent began: one left unfinished is resolved from where its VM is now
@@ -110,7 +116,7 @@ class MigrationManager {
                          const MigrationTarget& target, uint32_t max_downtime_ms);
   MigrationStatus StatusOf(const OperationSnapshot& snapshot) const;
   // Records `status` in the journal when its state or phase changed.
-  void Journal(const MigrationStatus& status);
+  void Journal(MigrationStatus status);
   // The journal's record of a migration the registry does not know.
   StatusOr<MigrationStatus> Recorded(const std::string& id) const;
   // Where an unfinished record's migration stands now (recorded when ended).
@@ -130,6 +136,7 @@ class MigrationManager {
   // What the journal last got, by operation id: a state and phase.
   std::mutex journal_mu_;
   std::map<std::string, std::pair<OperationState, std::string>> journaled_;
+  std::set<std::string> cancel_recorded_;  // ids whose cancel the journal has
   // Last: destroyed first, so running migrations end before what they use.
   OperationRegistry operations_;
 };

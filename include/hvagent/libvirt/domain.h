@@ -50,6 +50,9 @@ class Domain {
   StatusOr<DomainState> State() const;
   // Paused because its start is under way (VIR_DOMAIN_PAUSED_STARTING_UP).
   StatusOr<bool> StartingUp() const;
+  // Stopped or paused by a migration (VIR_DOMAIN_SHUTOFF_MIGRATED,
+  // VIR_DOMAIN_PAUSED_MIGRATION or _POSTCOPY).
+  StatusOr<bool> HeldByMigration() const;
   StatusOr<std::string> XmlDesc(unsigned int flags = 0) const;
   // The persistent definition (what the next boot uses), not the live state.
   StatusOr<std::string> PersistentXml() const { return XmlDesc(VIR_DOMAIN_XML_INACTIVE); }

@@ -38,6 +38,9 @@ class FakeHypervisor final : public compute::Hypervisor {
     // running (0: a pause is a pause).
     int starting_up_reads = 0;
     bool persistent = true;
+    // Stopped by a migration that handed it over, for this many more
+    // HeldByMigration reads (libvirt's confirm phase, before the undefine).
+    int handed_over_reads = 0;
     // The current run's NICs and disks, as libvirt tells devices apart:
     // "interface <mac>" and "disk <target>". Those of the definition at start,
     // then hot-plugged ones appended and unplugged ones removed.
@@ -71,6 +74,9 @@ class FakeHypervisor final : public compute::Hypervisor {
   // Domain `name` (running) shows as a start under way, paused, for `reads`
   // more StartingUp reads, then runs again.
   void MarkStartingUp(const std::string& name, int reads);
+  // Shut off as a source that handed the VM over and has not yet undefined
+  // it, for this many more HeldByMigration reads.
+  void MarkHandedOver(const std::string& name, int reads);
   std::vector<std::string> DomainNames() const;
   // Every call so far, as "<method> <domain name>" ("ListDomains" and
   // "GuestDomainType" alone), failed ones included.

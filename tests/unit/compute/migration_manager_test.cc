@@ -366,6 +366,29 @@ TEST_F(MigrationManagerTest, CancelAbortsTheJobAndTheVmStaysOnA) {
   EXPECT_EQ(migrations_->Cancel("nope").status().code(), absl::StatusCode::kNotFound);
 }
 
+// The cancel is recorded before the abort: an agent killed after the abort,
+// before the end was recorded, is followed by one that reports the migration
+// cancelled (as the cancel's retry must find it), not failed.
+TEST_F(MigrationManagerTest, ACancelIsRecordedBeforeItActsSoARestartedAgentReportsItCancelled) {
+  const VmStatus vm = MadeOnA("web", true);
+  hv_a_.set_migration_steps(3000);
+  journal_.FreezeAfter("cancelling");  // the agent "dies" once the cancel is recorded
+  auto started = migrations_->Start(ToB("web"));
+  ASSERT_TRUE(started.ok()) << started.status();
+  ASSERT_TRUE(Eventually([&] { return hv_a_.Find("web")->migrating; }, "the job"));
+  ASSERT_TRUE(migrations_->Cancel(started->id).ok());
+  ASSERT_EQ(WaitForEnd(started->id).state, OperationState::kCancelled);
+  EXPECT_EQ(journal_.Stored(started->id)->state, OperationState::kRunning);
+  EXPECT_EQ(journal_.Stored(started->id)->phase, "cancelling");
+  migrations_.reset();
+  journal_.Thaw();
+  migrations_ = NewManager();
+  auto got = migrations_->Get(started->id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->state, OperationState::kCancelled) << got->result;
+  ExpectRunningOnA("web", vm.config.nics[0].tap);
+}
+
 TEST_F(MigrationManagerTest, OneMigrationOfAVmAtATime) {
   MadeOnA("web", true);
   hv_a_.set_migration_steps(3000);
@@ -546,6 +569,33 @@ TEST_F(MigrationManagerTest, RestartedAgentSeesLibvirtStillMigratingAndCanCancel
   ExpectRunningOnA("web", vm.config.nics[0].tap);
 }
 
+// Between QEMU's handover and the undefine, libvirt's source has the VM shut
+// off (reason: migrated) with no job: not yet an ending. The fault suite saw
+// a restarted agent resolve that moment as failed, and the VM then ran on B.
+TEST_F(MigrationManagerTest, RestartedAgentWaitsWhileTheSourceStillHoldsTheVmItHandedOver) {
+  MadeOnA("web", true);
+  ASSERT_TRUE(journal_
+                  .Record({.id = "m-1",
+                           .vm_name = "web",
+                           .destination = kEndpoint,
+                           .state = OperationState::kRunning,
+                           .phase = "migrating"})
+                  .ok());
+  hv_a_.MarkHandedOver("web", 1);
+  auto held = migrations_->Get("m-1");
+  ASSERT_TRUE(held.ok()) << held.status();
+  EXPECT_EQ(held->state, OperationState::kRunning) << held->result;
+  EXPECT_EQ(held->phase, "continuing after an agent restart");
+  EXPECT_EQ(journal_.Stored("m-1")->state, OperationState::kRunning);  // nothing resolved
+  // libvirt undefines the source: the VM is B's.
+  auto domain = hv_a_.LookupDomain("web");
+  ASSERT_TRUE(domain.ok()) << domain.status();
+  ASSERT_TRUE((*domain)->Undefine().ok());
+  auto ended = migrations_->Get("m-1");
+  ASSERT_TRUE(ended.ok()) << ended.status();
+  EXPECT_EQ(ended->state, OperationState::kSucceeded) << ended->result;
+}
+
 TEST_F(MigrationManagerTest, RecordLeftByAnEarlierAgentIsNotConfusedWithANewMigration) {
   MadeOnA("web", true);
   hv_a_.set_migration_steps(3000);
@@ -564,6 +614,36 @@ TEST_F(MigrationManagerTest, RecordLeftByAnEarlierAgentIsNotConfusedWithANewMigr
   EXPECT_EQ(old->state, OperationState::kFailed);
   ASSERT_TRUE(migrations_->Cancel(started->id).ok());
   EXPECT_EQ(WaitForEnd(started->id).state, OperationState::kCancelled);
+}
+
+// A MigrateVm retried after the agent was killed carries the id its intent
+// recorded: it gets the migration that id began, whether it still runs, ran
+// here, or an earlier agent began it and the VM has left; never a second one.
+TEST_F(MigrationManagerTest, StartWithAnIdThatBeganAMigrationAnswersThatMigration) {
+  MadeOnA("web", true);
+  MigrationRequest request = ToB("web");
+  request.id = "m-given";
+  auto started = migrations_->Start(request);
+  ASSERT_TRUE(started.ok()) << started.status();
+  EXPECT_EQ(started->id, "m-given");
+  ASSERT_EQ(WaitForEnd("m-given").state, OperationState::kSucceeded);
+  // Here, ended: the VM is on B; a plain second Start would be NOT_FOUND.
+  hv_a_.ClearCalls();
+  auto again = migrations_->Start(request);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->id, "m-given");
+  EXPECT_EQ(again->state, OperationState::kSucceeded);
+  EXPECT_THAT(hv_a_.Calls(), IsEmpty());
+  // A restarted agent knows it from the journal alone.
+  migrations_.reset();
+  migrations_ = NewManager();
+  auto after_restart = migrations_->Start(request);
+  ASSERT_TRUE(after_restart.ok()) << after_restart.status();
+  EXPECT_EQ(after_restart->id, "m-given");
+  EXPECT_EQ(after_restart->state, OperationState::kSucceeded);
+  // An id that began nothing is a new migration: of a VM gone from here.
+  request.id = "m-fresh";
+  EXPECT_EQ(migrations_->Start(request).status().code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace
