@@ -48,10 +48,11 @@ std::string KernelRelease() {
 }
 
 compute::ControllerVmOptions ControllerVmOptionsOf(const Config& config,
-                                                   const compute::DomainTypeSelector& types) {
+                                                   const compute::DomainTypeSelector& types,
+                                                   const PciAccess& pci) {
   compute::ControllerVmOptions options;
   options.host_name = KernelHostName();
-  options.sysfs = {.root = "/", .kernel_release = KernelRelease()};
+  options.sysfs = {.root = pci.sysfs_root, .kernel_release = KernelRelease()};
   options.backup_dir = config.state_dir + "/cvm";
   options.domain_type_of = [&types] {
     const auto chosen = types.Current();
@@ -257,8 +258,8 @@ Agent::Agent(const Config& config, Prerequisites p)
       reconciler_(domains_, nic_backend_, config_.state_dir),
       passthrough_records_(*database_),
       cvm_domains_(libvirt_),
-      passthrough_(passthrough_records_, cvm_domains_),
-      cvm_(ControllerVmOptionsOf(config_, domain_types_), cvm_domains_, passthrough_),
+      passthrough_(passthrough_records_, p.pci.binder != nullptr ? *p.pci.binder : cvm_domains_),
+      cvm_(ControllerVmOptionsOf(config_, domain_types_, p.pci), cvm_domains_, passthrough_),
       arrivals_(VmLimitsOf(maximums_), compute::HostPathsOf(VmLayerOptionsOf(config_, maximums_)),
                 domains_, nic_backend_, network_resolver_, compute::CpuCheckWith(cpu_baselines_)),
       migration_records_(*database_),

@@ -85,6 +85,7 @@ void Daemon::Reload() {
 Status Daemon::Run() {
   HVAGENT_RETURN_IF_ERROR(ValidateConfig(config_));
   HVAGENT_ASSIGN_OR_RETURN(Agent::Prerequisites prerequisites, Agent::Prepare(config_));
+  prerequisites.pci = pci_;
   Agent agent(config_, std::move(prerequisites));
   HVAGENT_RETURN_IF_ERROR(agent.Start());
   sd_notify(0, "READY=1");

@@ -59,7 +59,9 @@ class VmApiTest : public ::testing::Test {
   }
 
   void StartAgent() {
-    agent_ = StartAgentOrFail(AgentOnTestbed(*bed_, {}, state_dir_));
+    AgentOptions options = AgentOnTestbed(*bed_, agent_extra_args_, state_dir_);
+    options.program = agent_program_;
+    agent_ = StartAgentOrFail(options);
     ASSERT_NE(agent_, nullptr);
     if (!domain_type_reported_) {
       // Once per binary: which domain type the agent chose for these guests.
@@ -162,6 +164,9 @@ class VmApiTest : public ::testing::Test {
   inline static Testbed* bed_ = nullptr;
   inline static bool domain_type_reported_ = false;
   std::string state_dir_;
+  // What StartAgent runs: hvagentd unless a test names another build of it.
+  std::string agent_program_;
+  std::vector<std::string> agent_extra_args_;
   std::unique_ptr<AgentProcess> agent_;
 };
 

@@ -81,17 +81,18 @@ AgentProcess::~AgentProcess() {
 }
 
 bool AgentProcess::Start() {
-  std::vector<std::string> argv{BuildDir() + "/src/daemon/hvagentd",
-                                "--config",
-                                dir_ + "/none.toml",
-                                "--unix-socket",
-                                socket_,
-                                "--libvirt-uri",
-                                options_.libvirt_uri,
-                                "--ovsdb",
-                                options_.ovsdb_endpoint,
-                                "--state-dir",
-                                options_.state_dir};
+  std::vector<std::string> argv{
+      options_.program.empty() ? BuildDir() + "/src/daemon/hvagentd" : options_.program,
+      "--config",
+      dir_ + "/none.toml",
+      "--unix-socket",
+      socket_,
+      "--libvirt-uri",
+      options_.libvirt_uri,
+      "--ovsdb",
+      options_.ovsdb_endpoint,
+      "--state-dir",
+      options_.state_dir};
   auto named = [this](const std::string& flag) {
     return std::find(options_.extra_args.begin(), options_.extra_args.end(), flag) !=
            options_.extra_args.end();

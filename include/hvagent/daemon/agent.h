@@ -34,6 +34,7 @@
 #include "hvagent/daemon/config.h"
 #include "hvagent/daemon/intent_resumer.h"
 #include "hvagent/daemon/ovs_nic_backend.h"
+#include "hvagent/daemon/pci_access.h"
 #include "hvagent/daemon/periodic_trigger.h"
 #include "hvagent/daemon/store_migration_journal.h"
 #include "hvagent/host/backend_monitor.h"
@@ -80,6 +81,7 @@ class Agent {
     std::unique_ptr<libvirt::EventLoop> libvirt_events;
     compute::DomainTypeSetting domain_type;
     std::optional<network::LinuxBridgeSpec> internal_bridge;
+    PciAccess pci;  // Prepare leaves the host's
   };
   static StatusOr<Prerequisites> Prepare(const Config& config);
 

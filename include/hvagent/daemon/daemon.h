@@ -6,6 +6,7 @@
 
 #include "hvagent/common/status.h"
 #include "hvagent/daemon/config.h"
+#include "hvagent/daemon/pci_access.h"
 
 namespace hvagent::daemon {
 
@@ -17,8 +18,8 @@ void BlockShutdownSignals();
 class Daemon {
  public:
   // `config_path` is re-read on SIGHUP; empty when there is none.
-  Daemon(Config config, std::string config_path)
-      : config_(std::move(config)), config_path_(std::move(config_path)) {}
+  Daemon(Config config, std::string config_path, PciAccess pci = {})
+      : config_(std::move(config)), config_path_(std::move(config_path)), pci_(std::move(pci)) {}
 
   // Serves until a shutdown signal; returns an error if start-up fails.
   Status Run();
@@ -30,6 +31,7 @@ class Daemon {
 
   Config config_;
   std::string config_path_;
+  PciAccess pci_;
 };
 
 }  // namespace hvagent::daemon

@@ -19,6 +19,9 @@ struct AgentOptions {
   // Kept across restarts of the same AgentProcess: the local store lives here.
   std::string state_dir;  // empty: a fresh temp directory
   std::vector<std::string> extra_args;
+  // The daemon's program: empty for hvagentd; a test's build of it (its
+  // path) otherwise.
+  std::string program;
   // Run inside this network namespace (the testbed's): the taps the agent
   // makes must be where OVS and QEMU are.
   std::string netns;
