@@ -670,5 +670,80 @@ TEST_F(MigrationTest, MigrateAndCancelKilledMidwayAndRetriedActExactlyOnce) {
   }
 }
 
+// The destination's agent SIGKILLed at a random point of a migration (its
+// checks, its preparation of the NICs, libvirt's copy, or its finish; seeded
+// as above) and restarted. The source's calls to it fail while it is away;
+// the migration still ends one way: COMPLETED with the VM running on B, its
+// port there (libvirt's copy does not need B's agent), or FAILED with the
+// VM running on A; the other host keeps none of its NICs (B's restart
+// sweeps a preparation no domain uses), and the home host's agent shows it.
+TEST_F(MigrationTest, KillingTheDestinationAgentMidwayEndsWithTheVmOnOneHostOnly) {
+  const char* given = std::getenv("HVAGENT_FAULT_SEED");
+  const unsigned seed = given != nullptr ? static_cast<unsigned>(std::stoul(given))
+                                         : std::mt19937(std::random_device{}())();
+  const char* rounds_env = std::getenv("HVAGENT_FAULT_ROUNDS");
+  const int rounds = rounds_env != nullptr && std::atoi(rounds_env) > 0 ? std::atoi(rounds_env) : 1;
+  std::cerr << "destination faults: seed " << seed << ", " << rounds << " rounds\n";
+  std::mt19937 random(seed);
+  for (int round = 0; round < rounds; ++round) {
+    const std::string name = fmt::format("eo-arrive-{}", round);
+    const v1::Vm vm = RunOnA(name, "vlan.10", "sleep 3600\n");
+    ASSERT_FALSE(HasFailure());
+    v1::MigrateVmRequest move = ToB(name);
+    move.set_request_id(fmt::format("eo-arrive-{}-{}", seed, round));
+    // An unthrottled move of this guest takes about 3.5 s here; every other
+    // round kills within the first 300 ms (the checks and the preparation).
+    const int span_ms = round % 2 == 0 ? 300 : 4000;
+    const milliseconds kill_at(std::uniform_int_distribution<int>(0, span_ms)(random));
+    auto first = std::async(std::launch::async, [&move, channel = agent_a_->Channel()] {
+      v1::Migration out;
+      const grpc::Status status =
+          v1::VmService::NewStub(channel)->MigrateVm(Ctx().get(), move, &out);
+      return std::pair(status, out);
+    });
+    std::this_thread::sleep_for(kill_at);
+    agent_b_->Kill();
+    ASSERT_TRUE(agent_b_->Start()) << agent_b_->log();
+    auto [status, began] = first.get();
+    // Refused while B was away (its check answered UNAVAILABLE): nothing
+    // moved, and the same request asks again.
+    for (int attempt = 0; attempt < 60 && !status.ok(); ++attempt) {
+      EXPECT_EQ(status.error_code(), grpc::UNAVAILABLE) << status.error_message();
+      std::this_thread::sleep_for(milliseconds(500));
+      status = Vms(*agent_a_)->MigrateVm(Ctx().get(), move, &began);
+    }
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    const v1::Migration ended = WaitForEnd(began.id());
+    std::cerr << "MIGRATION RESULT: destination agent killed " << kill_at.count()
+              << " ms into a migration: " << v1::MigrationState_Name(ended.state()) << " ("
+              << ended.error() << ")\n";
+    ASSERT_TRUE(ended.state() == v1::MIGRATION_STATE_COMPLETED ||
+                ended.state() == v1::MIGRATION_STATE_FAILED)
+        << v1::MigrationState_Name(ended.state());
+    const bool on_b = ended.state() == v1::MIGRATION_STATE_COMPLETED;
+    std::string where;
+    EXPECT_TRUE(Eventually(
+        [&] {
+          where = WhereRuns(name);
+          return where == (on_b ? "B" : "A");
+        },
+        "the VM on one host only", seconds(60)))
+        << where;
+    Testbed& home = on_b ? pair_->b() : pair_->a();
+    Testbed& away = on_b ? pair_->a() : pair_->b();
+    AgentProcess& home_agent = on_b ? *agent_b_ : *agent_a_;
+    const std::string tap = vm.nics(0).tap();
+    EXPECT_TRUE(Eventually([&] { return HasPort(home, tap) && HasLink(home, tap); },
+                           "the NIC on the VM's host", seconds(60)));
+    EXPECT_TRUE(Eventually([&] { return !HasPort(away, tap) && !HasLink(away, tap); },
+                           "the other host's NICs removed", seconds(60)));
+    v1::Vm shown;
+    EXPECT_EQ(GetVmCode(home_agent, name, &shown), grpc::OK);
+    DeleteEveryVm(*Vms(*agent_a_));
+    DeleteEveryVm(*Vms(*agent_b_));
+    if (HasFailure()) break;
+  }
+}
+
 }  // namespace
 }  // namespace hvagent::testing
