@@ -299,6 +299,38 @@ class MigrationTest : public ::testing::Test {
     return {before, retried};
   }
 
+  // `send` (a call answering a Migration) killed `kill` in and retried: its
+  // migration as the retry answered it, which must be OK and, when the first
+  // call answered before the kill, that same answer. `answered` tells which.
+  template <typename Send>
+  static v1::Migration KilledAndRetried(const std::string& what, const Send& send,
+                                        milliseconds kill, bool* answered) {
+    const auto [first, retried] = KillAAndRetry<v1::Migration>(send, kill);
+    *answered = first.status.ok();
+    EXPECT_TRUE(retried.status.ok()) << what << " killed after " << kill.count()
+                                     << " ms, retried: " << retried.status.error_message();
+    if (first.status.ok()) {
+      EXPECT_EQ(retried.bytes, first.bytes) << what << ": another answer replayed";
+    }
+    v1::Migration migration;
+    EXPECT_TRUE(migration.ParseFromString(retried.bytes));
+    return migration;
+  }
+
+  // The fault tests' seed (HVAGENT_FAULT_SEED replays one; printed) and
+  // rounds (HVAGENT_FAULT_ROUNDS, make soak: 10).
+  static unsigned FaultSeed(const std::string& what) {
+    const char* given = std::getenv("HVAGENT_FAULT_SEED");
+    const unsigned seed = given != nullptr ? static_cast<unsigned>(std::stoul(given))
+                                           : std::mt19937(std::random_device{}())();
+    std::cerr << what << ": seed " << seed << ", " << FaultRounds() << " rounds\n";
+    return seed;
+  }
+  static int FaultRounds() {
+    const char* rounds = std::getenv("HVAGENT_FAULT_ROUNDS");
+    return rounds != nullptr && std::atoi(rounds) > 0 ? std::atoi(rounds) : 1;
+  }
+
   // Where `name` runs: "A", "B", or what else virsh says of both.
   static std::string WhereRuns(const std::string& name) {
     auto state = [&](Testbed& bed) {
@@ -310,6 +342,18 @@ class MigrationTest : public ::testing::Test {
     if (on_a == "running" && on_b == "(none)") return "A";
     if (on_b == "running" && on_a == "(none)") return "B";
     return "A: " + on_a + ", B: " + on_b;
+  }
+
+  // `name` runs on `host` ("A" or "B") only, within a minute.
+  static void ExpectRunsOnlyOn(const std::string& name, const std::string& host) {
+    std::string where;
+    EXPECT_TRUE(Eventually(
+        [&] {
+          where = WhereRuns(name);
+          return where == host;
+        },
+        "the VM on " + host + " only", seconds(60)))
+        << where;
   }
 
   inline static TestbedPair* pair_ = nullptr;
@@ -569,12 +613,7 @@ TEST_F(MigrationTest, KillingTheSourceAgentMidwayEndsWithTheVmOnOneHostOnly) {
 // migration ends as one would; the VM runs on one host only and the other
 // keeps none of its NICs.
 TEST_F(MigrationTest, MigrateAndCancelKilledMidwayAndRetriedActExactlyOnce) {
-  const char* given = std::getenv("HVAGENT_FAULT_SEED");
-  const unsigned seed = given != nullptr ? static_cast<unsigned>(std::stoul(given))
-                                         : std::mt19937(std::random_device{}())();
-  const char* rounds_env = std::getenv("HVAGENT_FAULT_ROUNDS");
-  const int rounds = rounds_env != nullptr && std::atoi(rounds_env) > 0 ? std::atoi(rounds_env) : 1;
-  std::cerr << "migration faults: seed " << seed << ", " << rounds << " rounds\n";
+  const unsigned seed = FaultSeed("migration faults");
   std::mt19937 random(seed);
   // Within the call's usual length, so kills land before, during and after
   // it (here a MigrateVm answered within about 110 ms, a cancel within 15).
@@ -586,7 +625,7 @@ TEST_F(MigrationTest, MigrateAndCancelKilledMidwayAndRetriedActExactlyOnce) {
       return !HasPort(bed, nic.tap()) && !HasLink(bed, nic.tap());
     });
   };
-  for (int round = 0; round < rounds; ++round) {
+  for (int round = 0; round < FaultRounds(); ++round) {
     // MigrateVm, unthrottled: a few seconds.
     const std::string mover = fmt::format("eo-move-{}", round);
     const v1::Vm vm = RunOnA(mover, "vlan.10", "sleep 3600\n");
@@ -594,21 +633,17 @@ TEST_F(MigrationTest, MigrateAndCancelKilledMidwayAndRetriedActExactlyOnce) {
     v1::MigrateVmRequest move = ToB(mover);
     move.set_request_id(fmt::format("eo-migrate-{}-{}", seed, round));
     const milliseconds move_kill = delay(150);
-    const auto [first, retried] = KillAAndRetry<v1::Migration>(
+    bool answered = false;
+    const v1::Migration began = KilledAndRetried(
+        "MigrateVm",
         [&move](v1::VmService::Stub& stub, grpc::ClientContext* ctx, v1::Migration* out) {
           return stub.MigrateVm(ctx, move, out);
         },
-        move_kill);
-    ASSERT_TRUE(retried.status.ok()) << "MigrateVm killed after " << move_kill.count()
-                                     << " ms, retried: " << retried.status.error_message();
-    if (first.status.ok()) {
-      EXPECT_EQ(retried.bytes, first.bytes) << "another answer replayed";
-    }
-    v1::Migration began;
-    ASSERT_TRUE(began.ParseFromString(retried.bytes));
+        move_kill, &answered);
+    ASSERT_FALSE(HasFailure());
     const v1::Migration moved = WaitForEnd(began.id());
     std::cerr << "MIGRATION RESULT: MigrateVm killed after " << move_kill.count() << " ms ("
-              << (first.status.ok() ? "answered" : "not answered")
+              << (answered ? "answered" : "not answered")
               << "): " << v1::MigrationState_Name(moved.state()) << "\n";
     ASSERT_TRUE(moved.state() == v1::MIGRATION_STATE_COMPLETED ||
                 moved.state() == v1::MIGRATION_STATE_FAILED)
@@ -618,14 +653,7 @@ TEST_F(MigrationTest, MigrateAndCancelKilledMidwayAndRetriedActExactlyOnce) {
       EXPECT_THAT(moved.error(), ::testing::HasSubstr("agent restarted mid-migration"));
     }
     const bool on_b = moved.state() == v1::MIGRATION_STATE_COMPLETED;
-    std::string where;
-    EXPECT_TRUE(Eventually(
-        [&] {
-          where = WhereRuns(mover);
-          return where == (on_b ? "B" : "A");
-        },
-        "the VM on one host only", seconds(60)))
-        << where;
+    ExpectRunsOnlyOn(mover, on_b ? "B" : "A");
     EXPECT_TRUE(Eventually([&] { return nics_gone(on_b ? pair_->a() : pair_->b(), vm); },
                            "the other host's NICs removed", seconds(60)));
     DeleteEveryVm(*Vms(*agent_a_));
@@ -640,28 +668,19 @@ TEST_F(MigrationTest, MigrateAndCancelKilledMidwayAndRetriedActExactlyOnce) {
     cancel.set_id(moving.id());
     cancel.set_request_id(fmt::format("eo-cancel-{}-{}", seed, round));
     const milliseconds cancel_kill = delay(50);
-    const auto [asked, again] = KillAAndRetry<v1::Migration>(
+    KilledAndRetried(
+        "CancelMigration",
         [&cancel](v1::VmService::Stub& stub, grpc::ClientContext* ctx, v1::Migration* out) {
           return stub.CancelMigration(ctx, cancel, out);
         },
-        cancel_kill);
-    ASSERT_TRUE(again.status.ok()) << "CancelMigration killed after " << cancel_kill.count()
-                                   << " ms, retried: " << again.status.error_message();
-    if (asked.status.ok()) {
-      EXPECT_EQ(again.bytes, asked.bytes) << "another answer replayed";
-    }
+        cancel_kill, &answered);
+    ASSERT_FALSE(HasFailure());
     const v1::Migration stopped = WaitForEnd(moving.id());
     std::cerr << "MIGRATION RESULT: CancelMigration killed after " << cancel_kill.count() << " ms ("
-              << (asked.status.ok() ? "answered" : "not answered")
+              << (answered ? "answered" : "not answered")
               << "): " << v1::MigrationState_Name(stopped.state()) << "\n";
     EXPECT_EQ(stopped.state(), v1::MIGRATION_STATE_CANCELLED) << stopped.error();
-    EXPECT_TRUE(Eventually(
-        [&] {
-          where = WhereRuns(stayer);
-          return where == "A";
-        },
-        "the VM on A only", seconds(60)))
-        << where;
+    ExpectRunsOnlyOn(stayer, "A");
     EXPECT_TRUE(
         Eventually([&] { return nics_gone(pair_->b(), kept); }, "B keeps no NIC", seconds(60)));
     DeleteEveryVm(*Vms(*agent_a_));
@@ -678,14 +697,9 @@ TEST_F(MigrationTest, MigrateAndCancelKilledMidwayAndRetriedActExactlyOnce) {
 // VM running on A; the other host keeps none of its NICs (B's restart
 // sweeps a preparation no domain uses), and the home host's agent shows it.
 TEST_F(MigrationTest, KillingTheDestinationAgentMidwayEndsWithTheVmOnOneHostOnly) {
-  const char* given = std::getenv("HVAGENT_FAULT_SEED");
-  const unsigned seed = given != nullptr ? static_cast<unsigned>(std::stoul(given))
-                                         : std::mt19937(std::random_device{}())();
-  const char* rounds_env = std::getenv("HVAGENT_FAULT_ROUNDS");
-  const int rounds = rounds_env != nullptr && std::atoi(rounds_env) > 0 ? std::atoi(rounds_env) : 1;
-  std::cerr << "destination faults: seed " << seed << ", " << rounds << " rounds\n";
+  const unsigned seed = FaultSeed("destination faults");
   std::mt19937 random(seed);
-  for (int round = 0; round < rounds; ++round) {
+  for (int round = 0; round < FaultRounds(); ++round) {
     const std::string name = fmt::format("eo-arrive-{}", round);
     const v1::Vm vm = RunOnA(name, "vlan.10", "sleep 3600\n");
     ASSERT_FALSE(HasFailure());
@@ -721,14 +735,7 @@ TEST_F(MigrationTest, KillingTheDestinationAgentMidwayEndsWithTheVmOnOneHostOnly
                 ended.state() == v1::MIGRATION_STATE_FAILED)
         << v1::MigrationState_Name(ended.state());
     const bool on_b = ended.state() == v1::MIGRATION_STATE_COMPLETED;
-    std::string where;
-    EXPECT_TRUE(Eventually(
-        [&] {
-          where = WhereRuns(name);
-          return where == (on_b ? "B" : "A");
-        },
-        "the VM on one host only", seconds(60)))
-        << where;
+    ExpectRunsOnlyOn(name, on_b ? "B" : "A");
     Testbed& home = on_b ? pair_->b() : pair_->a();
     Testbed& away = on_b ? pair_->a() : pair_->b();
     AgentProcess& home_agent = on_b ? *agent_b_ : *agent_a_;
