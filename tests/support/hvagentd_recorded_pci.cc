@@ -6,11 +6,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cstring>
+#include <cerrno>
 #include <fstream>
 #include <iostream>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "hvagent/daemon/hvagentd_main.h"
@@ -47,7 +48,10 @@ class FileVfioBinder final : public hvagent::pci::DeviceBinder {
   }
   hvagent::Status Append(const std::string& line) const {
     const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return absl::InternalError(path_ + ": " + std::strerror(errno));
+    if (fd < 0) {
+      return absl::InternalError(path_ + ": " +
+                                 std::error_code(errno, std::generic_category()).message());
+    }
     const std::string text = line + "\n";
     const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
     ::close(fd);
