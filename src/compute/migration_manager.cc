@@ -113,6 +113,11 @@ StatusOr<MigrationStatus> MigrationManager::Resolve(MigrationStatus recorded) co
     recorded.data_processed_bytes = recorded.data_total_bytes;
     recorded.data_remaining_bytes = 0;
   } else {
+    // The VM stays here: what the destination prepared for it (its NICs)
+    // waits there for an end its source never sent. Send it now rather than
+    // leave it to the destination's grace (the fault suite: a source killed
+    // while the destination prepared left B's NICs behind).
+    TellDestinationTheArrivalIsOff(recorded, **domain);
     if (IsCancelling(recorded.phase)) {
       recorded.state = OperationState::kCancelled;
       recorded.result = absl::CancelledError(
@@ -130,6 +135,20 @@ StatusOr<MigrationStatus> MigrationManager::Resolve(MigrationStatus recorded) co
     spdlog::warn("migration {}: resolution not recorded: {}", recorded.id, written);
   }
   return recorded;
+}
+
+void MigrationManager::TellDestinationTheArrivalIsOff(const MigrationStatus& recorded,
+                                                      const HypervisorDomain& domain) const {
+  if (!recorded.live || recorded.destination.empty()) return;  // offline: nothing prepared
+  auto xml = domain.PersistentXml();
+  auto peer = xml.ok() ? connect_(recorded.destination)
+                       : StatusOr<std::unique_ptr<MigrationPeer>>(xml.status());
+  const Status aborted = peer.ok() ? (*peer)->AbortIncoming(*xml) : peer.status();
+  if (!aborted.ok()) {
+    spdlog::warn("migration {}: destination {} not told that VM '{}' stays here ({}); it drops "
+                 "what it prepared when its grace ends",
+                 recorded.id, recorded.destination, recorded.vm_name, aborted);
+  }
 }
 
 MigrationStatus MigrationManager::StatusOf(const OperationSnapshot& snapshot) const {

@@ -121,6 +121,10 @@ class MigrationManager {
   StatusOr<MigrationStatus> Recorded(const std::string& id) const;
   // Where an unfinished record's migration stands now (recorded when ended).
   StatusOr<MigrationStatus> Resolve(MigrationStatus recorded) const;
+  // For a migration resolved with its VM still here: the destination's
+  // AbortIncoming (failures logged).
+  void TellDestinationTheArrivalIsOff(const MigrationStatus& recorded,
+                                      const HypervisorDomain& domain) const;
   void NoteDowntime(const std::string& id, uint64_t ms);
 
   const Options options_;

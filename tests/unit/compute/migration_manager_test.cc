@@ -596,6 +596,28 @@ TEST_F(MigrationManagerTest, RestartedAgentWaitsWhileTheSourceStillHoldsTheVmItH
   EXPECT_EQ(ended->state, OperationState::kSucceeded) << ended->result;
 }
 
+// A source killed while the destination prepared: the restarted source
+// resolves the migration as failed, and tells the destination, which drops
+// the NICs it made instead of keeping them until its grace ends.
+TEST_F(MigrationManagerTest, RestartedAgentTellsTheDestinationWhenTheVmStayedHere) {
+  const VmStatus vm = MadeOnA("web", true);
+  ASSERT_TRUE(arrivals_b_.Prepare(hv_a_.Find("web")->xml).ok());
+  ASSERT_THAT(nics_b_.Taps(), ElementsAre(vm.config.nics[0].tap));
+  ASSERT_TRUE(journal_
+                  .Record({.id = "m-1",
+                           .vm_name = "web",
+                           .destination = kEndpoint,
+                           .state = OperationState::kRunning,
+                           .phase = "preparing destination"})
+                  .ok());
+  auto got = migrations_->Get("m-1");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->state, OperationState::kFailed);
+  EXPECT_THAT(peer_.Calls(), ElementsAre("Abort"));
+  EXPECT_THAT(nics_b_.Taps(), IsEmpty());
+  ExpectRunningOnA("web", vm.config.nics[0].tap);
+}
+
 TEST_F(MigrationManagerTest, RecordLeftByAnEarlierAgentIsNotConfusedWithANewMigration) {
   MadeOnA("web", true);
   hv_a_.set_migration_steps(3000);
