@@ -145,9 +145,10 @@ void MigrationManager::TellDestinationTheArrivalIsOff(const MigrationStatus& rec
                        : StatusOr<std::unique_ptr<MigrationPeer>>(xml.status());
   const Status aborted = peer.ok() ? (*peer)->AbortIncoming(*xml) : peer.status();
   if (!aborted.ok()) {
-    spdlog::warn("migration {}: destination {} not told that VM '{}' stays here ({}); it drops "
-                 "what it prepared when its grace ends",
-                 recorded.id, recorded.destination, recorded.vm_name, aborted);
+    spdlog::warn(
+        "migration {}: destination {} not told that VM '{}' stays here ({}); it drops "
+        "what it prepared when its grace ends",
+        recorded.id, recorded.destination, recorded.vm_name, aborted);
   }
 }
 

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "hvagent/common/worker_keys.h"
+#include "hvagent/compute/domain_xml.h"
 #include "spdlog/spdlog.h"
 
 namespace hvagent::compute {
@@ -19,6 +20,30 @@ void VmReconciler::Request(WorkerPool& pool) {
     queued_ = false;
     spdlog::warn("reconcile not queued: {}", queued);
   }
+}
+
+void VmReconciler::ReleaseDeparted(const std::string& name, WorkerPool& pool) {
+  Status queued = pool.Submit(worker_keys::Vm(name), [this, name, &pool] {
+    auto domain = domains_.hypervisor().LookupDomain(name);
+    if (!domain.ok()) {
+      // Undefined already: no definition names its ports now.
+      if (domain.status().code() == absl::StatusCode::kNotFound) Request(pool);
+      return;
+    }
+    auto state = (*domain)->State();
+    auto xml = (*domain)->PersistentXml();
+    if (!state.ok() || !xml.ok() || IsActive(*state)) return;  // started here again: its own
+    auto config = ParseDomainXml(*xml);
+    if (!config.ok() || config->external) return;
+    for (const NicConfig& nic : config->nics) {
+      if (Status detached = nics_.Detach(nic); !detached.ok()) {
+        spdlog::warn("VM '{}' left for another host; its NIC {} here: {}", name, nic.mac, detached);
+      }
+    }
+    spdlog::info("VM '{}' left for another host: its {} NIC(s) here removed", name,
+                 config->nics.size());
+  });
+  if (!queued.ok()) spdlog::warn("VM '{}' left; removing its NICs not queued: {}", name, queued);
 }
 
 void VmReconciler::ReconcileAll(WorkerPool& pool) {

@@ -390,6 +390,7 @@ void Agent::OnLifecycle(const libvirt::LifecycleEvent& e) {
   std::lock_guard lock(lifecycle_mu_);
   if (!react_to_lifecycle_) return;
   if (e.Stopped()) domains_.ClearArriving(e.domain_uuid);
+  if (e.MigratedAway()) reconciler_.ReleaseDeparted(e.domain_name, pool_);
   reconciler_.Request(pool_);
 }
 

@@ -80,6 +80,10 @@ bool LifecycleEvent::Stopped() const { return event == VIR_DOMAIN_EVENT_STOPPED;
 
 bool LifecycleEvent::Undefined() const { return event == VIR_DOMAIN_EVENT_UNDEFINED; }
 
+bool LifecycleEvent::MigratedAway() const {
+  return event == VIR_DOMAIN_EVENT_STOPPED && detail == VIR_DOMAIN_EVENT_STOPPED_MIGRATED;
+}
+
 namespace {
 
 // The state a lifecycle event leaves the domain in, and why.

@@ -44,6 +44,13 @@ class VmReconciler {
   // cannot be read.
   StatusOr<std::vector<std::string>> RemoveLeftovers();
 
+  // VM `name` was handed over to another host (libvirt stopped it here,
+  // reason "migrated"): its taps and ports here go, under the VM's key on
+  // `pool`, whichever agent began the migration (one killed midway never
+  // removes them) and though libvirt may keep the domain defined a moment
+  // longer. Once the domain is gone, a pass's sweep does it instead.
+  void ReleaseDeparted(const std::string& name, WorkerPool& pool);
+
  private:
   VmDomains& domains_;
   NicBackend& nics_;

@@ -31,6 +31,8 @@ struct LifecycleEvent {
   bool Stopped() const;
   // The domain is gone from libvirt.
   bool Undefined() const;
+  // Its QEMU here stopped because a migration handed it to another host.
+  bool MigratedAway() const;
 };
 
 class ConnectionManager {

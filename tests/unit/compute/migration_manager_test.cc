@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "hvagent/common/worker_pool.h"
 #include "hvagent/compute/domain_xml.h"
 #include "hvagent/compute/vm_arrivals.h"
 #include "hvagent/compute/vm_manager.h"
@@ -157,12 +158,13 @@ class MigrationManagerTest : public ::testing::Test {
   }
   void TearDown() override { migrations_.reset(); }
 
-  // A VM on A with one NIC on vlan.10, running when `running`.
-  VmStatus MadeOnA(const std::string& name, bool running) {
+  // A VM on A with one NIC (`mac`) on vlan.10, running when `running`.
+  VmStatus MadeOnA(const std::string& name, bool running,
+                   const std::string& mac = "52:54:00:00:00:01") {
     VmConfig config;
     config.name = name;
     config.memory_bytes = 256 * kMiB;
-    config.nics.push_back({.mac = "52:54:00:00:00:01", .network = "vlan.10"});
+    config.nics.push_back({.mac = mac, .network = "vlan.10"});
     auto created = vms_a_->Create(config);
     EXPECT_TRUE(created.ok()) << created.status();
     if (running) {
@@ -427,6 +429,25 @@ TEST_F(MigrationManagerTest, UnknownVmAndMissingFieldsAreRefused) {
   elsewhere.destination = "unix:/run/nobody.sock";
   EXPECT_EQ(migrations_->Start(elsewhere).status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(peer_.Calls(), IsEmpty());
+}
+
+// A VM handed over by a migration whose agent was killed: libvirt stops it
+// here (reason: migrated) and may keep it defined a moment; its taps and
+// ports here go then, with no agent's migration to remove them. A VM that
+// runs here keeps its own. (The soak's fault run left A's NICs of a VM that
+// had moved to B: the sweep had run while the domain was still defined.)
+TEST_F(MigrationManagerTest, TheNicsOfAVmHandedOverGoWhenLibvirtStopsIt) {
+  const VmStatus left = MadeOnA("web", true);
+  const VmStatus stays = MadeOnA("db", true, "52:54:00:00:00:02");
+  hv_a_.MarkHandedOver("web", 0);
+  {
+    WorkerPool pool(1, 16);
+    VmReconciler reconciler_a(domains_a_, nics_a_, state_dir_);
+    reconciler_a.ReleaseDeparted("web", pool);
+    reconciler_a.ReleaseDeparted("db", pool);
+  }  // the pool runs both, then joins
+  EXPECT_THAT(nics_a_.Taps(), ElementsAre(stays.config.nics[0].tap));
+  EXPECT_NE(left.config.nics[0].tap, stays.config.nics[0].tap);
 }
 
 TEST_F(MigrationManagerTest, ArrivingNicsAreNotLeftoversUntilTheArrivalEnds) {
