@@ -60,26 +60,41 @@ class ExactlyOnceTest : public VmApiTest {
     std::cerr << suite << ": seed " << seed << ", " << Rounds() << " rounds\n";
   }
 
-  // A kill delay within a call's usual length, so kills land before, during
-  // and after it.
-  std::chrono::milliseconds Delay(int max_ms) {
-    return std::chrono::milliseconds(std::uniform_int_distribution<int>(0, max_ms)(random_));
+  // A kill delay within `method`'s usual length, so kills land before,
+  // during and after it: within `window_ms`, or within the longest time the
+  // call took to answer in an earlier round when that is shorter (a kill
+  // after the answer proves only the replay).
+  std::chrono::milliseconds Delay(const std::string& method, int window_ms) {
+    const auto learned = answered_in_ms_.find(method);
+    if (learned != answered_in_ms_.end()) {
+      window_ms = std::min(window_ms, std::max(1, learned->second * 5 / 4));
+    }
+    return std::chrono::milliseconds(std::uniform_int_distribution<int>(0, window_ms)(random_));
   }
 
-  // Sends `request` to `method`, SIGKILLs the agent `delay` later, starts a
-  // new one on the same store, and retries the same request until it
-  // answers. The retry's answer; the first call's too when it came first.
+  // Sends `request` to `method`, SIGKILLs the agent at a random point within
+  // `window_ms` (Delay), starts a new one on the same store, and retries the
+  // same request until it answers. The retry's answer; the first call's too
+  // when it came first. `last_delay_` is the kill's delay.
   Answer KillAndRetry(const std::string& method, const google::protobuf::Message& request,
-                      std::chrono::milliseconds delay) {
+                      int window_ms) {
     const std::string bytes = request.SerializeAsString();
-    auto first = std::async(std::launch::async, [channel = agent_->Channel(), method, bytes] {
-      return Call(channel, method, bytes, 120);
+    last_delay_ = Delay(method, window_ms);
+    const auto sent = std::chrono::steady_clock::now();
+    auto first = std::async(std::launch::async, [channel = agent_->Channel(), method, bytes, sent] {
+      Answer answer = Call(channel, method, bytes, 120);
+      const auto took = std::chrono::steady_clock::now() - sent;
+      return std::pair(answer, std::chrono::duration_cast<std::chrono::milliseconds>(took));
     });
-    std::this_thread::sleep_for(delay);
+    std::this_thread::sleep_for(last_delay_);
     agent_->Kill();
-    const Answer before_kill = first.get();
+    const auto [before_kill, took] = first.get();
     ++kills_;
-    if (before_kill.status.ok()) ++answered_before_kill_;
+    if (before_kill.status.ok()) {
+      ++answered_before_kill_;
+      int& longest = answered_in_ms_[method];
+      longest = std::max(longest, static_cast<int>(took.count()));
+    }
     StartAgent();
     Answer retried;
     for (int attempt = 0; attempt < 60; ++attempt) {
@@ -250,7 +265,9 @@ class ExactlyOnceTest : public VmApiTest {
   std::mt19937 random_;
   bool store_mounted_ = false;  // state_dir_ is a small tmpfs of the test's
   int kills_ = 0;
-  int answered_before_kill_ = 0;  // kills that came after the answer
+  int answered_before_kill_ = 0;               // kills that came after the answer
+  std::map<std::string, int> answered_in_ms_;  // by method: the longest answer seen
+  std::chrono::milliseconds last_delay_{0};
   int ids_ = 0;
 };
 
@@ -264,7 +281,7 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
 
     v1::CreateVmRequest create = GuestVm(name, "sleep 3600\n");
     create.set_request_id(Id("req"));
-    Answer a = KillAndRetry(std::string(kVmService) + "CreateVm", create, Delay(300));
+    Answer a = KillAndRetry(std::string(kVmService) + "CreateVm", create, 300);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message() << agent_->log();
     v1::Vm created;
     ASSERT_TRUE(created.ParseFromString(a.response));
@@ -276,7 +293,7 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     v1::VmPowerRequest power;
     power.set_name(name);
     power.set_request_id(Id("req"));
-    a = KillAndRetry(std::string(kVmService) + "PowerOn", power, Delay(1500));
+    a = KillAndRetry(std::string(kVmService) + "PowerOn", power, 1500);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     EXPECT_EQ(Vm(name).power_state(), v1::POWER_STATE_ON);
     ASSERT_TRUE(InvariantsHold("PowerOn"));
@@ -285,7 +302,7 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     add_nic.set_request_id(Id("req"));
     add_nic.set_vm_name(name);
     add_nic.mutable_spec()->set_network("vlan.10");
-    a = KillAndRetry(std::string(kVmService) + "CreateNic", add_nic, Delay(800));
+    a = KillAndRetry(std::string(kVmService) + "CreateNic", add_nic, 800);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     v1::Nic nic;
     ASSERT_TRUE(nic.ParseFromString(a.response));
@@ -301,7 +318,7 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     update_nic.set_mac(nic.mac());
     *update_nic.mutable_spec() = nic.spec();
     update_nic.mutable_spec()->mutable_qos()->set_ingress_rate_kbps(20000);
-    a = KillAndRetry(std::string(kVmService) + "UpdateNic", update_nic, Delay(500));
+    a = KillAndRetry(std::string(kVmService) + "UpdateNic", update_nic, 500);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     EXPECT_EQ(Column("Interface", nic.tap(), "ingress_policing_rate"), "20000");
     ASSERT_TRUE(InvariantsHold("UpdateNic"));
@@ -310,7 +327,7 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     del_nic.set_request_id(Id("req"));
     del_nic.set_vm_name(name);
     del_nic.set_mac(nic.mac());
-    a = KillAndRetry(std::string(kVmService) + "DeleteNic", del_nic, Delay(1500));
+    a = KillAndRetry(std::string(kVmService) + "DeleteNic", del_nic, 1500);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     now = Vm(name);
     ASSERT_EQ(now.nics_size(), 1);
@@ -321,7 +338,7 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     add_disk.set_request_id(Id("req"));
     add_disk.set_vm_name(name);
     add_disk.mutable_spec()->set_create_size_bytes(1ULL << 20);
-    a = KillAndRetry(std::string(kVmService) + "CreateDisk", add_disk, Delay(800));
+    a = KillAndRetry(std::string(kVmService) + "CreateDisk", add_disk, 800);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     v1::Disk disk;
     ASSERT_TRUE(disk.ParseFromString(a.response));
@@ -333,7 +350,7 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     del_disk.set_request_id(Id("req"));
     del_disk.set_vm_name(name);
     del_disk.set_device_id(disk.device_id());
-    a = KillAndRetry(std::string(kVmService) + "DeleteDisk", del_disk, Delay(1500));
+    a = KillAndRetry(std::string(kVmService) + "DeleteDisk", del_disk, 1500);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     EXPECT_EQ(Vm(name).disks_size(), created.disks_size());
     ASSERT_TRUE(InvariantsHold("DeleteDisk"));
@@ -343,7 +360,7 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     add_net.set_request_id(Id("req"));
     add_net.set_name(network);
     add_net.set_vlan_id(100 + static_cast<uint32_t>(round));
-    a = KillAndRetry(std::string(kNetworkService) + "CreateNetwork", add_net, Delay(200));
+    a = KillAndRetry(std::string(kNetworkService) + "CreateNetwork", add_net, 200);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     v1::Network made;
     ASSERT_TRUE(made.ParseFromString(a.response));
@@ -359,7 +376,7 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     update_net.set_name(network);
     update_net.set_vlan_id(200 + static_cast<uint32_t>(round));
     update_net.set_expected_generation(made.generation());
-    a = KillAndRetry(std::string(kNetworkService) + "UpdateNetwork", update_net, Delay(200));
+    a = KillAndRetry(std::string(kNetworkService) + "UpdateNetwork", update_net, 200);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     ASSERT_TRUE(networks()->GetNetwork(Ctx().get(), get_net, &shown).ok());
     EXPECT_EQ(shown.vlan_id(), 200 + static_cast<uint32_t>(round));
@@ -367,7 +384,7 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     v1::DeleteNetworkRequest del_net;
     del_net.set_request_id(Id("req"));
     del_net.set_name(network);
-    a = KillAndRetry(std::string(kNetworkService) + "DeleteNetwork", del_net, Delay(200));
+    a = KillAndRetry(std::string(kNetworkService) + "DeleteNetwork", del_net, 200);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     EXPECT_EQ(networks()->GetNetwork(Ctx().get(), get_net, &shown).error_code(), grpc::NOT_FOUND);
 
@@ -378,16 +395,16 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     // must answer it, not that the generation moved on.
     update.set_expected_generation(Vm(name).generation());
     (*update.mutable_labels()->mutable_entries())["round"] = std::to_string(round);
-    a = KillAndRetry(std::string(kVmService) + "UpdateVm", update, Delay(300));
+    a = KillAndRetry(std::string(kVmService) + "UpdateVm", update, 300);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     EXPECT_EQ(Vm(name).spec().labels().entries().at("round"), std::to_string(round));
 
     power.set_request_id(Id("req"));
-    a = KillAndRetry(std::string(kVmService) + "Pause", power, Delay(300));
+    a = KillAndRetry(std::string(kVmService) + "Pause", power, 300);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     EXPECT_EQ(Vm(name).power_state(), v1::POWER_STATE_PAUSED);
     power.set_request_id(Id("req"));
-    a = KillAndRetry(std::string(kVmService) + "Resume", power, Delay(300));
+    a = KillAndRetry(std::string(kVmService) + "Resume", power, 300);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     EXPECT_EQ(Vm(name).power_state(), v1::POWER_STATE_ON);
 
@@ -395,7 +412,7 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     // Reboot is a request libvirt accepts and the guest lets pass; a Reset
     // boots it again, seen as one more banner on its console.
     power.set_request_id(Id("req"));
-    a = KillAndRetry(std::string(kVmService) + "Reboot", power, Delay(30));
+    a = KillAndRetry(std::string(kVmService) + "Reboot", power, 30);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     EXPECT_EQ(Vm(name).power_state(), v1::POWER_STATE_ON);
     ASSERT_TRUE(InvariantsHold("Reboot"));
@@ -405,7 +422,7 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     ASSERT_TRUE(WaitForConsole(console, "hvtest: up"));
     const size_t boots = Banners(console);
     power.set_request_id(Id("req"));
-    a = KillAndRetry(std::string(kVmService) + "Reset", power, Delay(30));
+    a = KillAndRetry(std::string(kVmService) + "Reset", power, 30);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     EXPECT_EQ(Vm(name).power_state(), v1::POWER_STATE_ON);
     EXPECT_TRUE(Eventually([&] { return Banners(console) > boots; }, "the boot after Reset",
@@ -417,7 +434,7 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     // and powers the VM off; killed before, during or after that wait.
     v1::ShutdownVmRequest shutdown = ShutdownRequest(name, 2, true);
     shutdown.set_request_id(Id("req"));
-    a = KillAndRetry(std::string(kVmService) + "Shutdown", shutdown, Delay(2500));
+    a = KillAndRetry(std::string(kVmService) + "Shutdown", shutdown, 2500);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     EXPECT_EQ(Vm(name).power_state(), v1::POWER_STATE_OFF);
     ASSERT_TRUE(InvariantsHold("Shutdown"));
@@ -425,7 +442,7 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     ASSERT_TRUE(Power(&v1::VmService::Stub::PowerOn, name, &on).ok());
 
     power.set_request_id(Id("req"));
-    a = KillAndRetry(std::string(kVmService) + "PowerOff", power, Delay(800));
+    a = KillAndRetry(std::string(kVmService) + "PowerOff", power, 800);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     EXPECT_EQ(Vm(name).power_state(), v1::POWER_STATE_OFF);
     ASSERT_TRUE(InvariantsHold("PowerOff"));
@@ -433,7 +450,7 @@ TEST_F(ExactlyOnceTest, EveryMutatingCallKilledMidwayAndRetriedActsExactlyOnce) 
     v1::DeleteVmRequest del_vm;
     del_vm.set_request_id(Id("req"));
     del_vm.set_name(name);
-    a = KillAndRetry(std::string(kVmService) + "DeleteVm", del_vm, Delay(500));
+    a = KillAndRetry(std::string(kVmService) + "DeleteVm", del_vm, 500);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     told_vms_.erase(name);
     ASSERT_TRUE(InvariantsHold("DeleteVm"));
@@ -472,7 +489,7 @@ TEST_F(ExactlyOnceTest, EverySwitchCallKilledMidwayAndRetriedActsExactlyOnce) {
     add_bridge.set_request_id(Id("req"));
     add_bridge.set_name(bridge);
     add_bridge.set_datapath_type(v1::DATAPATH_TYPE_NETDEV);
-    Answer a = KillAndRetry(std::string(kNetworkService) + "CreateBridge", add_bridge, Delay(300));
+    Answer a = KillAndRetry(std::string(kNetworkService) + "CreateBridge", add_bridge, 300);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message() << agent_->log();
     EXPECT_EQ(rows("Bridge", bridge), 1);
 
@@ -482,7 +499,7 @@ TEST_F(ExactlyOnceTest, EverySwitchCallKilledMidwayAndRetriedActsExactlyOnce) {
     add_bond.set_bridge(bridge);
     add_bond.mutable_spec()->add_members("eoup0");
     add_bond.mutable_spec()->add_members("eoup1");
-    a = KillAndRetry(std::string(kNetworkService) + "CreateBond", add_bond, Delay(300));
+    a = KillAndRetry(std::string(kNetworkService) + "CreateBond", add_bond, 300);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     v1::Bond bond;
     ASSERT_TRUE(bond.ParseFromString(a.response));
@@ -495,7 +512,7 @@ TEST_F(ExactlyOnceTest, EverySwitchCallKilledMidwayAndRetriedActsExactlyOnce) {
     update_bond.set_name("eo-bond");
     *update_bond.mutable_spec() = add_bond.spec();
     update_bond.mutable_spec()->set_mode(v1::BOND_MODE_BALANCE_SLB);
-    a = KillAndRetry(std::string(kNetworkService) + "UpdateBond", update_bond, Delay(300));
+    a = KillAndRetry(std::string(kNetworkService) + "UpdateBond", update_bond, 300);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     EXPECT_EQ(bed_->Vsctl({"get", "Port", "eo-bond", "bond_mode"}).out, "balance-slb\n");
 
@@ -504,7 +521,7 @@ TEST_F(ExactlyOnceTest, EverySwitchCallKilledMidwayAndRetriedActsExactlyOnce) {
     add_internal.set_name("eo-int");
     add_internal.set_network("vlan.10");
     add_internal.set_address("10.77.0.5/24");
-    a = KillAndRetry(std::string(kNetworkService) + "CreateInternalPort", add_internal, Delay(300));
+    a = KillAndRetry(std::string(kNetworkService) + "CreateInternalPort", add_internal, 300);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     EXPECT_EQ(rows("Port", "eo-int"), 1);
     EXPECT_THAT(bed_->Exec({"ip", "-o", "-4", "addr", "show", "dev", "eo-int"}).out,
@@ -516,7 +533,7 @@ TEST_F(ExactlyOnceTest, EverySwitchCallKilledMidwayAndRetriedActsExactlyOnce) {
     add_tunnel.mutable_tunnel()->set_bridge(bridge);
     add_tunnel.mutable_tunnel()->set_remote_ip("192.0.2.7");
     add_tunnel.mutable_tunnel()->set_vni(5000);
-    a = KillAndRetry(std::string(kNetworkService) + "CreateTunnel", add_tunnel, Delay(300));
+    a = KillAndRetry(std::string(kNetworkService) + "CreateTunnel", add_tunnel, 300);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     EXPECT_EQ(rows("Port", "eo-vx"), 1);
 
@@ -526,7 +543,7 @@ TEST_F(ExactlyOnceTest, EverySwitchCallKilledMidwayAndRetriedActsExactlyOnce) {
     add_mirror.mutable_mirror()->set_bridge(bridge);
     add_mirror.mutable_mirror()->set_select_all(true);
     add_mirror.mutable_mirror()->set_output_port("eo-bond");
-    a = KillAndRetry(std::string(kNetworkService) + "CreateMirror", add_mirror, Delay(300));
+    a = KillAndRetry(std::string(kNetworkService) + "CreateMirror", add_mirror, 300);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message();
     EXPECT_EQ(rows("Mirror", "eo-mirror"), 1);
 
@@ -535,8 +552,7 @@ TEST_F(ExactlyOnceTest, EverySwitchCallKilledMidwayAndRetriedActsExactlyOnce) {
                                         const std::string& table, const std::string& name) {
       request.set_request_id(Id("req"));
       request.set_name(name);
-      const Answer deleted =
-          KillAndRetry(std::string(kNetworkService) + method, request, Delay(300));
+      const Answer deleted = KillAndRetry(std::string(kNetworkService) + method, request, 300);
       EXPECT_TRUE(deleted.status.ok()) << method << ": " << deleted.status.error_message();
       EXPECT_EQ(rows(table, name), 0) << method;
     };
@@ -599,8 +615,7 @@ TEST_F(ExactlyOnceTest, ServiceChainsAndTheCpuBaselineKilledMidwayAndRetriedActE
     v1::CreateServiceChainRequest create =
         InlineChainRequest(name, "vlan.10", "fw", "52:54:00:e0:00:01", "52:54:00:e0:00:02");
     create.set_request_id(Id("req"));
-    Answer a =
-        KillAndRetry(std::string(kNetworkService) + "CreateServiceChain", create, Delay(100));
+    Answer a = KillAndRetry(std::string(kNetworkService) + "CreateServiceChain", create, 100);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message() << agent_->log();
     v1::ServiceChain made;
     ASSERT_TRUE(made.ParseFromString(a.response));
@@ -618,7 +633,7 @@ TEST_F(ExactlyOnceTest, ServiceChainsAndTheCpuBaselineKilledMidwayAndRetriedActE
     *update.mutable_chain() = create.chain();
     update.mutable_chain()->set_failure_policy(v1::FAILURE_POLICY_FAIL_OPEN);
     update.set_expected_generation(made.generation());
-    a = KillAndRetry(std::string(kNetworkService) + "UpdateServiceChain", update, Delay(100));
+    a = KillAndRetry(std::string(kNetworkService) + "UpdateServiceChain", update, 100);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message() << agent_->log();
     v1::GetServiceChainRequest get;
     get.set_name(name);
@@ -631,7 +646,7 @@ TEST_F(ExactlyOnceTest, ServiceChainsAndTheCpuBaselineKilledMidwayAndRetriedActE
     v1::DeleteServiceChainRequest remove;
     remove.set_request_id(Id("req"));
     remove.set_name(name);
-    a = KillAndRetry(std::string(kNetworkService) + "DeleteServiceChain", remove, Delay(100));
+    a = KillAndRetry(std::string(kNetworkService) + "DeleteServiceChain", remove, 100);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message() << agent_->log();
     EXPECT_EQ(networks()->GetServiceChain(Ctx().get(), get, &shown).error_code(), grpc::NOT_FOUND);
     EXPECT_EQ(chains().chains_size(), 0);
@@ -643,7 +658,7 @@ TEST_F(ExactlyOnceTest, ServiceChainsAndTheCpuBaselineKilledMidwayAndRetriedActE
     v1::SetCpuBaselineRequest set;
     set.set_request_id(Id("req"));
     set.set_libvirt_cpu_xml(baseline.libvirt_cpu_xml());
-    a = KillAndRetry("/hvagent.v1.HostService/SetCpuBaseline", set, Delay(10));
+    a = KillAndRetry("/hvagent.v1.HostService/SetCpuBaseline", set, 10);
     ASSERT_TRUE(a.status.ok()) << a.status.error_message() << agent_->log();
     v1::CpuBaseline answered;
     ASSERT_TRUE(answered.ParseFromString(a.response));
@@ -699,9 +714,8 @@ TEST_F(ExactlyOnceTest, TheControllerVmsConfigurationKilledMidwayAndRetriedActsE
       controller->set_device_id("0010");
       req.set_num_vcpus(2);
       req.set_memory_bytes(uint64_t{512} << 20);
-      const auto delay = Delay(15);
-      const Answer answer =
-          KillAndRetry("/hvagent.v1.HostService/ConfigureControllerVm", req, delay);
+      const Answer answer = KillAndRetry("/hvagent.v1.HostService/ConfigureControllerVm", req, 15);
+      const auto delay = last_delay_;
       ASSERT_TRUE(answer.status.ok()) << "ConfigureControllerVm (" << address << ") killed after "
                                       << delay.count() << " ms: " << answer.status.error_message();
       v1::ControllerVm cvm;
