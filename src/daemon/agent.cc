@@ -196,7 +196,7 @@ StatusOr<Agent::Prerequisites> Agent::Prepare(const Config& config) {
 Agent::Agent(const Config& config, Prerequisites p)
     : config_(config),
       tls_(std::move(p.tls)),
-      facts_(std::move(p.facts)),
+      facts_(p.facts),
       database_(std::move(p.database)),
       networks_(*database_),
       chain_records_(*database_),

@@ -319,15 +319,16 @@ class MigrationTest : public ::testing::Test {
 
   // The fault tests' seed (HVAGENT_FAULT_SEED replays one; printed) and
   // rounds (HVAGENT_FAULT_ROUNDS, make soak: 10).
+  // (getenv: nothing in these tests sets the environment.)
   static unsigned FaultSeed(const std::string& what) {
-    const char* given = std::getenv("HVAGENT_FAULT_SEED");
+    const char* given = std::getenv("HVAGENT_FAULT_SEED");  // NOLINT(concurrency-mt-unsafe)
     const unsigned seed = given != nullptr ? static_cast<unsigned>(std::stoul(given))
                                            : std::mt19937(std::random_device{}())();
     std::cerr << what << ": seed " << seed << ", " << FaultRounds() << " rounds\n";
     return seed;
   }
   static int FaultRounds() {
-    const char* rounds = std::getenv("HVAGENT_FAULT_ROUNDS");
+    const char* rounds = std::getenv("HVAGENT_FAULT_ROUNDS");  // NOLINT(concurrency-mt-unsafe)
     return rounds != nullptr && std::atoi(rounds) > 0 ? std::atoi(rounds) : 1;
   }
 

@@ -27,7 +27,7 @@ class HostServiceImpl final : public v1::HostService::CallbackService {
         events_(events),
         monitor_(monitor),
         domain_types_(domain_types),
-        facts_(std::move(facts)),
+        facts_(facts),
         maximums_(std::move(maximums)),
         started_(std::chrono::system_clock::now()),
         cvm_(cvm),

@@ -242,7 +242,7 @@ class Agent {
   // agent's back comes back. Started in Start, gone first.
   std::unique_ptr<PeriodicTrigger> chain_ticker_;
   // Free memory malloc holds above this goes back to the kernel every second.
-  static constexpr size_t kMallocSlackBytes = 4 * 1024 * 1024;
+  static constexpr size_t kMallocSlackBytes = size_t{4} * 1024 * 1024;
   std::unique_ptr<PeriodicTrigger> memory_ticker_;
   // Resumes the calls the last run cut short; started once serving.
   std::unique_ptr<IntentResumer> intent_resumer_;
